@@ -1,0 +1,67 @@
+#include "cli/command_registry.hpp"
+
+#include <map>
+#include <omp.h>
+#include <vector>
+
+namespace mmx::cli {
+
+namespace {
+std::vector<CommandSetup>& commands() {
+  static std::vector<CommandSetup> list;
+  return list;
+}
+struct Suite {
+  std::string description;
+  BenchSuite run;
+};
+std::map<std::string, Suite>& suites() {
+  static std::map<std::string, Suite> map;
+  return map;
+}
+}  // namespace
+
+bool register_command(CommandSetup setup) {
+  commands().push_back(std::move(setup));
+  return true;
+}
+
+void add_registered_commands(CLI::App& app) {
+  for (const CommandSetup& setup : commands()) setup(app);
+}
+
+bool register_bench_suite(const std::string& name, const std::string& description,
+                          BenchSuite run) {
+  suites()[name] = {description, std::move(run)};
+  return true;
+}
+
+namespace {
+// `mmx bench [suite...]`: runs the named suites, or all of them.
+const bool bench_registered = register_command([](CLI::App& app) {
+  auto* cmd = app.add_subcommand("bench", "Benchmarks that print their figures (medians)");
+  auto names = std::make_shared<std::vector<std::string>>();
+  auto opt = std::make_shared<BenchOptions>();
+  std::string help = "Suites to run (default: all):";
+  for (const auto& [name, suite] : suites()) help += "\n  " + name + ": " + suite.description;
+  cmd->add_option("suites", *names, help);
+  cmd->add_option("--repeats", opt->repeats, "Timed repetitions per measurement")
+      ->check(CLI::Range(1, 100000));
+  cmd->add_option("--threads", opt->threads, "OpenMP threads (0: all cores)")
+      ->check(CLI::Range(0, 1024));
+  cmd->add_flag("--json", opt->json, "One JSON object per row instead of a table");
+  cmd->callback([names, opt] {
+    if (opt->threads > 0) omp_set_num_threads(opt->threads);
+    std::vector<std::string> run = *names;
+    if (run.empty())
+      for (const auto& [name, suite] : suites()) run.push_back(name);
+    for (const std::string& name : run) {
+      auto it = suites().find(name);
+      if (it == suites().end()) throw CLI::ValidationError("bench", "unknown suite '" + name + "'; see mmx bench --help");
+      it->second.run(*opt);
+    }
+  });
+});
+}  // namespace
+
+}  // namespace mmx::cli

@@ -1,0 +1,175 @@
+#include "engine/autograd/tape.hpp"
+
+#include <string>
+
+#include "engine/error.hpp"
+
+namespace mmx {
+
+namespace {
+
+struct SavedVersion {
+  Tensor tensor;
+  uint64_t version;
+};
+
+struct Node {
+  const char* op;
+  std::vector<std::shared_ptr<AutogradMeta>> inputs;  // null where no gradient is wanted
+  std::shared_ptr<AutogradMeta> output;
+  std::vector<SavedVersion> saved;
+  BackwardFn backward;
+};
+
+struct Tape {
+  std::vector<Node> nodes;
+  uint64_t generation = 1;  // bumped when the tape is cleared, so stale positions are detected
+  bool grad_enabled = true;
+};
+
+Tape& tape() {
+  thread_local Tape t;
+  return t;
+}
+
+Tensor copy_contiguous(const Tensor& g) {
+  Tensor out = Tensor::empty(g.shape());
+  const std::vector<float> v = g.to_vector();
+  std::copy(v.begin(), v.end(), out.data());
+  return out;
+}
+
+// Adds g into meta->grad. Never writes into an existing buffer: gradients may alias each other
+// (add's backward hands the same tensor to both inputs). A leaf's gradient is its own
+// contiguous copy, so optimizers may scale it in place.
+void accumulate(AutogradMeta& meta, const Tensor& g) {
+  if (!meta.grad.defined()) {
+    meta.grad = meta.is_leaf() ? copy_contiguous(g) : g;
+    return;
+  }
+  Tensor sum = Tensor::empty(meta.shape);
+  const std::vector<float> a = meta.grad.to_vector();
+  const std::vector<float> b = g.to_vector();
+  float* out = sum.data();
+  for (size_t i = 0; i < a.size(); ++i) out[i] = a[i] + b[i];
+  meta.grad = sum;
+}
+
+}  // namespace
+
+namespace autograd {
+
+bool grad_enabled() { return tape().grad_enabled; }
+
+bool needs_grad(std::initializer_list<Tensor> inputs) {
+  if (!grad_enabled()) return false;
+  for (const Tensor& t : inputs)
+    if (t.requires_grad()) return true;
+  return false;
+}
+
+bool needs_grad(const std::vector<Tensor>& inputs) {
+  if (!grad_enabled()) return false;
+  for (const Tensor& t : inputs)
+    if (t.requires_grad()) return true;
+  return false;
+}
+
+void record(const char* op, const std::vector<Tensor>& inputs, Tensor& output,
+            const std::vector<Tensor>& saved, BackwardFn backward) {
+  Tape& t = tape();
+  Node node{op, {}, nullptr, {}, std::move(backward)};
+  node.inputs.reserve(inputs.size());
+  for (const Tensor& in : inputs)
+    node.inputs.push_back(in.requires_grad() ? in.impl()->autograd : nullptr);
+  for (const Tensor& s : saved) node.saved.push_back({s, s.version()});
+
+  auto meta = std::make_shared<AutogradMeta>();
+  meta->requires_grad = true;
+  meta->shape = output.shape();
+  meta->tape_generation = t.generation;
+  meta->tape_position = static_cast<int64_t>(t.nodes.size());
+  output.impl()->autograd = meta;
+  node.output = std::move(meta);
+  t.nodes.push_back(std::move(node));
+}
+
+void run_backward(const Tensor& root, const Tensor& seed, bool retain_graph) {
+  MMX_CHECK(root.defined(), "backward: called on an undefined tensor");
+  MMX_CHECK(root.requires_grad(), "backward: tensor of shape ", to_string(root.shape()),
+            " does not require grad (no input of the computation had requires_grad_())");
+  MMX_CHECK(seed.shape() == root.shape(), "backward: seed gradient of shape ",
+            to_string(seed.shape()), " for a tensor of shape ", to_string(root.shape()));
+  AutogradMeta& root_meta = root.autograd();
+  if (root_meta.is_leaf()) {
+    accumulate(root_meta, seed);
+    return;
+  }
+  Tape& t = tape();
+  const int64_t start = root_meta.tape_position;
+  MMX_CHECK(root_meta.tape_generation == t.generation &&
+                start < static_cast<int64_t>(t.nodes.size()),
+            "backward: the graph of this tensor was already freed (backward ran through it "
+            "before, or the tape was cleared); pass retain_graph=true to the first backward "
+            "to run it twice");
+
+  NoGrad no_grad;  // backward closures compute gradients, they do not record
+  accumulate(root_meta, seed);
+  for (int64_t i = start; i >= 0; --i) {
+    Node& node = t.nodes[static_cast<size_t>(i)];
+    AutogradMeta& out = *node.output;
+    if (!out.grad.defined()) continue;  // not on a path from the root
+    for (const SavedVersion& s : node.saved)
+      MMX_CHECK(s.tensor.version() == s.version, "backward: a tensor saved by '", node.op,
+                "' (shape ", to_string(s.tensor.shape()),
+                ") was modified in place after the forward; clone it before changing it");
+    const Tensor grad_out = out.grad.is_contiguous() ? out.grad : copy_contiguous(out.grad);
+    const std::vector<Tensor> grads = node.backward(grad_out);
+    MMX_CHECK(grads.size() == node.inputs.size(), "backward: '", node.op, "' returned ",
+              grads.size(), " gradients for ", node.inputs.size(), " inputs");
+    for (size_t k = 0; k < grads.size(); ++k) {
+      if (!node.inputs[k] || !grads[k].defined()) continue;
+      AutogradMeta& in = *node.inputs[k];
+      accumulate(in, sum_to_shape(grads[k], in.shape));
+    }
+    if (!out.retains_grad) out.grad = Tensor();
+  }
+  if (!retain_graph) clear_tape();
+}
+
+size_t tape_size() { return tape().nodes.size(); }
+
+void clear_tape() {
+  tape().nodes.clear();
+  ++tape().generation;
+}
+
+Tensor sum_to_shape(const Tensor& grad, const Shape& shape) {
+  if (grad.shape() == shape) return grad;
+  const Shape& gs = grad.shape();
+  MMX_CHECK(gs.size() >= shape.size(), "backward: gradient of shape ", to_string(gs),
+            " cannot be reduced to ", to_string(shape));
+  // Strides of the target, aligned right, with 0 on every axis the forward broadcast.
+  const size_t lead = gs.size() - shape.size();
+  const Shape target_strides = contiguous_strides(shape);
+  Shape acc_strides(gs.size(), 0);
+  for (size_t d = lead; d < gs.size(); ++d) {
+    const int64_t s = shape[d - lead];
+    MMX_CHECK(s == gs[d] || s == 1, "backward: gradient of shape ", to_string(gs),
+              " cannot be reduced to ", to_string(shape));
+    acc_strides[d] = s == 1 ? 0 : target_strides[d - lead];
+  }
+  Tensor out = Tensor::zeros(shape);
+  const std::vector<float> g = grad.to_vector();
+  float* o = out.data();
+  size_t k = 0;
+  for_each_offset(gs, acc_strides, [&](int64_t off) { o[off] += g[k++]; });
+  return out;
+}
+
+}  // namespace autograd
+
+NoGrad::NoGrad() : previous_(tape().grad_enabled) { tape().grad_enabled = false; }
+NoGrad::~NoGrad() { tape().grad_enabled = previous_; }
+
+}  // namespace mmx

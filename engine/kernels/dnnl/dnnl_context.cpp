@@ -1,0 +1,70 @@
+#include "engine/kernels/dnnl/dnnl_context.hpp"
+
+#include <unordered_map>
+
+#include "engine/kernels/primitive_cache_stats.hpp"
+
+namespace mmx::dnnl_backend {
+
+namespace {
+struct Cache {
+  std::unordered_map<std::string, dnnl::primitive> primitives;
+  kernels::PrimitiveCacheStats stats;
+};
+// Ops run on the calling thread; one cache per thread needs no lock.
+Cache& cache() {
+  thread_local Cache c;
+  return c;
+}
+}  // namespace
+
+dnnl::engine& cpu_engine() {
+  static dnnl::engine engine(dnnl::engine::kind::cpu, 0);
+  return engine;
+}
+
+dnnl::stream& cpu_stream() {
+  thread_local dnnl::stream stream(cpu_engine());
+  return stream;
+}
+
+dnnl::memory::desc memory_desc(const Shape& shape, const Shape& strides) {
+  // oneDNN wants at least one dimension: a 0-d tensor is a [1].
+  if (shape.empty()) return dnnl::memory::desc({1}, dnnl::memory::data_type::f32, {1});
+  return dnnl::memory::desc(dnnl::memory::dims(shape.begin(), shape.end()),
+                            dnnl::memory::data_type::f32,
+                            dnnl::memory::dims(strides.begin(), strides.end()));
+}
+
+dnnl::memory::desc memory_desc(const Tensor& t) { return memory_desc(t.shape(), t.strides()); }
+
+dnnl::memory memory_of(const Tensor& t) { return memory_of(t, memory_desc(t)); }
+
+dnnl::memory memory_of(const Tensor& t, const dnnl::memory::desc& md) {
+  return dnnl::memory(md, cpu_engine(), const_cast<float*>(t.data()));
+}
+
+dnnl::primitive& cached_primitive(const std::string& key,
+                                  const std::function<dnnl::primitive()>& make) {
+  Cache& c = cache();
+  auto it = c.primitives.find(key);
+  if (it != c.primitives.end()) {
+    ++c.stats.reused;
+    return it->second;
+  }
+  ++c.stats.created;
+  return c.primitives.emplace(key, make()).first->second;
+}
+
+std::string layout_key(const Tensor& t) {
+  std::string k = to_string(t.shape());
+  k += '/';
+  k += to_string(t.strides());
+  return k;
+}
+
+}  // namespace mmx::dnnl_backend
+
+namespace mmx::kernels {
+PrimitiveCacheStats primitive_cache_stats() { return dnnl_backend::cache().stats; }
+}  // namespace mmx::kernels

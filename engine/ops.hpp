@@ -1,0 +1,80 @@
+// The differentiable ops of the engine. Each op computes its forward through a kernel and, when
+// an input requires grad, records its backward on the tape; both halves sit side by side in one
+// file per family under engine/ops/. Errors are mmx::Error naming the op and the shapes.
+#pragma once
+
+#include <cstdint>
+#include <vector>
+
+#include "engine/random.hpp"
+#include "engine/tensor.hpp"
+
+namespace mmx {
+
+// --- elementwise binary, NumPy broadcasting (ops/arithmetic.cpp) ---
+Tensor add(const Tensor& a, const Tensor& b);
+Tensor sub(const Tensor& a, const Tensor& b);
+Tensor mul(const Tensor& a, const Tensor& b);
+Tensor div(const Tensor& a, const Tensor& b);
+Tensor add(const Tensor& a, float b);
+Tensor sub(const Tensor& a, float b);
+Tensor mul(const Tensor& a, float b);
+Tensor div(const Tensor& a, float b);
+Tensor neg(const Tensor& a);
+
+// --- elementwise unary (ops/unary.cpp) ---
+enum class GeluForm { Tanh, Exact };
+Tensor exp(const Tensor& x);
+Tensor log(const Tensor& x);
+Tensor sqrt(const Tensor& x);
+Tensor pow(const Tensor& x, float exponent);
+Tensor tanh(const Tensor& x);
+Tensor relu(const Tensor& x);
+Tensor gelu(const Tensor& x, GeluForm form = GeluForm::Tanh);
+
+// --- reductions (ops/reduce.cpp). Empty `axes` means every axis. ---
+Tensor sum(const Tensor& x, const std::vector<int64_t>& axes = {}, bool keepdim = false);
+Tensor mean(const Tensor& x, const std::vector<int64_t>& axes = {}, bool keepdim = false);
+// Max over one axis; the gradient goes to the first maximal element.
+Tensor max(const Tensor& x, int64_t axis, bool keepdim = false);
+
+// --- linear algebra (ops/matmul.cpp) ---
+// [m, k] x [k, n], or batched [..., m, k] x [..., k, n] with broadcast batch dims. Transposed
+// views (from transpose/permute) are passed to oneDNN through their strides, never copied.
+Tensor matmul(const Tensor& a, const Tensor& b);
+// x [..., in] . weight[out, in]^T + bias[out]: one matmul with the bias fused. bias may be
+// undefined.
+Tensor linear(const Tensor& x, const Tensor& weight, const Tensor& bias);
+
+// --- normalisation over the last axis (ops/softmax.cpp, ops/layer_norm.cpp) ---
+Tensor softmax(const Tensor& x);
+Tensor log_softmax(const Tensor& x);
+Tensor layer_norm(const Tensor& x, const Tensor& weight, const Tensor& bias, float eps = 1e-5f);
+
+// --- lookup, losses, noise (ops/embedding.cpp, ops/cross_entropy.cpp, ops/dropout.cpp) ---
+// weight [vocab, d], ids of shape `ids_shape` -> [..ids_shape, d]. An id outside [0, vocab) is
+// an error.
+Tensor embedding(const Tensor& weight, const std::vector<int64_t>& ids, const Shape& ids_shape);
+// logits [..., C]; one target per row; rows whose target is `ignore_index` don't count.
+// Returns the mean loss over counted rows (0 when none count).
+Tensor cross_entropy(const Tensor& logits, const std::vector<int64_t>& targets,
+                     int64_t ignore_index = -100);
+// Inverted dropout: zeroes with probability p and scales the rest by 1/(1-p) when training.
+Tensor dropout(const Tensor& x, float p, bool training, Generator& gen);
+
+// --- shape (ops/shape_ops.cpp). Views share storage; cat and contiguous copy. ---
+Tensor reshape(const Tensor& x, const Shape& shape);  // one -1 allowed
+Tensor permute(const Tensor& x, const Shape& axes);
+Tensor transpose(const Tensor& x, int64_t a, int64_t b);
+Tensor slice(const Tensor& x, int64_t axis, int64_t start, int64_t end);
+Tensor expand(const Tensor& x, const Shape& shape);  // broadcast view, stride 0
+Tensor contiguous(const Tensor& x);
+Tensor cat(const std::vector<Tensor>& xs, int64_t axis);
+std::vector<Tensor> split(const Tensor& x, const std::vector<int64_t>& sizes, int64_t axis);
+
+// --- selection (ops/select.cpp) ---
+// cond is read as a mask: nonzero picks `a`, zero picks `b`. All three broadcast.
+Tensor where(const Tensor& cond, const Tensor& a, const Tensor& b);
+Tensor masked_fill(const Tensor& x, const Tensor& mask, float value);
+
+}  // namespace mmx

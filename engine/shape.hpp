@@ -1,0 +1,44 @@
+// Shapes and strides: element counts, row-major strides, NumPy broadcasting, axis wrapping.
+// Plain functions on std::vector<int64_t>, shared by the tensor, the ops and the kernels.
+#pragma once
+
+#include <cstdint>
+#include <ostream>
+#include <string>
+#include <vector>
+
+namespace mmx {
+
+using Shape = std::vector<int64_t>;
+
+int64_t numel(const Shape& shape);
+Shape contiguous_strides(const Shape& shape);
+// NumPy rules: align from the right, sizes must match or be 1. Throws naming `op`.
+Shape broadcast_shapes(const Shape& a, const Shape& b, const char* op);
+// Accepts -dim..dim-1; throws "op: axis 5 out of range for a 3-d tensor".
+int64_t wrap_axis(int64_t axis, int64_t dim, const char* op);
+std::string to_string(const Shape& shape);  // "[2, 3]"
+
+// Calls f(offset) for every element of a strided view, in row-major order; `offset` is in
+// elements from the view's first element. The plain loop behind copies and printing.
+template <typename F>
+void for_each_offset(const Shape& shape, const Shape& strides, F&& f) {
+  int64_t n = 1;
+  for (int64_t s : shape) n *= s;
+  if (n == 0) return;
+  std::vector<int64_t> index(shape.size(), 0);
+  int64_t offset = 0;
+  for (int64_t k = 0; k < n; ++k) {
+    f(offset);
+    for (size_t d = shape.size(); d-- > 0;) {
+      if (++index[d] < shape[d]) {
+        offset += strides[d];
+        break;
+      }
+      offset -= strides[d] * (shape[d] - 1);
+      index[d] = 0;
+    }
+  }
+}
+
+}  // namespace mmx

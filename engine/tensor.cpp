@@ -1,0 +1,314 @@
+#include "engine/tensor.hpp"
+
+#include <cmath>
+#include <cstdlib>
+#include <functional>
+#include <cstring>
+#include <iomanip>
+#include <sstream>
+
+#include "engine/autograd/tape.hpp"
+#include "engine/error.hpp"
+#include "engine/ops.hpp"
+
+namespace mmx {
+
+// ---------------------------------------------------------------- storage
+
+Storage::Storage(int64_t n) : size(n) {
+  // 64-byte alignment lets SIMD loads and oneDNN run at full width; round the byte count up
+  // as aligned_alloc requires a multiple of the alignment.
+  const size_t bytes = ((static_cast<size_t>(std::max<int64_t>(n, 1)) * sizeof(float) + 63) / 64) * 64;
+  data = static_cast<float*>(std::aligned_alloc(64, bytes));
+  if (!data) throw Error(cat("tensor: cannot allocate ", n, " floats"));
+}
+
+Storage::~Storage() { std::free(data); }
+
+// ---------------------------------------------------------------- creation
+
+Tensor Tensor::empty(const Shape& shape) {
+  for (int64_t s : shape) MMX_CHECK(s >= 0, "tensor: negative size in shape ", mmx::to_string(shape));
+  auto impl = std::make_shared<TensorImpl>();
+  impl->storage = std::make_shared<Storage>(mmx::numel(shape));
+  impl->shape = shape;
+  impl->strides = contiguous_strides(shape);
+  return Tensor(std::move(impl));
+}
+
+Tensor Tensor::zeros(const Shape& shape) { return full(shape, 0.0f); }
+Tensor Tensor::ones(const Shape& shape) { return full(shape, 1.0f); }
+Tensor Tensor::scalar(float value) { return full({}, value); }
+
+Tensor Tensor::full(const Shape& shape, float value) {
+  Tensor t = empty(shape);
+  std::fill_n(t.data(), t.numel(), value);
+  return t;
+}
+
+Tensor Tensor::arange(float start, float end, float step) {
+  MMX_CHECK(step != 0.0f, "arange: step must not be 0");
+  const double count = std::ceil((static_cast<double>(end) - start) / step);
+  Tensor t = empty({static_cast<int64_t>(std::max(count, 0.0))});
+  for (int64_t i = 0; i < t.numel(); ++i) t.data()[i] = start + step * static_cast<float>(i);
+  return t;
+}
+
+Tensor Tensor::randn(const Shape& shape, Generator& gen, float mean, float std) {
+  Tensor t = empty(shape);
+  for (int64_t i = 0; i < t.numel(); ++i) t.data()[i] = mean + std * gen.normal();
+  return t;
+}
+
+Tensor Tensor::uniform(const Shape& shape, Generator& gen, float low, float high) {
+  Tensor t = empty(shape);
+  for (int64_t i = 0; i < t.numel(); ++i) t.data()[i] = low + (high - low) * gen.uniform();
+  return t;
+}
+
+Tensor Tensor::from_data(const std::vector<float>& values, const Shape& shape) {
+  MMX_CHECK(static_cast<int64_t>(values.size()) == mmx::numel(shape), "from_data: ",
+            values.size(), " values do not fill shape ", mmx::to_string(shape));
+  Tensor t = empty(shape);
+  std::copy(values.begin(), values.end(), t.data());
+  return t;
+}
+
+Tensor Tensor::view_of(const Tensor& base, const Shape& shape, const Shape& strides,
+                       int64_t offset) {
+  auto impl = std::make_shared<TensorImpl>();
+  impl->storage = base.checked().storage;
+  impl->shape = shape;
+  impl->strides = strides;
+  impl->offset = offset;
+  return Tensor(std::move(impl));
+}
+
+// ---------------------------------------------------------------- metadata
+
+const TensorImpl& Tensor::checked() const {
+  if (!impl_) throw Error("tensor: use of an undefined tensor");
+  return *impl_;
+}
+
+const Shape& Tensor::shape() const { return checked().shape; }
+const Shape& Tensor::strides() const { return checked().strides; }
+int64_t Tensor::offset() const { return checked().offset; }
+int64_t Tensor::numel() const { return mmx::numel(shape()); }
+
+int64_t Tensor::size(int64_t axis) const { return shape()[wrap_axis(axis, dim(), "size")]; }
+
+bool Tensor::is_contiguous() const {
+  const Shape& sh = shape();
+  const Shape& st = strides();
+  int64_t expected = 1;
+  for (size_t i = sh.size(); i-- > 0;) {
+    if (sh[i] == 1) continue;  // the stride of a size-1 axis never matters
+    if (st[i] != expected) return false;
+    expected *= sh[i];
+  }
+  return true;
+}
+
+bool Tensor::shares_storage(const Tensor& other) const {
+  return defined() && other.defined() && impl_->storage == other.impl_->storage;
+}
+
+// ---------------------------------------------------------------- data access
+
+float* Tensor::data() {
+  const TensorImpl& i = checked();
+  return i.storage->data + i.offset;
+}
+const float* Tensor::data() const {
+  const TensorImpl& i = checked();
+  return i.storage->data + i.offset;
+}
+
+float Tensor::item() const {
+  MMX_CHECK(numel() == 1, "item: tensor of shape ", mmx::to_string(shape()),
+            " has ", numel(), " elements, not 1");
+  return *data();
+}
+
+namespace {
+int64_t element_offset(const Tensor& t, std::initializer_list<int64_t> index) {
+  MMX_CHECK(static_cast<int64_t>(index.size()) == t.dim(), "at: ", index.size(),
+            " indices for a ", t.dim(), "-d tensor of shape ", to_string(t.shape()));
+  int64_t off = 0, axis = 0;
+  for (int64_t i : index) {
+    MMX_CHECK(i >= 0 && i < t.shape()[axis], "at: index ", i, " out of range for axis ", axis,
+              " of shape ", to_string(t.shape()));
+    off += i * t.strides()[axis++];
+  }
+  return off;
+}
+
+}  // namespace
+
+float Tensor::at(std::initializer_list<int64_t> index) const {
+  return data()[element_offset(*this, index)];
+}
+
+void Tensor::set(std::initializer_list<int64_t> index, float value) {
+  data()[element_offset(*this, index)] = value;
+  bump_version();
+}
+
+std::vector<float> Tensor::to_vector() const {
+  std::vector<float> out;
+  out.reserve(static_cast<size_t>(numel()));
+  const float* p = data();
+  for_each_offset(shape(), strides(), [&](int64_t off) { out.push_back(p[off]); });
+  return out;
+}
+
+std::string Tensor::to_string(int max_per_axis) const {
+  if (!defined()) return "Tensor(undefined)";
+  std::ostringstream out;
+  out << std::setprecision(4);
+  const std::vector<float> v = to_vector();
+  const Shape& sh = shape();
+  // Recursive printer over axes, eliding the middle of long axes with "...".
+  std::function<void(size_t, int64_t)> print = [&](size_t axis, int64_t base) {
+    if (axis == sh.size()) {
+      out << v[static_cast<size_t>(base)];
+      return;
+    }
+    const int64_t n = sh[axis];
+    const int64_t inner = mmx::numel(Shape(sh.begin() + static_cast<long>(axis) + 1, sh.end()));
+    out << '[';
+    for (int64_t i = 0; i < n; ++i) {
+      if (n > max_per_axis && i == max_per_axis / 2) {
+        out << "..., ";
+        i = n - max_per_axis / 2 - 1;
+        continue;
+      }
+      print(axis + 1, base + i * inner);
+      if (i + 1 < n) out << (axis + 1 == sh.size() ? ", " : ",\n ");
+    }
+    out << ']';
+  };
+  out << "Tensor(";
+  print(0, 0);
+  out << ", shape=" << mmx::to_string(sh);
+  if (requires_grad()) out << ", requires_grad";
+  out << ')';
+  return out.str();
+}
+
+std::ostream& operator<<(std::ostream& out, const Tensor& t) { return out << t.to_string(); }
+
+// ---------------------------------------------------------------- in-place
+
+void Tensor::bump_version() { ++checked().storage->version; }
+uint64_t Tensor::version() const { return checked().storage->version; }
+
+Tensor& Tensor::fill_(float value) {
+  float* p = data();
+  for_each_offset(shape(), strides(), [&](int64_t off) { p[off] = value; });
+  bump_version();
+  return *this;
+}
+
+Tensor& Tensor::copy_(const Tensor& src) {
+  MMX_CHECK(src.shape() == shape(), "copy_: shape ", mmx::to_string(src.shape()), " into ",
+            mmx::to_string(shape()));
+  const std::vector<float> v = src.to_vector();  // safe even when src overlaps this
+  float* p = data();
+  size_t k = 0;
+  for_each_offset(shape(), strides(), [&](int64_t off) { p[off] = v[k++]; });
+  bump_version();
+  return *this;
+}
+
+Tensor& Tensor::add_(const Tensor& other, float alpha) {
+  MMX_CHECK(other.shape() == shape(), "add_: shape ", mmx::to_string(other.shape()), " into ",
+            mmx::to_string(shape()));
+  const std::vector<float> v = other.to_vector();
+  float* p = data();
+  size_t k = 0;
+  for_each_offset(shape(), strides(), [&](int64_t off) { p[off] += alpha * v[k++]; });
+  bump_version();
+  return *this;
+}
+
+// ---------------------------------------------------------------- autograd
+
+AutogradMeta& Tensor::autograd() const {
+  const TensorImpl& i = checked();
+  if (!i.autograd) {
+    impl_->autograd = std::make_shared<AutogradMeta>();
+    impl_->autograd->shape = i.shape;
+  }
+  return *impl_->autograd;
+}
+
+Tensor& Tensor::requires_grad_(bool on) {
+  MMX_CHECK(is_leaf() || on, "requires_grad_: only leaf tensors can stop requiring grad; use detach()");
+  autograd().requires_grad = on;
+  return *this;
+}
+
+bool Tensor::requires_grad() const {
+  return defined() && impl_->autograd && impl_->autograd->requires_grad;
+}
+
+bool Tensor::is_leaf() const { return !impl_ || !impl_->autograd || impl_->autograd->is_leaf(); }
+
+Tensor Tensor::grad() const {
+  return impl_ && impl_->autograd ? impl_->autograd->grad : Tensor();
+}
+
+void Tensor::set_grad(const Tensor& g) {
+  MMX_CHECK(!g.defined() || g.shape() == shape(), "set_grad: gradient shape ",
+            mmx::to_string(g.shape()), " differs from tensor shape ", mmx::to_string(shape()));
+  autograd().grad = g;
+}
+
+void Tensor::zero_grad() {
+  if (impl_ && impl_->autograd) impl_->autograd->grad = Tensor();
+}
+
+void Tensor::retain_grad() { autograd().retains_grad = true; }
+
+Tensor Tensor::detach() const {
+  const TensorImpl& i = checked();
+  return view_of(*this, i.shape, i.strides, i.offset);
+}
+
+void Tensor::backward(bool retain_graph) const {
+  MMX_CHECK(numel() == 1, "backward: called on a tensor of shape ", mmx::to_string(shape()),
+            "; pass a seed gradient for non-scalar outputs");
+  backward(Tensor::ones(shape()), retain_graph);
+}
+
+void Tensor::backward(const Tensor& seed, bool retain_graph) const {
+  autograd::run_backward(*this, seed, retain_graph);
+}
+
+// ---------------------------------------------------------------- shortcuts to ops
+
+Tensor Tensor::reshape(const Shape& s) const { return mmx::reshape(*this, s); }
+Tensor Tensor::permute(const Shape& axes) const { return mmx::permute(*this, axes); }
+Tensor Tensor::transpose(int64_t a, int64_t b) const { return mmx::transpose(*this, a, b); }
+Tensor Tensor::slice(int64_t axis, int64_t start, int64_t end) const {
+  return mmx::slice(*this, axis, start, end);
+}
+Tensor Tensor::expand(const Shape& s) const { return mmx::expand(*this, s); }
+Tensor Tensor::contiguous() const { return mmx::contiguous(*this); }
+
+Tensor operator+(const Tensor& a, const Tensor& b) { return add(a, b); }
+Tensor operator-(const Tensor& a, const Tensor& b) { return sub(a, b); }
+Tensor operator*(const Tensor& a, const Tensor& b) { return mul(a, b); }
+Tensor operator/(const Tensor& a, const Tensor& b) { return div(a, b); }
+Tensor operator+(const Tensor& a, float b) { return add(a, b); }
+Tensor operator-(const Tensor& a, float b) { return sub(a, b); }
+Tensor operator*(const Tensor& a, float b) { return mul(a, b); }
+Tensor operator/(const Tensor& a, float b) { return div(a, b); }
+Tensor operator+(float a, const Tensor& b) { return add(b, a); }
+Tensor operator-(float a, const Tensor& b) { return add(neg(b), a); }
+Tensor operator*(float a, const Tensor& b) { return mul(b, a); }
+Tensor operator-(const Tensor& a) { return neg(a); }
+
+}  // namespace mmx
