@@ -1,0 +1,44 @@
+#!/usr/bin/env bash
+# The one entry point on a fresh Debian 12 machine: installs the Debian packages that are
+# missing, builds (Release, Ninja), then runs the main job or the tests.
+#   ./setup.sh demo   train a MultiMax GPT and a SoftMax GPT side by side and report
+#   ./setup.sh test   build and run the whole test suite through ctest
+#   ./setup.sh build  only install and build
+set -euo pipefail
+cd "$(dirname "$0")"
+
+PACKAGES=(
+  g++ cmake ninja-build pkg-config            # toolchain
+  libdnnl-dev                                 # oneDNN 2.6: matmul, softmax, layer norm, ...
+  doctest-dev                                 # tests
+  nlohmann-json3-dev                          # JSON: checkpoint headers, logs, --json output
+  libcli11-dev                                # command-line parsing
+  libpng-dev zlib1g-dev                       # PNG figures, gzip
+  libfreetype-dev fonts-dejavu-core           # text in figures
+  fortunes                                    # the default training corpus
+)
+
+install_missing() {
+  local missing=()
+  for p in "${PACKAGES[@]}"; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+  done
+  [ ${#missing[@]} -eq 0 ] && return
+  local sudo=""
+  [ "$(id -u)" -ne 0 ] && sudo="sudo"
+  echo "setup: installing ${missing[*]}" >&2
+  $sudo apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+}
+
+build() {
+  cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=Release >/dev/null
+  cmake --build build -j"$(nproc)"
+}
+
+case "${1:-}" in
+  demo) install_missing; build; exec build/examples/autograd_tour ;;
+  test) install_missing; build; ctest --test-dir build --output-on-failure -j"$(nproc)" ;;
+  build) install_missing; build ;;
+  *) echo "usage: ./setup.sh demo|test|build" >&2; exit 2 ;;
+esac
