@@ -1,0 +1,20 @@
+// LayerNorm over the last axis with a learned scale ("weight", ones) and shift ("bias", zeros).
+#pragma once
+
+#include "nn/module.hpp"
+
+namespace mmx::nn {
+
+class LayerNorm : public Module {
+ public:
+  explicit LayerNorm(int64_t dim, float eps = 1e-5f);
+
+  Tensor forward(const Tensor& x) const;
+
+ private:
+  Tensor weight_;
+  Tensor bias_;
+  float eps_;
+};
+
+}  // namespace mmx::nn
