@@ -4,6 +4,7 @@
 #include <cmath>
 
 #include "engine/error.hpp"
+#include "engine/kernels/dnnl_elementwise.hpp"
 
 namespace mmx::kernels {
 
@@ -133,7 +134,24 @@ Tensor binary_forward_naive(BinaryOp op, const Tensor& a, const Tensor& b) {
   return out;
 }
 
+namespace {
+// True when `t` repeats along some axis of `out_shape` (a broadcast or an expanded view).
+bool repeats(const Tensor& t, const Shape& out_shape) {
+  const Shape strides = broadcast_strides(t, out_shape);
+  for (size_t d = 0; d < out_shape.size(); ++d)
+    if (strides[d] == 0 && out_shape[d] > 1) return true;
+  return false;
+}
+}  // namespace
+
 Tensor binary_forward(BinaryOp op, const Tensor& a, const Tensor& b) {
+  const Shape shape = broadcast_shapes(a.shape(), b.shape(), binary_op_name(op));
+  // oneDNN 2.6 broadcasts src1 only. When `a` repeats, a commutative op swaps its inputs;
+  // sub/div (and [3,1]x[1,4], where both repeat) take the own strided loop, which handles
+  // any broadcast at full speed without materialising the repeated input.
+  if (!repeats(a, shape)) return dnnl_binary(op, a, b);
+  const bool commutes = op == BinaryOp::Add || op == BinaryOp::Mul;
+  if (commutes && !repeats(b, shape)) return dnnl_binary(op, b, a);
   return binary_strided(op, a, b);
 }
 
@@ -222,13 +240,32 @@ Tensor eltwise_backward_naive(Eltwise kind, const Tensor& x, const Tensor& grad_
   return out;
 }
 
+namespace {
+// alpha*x + beta as an own loop, not a oneDNN primitive: the scalar is part of a primitive's
+// key, and ops like `mul(x, learning_rate)` would fill the cache with one primitive per value.
+Tensor linear_strided(const Tensor& x, float alpha, float beta) {
+  const Tensor src = contiguous_copy(x);
+  Tensor out = Tensor::empty(x.shape());
+  const float* in = src.data();
+  float* o = out.data();
+  const int64_t n = out.numel();
+#pragma omp parallel for simd if (n >= kParallelMinElements)
+  for (int64_t i = 0; i < n; ++i) o[i] = alpha * in[i] + beta;
+  return out;
+}
+}  // namespace
+
 Tensor eltwise_forward(Eltwise kind, const Tensor& x, float alpha, float beta) {
-  return eltwise_forward_naive(kind, x, alpha, beta);
+  if (kind == Eltwise::Linear) return linear_strided(x, alpha, beta);
+  return dnnl_eltwise_forward(kind, contiguous_copy(x), alpha, beta);
 }
 
 Tensor eltwise_backward(Eltwise kind, const Tensor& x, const Tensor& grad_y, float alpha,
                         float beta) {
-  return eltwise_backward_naive(kind, x, grad_y, alpha, beta);
+  MMX_CHECK(x.shape() == grad_y.shape(), eltwise_name(kind), " backward: gradient of shape ",
+            to_string(grad_y.shape()), " for an input of shape ", to_string(x.shape()));
+  if (kind == Eltwise::Linear) return linear_strided(grad_y, alpha, 0.0f);
+  return dnnl_eltwise_backward(kind, contiguous_copy(x), contiguous_copy(grad_y), alpha, beta);
 }
 
 // --------------------------------------------------------------- where

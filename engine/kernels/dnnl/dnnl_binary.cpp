@@ -1,0 +1,62 @@
+#include "engine/kernels/dnnl/dnnl_context.hpp"
+#include "engine/kernels/dnnl_elementwise.hpp"
+#include "engine/error.hpp"
+
+namespace mmx::kernels {
+
+namespace {
+
+dnnl::algorithm binary_algorithm(BinaryOp op) {
+  switch (op) {
+    case BinaryOp::Add: return dnnl::algorithm::binary_add;
+    case BinaryOp::Sub: return dnnl::algorithm::binary_sub;
+    case BinaryOp::Mul: return dnnl::algorithm::binary_mul;
+    case BinaryOp::Div: return dnnl::algorithm::binary_div;
+  }
+  throw Error("dnnl_binary: unknown op");
+}
+
+// `t` seen as a tensor of `out_shape`, with every broadcast axis (missing, size 1 or an
+// expanded stride-0 axis) of size 1: the form in which oneDNN accepts a broadcast src1.
+// A 0-d output is a [1], as oneDNN wants at least one dimension.
+Tensor broadcast_operand(const Tensor& t, const Shape& out_shape) {
+  const Shape strides = broadcast_strides(t, out_shape);
+  Shape shape(out_shape.size()), kept(out_shape.size());
+  for (size_t d = 0; d < out_shape.size(); ++d) {
+    const bool broadcast = strides[d] == 0;
+    shape[d] = broadcast ? 1 : out_shape[d];
+    kept[d] = broadcast ? 1 : strides[d];
+  }
+  if (shape.empty()) return Tensor::view_of(t, {1}, {1}, t.offset());
+  return Tensor::view_of(t, shape, kept, t.offset());
+}
+
+}  // namespace
+
+Tensor dnnl_binary(BinaryOp op, const Tensor& a, const Tensor& b) {
+  const Shape out_shape = broadcast_shapes(a.shape(), b.shape(), binary_op_name(op));
+  Tensor out = Tensor::empty(out_shape);
+  if (out.numel() == 0) return out;
+  const Tensor src0 = broadcast_operand(a, out_shape);
+  const Tensor src1 = broadcast_operand(b, out_shape);
+  MMX_CHECK(src0.shape() == (out_shape.empty() ? Shape{1} : out_shape), "dnnl_binary: ",
+            binary_op_name(op), " cannot broadcast its first input: ", to_string(a.shape()),
+            " and ", to_string(b.shape()));
+  const Tensor dst = out_shape.empty() ? Tensor::view_of(out, {1}, {1}, 0) : out;
+
+  using namespace dnnl_backend;
+  const std::string key = std::string("binary:") + binary_op_name(op) + ":" + layout_key(src0) +
+                          ":" + layout_key(src1);
+  dnnl::primitive& prim = cached_primitive(key, [&] {
+    const dnnl::binary::desc desc(binary_algorithm(op), memory_desc(src0), memory_desc(src1),
+                                  memory_desc(dst));
+    return dnnl::binary(dnnl::binary::primitive_desc(desc, cpu_engine()));
+  });
+  prim.execute(cpu_stream(), {{DNNL_ARG_SRC_0, memory_of(src0)},
+                              {DNNL_ARG_SRC_1, memory_of(src1)},
+                              {DNNL_ARG_DST, memory_of(dst)}});
+  cpu_stream().wait();
+  return out;
+}
+
+}  // namespace mmx::kernels

@@ -1,0 +1,20 @@
+// The oneDNN-backed elementwise kernels (binary with broadcasting, eltwise forward/backward).
+// Declared here without <dnnl.hpp> so that only engine/kernels/dnnl/*.cpp see oneDNN.
+#pragma once
+
+#include "engine/kernels/elementwise.hpp"
+
+namespace mmx::kernels {
+
+// a (op) b on a oneDNN binary primitive. Only `b` may broadcast (oneDNN 2.6 broadcasts src1
+// only): the caller guarantees `a` has the output shape and no stride-0 (expanded) axis.
+// Strided inputs are passed through their memory descriptors; the result is contiguous.
+Tensor dnnl_binary(BinaryOp op, const Tensor& a, const Tensor& b);
+
+// Eltwise forward/backward on oneDNN. `x` and `grad_y` must be contiguous (oneDNN 2.6 eltwise
+// gives dst the layout of src, and our outputs are contiguous). Not for Eltwise::Linear.
+Tensor dnnl_eltwise_forward(Eltwise kind, const Tensor& x, float alpha, float beta);
+Tensor dnnl_eltwise_backward(Eltwise kind, const Tensor& x, const Tensor& grad_y, float alpha,
+                             float beta);
+
+}  // namespace mmx::kernels

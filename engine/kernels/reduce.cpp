@@ -1,0 +1,188 @@
+#include "engine/kernels/reduce.hpp"
+
+#include <algorithm>
+
+#include "engine/error.hpp"
+
+namespace mmx::kernels {
+
+namespace {
+
+constexpr int64_t kParallelMinElements = 1 << 15;
+
+bool contains(const std::vector<int64_t>& axes, int64_t axis) {
+  return std::find(axes.begin(), axes.end(), axis) != axes.end();
+}
+
+// Splits a view's axes into kept and reduced ones, each with its sizes and strides.
+struct AxisSplit {
+  Shape kept_shape, kept_strides, reduced_shape, reduced_strides;
+};
+
+AxisSplit split_axes(const Tensor& x, const std::vector<int64_t>& axes) {
+  AxisSplit s;
+  for (int64_t d = 0; d < x.dim(); ++d) {
+    const bool reduced = contains(axes, d);
+    (reduced ? s.reduced_shape : s.kept_shape).push_back(x.shape()[d]);
+    (reduced ? s.reduced_strides : s.kept_strides).push_back(x.strides()[d]);
+  }
+  return s;
+}
+
+// Offset of element `linear` of a row-major `shape` in a view with `strides`.
+int64_t offset_of(int64_t linear, const Shape& shape, const Shape& strides) {
+  int64_t off = 0;
+  for (size_t d = shape.size(); d-- > 0;) {
+    off += (linear % shape[d]) * strides[d];
+    linear /= shape[d];
+  }
+  return off;
+}
+
+}  // namespace
+
+std::vector<int64_t> normalize_axes(const std::vector<int64_t>& axes, const Shape& shape,
+                                    const char* op) {
+  const int64_t dim = static_cast<int64_t>(shape.size());
+  std::vector<int64_t> out;
+  if (axes.empty()) {
+    for (int64_t d = 0; d < dim; ++d) out.push_back(d);
+    return out;
+  }
+  for (int64_t a : axes) {
+    MMX_CHECK(a >= -dim && a < dim, op, ": axis ", a, " out of range for a ", dim,
+              "-d tensor of shape ", to_string(shape));
+    const int64_t w = a < 0 ? a + dim : a;
+    MMX_CHECK(!contains(out, w), op, ": axis ", a, " repeated for shape ", to_string(shape));
+    out.push_back(w);
+  }
+  std::sort(out.begin(), out.end());
+  return out;
+}
+
+Shape reduced_shape(const Shape& shape, const std::vector<int64_t>& axes, bool keepdim) {
+  Shape out;
+  for (int64_t d = 0; d < static_cast<int64_t>(shape.size()); ++d) {
+    if (!contains(axes, d))
+      out.push_back(shape[d]);
+    else if (keepdim)
+      out.push_back(1);
+  }
+  return out;
+}
+
+// Each output element sums its own slice: outer reduced axes through for_each_offset, the
+// innermost reduced axis as a SIMD loop (stride 1 when the last axis is reduced).
+Tensor sum_forward(const Tensor& x, const std::vector<int64_t>& axes, bool keepdim) {
+  Tensor out = Tensor::empty(reduced_shape(x.shape(), axes, keepdim));
+  AxisSplit s = split_axes(x, axes);
+  int64_t inner_n = 1, inner_stride = 0;
+  if (!s.reduced_shape.empty()) {
+    inner_n = s.reduced_shape.back();
+    inner_stride = s.reduced_strides.back();
+    s.reduced_shape.pop_back();
+    s.reduced_strides.pop_back();
+  }
+  const float* in = x.data();
+  float* o = out.data();
+  const int64_t outputs = out.numel();
+#pragma omp parallel for if (x.numel() >= kParallelMinElements)
+  for (int64_t k = 0; k < outputs; ++k) {
+    const float* base = in + offset_of(k, s.kept_shape, s.kept_strides);
+    float acc = 0.0f;
+    for_each_offset(s.reduced_shape, s.reduced_strides, [&](int64_t off) {
+      const float* row = base + off;
+      float part = 0.0f;
+#pragma omp simd reduction(+ : part)
+      for (int64_t i = 0; i < inner_n; ++i) part += row[i * inner_stride];
+      acc += part;
+    });
+    o[k] = acc;
+  }
+  return out;
+}
+
+Tensor sum_forward_naive(const Tensor& x, const std::vector<int64_t>& axes, bool keepdim) {
+  Tensor out = Tensor::empty(reduced_shape(x.shape(), axes, keepdim));
+  // Every input element adds into the output element whose index drops the reduced axes.
+  Shape to_out(x.dim(), 0);
+  const Shape keep = reduced_shape(x.shape(), axes, true);
+  const Shape keep_strides = contiguous_strides(keep);
+  for (int64_t d = 0; d < x.dim(); ++d) to_out[d] = contains(axes, d) ? 0 : keep_strides[d];
+  std::vector<double> acc(static_cast<size_t>(out.numel()), 0.0);
+  for (int64_t i = 0; i < x.numel(); ++i)
+    acc[offset_of(i, x.shape(), to_out)] += x.data()[offset_of(i, x.shape(), x.strides())];
+  for (size_t k = 0; k < acc.size(); ++k) out.data()[k] = static_cast<float>(acc[k]);
+  return out;
+}
+
+MaxResult max_forward(const Tensor& x, int64_t axis, bool keepdim) {
+  const AxisSplit s = split_axes(x, {axis});
+  const int64_t n = x.shape()[axis], stride = x.strides()[axis];
+  MMX_CHECK(n > 0, "max: axis ", axis, " of shape ", to_string(x.shape()), " is empty");
+  MaxResult r{Tensor::empty(reduced_shape(x.shape(), {axis}, keepdim)), {}};
+  const int64_t outputs = r.values.numel();
+  r.indices.resize(static_cast<size_t>(outputs));
+  const float* in = x.data();
+  float* o = r.values.data();
+#pragma omp parallel for if (x.numel() >= kParallelMinElements)
+  for (int64_t k = 0; k < outputs; ++k) {
+    const float* row = in + offset_of(k, s.kept_shape, s.kept_strides);
+    int64_t best = 0;
+    for (int64_t i = 1; i < n; ++i)
+      if (row[i * stride] > row[best * stride]) best = i;  // strict: the first maximum wins
+    o[k] = row[best * stride];
+    r.indices[static_cast<size_t>(k)] = best;
+  }
+  return r;
+}
+
+MaxResult max_forward_naive(const Tensor& x, int64_t axis, bool keepdim) {
+  MMX_CHECK(x.shape()[axis] > 0, "max: axis ", axis, " of shape ", to_string(x.shape()),
+            " is empty");
+  MaxResult r{Tensor::empty(reduced_shape(x.shape(), {axis}, keepdim)), {}};
+  r.indices.assign(static_cast<size_t>(r.values.numel()), -1);
+  const Shape keep_strides = contiguous_strides(reduced_shape(x.shape(), {axis}, true));
+  Shape to_out = keep_strides;
+  to_out[axis] = 0;
+  const Shape axis_only = [&] {
+    Shape a(x.dim(), 0);
+    a[axis] = 1;
+    return a;
+  }();
+  // Row-major order visits a slice's elements by increasing position along `axis`.
+  for (int64_t i = 0; i < x.numel(); ++i) {
+    const int64_t k = offset_of(i, x.shape(), to_out);
+    const float v = x.data()[offset_of(i, x.shape(), x.strides())];
+    int64_t& idx = r.indices[static_cast<size_t>(k)];
+    if (idx < 0 || v > r.values.data()[k]) {
+      r.values.data()[k] = v;
+      idx = offset_of(i, x.shape(), axis_only);
+    }
+  }
+  return r;
+}
+
+Tensor max_backward(const Tensor& grad_y, const std::vector<int64_t>& indices,
+                    const Shape& x_shape, int64_t axis) {
+  MMX_CHECK(grad_y.is_contiguous() && grad_y.numel() == static_cast<int64_t>(indices.size()),
+            "max backward: gradient of shape ", to_string(grad_y.shape()), " for ",
+            indices.size(), " maxima");
+  Tensor grad_x = Tensor::zeros(x_shape);
+  const Shape x_strides = contiguous_strides(x_shape);
+  Shape kept_shape, kept_strides;
+  for (int64_t d = 0; d < static_cast<int64_t>(x_shape.size()); ++d) {
+    if (d == axis) continue;
+    kept_shape.push_back(x_shape[d]);
+    kept_strides.push_back(x_strides[d]);
+  }
+  const float* g = grad_y.data();
+  float* gx = grad_x.data();
+  for (size_t k = 0; k < indices.size(); ++k) {
+    const int64_t base = offset_of(static_cast<int64_t>(k), kept_shape, kept_strides);
+    gx[base + indices[k] * x_strides[axis]] = g[k];
+  }
+  return grad_x;
+}
+
+}  // namespace mmx::kernels
