@@ -1,0 +1,100 @@
+#include "nn/attention.hpp"
+
+#include <cmath>
+#include <limits>
+
+#include "engine/autograd/tape.hpp"
+#include "engine/error.hpp"
+#include "engine/normalizers.hpp"
+#include "engine/ops.hpp"
+
+namespace mmx::nn {
+
+CausalSelfAttention::CausalSelfAttention(const GPTConfig& config, Generator& init_gen,
+                                         Generator& dropout_gen)
+    : kind_(config.attention),
+      heads_(config.heads),
+      qkv_(config.d_model, 3 * config.d_model, init_gen),
+      proj_(config.d_model, config.d_model, init_gen),
+      attention_dropout_(config.dropout, dropout_gen),
+      residual_dropout_(config.dropout, dropout_gen) {
+  config.validate();
+  register_module("qkv", qkv_);
+  register_module("proj", proj_);
+  if (kind_ == AttentionKind::MultiMax) {
+    multimax_ = std::make_unique<MultiMaxParameters>(config.multimax_per_head ? heads_ : 0,
+                                                     config.multimax_order, init_gen);
+    register_module("multimax", *multimax_);
+  }
+  register_module("attention_dropout", attention_dropout_);
+  register_module("residual_dropout", residual_dropout_);
+}
+
+// One matmul for q, k and v; the heads are strided views of its output, never copies.
+CausalSelfAttention::Heads CausalSelfAttention::project_heads(const Tensor& x) const {
+  MMX_CHECK(x.dim() == 3 && x.size(2) == qkv_.weight().size(1),
+            "CausalSelfAttention: expected x [B, T, ", qkv_.weight().size(1), "], got ",
+            to_string(x.shape()));
+  const int64_t B = x.size(0), T = x.size(1), D = x.size(2), dh = D / heads_;
+  // [B, T, 3D] -> [B, T, 3H, dh] -> [B, 3H, T, dh]: q, k, v are heads [0,H), [H,2H), [2H,3H).
+  Tensor all = permute(reshape(qkv_.forward(x), {B, T, 3 * heads_, dh}), {0, 2, 1, 3});
+  return {slice(all, 1, 0, heads_), slice(all, 1, heads_, 2 * heads_),
+          slice(all, 1, 2 * heads_, 3 * heads_)};
+}
+
+Tensor CausalSelfAttention::normalize(const Tensor& scores, const Tensor& mask,
+                                      bool causal) const {
+  switch (kind_) {
+    case AttentionKind::Softmax: return softmax_temperature(scores, 1.0f, mask, causal);
+    case AttentionKind::MultiMax: return mmx::multimax(scores, multimax_->params(), mask, causal);
+    case AttentionKind::SparseMax: return sparsemax(scores, mask, causal);
+    case AttentionKind::EntMax15: return entmax15(scores, mask, causal);
+    case AttentionKind::EvSoftmax: return evsoftmax(scores, mask, causal, is_training());
+  }
+  throw Error("CausalSelfAttention: unknown attention kind");
+}
+
+Tensor CausalSelfAttention::attend(const Tensor& q, const Tensor& k, const Tensor& v,
+                                   const Tensor& mask, bool causal,
+                                   Tensor* probabilities) const {
+  const int64_t B = q.size(0), H = q.size(1), T = q.size(2), dh = q.size(3);
+  // Scaling q (T x dh) is cheaper than scaling the scores (T x S) and gives the same scores.
+  const float scale = 1.0f / std::sqrt(static_cast<float>(dh));
+  Tensor scores = matmul(mul(q, scale), transpose(k, -2, -1));  // [B, H, T, S]
+  Tensor p = normalize(scores, mask, causal);
+  if (probabilities) *probabilities = p.detach();
+  Tensor heads = matmul(attention_dropout_.forward(p), v);  // [B, H, T, dh]
+  Tensor merged = reshape(transpose(heads, 1, 2), {B, T, H * dh});
+  return residual_dropout_.forward(proj_.forward(merged));
+}
+
+Tensor CausalSelfAttention::forward(const Tensor& x, Tensor* probabilities) const {
+  Heads h = project_heads(x);
+  return attend(h.q, h.k, h.v, Tensor(), /*causal=*/true, probabilities);
+}
+
+Tensor CausalSelfAttention::forward_cached(const Tensor& x, Tensor& keys, Tensor& values,
+                                           int64_t start) const {
+  NoGrad no_grad;
+  Heads h = project_heads(x);
+  const int64_t T = x.size(1), end = start + T;
+  MMX_CHECK(keys.dim() == 4 && keys.shape() == values.shape() && keys.size(0) == x.size(0) &&
+                keys.size(1) == heads_ && end <= keys.size(2) && start >= 0,
+            "CausalSelfAttention::forward_cached: positions [", start, ", ", end,
+            ") of x ", to_string(x.shape()), " do not fit the cache ", to_string(keys.shape()));
+  slice(keys, 2, start, end).copy_(h.k);
+  slice(values, 2, start, end).copy_(h.v);
+  Tensor k = slice(keys, 2, 0, end), v = slice(values, 2, 0, end);
+  // Query i sits at position start + i and sees keys [0, start + i]. The normaliser's causal
+  // flag aligns query 0 with key 0, so it fits only an empty prefix; a single query sees every
+  // cached key; otherwise an explicit mask shifts the diagonal by `start`.
+  if (start == 0) return attend(h.q, k, v, Tensor(), /*causal=*/true, nullptr);
+  if (T == 1) return attend(h.q, k, v, Tensor(), /*causal=*/false, nullptr);
+  Tensor mask = Tensor::zeros({T, end});
+  for (int64_t i = 0; i < T; ++i)
+    for (int64_t j = start + i + 1; j < end; ++j)
+      mask.set({i, j}, -std::numeric_limits<float>::infinity());
+  return attend(h.q, k, v, mask, /*causal=*/false, nullptr);
+}
+
+}  // namespace mmx::nn

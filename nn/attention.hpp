@@ -1,0 +1,48 @@
+// CausalSelfAttention: multi-head self-attention whose normaliser (SoftMax, MultiMax, SparseMax,
+// EntMax-1.5, EvSoftMax) comes from the config. Children "qkv" (d -> 3d), "proj" (d -> d) and,
+// for MultiMax, "multimax" (t, r per layer or per head).
+#pragma once
+
+#include <memory>
+
+#include "nn/dropout.hpp"
+#include "nn/gpt_config.hpp"
+#include "nn/linear.hpp"
+#include "nn/multimax_parameters.hpp"
+
+namespace mmx::nn {
+
+class CausalSelfAttention : public Module {
+ public:
+  CausalSelfAttention(const GPTConfig& config, Generator& init_gen, Generator& dropout_gen);
+
+  // x [B, T, d] -> [B, T, d]. When `probabilities` is given it receives the attention weights
+  // [B, H, T, T] (detached, before dropout).
+  Tensor forward(const Tensor& x, Tensor* probabilities = nullptr) const;
+
+  // Inference on positions [start, start + T) of x [B, T, d], reading positions [0, start) from
+  // this layer's cache buffers `keys`/`values` [B, H, capacity, dh] and writing the new ones.
+  Tensor forward_cached(const Tensor& x, Tensor& keys, Tensor& values, int64_t start) const;
+
+  const MultiMaxParameters* multimax() const { return multimax_.get(); }
+
+ private:
+  struct Heads {
+    Tensor q, k, v;  // [B, H, T, dh] each
+  };
+  Heads project_heads(const Tensor& x) const;
+  // softmax-like weights of q k^T / sqrt(dh), then p v, merged back to [B, T, d] and projected.
+  Tensor attend(const Tensor& q, const Tensor& k, const Tensor& v, const Tensor& mask,
+                bool causal, Tensor* probabilities) const;
+  Tensor normalize(const Tensor& scores, const Tensor& mask, bool causal) const;
+
+  AttentionKind kind_;
+  int64_t heads_;
+  Linear qkv_;
+  Linear proj_;
+  std::unique_ptr<MultiMaxParameters> multimax_;
+  Dropout attention_dropout_;
+  Dropout residual_dropout_;
+};
+
+}  // namespace mmx::nn

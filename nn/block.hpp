@@ -1,0 +1,29 @@
+// Block: one pre-LayerNorm transformer layer, x + attn(ln1(x)) then x + mlp(ln2(x)).
+// Children "ln1", "attn", "ln2", "mlp".
+#pragma once
+
+#include "nn/attention.hpp"
+#include "nn/layer_norm.hpp"
+#include "nn/mlp.hpp"
+
+namespace mmx::nn {
+
+class Block : public Module {
+ public:
+  Block(const GPTConfig& config, Generator& init_gen, Generator& dropout_gen);
+
+  // `probabilities`, when given, receives this layer's attention weights [B, H, T, T].
+  Tensor forward(const Tensor& x, Tensor* probabilities = nullptr) const;
+  // See CausalSelfAttention::forward_cached.
+  Tensor forward_cached(const Tensor& x, Tensor& keys, Tensor& values, int64_t start) const;
+
+  const CausalSelfAttention& attention() const { return attn_; }
+
+ private:
+  LayerNorm ln1_;
+  CausalSelfAttention attn_;
+  LayerNorm ln2_;
+  MLP mlp_;
+};
+
+}  // namespace mmx::nn

@@ -1,0 +1,90 @@
+#include "nn/gpt_config.hpp"
+
+#include <array>
+#include <nlohmann/json.hpp>
+
+#include "engine/error.hpp"
+
+namespace mmx::nn {
+
+namespace {
+
+constexpr std::array<std::pair<AttentionKind, const char*>, 5> kAttentionNames{{
+    {AttentionKind::Softmax, "softmax"},
+    {AttentionKind::MultiMax, "multimax"},
+    {AttentionKind::SparseMax, "sparsemax"},
+    {AttentionKind::EntMax15, "entmax15"},
+    {AttentionKind::EvSoftmax, "evsoftmax"},
+}};
+
+// j[key] converted to T, or an mmx::Error naming the key.
+template <typename T>
+T field(const nlohmann::json& j, const char* key) {
+  MMX_CHECK(j.is_object() && j.contains(key), "GPTConfig: JSON lacks field '", key, "'");
+  try {
+    return j.at(key).get<T>();
+  } catch (const nlohmann::json::exception& e) {
+    throw Error(cat("GPTConfig: field '", key, "' has the wrong type: ", e.what()));
+  }
+}
+
+}  // namespace
+
+const char* attention_kind_name(AttentionKind kind) {
+  for (const auto& [k, name] : kAttentionNames)
+    if (k == kind) return name;
+  throw Error("attention_kind_name: unknown AttentionKind");
+}
+
+AttentionKind parse_attention_kind(const std::string& name) {
+  std::string choices;
+  for (const auto& [kind, known] : kAttentionNames) {
+    if (name == known) return kind;
+    choices += choices.empty() ? known : cat(", ", known);
+  }
+  throw Error(cat("unknown attention kind '", name, "' (choose one of ", choices, ")"));
+}
+
+void GPTConfig::validate() const {
+  MMX_CHECK(vocab > 0, "GPTConfig: vocab must be positive, got ", vocab);
+  MMX_CHECK(d_model > 0, "GPTConfig: d_model must be positive, got ", d_model);
+  MMX_CHECK(layers > 0, "GPTConfig: layers must be positive, got ", layers);
+  MMX_CHECK(heads > 0 && d_model % heads == 0, "GPTConfig: heads (", heads,
+            ") must be positive and divide d_model (", d_model, ")");
+  MMX_CHECK(seq_len > 0, "GPTConfig: seq_len must be positive, got ", seq_len);
+  MMX_CHECK(dropout >= 0.0f && dropout < 1.0f, "GPTConfig: dropout must be in [0, 1), got ",
+            dropout);
+  MMX_CHECK(multimax_order == 1 || multimax_order == 2,
+            "GPTConfig: multimax_order must be 1 or 2, got ", multimax_order);
+}
+
+void to_json(nlohmann::json& j, const GPTConfig& c) {
+  j = nlohmann::json{{"vocab", c.vocab},
+                     {"d_model", c.d_model},
+                     {"layers", c.layers},
+                     {"heads", c.heads},
+                     {"seq_len", c.seq_len},
+                     {"dropout", c.dropout},
+                     {"attention", attention_kind_name(c.attention)},
+                     {"multimax_order", c.multimax_order},
+                     {"multimax_per_head", c.multimax_per_head},
+                     {"multimax_logits", c.multimax_logits}};
+}
+
+void from_json(const nlohmann::json& j, GPTConfig& c) {
+  GPTConfig read;
+  read.vocab = field<int64_t>(j, "vocab");
+  read.d_model = field<int64_t>(j, "d_model");
+  read.layers = field<int64_t>(j, "layers");
+  read.heads = field<int64_t>(j, "heads");
+  read.seq_len = field<int64_t>(j, "seq_len");
+  read.dropout = field<float>(j, "dropout");
+  read.attention = parse_attention_kind(field<std::string>(j, "attention"));
+  read.multimax_order = field<int>(j, "multimax_order");
+  read.multimax_per_head = field<bool>(j, "multimax_per_head");
+  read.multimax_logits = field<bool>(j, "multimax_logits");
+  read.validate();
+  c = read;
+}
+
+}  // namespace mmx::nn

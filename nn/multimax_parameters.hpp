@@ -1,0 +1,33 @@
+// MultiMaxParameters: the learnable temperatures "t" and breakpoints "r" of one MultiMax,
+// [4] when shared by the heads or [heads, 4] when per head, drawn from a truncated N(0, 0.02)
+// so a fresh MultiMax is close to SoftMax.
+#pragma once
+
+#include "engine/normalizers.hpp"
+#include "engine/random.hpp"
+#include "nn/module.hpp"
+
+namespace mmx::nn {
+
+class MultiMaxParameters : public Module {
+ public:
+  // heads == 0: one set shared by every row; heads > 0: one set per head.
+  MultiMaxParameters(int64_t heads, int order, Generator& gen);
+
+  const Tensor& t() const { return t_; }
+  const Tensor& r() const { return r_; }
+  int order() const { return order_; }
+  MultiMaxParams params() const { return {t_, r_, order_}; }
+
+  // sigma(x), the modulation alone, from differentiable ops (shared parameters only). The
+  // output head uses it: softmax(sigma(logits)) is MultiMax, and cross-entropy on sigma(logits)
+  // stays in log space where log(multimax(x)) could underflow.
+  Tensor modulate(const Tensor& x) const;
+
+ private:
+  Tensor t_;
+  Tensor r_;
+  int order_;
+};
+
+}  // namespace mmx::nn
