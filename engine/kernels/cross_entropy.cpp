@@ -1,0 +1,104 @@
+#include "engine/kernels/cross_entropy.hpp"
+
+#include <algorithm>
+#include <cmath>
+
+namespace mmx::kernels {
+
+namespace {
+// Below this many logits, OpenMP start-up costs more than the work.
+constexpr int64_t kParallelMinElements = 1 << 14;
+
+int64_t count_rows(const std::vector<int64_t>& targets, int64_t ignore_index) {
+  return static_cast<int64_t>(
+      std::count_if(targets.begin(), targets.end(), [&](int64_t t) { return t != ignore_index; }));
+}
+}  // namespace
+
+CrossEntropyForward cross_entropy_forward(const Tensor& logits, const std::vector<int64_t>& targets,
+                                          int64_t ignore_index) {
+  const int64_t rows = logits.size(0), c = logits.size(1);
+  CrossEntropyForward out{0.0f, count_rows(targets, ignore_index), Tensor::empty({rows})};
+  const float* x = logits.data();
+  float* lse = out.logsumexp.data();
+  double total = 0.0;
+#pragma omp parallel for reduction(+ : total) if (rows * c >= kParallelMinElements)
+  for (int64_t r = 0; r < rows; ++r) {
+    const float* row = x + r * c;
+    float mx = -INFINITY;
+#pragma omp simd reduction(max : mx)
+    for (int64_t j = 0; j < c; ++j) mx = std::max(mx, row[j]);
+    float sum = 0.0f;
+#pragma omp simd reduction(+ : sum)
+    for (int64_t j = 0; j < c; ++j) sum += std::exp(row[j] - mx);
+    lse[r] = mx + std::log(sum);
+    const int64_t t = targets[static_cast<size_t>(r)];
+    if (t != ignore_index) total += static_cast<double>(lse[r]) - row[t];
+  }
+  out.loss = out.counted > 0 ? static_cast<float>(total / static_cast<double>(out.counted)) : 0.0f;
+  return out;
+}
+
+CrossEntropyForward cross_entropy_forward_naive(const Tensor& logits,
+                                                const std::vector<int64_t>& targets,
+                                                int64_t ignore_index) {
+  const int64_t rows = logits.size(0), c = logits.size(1);
+  CrossEntropyForward out{0.0f, count_rows(targets, ignore_index), Tensor::empty({rows})};
+  double total = 0.0;
+  for (int64_t r = 0; r < rows; ++r) {
+    double mx = -INFINITY, sum = 0.0;
+    for (int64_t j = 0; j < c; ++j) mx = std::max<double>(mx, logits.at({r, j}));
+    for (int64_t j = 0; j < c; ++j) sum += std::exp(logits.at({r, j}) - mx);
+    const double lse = mx + std::log(sum);
+    out.logsumexp.data()[r] = static_cast<float>(lse);
+    const int64_t t = targets[static_cast<size_t>(r)];
+    if (t != ignore_index) total += lse - logits.at({r, t});
+  }
+  out.loss = out.counted > 0 ? static_cast<float>(total / static_cast<double>(out.counted)) : 0.0f;
+  return out;
+}
+
+Tensor cross_entropy_backward(const Tensor& logits, const Tensor& logsumexp,
+                              const std::vector<int64_t>& targets, int64_t ignore_index,
+                              float scale) {
+  const int64_t rows = logits.size(0), c = logits.size(1);
+  Tensor grad = Tensor::empty({rows, c});
+  const float* x = logits.data();
+  const float* lse = logsumexp.data();
+  float* g = grad.data();
+#pragma omp parallel for if (rows * c >= kParallelMinElements)
+  for (int64_t r = 0; r < rows; ++r) {
+    float* out = g + r * c;
+    const int64_t t = targets[static_cast<size_t>(r)];
+    if (t == ignore_index) {
+      std::fill(out, out + c, 0.0f);
+      continue;
+    }
+    const float* row = x + r * c;
+    const float shift = lse[r];
+#pragma omp simd
+    for (int64_t j = 0; j < c; ++j) out[j] = std::exp(row[j] - shift) * scale;
+    out[t] -= scale;
+  }
+  return grad;
+}
+
+Tensor cross_entropy_backward_naive(const Tensor& logits, const std::vector<int64_t>& targets,
+                                    int64_t ignore_index, float scale) {
+  const int64_t rows = logits.size(0), c = logits.size(1);
+  Tensor grad = Tensor::zeros({rows, c});
+  for (int64_t r = 0; r < rows; ++r) {
+    const int64_t t = targets[static_cast<size_t>(r)];
+    if (t == ignore_index) continue;
+    double mx = -INFINITY, sum = 0.0;
+    for (int64_t j = 0; j < c; ++j) mx = std::max<double>(mx, logits.at({r, j}));
+    for (int64_t j = 0; j < c; ++j) sum += std::exp(logits.at({r, j}) - mx);
+    for (int64_t j = 0; j < c; ++j) {
+      const double p = std::exp(logits.at({r, j}) - mx) / sum;
+      grad.data()[r * c + j] = static_cast<float>((p - (j == t ? 1.0 : 0.0)) * scale);
+    }
+  }
+  return grad;
+}
+
+}  // namespace mmx::kernels

@@ -1,0 +1,148 @@
+// matmul on oneDNN's matmul primitive: batched, broadcast batch axes, operands read through
+// their strides (a transposed view is just other strides), the bias fused into the primitive.
+#include <algorithm>
+#include <string>
+
+#include "engine/error.hpp"
+#include "engine/kernels/dense.hpp"
+#include "engine/kernels/elementwise.hpp"
+#include "engine/kernels/dnnl/dnnl_context.hpp"
+
+namespace mmx::kernels {
+
+namespace {
+
+// One operand as oneDNN sees it: the output's rank, leading 1s prepended.
+struct Layout {
+  Shape dims;
+  Shape strides;
+};
+
+Layout padded_layout(const Tensor& t, size_t ndims) {
+  Layout l{Shape(ndims, 1), Shape(ndims, 0)};
+  const size_t lead = ndims - t.shape().size();
+  for (size_t d = 0; d < t.shape().size(); ++d) {
+    l.dims[lead + d] = t.shape()[d];
+    l.strides[lead + d] = t.strides()[d];
+  }
+  return l;
+}
+
+// oneDNN's fast (gemm-based) matmul refuses zero strides and wants one of the two inner strides
+// to be 1; anything else falls back to a slow reference loop. So a stride-0 batch axis (an
+// expanded view) becomes a size-1 axis, which oneDNN broadcasts itself, as long as the other
+// operand spans that axis in full; size-1 axes, whose stride never matters, get a nonzero one.
+// Returns false when the layout stays unusable.
+bool make_gemm_friendly(Layout& l, const Layout& other) {
+  const size_t n = l.dims.size();
+  for (size_t d = 0; d + 2 < n; ++d)
+    if (l.strides[d] == 0 && other.dims[d] == l.dims[d]) l.dims[d] = 1;
+  for (size_t d = n; d-- > 0;)
+    if (l.dims[d] == 1)
+      l.strides[d] = d + 1 < n ? std::max<int64_t>(l.strides[d + 1] * l.dims[d + 1], 1) : 1;
+  for (int64_t s : l.strides)
+    if (s <= 0) return false;
+  return l.strides[n - 1] == 1 || l.strides[n - 2] == 1;
+}
+
+// The layout of `t` for oneDNN, copying `t` to dense memory only when its strides cannot be
+// handed over as they are; `t` is replaced by the tensor whose data the layout describes.
+// `other` is the other operand's padded layout, before any change.
+Layout operand_layout(Tensor& t, const Layout& other) {
+  const size_t ndims = other.dims.size();
+  Layout l = padded_layout(t, ndims);
+  if (make_gemm_friendly(l, other)) return l;
+  t = contiguous_copy(t);
+  l = padded_layout(t, ndims);
+  make_gemm_friendly(l, other);
+  return l;
+}
+
+void append_layout(std::string& key, const Layout& l) {
+  key += to_string(l.dims);
+  key += '/';
+  key += to_string(l.strides);
+  key += ';';
+}
+
+// A zero-sized inner dimension: every output is the bias (or 0); oneDNN is not asked.
+Tensor empty_sum(const Shape& out_shape, const Tensor& bias) {
+  Tensor out = Tensor::zeros(out_shape);
+  if (!bias.defined() || out.numel() == 0) return out;
+  const int64_t n = out_shape.back();
+  for (int64_t row = 0; row < out.numel() / n; ++row)
+    for (int64_t j = 0; j < n; ++j) out.data()[row * n + j] = bias.data()[j * bias.strides()[0]];
+  return out;
+}
+
+}  // namespace
+
+Tensor matrix_transpose_view(const Tensor& t) {
+  MMX_CHECK(t.dim() >= 2, "transpose: need a matrix, got shape ", to_string(t.shape()));
+  Shape shape = t.shape();
+  Shape strides = t.strides();
+  std::swap(shape[shape.size() - 1], shape[shape.size() - 2]);
+  std::swap(strides[strides.size() - 1], strides[strides.size() - 2]);
+  return Tensor::view_of(t, shape, strides, t.offset());
+}
+
+Tensor matmul_forward(const Tensor& a_in, const Tensor& b_in, const Tensor& bias_in) {
+  MMX_CHECK(a_in.dim() >= 2 && b_in.dim() >= 2, "matmul: need operands of rank >= 2, got ",
+            to_string(a_in.shape()), " x ", to_string(b_in.shape()));
+  const int64_t m = a_in.size(-2), k = a_in.size(-1), n = b_in.size(-1);
+  MMX_CHECK(b_in.size(-2) == k, "matmul: inner dims differ: ", to_string(a_in.shape()), " x ",
+            to_string(b_in.shape()));
+  MMX_CHECK(!bias_in.defined() || bias_in.shape() == Shape{n}, "matmul: bias of shape ",
+            to_string(bias_in.shape()), " for an output with ", n, " columns");
+  const Shape batch = broadcast_shapes(Shape(a_in.shape().begin(), a_in.shape().end() - 2),
+                                       Shape(b_in.shape().begin(), b_in.shape().end() - 2),
+                                       "matmul");
+  Shape out_shape = batch;
+  out_shape.push_back(m);
+  out_shape.push_back(n);
+  if (numel(out_shape) == 0 || k == 0) return empty_sum(out_shape, bias_in);
+
+  const size_t ndims = out_shape.size();
+  Tensor a = a_in, b = b_in, bias = bias_in;
+  // b decides after a: if both were expanded along one axis, only a becomes size 1 there.
+  const Layout la = operand_layout(a, padded_layout(b, ndims));
+  const Layout lb = operand_layout(b, la);
+  const Layout lc{out_shape, contiguous_strides(out_shape)};
+  Layout lbias;
+  if (bias.defined()) {
+    if (n > 1 && bias.strides()[0] <= 0) bias = contiguous_copy(bias);
+    lbias = {Shape(ndims, 1), Shape(ndims, n)};
+    lbias.dims.back() = n;
+    lbias.strides.back() = n > 1 ? bias.strides()[0] : 1;
+  }
+
+  std::string key = "matmul;";
+  append_layout(key, la);
+  append_layout(key, lb);
+  append_layout(key, lc);
+  if (bias.defined()) append_layout(key, lbias);
+
+  using dnnl_backend::memory_desc;
+  const dnnl::memory::desc a_md = memory_desc(la.dims, la.strides);
+  const dnnl::memory::desc b_md = memory_desc(lb.dims, lb.strides);
+  const dnnl::memory::desc c_md = memory_desc(lc.dims, lc.strides);
+  const dnnl::memory::desc bias_md =
+      bias.defined() ? memory_desc(lbias.dims, lbias.strides) : dnnl::memory::desc();
+  dnnl::primitive& primitive = dnnl_backend::cached_primitive(key, [&] {
+    const dnnl::matmul::desc desc = bias.defined() ? dnnl::matmul::desc(a_md, b_md, bias_md, c_md)
+                                                   : dnnl::matmul::desc(a_md, b_md, c_md);
+    return dnnl::matmul(dnnl::matmul::primitive_desc(desc, dnnl_backend::cpu_engine()));
+  });
+
+  Tensor out = Tensor::empty(out_shape);
+  std::unordered_map<int, dnnl::memory> args{
+      {DNNL_ARG_SRC, dnnl_backend::memory_of(a, a_md)},
+      {DNNL_ARG_WEIGHTS, dnnl_backend::memory_of(b, b_md)},
+      {DNNL_ARG_DST, dnnl_backend::memory_of(out, c_md)}};
+  if (bias.defined()) args.emplace(DNNL_ARG_BIAS, dnnl_backend::memory_of(bias, bias_md));
+  primitive.execute(dnnl_backend::cpu_stream(), args);
+  dnnl_backend::cpu_stream().wait();
+  return out;
+}
+
+}  // namespace mmx::kernels

@@ -1,0 +1,101 @@
+// matmul and linear: forward on the oneDNN matmul kernel, backward through the same kernel on
+// transposed views (dA = dC.B^T, dB = A^T.dC), so no operand is ever copied to be transposed.
+#include "engine/autograd/tape.hpp"
+#include "engine/error.hpp"
+#include "engine/kernels/dense.hpp"
+#include "engine/kernels/elementwise.hpp"
+#include "engine/ops.hpp"
+
+namespace mmx {
+
+namespace {
+
+// The [rows, last] view of t when its leading axes fold into one by strides alone (any
+// contiguous tensor, many views); undefined otherwise.
+Tensor rows_view(const Tensor& t) {
+  const Shape& shape = t.shape();
+  const Shape& strides = t.strides();
+  const int64_t last = shape.empty() ? 1 : shape.back();
+  const int64_t last_stride = shape.empty() ? 1 : strides.back();
+  int64_t rows = 1, row_stride = 0;
+  for (size_t d = shape.size() > 0 ? shape.size() - 1 : 0; d-- > 0;) {
+    if (shape[d] == 1) continue;
+    if (rows == 1) row_stride = strides[d];
+    else if (strides[d] != row_stride * rows) return Tensor();
+    rows *= shape[d];
+  }
+  if (rows == 1) row_stride = last * std::max<int64_t>(last_stride, 1);
+  return Tensor::view_of(t, {rows, last}, {row_stride, last_stride}, t.offset());
+}
+
+// A contiguous tensor seen with another shape of the same size.
+Tensor with_shape(const Tensor& dense, const Shape& shape) {
+  return Tensor::view_of(dense, shape, contiguous_strides(shape), dense.offset());
+}
+
+Shape with_last(Shape shape, int64_t last) {
+  shape.back() = last;
+  return shape;
+}
+
+}  // namespace
+
+Tensor matmul(const Tensor& a, const Tensor& b) {
+  MMX_CHECK(a.dim() >= 2 && b.dim() >= 2, "matmul: need operands of rank >= 2, got ",
+            to_string(a.shape()), " x ", to_string(b.shape()));
+  MMX_CHECK(a.size(-1) == b.size(-2), "matmul: inner dims differ: ", to_string(a.shape()), " x ",
+            to_string(b.shape()));
+  // A batch of matrices times one matrix is one taller product: fold the batch into rows. Its
+  // backward then gets dB as one product instead of a batch to sum.
+  const Tensor a_rows = b.dim() == 2 && a.dim() > 2 ? rows_view(a) : Tensor();
+  Tensor y = a_rows.defined()
+                 ? with_shape(kernels::matmul_forward(a_rows, b), with_last(a.shape(), b.size(-1)))
+                 : kernels::matmul_forward(a, b);
+  if (autograd::needs_grad({a, b})) {
+    autograd::record("matmul", {a, b}, y, {a, b}, [a, b, a_rows](const Tensor& gy) {
+      Tensor ga, gb;
+      if (a.requires_grad()) ga = kernels::matmul_forward(gy, kernels::matrix_transpose_view(b));
+      if (b.requires_grad()) {
+        gb = a_rows.defined()
+                 ? kernels::matmul_forward(kernels::matrix_transpose_view(a_rows),
+                                           with_shape(gy, {a_rows.size(0), gy.size(-1)}))
+                 : kernels::matmul_forward(kernels::matrix_transpose_view(a), gy);
+      }
+      // Broadcast batch axes come back at the output's size; the tape sums them down.
+      return std::vector<Tensor>{ga, gb};
+    });
+  }
+  return y;
+}
+
+Tensor linear(const Tensor& x, const Tensor& weight, const Tensor& bias) {
+  MMX_CHECK(weight.dim() == 2 && x.dim() >= 1 && x.size(-1) == weight.size(1),
+            "linear: input ", to_string(x.shape()), " does not fit weight ",
+            to_string(weight.shape()), " ([out, in])");
+  const int64_t out_features = weight.size(0);
+  MMX_CHECK(!bias.defined() || bias.shape() == Shape{out_features}, "linear: bias of shape ",
+            to_string(bias.shape()), " for weight ", to_string(weight.shape()));
+  Tensor x_rows = rows_view(x);
+  if (!x_rows.defined()) x_rows = rows_view(kernels::contiguous_copy(x));
+  const Tensor y_rows =
+      kernels::matmul_forward(x_rows, kernels::matrix_transpose_view(weight), bias);
+  Tensor y = with_shape(y_rows, with_last(x.shape(), out_features));
+  if (autograd::needs_grad({x, weight, bias})) {
+    const Shape x_shape = x.shape();
+    autograd::record(
+        "linear", {x, weight, bias}, y, {x_rows, weight},
+        [x_rows, weight, x_shape, x_grad = x.requires_grad(),
+         bias_grad = bias.requires_grad()](const Tensor& gy) {
+          const Tensor gy_rows = with_shape(gy, {x_rows.size(0), gy.size(-1)});
+          Tensor gx, gw, gb;
+          if (x_grad) gx = with_shape(kernels::matmul_forward(gy_rows, weight), x_shape);
+          if (weight.requires_grad())
+            gw = kernels::matmul_forward(kernels::matrix_transpose_view(gy_rows), x_rows);
+          if (bias_grad) gb = sum(gy_rows, {0});
+          return std::vector<Tensor>{gx, gw, gb};
+        });
+  }
+  return y;
+}
+
+}  // namespace mmx
