@@ -170,6 +170,9 @@ const std::vector<Row>& rows() {
       {.name = "sum axis -1 transposed", .shapes = {{2, 5, 3}},
        .op = [](const Inputs& x) { return sum(x[0], {-1}); }, .reference = naive_sum({-1}, false),
        .view = View::Transpose},
+      {.name = "sum leading axes 0,1", .shapes = {{2, 3, 4}},
+       .op = [](const Inputs& x) { return sum(x[0], {0, 1}); },
+       .reference = naive_sum({0, 1}, false)},
       {.name = "sum of a 0-d", .shapes = {{}},
        .op = [](const Inputs& x) { return sum(x[0]); }, .reference = naive_sum({}, false)},
       {.name = "mean axes 1,2 keepdim", .shapes = {{2, 3, 4}},
@@ -293,6 +296,8 @@ TEST_CASE("large inputs take the parallel paths and still match the references")
                           kernels::binary_forward_naive(BinaryOp::Div, a, b)) <= 1e-6f);
   CHECK(max_relative_diff(kernels::sum_forward(a.transpose(0, 1), {0, 2}, false),
                           kernels::sum_forward_naive(a.transpose(0, 1), {0, 2}, false)) <= 1e-4f);
+  CHECK(max_relative_diff(kernels::sum_forward(a, {0}, true),
+                          kernels::sum_forward_naive(a, {0}, true)) <= 1e-4f);
   const auto fast = kernels::max_forward(a, 1, false), naive = kernels::max_forward_naive(a, 1, false);
   CHECK(fast.indices == naive.indices);
   CHECK(max_relative_diff(fast.values, naive.values) == 0.0f);

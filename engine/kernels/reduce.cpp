@@ -71,10 +71,46 @@ Shape reduced_shape(const Shape& shape, const std::vector<int64_t>& axes, bool k
   return out;
 }
 
+namespace {
+
+// True when `axes` are 0..k-1 for some 0 < k < dim: a contiguous x is then [rows, cols] and
+// the sum runs down its columns (a bias gradient, a batch mean).
+bool reduces_leading_axes(const Tensor& x, const std::vector<int64_t>& axes) {
+  if (axes.empty() || static_cast<int64_t>(axes.size()) >= x.dim()) return false;
+  for (size_t i = 0; i < axes.size(); ++i)
+    if (axes[i] != static_cast<int64_t>(i)) return false;
+  return true;
+}
+
+// Adds whole rows into the output so memory is read in order (a per-column walk would stride
+// through it); threads split the columns.
+void sum_columns(const float* in, int64_t rows, int64_t cols, float* out) {
+  constexpr int64_t kBlock = 256;
+  const int64_t blocks = (cols + kBlock - 1) / kBlock;
+#pragma omp parallel for if (rows * cols >= kParallelMinElements)
+  for (int64_t b = 0; b < blocks; ++b) {
+    const int64_t begin = b * kBlock, end = std::min(cols, begin + kBlock);
+    float* o = out + begin;
+    std::fill(o, out + end, 0.0f);
+    for (int64_t r = 0; r < rows; ++r) {
+      const float* row = in + r * cols + begin;
+#pragma omp simd
+      for (int64_t c = 0; c < end - begin; ++c) o[c] += row[c];
+    }
+  }
+}
+
+}  // namespace
+
 // Each output element sums its own slice: outer reduced axes through for_each_offset, the
 // innermost reduced axis as a SIMD loop (stride 1 when the last axis is reduced).
 Tensor sum_forward(const Tensor& x, const std::vector<int64_t>& axes, bool keepdim) {
   Tensor out = Tensor::empty(reduced_shape(x.shape(), axes, keepdim));
+  if (x.is_contiguous() && reduces_leading_axes(x, axes)) {
+    const int64_t cols = out.numel();
+    sum_columns(x.data(), cols == 0 ? 0 : x.numel() / cols, cols, out.data());
+    return out;
+  }
   AxisSplit s = split_axes(x, axes);
   int64_t inner_n = 1, inner_stride = 0;
   if (!s.reduced_shape.empty()) {

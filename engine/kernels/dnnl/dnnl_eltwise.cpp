@@ -31,17 +31,23 @@ EltwiseSpec eltwise_spec(Eltwise kind, float alpha, float beta) {
   throw Error("dnnl_eltwise: unknown kind");
 }
 
+// Inputs are contiguous, so the shape alone fixes the layout. Canonical strides (not the
+// view's, which may differ on size-1 axes) make src, dst and the cache key agree.
+dnnl::memory::desc dense_desc(const Tensor& x) {
+  return dnnl_backend::memory_desc(x.shape(), contiguous_strides(x.shape()));
+}
+
 // The bits of alpha/beta, so two nearby values never share a primitive.
 std::string spec_key(const char* direction, Eltwise kind, const EltwiseSpec& spec,
                      const Tensor& x) {
   return cat("eltwise_", direction, ":", eltwise_name(kind), ":",
              std::bit_cast<uint32_t>(spec.alpha), ":", std::bit_cast<uint32_t>(spec.beta), ":",
-             dnnl_backend::layout_key(x));
+             to_string(x.shape()));
 }
 
 dnnl::eltwise_forward::primitive_desc forward_pd(const EltwiseSpec& spec, const Tensor& x) {
   const dnnl::eltwise_forward::desc desc(dnnl::prop_kind::forward_training, spec.algorithm,
-                                         dnnl_backend::memory_desc(x), spec.alpha, spec.beta);
+                                         dense_desc(x), spec.alpha, spec.beta);
   return dnnl::eltwise_forward::primitive_desc(desc, dnnl_backend::cpu_engine());
 }
 
@@ -61,7 +67,8 @@ Tensor dnnl_eltwise_forward(Eltwise kind, const Tensor& x, float alpha, float be
   dnnl::primitive& prim = cached_primitive(spec_key("fwd", kind, spec, x), [&] {
     return dnnl::eltwise_forward(forward_pd(spec, x));
   });
-  prim.execute(cpu_stream(), {{DNNL_ARG_SRC, memory_of(x)}, {DNNL_ARG_DST, memory_of(y)}});
+  const dnnl::memory::desc md = dense_desc(x);
+  prim.execute(cpu_stream(), {{DNNL_ARG_SRC, memory_of(x, md)}, {DNNL_ARG_DST, memory_of(y, md)}});
   cpu_stream().wait();
   return y;
 }
@@ -75,14 +82,15 @@ Tensor dnnl_eltwise_backward(Eltwise kind, const Tensor& x, const Tensor& grad_y
   const EltwiseSpec spec = eltwise_spec(kind, alpha, beta);
   using namespace dnnl_backend;
   dnnl::primitive& prim = cached_primitive(spec_key("bwd", kind, spec, x), [&] {
-    const dnnl::eltwise_backward::desc desc(spec.algorithm, memory_desc(grad_y), memory_desc(x),
+    const dnnl::eltwise_backward::desc desc(spec.algorithm, dense_desc(x), dense_desc(x),
                                             spec.alpha, spec.beta);
     return dnnl::eltwise_backward(
         dnnl::eltwise_backward::primitive_desc(desc, cpu_engine(), forward_pd(spec, x)));
   });
-  prim.execute(cpu_stream(), {{DNNL_ARG_SRC, memory_of(x)},
-                              {DNNL_ARG_DIFF_DST, memory_of(grad_y)},
-                              {DNNL_ARG_DIFF_SRC, memory_of(grad_x)}});
+  const dnnl::memory::desc md = dense_desc(x);
+  prim.execute(cpu_stream(), {{DNNL_ARG_SRC, memory_of(x, md)},
+                              {DNNL_ARG_DIFF_DST, memory_of(grad_y, md)},
+                              {DNNL_ARG_DIFF_SRC, memory_of(grad_x, md)}});
   cpu_stream().wait();
   return grad_x;
 }
