@@ -1,0 +1,140 @@
+#include "engine/kernels/masked_softmax.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <vector>
+
+#include "engine/error.hpp"
+#include "engine/kernels/elementwise.hpp"
+#include "engine/kernels/row_layout.hpp"
+#include "engine/kernels/vec_exp.hpp"
+
+namespace mmx::kernels {
+
+void softmax_row_in_place(float* s, int64_t active, int64_t cols, float top) {
+  if (top == -INFINITY) active = 0;
+  float total = 0.0f;
+#pragma omp simd reduction(+ : total)
+  for (int64_t j = 0; j < active; ++j) {
+    const float e = vec_exp(s[j] - top);
+    s[j] = e;
+    total += e;
+  }
+  const float inv = 1.0f / total;
+#pragma omp simd
+  for (int64_t j = 0; j < active; ++j) s[j] *= inv;
+  std::fill(s + active, s + cols, 0.0f);
+}
+
+float dot_row(const float* p, const float* g, int64_t n) {
+  float total = 0.0f;
+#pragma omp simd reduction(+ : total)
+  for (int64_t j = 0; j < n; ++j) total += p[j] * g[j];
+  return total;
+}
+
+namespace {
+void check_temperature(float temperature) {
+  MMX_CHECK(temperature > 0.0f && std::isfinite(temperature),
+            "softmax_temperature: temperature must be positive and finite, got ", temperature);
+}
+}  // namespace
+
+Tensor softmax_temperature_forward(const Tensor& x, float temperature, const Tensor& mask,
+                                   bool causal) {
+  check_temperature(temperature);
+  const RowLayout layout = row_layout("softmax_temperature", x, mask, causal);
+  const Tensor xc = contiguous_copy(x);
+  Tensor p = Tensor::empty(x.shape());
+  const float* xd = xc.data();
+  float* pd = p.data();
+  const float inv_t = 1.0f / temperature;
+  const int64_t cols = layout.cols;
+#pragma omp parallel for schedule(static) if (worth_threads(layout.rows, cols))
+  for (int64_t row = 0; row < layout.rows; ++row) {
+    const float* xr = xd + row * cols;
+    float* pr = pd + row * cols;
+    const float* m = layout.mask_row(row);
+    const int64_t active = layout.active_cols(row);
+    // (x - max x) / T, not x / T - max(x / T): near-equal scores of 1e4 subtract exactly, where
+    // x / T would round each of them by up to 1e-3 first.
+    float x_top = -INFINITY;
+#pragma omp simd reduction(max : x_top)
+    for (int64_t j = 0; j < active; ++j) x_top = std::max(x_top, xr[j]);
+    if (x_top == -INFINITY) x_top = 0.0f;  // every score -inf: keep -inf - x_top = -inf
+    float top = -INFINITY;
+    if (m) {
+#pragma omp simd reduction(max : top)
+      for (int64_t j = 0; j < active; ++j) {
+        pr[j] = (xr[j] - x_top) * inv_t + m[j];
+        top = std::max(top, pr[j]);
+      }
+    } else {
+#pragma omp simd reduction(max : top)
+      for (int64_t j = 0; j < active; ++j) {
+        pr[j] = (xr[j] - x_top) * inv_t;
+        top = std::max(top, pr[j]);
+      }
+    }
+    softmax_row_in_place(pr, active, cols, top);
+  }
+  return p;
+}
+
+Tensor softmax_temperature_forward_naive(const Tensor& x, float temperature, const Tensor& mask,
+                                         bool causal) {
+  check_temperature(temperature);
+  const std::vector<float> xv = x.to_vector();
+  const std::vector<float> mv =
+      dense_additive_mask("softmax_temperature", x, mask, causal).to_vector();
+  Tensor p = Tensor::zeros(x.shape());
+  const int64_t cols = x.size(-1);
+  for (int64_t start = 0; start < x.numel(); start += cols) {
+    double top = -INFINITY;
+    for (int64_t j = start; j < start + cols; ++j)
+      top = std::max(top, static_cast<double>(xv[j]) / temperature + mv[j]);
+    if (top == -INFINITY) continue;
+    double total = 0.0;
+    for (int64_t j = start; j < start + cols; ++j)
+      total += std::exp(static_cast<double>(xv[j]) / temperature + mv[j] - top);
+    for (int64_t j = start; j < start + cols; ++j)
+      p.data()[j] = static_cast<float>(
+          std::exp(static_cast<double>(xv[j]) / temperature + mv[j] - top) / total);
+  }
+  return p;
+}
+
+Tensor softmax_rows_backward(const Tensor& p, const Tensor& g, float scale) {
+  const Tensor pc = contiguous_copy(p), gc = contiguous_copy(g);
+  Tensor dx = Tensor::empty(p.shape());
+  const int64_t cols = p.size(-1);
+  const int64_t rows = cols == 0 ? 0 : p.numel() / cols;
+  const float* pd = pc.data();
+  const float* gd = gc.data();
+  float* dd = dx.data();
+#pragma omp parallel for schedule(static) if (worth_threads(rows, cols))
+  for (int64_t row = 0; row < rows; ++row) {
+    const float* pr = pd + row * cols;
+    const float* gr = gd + row * cols;
+    float* dr = dd + row * cols;
+    const float dot = dot_row(pr, gr, cols);
+#pragma omp simd
+    for (int64_t j = 0; j < cols; ++j) dr[j] = pr[j] * (gr[j] - dot) * scale;
+  }
+  return dx;
+}
+
+Tensor softmax_rows_backward_naive(const Tensor& p, const Tensor& g, float scale) {
+  const std::vector<float> pv = p.to_vector(), gv = g.to_vector();
+  Tensor dx = Tensor::zeros(p.shape());
+  const int64_t cols = p.size(-1);
+  for (int64_t start = 0; start < p.numel(); start += cols) {
+    double dot = 0.0;
+    for (int64_t j = start; j < start + cols; ++j) dot += static_cast<double>(pv[j]) * gv[j];
+    for (int64_t j = start; j < start + cols; ++j)
+      dx.data()[j] = static_cast<float>(pv[j] * (gv[j] - dot) * scale);
+  }
+  return dx;
+}
+
+}  // namespace mmx::kernels

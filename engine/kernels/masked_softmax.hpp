@@ -1,0 +1,28 @@
+// Masked softmax over the last axis with a temperature (the SoftMax baseline of the MultiMax
+// paper), and the per-row softmax steps that MultiMax and EvSoftMax reuse. Fast + naive each.
+#pragma once
+
+#include <cstdint>
+
+#include "engine/tensor.hpp"
+
+namespace mmx::kernels {
+
+// p = softmax(x / temperature + mask) over the last axis; a fully masked row is all zeros.
+Tensor softmax_temperature_forward(const Tensor& x, float temperature, const Tensor& mask,
+                                   bool causal);
+Tensor softmax_temperature_forward_naive(const Tensor& x, float temperature, const Tensor& mask,
+                                         bool causal);
+// dx = p * (g - sum(p * g)) * scale, per row (scale = 1 / temperature). Any distribution of the
+// form p = w * exp(z) / sum(w * exp(z)) with w locally constant has this backward.
+Tensor softmax_rows_backward(const Tensor& p, const Tensor& g, float scale);
+Tensor softmax_rows_backward_naive(const Tensor& p, const Tensor& g, float scale);
+
+// --- row steps shared by the fused kernels (the row is hot in L1 when these run) ---
+// s[0, active) holds scores whose maximum is `top`; turns them into probabilities in place and
+// zeroes s[active, cols). A row with top == -inf (all masked) becomes all zeros.
+void softmax_row_in_place(float* s, int64_t active, int64_t cols, float top);
+// sum over j < n of p[j] * g[j]
+float dot_row(const float* p, const float* g, int64_t n);
+
+}  // namespace mmx::kernels

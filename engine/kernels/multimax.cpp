@@ -1,0 +1,275 @@
+#include "engine/kernels/multimax.hpp"
+
+#include <omp.h>
+
+#include <algorithm>
+#include <cmath>
+#include <vector>
+
+#include "engine/error.hpp"
+#include "engine/kernels/elementwise.hpp"
+#include "engine/kernels/masked_softmax.hpp"
+#include "engine/kernels/row_layout.hpp"
+
+namespace mmx::kernels {
+
+namespace {
+
+// One head's parameters, as plain floats the SIMD loops keep in registers.
+struct Coeffs {
+  float t0, t1, t2, t3;
+  float r0, r1, r2, r3;
+};
+
+std::vector<Coeffs> read_coeffs(const Tensor& t, const Tensor& r) {
+  const std::vector<float> tv = t.to_vector(), rv = r.to_vector();
+  std::vector<Coeffs> heads(tv.size() / 4);
+  for (size_t h = 0; h < heads.size(); ++h) {
+    const float* th = tv.data() + 4 * h;
+    const float* rh = rv.data() + 4 * h;
+    heads[h] = {th[0], th[1], th[2], th[3], rh[0], rh[1], rh[2], rh[3]};
+  }
+  return heads;
+}
+
+// sigma(x) of DESIGN.md. A score of -inf stays -inf (a column masked in x itself): the
+// modulation would turn it into -inf + inf = NaN.
+template <int Order>
+inline float modulate(float x, const Coeffs& c) {
+  float s = x + c.t0 * std::max(c.r0 - x, 0.0f) + c.t1 * std::max(x - c.r1, 0.0f);
+  if constexpr (Order == 2) {
+    const float below = std::max(c.r2 - x, 0.0f), above = std::max(x - c.r3, 0.0f);
+    s += c.t2 * below * below + c.t3 * above * above;
+  }
+  return x == -INFINITY ? -INFINITY : s;
+}
+
+template <int Order>
+void forward_row(const float* x, const float* mask, int64_t active, int64_t cols,
+                 const Coeffs& c, float* p) {
+  float top = -INFINITY;
+  if (mask) {
+#pragma omp simd reduction(max : top)
+    for (int64_t j = 0; j < active; ++j) {
+      p[j] = modulate<Order>(x[j], c) + mask[j];
+      top = std::max(top, p[j]);
+    }
+  } else {
+#pragma omp simd reduction(max : top)
+    for (int64_t j = 0; j < active; ++j) {
+      p[j] = modulate<Order>(x[j], c);
+      top = std::max(top, p[j]);
+    }
+  }
+  softmax_row_in_place(p, active, cols, top);
+}
+
+// Writes dx[0, cols) and adds this row's sums into acc: the t gradients in acc[0..3] and the
+// bare indicator / relu sums of the r gradients in acc[4..7] (the factors t_k, -t_k, 2 t_k,
+// -2 t_k are applied once, after every row is summed).
+template <int Order>
+void backward_row(const float* x, const float* p, const float* g, int64_t active, int64_t cols,
+                  const Coeffs& c, float* dx, double* acc) {
+  const float dot = dot_row(p, g, active);
+  float dt0 = 0, dt1 = 0, dt2 = 0, dt3 = 0, in0 = 0, in1 = 0, lo2 = 0, hi3 = 0;
+#pragma omp simd reduction(+ : dt0, dt1, dt2, dt3, in0, in1, lo2, hi3)
+  for (int64_t j = 0; j < active; ++j) {
+    // p == 0 where x is -inf, so the column adds nothing; 0 keeps 0 * inf out of the sums.
+    const float xj = x[j] == -INFINITY ? 0.0f : x[j];
+    const float ds = p[j] * (g[j] - dot);
+    const float below0 = std::max(c.r0 - xj, 0.0f), above1 = std::max(xj - c.r1, 0.0f);
+    const float ind0 = xj < c.r0 ? 1.0f : 0.0f, ind1 = xj > c.r1 ? 1.0f : 0.0f;
+    float slope = 1.0f - c.t0 * ind0 + c.t1 * ind1;
+    dt0 += ds * below0;
+    dt1 += ds * above1;
+    in0 += ds * ind0;
+    in1 += ds * ind1;
+    if constexpr (Order == 2) {
+      const float below2 = std::max(c.r2 - xj, 0.0f), above3 = std::max(xj - c.r3, 0.0f);
+      slope += 2.0f * (c.t3 * above3 - c.t2 * below2);
+      dt2 += ds * below2 * below2;
+      dt3 += ds * above3 * above3;
+      lo2 += ds * below2;
+      hi3 += ds * above3;
+    }
+    dx[j] = ds * slope;
+  }
+  std::fill(dx + active, dx + cols, 0.0f);
+  const float sums[8] = {dt0, dt1, dt2, dt3, in0, in1, lo2, hi3};
+  for (int k = 0; k < 8; ++k) acc[k] += sums[k];
+}
+
+// Shared by forward and backward: which head's coefficients row `row` uses.
+int64_t head_of(int64_t row, int64_t heads, int64_t queries) {
+  return heads == 1 ? 0 : (row / queries) % heads;
+}
+
+}  // namespace
+
+int64_t multimax_heads(const char* op, const Tensor& x, const Tensor& t, const Tensor& r,
+                       int order) {
+  MMX_CHECK(order == 1 || order == 2, op, ": order must be 1 or 2, got ", order);
+  MMX_CHECK(t.defined() && r.defined(), op, ": the parameters t and r must both be defined");
+  MMX_CHECK(t.shape() == r.shape(), op, ": t of shape ", to_string(t.shape()),
+            " and r of shape ", to_string(r.shape()), " differ");
+  const Shape& s = t.shape();
+  MMX_CHECK((s.size() == 1 || s.size() == 2) && s.back() == 4, op,
+            ": t and r must have shape [4] (per layer) or [H, 4] (per head), got ", to_string(s));
+  if (s.size() == 1) return 1;
+  MMX_CHECK(x.dim() >= 3 && x.size(-3) == s[0], op, ": per-head parameters of shape ",
+            to_string(s), " need an input of shape [.., ", s[0], ", T, S], got ",
+            to_string(x.shape()));
+  return s[0];
+}
+
+Tensor multimax_forward(const Tensor& x, const Tensor& t, const Tensor& r, int order,
+                        const Tensor& mask, bool causal) {
+  const int64_t heads = multimax_heads("multimax", x, t, r, order);
+  const RowLayout layout = row_layout("multimax", x, mask, causal);
+  const std::vector<Coeffs> coeffs = read_coeffs(t, r);
+  const Tensor xc = contiguous_copy(x);
+  Tensor p = Tensor::empty(x.shape());
+  const float* xd = xc.data();
+  float* pd = p.data();
+  const int64_t cols = layout.cols;
+#pragma omp parallel for schedule(static) if (worth_threads(layout.rows, cols))
+  for (int64_t row = 0; row < layout.rows; ++row) {
+    const Coeffs& c = coeffs[static_cast<size_t>(head_of(row, heads, layout.queries))];
+    const int64_t active = layout.active_cols(row);
+    if (order == 1)
+      forward_row<1>(xd + row * cols, layout.mask_row(row), active, cols, c, pd + row * cols);
+    else
+      forward_row<2>(xd + row * cols, layout.mask_row(row), active, cols, c, pd + row * cols);
+  }
+  return p;
+}
+
+MultiMaxGradients multimax_backward(const Tensor& x, const Tensor& p, const Tensor& g,
+                                    const Tensor& t, const Tensor& r, int order, bool causal) {
+  const int64_t heads = multimax_heads("multimax backward", x, t, r, order);
+  const RowLayout layout = row_layout("multimax backward", x, Tensor(), causal);
+  const std::vector<Coeffs> coeffs = read_coeffs(t, r);
+  const Tensor xc = contiguous_copy(x), pc = contiguous_copy(p), gc = contiguous_copy(g);
+  MultiMaxGradients grads{Tensor::empty(x.shape()), Tensor::zeros(t.shape()),
+                          Tensor::zeros(r.shape())};
+  const int64_t cols = layout.cols;
+  const bool threaded = worth_threads(layout.rows, cols);
+  // One block of 8 sums per head per thread, added up in thread order afterwards: no atomics,
+  // and the same sums for the same thread count.
+  const size_t block = static_cast<size_t>(heads) * 8;
+  std::vector<double> partial(static_cast<size_t>(threaded ? omp_get_max_threads() : 1) * block);
+#pragma omp parallel if (threaded)
+  {
+    double* mine = partial.data() + static_cast<size_t>(omp_get_thread_num()) * block;
+#pragma omp for schedule(static)
+    for (int64_t row = 0; row < layout.rows; ++row) {
+      const int64_t h = head_of(row, heads, layout.queries);
+      const Coeffs& c = coeffs[static_cast<size_t>(h)];
+      const int64_t at = row * cols, active = layout.active_cols(row);
+      double* acc = mine + h * 8;
+      if (order == 1)
+        backward_row<1>(xc.data() + at, pc.data() + at, gc.data() + at, active, cols, c,
+                        grads.dx.data() + at, acc);
+      else
+        backward_row<2>(xc.data() + at, pc.data() + at, gc.data() + at, active, cols, c,
+                        grads.dx.data() + at, acc);
+    }
+  }
+  float* dt = grads.dt.data();
+  float* dr = grads.dr.data();
+  for (int64_t h = 0; h < heads; ++h) {
+    double sums[8] = {};
+    for (size_t k = 0; k * block < partial.size(); ++k)
+      for (int i = 0; i < 8; ++i) sums[i] += partial[k * block + h * 8 + i];
+    const Coeffs& c = coeffs[static_cast<size_t>(h)];
+    const int used = order == 1 ? 2 : 4;
+    const double r_factor[4] = {c.t0, -c.t1, 2.0 * c.t2, -2.0 * c.t3};
+    for (int k = 0; k < used; ++k) {
+      dt[h * 4 + k] = static_cast<float>(sums[k]);
+      dr[h * 4 + k] = static_cast<float>(r_factor[k] * sums[4 + k]);
+    }
+  }
+  return grads;
+}
+
+// ----------------------------------------------------------------- naive references (double)
+
+namespace {
+double relu(double v) { return v > 0.0 ? v : 0.0; }
+double step(bool condition) { return condition ? 1.0 : 0.0; }
+}  // namespace
+
+Tensor multimax_forward_naive(const Tensor& x, const Tensor& t, const Tensor& r, int order,
+                              const Tensor& mask, bool causal) {
+  const int64_t heads = multimax_heads("multimax", x, t, r, order);
+  const std::vector<float> xv = x.to_vector(), tv = t.to_vector(), rv = r.to_vector();
+  const std::vector<float> mv = dense_additive_mask("multimax", x, mask, causal).to_vector();
+  const int64_t cols = x.size(-1), queries = x.dim() >= 2 ? x.size(-2) : 1;
+  Tensor p = Tensor::zeros(x.shape());
+  std::vector<double> s(static_cast<size_t>(cols));
+  for (int64_t row = 0; row * cols < x.numel(); ++row) {
+    const int64_t h = heads == 1 ? 0 : (row / queries) % heads;
+    const float* th = tv.data() + 4 * h;
+    const float* rh = rv.data() + 4 * h;
+    double top = -INFINITY;
+    for (int64_t j = 0; j < cols; ++j) {
+      const double v = xv[row * cols + j];
+      double sigma = v + th[0] * relu(rh[0] - v) + th[1] * relu(v - rh[1]);
+      if (order == 2)
+        sigma += th[2] * std::pow(relu(rh[2] - v), 2) + th[3] * std::pow(relu(v - rh[3]), 2);
+      const bool masked = v == -INFINITY || mv[row * cols + j] == -INFINITY;
+      s[j] = masked ? -INFINITY : sigma + mv[row * cols + j];
+      top = std::max(top, s[j]);
+    }
+    if (top == -INFINITY) continue;
+    double total = 0.0;
+    for (int64_t j = 0; j < cols; ++j) total += std::exp(s[j] - top);
+    for (int64_t j = 0; j < cols; ++j)
+      p.data()[row * cols + j] = static_cast<float>(std::exp(s[j] - top) / total);
+  }
+  return p;
+}
+
+MultiMaxGradients multimax_backward_naive(const Tensor& x, const Tensor& p, const Tensor& g,
+                                          const Tensor& t, const Tensor& r, int order) {
+  const int64_t heads = multimax_heads("multimax backward", x, t, r, order);
+  const std::vector<float> xv = x.to_vector(), pv = p.to_vector(), gv = g.to_vector();
+  const std::vector<float> tv = t.to_vector(), rv = r.to_vector();
+  const int64_t cols = x.size(-1), queries = x.dim() >= 2 ? x.size(-2) : 1;
+  MultiMaxGradients grads{Tensor::zeros(x.shape()), Tensor::zeros(t.shape()),
+                          Tensor::zeros(r.shape())};
+  std::vector<double> dt(tv.size(), 0.0), dr(rv.size(), 0.0);
+  for (int64_t row = 0; row * cols < x.numel(); ++row) {
+    const int64_t h = heads == 1 ? 0 : (row / queries) % heads;
+    const double t0 = tv[4 * h], t1 = tv[4 * h + 1], t2 = tv[4 * h + 2], t3 = tv[4 * h + 3];
+    const double r0 = rv[4 * h], r1 = rv[4 * h + 1], r2 = rv[4 * h + 2], r3 = rv[4 * h + 3];
+    double dot = 0.0;
+    for (int64_t j = 0; j < cols; ++j) dot += static_cast<double>(pv[row * cols + j]) * gv[row * cols + j];
+    for (int64_t j = 0; j < cols; ++j) {
+      const int64_t k = row * cols + j;
+      if (pv[k] == 0.0f) continue;  // a masked (or vanished) column: every term is 0
+      const double v = xv[k];
+      const double ds = pv[k] * (gv[k] - dot);
+      double slope = 1.0 - t0 * step(v < r0) + t1 * step(v > r1);
+      dt[4 * h] += ds * relu(r0 - v);
+      dr[4 * h] += ds * t0 * step(v < r0);
+      dt[4 * h + 1] += ds * relu(v - r1);
+      dr[4 * h + 1] -= ds * t1 * step(v > r1);
+      if (order == 2) {
+        slope += -2.0 * t2 * relu(r2 - v) + 2.0 * t3 * relu(v - r3);
+        dt[4 * h + 2] += ds * relu(r2 - v) * relu(r2 - v);
+        dr[4 * h + 2] += ds * 2.0 * t2 * relu(r2 - v);
+        dt[4 * h + 3] += ds * relu(v - r3) * relu(v - r3);
+        dr[4 * h + 3] -= ds * 2.0 * t3 * relu(v - r3);
+      }
+      grads.dx.data()[k] = static_cast<float>(ds * slope);
+    }
+  }
+  for (size_t i = 0; i < dt.size(); ++i) {
+    grads.dt.data()[i] = static_cast<float>(dt[i]);
+    grads.dr.data()[i] = static_cast<float>(dr[i]);
+  }
+  return grads;
+}
+
+}  // namespace mmx::kernels
