@@ -1,0 +1,158 @@
+#include "nn/data/checkpoint.hpp"
+
+#include <cstdio>
+#include <string>
+
+#include "engine/error.hpp"
+#include "engine/io/atomic_write.hpp"
+
+namespace mmx::data {
+namespace fs = std::filesystem;
+namespace {
+
+constexpr const char* kFormat = "mmx-checkpoint";
+constexpr int kVersion = 1;
+constexpr const char* kStepKey = "mmx.step";
+constexpr const char* kReservedPrefix = "mmx.";
+
+std::string hex64(uint64_t word) {
+  char hex[17];
+  std::snprintf(hex, sizeof hex, "%016llx", static_cast<unsigned long long>(word));
+  return hex;
+}
+
+// FNV-1a 64: a fast content hash, enough to tell a file from another save's (not for security).
+std::string fnv1a64_hex(std::string_view bytes) {
+  uint64_t h = 0xcbf29ce484222325ULL;
+  for (char c : bytes) {
+    h ^= static_cast<unsigned char>(c);
+    h *= 0x100000001b3ULL;
+  }
+  return hex64(h);
+}
+
+io::StringMetadata encode_metadata(const nlohmann::json& metadata, int64_t step, const char* file) {
+  MMX_CHECK(metadata.is_object(), "save_checkpoint: ", file, " metadata must be a JSON object, got ",
+            metadata.type_name());
+  io::StringMetadata out;
+  for (const auto& [key, value] : metadata.items()) {
+    MMX_CHECK(key.rfind(kReservedPrefix, 0) != 0, "save_checkpoint: ", file, " metadata key '", key,
+              "' uses the reserved prefix \"mmx.\"");
+    out[key] = value.dump();
+  }
+  out[kStepKey] = std::to_string(step);
+  return out;
+}
+
+// Values are JSON-encoded by us; one written by another tool that is not JSON comes back as a string.
+nlohmann::json decode_metadata(const io::StringMetadata& metadata) {
+  nlohmann::json out = nlohmann::json::object();
+  for (const auto& [key, text] : metadata) {
+    if (key.rfind(kReservedPrefix, 0) == 0) continue;
+    nlohmann::json value = nlohmann::json::parse(text, nullptr, /*allow_exceptions=*/false);
+    out[key] = value.is_discarded() ? nlohmann::json(text) : value;
+  }
+  return out;
+}
+
+// Writes one safetensors file and returns its manifest entry.
+nlohmann::json save_part(const fs::path& dir, const char* file, const io::NamedTensors& tensors,
+                         const nlohmann::json& metadata, int64_t step) {
+  const fs::path path = dir / file;
+  std::string bytes;
+  try {
+    bytes = io::serialize_safetensors(tensors, encode_metadata(metadata, step, file));
+  } catch (const Error& e) {
+    throw Error(cat("cannot write ", path.string(), ": ", e.what()));
+  }
+  io::write_file_atomically(path, bytes);
+  return {{"bytes", bytes.size()}, {"fnv1a64", fnv1a64_hex(bytes)}};
+}
+
+io::SafetensorsContents load_part(const fs::path& dir, const char* file, const nlohmann::json& manifest,
+                                  int64_t step) {
+  const fs::path path = dir / file;
+  const std::string where = path.string();
+  MMX_CHECK(manifest.contains("files") && manifest["files"].is_object() && manifest["files"].contains(file), "load_checkpoint: ",
+            (dir / kManifestFile).string(), " has no entry for ", file);
+  const nlohmann::json& entry = manifest["files"][file];
+  MMX_CHECK(entry.is_object() && entry.contains("bytes") && entry["bytes"].is_number_unsigned() &&
+                entry.contains("fnv1a64") && entry["fnv1a64"].is_string(),
+            "load_checkpoint: ", (dir / kManifestFile).string(), ": the entry for ", file,
+            " needs \"bytes\" and \"fnv1a64\"");
+  const std::string bytes = io::read_file_bytes(path);
+  const bool same = entry["bytes"].get<uint64_t>() == bytes.size() &&
+                    entry["fnv1a64"].get<std::string>() == fnv1a64_hex(bytes);
+  MMX_CHECK(same, "load_checkpoint: ", where, " does not match ", kManifestFile,
+            " (size or content hash differs): the file was changed, or a save was interrupted");
+  io::SafetensorsContents contents = io::parse_safetensors(bytes, where);
+  const auto it = contents.metadata.find(kStepKey);
+  MMX_CHECK(it != contents.metadata.end(), "load_checkpoint: ", where, " has no \"", kStepKey, "\" metadata");
+  MMX_CHECK(it->second == std::to_string(step), "load_checkpoint: ", where, " is from step ", it->second,
+            " but ", kManifestFile, " says step ", step);
+  return contents;
+}
+
+}  // namespace
+
+void save_checkpoint(const fs::path& dir, const Checkpoint& checkpoint) {
+  MMX_CHECK(checkpoint.step >= 0, "save_checkpoint: step ", checkpoint.step, " is negative");
+  std::error_code ec;
+  fs::create_directories(dir, ec);
+  MMX_CHECK(fs::is_directory(dir), "save_checkpoint: cannot create directory ", dir.string(),
+            ec ? ": " + ec.message() : std::string());
+  nlohmann::json manifest = {{"format", kFormat}, {"version", kVersion}, {"step", checkpoint.step}};
+  manifest["files"][kModelFile] =
+      save_part(dir, kModelFile, checkpoint.model, checkpoint.model_metadata, checkpoint.step);
+  manifest["files"][kOptimizerFile] =
+      save_part(dir, kOptimizerFile, checkpoint.optimizer, checkpoint.optimizer_metadata, checkpoint.step);
+  io::write_file_atomically(dir / kManifestFile, manifest.dump(2) + "\n");
+}
+
+Checkpoint load_checkpoint(const fs::path& dir) {
+  const fs::path manifest_path = dir / kManifestFile;
+  const std::string where = manifest_path.string();
+  std::error_code ec;
+  MMX_CHECK(fs::is_directory(dir, ec), "load_checkpoint: ", dir.string(), " is not a directory");
+  MMX_CHECK(fs::exists(manifest_path, ec), "load_checkpoint: ", where,
+            " is missing: not a checkpoint directory, or its first save was interrupted");
+  const nlohmann::json manifest = nlohmann::json::parse(io::read_file_bytes(manifest_path), nullptr, false);
+  MMX_CHECK(!manifest.is_discarded() && manifest.is_object(), "load_checkpoint: ", where, " is not a JSON object");
+  MMX_CHECK(manifest.contains("format") && manifest["format"] == kFormat, "load_checkpoint: ", where,
+            " is not an ", kFormat, " manifest");
+  MMX_CHECK(manifest.contains("version") && manifest["version"] == kVersion, "load_checkpoint: ", where,
+            " has version ", manifest.value("version", nlohmann::json()).dump(), "; this build reads version ", kVersion);
+  MMX_CHECK(manifest.contains("step") && manifest["step"].is_number_integer() && manifest["step"].get<int64_t>() >= 0,
+            "load_checkpoint: ", where, " has no valid \"step\"");
+  const int64_t step = manifest["step"].get<int64_t>();
+
+  io::SafetensorsContents model = load_part(dir, kModelFile, manifest, step);
+  io::SafetensorsContents optimizer = load_part(dir, kOptimizerFile, manifest, step);
+  Checkpoint out;
+  out.step = step;
+  out.model = std::move(model.tensors);
+  out.model_metadata = decode_metadata(model.metadata);
+  out.optimizer = std::move(optimizer.tensors);
+  out.optimizer_metadata = decode_metadata(optimizer.metadata);
+  return out;
+}
+
+nlohmann::json generator_state_to_json(const Generator::State& state) {
+  nlohmann::json out = nlohmann::json::array();
+  for (uint64_t word : state) out.push_back(hex64(word));
+  return out;
+}
+
+Generator::State generator_state_from_json(const nlohmann::json& json) {
+  MMX_CHECK(json.is_array() && json.size() == 4, "generator state: expected 4 hex strings, got ", json.dump());
+  Generator::State state{};
+  for (size_t i = 0; i < 4; ++i) {
+    const bool ok = json[i].is_string() && json[i].get<std::string>().size() == 16 &&
+                    json[i].get<std::string>().find_first_not_of("0123456789abcdef") == std::string::npos;
+    MMX_CHECK(ok, "generator state: word ", i, " (", json[i].dump(), ") is not 16 lowercase hex digits");
+    state[i] = std::stoull(json[i].get<std::string>(), nullptr, 16);
+  }
+  return state;
+}
+
+}  // namespace mmx::data

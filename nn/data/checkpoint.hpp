@@ -1,0 +1,41 @@
+// Checkpoint: a directory holding model.safetensors, optimizer.safetensors and a manifest,
+// checkpoint.json, written last, that ties the pair together (step, sizes, content hashes).
+#pragma once
+
+#include <cstdint>
+#include <filesystem>
+#include <nlohmann/json.hpp>
+
+#include "engine/io/safetensors.hpp"
+#include "engine/random.hpp"
+
+namespace mmx::data {
+
+inline constexpr const char* kModelFile = "model.safetensors";
+inline constexpr const char* kOptimizerFile = "optimizer.safetensors";
+inline constexpr const char* kManifestFile = "checkpoint.json";
+
+struct Checkpoint {
+  int64_t step = 0;
+  io::NamedTensors model;      // e.g. "tok.weight", "blocks.0.attn.qkv.weight"
+  // Any JSON object (config, vocab, rng state, ...). Each top-level value is stored JSON-encoded
+  // as one safetensors metadata string; keys starting with "mmx." are reserved.
+  nlohmann::json model_metadata = nlohmann::json::object();
+  io::NamedTensors optimizer;  // optimizer state tensors (moments, ...), may be empty
+  nlohmann::json optimizer_metadata = nlohmann::json::object();
+};
+
+// Creates `dir` if needed. Each file is replaced atomically (temp file + fsync + rename) and the
+// manifest goes last, so a crash mid-save leaves either the previous checkpoint or one that
+// load_checkpoint rejects as inconsistent; never a silently mixed pair.
+void save_checkpoint(const std::filesystem::path& dir, const Checkpoint& checkpoint);
+
+// Validates everything (manifest, sizes, hashes, both files, steps) before returning: a
+// checkpoint loads whole or throws an mmx::Error naming the file and the problem.
+Checkpoint load_checkpoint(const std::filesystem::path& dir);
+
+// The generator's 256-bit state as four hex strings (exact in JSON, whatever the reader).
+nlohmann::json generator_state_to_json(const Generator::State& state);
+Generator::State generator_state_from_json(const nlohmann::json& json);
+
+}  // namespace mmx::data
