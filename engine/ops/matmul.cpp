@@ -53,15 +53,18 @@ Tensor matmul(const Tensor& a, const Tensor& b) {
                  : kernels::matmul_forward(a, b);
   if (autograd::needs_grad({a, b})) {
     autograd::record("matmul", {a, b}, y, {a, b}, [a, b, a_rows](const Tensor& gy) {
+      const Tensor b_t = kernels::matrix_transpose_view(b);
       Tensor ga, gb;
-      if (a.requires_grad()) ga = kernels::matmul_forward(gy, kernels::matrix_transpose_view(b));
-      if (b.requires_grad()) {
-        gb = a_rows.defined()
-                 ? kernels::matmul_forward(kernels::matrix_transpose_view(a_rows),
-                                           with_shape(gy, {a_rows.size(0), gy.size(-1)}))
-                 : kernels::matmul_forward(kernels::matrix_transpose_view(a), gy);
+      if (a_rows.defined()) {  // the folded product: gy is [rows, n] as well
+        const Tensor gy_rows = with_shape(gy, {a_rows.size(0), gy.size(-1)});
+        if (a.requires_grad()) ga = with_shape(kernels::matmul_forward(gy_rows, b_t), a.shape());
+        if (b.requires_grad())
+          gb = kernels::matmul_forward(kernels::matrix_transpose_view(a_rows), gy_rows);
+      } else {
+        // Broadcast batch axes come back at the output's size; the tape sums them down.
+        if (a.requires_grad()) ga = kernels::matmul_forward(gy, b_t);
+        if (b.requires_grad()) gb = kernels::matmul_forward(kernels::matrix_transpose_view(a), gy);
       }
-      // Broadcast batch axes come back at the output's size; the tape sums them down.
       return std::vector<Tensor>{ga, gb};
     });
   }

@@ -58,10 +58,11 @@ Layout operand_layout(Tensor& t, const Layout& other) {
   return l;
 }
 
+// The raw bytes of dims and strides: a cache key built on every call must be cheap to make, not
+// to read (a 64x64 product takes a few microseconds).
 void append_layout(std::string& key, const Layout& l) {
-  key += to_string(l.dims);
-  key += '/';
-  key += to_string(l.strides);
+  key.append(reinterpret_cast<const char*>(l.dims.data()), l.dims.size() * sizeof(int64_t));
+  key.append(reinterpret_cast<const char*>(l.strides.data()), l.strides.size() * sizeof(int64_t));
   key += ';';
 }
 
@@ -117,6 +118,7 @@ Tensor matmul_forward(const Tensor& a_in, const Tensor& b_in, const Tensor& bias
   }
 
   std::string key = "matmul;";
+  key.reserve(32 + 4 * 2 * ndims * sizeof(int64_t));
   append_layout(key, la);
   append_layout(key, lb);
   append_layout(key, lc);
