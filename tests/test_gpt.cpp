@@ -113,7 +113,8 @@ TEST_CASE("GPTConfig JSON round trip and errors") {
 TEST_CASE("attention probabilities: per layer, causal, rows summing to one") {
   for (AttentionKind kind : {AttentionKind::Softmax, AttentionKind::MultiMax,
                              AttentionKind::SparseMax}) {
-    CAPTURE(attention_kind_name(kind));
+    const std::string kind_name = attention_kind_name(kind);
+    CAPTURE(kind_name);
     GPT model(tiny(kind), 5);
     const int64_t B = 2, T = 6;
     std::vector<Tensor> maps = model.attention_probabilities(random_ids(B * T, 13, 1), B, T);
@@ -171,7 +172,8 @@ TEST_CASE("KV-cache decoding gives the full forward's logits") {
     GPTConfig c = tiny(kind);
     c.multimax_logits = kind == AttentionKind::MultiMax;
     c.multimax_per_head = kind == AttentionKind::MultiMax;
-    CAPTURE(attention_kind_name(kind));
+    const std::string kind_name = attention_kind_name(kind);
+    CAPTURE(kind_name);
     GPT model(c, 11);
     model.eval();
     const int64_t B = 2, T = c.seq_len, V = c.vocab;
