@@ -6,9 +6,11 @@
 
 namespace mmx::kernels {
 
-// a (op) b on a oneDNN binary primitive. Only `b` may broadcast (oneDNN 2.6 broadcasts src1
-// only): the caller guarantees `a` has the output shape and no stride-0 (expanded) axis.
-// Strided inputs are passed through their memory descriptors; the result is contiguous.
+// a (op) b on a oneDNN binary primitive, the result contiguous. Returns an undefined Tensor
+// when oneDNN cannot take the inputs at full speed: when `a` repeats (oneDNN 2.6 broadcasts
+// src1 only) or an input is not dense apart from its broadcast axes (oneDNN then drops to a
+// reference implementation, measured ~100x slower than our strided loop on a transposed
+// [4096, 512] add). Expanded (stride-0) axes of `b` are broadcast axes, no copy.
 Tensor dnnl_binary(BinaryOp op, const Tensor& a, const Tensor& b);
 
 // Eltwise forward/backward on oneDNN. `x` and `grad_y` must be contiguous (oneDNN 2.6 eltwise

@@ -62,8 +62,23 @@ void binary_rows(const Tensor& a, const Tensor& b, Tensor& out, Op op) {
     const float* ra = pa + off[0];
     const float* rb = pb + off[1];
     float* ro = po + start;
+    // Unit and zero inner strides get their own loops: with a variable stride the compiler
+    // emits gathers instead of plain vector loads.
+    if (sa == 1 && sb == 1) {
 #pragma omp simd
-    for (int64_t i = 0; i < n; ++i) ro[i] = op(ra[i * sa], rb[i * sb]);
+      for (int64_t i = 0; i < n; ++i) ro[i] = op(ra[i], rb[i]);
+    } else if (sa == 1 && sb == 0) {
+      const float y = *rb;
+#pragma omp simd
+      for (int64_t i = 0; i < n; ++i) ro[i] = op(ra[i], y);
+    } else if (sa == 0 && sb == 1) {
+      const float x = *ra;
+#pragma omp simd
+      for (int64_t i = 0; i < n; ++i) ro[i] = op(x, rb[i]);
+    } else {
+#pragma omp simd
+      for (int64_t i = 0; i < n; ++i) ro[i] = op(ra[i * sa], rb[i * sb]);
+    }
   });
 }
 
@@ -134,25 +149,14 @@ Tensor binary_forward_naive(BinaryOp op, const Tensor& a, const Tensor& b) {
   return out;
 }
 
-namespace {
-// True when `t` repeats along some axis of `out_shape` (a broadcast or an expanded view).
-bool repeats(const Tensor& t, const Shape& out_shape) {
-  const Shape strides = broadcast_strides(t, out_shape);
-  for (size_t d = 0; d < out_shape.size(); ++d)
-    if (strides[d] == 0 && out_shape[d] > 1) return true;
-  return false;
-}
-}  // namespace
-
 Tensor binary_forward(BinaryOp op, const Tensor& a, const Tensor& b) {
-  const Shape shape = broadcast_shapes(a.shape(), b.shape(), binary_op_name(op));
-  // oneDNN 2.6 broadcasts src1 only. When `a` repeats, a commutative op swaps its inputs;
-  // sub/div (and [3,1]x[1,4], where both repeat) take the own strided loop, which handles
-  // any broadcast at full speed without materialising the repeated input.
-  if (!repeats(a, shape)) return dnnl_binary(op, a, b);
+  // oneDNN broadcasts src1 only: a commutative op whose first input repeats swaps its inputs.
+  // sub/div with a repeating first input, [3,1]x[1,4] (both repeat) and strided views take
+  // the own loop, which reads any broadcast or stride directly without a copy.
+  Tensor y = dnnl_binary(op, a, b);
   const bool commutes = op == BinaryOp::Add || op == BinaryOp::Mul;
-  if (commutes && !repeats(b, shape)) return dnnl_binary(op, b, a);
-  return binary_strided(op, a, b);
+  if (!y.defined() && commutes) y = dnnl_binary(op, b, a);
+  return y.defined() ? y : binary_strided(op, a, b);
 }
 
 // --------------------------------------------------------------- eltwise

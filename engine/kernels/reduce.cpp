@@ -129,8 +129,13 @@ Tensor sum_forward(const Tensor& x, const std::vector<int64_t>& axes, bool keepd
     for_each_offset(s.reduced_shape, s.reduced_strides, [&](int64_t off) {
       const float* row = base + off;
       float part = 0.0f;
+      if (inner_stride == 1) {  // plain vector loads instead of gathers
 #pragma omp simd reduction(+ : part)
-      for (int64_t i = 0; i < inner_n; ++i) part += row[i * inner_stride];
+        for (int64_t i = 0; i < inner_n; ++i) part += row[i];
+      } else {
+#pragma omp simd reduction(+ : part)
+        for (int64_t i = 0; i < inner_n; ++i) part += row[i * inner_stride];
+      }
       acc += part;
     });
     o[k] = acc;

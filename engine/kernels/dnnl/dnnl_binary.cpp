@@ -16,33 +16,29 @@ dnnl::algorithm binary_algorithm(BinaryOp op) {
   throw Error("dnnl_binary: unknown op");
 }
 
-// `t` seen as a tensor of `out_shape`, with every broadcast axis (missing, size 1 or an
-// expanded stride-0 axis) of size 1: the form in which oneDNN accepts a broadcast src1.
-// A 0-d output is a [1], as oneDNN wants at least one dimension.
-Tensor broadcast_operand(const Tensor& t, const Shape& out_shape) {
+// `t` seen as a dense tensor of `out_shape` with every broadcast axis (missing, size 1 or an
+// expanded stride-0 axis) of size 1: the form in which oneDNN broadcasts src1. Undefined when
+// the rest is not dense. A 0-d output is a [1], as oneDNN wants at least one dimension.
+Tensor dense_operand(const Tensor& t, const Shape& out_shape) {
   const Shape strides = broadcast_strides(t, out_shape);
-  Shape shape(out_shape.size()), kept(out_shape.size());
-  for (size_t d = 0; d < out_shape.size(); ++d) {
-    const bool broadcast = strides[d] == 0;
-    shape[d] = broadcast ? 1 : out_shape[d];
-    kept[d] = broadcast ? 1 : strides[d];
-  }
-  if (shape.empty()) return Tensor::view_of(t, {1}, {1}, t.offset());
-  return Tensor::view_of(t, shape, kept, t.offset());
+  Shape shape(out_shape.size());
+  for (size_t d = 0; d < out_shape.size(); ++d) shape[d] = strides[d] == 0 ? 1 : out_shape[d];
+  if (!Tensor::view_of(t, shape, strides, t.offset()).is_contiguous()) return Tensor();
+  if (shape.empty()) shape = {1};
+  return Tensor::view_of(t, shape, contiguous_strides(shape), t.offset());
 }
 
 }  // namespace
 
 Tensor dnnl_binary(BinaryOp op, const Tensor& a, const Tensor& b) {
   const Shape out_shape = broadcast_shapes(a.shape(), b.shape(), binary_op_name(op));
+  const Tensor src0 = dense_operand(a, out_shape);
+  const Tensor src1 = dense_operand(b, out_shape);
+  const Shape dst_shape = out_shape.empty() ? Shape{1} : out_shape;
+  if (!src0.defined() || !src1.defined() || src0.shape() != dst_shape) return Tensor();
   Tensor out = Tensor::empty(out_shape);
   if (out.numel() == 0) return out;
-  const Tensor src0 = broadcast_operand(a, out_shape);
-  const Tensor src1 = broadcast_operand(b, out_shape);
-  MMX_CHECK(src0.shape() == (out_shape.empty() ? Shape{1} : out_shape), "dnnl_binary: ",
-            binary_op_name(op), " cannot broadcast its first input: ", to_string(a.shape()),
-            " and ", to_string(b.shape()));
-  const Tensor dst = out_shape.empty() ? Tensor::view_of(out, {1}, {1}, 0) : out;
+  const Tensor dst = Tensor::view_of(out, dst_shape, contiguous_strides(dst_shape), 0);
 
   using namespace dnnl_backend;
   const std::string key = std::string("binary:") + binary_op_name(op) + ":" + layout_key(src0) +
