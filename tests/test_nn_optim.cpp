@@ -57,6 +57,25 @@ TEST_CASE("AdamW: two steps by hand, decay only on the matrix") {
   CHECK(adam.step_count() == 2);
 }
 
+TEST_CASE("weight decay: matrices only, never MultiMax parameters, even per head") {
+  CHECK(receives_weight_decay("blocks.0.attn.qkv.weight", Tensor::zeros({6, 2})));
+  CHECK(receives_weight_decay("tok.weight", Tensor::zeros({11, 4})));
+  CHECK(!receives_weight_decay("blocks.0.attn.qkv.bias", Tensor::zeros({6})));
+  CHECK(!receives_weight_decay("ln.weight", Tensor::zeros({4})));
+  CHECK(!receives_weight_decay("blocks.1.attn.multimax.t", Tensor::zeros({2, 4})));
+  CHECK(!receives_weight_decay("head_multimax.r", Tensor::zeros({4})));
+
+  // A per-head [H, 4] MultiMax parameter with zero gradient stays put; a matrix shrinks.
+  Tensor t = parameter({0.5f, 0.5f, 0.5f, 0.5f, 0.5f, 0.5f, 0.5f, 0.5f}, {2, 4});
+  Tensor w = parameter({0.5f, 0.5f}, {1, 2});
+  AdamW adam({{"attn.multimax.t", t}, {"w", w}}, AdamWOptions{.learning_rate = 0.1f});
+  set_grad(t, std::vector<float>(8, 0.0f));
+  set_grad(w, {0.0f, 0.0f});
+  adam.step();
+  CHECK(t.to_vector() == std::vector<float>(8, 0.5f));
+  CHECK(w.at({0, 0}) == doctest::Approx(0.5 * (1.0 - 0.1 * 0.1)));
+}
+
 TEST_CASE("AdamW skips parameters without a gradient") {
   Tensor w = parameter({3.0f, 4.0f}, {2, 1});
   AdamW adam({{"w", w}}, AdamWOptions{});

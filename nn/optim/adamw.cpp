@@ -6,6 +6,11 @@
 
 namespace mmx::nn {
 
+bool receives_weight_decay(const std::string& name, const Tensor& parameter) {
+  const bool multimax = name.ends_with("multimax.t") || name.ends_with("multimax.r");
+  return parameter.dim() >= 2 && !multimax;
+}
+
 AdamW::AdamW(NamedTensors parameters, const AdamWOptions& options)
     : Optimizer(std::move(parameters), options.learning_rate), options_(options) {
   MMX_CHECK(options.beta1 >= 0.0f && options.beta1 < 1.0f && options.beta2 >= 0.0f &&
@@ -14,6 +19,7 @@ AdamW::AdamW(NamedTensors parameters, const AdamWOptions& options)
   MMX_CHECK(options.eps > 0.0f, "AdamW: eps must be positive, got ", options.eps);
   first_moment_ = add_buffer("m");
   second_moment_ = add_buffer("v");
+  for (const auto& [name, p] : parameters_) decays_.push_back(receives_weight_decay(name, p));
 }
 
 // The same arithmetic as torch.optim.AdamW, one fused pass over each parameter.
@@ -23,7 +29,7 @@ void AdamW::update(size_t index, Tensor& parameter, const Tensor& grad) {
   const double t = static_cast<double>(step_count());
   const float step_size = lr / static_cast<float>(1.0 - std::pow(b1, t));
   const float inv_sqrt_bias2 = static_cast<float>(1.0 / std::sqrt(1.0 - std::pow(b2, t)));
-  const float keep = parameter.dim() >= 2 ? 1.0f - lr * options_.weight_decay : 1.0f;
+  const float keep = decays_[index] ? 1.0f - lr * options_.weight_decay : 1.0f;
 
   float* w = parameter.data();
   float* m = first_moment_[index].data();

@@ -14,6 +14,10 @@ struct AdamWOptions {
   float weight_decay = 0.1f;
 };
 
+// Matrices and embeddings decay; vectors (biases, norm scales) and MultiMax's t and r (named
+// "...multimax.t/r", [H, 4] when per head) do not: decay would pull MultiMax back to SoftMax.
+bool receives_weight_decay(const std::string& name, const Tensor& parameter);
+
 class AdamW : public Optimizer {
  public:
   AdamW(NamedTensors parameters, const AdamWOptions& options);
@@ -26,6 +30,7 @@ class AdamW : public Optimizer {
   AdamWOptions options_;
   std::vector<Tensor> first_moment_;   // state "m.<name>"
   std::vector<Tensor> second_moment_;  // state "v.<name>"
+  std::vector<bool> decays_;
 };
 
 }  // namespace mmx::nn
