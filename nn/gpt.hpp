@@ -33,7 +33,7 @@ class GPT : public Module {
   std::vector<Tensor> attention_probabilities(const std::vector<int64_t>& ids, int64_t batch,
                                               int64_t seq) const;
 
-  // --- incremental decoding (inference, no autograd) ---
+  // --- incremental decoding (inference, no autograd; call eval() first or dropout applies) ---
   KVCache make_cache(int64_t batch) const;  // room for config().seq_len positions
   // ids: batch x n new tokens at positions [cache.length, cache.length + n) -> logits
   // [batch, n, vocab]; the same numbers as forward() on the whole prefix. Advances the cache.

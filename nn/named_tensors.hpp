@@ -2,15 +2,12 @@
 // and the one all-or-nothing copy that loading either of them goes through.
 #pragma once
 
-#include <string>
-#include <utility>
-#include <vector>
-
-#include "engine/tensor.hpp"
+#include "engine/io/safetensors.hpp"
 
 namespace mmx::nn {
 
-using NamedTensors = std::vector<std::pair<std::string, Tensor>>;
+// The same ordered pairs that safetensors files hold, so a state dict saves as is.
+using NamedTensors = io::NamedTensors;
 
 // Copies each of `source` into the same-named tensor of `destination`, in place and without
 // autograd. The names must match one to one and the shapes must agree; otherwise nothing is

@@ -7,6 +7,7 @@
 #include <nlohmann/json.hpp>
 
 #include "engine/error.hpp"
+#include "engine/io/safetensors.hpp"
 #include "nn/gpt.hpp"
 
 using namespace mmx;
@@ -108,6 +109,20 @@ TEST_CASE("GPTConfig JSON round trip and errors") {
   bad_heads["heads"] = 3;  // does not divide d_model 16
   CHECK_THROWS_WITH_AS(bad_heads.get<GPTConfig>(), doctest::Contains("heads"), Error);
   CHECK(parse_attention_kind("evsoftmax") == AttentionKind::EvSoftmax);
+}
+
+TEST_CASE("a GPT rebuilt from its JSON config and safetensors state gives the same logits") {
+  GPTConfig c = tiny(AttentionKind::MultiMax);
+  c.multimax_logits = true;
+  GPT original(c, 21);
+  const std::string bytes = io::serialize_safetensors(
+      original.state_dict(), {{"config", nlohmann::json(c).dump()}});
+
+  const io::SafetensorsContents file = io::parse_safetensors(bytes, "memory");
+  GPT rebuilt(nlohmann::json::parse(file.metadata.at("config")).get<GPTConfig>(), 99);
+  rebuilt.load_state_dict(file.tensors);
+  const auto ids = random_ids(2 * 5, c.vocab, 8);
+  CHECK(rebuilt.forward(ids, 2, 5).to_vector() == original.forward(ids, 2, 5).to_vector());
 }
 
 TEST_CASE("attention probabilities: per layer, causal, rows summing to one") {
