@@ -226,6 +226,15 @@ TEST_CASE("matmul and linear: bad shapes raise mmx::Error naming the op and the 
                        doctest::Contains("bias"), Error);
 }
 
+TEST_CASE("softmax and layer_norm: bad shapes raise mmx::Error naming the op and the shapes") {
+  CHECK_THROWS_WITH_AS(softmax(Tensor::scalar(1.0f)), doctest::Contains("softmax"), Error);
+  CHECK_THROWS_WITH_AS(log_softmax(Tensor::scalar(1.0f)), doctest::Contains("log_softmax"), Error);
+  CHECK_THROWS_WITH_AS(layer_norm(Tensor::zeros({2, 4}), Tensor::ones({3}), Tensor()),
+                       "layer_norm: weight of shape [3] for input [2, 4]", Error);
+  CHECK_THROWS_WITH_AS(layer_norm(Tensor::zeros({2, 4}), Tensor(), Tensor::zeros({4, 1})),
+                       doctest::Contains("bias of shape [4, 1]"), Error);
+}
+
 TEST_CASE("matmul: empty inner dimension gives zeros (plus the bias)") {
   const Tensor y = linear(Tensor::zeros({3, 0}), Tensor::zeros({2, 0}),
                           Tensor::from_data({1.5f, -2.0f}, {2}));
