@@ -43,8 +43,9 @@ Tensor evsoftmax_forward(const Tensor& x, const Tensor& mask, bool causal, bool 
 #pragma omp simd reduction(+ : total)
     for (int64_t j = 0; j < active; ++j) {
       const float weight = (static_cast<double>(z[j]) >= mean ? 1.0f : 0.0f) + floor_weight;
-      p[j] = weight * vec_exp(z[j] - top);
-      total += p[j];
+      const float e = weight * vec_exp(z[j] - top);
+      p[j] = e;
+      total += e;
     }
     const float inv = 1.0f / total;
 #pragma omp simd

@@ -66,14 +66,16 @@ Tensor softmax_temperature_forward(const Tensor& x, float temperature, const Ten
     if (m) {
 #pragma omp simd reduction(max : top)
       for (int64_t j = 0; j < active; ++j) {
-        pr[j] = (xr[j] - x_top) * inv_t + m[j];
-        top = std::max(top, pr[j]);
+        const float s = (xr[j] - x_top) * inv_t + m[j];
+        pr[j] = s;
+        top = std::max(top, s);
       }
     } else {
 #pragma omp simd reduction(max : top)
       for (int64_t j = 0; j < active; ++j) {
-        pr[j] = (xr[j] - x_top) * inv_t;
-        top = std::max(top, pr[j]);
+        const float s = (xr[j] - x_top) * inv_t;
+        pr[j] = s;
+        top = std::max(top, s);
       }
     }
     softmax_row_in_place(pr, active, cols, top);

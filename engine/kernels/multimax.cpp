@@ -35,7 +35,7 @@ std::vector<Coeffs> read_coeffs(const Tensor& t, const Tensor& r) {
 // sigma(x) of DESIGN.md. A score of -inf stays -inf (a column masked in x itself): the
 // modulation would turn it into -inf + inf = NaN.
 template <int Order>
-inline float modulate(float x, const Coeffs& c) {
+inline float modulate(float x, Coeffs c) {
   float s = x + c.t0 * std::max(c.r0 - x, 0.0f) + c.t1 * std::max(x - c.r1, 0.0f);
   if constexpr (Order == 2) {
     const float below = std::max(c.r2 - x, 0.0f), above = std::max(x - c.r3, 0.0f);
@@ -44,21 +44,25 @@ inline float modulate(float x, const Coeffs& c) {
   return x == -INFINITY ? -INFINITY : s;
 }
 
+// Coeffs by value, here and below: through a reference, the stores to p (or dx) might alias
+// them, so GCC reloads them every element and leaves the loop scalar.
 template <int Order>
-void forward_row(const float* x, const float* mask, int64_t active, int64_t cols,
-                 const Coeffs& c, float* p) {
+void forward_row(const float* x, const float* mask, int64_t active, int64_t cols, Coeffs c,
+                 float* p) {
   float top = -INFINITY;
   if (mask) {
 #pragma omp simd reduction(max : top)
     for (int64_t j = 0; j < active; ++j) {
-      p[j] = modulate<Order>(x[j], c) + mask[j];
-      top = std::max(top, p[j]);
+      const float s = modulate<Order>(x[j], c) + mask[j];
+      p[j] = s;
+      top = std::max(top, s);
     }
   } else {
 #pragma omp simd reduction(max : top)
     for (int64_t j = 0; j < active; ++j) {
-      p[j] = modulate<Order>(x[j], c);
-      top = std::max(top, p[j]);
+      const float s = modulate<Order>(x[j], c);
+      p[j] = s;
+      top = std::max(top, s);
     }
   }
   softmax_row_in_place(p, active, cols, top);
@@ -69,7 +73,7 @@ void forward_row(const float* x, const float* mask, int64_t active, int64_t cols
 // -2 t_k are applied once, after every row is summed).
 template <int Order>
 void backward_row(const float* x, const float* p, const float* g, int64_t active, int64_t cols,
-                  const Coeffs& c, float* dx, double* acc) {
+                  Coeffs c, float* dx, double* acc) {
   const float dot = dot_row(p, g, active);
   float dt0 = 0, dt1 = 0, dt2 = 0, dt3 = 0, in0 = 0, in1 = 0, lo2 = 0, hi3 = 0;
 #pragma omp simd reduction(+ : dt0, dt1, dt2, dt3, in0, in1, lo2, hi3)

@@ -2,7 +2,7 @@
 // call libm's vector expf, and exp is the cost of every softmax-like kernel (MultiMax included).
 #pragma once
 
-#include <bit>
+#include <algorithm>
 #include <cstdint>
 
 namespace mmx::kernels {
@@ -11,10 +11,12 @@ namespace mmx::kernels {
 // polynomial; ln2 is split in two (Cody-Waite) so f keeps its low bits. Relative error ~1e-7 (a
 // couple of ulp). Below -87.3 (where the float result would be denormal) and at -inf it returns
 // exactly 0, so masked (-inf) scores get exactly zero weight.
-#pragma omp declare simd notinbranch
 inline float vec_exp(float x) {
-  const float clamped = x > 88.3762626f ? 88.3762626f : (x < -87.3365448f ? -87.3365448f : x);
-  const float n = __builtin_floorf(clamped * 1.44269504088896341f + 0.5f);
+  // min/max and the round-to-nearest below keep the loop branch-free: with ternaries and
+  // floorf, GCC 12 reports the loop vectorised but emits scalar code.
+  const float clamped = std::min(std::max(x, -87.3365448f), 88.3762626f);
+  // Adding 1.5 * 2^23 rounds to the nearest integer (float keeps no fraction bits there).
+  const float n = (clamped * 1.44269504088896341f + 12582912.0f) - 12582912.0f;
   float f = clamped - n * 0.693359375f;
   f = f + n * 2.12194440e-4f;
   float poly = 1.9875691500e-4f;
@@ -24,8 +26,14 @@ inline float vec_exp(float x) {
   poly = poly * f + 1.6666665459e-1f;
   poly = poly * f + 5.0000001201e-1f;
   const float expf_f = poly * f * f + f + 1.0f;
-  const uint32_t bits = static_cast<uint32_t>(static_cast<int32_t>(n) + 127) << 23;
-  const float result = expf_f * std::bit_cast<float>(bits);
+  // 2^n from its exponent bits. A union, not std::bit_cast, whose temporary GCC 12 does not
+  // vectorise (GCC and Clang define union punning).
+  union {
+    uint32_t bits;
+    float value;
+  } pow2;
+  pow2.bits = static_cast<uint32_t>(static_cast<int32_t>(n) + 127) << 23;
+  const float result = expf_f * pow2.value;
   return x < -87.3365448f ? 0.0f : result;
 }
 
