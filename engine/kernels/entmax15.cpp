@@ -21,9 +21,11 @@ Tensor entmax15_forward(const Tensor& x, const Tensor& mask, bool causal) {
       return;
     }
     // Work on u = (z - max z) / 2 <= 0: the variance below loses nothing to scores of 1e4.
+    // tau >= -1 (u = 0 alone has mass >= 1 there), so only u > -1 (z > max - 2) can be in the
+    // support: sort those few instead of the row.
     int64_t n = 0;
     for (int64_t j = 0; j < active; ++j)
-      if (z[j] > -INFINITY) sorted[n++] = (z[j] - top) / 2.0;
+      if (z[j] > -INFINITY && (z[j] - top) / 2.0 > -1.0) sorted[n++] = (z[j] - top) / 2.0;
     std::sort(sorted, sorted + n, std::greater<double>());
     // Peters et al., Alg. 2: with the k largest u in the support, sum (u_i - tau)^2 = 1 gives
     // tau_k = mean_k - sqrt((1 - k * var_k) / k); the support is the largest k with

@@ -1,0 +1,77 @@
+// The paper's multi-modality M and sparsity S, support size, entropy and their attention
+// averages, each against values computed by hand from the definitions in DESIGN.md.
+#include <doctest/doctest.h>
+
+#include <cmath>
+
+#include "engine/error.hpp"
+#include "engine/measures.hpp"
+
+using namespace mmx;
+
+TEST_CASE("measures: M, S, support and entropy of one distribution, by hand") {
+  // x = [3, 1, 0, -2], phi = [0.5, 0.3, 0.2, 0], eps = 0.5.
+  const Tensor x = Tensor::from_data({3, 1, 0, -2}, {4});
+  const Tensor phi = Tensor::from_data({0.5f, 0.3f, 0.2f, 0.0f}, {4});
+  // M: only x = 1 lies in (0.5, 3): 1 - (0.5 - 0.3) = 0.8.
+  CHECK(multimodality(x, phi, 0.5f).item() == doctest::Approx(0.8));
+  // S with s = 0.1: x = 0 and x = -2 lie below 0.5: (exp((0.1-0.2)/0.1 - 1) + exp(0)) / 2.
+  CHECK(sparsity(x, phi, 0.5f, Tensor::scalar(0.1f)).item() ==
+        doctest::Approx((std::exp(-2.0) + 1.0) / 2.0));
+  // The default s: the smallest SoftMax(t=1) probability of x.
+  const double s = std::exp(-2.0) / (std::exp(3.0) + std::exp(1.0) + 1.0 + std::exp(-2.0));
+  CHECK(softmax_min_probability(x).item() == doctest::Approx(s));
+  CHECK(sparsity(x, phi, 0.5f).item() ==
+        doctest::Approx((std::exp((s - 0.2) / s - 1.0) + 1.0) / 2.0));
+  CHECK(support_size(phi).item() == 3.0f);
+  CHECK(entropy(phi).item() ==
+        doctest::Approx(-(0.5 * std::log(0.5) + 0.3 * std::log(0.3) + 0.2 * std::log(0.2))));
+}
+
+TEST_CASE("measures: per row, masked (-inf) scores count nowhere, no term gives NaN") {
+  // Row 0 as above with a masked column inserted; row 1 has no score strictly between eps and
+  // its maximum (M undefined) and none below eps (S undefined).
+  const Tensor x = Tensor::from_data({3, -INFINITY, 1, 0, 2, 2, 2, -INFINITY}, {2, 4});
+  const Tensor phi = Tensor::from_data({0.5f, 0, 0.3f, 0.2f, 1 / 3.f, 1 / 3.f, 1 / 3.f, 0}, {2, 4});
+  const Tensor m = multimodality(x, phi, 0.5f);
+  REQUIRE(m.shape() == Shape{2});
+  CHECK(m.at({0}) == doctest::Approx(0.8));
+  CHECK(std::isnan(m.at({1})));
+  const Tensor sp = sparsity(x, phi, 0.5f, Tensor::from_data({0.1f, 0.1f}, {2}));
+  CHECK(sp.at({0}) == doctest::Approx(std::exp(-2.0)));  // only x = 0 counts, not the -inf
+  CHECK(std::isnan(sp.at({1})));
+  CHECK(support_size(phi).to_vector() == std::vector<float>{3, 3});
+  CHECK_THROWS_WITH_AS(multimodality(x, Tensor::zeros({4}), 0.5f),
+                       doctest::Contains("multimodality: scores of shape [2, 4] and distribution "
+                                         "of shape [4] differ"),
+                       Error);
+  CHECK_THROWS_WITH_AS(sparsity(x, phi, 0.5f, Tensor::zeros({3})),
+                       doctest::Contains("sparsity: reference of shape [3]"), Error);
+}
+
+TEST_CASE("measures: attention averages with a causal mask and a per-row eps = row mean") {
+  // [1, 3, 3] scores, causal: row 0 sees [5], row 1 sees [1, 2], row 2 sees [0, 3, 4].
+  const Tensor scores = Tensor::from_data({5, 9, 9, 1, 2, 9, 0, 3, 4}, {1, 3, 3});
+  const Tensor probs = Tensor::from_data({1, 0, 0, 0.25f, 0.75f, 0, 0.1f, 0.3f, 0.6f}, {1, 3, 3});
+  const AttentionMeasures a = attention_measures(scores, probs, Tensor(), true);
+  // Row 0: eps = 5, no term. Row 1: eps = 1.5, S from x = 1 only, no M term. Row 2:
+  // eps = 7/3, S from x = 0, M from x = 3: 1 - (0.6 - 0.3) = 0.7.
+  const double s1 = std::exp(1.0) / (std::exp(1.0) + std::exp(2.0));
+  const double s2 = 1.0 / (1.0 + std::exp(3.0) + std::exp(4.0));
+  const double sparsity1 = std::exp((s1 - 0.25) / s1 - 1.0);
+  const double sparsity2 = std::exp((s2 - 0.1) / s2 - 1.0);
+  CHECK(a.rows == 3);
+  CHECK(a.sparsity_rows == 2);
+  CHECK(a.multimodality_rows == 1);
+  CHECK(a.sparsity == doctest::Approx((sparsity1 + sparsity2) / 2.0));
+  CHECK(a.multimodality == doctest::Approx(0.7));
+  CHECK(a.support == doctest::Approx(2.0));
+  const double h1 = -(0.25 * std::log(0.25) + 0.75 * std::log(0.75));
+  const double h2 = -(0.1 * std::log(0.1) + 0.3 * std::log(0.3) + 0.6 * std::log(0.6));
+  CHECK(a.entropy == doctest::Approx((h1 + h2) / 3.0));
+  // The same through an explicit mask instead of `causal`.
+  const Tensor mask = Tensor::from_data({0, -INFINITY, -INFINITY, 0, 0, -INFINITY, 0, 0, 0}, {3, 3});
+  const AttentionMeasures b = attention_measures(scores, probs, mask, false);
+  CHECK(b.sparsity == doctest::Approx(a.sparsity));
+  CHECK(b.multimodality == doctest::Approx(a.multimodality));
+}
