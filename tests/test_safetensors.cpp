@@ -167,6 +167,15 @@ TEST_CASE("files: atomic save, load, and errors that name the file") {
                          doctest::Contains(path_text.c_str()), Error);
     CHECK(load_safetensors(path).tensor("w").to_vector() == std::vector<float>{3.0f, 3.0f});
   }
+  SUBCASE("a full disk: the error names the file and the previous file survives") {
+    if (!std::filesystem::exists("/dev/full")) return;
+    // The temporary file is a link to /dev/full, where every write fails with ENOSPC.
+    std::filesystem::create_symlink("/dev/full", path.string() + ".tmp");
+    CHECK_THROWS_WITH_AS(save_safetensors(path, {{"w", Tensor::zeros({5})}}),
+                         doctest::Contains("No space left on device"), Error);
+    CHECK_FALSE(std::filesystem::is_symlink(path.string() + ".tmp"));  // cleaned up
+    CHECK(load_safetensors(path).tensor("w").to_vector() == std::vector<float>{3.0f, 3.0f});
+  }
   SUBCASE("a missing directory is an error naming the file") {
     const auto missing = dir / "no/such/dir/x.safetensors";
     const std::string missing_text = missing.string();
