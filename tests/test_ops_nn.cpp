@@ -249,6 +249,26 @@ TEST_CASE("matmul: a large transposed product matches the reference") {
               "[70,40]x[40,90] through strides");
 }
 
+TEST_CASE("matmul: transposed and sliced views reach oneDNN through their strides, uncopied") {
+  Generator gen(17);
+  Tensor a = Tensor::randn({2, 5, 3}, gen).requires_grad_();
+  Tensor b = Tensor::randn({2, 4, 5}, gen).requires_grad_();
+  Tensor w = Tensor::randn({6, 4}, gen).requires_grad_();
+  Tensor wide = Tensor::randn({3, 9}, gen);
+  const int64_t before = kernels::matmul_operand_copies();
+  // Forward and backward of A^T.B^T, a linear layer and a column slice: all strided, no copy.
+  Tensor y = matmul(transpose(a, -1, -2), transpose(b, -1, -2));
+  sum(linear(y, w, Tensor())).backward();
+  (void)matmul(slice(wide, 1, 2, 8), Tensor::ones({6, 2}));
+  CHECK(kernels::matmul_operand_copies() == before);
+  // Permuted batch strides and expanded batch axes need no copy either.
+  (void)matmul(permute(Tensor::ones({3, 2, 4}), {1, 0, 2}), Tensor::ones({2, 4, 5}));
+  (void)matmul(Tensor::ones({1, 3, 4}).expand({2, 3, 4}), Tensor::ones({2, 4, 5}));
+  CHECK(kernels::matmul_operand_copies() == before);
+  (void)matmul(Tensor::ones({3, 4}).expand({3, 4}), Tensor::ones({4, 1}).expand({4, 5}));
+  CHECK(kernels::matmul_operand_copies() == before + 1);  // stride-0 matrix axis: copied
+}
+
 TEST_CASE("embedding: an out-of-range id names the id and the vocab size") {
   const Tensor w = Tensor::zeros({5, 2});
   CHECK_THROWS_WITH_AS(embedding(w, {1, 5}, {2}), doctest::Contains("id 5"), Error);

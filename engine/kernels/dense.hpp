@@ -13,6 +13,9 @@ namespace mmx::kernels {
 Tensor matmul_forward(const Tensor& a, const Tensor& b, const Tensor& bias = Tensor());
 // The view of `t` with its last two axes swapped (shares storage, no autograd).
 Tensor matrix_transpose_view(const Tensor& t);
+// How many operands matmul_forward has copied to dense memory on this thread because oneDNN
+// could not read their strides: tests use it to show that transposed views never are.
+int64_t matmul_operand_copies();
 
 // --------------------------------------------------------------- softmax (dnnl_softmax.cpp)
 // Over the last axis; x of any strides, results contiguous.

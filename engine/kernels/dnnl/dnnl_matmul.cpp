@@ -45,6 +45,13 @@ bool make_gemm_friendly(Layout& l, const Layout& other) {
   return l.strides[n - 1] == 1 || l.strides[n - 2] == 1;
 }
 
+thread_local int64_t operand_copies = 0;
+
+Tensor counted_copy(const Tensor& t) {
+  ++operand_copies;
+  return contiguous_copy(t);
+}
+
 // The layout of `t` for oneDNN, copying `t` to dense memory only when its strides cannot be
 // handed over as they are; `t` is replaced by the tensor whose data the layout describes.
 // `other` is the other operand's padded layout, before any change.
@@ -52,7 +59,7 @@ Layout operand_layout(Tensor& t, const Layout& other) {
   const size_t ndims = other.dims.size();
   Layout l = padded_layout(t, ndims);
   if (make_gemm_friendly(l, other)) return l;
-  t = contiguous_copy(t);
+  t = counted_copy(t);
   l = padded_layout(t, ndims);
   make_gemm_friendly(l, other);
   return l;
@@ -77,6 +84,8 @@ Tensor empty_sum(const Shape& out_shape, const Tensor& bias) {
 }
 
 }  // namespace
+
+int64_t matmul_operand_copies() { return operand_copies; }
 
 Tensor matrix_transpose_view(const Tensor& t) {
   MMX_CHECK(t.dim() >= 2, "transpose: need a matrix, got shape ", to_string(t.shape()));
@@ -111,7 +120,7 @@ Tensor matmul_forward(const Tensor& a_in, const Tensor& b_in, const Tensor& bias
   const Layout lc{out_shape, contiguous_strides(out_shape)};
   Layout lbias;
   if (bias.defined()) {
-    if (n > 1 && bias.strides()[0] <= 0) bias = contiguous_copy(bias);
+    if (n > 1 && bias.strides()[0] <= 0) bias = counted_copy(bias);
     lbias = {Shape(ndims, 1), Shape(ndims, n)};
     lbias.dims.back() = n;
     lbias.strides.back() = n > 1 ? bias.strides()[0] : 1;
