@@ -75,6 +75,7 @@ template <int Order>
 void backward_row(const float* x, const float* p, const float* g, int64_t active, int64_t cols,
                   Coeffs c, float* dx, double* acc) {
   const float dot = dot_row(p, g, active);
+  const float two_t2 = 2.0f * c.t2, two_t3 = 2.0f * c.t3;
   float dt0 = 0, dt1 = 0, dt2 = 0, dt3 = 0, in0 = 0, in1 = 0, lo2 = 0, hi3 = 0;
 #pragma omp simd reduction(+ : dt0, dt1, dt2, dt3, in0, in1, lo2, hi3)
   for (int64_t j = 0; j < active; ++j) {
@@ -82,19 +83,21 @@ void backward_row(const float* x, const float* p, const float* g, int64_t active
     const float xj = x[j] == -INFINITY ? 0.0f : x[j];
     const float ds = p[j] * (g[j] - dot);
     const float below0 = std::max(c.r0 - xj, 0.0f), above1 = std::max(xj - c.r1, 0.0f);
-    const float ind0 = xj < c.r0 ? 1.0f : 0.0f, ind1 = xj > c.r1 ? 1.0f : 0.0f;
-    float slope = 1.0f - c.t0 * ind0 + c.t1 * ind1;
+    // Strict brackets as selects (masked adds), not products with 0/1.
+    const bool in_low = xj < c.r0, in_high = xj > c.r1;
+    float slope = 1.0f + (in_low ? -c.t0 : 0.0f) + (in_high ? c.t1 : 0.0f);
     dt0 += ds * below0;
     dt1 += ds * above1;
-    in0 += ds * ind0;
-    in1 += ds * ind1;
+    in0 += in_low ? ds : 0.0f;
+    in1 += in_high ? ds : 0.0f;
     if constexpr (Order == 2) {
       const float below2 = std::max(c.r2 - xj, 0.0f), above3 = std::max(xj - c.r3, 0.0f);
-      slope += 2.0f * (c.t3 * above3 - c.t2 * below2);
-      dt2 += ds * below2 * below2;
-      dt3 += ds * above3 * above3;
-      lo2 += ds * below2;
-      hi3 += ds * above3;
+      slope += two_t3 * above3 - two_t2 * below2;
+      const float ds_below2 = ds * below2, ds_above3 = ds * above3;
+      dt2 += ds_below2 * below2;
+      dt3 += ds_above3 * above3;
+      lo2 += ds_below2;
+      hi3 += ds_above3;
     }
     dx[j] = ds * slope;
   }
