@@ -90,7 +90,9 @@ std::vector<Entry> make_entries(const Tensor& x, const Tensor& g) {
                      {}, {}, {}});
   // The peers, as kernels.
   entries.push_back({"softmax_temperature kernels",
-                     [x] { return kernels::softmax_temperature_forward(x, 0.5f, Tensor(), false); },
+                     [x] {
+                       return kernels::softmax_temperature_forward(x, 0.5f, Tensor(), false);
+                     },
                      [g](const Tensor& y) { (void)kernels::softmax_rows_backward(y, g, 2.0f); },
                      {}, {}, {}});
   entries.push_back({"sparsemax kernels",
@@ -137,7 +139,8 @@ void run_normalizers_bench(const BenchOptions& opt) {
       const nlohmann::json row = {{"suite", "normalizers"},     {"name", e.name},
                                   {"rows", kRows},              {"cols", kCols},
                                   {"threads", omp_get_max_threads()},
-                                  {"repeats", opt.repeats},     {"forward_ms", median(e.forward_ms)},
+                                  {"repeats", opt.repeats},
+                                  {"forward_ms", median(e.forward_ms)},
                                   {"backward_ms", median(e.backward_ms)},
                                   {"total_ms", total},          {"ratio_vs_softmax", ratio}};
       std::printf("%s\n", row.dump().c_str());

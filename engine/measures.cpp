@@ -131,7 +131,8 @@ Tensor entropy(const Tensor& phi) {
 
 AttentionMeasures attention_measures(const Tensor& scores, const Tensor& probs,
                                      const Tensor& mask, bool causal) {
-  MMX_CHECK(probs.defined() && probs.shape() == scores.shape(), "attention_measures: scores of shape ",
+  MMX_CHECK(probs.defined() && probs.shape() == scores.shape(),
+            "attention_measures: scores of shape ",
             to_string(scores.shape()), " and probabilities of shape ",
             to_string(probs.defined() ? probs.shape() : Shape{}), " differ");
   const std::vector<float> x = scores.to_vector(), p = probs.to_vector();

@@ -70,7 +70,8 @@ TEST_CASE("measures: attention averages with a causal mask and a per-row eps = r
   const double h2 = -(0.1 * std::log(0.1) + 0.3 * std::log(0.3) + 0.6 * std::log(0.6));
   CHECK(a.entropy == doctest::Approx((h1 + h2) / 3.0));
   // The same through an explicit mask instead of `causal`.
-  const Tensor mask = Tensor::from_data({0, -INFINITY, -INFINITY, 0, 0, -INFINITY, 0, 0, 0}, {3, 3});
+  const Tensor mask =
+      Tensor::from_data({0, -INFINITY, -INFINITY, 0, 0, -INFINITY, 0, 0, 0}, {3, 3});
   const AttentionMeasures b = attention_measures(scores, probs, mask, false);
   CHECK(b.sparsity == doctest::Approx(a.sparsity));
   CHECK(b.multimodality == doctest::Approx(a.multimodality));

@@ -35,7 +35,7 @@ struct Normalizer {
 };
 
 Normalizer multimax_normalizer(int order, int64_t heads) {
-  // Breakpoints at +-0.5 and +-1: the random inputs are pushed away from them (see away_from_kinks).
+  // Breakpoints near +-0.5 and +-1; away_from_kinks keeps the random inputs off them.
   const Shape shape = heads == 0 ? Shape{4} : Shape{heads, 4};
   Generator gen(7);
   Tensor t = Tensor::uniform(shape, gen, 0.1f, 0.6f).requires_grad_();
@@ -138,7 +138,8 @@ const std::vector<Case> kCases = {
     {"softmax_temperature", &kGeneralShapes, 2e-6f}, {"multimax1", &kGeneralShapes, 2e-6f},
     {"multimax2", &kGeneralShapes, 2e-6f},           {"multimax2_heads", &kHeadShapes, 2e-6f},
     {"sparsemax", &kGeneralShapes, 2e-6f},           {"entmax15", &kGeneralShapes, 2e-6f},
-    {"evsoftmax", &kGeneralShapes, 2e-6f},           {"evsoftmax_training", &kGeneralShapes, 2e-6f},
+    {"evsoftmax", &kGeneralShapes, 2e-6f},
+    {"evsoftmax_training", &kGeneralShapes, 2e-6f},
 };
 
 Tensor random_mask(const Shape& shape, Generator& gen) {
@@ -321,8 +322,13 @@ TEST_CASE("multimax: at a kink (x exactly at r_k) the derivative is the one-side
 TEST_CASE("normalizers: bad input raises mmx::Error naming the op and the shapes") {
   const Tensor x = Tensor::zeros({2, 3, 4, 4});
   const Tensor t4 = Tensor::zeros({4});
-  CHECK_THROWS_WITH_AS(sparsemax(x, Tensor::zeros({3, 3})),
-                       doctest::Contains("sparsemax: shapes do not broadcast: [3, 3] and [2, 3, 4, 4]"), Error);
+  CHECK_THROWS_WITH_AS(
+      sparsemax(x, Tensor::zeros({3, 3})),
+      doctest::Contains("sparsemax: shapes do not broadcast: [3, 3] and [2, 3, 4, 4]"), Error);
+  CHECK_THROWS_WITH_AS(evsoftmax(x, Tensor::zeros({2, 2, 3, 4, 4})),
+                       doctest::Contains("evsoftmax: mask of shape [2, 2, 3, 4, 4] does not "
+                                         "broadcast to the input's shape [2, 3, 4, 4]"),
+                       Error);
   CHECK_THROWS_WITH_AS(entmax15(Tensor::zeros({4}), Tensor(), true),
                        doctest::Contains("entmax15: causal needs at least 2 axes"), Error);
   CHECK_THROWS_WITH_AS(multimax(x, MultiMaxParams{Tensor::zeros({2, 4}), Tensor::zeros({2, 4})}),
@@ -334,4 +340,21 @@ TEST_CASE("normalizers: bad input raises mmx::Error naming the op and the shapes
   CHECK_THROWS_WITH_AS(softmax_temperature(x, 0.0f), doctest::Contains("temperature"), Error);
   CHECK_THROWS_WITH_AS(evsoftmax(x, Tensor(), false, true, -1.0f),
                        doctest::Contains("evsoftmax: eps"), Error);
+}
+
+TEST_CASE("normalizers: strided views of x and of the mask give what their copies give") {
+  Generator gen(11);
+  const Tensor base = Tensor::randn({5, 4}, gen);
+  const Tensor x = base.detach().transpose(0, 1);  // [4, 5], not contiguous
+  const Tensor mask_base = random_mask({5, 4}, gen);
+  const Tensor mask = mask_base.transpose(0, 1);
+  for (const char* name : {"softmax_temperature", "multimax2", "sparsemax", "entmax15",
+                           "evsoftmax"}) {
+    Normalizer n = normalizer(name);
+    const std::string op_name = name;
+    CAPTURE(op_name);
+    const Tensor from_views = n.forward(x, mask, true, true);
+    const Tensor from_copies = n.forward(x.contiguous(), mask.contiguous(), true, true);
+    CHECK(from_views.to_vector() == from_copies.to_vector());
+  }
 }

@@ -77,7 +77,8 @@ Tensor evsoftmax_forward_naive(const Tensor& x, const Tensor& mask, bool causal,
       weighted.push_back(((v >= mean ? 1.0 : 0.0) + floor_weight) * std::exp(v - top));
       total += weighted.back();
     }
-    for (int64_t j = 0; j < cols; ++j) p.data()[start + j] = static_cast<float>(weighted[j] / total);
+    for (int64_t j = 0; j < cols; ++j)
+      p.data()[start + j] = static_cast<float>(weighted[j] / total);
   }
   return p;
 }

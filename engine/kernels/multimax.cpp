@@ -251,7 +251,8 @@ MultiMaxGradients multimax_backward_naive(const Tensor& x, const Tensor& p, cons
     const double t0 = tv[4 * h], t1 = tv[4 * h + 1], t2 = tv[4 * h + 2], t3 = tv[4 * h + 3];
     const double r0 = rv[4 * h], r1 = rv[4 * h + 1], r2 = rv[4 * h + 2], r3 = rv[4 * h + 3];
     double dot = 0.0;
-    for (int64_t j = 0; j < cols; ++j) dot += static_cast<double>(pv[row * cols + j]) * gv[row * cols + j];
+    for (int64_t j = row * cols; j < (row + 1) * cols; ++j)
+      dot += static_cast<double>(pv[j]) * gv[j];
     for (int64_t j = 0; j < cols; ++j) {
       const int64_t k = row * cols + j;
       if (pv[k] == 0.0f) continue;  // a masked (or vanished) column: every term is 0

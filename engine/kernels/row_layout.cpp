@@ -65,8 +65,8 @@ Tensor dense_additive_mask(const char* op, const Tensor& x, const Tensor& mask, 
   Tensor dense = Tensor::zeros(x.shape());
   float* out = dense.data();
   if (mask.defined()) {
-    const Tensor view =
-        Tensor::view_of(mask.detach(), x.shape(), broadcast_strides(mask, x.shape()), mask.offset());
+    const Tensor view = Tensor::view_of(mask.detach(), x.shape(),
+                                        broadcast_strides(mask, x.shape()), mask.offset());
     const std::vector<float> values = view.to_vector();
     std::copy(values.begin(), values.end(), out);
   }

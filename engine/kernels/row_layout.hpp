@@ -1,5 +1,5 @@
-// RowLayout: how the normaliser kernels (MultiMax, SparseMax, EntMax-1.5, EvSoftMax, SoftMax with
-// temperature) walk a tensor: rows of its last axis, each with its additive-mask row and causal length.
+// RowLayout: how the normaliser kernels (MultiMax, SparseMax, EntMax-1.5, EvSoftMax, SoftMax
+// with temperature) walk a tensor: rows of its last axis, each with its mask row and causal length.
 #pragma once
 
 #include <algorithm>
