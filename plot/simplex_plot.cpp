@@ -71,7 +71,7 @@ void SimplexPlot::draw(Canvas& canvas, const Rect& area) const {
   for (const SimplexPath& path : paths) {
     std::vector<Point> pixels;
     for (const Distribution3& p : path.points) pixels.push_back(simplex_point(p, a, b, c));
-    canvas.polyline(pixels, path.color, path.line_width);
+    if (path.line_width > 0) canvas.polyline(pixels, path.color, path.line_width);
     for (const Point& px : pixels) draw_marker(canvas, px, path.marker, 3.5, path.color);
   }
   if (!title.empty())

@@ -5,7 +5,6 @@
 #include <cmath>
 #include <filesystem>
 #include <string>
-#include <unistd.h>
 
 #include "engine/error.hpp"
 #include "plot/axes.hpp"
@@ -14,22 +13,12 @@
 #include "plot/line_chart.hpp"
 #include "plot/png_io.hpp"
 #include "plot/simplex_plot.hpp"
+#include "tests/scratch_dir.hpp"
 
 using namespace mmx::plot;
 namespace fs = std::filesystem;
 
 namespace {
-
-// A fresh directory per test run, removed at the end of the scope.
-struct TempDir {
-  fs::path path;
-  TempDir() {
-    path = fs::temp_directory_path() / ("mmx_plot_test_" + std::to_string(::getpid()));
-    fs::create_directories(path);
-  }
-  ~TempDir() { fs::remove_all(path); }
-  std::string file(const std::string& name) const { return (path / name).string(); }
-};
 
 int count_pixels(const RgbImage& image, Color color) {
   int n = 0;
@@ -87,17 +76,17 @@ TEST_CASE("viridis matches matplotlib's table at its ends and middle") {
 }
 
 TEST_CASE("canvas primitives land where they are drawn and round-trip through PNG") {
-  TempDir dir;
+  ScratchDir dir("plot");
   Canvas canvas(120, 80);
   const Color red{220, 30, 30}, blue{20, 40, 200};
   canvas.fill_rect({10, 10, 20, 20}, red);
   canvas.line({40, 60}, {110, 60}, blue, 3.0);
   canvas.fill_circle({90, 25}, 8, Color{0, 160, 0});
   canvas.text({5, 75}, "σ(x) = 1", {.size = 14});
-  canvas.save_png(dir.file("primitives.png"));
-  CHECK_FALSE(fs::exists(dir.file("primitives.png.tmp")));  // the temp file was renamed
+  canvas.save_png((dir / "primitives.png").string());
+  CHECK_FALSE(fs::exists((dir / "primitives.png.tmp").string()));  // the temp file was renamed
 
-  const RgbImage image = read_png(dir.file("primitives.png"));
+  const RgbImage image = read_png((dir / "primitives.png").string());
   CHECK(image.width == 120);
   CHECK(image.height == 80);
   CHECK(image.at(0, 0) == colors::white);
@@ -128,7 +117,7 @@ TEST_CASE("vertical text runs top to bottom in a narrow column") {
 }
 
 TEST_CASE("line chart: series colours, white background, legend text, log-y") {
-  TempDir dir;
+  ScratchDir dir("plot");
   LineChart chart;
   chart.title = "loss";
   chart.x_axis.label = "step";
@@ -142,9 +131,9 @@ TEST_CASE("line chart: series colours, white background, legend text, log-y") {
   chart.add_series("train", x, train);
   chart.add_series("valid", x, valid).marker = Marker::Circle;
   chart.references.push_back({.kind = ReferenceLine::Kind::Horizontal, .value = 1.0, .label = "1 nat"});
-  chart.save_png(dir.file("loss.png"), 640, 420);
+  chart.save_png((dir / "loss.png").string(), 640, 420);
 
-  const RgbImage image = read_png(dir.file("loss.png"));
+  const RgbImage image = read_png((dir / "loss.png").string());
   CHECK(image.width == 640);
   CHECK(image.height == 420);
   CHECK(image.at(2, 2) == colors::white);
@@ -153,15 +142,15 @@ TEST_CASE("line chart: series colours, white background, legend text, log-y") {
 
   chart.y_axis.scale = Scale::Log;
   chart.series[0].y[3] = -1;  // not drawable on log-y: the line breaks there, no error
-  chart.save_png(dir.file("loss_log.png"), 640, 420);
-  CHECK(count_pixels(read_png(dir.file("loss_log.png")), palette(0)) > 150);
+  chart.save_png((dir / "loss_log.png").string(), 640, 420);
+  CHECK(count_pixels(read_png((dir / "loss_log.png").string()), palette(0)) > 150);
 
   chart.series[1].y.pop_back();
-  CHECK_THROWS_AS(chart.save_png(dir.file("bad.png")), mmx::Error);
+  CHECK_THROWS_AS(chart.save_png((dir / "bad.png").string()), mmx::Error);
 }
 
 TEST_CASE("heatmap: cells take viridis colours of their values, labels and colorbar fit") {
-  TempDir dir;
+  ScratchDir dir("plot");
   Heatmap map;
   map.title = "attention";
   map.rows = 2;
@@ -170,15 +159,15 @@ TEST_CASE("heatmap: cells take viridis colours of their values, labels and color
   map.row_labels = {"q0", "q1"};
   map.col_labels = {"k0", "k1", "k2"};
   map.colorbar_label = "weight";
-  map.save_png(dir.file("heat.png"), 500, 360);
-  const RgbImage image = read_png(dir.file("heat.png"));
+  map.save_png((dir / "heat.png").string(), 500, 360);
+  const RgbImage image = read_png((dir / "heat.png").string());
   CHECK(image.width == 500);
   CHECK(count_pixels(image, viridis(0.0)) > 1000);  // two cells of the minimum, and the bar
   CHECK(count_pixels(image, viridis(1.0)) > 1000);
   CHECK(image.at(1, 1) == colors::white);
 
   map.values.pop_back();
-  CHECK_THROWS_AS(map.save_png(dir.file("bad.png")), mmx::Error);
+  CHECK_THROWS_AS(map.save_png((dir / "bad.png").string()), mmx::Error);
 }
 
 TEST_CASE("simplex plot: corners are one-hot, paths are drawn, non-distributions refused") {
@@ -188,15 +177,15 @@ TEST_CASE("simplex plot: corners are one-hot, paths are drawn, non-distributions
   CHECK(centre.y == doctest::Approx(200 / 3.0));
   CHECK(simplex_point({0, 1, 0}, a, b, c).x == doctest::Approx(100));
 
-  TempDir dir;
+  ScratchDir dir("plot");
   SimplexPlot plot;
   plot.title = "softmax";
   plot.add_path("(t, 0, -t)", {{0.34, 0.33, 0.33}, {0.6, 0.3, 0.1}, {0.9, 0.09, 0.01}});
-  plot.save_png(dir.file("simplex.png"));
-  CHECK(count_pixels(read_png(dir.file("simplex.png")), palette(0)) > 100);
+  plot.save_png((dir / "simplex.png").string());
+  CHECK(count_pixels(read_png((dir / "simplex.png").string()), palette(0)) > 100);
 
   plot.add_path("bad", {{0.5, 0.6, 0.1}});
-  CHECK_THROWS_AS(plot.save_png(dir.file("bad.png")), mmx::Error);
+  CHECK_THROWS_AS(plot.save_png((dir / "bad.png").string()), mmx::Error);
 }
 
 TEST_CASE("a path that cannot be written is an mmx::Error naming it") {

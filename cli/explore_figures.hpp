@@ -1,0 +1,16 @@
+// The figures of `mmx explore --plot DIR`: MultiMax's modulator against the identity, every
+// mapping's outputs on the 2-simplex along input paths, and the sparsity / multi-modality plane.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "cli/explore_report.hpp"
+
+namespace mmx::cli {
+
+// Writes modulator.png, simplex.png and tradeoff.png into `dir` (created if missing) for the
+// MultiMax setting and temperatures in `options`; returns the paths written, in that order.
+std::vector<std::string> write_explore_figures(const std::string& dir, const ExploreOptions& options);
+
+}  // namespace mmx::cli

@@ -1,0 +1,92 @@
+// The numbers behind `mmx explore`: every normaliser applied to one input vector, with the
+// paper's multi-modality and sparsity measures, MultiMax's modulation and its autograd gradients.
+#pragma once
+
+#include <array>
+#include <nlohmann/json.hpp>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace mmx::cli {
+
+// The default MultiMax setting (second order). Below the low breakpoint 0 the scores are pushed
+// down (linearly by t0 and quadratically by t2): a low temperature that silences small scores,
+// so the output gets sparser. Above the high breakpoint 7 the slope is 1 + t1 = 0.5: a high
+// temperature that brings the large scores closer, so the output gets more multi-modal.
+inline constexpr std::array<float, 4> kDefaultT{-1.0f, -0.5f, -1.0f, 0.0f};
+inline constexpr std::array<float, 4> kDefaultR{0.0f, 7.0f, 0.0f, 7.0f};
+
+struct ExploreOptions {
+  std::vector<float> values;
+  std::array<float, 4> t = kDefaultT;
+  std::array<float, 4> r = kDefaultR;
+  int order = 2;
+  std::vector<float> temperatures{0.5f, 1.0f, 2.0f};
+  float eps = 0.0f;               // relevance threshold of the measures
+  std::optional<int64_t> target;  // K of the loss -log p[K]; default: index of the largest input
+};
+
+// One normaliser's output on the input and its measures.
+struct MappingResult {
+  std::string name;                  // softmax, sparsemax, entmax15, evsoftmax, multimax
+  std::optional<float> temperature;  // softmax only
+  std::vector<float> p;
+  double multimodality = 0;
+  double sparsity = 0;
+  int64_t support = 0;
+  double entropy = 0;
+  std::vector<float> sigma, dsigma_dx;  // multimax only: sigma(x) and its slope at each x
+};
+
+// The cross-entropy loss -log p[K] of MultiMax and its gradients, from the op's backward.
+struct GradientResult {
+  int64_t target = 0;
+  float loss = 0;
+  std::vector<float> dx;
+  std::array<float, 4> dt{}, dr{};
+};
+
+struct ExploreReport {
+  std::vector<float> input;
+  float eps = 0;
+  float reference = 0;  // s of the sparsity measure: the smallest SoftMax(t=1) probability
+  std::vector<MappingResult> mappings;
+  GradientResult grad;
+};
+
+// Validates the options (mmx::Error naming the bad one) and computes the report.
+ExploreReport explore(const ExploreOptions& options);
+
+// MultiMax's modulation sigma(x) and dsigma/dx at each of `xs`, built from the engine's ops so
+// the slope comes from autograd (one-sided 0 at a kink, as relu'(0) = 0).
+struct Modulation {
+  std::vector<float> sigma, slope;
+};
+Modulation modulate(const std::vector<float>& xs, const std::array<float, 4>& t,
+                    const std::array<float, 4>& r, int order);
+
+// The mappings explore compares. `apply_mapping` gives one's output distribution on one input
+// row (temperature is read by SoftMax only; MultiMax reads options.t, .r, .order).
+enum class Mapping { SoftMax, SparseMax, EntMax15, EvSoftMax, MultiMax };
+const char* mapping_key(Mapping mapping);  // the JSON name: "softmax", "entmax15", ...
+std::vector<float> apply_mapping(Mapping mapping, const std::vector<float>& x,
+                                 const ExploreOptions& options, float temperature = 1.0f);
+
+struct Measures {
+  double multimodality = 0;
+  double sparsity = 0;
+  int64_t support = 0;  // entries with p > 0
+  double entropy = 0;   // nats
+};
+// The paper's measures of p on input x, with s = the smallest SoftMax(t=1) probability of x.
+// M or S is NaN when it has no term (engine/measures.hpp).
+Measures measure(const std::vector<float>& x, const std::vector<float>& p, float eps);
+
+nlohmann::ordered_json to_json(const ExploreReport& report);
+std::string to_text(const ExploreReport& report);
+
+// Parses "10,8,-1" (spaces allowed); `what` names the option in errors.
+std::vector<float> parse_floats(const std::string& text, const std::string& what);
+
+}  // namespace mmx::cli

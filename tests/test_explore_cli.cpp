@@ -1,0 +1,223 @@
+// `mmx explore`: the report's numbers against MultiMax's closed-form gradients (DESIGN.md),
+// the documented default's claim (sparser and more multi-modal than SoftMax), input errors,
+// and the built binary's JSON, error exits and figures.
+#include <doctest/doctest.h>
+
+#include <algorithm>
+#include <array>
+#include <cmath>
+#include <cstdio>
+#include <filesystem>
+#include <nlohmann/json.hpp>
+#include <string>
+
+#include "cli/explore_report.hpp"
+#include "engine/error.hpp"
+#include "plot/png_io.hpp"
+#include "tests/scratch_dir.hpp"
+
+using namespace mmx::cli;
+
+namespace {
+
+const MappingResult& find(const ExploreReport& report, const std::string& name, float temperature = 1) {
+  for (const MappingResult& m : report.mappings)
+    if (m.name == name && (!m.temperature || *m.temperature == temperature)) return m;
+  FAIL("no mapping " << name);
+  throw;
+}
+
+double relu(double v) { return v > 0 ? v : 0; }
+
+// Float gradients that are sums of cancelling terms (dr1 below) are exact only to ~1e-7.
+bool close(double actual, double expected) {
+  return std::abs(actual - expected) <= 1e-4 * std::abs(expected) + 1e-6;
+}
+
+struct RunResult {
+  int exit_code;
+  std::string output;  // stdout and stderr together
+};
+
+RunResult run_mmx(const std::string& arguments) {
+  const std::string command = std::string(MMX_CLI_PATH) + " " + arguments + " 2>&1";
+  FILE* pipe = popen(command.c_str(), "r");
+  REQUIRE(pipe != nullptr);
+  std::string output;
+  char buffer[4096];
+  while (size_t n = fread(buffer, 1, sizeof buffer, pipe)) output.append(buffer, n);
+  const int status = pclose(pipe);
+  return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, output};
+}
+
+}  // namespace
+
+TEST_CASE("explore reports every mapping, each a distribution") {
+  ExploreOptions options;
+  options.values = {10, 8, -1};
+  const ExploreReport report = explore(options);
+  std::vector<std::string> names;
+  for (const MappingResult& m : report.mappings) {
+    names.push_back(m.name);
+    double total = 0;
+    for (float p : m.p) {
+      CHECK(p >= 0);
+      total += p;
+    }
+    CHECK(total == doctest::Approx(1).epsilon(1e-5));
+    CHECK(m.support >= 1);
+    CHECK(m.support <= 3);
+  }
+  CHECK(names == std::vector<std::string>{"softmax", "softmax", "softmax", "sparsemax", "entmax15",
+                                          "evsoftmax", "multimax"});
+  CHECK(report.reference == doctest::Approx(find(report, "softmax").p[2]));
+  CHECK(find(report, "sparsemax").support == 1);  // (10, 8, -1): the gap 2 exceeds SparseMax's 1
+}
+
+TEST_CASE("the default MultiMax setting is sparser and more multi-modal than SoftMax on 10,8,-1") {
+  ExploreOptions options;
+  options.values = {10, 8, -1};
+  const ExploreReport report = explore(options);
+  const MappingResult& softmax = find(report, "softmax", 1.0f);
+  const MappingResult& multimax = find(report, "multimax");
+  CHECK(multimax.multimodality > softmax.multimodality + 0.1);
+  CHECK(multimax.sparsity > softmax.sparsity + 0.1);
+  CHECK(multimax.p[2] < softmax.p[2]);
+}
+
+TEST_CASE("MultiMax's sigma, slope and gradients match the closed forms of DESIGN.md") {
+  struct Row {
+    std::vector<float> values;
+    std::array<float, 4> t, r;
+    int order;
+    std::optional<int64_t> target;
+  };
+  const Row rows[] = {
+      {{10, 8, -1}, kDefaultT, kDefaultR, 2, std::nullopt},
+      {{10, 8, -1}, kDefaultT, kDefaultR, 2, 1},
+      {{1.5f, -0.3f, 2.2f, 0.4f}, {0.3f, -0.2f, 0.1f, 0.05f}, {0.0f, 1.0f, -0.5f, 1.8f}, 2, 3},
+      {{1.5f, -0.3f, 2.2f, 0.4f}, {0.3f, -0.2f, 0.1f, 0.05f}, {0.0f, 1.0f, -0.5f, 1.8f}, 1, std::nullopt},
+  };
+  for (const Row& row : rows) {
+    ExploreOptions options;
+    options.values = row.values;
+    options.t = row.t;
+    options.r = row.r;
+    options.order = row.order;
+    options.target = row.target;
+    const ExploreReport report = explore(options);
+    const MappingResult& mm = find(report, "multimax");
+    const auto& t = row.t;
+    const auto& r = row.r;
+    const double q = row.order == 2 ? 1.0 : 0.0;  // order 1 drops the quadratic terms
+    const size_t n = row.values.size();
+    const size_t K = static_cast<size_t>(report.grad.target);
+    const auto largest = std::max_element(row.values.begin(), row.values.end()) - row.values.begin();
+    CHECK(report.grad.target == row.target.value_or(largest));
+    CHECK(report.grad.loss == doctest::Approx(-std::log(mm.p[K])).epsilon(1e-5));
+    std::array<double, 4> dt{}, dr{};
+    for (size_t i = 0; i < n; ++i) {
+      const double x = row.values[i];
+      const double sigma = x + t[0] * relu(r[0] - x) + t[1] * relu(x - r[1]) +
+                           q * (t[2] * relu(r[2] - x) * relu(r[2] - x) + t[3] * relu(x - r[3]) * relu(x - r[3]));
+      const double slope = 1 - t[0] * (x < r[0]) + t[1] * (x > r[1]) +
+                           q * (-2 * t[2] * relu(r[2] - x) + 2 * t[3] * relu(x - r[3]));
+      CHECK(mm.sigma[i] == doctest::Approx(sigma).epsilon(1e-5));
+      CHECK(mm.dsigma_dx[i] == doctest::Approx(slope).epsilon(1e-5));
+      // -log p[K] through softmax: ds = p - onehot(K).
+      const double ds = mm.p[i] - (i == K ? 1.0 : 0.0);
+      CHECK(close(report.grad.dx[i], ds * slope));
+      dt[0] += ds * relu(r[0] - x), dr[0] += ds * t[0] * (x < r[0]);
+      dt[1] += ds * relu(x - r[1]), dr[1] -= ds * t[1] * (x > r[1]);
+      dt[2] += q * ds * relu(r[2] - x) * relu(r[2] - x), dr[2] += q * ds * 2 * t[2] * relu(r[2] - x);
+      dt[3] += q * ds * relu(x - r[3]) * relu(x - r[3]), dr[3] -= q * ds * 2 * t[3] * relu(x - r[3]);
+    }
+    for (size_t k = 0; k < 4; ++k) {
+      CHECK(close(report.grad.dt[k], dt[k]));
+      CHECK(close(report.grad.dr[k], dr[k]));
+    }
+  }
+}
+
+TEST_CASE("bad explore input is an mmx::Error naming the option") {
+  auto error_of = [](ExploreOptions options) {
+    try {
+      explore(options);
+    } catch (const mmx::Error& e) {
+      return std::string(e.what());
+    }
+    return std::string("no error");
+  };
+  ExploreOptions good;
+  good.values = {10, 8, -1};
+  ExploreOptions o = good;
+  o.values.clear();
+  CHECK(error_of(o).find("--values") != std::string::npos);
+  o = good;
+  o.target = 3;
+  CHECK(error_of(o).find("--target") != std::string::npos);
+  o = good;
+  o.order = 3;
+  CHECK(error_of(o).find("--order") != std::string::npos);
+  o = good;
+  o.temperatures = {1, 0};
+  CHECK(error_of(o).find("temperature") != std::string::npos);
+
+  CHECK(parse_floats(" 10, 8 ,-1.5,+2", "--values") == std::vector<float>{10, 8, -1.5f, 2});
+  for (const char* bad : {"", "10,a", "1,,2", "1e999", "nan", "3,"})
+    CHECK_THROWS_AS(parse_floats(bad, "--values"), mmx::Error);
+}
+
+TEST_CASE("mmx explore --json prints one object with the issue's keys") {
+  const RunResult run = run_mmx("explore --values 10,8,-1 --json");
+  REQUIRE(run.exit_code == 0);
+  const nlohmann::json j = nlohmann::json::parse(run.output);
+  CHECK(j.at("input") == nlohmann::json({10.0, 8.0, -1.0}));
+  CHECK(j.at("eps") == 0.0);
+  const auto& mappings = j.at("mappings");
+  REQUIRE(mappings.size() == 7);
+  CHECK(mappings[0].at("name") == "softmax");
+  CHECK(mappings[0].at("temperature") == 0.5);
+  for (const auto& m : mappings)
+    for (const char* key : {"name", "p", "multimodality", "sparsity", "support"}) CHECK(m.contains(key));
+  CHECK(mappings[6].at("name") == "multimax");
+  CHECK(mappings[6].at("sigma").size() == 3);
+  CHECK(mappings[6].at("dsigma_dx").size() == 3);
+  const auto& grad = j.at("grad");
+  CHECK(grad.at("target") == 0);
+  CHECK(grad.at("dx").size() == 3);
+  CHECK(grad.at("dt").size() == 4);
+  CHECK(grad.at("dr").size() == 4);
+  CHECK(grad.at("loss").get<double>() > 0);
+}
+
+TEST_CASE("mmx explore: bad input exits non-zero with one clear line") {
+  const char* cases[][2] = {
+      {"explore --values 10,x,-1", "--values"},
+      {"explore --values ''", "--values"},
+      {"explore --t 1,2,3", "--t"},
+      {"explore --r 1,2,3,4,5", "--r"},
+      {"explore --target 3", "--target"},
+      {"explore --order 3", "--order"},
+      {"explore --temperatures 1,-2", "temperature"},
+  };
+  for (const auto& [arguments, mention] : cases) {
+    const RunResult run = run_mmx(arguments);
+    INFO(arguments, " -> ", run.output);
+    CHECK(run.exit_code != 0);
+    CHECK(run.output.find(mention) != std::string::npos);
+  }
+}
+
+TEST_CASE("mmx explore --plot writes the three figures") {
+  ScratchDir dir("explore");
+  const RunResult run = run_mmx("explore --plot " + dir.path.string());
+  REQUIRE(run.exit_code == 0);
+  for (const char* name : {"modulator.png", "simplex.png", "tradeoff.png"}) {
+    const std::string path = (dir / name).string();
+    CHECK(run.output.find(path) != std::string::npos);
+    const mmx::plot::RgbImage image = mmx::plot::read_png(path);
+    CHECK(image.width >= 800);
+    CHECK(image.at(0, 0) == mmx::plot::colors::white);
+  }
+}
