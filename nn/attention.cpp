@@ -56,21 +56,21 @@ Tensor CausalSelfAttention::normalize(const Tensor& scores, const Tensor& mask,
 
 Tensor CausalSelfAttention::attend(const Tensor& q, const Tensor& k, const Tensor& v,
                                    const Tensor& mask, bool causal,
-                                   Tensor* probabilities) const {
+                                   AttentionMap* capture) const {
   const int64_t B = q.size(0), H = q.size(1), T = q.size(2), dh = q.size(3);
   // Scaling q (T x dh) is cheaper than scaling the scores (T x S) and gives the same scores.
   const float scale = 1.0f / std::sqrt(static_cast<float>(dh));
   Tensor scores = matmul(mul(q, scale), transpose(k, -2, -1));  // [B, H, T, S]
   Tensor p = normalize(scores, mask, causal);
-  if (probabilities) *probabilities = p.detach();
+  if (capture) *capture = {scores.detach(), p.detach()};
   Tensor heads = matmul(attention_dropout_.forward(p), v);  // [B, H, T, dh]
   Tensor merged = reshape(transpose(heads, 1, 2), {B, T, H * dh});
   return residual_dropout_.forward(proj_.forward(merged));
 }
 
-Tensor CausalSelfAttention::forward(const Tensor& x, Tensor* probabilities) const {
+Tensor CausalSelfAttention::forward(const Tensor& x, AttentionMap* capture) const {
   Heads h = project_heads(x);
-  return attend(h.q, h.k, h.v, Tensor(), /*causal=*/true, probabilities);
+  return attend(h.q, h.k, h.v, Tensor(), /*causal=*/true, capture);
 }
 
 Tensor CausalSelfAttention::forward_cached(const Tensor& x, Tensor& keys, Tensor& values,

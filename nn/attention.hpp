@@ -12,13 +12,20 @@
 
 namespace mmx::nn {
 
+// What one attention layer looked at: the scores q k^T / sqrt(dh) and the normaliser's weights,
+// both [B, H, T, T] and detached. The measures (sparsity, multi-modality) need both.
+struct AttentionMap {
+  Tensor scores;
+  Tensor probabilities;
+};
+
 class CausalSelfAttention : public Module {
  public:
   CausalSelfAttention(const GPTConfig& config, Generator& init_gen, Generator& dropout_gen);
 
-  // x [B, T, d] -> [B, T, d]. When `probabilities` is given it receives the attention weights
-  // [B, H, T, T] (detached, before dropout).
-  Tensor forward(const Tensor& x, Tensor* probabilities = nullptr) const;
+  // x [B, T, d] -> [B, T, d]. When `capture` is given it receives the scores and attention
+  // weights [B, H, T, T] (detached, before dropout).
+  Tensor forward(const Tensor& x, AttentionMap* capture = nullptr) const;
 
   // Inference on positions [start, start + T) of x [B, T, d], reading positions [0, start) from
   // this layer's cache buffers `keys`/`values` [B, H, capacity, dh] and writing the new ones.
@@ -33,7 +40,7 @@ class CausalSelfAttention : public Module {
   Heads project_heads(const Tensor& x) const;
   // softmax-like weights of q k^T / sqrt(dh), then p v, merged back to [B, T, d] and projected.
   Tensor attend(const Tensor& q, const Tensor& k, const Tensor& v, const Tensor& mask,
-                bool causal, Tensor* probabilities) const;
+                bool causal, AttentionMap* capture) const;
   Tensor normalize(const Tensor& scores, const Tensor& mask, bool causal) const;
 
   AttentionKind kind_;

@@ -15,8 +15,8 @@ Block::Block(const GPTConfig& config, Generator& init_gen, Generator& dropout_ge
   register_module("mlp", mlp_);
 }
 
-Tensor Block::forward(const Tensor& x, Tensor* probabilities) const {
-  Tensor h = x + attn_.forward(ln1_.forward(x), probabilities);
+Tensor Block::forward(const Tensor& x, AttentionMap* capture) const {
+  Tensor h = x + attn_.forward(ln1_.forward(x), capture);
   return h + mlp_.forward(ln2_.forward(h));
 }
 

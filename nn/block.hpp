@@ -12,8 +12,8 @@ class Block : public Module {
  public:
   Block(const GPTConfig& config, Generator& init_gen, Generator& dropout_gen);
 
-  // `probabilities`, when given, receives this layer's attention weights [B, H, T, T].
-  Tensor forward(const Tensor& x, Tensor* probabilities = nullptr) const;
+  // `capture`, when given, receives this layer's attention scores and weights [B, H, T, T].
+  Tensor forward(const Tensor& x, AttentionMap* capture = nullptr) const;
   // See CausalSelfAttention::forward_cached.
   Tensor forward_cached(const Tensor& x, Tensor& keys, Tensor& values, int64_t start) const;
 

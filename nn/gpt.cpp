@@ -54,9 +54,9 @@ Tensor GPT::head(const Tensor& x) const {
 }
 
 Tensor GPT::forward(const std::vector<int64_t>& ids, int64_t batch, int64_t seq,
-                    std::vector<Tensor>* attention) const {
+                    std::vector<AttentionMap>* attention) const {
   Tensor x = embed(ids, batch, seq, 0);
-  if (attention) attention->assign(blocks_.size(), Tensor());
+  if (attention) attention->assign(blocks_.size(), AttentionMap());
   for (size_t l = 0; l < blocks_.size(); ++l)
     x = blocks_[l].forward(x, attention ? &(*attention)[l] : nullptr);
   return head(x);
@@ -69,10 +69,10 @@ Tensor GPT::loss(const std::vector<int64_t>& ids, const std::vector<int64_t>& ta
   return cross_entropy(forward(ids, batch, seq), targets);
 }
 
-std::vector<Tensor> GPT::attention_probabilities(const std::vector<int64_t>& ids, int64_t batch,
-                                                 int64_t seq) const {
+std::vector<AttentionMap> GPT::attention_maps(const std::vector<int64_t>& ids, int64_t batch,
+                                              int64_t seq) const {
   NoGrad no_grad;
-  std::vector<Tensor> attention;
+  std::vector<AttentionMap> attention;
   forward(ids, batch, seq, &attention);
   return attention;
 }

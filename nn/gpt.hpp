@@ -23,15 +23,15 @@ class GPT : public Module {
 
   // ids: batch x seq token ids, row-major -> logits [batch, seq, vocab]. With MultiMax on the
   // logits these are the modulated logits, so softmax(logits) is MultiMax of the head's output.
-  // `attention`, when given, receives one [batch, heads, seq, seq] weight tensor per layer.
+  // `attention`, when given, receives each layer's scores and weights [batch, heads, seq, seq].
   Tensor forward(const std::vector<int64_t>& ids, int64_t batch, int64_t seq,
-                 std::vector<Tensor>* attention = nullptr) const;
+                 std::vector<AttentionMap>* attention = nullptr) const;
   // Mean next-token cross-entropy; targets laid out like ids.
   Tensor loss(const std::vector<int64_t>& ids, const std::vector<int64_t>& targets,
               int64_t batch, int64_t seq) const;
-  // Per-layer attention weights [batch, heads, seq, seq], computed without autograd.
-  std::vector<Tensor> attention_probabilities(const std::vector<int64_t>& ids, int64_t batch,
-                                              int64_t seq) const;
+  // Per-layer attention scores and weights [batch, heads, seq, seq], without autograd.
+  std::vector<AttentionMap> attention_maps(const std::vector<int64_t>& ids, int64_t batch,
+                                           int64_t seq) const;
 
   // --- incremental decoding (inference, no autograd; call eval() first or dropout applies) ---
   KVCache make_cache(int64_t batch) const;  // room for config().seq_len positions

@@ -125,17 +125,19 @@ TEST_CASE("a GPT rebuilt from its JSON config and safetensors state gives the sa
   CHECK(rebuilt.forward(ids, 2, 5).to_vector() == original.forward(ids, 2, 5).to_vector());
 }
 
-TEST_CASE("attention probabilities: per layer, causal, rows summing to one") {
+TEST_CASE("attention maps: per layer, causal, rows summing to one, scores beside them") {
   for (AttentionKind kind : {AttentionKind::Softmax, AttentionKind::MultiMax,
                              AttentionKind::SparseMax}) {
     const std::string kind_name = attention_kind_name(kind);
     CAPTURE(kind_name);
     GPT model(tiny(kind), 5);
     const int64_t B = 2, T = 6;
-    std::vector<Tensor> maps = model.attention_probabilities(random_ids(B * T, 13, 1), B, T);
+    std::vector<AttentionMap> maps = model.attention_maps(random_ids(B * T, 13, 1), B, T);
     REQUIRE(maps.size() == 2);
-    for (const Tensor& p : maps) {
+    for (const AttentionMap& map : maps) {
+      const Tensor& p = map.probabilities;
       REQUIRE(p.shape() == Shape{B, 2, T, T});
+      REQUIRE(map.scores.shape() == Shape{B, 2, T, T});
       CHECK(!p.requires_grad());
       for (int64_t i = 0; i < T; ++i) {
         float row = 0.0f;
