@@ -175,7 +175,8 @@ std::string format_list(const float* values, size_t n) {
   std::string out = "[";
   char buffer[32];
   for (size_t i = 0; i < n; ++i) {
-    std::snprintf(buffer, sizeof buffer, "%s%.4g", i ? ", " : "", static_cast<double>(values[i]));
+    const double v = values[i] == 0.0f ? 0.0 : values[i];  // no "-0"
+    std::snprintf(buffer, sizeof buffer, "%s%.4g", i ? ", " : "", v);
     out += buffer;
   }
   return out + "]";
