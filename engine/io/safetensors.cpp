@@ -100,9 +100,8 @@ StringMetadata parse_metadata(const nlohmann::json& meta, const std::string& lab
 }
 
 // The reference reader requires the tensors to tile the data section exactly; so do we.
-void check_layout(std::vector<Entry> entries, uint64_t data_bytes, const std::string& label) {
-  std::stable_sort(entries.begin(), entries.end(),
-                   [](const Entry& a, const Entry& b) { return a.begin < b.begin || (a.begin == b.begin && a.end < b.end); });
+// `entries` are sorted by offsets.
+void check_layout(const std::vector<Entry>& entries, uint64_t data_bytes, const std::string& label) {
   uint64_t cursor = 0;
   const Entry* previous = nullptr;
   for (const Entry& e : entries) {
@@ -175,11 +174,13 @@ SafetensorsContents parse_safetensors(std::string_view bytes, const std::string&
     if (name == kMetadataKey) contents.metadata = parse_metadata(info, label);
     else entries.push_back(parse_entry(name, info, label));
   }
+  std::sort(entries.begin(), entries.end(), [](const Entry& a, const Entry& b) {
+    return a.begin < b.begin || (a.begin == b.begin && a.end < b.end);
+  });
   const std::string_view data = bytes.substr(8 + header_bytes);
   check_layout(entries, data.size(), label);
 
-  // Only now, with every size proven to fit inside the file, allocate. File order is kept.
-  std::sort(entries.begin(), entries.end(), [](const Entry& a, const Entry& b) { return a.begin < b.begin; });
+  // Only now, with every size proven to fit inside the file, allocate. Data order is kept.
   for (const Entry& e : entries) {
     Tensor t = Tensor::empty(e.shape);
     std::memcpy(t.data(), data.data() + e.begin, e.end - e.begin);
