@@ -1,0 +1,59 @@
+#include "cli/train_flags.hpp"
+
+#include <omp.h>
+#include <thread>
+
+namespace mmx::cli {
+
+namespace {
+const std::vector<std::string> kRunFlags = {
+    "--layers", "--d-model", "--heads", "--seq", "--batch", "--steps", "--lr", "--min-lr",
+    "--warmup", "--weight-decay", "--dropout", "--clip", "--attn", "--multimax-order",
+    "--multimax-per-head", "--multimax-logits", "--eval-interval", "--eval-batch", "--seed",
+    "--data"};
+}
+
+std::vector<std::string> run_defining_flags() { return kRunFlags; }
+
+nn::TrainOptions TrainFlags::resolved() const {
+  nn::TrainOptions o = options;
+  o.model.attention = nn::parse_attention_kind(attention);
+  o.validate();
+  return o;
+}
+
+void add_train_flags(CLI::App& cmd, TrainFlags& f, bool with_attention) {
+  nn::TrainOptions& o = f.options;
+  nn::GPTConfig& m = o.model;
+  cmd.add_option("--layers", m.layers, "Transformer blocks")->capture_default_str()->check(CLI::Range(1, 64));
+  cmd.add_option("--d-model", m.d_model, "Model width")->capture_default_str()->check(CLI::Range(4, 4096));
+  cmd.add_option("--heads", m.heads, "Attention heads (must divide --d-model)")->capture_default_str()->check(CLI::Range(1, 64));
+  cmd.add_option("--seq", m.seq_len, "Context length in characters")->capture_default_str()->check(CLI::Range(2, 8192));
+  cmd.add_option("--batch", o.batch, "Sequences per step")->capture_default_str()->check(CLI::Range(1, 4096));
+  cmd.add_option("--steps", o.steps, "Optimizer steps in total")->capture_default_str()->check(CLI::Range(int64_t{1}, int64_t{100000000}));
+  cmd.add_option("--lr", o.lr, "Peak learning rate (AdamW)")->capture_default_str()->check(CLI::PositiveNumber);
+  cmd.add_option("--min-lr", o.min_lr, "Learning rate at the end of the cosine decay")->capture_default_str()->check(CLI::NonNegativeNumber);
+  cmd.add_option("--warmup", o.warmup, "Linear warmup steps")->capture_default_str()->check(CLI::NonNegativeNumber);
+  cmd.add_option("--weight-decay", o.weight_decay, "AdamW decoupled weight decay (2-D weights only)")->capture_default_str()->check(CLI::NonNegativeNumber);
+  cmd.add_option("--dropout", m.dropout, "Dropout probability")->capture_default_str()->check(CLI::Range(0.0, 0.95));
+  cmd.add_option("--clip", o.clip, "Global gradient-norm clip (0: off)")->capture_default_str()->check(CLI::NonNegativeNumber);
+  if (with_attention)
+    cmd.add_option("--attn", f.attention, "Attention normaliser")
+        ->capture_default_str()
+        ->check(CLI::IsMember({"softmax", "multimax", "sparsemax", "entmax15", "evsoftmax"}));
+  cmd.add_option("--multimax-order", m.multimax_order, "MultiMax modulator order")->capture_default_str()->check(CLI::IsMember({1, 2}));
+  cmd.add_flag("--multimax-per-head", m.multimax_per_head, "One MultiMax (t, r) per head instead of per layer");
+  cmd.add_flag("--multimax-logits", m.multimax_logits, "Also modulate the output logits with MultiMax");
+  cmd.add_option("--eval-interval", o.eval_interval, "Steps between evaluations and checkpoints")->capture_default_str()->check(CLI::Range(int64_t{1}, int64_t{100000000}));
+  cmd.add_option("--eval-batch", o.eval_batch, "Rows of the fixed validation batch")->capture_default_str()->check(CLI::Range(1, 4096));
+  cmd.add_option("--seed", o.seed, "Seed of the initial weights, data order and dropout")->capture_default_str();
+  cmd.add_option("--data", o.data, "UTF-8 text file or folder (default: the fortunes package)")
+      ->check(CLI::ExistingPath);
+  cmd.add_option("--threads", f.threads, "OpenMP threads (0: one per core)")->capture_default_str()->check(CLI::Range(0, 1024));
+}
+
+void apply_threads(int threads) {
+  if (threads > 0) omp_set_num_threads(threads);
+}
+
+}  // namespace mmx::cli

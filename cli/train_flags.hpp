@@ -1,0 +1,28 @@
+// The flags that set a training run's options (model shape, optimisation, data), shared by
+// `mmx train`, `mmx demo` and `mmx compare` so each flag is defined and documented once.
+#pragma once
+
+#include <CLI/CLI.hpp>
+#include <memory>
+#include <string>
+
+#include "nn/lm_trainer.hpp"
+
+namespace mmx::cli {
+
+struct TrainFlags {
+  nn::TrainOptions options;
+  std::string attention = "softmax";
+  int threads = 0;
+  // Copies the parsed attention name into options.model (validated, clear error).
+  nn::TrainOptions resolved() const;
+};
+
+// Registers every option flag on `cmd`, writing into `flags`. `with_attention`: add --attn.
+void add_train_flags(CLI::App& cmd, TrainFlags& flags, bool with_attention = true);
+// The names of the flags add_train_flags registers that define the run (all but --threads).
+std::vector<std::string> run_defining_flags();
+// Applies --threads (0: one per core) to OpenMP.
+void apply_threads(int threads);
+
+}  // namespace mmx::cli

@@ -1,0 +1,102 @@
+#include "cli/train_session.hpp"
+
+#include <atomic>
+#include <chrono>
+#include <csignal>
+#include <cstdio>
+
+#include "cli/progress_bar.hpp"
+#include "engine/error.hpp"
+#include "plot/line_chart.hpp"
+
+namespace mmx::cli {
+
+namespace {
+std::atomic<bool> stop_signal{false};
+extern "C" void request_stop(int) { stop_signal.store(true); }
+
+// Installs the handlers for the lifetime of a session and restores the previous ones after.
+class StopOnSignals {
+ public:
+  StopOnSignals() {
+    stop_signal.store(false);
+    previous_int_ = std::signal(SIGINT, request_stop);
+    previous_term_ = std::signal(SIGTERM, request_stop);
+  }
+  ~StopOnSignals() {
+    std::signal(SIGINT, previous_int_);
+    std::signal(SIGTERM, previous_term_);
+  }
+  StopOnSignals(const StopOnSignals&) = delete;
+  StopOnSignals& operator=(const StopOnSignals&) = delete;
+
+ private:
+  void (*previous_int_)(int);
+  void (*previous_term_)(int);
+};
+}  // namespace
+
+std::string format_per_layer(const std::vector<double>& values) {
+  std::string out;
+  char buf[32];
+  for (double v : values) {
+    std::snprintf(buf, sizeof buf, out.empty() ? "%.3f" : " %.3f", v);
+    out += buf;
+  }
+  return out;
+}
+
+SessionResult train_with_progress(nn::LMTrainer& trainer, const std::filesystem::path& out_dir,
+                                  const std::string& label) {
+  StopOnSignals signals;
+  ProgressBar bar(label, trainer.options().steps, trainer.step(),
+                  static_cast<double>(trainer.tokens_per_step()), "tok");
+  SessionResult result;
+  nn::TrainingHooks hooks;
+  hooks.on_step = [&](int64_t step, float loss) {
+    char figures[64];
+    std::snprintf(figures, sizeof figures, "loss %.4f", loss);
+    bar.update(step, figures);
+  };
+  hooks.on_eval = [&](const nn::EvalRecord& r) {
+    char line[256];
+    std::snprintf(line, sizeof line, "%s step %ld: train %.4f  val %.4f  lr %.2e  %s tok/s", label.c_str(),
+                  r.step, r.train_loss, r.val_loss, r.lr, format_rate(r.tokens_per_s).c_str());
+    bar.message(std::string(line) + "  S/layer " + format_per_layer(r.sparsity) + "  M/layer " +
+                format_per_layer(r.multimodality));
+    result.last_eval = r;
+  };
+  hooks.stop_requested = [] { return stop_signal.load(); };
+  const auto start = std::chrono::steady_clock::now();
+  result.end = nn::run_training(trainer, out_dir, hooks);
+  result.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  bar.finish();
+  if (result.end == nn::TrainingEnd::interrupted)
+    std::fprintf(stderr, "%s: interrupted at step %ld; checkpoint saved to %s (continue with --resume %s)\n",
+                 label.c_str(), trainer.step(), out_dir.c_str(), out_dir.c_str());
+  return result;
+}
+
+void write_loss_figure(const std::vector<std::pair<std::string, std::filesystem::path>>& runs,
+                       const std::filesystem::path& png, const std::string& title) {
+  plot::LineChart chart;
+  chart.title = title;
+  chart.x_axis.label = "step";
+  chart.y_axis.label = "cross-entropy (nats/char)";
+  for (const auto& [name, log] : runs) {
+    std::vector<double> steps, train, val;
+    for (const nlohmann::json& r : nn::read_training_log(log)) {
+      steps.push_back(r.at("step").get<double>());
+      train.push_back(r.at("train_loss").get<double>());
+      val.push_back(r.at("val_loss").get<double>());
+    }
+    MMX_CHECK(!steps.empty(), "loss figure: no evaluations in ", log.string());
+    const plot::Color color = chart.add_series(name + " train", steps, train).color;
+    plot::Series& v = chart.add_series(name + " val", std::move(steps), std::move(val));
+    v.color = color;  // same run, same colour; validation dashed
+    v.dash = plot::Dash{8, 5};
+  }
+  chart.save_png(png.string());
+}
+
+}  // namespace mmx::cli

@@ -1,0 +1,242 @@
+#include "nn/lm_trainer.hpp"
+
+#include <chrono>
+#include <cmath>
+
+#include "engine/autograd/tape.hpp"
+#include "engine/error.hpp"
+#include "engine/measures.hpp"
+#include "nn/data/checkpoint.hpp"
+#include "nn/data/text_corpus.hpp"
+#include "nn/optim/grad_clip.hpp"
+
+namespace mmx::nn {
+
+// ---------------------------------------------------------------- options
+
+void TrainOptions::validate() const {
+  model.validate();
+  MMX_CHECK(batch >= 1, "train: --batch must be at least 1, got ", batch);
+  MMX_CHECK(steps >= 1, "train: --steps must be at least 1, got ", steps);
+  MMX_CHECK(lr > 0 && std::isfinite(lr), "train: --lr must be a positive number, got ", lr);
+  MMX_CHECK(min_lr >= 0 && min_lr <= lr, "train: --min-lr must lie in [0, lr], got ", min_lr);
+  MMX_CHECK(warmup >= 0 && warmup < steps, "train: --warmup must lie in [0, --steps), got ",
+            warmup, " with --steps ", steps);
+  MMX_CHECK(weight_decay >= 0, "train: --weight-decay must be >= 0, got ", weight_decay);
+  MMX_CHECK(clip >= 0, "train: --clip must be >= 0 (0 disables), got ", clip);
+  MMX_CHECK(eval_interval >= 1, "train: --eval-interval must be at least 1, got ", eval_interval);
+  MMX_CHECK(eval_batch >= 1, "train: --eval-batch must be at least 1, got ", eval_batch);
+}
+
+void to_json(nlohmann::json& j, const TrainOptions& o) {
+  j = {{"model", o.model},       {"batch", o.batch},
+       {"steps", o.steps},       {"lr", o.lr},
+       {"min_lr", o.min_lr},     {"warmup", o.warmup},
+       {"weight_decay", o.weight_decay}, {"clip", o.clip},
+       {"eval_interval", o.eval_interval}, {"eval_batch", o.eval_batch},
+       {"seed", o.seed},         {"data", o.data}};
+}
+
+void from_json(const nlohmann::json& j, TrainOptions& o) {
+  o.model = j.at("model").get<GPTConfig>();
+  j.at("batch").get_to(o.batch);
+  j.at("steps").get_to(o.steps);
+  j.at("lr").get_to(o.lr);
+  j.at("min_lr").get_to(o.min_lr);
+  j.at("warmup").get_to(o.warmup);
+  j.at("weight_decay").get_to(o.weight_decay);
+  j.at("clip").get_to(o.clip);
+  j.at("eval_interval").get_to(o.eval_interval);
+  j.at("eval_batch").get_to(o.eval_batch);
+  j.at("seed").get_to(o.seed);
+  j.at("data").get_to(o.data);
+}
+
+nlohmann::json EvalRecord::to_json() const {
+  return {{"step", step},
+          {"train_loss", train_loss},
+          {"val_loss", val_loss},
+          {"lr", lr},
+          {"tokens_per_s", tokens_per_s},
+          {"attention_sparsity", sparsity},
+          {"attention_multimodality", multimodality}};
+}
+
+// ---------------------------------------------------------------- set-up
+
+namespace {
+data::TextCorpus read_corpus(const std::string& path) {
+  return path.empty() ? data::load_default_corpus() : data::load_text_corpus(path);
+}
+
+WarmupCosineSchedule make_schedule(const TrainOptions& o) {
+  return {o.lr, o.min_lr, o.warmup, o.steps};
+}
+
+AdamWOptions adamw_options(const TrainOptions& o) {
+  AdamWOptions a;
+  a.learning_rate = o.lr;
+  a.weight_decay = o.weight_decay;
+  return a;
+}
+
+TrainOptions with_vocab(TrainOptions o, int64_t vocab) {
+  o.model.vocab = vocab;
+  return o;
+}
+}  // namespace
+
+LMTrainer::LMTrainer(const TrainOptions& options, EncodedCorpus corpus)
+    : options_(with_vocab(options, corpus.tokenizer.vocab_size())),
+      tokenizer_(std::move(corpus.tokenizer)),
+      dataset_(std::move(corpus.ids)),
+      schedule_(make_schedule(options_)),
+      data_gen_(options_.seed ^ 0x5EED'DA7Aull) {
+  options_.validate();
+  model_ = std::make_unique<GPT>(options_.model, options_.seed);
+  optimizer_ = std::make_unique<AdamW>(model_->named_parameters(), adamw_options(options_));
+  model_->train();
+}
+
+LMTrainer::EncodedCorpus LMTrainer::encode_corpus(const std::string& path,
+                                                  const data::CharTokenizer* vocab) {
+  const data::TextCorpus corpus = read_corpus(path);
+  data::CharTokenizer tokenizer = vocab ? *vocab : data::CharTokenizer::from_text(corpus.text);
+  std::vector<int64_t> ids = tokenizer.encode(corpus.text);
+  return {std::move(tokenizer), std::move(ids)};
+}
+
+LMTrainer::LMTrainer(const TrainOptions& options)
+    : LMTrainer(options, encode_corpus(options.data, nullptr)) {}
+
+// ---------------------------------------------------------------- training
+
+float LMTrainer::train_step() {
+  const auto start = std::chrono::steady_clock::now();
+  optimizer_->set_learning_rate(schedule_.lr_at(step_));
+  const data::TokenBatch b = dataset_.sample(data::Split::train, options_.batch,
+                                             options_.model.seq_len, data_gen_);
+  Tensor loss = model_->loss(b.inputs, b.targets, b.batch, b.seq);
+  const float value = loss.item();
+  if (!std::isfinite(value)) {
+    autograd::clear_tape();
+    throw Error(cat("train: the loss became ", value, " at step ", step_ + 1,
+                    "; stopping (the last checkpoint is kept). Try a lower --lr or --clip 1"));
+  }
+  loss.backward();
+  const std::vector<Tensor> params = model_->parameters();
+  const float norm = options_.clip > 0 ? clip_grad_norm(params, options_.clip)
+                                       : clip_grad_norm(params, INFINITY);
+  if (!std::isfinite(norm)) {
+    for (const auto& [name, p] : model_->named_parameters()) {
+      const Tensor g = p.grad();
+      if (!g.defined()) continue;
+      for (float v : g.to_vector())
+        if (!std::isfinite(v)) {
+          optimizer_->zero_grad();
+          throw Error(cat("train: the gradient of '", name, "' became ", v, " at step ",
+                          step_ + 1, "; stopping (the last checkpoint is kept)"));
+        }
+    }
+  }
+  optimizer_->step();
+  optimizer_->zero_grad();
+  ++step_;
+  loss_sum_ += value;
+  ++loss_count_;
+  seconds_since_eval_ +=
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  return value;
+}
+
+EvalRecord LMTrainer::evaluate() {
+  EvalRecord r;
+  r.step = step_;
+  r.train_loss = loss_count_ ? loss_sum_ / static_cast<double>(loss_count_) : NAN;
+  r.lr = schedule_.lr_at(step_ > 0 ? step_ - 1 : 0);
+  r.tokens_per_s = seconds_since_eval_ > 0
+                       ? static_cast<double>(loss_count_ * tokens_per_step()) / seconds_since_eval_
+                       : 0.0;
+  const int64_t rows = std::min<int64_t>(options_.eval_batch, std::max<int64_t>(
+      1, std::ssize(dataset_.tokens(data::Split::val)) / (options_.model.seq_len + 1)));
+  const data::TokenBatch v = dataset_.fixed_batch(data::Split::val, rows, options_.model.seq_len);
+  model_->eval();
+  {
+    NoGrad no_grad;
+    r.val_loss = model_->loss(v.inputs, v.targets, v.batch, v.seq).item();
+    for (const AttentionMap& map : model_->attention_maps(v.inputs, v.batch, v.seq)) {
+      const AttentionMeasures m =
+          attention_measures(map.scores, map.probabilities, Tensor(), /*causal=*/true);
+      r.sparsity.push_back(m.sparsity);
+      r.multimodality.push_back(m.multimodality);
+    }
+  }
+  model_->train();
+  loss_sum_ = 0;
+  loss_count_ = 0;
+  seconds_since_eval_ = 0;
+  return r;
+}
+
+// ---------------------------------------------------------------- checkpoints
+
+void LMTrainer::save(const std::filesystem::path& dir) const {
+  data::Checkpoint c;
+  c.step = step_;
+  c.model = model_->state_dict();
+  c.model_metadata = {
+      {"config", options_.model},
+      {"vocab", tokenizer_.to_json()},
+      {"train_options", options_},
+      {"rng", {{"data", data::generator_state_to_json(data_gen_.state())},
+               {"dropout", data::generator_state_to_json(model_->dropout_generator().state())}}},
+      {"running", {{"loss_sum", loss_sum_}, {"loss_count", loss_count_},
+                   {"seconds", seconds_since_eval_}}}};
+  c.optimizer = optimizer_->state_tensors();
+  save_checkpoint(dir, c);
+}
+
+namespace {
+template <typename T>
+T metadata_field(const nlohmann::json& meta, const char* key, const std::filesystem::path& dir) {
+  try {
+    return meta.at(key).get<T>();
+  } catch (const nlohmann::json::exception& e) {
+    throw Error(cat("checkpoint ", dir.string(), ": metadata field '", key,
+                    "' is missing or malformed (", e.what(), ")"));
+  }
+}
+}  // namespace
+
+std::unique_ptr<LMTrainer> LMTrainer::resume(const std::filesystem::path& dir) {
+  const data::Checkpoint c = data::load_checkpoint(dir);
+  const auto options = metadata_field<TrainOptions>(c.model_metadata, "train_options", dir);
+  const auto tokenizer = data::CharTokenizer::from_json(
+      metadata_field<nlohmann::json>(c.model_metadata, "vocab", dir));
+  std::unique_ptr<LMTrainer> t(new LMTrainer(options, encode_corpus(options.data, &tokenizer)));
+  t->model_->load_state_dict(c.model);
+  t->optimizer_->load_state_tensors(c.optimizer);
+  t->step_ = c.step;
+  const auto rng = metadata_field<nlohmann::json>(c.model_metadata, "rng", dir);
+  t->data_gen_.set_state(data::generator_state_from_json(rng.at("data")));
+  t->model_->dropout_generator().set_state(data::generator_state_from_json(rng.at("dropout")));
+  const auto running = metadata_field<nlohmann::json>(c.model_metadata, "running", dir);
+  t->loss_sum_ = running.at("loss_sum").get<double>();
+  t->loss_count_ = running.at("loss_count").get<int64_t>();
+  t->seconds_since_eval_ = running.at("seconds").get<double>();
+  return t;
+}
+
+LoadedModel load_model(const std::filesystem::path& dir) {
+  const data::Checkpoint c = data::load_checkpoint(dir);
+  const auto config = metadata_field<GPTConfig>(c.model_metadata, "config", dir);
+  LoadedModel m{std::make_unique<GPT>(config),
+                data::CharTokenizer::from_json(
+                    metadata_field<nlohmann::json>(c.model_metadata, "vocab", dir)),
+                c.step};
+  m.model->load_state_dict(c.model);
+  m.model->eval();
+  return m;
+}
+
+}  // namespace mmx::nn

@@ -1,0 +1,106 @@
+// LMTrainer: trains a character-level GPT on a text corpus. It owns the corpus, tokenizer, model,
+// AdamW, schedule and every random stream, so that a checkpoint holds the whole run and
+// `resume` continues it bit for bit (same seed, same thread count).
+#pragma once
+
+#include <filesystem>
+#include <functional>
+#include <memory>
+#include <nlohmann/json.hpp>
+#include <string>
+#include <vector>
+
+#include "engine/random.hpp"
+#include "nn/data/char_tokenizer.hpp"
+#include "nn/data/text_dataset.hpp"
+#include "nn/gpt.hpp"
+#include "nn/optim/adamw.hpp"
+#include "nn/optim/lr_schedule.hpp"
+
+namespace mmx::nn {
+
+// Everything a run needs besides the data. Stored in the checkpoint, so a resumed run keeps it.
+struct TrainOptions {
+  GPTConfig model;          // `vocab` is set from the corpus
+  int64_t batch = 16;
+  int64_t steps = 1000;
+  float lr = 2e-3f;         // peak learning rate
+  float min_lr = 2e-4f;     // cosine floor
+  int64_t warmup = 50;
+  float weight_decay = 0.1f;
+  float clip = 1.0f;        // global grad-norm clip; 0 disables
+  int64_t eval_interval = 100;
+  int64_t eval_batch = 32;  // rows of the fixed validation batch
+  uint64_t seed = 0;
+  std::string data;         // a file or folder of UTF-8 text; empty: the fortunes package
+  // Throws an mmx::Error naming the first bad field.
+  void validate() const;
+};
+void to_json(nlohmann::json& j, const TrainOptions& options);
+void from_json(const nlohmann::json& j, TrainOptions& options);
+
+// One evaluation: what the JSONL log records.
+struct EvalRecord {
+  int64_t step = 0;
+  double train_loss = 0;   // mean training loss since the previous evaluation
+  double val_loss = 0;     // on the fixed validation batch
+  double lr = 0;
+  double tokens_per_s = 0; // training throughput since the previous evaluation
+  std::vector<double> sparsity;        // per layer: mean attention S over the validation batch
+  std::vector<double> multimodality;   // per layer: mean attention M
+  nlohmann::json to_json() const;
+};
+
+class LMTrainer {
+ public:
+  // A new run: reads the corpus, builds the vocabulary and the model.
+  explicit LMTrainer(const TrainOptions& options);
+  // Continues the run saved in `checkpoint_dir`; the options come from the checkpoint.
+  static std::unique_ptr<LMTrainer> resume(const std::filesystem::path& checkpoint_dir);
+
+  // One optimizer step on a fresh batch; returns its loss. A non-finite loss or gradient throws
+  // an mmx::Error naming the step (and parameter) before anything is updated.
+  float train_step();
+  EvalRecord evaluate();
+  // Writes model + optimizer + every RNG state + options + vocab, atomically.
+  void save(const std::filesystem::path& dir) const;
+
+  int64_t step() const { return step_; }
+  const TrainOptions& options() const { return options_; }
+  const GPT& model() const { return *model_; }
+  GPT& model() { return *model_; }
+  const data::CharTokenizer& tokenizer() const { return tokenizer_; }
+  int64_t tokens_per_step() const { return options_.batch * options_.model.seq_len; }
+
+ private:
+  struct EncodedCorpus {
+    data::CharTokenizer tokenizer;
+    std::vector<int64_t> ids;
+  };
+  // Reads the corpus and encodes it with `vocab`, or with a vocabulary built from it when null.
+  static EncodedCorpus encode_corpus(const std::string& path, const data::CharTokenizer* vocab);
+  LMTrainer(const TrainOptions& options, EncodedCorpus corpus);
+
+  TrainOptions options_;
+  data::CharTokenizer tokenizer_;
+  data::TextDataset dataset_;
+  std::unique_ptr<GPT> model_;
+  std::unique_ptr<AdamW> optimizer_;
+  WarmupCosineSchedule schedule_;
+  Generator data_gen_;
+  int64_t step_ = 0;
+  // Running sums between evaluations (saved, so a resumed log matches).
+  double loss_sum_ = 0;
+  int64_t loss_count_ = 0;
+  double seconds_since_eval_ = 0;
+};
+
+// Loads a trained model (for sampling, attention pictures): the GPT and its tokenizer.
+struct LoadedModel {
+  std::unique_ptr<GPT> model;
+  data::CharTokenizer tokenizer;
+  int64_t step = 0;
+};
+LoadedModel load_model(const std::filesystem::path& checkpoint_dir);
+
+}  // namespace mmx::nn

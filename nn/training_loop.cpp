@@ -1,0 +1,67 @@
+#include "nn/training_loop.hpp"
+
+#include <fstream>
+
+#include "engine/error.hpp"
+
+namespace mmx::nn {
+
+std::vector<nlohmann::json> read_training_log(const std::filesystem::path& log_file) {
+  std::vector<nlohmann::json> records;
+  std::ifstream in(log_file);
+  if (!in) return records;
+  std::string line;
+  while (std::getline(in, line)) {
+    if (line.empty()) continue;
+    try {
+      records.push_back(nlohmann::json::parse(line));
+    } catch (const nlohmann::json::exception&) {
+      break;  // a line cut short by a crash ends the usable log
+    }
+  }
+  return records;
+}
+
+namespace {
+// Rewrites the log keeping only records up to `step`.
+void truncate_log(const std::filesystem::path& log_file, int64_t step) {
+  std::vector<nlohmann::json> kept;
+  for (nlohmann::json& r : read_training_log(log_file))
+    if (r.value("step", int64_t{0}) <= step) kept.push_back(std::move(r));
+  std::ofstream out(log_file, std::ios::trunc);
+  for (const nlohmann::json& r : kept) out << r.dump() << '\n';
+}
+}  // namespace
+
+TrainingEnd run_training(LMTrainer& trainer, const std::filesystem::path& out_dir,
+                         const TrainingHooks& hooks) {
+  std::error_code ec;
+  std::filesystem::create_directories(out_dir, ec);
+  MMX_CHECK(!ec, "train: cannot create the output directory ", out_dir.string(), ": ",
+            ec.message());
+  const std::filesystem::path log_file = out_dir / "log.jsonl";
+  if (trainer.step() == 0) std::ofstream(log_file, std::ios::trunc);
+  else truncate_log(log_file, trainer.step());
+  std::ofstream log(log_file, std::ios::app);
+  MMX_CHECK(log.good(), "train: cannot write ", log_file.string());
+
+  const int64_t total = trainer.options().steps;
+  const int64_t interval = trainer.options().eval_interval;
+  while (trainer.step() < total) {
+    if (hooks.stop_requested && hooks.stop_requested()) {
+      trainer.save(out_dir);
+      return TrainingEnd::interrupted;
+    }
+    const float loss = trainer.train_step();
+    if (hooks.on_step) hooks.on_step(trainer.step(), loss);
+    if (trainer.step() % interval == 0 || trainer.step() == total) {
+      const EvalRecord record = trainer.evaluate();
+      log << record.to_json().dump() << '\n' << std::flush;
+      trainer.save(out_dir);
+      if (hooks.on_eval) hooks.on_eval(record);
+    }
+  }
+  return TrainingEnd::finished;
+}
+
+}  // namespace mmx::nn
