@@ -83,16 +83,17 @@ Tensor entmax15_backward(const Tensor& p, const Tensor& g) {
     const float* pr = pc.data() + row * cols;
     const float* gr = gc.data() + row * cols;
     float* dr = dx.data() + row * cols;
+    // sqrt(p) once, parked in dx: without -fno-math-errno sqrt does not vectorise, so it is the
+    // cost of this loop.
     float weighted = 0.0f, weights = 0.0f;
-#pragma omp simd reduction(+ : weighted, weights)
     for (int64_t j = 0; j < cols; ++j) {
-      const float w = std::sqrt(pr[j]);
-      weighted += w * gr[j];
-      weights += w;
+      dr[j] = std::sqrt(pr[j]);
+      weighted += dr[j] * gr[j];
+      weights += dr[j];
     }
     const float mean = weights > 0.0f ? weighted / weights : 0.0f;
 #pragma omp simd
-    for (int64_t j = 0; j < cols; ++j) dr[j] = std::sqrt(pr[j]) * (gr[j] - mean);
+    for (int64_t j = 0; j < cols; ++j) dr[j] *= gr[j] - mean;
   }
   return dx;
 }
