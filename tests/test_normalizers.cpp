@@ -358,3 +358,31 @@ TEST_CASE("normalizers: strided views of x and of the mask give what their copie
     CHECK(from_views.to_vector() == from_copies.to_vector());
   }
 }
+
+TEST_CASE("normalizers: shapes large enough for the OpenMP team match the naive kernels") {
+  // rows * cols >= 16384 takes the threaded path (ctest runs with OMP_NUM_THREADS=2), where
+  // MultiMax's parameter gradients are summed in per-thread blocks.
+  const std::vector<std::pair<const char*, Shapes>> rows = {
+      {"multimax2_heads", {{2, 3, 48, 64}, {48, 64}, true}},
+      {"multimax1", {{96, 200}, {200}, false}},
+      {"softmax_temperature", {{96, 200}, {}, false}},
+      {"sparsemax", {{96, 200}, {96, 1}, false}},
+      {"entmax15", {{2, 48, 200}, {}, true}},
+      {"evsoftmax_training", {{96, 200}, {200}, false}},
+  };
+  for (const auto& [name, s] : rows) {
+    Normalizer n = normalizer(name);
+    const std::string label = n.name + " x" + to_string(s.x);
+    CAPTURE(label);
+    Generator gen(5);
+    const Tensor x = Tensor::randn(s.x, gen, 0.0f, 2.0f);
+    const Tensor mask = s.mask.empty() ? Tensor() : random_mask(s.mask, gen);
+    const Tensor p = n.forward(x, mask, s.causal, true);
+    check_close(p, n.forward(x, mask, s.causal, false), 2e-6f, label + " forward");
+    const Tensor g = Tensor::randn(s.x, gen);
+    const std::vector<Tensor> fast = n.backward(x, p, g, s.causal, true);
+    const std::vector<Tensor> naive = n.backward(x, p, g, s.causal, false);
+    for (size_t k = 0; k < fast.size(); ++k)
+      check_close(fast[k], naive[k], 1e-4f, label + " backward " + std::to_string(k));
+  }
+}
