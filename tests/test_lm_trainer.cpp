@@ -1,0 +1,135 @@
+// LMTrainer and the training loop: a resumed run continues bit for bit, an interrupted loop
+// saves a checkpoint it can resume from, a non-finite loss stops with the step and keeps the
+// last checkpoint, and the JSONL log has one record per evaluation.
+#include <doctest/doctest.h>
+
+#include <cmath>
+#include <fstream>
+
+#include "engine/error.hpp"
+#include "nn/lm_trainer.hpp"
+#include "nn/training_loop.hpp"
+#include "scratch_dir.hpp"
+
+using namespace mmx;
+
+namespace {
+// A small repetitive corpus with some variety, so the loss moves.
+std::filesystem::path write_corpus(const ScratchDir& dir) {
+  const std::filesystem::path file = dir / "corpus.txt";
+  std::ofstream out(file);
+  Generator gen(11);
+  const char* words[] = {"alpha ", "beta ", "gamma ", "delta\n", "eps ", "zeta, "};
+  for (int i = 0; i < 3000; ++i) out << words[gen.below(6)];
+  return file;
+}
+
+nn::TrainOptions small_options(const std::filesystem::path& corpus, nn::AttentionKind kind) {
+  nn::TrainOptions o;
+  o.model.d_model = 16;
+  o.model.layers = 2;
+  o.model.heads = 2;
+  o.model.seq_len = 16;
+  o.model.dropout = 0.1f;  // exercises the dropout stream across the checkpoint
+  o.model.attention = kind;
+  o.batch = 4;
+  o.steps = 12;
+  o.warmup = 2;
+  o.eval_interval = 4;
+  o.eval_batch = 4;
+  o.seed = 5;
+  o.data = corpus.string();
+  return o;
+}
+}  // namespace
+
+TEST_CASE("a resumed run reproduces the uninterrupted loss curve bit for bit") {
+  for (nn::AttentionKind kind : {nn::AttentionKind::Softmax, nn::AttentionKind::MultiMax}) {
+    CAPTURE(nn::attention_kind_name(kind));
+    ScratchDir dir("trainer-resume");
+    const nn::TrainOptions options = small_options(write_corpus(dir), kind);
+
+    nn::LMTrainer straight(options);
+    std::vector<float> expected;
+    for (int i = 0; i < 12; ++i) {
+      expected.push_back(straight.train_step());
+      if (i == 5) straight.evaluate();  // evaluation must not disturb the training streams
+    }
+
+    std::vector<float> got;
+    {
+      nn::LMTrainer first(options);
+      for (int i = 0; i < 6; ++i) got.push_back(first.train_step());
+      first.evaluate();
+      first.save(dir / "ckpt");
+    }
+    std::unique_ptr<nn::LMTrainer> resumed = nn::LMTrainer::resume(dir / "ckpt");
+    CHECK(resumed->step() == 6);
+    for (int i = 0; i < 6; ++i) got.push_back(resumed->train_step());
+    REQUIRE(got.size() == expected.size());
+    for (size_t i = 0; i < got.size(); ++i) {
+      CAPTURE(i);
+      CHECK(got[i] == expected[i]);  // exact: same seed, same threads
+    }
+  }
+}
+
+TEST_CASE("the loop logs each evaluation, saves on stop, and resumes to the same log") {
+  ScratchDir dir("trainer-loop");
+  const nn::TrainOptions options = small_options(write_corpus(dir), nn::AttentionKind::MultiMax);
+
+  nn::LMTrainer straight(options);
+  CHECK(nn::run_training(straight, dir / "straight", {}) == nn::TrainingEnd::finished);
+  const std::vector<nlohmann::json> expected = nn::read_training_log(dir / "straight" / "log.jsonl");
+  REQUIRE(expected.size() == 3);  // steps 4, 8, 12
+  for (const nlohmann::json& r : expected) {
+    CHECK(r.at("attention_sparsity").size() == 2);
+    CHECK(r.at("attention_multimodality").size() == 2);
+    CHECK(std::isfinite(r.at("val_loss").get<double>()));
+  }
+
+  // Stop after step 6 (between evaluations), as Ctrl-C would.
+  {
+    nn::LMTrainer first(options);
+    nn::TrainingHooks hooks;
+    hooks.stop_requested = [&] { return first.step() == 6; };
+    CHECK(nn::run_training(first, dir / "split", hooks) == nn::TrainingEnd::interrupted);
+  }
+  std::unique_ptr<nn::LMTrainer> resumed = nn::LMTrainer::resume(dir / "split");
+  CHECK(resumed->step() == 6);
+  CHECK(nn::run_training(*resumed, dir / "split", {}) == nn::TrainingEnd::finished);
+  const std::vector<nlohmann::json> got = nn::read_training_log(dir / "split" / "log.jsonl");
+  REQUIRE(got.size() == expected.size());
+  for (size_t i = 0; i < got.size(); ++i) {
+    CHECK(got[i].at("step") == expected[i].at("step"));
+    CHECK(got[i].at("train_loss") == expected[i].at("train_loss"));
+    CHECK(got[i].at("val_loss") == expected[i].at("val_loss"));
+    CHECK(got[i].at("attention_sparsity") == expected[i].at("attention_sparsity"));
+  }
+}
+
+TEST_CASE("a non-finite loss stops with the step and leaves the last checkpoint loadable") {
+  ScratchDir dir("trainer-nan");
+  nn::TrainOptions options = small_options(write_corpus(dir), nn::AttentionKind::Softmax);
+  nn::LMTrainer trainer(options);
+  trainer.train_step();
+  trainer.save(dir / "ckpt");
+  for (auto& [name, tensor] : trainer.model().state_dict())
+    if (name == "head.weight") Tensor(tensor).fill_(NAN);
+  CHECK_THROWS_WITH_AS(trainer.train_step(), doctest::Contains("at step 2"), Error);
+  std::unique_ptr<nn::LMTrainer> resumed = nn::LMTrainer::resume(dir / "ckpt");
+  CHECK(resumed->step() == 1);
+  CHECK(std::isfinite(resumed->train_step()));
+}
+
+TEST_CASE("bad options are refused with the flag's name") {
+  ScratchDir dir("trainer-bad");
+  nn::TrainOptions options = small_options(write_corpus(dir), nn::AttentionKind::Softmax);
+  options.warmup = options.steps;
+  CHECK_THROWS_WITH_AS(nn::LMTrainer{options}, doctest::Contains("--warmup"), Error);
+  options = small_options(dir / "corpus.txt", nn::AttentionKind::Softmax);
+  options.model.seq_len = 100000;  // longer than the validation split
+  CHECK_THROWS_AS(nn::LMTrainer{options}.evaluate(), Error);
+  options = small_options(dir / "missing.txt", nn::AttentionKind::Softmax);
+  CHECK_THROWS_AS(nn::LMTrainer{options}, Error);
+}
