@@ -18,6 +18,11 @@ struct BenchOptions {
   int repeats = 20;   // timed repetitions; figures are medians
   int threads = 0;    // 0: physical cores
   bool json = false;
+  // Training suites: which model configs and attention functions, and how many steps.
+  std::string config = "all";  // tiny | small | all
+  std::string attn = "all";    // softmax | multimax | all
+  int steps = 10;              // timed training steps; figures are medians
+  int warmup = 2;              // untimed steps first
 };
 using BenchSuite = std::function<void(const BenchOptions&)>;
 bool register_bench_suite(const std::string& name, const std::string& description,
