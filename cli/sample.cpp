@@ -39,7 +39,8 @@ void run_sample(SampleCommand c) {
   const std::vector<int64_t> prompt = nn::encode_prompt(loaded.tokenizer, c.prompt);
   const int64_t seq_len = model.config().seq_len;
   if (static_cast<int64_t>(prompt.size()) > seq_len)
-    std::fprintf(stderr, "sample: the prompt has %zu characters; the model sees only the last %ld\n",
+    std::fprintf(stderr,
+                 "sample: the prompt has %zu characters; the model sees only the last %ld\n",
                  prompt.size(), seq_len);
 
   write_text(c.prompt);

@@ -144,7 +144,8 @@ TEST_CASE("cached and uncached logits follow the context policy, before and afte
       CAPTURE(n);
       const std::vector<int64_t> history(ids.begin(), ids.begin() + n);
       cached_window = n == 3 ? 3 : cached_window == kSeqLen ? kSeqLen / 2 : cached_window + 1;
-      const std::vector<float> want_full = forward_logits(*model, last(history, std::min(n, kSeqLen)));
+      const std::vector<float> want_full =
+          forward_logits(*model, last(history, std::min(n, kSeqLen)));
       const std::vector<float> want_cached = forward_logits(*model, last(history, cached_window));
       CHECK(max_abs_diff(full->next(history), want_full) == 0.0f);
       CHECK(max_abs_diff(cached->next(history), want_cached) < 1e-5f);
