@@ -37,7 +37,7 @@ build() {
 }
 
 case "${1:-}" in
-  demo) install_missing; build; exec build/examples/autograd_tour ;;
+  demo) install_missing; build; exec build/cli/mmx demo ;;
   test) install_missing; build; ctest --test-dir build --output-on-failure -j"$(nproc)" ;;
   build) install_missing; build ;;
   *) echo "usage: ./setup.sh demo|test|build" >&2; exit 2 ;;
