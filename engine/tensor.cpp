@@ -5,17 +5,38 @@
 #include <functional>
 #include <cstring>
 #include <iomanip>
+#ifdef __GLIBC__
+#include <malloc.h>
+#endif
 #include <sstream>
 
 #include "engine/autograd/tape.hpp"
 #include "engine/error.hpp"
+#include "engine/kernels/copy.hpp"
 #include "engine/ops.hpp"
 
 namespace mmx {
 
 // ---------------------------------------------------------------- storage
 
+namespace {
+// Why: a training step frees and re-allocates the same activation-sized buffers every step.
+// glibc serves blocks above its mmap threshold with fresh mmaps and trims the heap top back to
+// the OS, so each step page-faulted and zeroed every such page again (17% of a tiny GPT step in
+// the kernel's page-fault path). Keeping freed memory in the process costs nothing in peak RSS,
+// which the largest step already set. Other C libraries keep their own policy.
+bool keep_freed_memory_in_process() {
+#ifdef __GLIBC__
+  mallopt(M_MMAP_THRESHOLD, 256 << 20);  // blocks up to 256 MiB come from the reusable heap
+  mallopt(M_TRIM_THRESHOLD, 512 << 20);  // only trim when half a GiB lies free at the top
+#endif
+  return true;
+}
+}  // namespace
+
 Storage::Storage(int64_t n) : size(n) {
+  static const bool allocator_tuned = keep_freed_memory_in_process();
+  (void)allocator_tuned;
   // 64-byte alignment lets SIMD loads and oneDNN run at full width; round the byte count up
   // as aligned_alloc requires a multiple of the alignment.
   const size_t bytes = ((static_cast<size_t>(std::max<int64_t>(n, 1)) * sizeof(float) + 63) / 64) * 64;
@@ -159,9 +180,8 @@ std::vector<float> Tensor::to_vector() const {
   const float* p = data();
   // Why: the per-element offset walk costs ~10x a block copy; dense tensors are the usual case.
   if (is_contiguous()) return std::vector<float>(p, p + numel());
-  std::vector<float> out;
-  out.reserve(static_cast<size_t>(numel()));
-  for_each_offset(shape(), strides(), [&](int64_t off) { out.push_back(p[off]); });
+  std::vector<float> out(static_cast<size_t>(numel()));
+  kernels::copy_strided(*this, out.data());
   return out;
 }
 
@@ -217,10 +237,13 @@ Tensor& Tensor::copy_(const Tensor& src) {
   MMX_CHECK(src.shape() == shape(), "copy_: shape ", mmx::to_string(src.shape()), " into ",
             mmx::to_string(shape()));
   float* p = data();
-  // Why: copies into gradient windows and caches run every training step; a dense pair is one
-  // memmove (overlap-safe), a source in other storage needs no temporary.
+  // Why: copies into gradient windows and the tape's dense copies of transposed gradients run
+  // every training step; a dense pair is one memmove (overlap-safe), a dense destination takes
+  // the row-wise strided copy kernel, and a source in other storage needs no temporary.
   if (is_contiguous() && src.is_contiguous()) {
     std::memmove(p, src.data(), static_cast<size_t>(numel()) * sizeof(float));
+  } else if (is_contiguous() && !shares_storage(src)) {
+    kernels::copy_strided(src, p);
   } else if (!shares_storage(src) && src.is_contiguous()) {
     const float* v = src.data();
     int64_t k = 0;
