@@ -245,9 +245,23 @@ Tensor& Tensor::copy_(const Tensor& src) {
   } else if (is_contiguous() && !shares_storage(src)) {
     kernels::copy_strided(src, p);
   } else if (!shares_storage(src) && src.is_contiguous()) {
+    // A dense source into a window (slice's backward, a KV cache): row by row, one memcpy per
+    // row when the window's rows are dense (a 0-d tensor is contiguous, so rank >= 1 here).
     const float* v = src.data();
-    int64_t k = 0;
-    for_each_offset(shape(), strides(), [&](int64_t off) { p[off] = v[k++]; });
+    const Shape& sh = shape();
+    const int64_t cols = sh.back();
+    const int64_t col_stride = strides().back();
+    const Shape outer_shape(sh.begin(), sh.end() - 1);
+    const Shape outer_strides(strides().begin(), strides().end() - 1);
+    int64_t row = 0;
+    for_each_offset(outer_shape, outer_strides, [&](int64_t off) {
+      const float* in = v + row++ * cols;
+      if (col_stride == 1) {
+        std::memcpy(p + off, in, static_cast<size_t>(cols) * sizeof(float));
+      } else {
+        for (int64_t c = 0; c < cols; ++c) p[off + c * col_stride] = in[c];
+      }
+    });
   } else {
     const std::vector<float> v = src.to_vector();  // safe even when src overlaps this
     size_t k = 0;

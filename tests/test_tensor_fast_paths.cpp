@@ -45,6 +45,16 @@ TEST_CASE("copy_: dense, into a strided window, and within one storage") {
     slice(dst, 1, 1, 3).copy_(counting({2, 2}));
     CHECK(dst.to_vector() == std::vector<float>{0, 0, 1, 0, 0, 2, 3, 0});
   }
+  SUBCASE("dense source into a transposed view (rows not dense)") {
+    Tensor base = Tensor::zeros({3, 2});
+    base.transpose(0, 1).copy_(counting({2, 3}));
+    CHECK(base.to_vector() == std::vector<float>{0, 3, 1, 4, 2, 5});
+  }
+  SUBCASE("dense source into a 3-d window") {
+    Tensor dst = Tensor::zeros({2, 2, 3});
+    slice(dst, 2, 1, 3).copy_(counting({2, 2, 2}));
+    CHECK(dst.to_vector() == std::vector<float>{0, 0, 1, 0, 2, 3, 0, 4, 5, 0, 6, 7});
+  }
   SUBCASE("overlapping dense ranges of one storage, both directions") {
     Tensor x = Tensor::arange(0, 6);
     slice(x, 0, 0, 4).copy_(slice(x, 0, 2, 6));
