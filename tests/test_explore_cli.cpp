@@ -12,6 +12,7 @@
 #include <string>
 
 #include "cli/explore_report.hpp"
+#include "mmx_cli.hpp"
 #include "engine/error.hpp"
 #include "plot/png_io.hpp"
 #include "tests/scratch_dir.hpp"
@@ -32,22 +33,6 @@ double relu(double v) { return v > 0 ? v : 0; }
 // Float gradients that are sums of cancelling terms (dr1 below) are exact only to ~1e-7.
 bool close(double actual, double expected) {
   return std::abs(actual - expected) <= 1e-4 * std::abs(expected) + 1e-6;
-}
-
-struct RunResult {
-  int exit_code;
-  std::string output;  // stdout and stderr together
-};
-
-RunResult run_mmx(const std::string& arguments) {
-  const std::string command = std::string(MMX_CLI_PATH) + " " + arguments + " 2>&1";
-  FILE* pipe = popen(command.c_str(), "r");
-  REQUIRE(pipe != nullptr);
-  std::string output;
-  char buffer[4096];
-  while (size_t n = fread(buffer, 1, sizeof buffer, pipe)) output.append(buffer, n);
-  const int status = pclose(pipe);
-  return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, output};
 }
 
 }  // namespace
@@ -169,7 +154,7 @@ TEST_CASE("bad explore input is an mmx::Error naming the option") {
 }
 
 TEST_CASE("mmx explore --json prints one object with the issue's keys") {
-  const RunResult run = run_mmx("explore --values 10,8,-1 --json");
+  const CliResult run = run_mmx("explore --values 10,8,-1 --json");
   REQUIRE(run.exit_code == 0);
   const nlohmann::json j = nlohmann::json::parse(run.output);
   CHECK(j.at("input") == nlohmann::json({10.0, 8.0, -1.0}));
@@ -202,7 +187,7 @@ TEST_CASE("mmx explore: bad input exits non-zero with one clear line") {
       {"explore --temperatures 1,-2", "temperature"},
   };
   for (const auto& [arguments, mention] : cases) {
-    const RunResult run = run_mmx(arguments);
+    const CliResult run = run_mmx(arguments);
     INFO(arguments, " -> ", run.output);
     CHECK(run.exit_code != 0);
     CHECK(run.output.find(mention) != std::string::npos);
@@ -211,7 +196,7 @@ TEST_CASE("mmx explore: bad input exits non-zero with one clear line") {
 
 TEST_CASE("mmx explore --plot writes the three figures") {
   ScratchDir dir("explore");
-  const RunResult run = run_mmx("explore --plot " + dir.path.string());
+  const CliResult run = run_mmx("explore --plot " + dir.path.string());
   REQUIRE(run.exit_code == 0);
   for (const char* name : {"modulator.png", "simplex.png", "tradeoff.png"}) {
     const std::string path = (dir / name).string();
