@@ -19,6 +19,17 @@ Shape broadcast_shapes(const Shape& a, const Shape& b, const char* op);
 int64_t wrap_axis(int64_t axis, int64_t dim, const char* op);
 std::string to_string(const Shape& shape);  // "[2, 3]"
 
+// The offset (in elements) of element number `linear`, counted in row-major order over `shape`,
+// in a view with `strides`: a random-access twin of for_each_offset.
+inline int64_t offset_of(int64_t linear, const Shape& shape, const Shape& strides) {
+  int64_t offset = 0;
+  for (size_t d = shape.size(); d-- > 0;) {
+    offset += (linear % shape[d]) * strides[d];
+    linear /= shape[d];
+  }
+  return offset;
+}
+
 // Calls f(offset) for every element of a strided view, in row-major order; `offset` is in
 // elements from the view's first element. The plain loop behind copies and printing.
 template <typename F>

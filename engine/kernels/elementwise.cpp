@@ -82,16 +82,6 @@ void binary_rows(const Tensor& a, const Tensor& b, Tensor& out, Op op) {
   });
 }
 
-// The multi-index of element `linear` of a row-major `shape`, dotted with `strides`.
-int64_t offset_of(int64_t linear, const Shape& shape, const Shape& strides) {
-  int64_t off = 0;
-  for (size_t d = shape.size(); d-- > 0;) {
-    off += (linear % shape[d]) * strides[d];
-    linear /= shape[d];
-  }
-  return off;
-}
-
 }  // namespace
 
 const char* binary_op_name(BinaryOp op) {

@@ -29,16 +29,6 @@ AxisSplit split_axes(const Tensor& x, const std::vector<int64_t>& axes) {
   return s;
 }
 
-// Offset of element `linear` of a row-major `shape` in a view with `strides`.
-int64_t offset_of(int64_t linear, const Shape& shape, const Shape& strides) {
-  int64_t off = 0;
-  for (size_t d = shape.size(); d-- > 0;) {
-    off += (linear % shape[d]) * strides[d];
-    linear /= shape[d];
-  }
-  return off;
-}
-
 }  // namespace
 
 std::vector<int64_t> normalize_axes(const std::vector<int64_t>& axes, const Shape& shape,
