@@ -7,30 +7,45 @@
 #include "engine/error.hpp"
 #include "engine/kernels/elementwise.hpp"
 #include "engine/kernels/row_layout.hpp"
+#include "engine/kernels/vec16.hpp"
 #include "engine/kernels/vec_exp.hpp"
 
 namespace mmx::kernels {
 
 void softmax_row_in_place(float* s, int64_t active, int64_t cols, float top) {
   if (top == -INFINITY) active = 0;
-  float total = 0.0f;
-#pragma omp simd reduction(+ : total)
-  for (int64_t j = 0; j < active; ++j) {
-    const float e = vec_exp(s[j] - top);
-    s[j] = e;
-    total += e;
-  }
-  const float inv = 1.0f / total;
+  // exp without a reduction, so omp simd vectorises it cleanly, then the sum over the row (hot
+  // in L1) as Vecs: see vec16.hpp for why.
+#pragma omp simd
+  for (int64_t j = 0; j < active; ++j) s[j] = vec_exp(s[j] - top);
+  const float inv = 1.0f / sum_row(s, active);
 #pragma omp simd
   for (int64_t j = 0; j < active; ++j) s[j] *= inv;
   std::fill(s + active, s + cols, 0.0f);
 }
 
+float sum_row(const float* v, int64_t n) {
+  Vec even = {}, odd = {};  // two chains, so the adds do not wait on each other
+  int64_t j = 0;
+  for (; j + 2 * kVecLanes <= n; j += 2 * kVecLanes) {
+    even += load(v + j);
+    odd += load(v + j + kVecLanes);
+  }
+  float tail = 0.0f;
+  for (; j < n; ++j) tail += v[j];
+  return horizontal_sum(even + odd) + tail;
+}
+
 float dot_row(const float* p, const float* g, int64_t n) {
-  float total = 0.0f;
-#pragma omp simd reduction(+ : total)
-  for (int64_t j = 0; j < n; ++j) total += p[j] * g[j];
-  return total;
+  Vec even = {}, odd = {};  // two chains, so the adds do not wait on each other
+  int64_t j = 0;
+  for (; j + 2 * kVecLanes <= n; j += 2 * kVecLanes) {
+    even += load(p + j) * load(g + j);
+    odd += load(p + j + kVecLanes) * load(g + j + kVecLanes);
+  }
+  float tail = 0.0f;
+  for (; j < n; ++j) tail += p[j] * g[j];
+  return horizontal_sum(even + odd) + tail;
 }
 
 namespace {

@@ -22,6 +22,8 @@ Tensor softmax_rows_backward_naive(const Tensor& p, const Tensor& g, float scale
 // s[0, active) holds scores whose maximum is `top`; turns them into probabilities in place and
 // zeroes s[active, cols). A row with top == -inf (all masked) becomes all zeros.
 void softmax_row_in_place(float* s, int64_t active, int64_t cols, float top);
+// sum over j < n of v[j]
+float sum_row(const float* v, int64_t n);
 // sum over j < n of p[j] * g[j]
 float dot_row(const float* p, const float* g, int64_t n);
 

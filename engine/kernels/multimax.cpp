@@ -4,13 +4,13 @@
 
 #include <algorithm>
 #include <cmath>
-#include <cstring>
 #include <vector>
 
 #include "engine/error.hpp"
 #include "engine/kernels/elementwise.hpp"
 #include "engine/kernels/masked_softmax.hpp"
 #include "engine/kernels/row_layout.hpp"
+#include "engine/kernels/vec16.hpp"
 
 namespace mmx::kernels {
 
@@ -69,24 +69,11 @@ void forward_row(const float* x, const float* mask, int64_t active, int64_t cols
   softmax_row_in_place(p, active, cols, top);
 }
 
-// The backward loop in explicit 16-float vectors (the GCC/Clang vector extension; one AVX-512
-// register, two AVX2 ones). Written as a `#pragma omp simd reduction` over the row, GCC folded
-// the 8 sums into scalars after every 256-column row through a scalar epilogue (30% of the
-// backward's samples in perf); written with lane arrays, it turned the selected adds into
-// masked stores that defeat store forwarding. Here the sums stay vectors over many rows.
-using Vec = float __attribute__((vector_size(64)));
-using VecMask = int32_t __attribute__((vector_size(64)));  // what comparing two Vecs gives
-constexpr int64_t kLanes = sizeof(Vec) / sizeof(float);
+// The backward's sums stay Vecs over many rows (vec16.hpp): written as one
+// `#pragma omp simd reduction` over the row, GCC folded the 8 sums into scalars after every
+// 256-column row (30% of the backward's samples in perf); written with lane arrays, it turned
+// the selected adds into masked stores that defeat store forwarding.
 constexpr int kRowsPerFold = 16;  // rows summed per lane before folding into doubles
-
-Vec load(const float* from) {
-  Vec v;
-  std::memcpy(&v, from, sizeof v);
-  return v;
-}
-void store(float* to, Vec v) { std::memcpy(to, &v, sizeof v); }
-Vec broadcast(float v) { return Vec{} + v; }
-Vec relu(Vec v) { return v > 0.0f ? v : Vec{}; }
 
 // The backward's 8 running sums, per lane: the t gradients in [0..3] and the bare indicator /
 // relu sums of the r gradients in [4..7] (the factors t_k, -t_k, 2 t_k, -2 t_k are applied
@@ -95,20 +82,21 @@ struct LaneSums {
   Vec v[8] = {};
 };
 
-// Adds this chunk of kLanes columns into the sums and writes its dx.
+// Adds this chunk of kVecLanes columns into the sums and writes its dx.
 template <int Order>
 inline void backward_chunk(Vec x, Vec p, Vec g, Vec dot, Coeffs c, Vec* sums, float* dx) {
   // p == 0 where x is -inf, so the column adds nothing; 0 keeps 0 * inf out of the sums.
   x = x == -INFINITY ? Vec{} : x;
   const Vec ds = p * (g - dot);
-  const Vec below0 = relu(c.r0 - x), above1 = relu(x - c.r1);
-  // Strict brackets as selects (masked adds), not products with 0/1.
+  // Strict brackets as selects (masked adds), not products with 0/1. relu(r0 - x) is r0 - x
+  // where x < r0, so ds * relu(r0 - x) is (ds where x < r0) * (r0 - x): one compare, no relu.
   const VecMask in_low = x < c.r0, in_high = x > c.r1;
+  const Vec ds_low = in_low ? ds : Vec{}, ds_high = in_high ? ds : Vec{};
   Vec slope = 1.0f + (in_low ? broadcast(-c.t0) : Vec{}) + (in_high ? broadcast(c.t1) : Vec{});
-  sums[0] += ds * below0;
-  sums[1] += ds * above1;
-  sums[4] += in_low ? ds : Vec{};
-  sums[5] += in_high ? ds : Vec{};
+  sums[0] += ds_low * (c.r0 - x);
+  sums[1] += ds_high * (x - c.r1);
+  sums[4] += ds_low;
+  sums[5] += ds_high;
   if constexpr (Order == 2) {
     const Vec below2 = relu(c.r2 - x), above3 = relu(x - c.r3);
     slope += (2.0f * c.t3) * above3 - (2.0f * c.t2) * below2;
@@ -129,10 +117,10 @@ void backward_row(const float* x, const float* p, const float* g, int64_t active
   Vec sums[8];
   std::copy(lane_sums.v, lane_sums.v + 8, sums);
   int64_t j = 0;
-  for (; j + kLanes <= active; j += kLanes)
+  for (; j + kVecLanes <= active; j += kVecLanes)
     backward_chunk<Order>(load(x + j), load(p + j), load(g + j), dot, c, sums, dx + j);
   if (j < active) {  // the last partial chunk, padded with p = 0 columns that add nothing
-    alignas(64) float xt[kLanes] = {}, pt[kLanes] = {}, gt[kLanes] = {}, dxt[kLanes];
+    alignas(64) float xt[kVecLanes] = {}, pt[kVecLanes] = {}, gt[kVecLanes] = {}, dxt[kVecLanes];
     const int64_t n = active - j;
     std::copy(x + j, x + active, xt);
     std::copy(p + j, p + active, pt);
@@ -147,7 +135,7 @@ void backward_row(const float* x, const float* p, const float* g, int64_t active
 // Adds the lane sums into acc (8 doubles) and zeroes them.
 void fold_lane_sums(LaneSums& lane_sums, double* acc) {
   for (int k = 0; k < 8; ++k) {
-    for (int64_t l = 0; l < kLanes; ++l) acc[k] += lane_sums.v[k][l];
+    for (int64_t l = 0; l < kVecLanes; ++l) acc[k] += lane_sums.v[k][l];
     lane_sums.v[k] = Vec{};
   }
 }

@@ -1,0 +1,50 @@
+// Vec: 16 floats as one value (the GCC/Clang vector extension: one AVX-512 register, or two AVX2
+// ones), for the row loops whose sums `#pragma omp simd reduction` handles badly.
+#pragma once
+
+#include <cstdint>
+#include <cstring>
+
+namespace mmx::kernels {
+
+// Why not `#pragma omp simd reduction(+ : sum)`: GCC 12 ends each such loop by storing the
+// lanes to the stack and adding them one by one, a ~50-cycle dependent chain per reduction.
+// Over a 256-column row (16 vectors) that chain cost a sixth of the softmax exp pass and a
+// third of the MultiMax backward (perf). A Vec sum can live across rows, or fold as a tree.
+using Vec = float __attribute__((vector_size(64)));
+using VecMask = int32_t __attribute__((vector_size(64)));  // what comparing two Vecs gives
+constexpr int64_t kVecLanes = sizeof(Vec) / sizeof(float);
+
+inline Vec load(const float* from) {
+  Vec v;
+  std::memcpy(&v, from, sizeof v);
+  return v;
+}
+inline void store(float* to, Vec v) { std::memcpy(to, &v, sizeof v); }
+inline Vec broadcast(float v) { return Vec{} + v; }
+inline Vec vmax(Vec a, Vec b) { return a > b ? a : b; }
+inline Vec relu(Vec v) { return v > 0.0f ? v : Vec{}; }
+
+// Folds the 16 lanes with `op` by halving the vector: 4 dependent steps, not 15.
+template <typename Op>
+float fold_lanes(Vec v, Op op) {
+  using Half = float __attribute__((vector_size(32)));
+  using Quarter = float __attribute__((vector_size(16)));
+  Half lo, hi;
+  std::memcpy(&lo, &v, sizeof lo);
+  std::memcpy(&hi, reinterpret_cast<const char*>(&v) + sizeof lo, sizeof hi);
+  const Half h = op(lo, hi);
+  Quarter qlo, qhi;
+  std::memcpy(&qlo, &h, sizeof qlo);
+  std::memcpy(&qhi, reinterpret_cast<const char*>(&h) + sizeof qlo, sizeof qhi);
+  const Quarter q = op(qlo, qhi);
+  return op(op(q[0], q[2]), op(q[1], q[3]));
+}
+inline float horizontal_sum(Vec v) {
+  return fold_lanes(v, [](auto a, auto b) { return a + b; });
+}
+inline float horizontal_max(Vec v) {
+  return fold_lanes(v, [](auto a, auto b) { return a > b ? a : b; });
+}
+
+}  // namespace mmx::kernels
