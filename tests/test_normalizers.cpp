@@ -365,6 +365,10 @@ TEST_CASE("normalizers: shapes large enough for the OpenMP team match the naive 
   const std::vector<std::pair<const char*, Shapes>> rows = {
       {"multimax2_heads", {{2, 3, 48, 64}, {48, 64}, true}},
       {"multimax1", {{96, 200}, {200}, false}},
+      // dx of 8 MiB and more is written with streaming stores (vec16.hpp kStreamingBytes):
+      // 64-byte aligned rows, then rows of 257 columns (unaligned, with a partial chunk).
+      {"multimax2", {{8192, 256}, {}, false}},
+      {"multimax1", {{8192, 257}, {257}, false}},
       {"softmax_temperature", {{96, 200}, {}, false}},
       {"sparsemax", {{96, 200}, {96, 1}, false}},
       {"entmax15", {{2, 48, 200}, {}, true}},

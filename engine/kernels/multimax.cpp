@@ -73,7 +73,8 @@ void forward_row(const float* x, const float* mask, int64_t active, int64_t cols
 // `#pragma omp simd reduction` over the row, GCC folded the 8 sums into scalars after every
 // 256-column row (30% of the backward's samples in perf); written with lane arrays, it turned
 // the selected adds into masked stores that defeat store forwarding.
-constexpr int kRowsPerFold = 16;  // rows summed per lane before folding into doubles
+constexpr int kRowsPerFold = 16;
+constexpr int64_t kPrefetchRows = 4;  // rows summed per lane before folding into doubles
 
 // The backward's 8 running sums, per lane: the t gradients in [0..3] and the bare indicator /
 // relu sums of the r gradients in [4..7] (the factors t_k, -t_k, 2 t_k, -2 t_k are applied
@@ -82,53 +83,58 @@ struct LaneSums {
   Vec v[8] = {};
 };
 
-// Adds this chunk of kVecLanes columns into the sums and writes its dx.
-template <int Order>
-inline void backward_chunk(Vec x, Vec p, Vec g, Vec dot, Coeffs c, Vec* sums, float* dx) {
-  // p == 0 where x is -inf, so the column adds nothing; 0 keeps 0 * inf out of the sums.
-  x = x == -INFINITY ? Vec{} : x;
-  const Vec ds = p * (g - dot);
-  // Strict brackets as selects (masked adds), not products with 0/1. relu(r0 - x) is r0 - x
-  // where x < r0, so ds * relu(r0 - x) is (ds where x < r0) * (r0 - x): one compare, no relu.
-  const VecMask in_low = x < c.r0, in_high = x > c.r1;
-  const Vec ds_low = in_low ? ds : Vec{}, ds_high = in_high ? ds : Vec{};
-  Vec slope = 1.0f + (in_low ? broadcast(-c.t0) : Vec{}) + (in_high ? broadcast(c.t1) : Vec{});
-  sums[0] += ds_low * (c.r0 - x);
-  sums[1] += ds_high * (x - c.r1);
-  sums[4] += ds_low;
-  sums[5] += ds_high;
-  if constexpr (Order == 2) {
-    const Vec below2 = relu(c.r2 - x), above3 = relu(x - c.r3);
-    slope += (2.0f * c.t3) * above3 - (2.0f * c.t2) * below2;
-    const Vec ds_below2 = ds * below2, ds_above3 = ds * above3;
-    sums[2] += ds_below2 * below2;
-    sums[3] += ds_above3 * above3;
-    sums[6] += ds_below2;
-    sums[7] += ds_above3;
-  }
-  store(dx, ds * slope);
-}
-
 // Writes dx[0, cols) and adds this row's terms into the lane sums.
 template <int Order>
 void backward_row(const float* x, const float* p, const float* g, int64_t active, int64_t cols,
-                  Coeffs c, float* dx, LaneSums& lane_sums) {
+                  Coeffs c, float* dx, LaneSums& lane_sums, bool stream) {
   const Vec dot = broadcast(dot_row(p, g, active));
-  Vec sums[8];
-  std::copy(lane_sums.v, lane_sums.v + 8, sums);
+  // Eight named locals, not a Vec[8]: GCC kept the array in registers but also stored all of
+  // it to the stack every chunk, 8 extra 64-byte stores per 16 columns.
+  Vec t0 = lane_sums.v[0], t1 = lane_sums.v[1], t2 = lane_sums.v[2], t3 = lane_sums.v[3];
+  Vec low0 = lane_sums.v[4], high1 = lane_sums.v[5], low2 = lane_sums.v[6];
+  Vec high3 = lane_sums.v[7];
+  // One chunk of kVecLanes columns: adds into the sums, returns its dx.
+  const auto chunk = [&](Vec xv, Vec pv, Vec gv) {
+    // p == 0 where x is -inf, so the column adds nothing; 0 keeps 0 * inf out of the sums.
+    xv = xv == -INFINITY ? Vec{} : xv;
+    const Vec ds = pv * (gv - dot);
+    // Strict brackets as selects (masked adds), not products with 0/1. relu(r0 - x) is r0 - x
+    // where x < r0, so ds * relu(r0 - x) is (ds where x < r0) * (r0 - x): one compare.
+    const VecMask in_low = xv < c.r0, in_high = xv > c.r1;
+    const Vec ds_low = in_low ? ds : Vec{}, ds_high = in_high ? ds : Vec{};
+    Vec slope = 1.0f + (in_low ? broadcast(-c.t0) : Vec{}) + (in_high ? broadcast(c.t1) : Vec{});
+    t0 += ds_low * (c.r0 - xv);
+    t1 += ds_high * (xv - c.r1);
+    low0 += ds_low;
+    high1 += ds_high;
+    if constexpr (Order == 2) {
+      const Vec below2 = relu(c.r2 - xv), above3 = relu(xv - c.r3);
+      slope += (2.0f * c.t3) * above3 - (2.0f * c.t2) * below2;
+      const Vec ds_below2 = ds * below2, ds_above3 = ds * above3;
+      t2 += ds_below2 * below2;
+      t3 += ds_above3 * above3;
+      low2 += ds_below2;
+      high3 += ds_above3;
+    }
+    return ds * slope;
+  };
   int64_t j = 0;
-  for (; j + kVecLanes <= active; j += kVecLanes)
-    backward_chunk<Order>(load(x + j), load(p + j), load(g + j), dot, c, sums, dx + j);
+  for (; j + kVecLanes <= active; j += kVecLanes) {
+    const Vec dxv = chunk(load(x + j), load(p + j), load(g + j));
+    if (stream)
+      store_streaming(dx + j, dxv);
+    else
+      store(dx + j, dxv);
+  }
   if (j < active) {  // the last partial chunk, padded with p = 0 columns that add nothing
     alignas(64) float xt[kVecLanes] = {}, pt[kVecLanes] = {}, gt[kVecLanes] = {}, dxt[kVecLanes];
-    const int64_t n = active - j;
     std::copy(x + j, x + active, xt);
     std::copy(p + j, p + active, pt);
     std::copy(g + j, g + active, gt);
-    backward_chunk<Order>(load(xt), load(pt), load(gt), dot, c, sums, dxt);
-    std::copy(dxt, dxt + n, dx + j);
+    store(dxt, chunk(load(xt), load(pt), load(gt)));
+    std::copy(dxt, dxt + (active - j), dx + j);
   }
-  std::copy(sums, sums + 8, lane_sums.v);
+  lane_sums = LaneSums{{t0, t1, t2, t3, low0, high1, low2, high3}};
   std::fill(dx + active, dx + cols, 0.0f);
 }
 
@@ -195,6 +201,7 @@ MultiMaxGradients multimax_backward(const Tensor& x, const Tensor& p, const Tens
                           Tensor::zeros(r.shape())};
   const int64_t cols = layout.cols;
   const bool threaded = worth_threads(layout.rows, cols);
+  const bool stream_dx = grads.dx.numel() * int64_t{sizeof(float)} >= kStreamingBytes;
   // One block of 8 sums per head per thread, added up in thread order afterwards: no atomics,
   // and the same sums for the same thread count.
   const size_t block = static_cast<size_t>(heads) * 8;
@@ -213,16 +220,17 @@ MultiMaxGradients multimax_backward(const Tensor& x, const Tensor& p, const Tens
       LaneSums& sums = lanes[static_cast<size_t>(h)];
       if (order == 1)
         backward_row<1>(xc.data() + at, pc.data() + at, gc.data() + at, active, cols, c,
-                        grads.dx.data() + at, sums);
+                        grads.dx.data() + at, sums, stream_dx);
       else
         backward_row<2>(xc.data() + at, pc.data() + at, gc.data() + at, active, cols, c,
-                        grads.dx.data() + at, sums);
+                        grads.dx.data() + at, sums, stream_dx);
       if (++rows_in_lanes[static_cast<size_t>(h)] == kRowsPerFold) {
         fold_lane_sums(sums, mine + h * 8);
         rows_in_lanes[static_cast<size_t>(h)] = 0;
       }
     }
     for (int64_t h = 0; h < heads; ++h) fold_lane_sums(lanes[static_cast<size_t>(h)], mine + h * 8);
+    if (stream_dx) streaming_stores_done();
   }
   float* dt = grads.dt.data();
   float* dr = grads.dr.data();
