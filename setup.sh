@@ -16,6 +16,7 @@ PACKAGES=(
   libpng-dev zlib1g-dev                       # PNG figures, gzip
   libfreetype-dev fonts-dejavu-core           # text in figures
   fortunes                                    # the default training corpus
+  trans-de-en                                 # German-English phrase pairs (translation)
 )
 
 install_missing() {
