@@ -58,7 +58,7 @@ double peak_rss_mb() {
 
 // One (config, attention) run in this process: the reference's loop, step for step.
 nlohmann::ordered_json train_one(const TrainBenchConfig& c, const std::string& attn,
-                         const BenchOptions& opt) {
+                                 const BenchOptions& opt) {
   nn::GPTConfig config;
   config.vocab = c.vocab;
   config.d_model = c.d_model;
@@ -105,7 +105,7 @@ nlohmann::ordered_json train_one(const TrainBenchConfig& c, const std::string& a
 
 // Runs one pair in a fresh copy of this binary, so its peak RSS is its own.
 nlohmann::ordered_json train_in_child(const std::string& config, const std::string& attn,
-                              const BenchOptions& opt) {
+                                      const BenchOptions& opt) {
   std::array<char, 4096> self{};
   const ssize_t len = readlink("/proc/self/exe", self.data(), self.size() - 1);
   MMX_CHECK(len > 0, "bench train: cannot find this executable through /proc/self/exe");
