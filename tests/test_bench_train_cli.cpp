@@ -4,31 +4,14 @@
 #include <doctest/doctest.h>
 
 #include <cmath>
-#include <cstdio>
 #include <nlohmann/json.hpp>
 #include <sstream>
 #include <string>
-#include <sys/wait.h>
 #include <vector>
 
+#include "tests/mmx_cli.hpp"
+
 namespace {
-
-struct RunResult {
-  int exit_code;
-  std::string output;  // stdout, and stderr when asked for
-};
-
-RunResult run_mmx(const std::string& arguments, bool with_stderr) {
-  const std::string command =
-      std::string(MMX_CLI_PATH) + " " + arguments + (with_stderr ? " 2>&1" : " 2>/dev/null");
-  FILE* pipe = popen(command.c_str(), "r");
-  REQUIRE(pipe != nullptr);
-  std::string output;
-  char buffer[4096];
-  while (size_t n = fread(buffer, 1, sizeof buffer, pipe)) output.append(buffer, n);
-  const int status = pclose(pipe);
-  return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, output};
-}
 
 std::vector<nlohmann::ordered_json> json_lines(const std::string& text) {
   std::vector<nlohmann::ordered_json> rows;
@@ -41,7 +24,7 @@ std::vector<nlohmann::ordered_json> json_lines(const std::string& text) {
 }  // namespace
 
 TEST_CASE("bench train --json: the reference's keys, consistent figures, one row per pair") {
-  const RunResult r = run_mmx(
+  const CliResult r = run_mmx(
       "bench train --json --config tiny --attn all --steps 2 --warmup 0 --threads 1", false);
   REQUIRE(r.exit_code == 0);
   const auto rows = json_lines(r.output);
@@ -73,7 +56,7 @@ TEST_CASE("bench train --json: the reference's keys, consistent figures, one row
 }
 
 TEST_CASE("bench train prints a table by default") {
-  const RunResult r = run_mmx(
+  const CliResult r = run_mmx(
       "bench train --config tiny --attn multimax --steps 1 --warmup 0 --threads 1", false);
   REQUIRE(r.exit_code == 0);
   CHECK(r.output.find("tokens/s") != std::string::npos);
@@ -83,7 +66,7 @@ TEST_CASE("bench train prints a table by default") {
 TEST_CASE("bench train rejects unknown configs and attention functions") {
   for (const char* flags : {"--config huge", "--attn relu", "--steps 0"}) {
     CAPTURE(flags);
-    const RunResult r = run_mmx(std::string("bench train ") + flags, true);
+    const CliResult r = run_mmx(std::string("bench train ") + flags, true);
     CHECK(r.exit_code != 0);
     CHECK(r.output.find(std::string(flags).substr(0, 6)) != std::string::npos);
   }
