@@ -1,0 +1,68 @@
+// Seq2SeqAttention: multi-head attention whose queries and keys/values may come from different
+// sequences, for the encoder-decoder: non-causal encoder self-attention, causal decoder
+// self-attention (with a KV cache) and cross-attention (keys/values of the encoder computed
+// once per source). Children "q" (d -> d), "kv" (d -> 2d), "proj" and, for MultiMax, "multimax".
+#pragma once
+
+#include <memory>
+
+#include "nn/dropout.hpp"
+#include "nn/gpt_config.hpp"
+#include "nn/linear.hpp"
+#include "nn/multimax_parameters.hpp"
+
+namespace mmx::nn {
+
+struct Seq2SeqAttentionOptions {
+  int64_t d_model = 0;
+  int64_t heads = 1;
+  AttentionKind kind = AttentionKind::Softmax;
+  int multimax_order = 2;
+  bool multimax_per_head = false;
+  float dropout = 0.0f;
+  bool causal = false;  // query i sees keys [0, i] (decoder self-attention)
+};
+
+// Keys and values split into heads, [B, H, S, dh] each.
+struct KeyValues {
+  Tensor keys, values;
+};
+
+class Seq2SeqAttention : public Module {
+ public:
+  Seq2SeqAttention(const Seq2SeqAttentionOptions& options, Generator& init_gen,
+                   Generator& dropout_gen);
+
+  // queries [B, T, d] attend to memory [B, S, d] -> [B, T, d]. `key_mask` is additive (0 or
+  // -inf), broadcastable to [B, H, T, S], e.g. [B, 1, 1, S] for padded keys; may be undefined.
+  Tensor forward(const Tensor& queries, const Tensor& memory, const Tensor& key_mask) const;
+
+  // Inference with precomputed keys/values (see project_key_values): the cross-attention of a
+  // decoding step. Non-causal.
+  KeyValues project_key_values(const Tensor& memory) const;
+  Tensor forward_with(const Tensor& queries, const KeyValues& kv, const Tensor& key_mask) const;
+
+  // Inference for causal self-attention, one new position per row: x [B, 1, d] at position
+  // `position`, whose key/value are written into the cache buffers [B, H, capacity, dh]; the
+  // query sees positions [0, position].
+  Tensor forward_step(const Tensor& x, Tensor& keys, Tensor& values, int64_t position) const;
+
+  const MultiMaxParameters* multimax() const { return multimax_.get(); }
+
+ private:
+  Tensor split_heads(const Tensor& x) const;  // [B, T, d] -> [B, H, T, dh] view
+  Tensor attend(const Tensor& q, const Tensor& k, const Tensor& v, const Tensor& key_mask,
+                bool causal) const;
+
+  AttentionKind kind_;
+  int64_t heads_;
+  bool causal_;
+  Linear q_;
+  Linear kv_;
+  Linear proj_;
+  std::unique_ptr<MultiMaxParameters> multimax_;
+  Dropout attention_dropout_;
+  Dropout residual_dropout_;
+};
+
+}  // namespace mmx::nn

@@ -1,0 +1,48 @@
+// The two pre-LayerNorm layers of the encoder-decoder: EncoderLayer (non-causal self-attention,
+// MLP) and DecoderLayer (causal self-attention, cross-attention to the encoder, MLP).
+#pragma once
+
+#include "nn/layer_norm.hpp"
+#include "nn/mlp.hpp"
+#include "nn/seq2seq_attention.hpp"
+#include "nn/seq2seq_config.hpp"
+
+namespace mmx::nn {
+
+// Children "ln1", "self_attn", "ln2", "mlp".
+class EncoderLayer : public Module {
+ public:
+  EncoderLayer(const Seq2SeqConfig& config, Generator& init_gen, Generator& dropout_gen);
+  // x [B, S, d]; `key_mask` [B, 1, 1, S] hides padded source positions.
+  Tensor forward(const Tensor& x, const Tensor& key_mask) const;
+
+ private:
+  LayerNorm ln1_;
+  Seq2SeqAttention self_attn_;
+  LayerNorm ln2_;
+  MLP mlp_;
+};
+
+// Children "ln1", "self_attn", "ln2", "cross_attn", "ln3", "mlp".
+class DecoderLayer : public Module {
+ public:
+  DecoderLayer(const Seq2SeqConfig& config, Generator& init_gen, Generator& dropout_gen);
+  // x [B, T, d] (targets shifted right), memory [B, S, d] the encoder's output.
+  Tensor forward(const Tensor& x, const Tensor& memory, const Tensor& memory_mask) const;
+
+  // Inference, one position per row: x [B, 1, d] at `position`; self-attention through the
+  // cache buffers, cross-attention through the encoder's precomputed keys/values.
+  Tensor forward_step(const Tensor& x, Tensor& keys, Tensor& values, int64_t position,
+                      const KeyValues& memory_kv, const Tensor& memory_mask) const;
+  KeyValues memory_key_values(const Tensor& memory) const;
+
+ private:
+  LayerNorm ln1_;
+  Seq2SeqAttention self_attn_;
+  LayerNorm ln2_;
+  Seq2SeqAttention cross_attn_;
+  LayerNorm ln3_;
+  MLP mlp_;
+};
+
+}  // namespace mmx::nn

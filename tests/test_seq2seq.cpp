@@ -1,0 +1,262 @@
+// The encoder-decoder: config JSON, parameter layout per attention kind, padding invariance,
+// cached decoding == uncached, beam size 1 == greedy, and a model that learns to reverse short
+// strings in a few hundred steps.
+#include <doctest/doctest.h>
+
+#include <nlohmann/json.hpp>
+#include <string>
+#include <vector>
+
+#include "engine/autograd/tape.hpp"
+#include "engine/error.hpp"
+#include "engine/ops.hpp"
+#include "engine/random.hpp"
+#include "nn/metrics/chrf.hpp"
+#include "nn/optim/adamw.hpp"
+#include "nn/seq2seq.hpp"
+#include "nn/translation_vocab.hpp"
+#include "nn/translator.hpp"
+
+using namespace mmx;
+using namespace mmx::nn;
+
+namespace {
+
+Seq2SeqConfig tiny_config(AttentionKind encoder, AttentionKind decoder, AttentionKind cross) {
+  Seq2SeqConfig c;
+  c.vocab = 12;
+  c.d_model = 16;
+  c.heads = 2;
+  c.encoder_layers = 2;
+  c.decoder_layers = 2;
+  c.max_source_len = 8;
+  c.max_target_len = 8;
+  c.encoder_attention = encoder;
+  c.decoder_attention = decoder;
+  c.cross_attention = cross;
+  return c;
+}
+
+std::vector<std::vector<int64_t>> random_sources(Generator& gen, int64_t count, int64_t vocab) {
+  std::vector<std::vector<int64_t>> out(count);
+  for (auto& s : out) {
+    const int64_t len = 1 + static_cast<int64_t>(gen.uniform() * 6);
+    for (int64_t i = 0; i < len; ++i)
+      s.push_back(kFirstCharId + static_cast<int64_t>(gen.uniform() * (vocab - kFirstCharId)));
+  }
+  return out;
+}
+
+struct KindsRow {
+  const char* what;
+  AttentionKind encoder, decoder, cross;
+};
+const std::vector<KindsRow> kKinds = {
+    {"softmax everywhere", AttentionKind::Softmax, AttentionKind::Softmax,
+     AttentionKind::Softmax},
+    {"multimax self, softmax cross (the official recipe)", AttentionKind::MultiMax,
+     AttentionKind::MultiMax, AttentionKind::Softmax},
+    {"multimax everywhere", AttentionKind::MultiMax, AttentionKind::MultiMax,
+     AttentionKind::MultiMax},
+    {"sparsemax encoder, entmax decoder, evsoftmax cross", AttentionKind::SparseMax,
+     AttentionKind::EntMax15, AttentionKind::EvSoftmax},
+};
+
+}  // namespace
+
+TEST_CASE("Seq2SeqConfig: JSON round trip and validation") {
+  Seq2SeqConfig c = tiny_config(AttentionKind::MultiMax, AttentionKind::Softmax,
+                                AttentionKind::SparseMax);
+  c.multimax_per_head = true;
+  const nlohmann::json j = c;
+  const Seq2SeqConfig back = j.get<Seq2SeqConfig>();
+  CHECK(nlohmann::json(back) == j);
+  CHECK(back.cross_attention == AttentionKind::SparseMax);
+  nlohmann::json bad = j;
+  bad["cross_attention"] = "nope";
+  CHECK_THROWS_AS(bad.get<Seq2SeqConfig>(), Error);
+  bad = j;
+  bad.erase("decoder_layers");
+  CHECK_THROWS_AS(bad.get<Seq2SeqConfig>(), Error);
+  c.heads = 3;
+  CHECK_THROWS_AS(c.validate(), Error);
+  c = tiny_config(AttentionKind::Softmax, AttentionKind::Softmax, AttentionKind::Softmax);
+  c.vocab = 3;
+  CHECK_THROWS_AS(Seq2Seq{c}, Error);
+}
+
+TEST_CASE("Seq2Seq: MultiMax parameters exist exactly where configured") {
+  for (const KindsRow& row : kKinds) {
+    CAPTURE(row.what);
+    Seq2Seq model(tiny_config(row.encoder, row.decoder, row.cross));
+    const auto names = model.named_parameters();
+    auto has = [&](const std::string& name) {
+      for (const auto& [n, t] : names)
+        if (n == name) return true;
+      return false;
+    };
+    CHECK(has("decoder.1.cross_attn.q.weight"));
+    CHECK(has("encoder.0.self_attn.kv.weight"));
+    CHECK(has("encoder.0.self_attn.multimax.t") == (row.encoder == AttentionKind::MultiMax));
+    CHECK(has("decoder.0.self_attn.multimax.t") == (row.decoder == AttentionKind::MultiMax));
+    CHECK(has("decoder.0.cross_attn.multimax.t") == (row.cross == AttentionKind::MultiMax));
+  }
+}
+
+TEST_CASE("Seq2Seq: the cross-attention MultiMax gets a gradient from the loss") {
+  Seq2Seq model(tiny_config(AttentionKind::Softmax, AttentionKind::Softmax,
+                            AttentionKind::MultiMax));
+  const std::vector<int64_t> src = {3, 4, 5, 6}, tin = {kBosId, 7, 8}, tout = {7, 8, kEosId};
+  model.loss(src, 4, tin, tout, 3, 1).backward();
+  for (const auto& [name, p] : model.named_parameters())
+    if (name == "decoder.0.cross_attn.multimax.t") {
+      double norm = 0;
+      for (float g : p.grad().to_vector()) norm += g * g;
+      CHECK(norm > 0);
+    }
+}
+
+TEST_CASE("Seq2Seq: padding a source does not change its logits") {
+  Seq2Seq model(tiny_config(AttentionKind::MultiMax, AttentionKind::Softmax,
+                            AttentionKind::MultiMax));
+  model.eval();
+  NoGrad no_grad;
+  const std::vector<int64_t> tin = {kBosId, 5, 6};
+  const auto alone = model.forward({3, 4, 5}, 3, tin, 3, 1).to_vector();
+  const auto padded =
+      model.forward({3, 4, 5, kPadId, kPadId, 9, 8, 7, 6, 5}, 5, {kBosId, 5, 6, kBosId, 4, 4},
+                    3, 2)
+          .to_vector();
+  REQUIRE(padded.size() == 2 * alone.size());
+  for (size_t i = 0; i < alone.size(); ++i) CHECK(padded[i] == doctest::Approx(alone[i]).epsilon(1e-4));
+}
+
+TEST_CASE("Seq2Seq: decode_step logits match the full forward, for every attention kind") {
+  for (const KindsRow& row : kKinds) {
+    CAPTURE(row.what);
+    Seq2Seq model(tiny_config(row.encoder, row.decoder, row.cross), 3);
+    model.eval();
+    const std::vector<int64_t> src = {3, 4, 5, 6, 7, kPadId, 9, 10, 11, 3, 4, 5};
+    const std::vector<int64_t> tgt = {kBosId, 8, 9, 10, 11, kBosId, 3, 5, 7, 9};
+    const int64_t V = model.config().vocab, T = 5;
+    std::vector<float> full;
+    {
+      NoGrad no_grad;
+      full = model.forward(src, 6, tgt, T, 2).to_vector();
+    }
+    DecoderState state = model.start_decoding(src, 2, 6);
+    for (int64_t t = 0; t < T; ++t) {
+      const auto step = model.decode_step({tgt[t], tgt[T + t]}, state).to_vector();
+      for (int64_t b = 0; b < 2; ++b)
+        for (int64_t v = 0; v < V; ++v)
+          CHECK(step[b * V + v] ==
+                doctest::Approx(full[(b * T + t) * V + v]).epsilon(1e-4).scale(1e-3));
+    }
+    CHECK_THROWS_AS(model.decode_step({3}, state), Error);  // batch 2 state, one token
+  }
+}
+
+TEST_CASE("greedy decoding: cached == uncached; beam size 1 == greedy") {
+  for (const KindsRow& row : kKinds) {
+    CAPTURE(row.what);
+    Seq2Seq model(tiny_config(row.encoder, row.decoder, row.cross), 11);
+    model.eval();
+    Generator gen(5);
+    const auto sources = random_sources(gen, 6, model.config().vocab);
+    const auto cached = greedy_decode(model, sources, 0, true);
+    const auto uncached = greedy_decode(model, sources, 0, false);
+    CHECK(cached == uncached);
+    BeamSearchOptions one;
+    one.beam_size = 1;
+    for (size_t i = 0; i < sources.size(); ++i)
+      CHECK(beam_search(model, sources[i], one) == cached[i]);
+    BeamSearchOptions wide;
+    wide.beam_size = 4;
+    wide.max_tokens = 5;
+    for (const auto& s : sources) CHECK(beam_search(model, s, wide).size() <= 5);
+  }
+}
+
+TEST_CASE("translator: bad input is an error") {
+  Seq2Seq model(tiny_config(AttentionKind::Softmax, AttentionKind::Softmax,
+                            AttentionKind::Softmax));
+  model.eval();
+  CHECK_THROWS_AS(greedy_decode(model, {}), Error);
+  CHECK_THROWS_AS(greedy_decode(model, {{}}), Error);
+  CHECK_THROWS_AS(greedy_decode(model, {std::vector<int64_t>(9, 3)}), Error);  // > max_source
+  BeamSearchOptions bad;
+  bad.beam_size = 0;
+  CHECK_THROWS_AS(beam_search(model, {3}, bad), Error);
+}
+
+TEST_CASE("TranslationVocab and make_batch") {
+  const std::vector<data::PhrasePair> pairs = {{"ab", "b"}, {"c", "abc"}};
+  const TranslationVocab vocab = TranslationVocab::from_pairs(pairs);
+  CHECK(vocab.size() == 3 + kFirstCharId);
+  CHECK(vocab.encode("cab") == std::vector<int64_t>{5, 3, 4});
+  CHECK(vocab.decode({kBosId, 5, 3, kEosId, 4}) == "ca");
+  CHECK_THROWS_AS(vocab.encode("z"), Error);
+  const Seq2SeqBatch b = make_batch(vocab, pairs);
+  CHECK(b.source_len == 2);
+  CHECK(b.target_len == 4);
+  CHECK(b.source == std::vector<int64_t>{3, 4, 5, kPadId});
+  CHECK(b.target_in == std::vector<int64_t>{kBosId, 4, kPadId, kPadId, kBosId, 3, 4, 5});
+  CHECK(b.target_out == std::vector<int64_t>{4, kEosId, kPadId, kPadId, 3, 4, 5, kEosId});
+}
+
+TEST_CASE("Seq2Seq learns to reverse short strings") {
+  const std::string letters = "abcdef";
+  Generator gen(42);
+  auto random_pair = [&] {
+    const int64_t len = 2 + static_cast<int64_t>(gen.uniform() * 4);
+    std::string s;
+    for (int64_t i = 0; i < len; ++i)
+      s.push_back(letters[static_cast<size_t>(gen.uniform() * letters.size())]);
+    return data::PhrasePair{s, std::string(s.rbegin(), s.rend())};
+  };
+  const TranslationVocab vocab = TranslationVocab::from_pairs({{letters, letters}});
+  Seq2SeqConfig c;
+  c.vocab = vocab.size();
+  c.d_model = 32;
+  c.heads = 2;
+  c.encoder_layers = 1;
+  c.decoder_layers = 1;
+  c.max_source_len = 6;
+  c.max_target_len = 7;
+  c.cross_attention = AttentionKind::MultiMax;
+  Seq2Seq model(c, 1);
+  AdamW optimizer(model.named_parameters(), {3e-3f, 0.9f, 0.98f, 1e-8f, 0.0f});
+  float first = 0, last = 0;
+  for (int step = 0; step < 300; ++step) {
+    std::vector<data::PhrasePair> pairs;
+    for (int i = 0; i < 32; ++i) pairs.push_back(random_pair());
+    const Seq2SeqBatch b = make_batch(vocab, pairs);
+    optimizer.zero_grad();
+    Tensor loss = model.loss(b.source, b.source_len, b.target_in, b.target_out, b.target_len,
+                             b.batch);
+    loss.backward();
+    optimizer.step();
+    (step == 0 ? first : last) = loss.item();
+  }
+  MESSAGE("loss ", first, " -> ", last);
+  CHECK(last < 0.2f * first);
+  model.eval();
+  std::vector<std::vector<int64_t>> sources;
+  std::vector<std::string> references, hypotheses;
+  for (int i = 0; i < 50; ++i) {
+    const data::PhrasePair p = random_pair();
+    sources.push_back(vocab.encode(p.source));
+    references.push_back(p.target);
+  }
+  for (const auto& ids : greedy_decode(model, sources)) hypotheses.push_back(vocab.decode(ids));
+  const double exact = metrics::exact_match(hypotheses, references);
+  const double chrf = metrics::corpus_chrf(hypotheses, references);
+  BeamSearchOptions beam;
+  std::vector<std::string> beamed;
+  for (const auto& s : sources) beamed.push_back(vocab.decode(beam_search(model, s, beam)));
+  MESSAGE("greedy exact ", exact, ", chrF ", chrf, "; beam 4 exact ",
+          metrics::exact_match(beamed, references));
+  CHECK(exact >= 0.8);
+  CHECK(chrf >= 90.0);
+  CHECK(metrics::exact_match(beamed, references) >= 0.8);
+}
