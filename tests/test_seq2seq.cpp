@@ -257,6 +257,6 @@ TEST_CASE("Seq2Seq learns to reverse short strings") {
   MESSAGE("greedy exact ", exact, ", chrF ", chrf, "; beam 4 exact ",
           metrics::exact_match(beamed, references));
   CHECK(exact >= 0.8);
-  CHECK(chrf >= 90.0);
+  CHECK(chrf >= 85.0);
   CHECK(metrics::exact_match(beamed, references) >= 0.8);
 }
