@@ -118,7 +118,8 @@ std::vector<int64_t> beam_search(const Seq2Seq& model, const std::vector<int64_t
   std::vector<Candidate> candidates;
   for (int64_t step = 0; step < budget && !alive.empty(); ++step) {
     std::vector<int64_t> inputs;
-    for (const Hypothesis& h : alive) inputs.push_back(h.tokens.empty() ? kBosId : h.tokens.back());
+    for (const Hypothesis& h : alive)
+      inputs.push_back(h.tokens.empty() ? kBosId : h.tokens.back());
     const std::vector<float> logits = model.decode_step(inputs, state).to_vector();
     candidates.clear();
     for (size_t i = 0; i < alive.size(); ++i) {

@@ -128,7 +128,8 @@ TEST_CASE("Seq2Seq: padding a source does not change its logits") {
                     3, 2)
           .to_vector();
   REQUIRE(padded.size() == 2 * alone.size());
-  for (size_t i = 0; i < alone.size(); ++i) CHECK(padded[i] == doctest::Approx(alone[i]).epsilon(1e-4));
+  for (size_t i = 0; i < alone.size(); ++i)
+    CHECK(padded[i] == doctest::Approx(alone[i]).epsilon(1e-4));
 }
 
 TEST_CASE("Seq2Seq: decode_step logits match the full forward, for every attention kind") {

@@ -106,7 +106,8 @@ std::optional<std::string> strip_annotations(std::string_view text) {
                              words.find('>', i + 1) != std::string::npos;
     if (c == '{' || c == '[' || c == '(' || opens_angle) {
       open.push_back(closer_of(c));
-    } else if (c == '}' || c == ']' || c == ')' || (c == '>' && !open.empty() && open.back() == '>')) {
+    } else if (c == '}' || c == ']' || c == ')' ||
+               (c == '>' && !open.empty() && open.back() == '>')) {
       if (open.empty() || open.back() != c) return std::nullopt;
       open.pop_back();
     } else if (open.empty()) {
