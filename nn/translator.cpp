@@ -131,8 +131,9 @@ std::vector<int64_t> beam_search(const Seq2Seq& model, const std::vector<int64_t
       for (int64_t v = kEosId; v < vocab; ++v)  // PAD and BOS are never generated
         candidates.push_back({alive[i].log_prob + row[v] - log_norm, static_cast<int64_t>(i), v});
     }
-    std::stable_sort(candidates.begin(), candidates.end(),
-                     [](const Candidate& a, const Candidate& b) { return a.log_prob > b.log_prob; });
+    std::stable_sort(
+        candidates.begin(), candidates.end(),
+        [](const Candidate& a, const Candidate& b) { return a.log_prob > b.log_prob; });
     std::vector<Hypothesis> next;
     std::vector<int64_t> parents;
     for (size_t rank = 0; rank < candidates.size() && static_cast<int64_t>(next.size()) < k;
