@@ -17,6 +17,7 @@ PACKAGES=(
   libfreetype-dev fonts-dejavu-core           # text in figures
   fortunes                                    # the default training corpus
   trans-de-en                                 # German-English phrase pairs (translation)
+  dataset-fashion-mnist                       # images for the ViT (IDX, gzipped)
 )
 
 install_missing() {

@@ -11,9 +11,10 @@
 namespace mmx::nn {
 
 CausalSelfAttention::CausalSelfAttention(const GPTConfig& config, Generator& init_gen,
-                                         Generator& dropout_gen)
+                                         Generator& dropout_gen, bool causal)
     : kind_(config.attention),
       heads_(config.heads),
+      causal_(causal),
       qkv_(config.d_model, 3 * config.d_model, init_gen),
       proj_(config.d_model, config.d_model, init_gen),
       attention_dropout_(config.dropout, dropout_gen),
@@ -70,11 +71,12 @@ Tensor CausalSelfAttention::attend(const Tensor& q, const Tensor& k, const Tenso
 
 Tensor CausalSelfAttention::forward(const Tensor& x, AttentionMap* capture) const {
   Heads h = project_heads(x);
-  return attend(h.q, h.k, h.v, Tensor(), /*causal=*/true, capture);
+  return attend(h.q, h.k, h.v, Tensor(), causal_, capture);
 }
 
 Tensor CausalSelfAttention::forward_cached(const Tensor& x, Tensor& keys, Tensor& values,
                                            int64_t start) const {
+  MMX_CHECK(causal_, "CausalSelfAttention::forward_cached: a non-causal layer has no KV cache");
   NoGrad no_grad;
   Heads h = project_heads(x);
   const int64_t T = x.size(1), end = start + T;

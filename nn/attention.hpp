@@ -1,6 +1,7 @@
 // CausalSelfAttention: multi-head self-attention whose normaliser (SoftMax, MultiMax, SparseMax,
 // EntMax-1.5, EvSoftMax) comes from the config. Children "qkv" (d -> 3d), "proj" (d -> d) and,
-// for MultiMax, "multimax" (t, r per layer or per head).
+// for MultiMax, "multimax" (t, r per layer or per head). Built with causal = false it lets every
+// position see every other (the ViT's encoder), through the same code.
 #pragma once
 
 #include <memory>
@@ -21,7 +22,8 @@ struct AttentionMap {
 
 class CausalSelfAttention : public Module {
  public:
-  CausalSelfAttention(const GPTConfig& config, Generator& init_gen, Generator& dropout_gen);
+  CausalSelfAttention(const GPTConfig& config, Generator& init_gen, Generator& dropout_gen,
+                      bool causal = true);
 
   // x [B, T, d] -> [B, T, d]. When `capture` is given it receives the scores and attention
   // weights [B, H, T, T] (detached, before dropout).
@@ -29,6 +31,7 @@ class CausalSelfAttention : public Module {
 
   // Inference on positions [start, start + T) of x [B, T, d], reading positions [0, start) from
   // this layer's cache buffers `keys`/`values` [B, H, capacity, dh] and writing the new ones.
+  // Causal layers only.
   Tensor forward_cached(const Tensor& x, Tensor& keys, Tensor& values, int64_t start) const;
 
   const MultiMaxParameters* multimax() const { return multimax_.get(); }
@@ -45,6 +48,7 @@ class CausalSelfAttention : public Module {
 
   AttentionKind kind_;
   int64_t heads_;
+  bool causal_;
   Linear qkv_;
   Linear proj_;
   std::unique_ptr<MultiMaxParameters> multimax_;

@@ -4,9 +4,9 @@
 
 namespace mmx::nn {
 
-Block::Block(const GPTConfig& config, Generator& init_gen, Generator& dropout_gen)
+Block::Block(const GPTConfig& config, Generator& init_gen, Generator& dropout_gen, bool causal)
     : ln1_(config.d_model),
-      attn_(config, init_gen, dropout_gen),
+      attn_(config, init_gen, dropout_gen, causal),
       ln2_(config.d_model),
       mlp_(config.d_model, config.dropout, init_gen, dropout_gen) {
   register_module("ln1", ln1_);

@@ -10,7 +10,8 @@ namespace mmx::nn {
 
 class Block : public Module {
  public:
-  Block(const GPTConfig& config, Generator& init_gen, Generator& dropout_gen);
+  // causal = false: attention over every position (see CausalSelfAttention).
+  Block(const GPTConfig& config, Generator& init_gen, Generator& dropout_gen, bool causal = true);
 
   // `capture`, when given, receives this layer's attention scores and weights [B, H, T, T].
   Tensor forward(const Tensor& x, AttentionMap* capture = nullptr) const;

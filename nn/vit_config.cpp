@@ -1,0 +1,86 @@
+#include "nn/vit_config.hpp"
+
+#include <nlohmann/json.hpp>
+
+#include "engine/error.hpp"
+
+namespace mmx::nn {
+
+namespace {
+
+// j[key] converted to T, or an mmx::Error naming the key.
+template <typename T>
+T field(const nlohmann::json& j, const char* key) {
+  MMX_CHECK(j.is_object() && j.contains(key), "ViTConfig: JSON lacks field '", key, "'");
+  try {
+    return j.at(key).get<T>();
+  } catch (const nlohmann::json::exception& e) {
+    throw Error(cat("ViTConfig: field '", key, "' has the wrong type: ", e.what()));
+  }
+}
+
+}  // namespace
+
+GPTConfig ViTConfig::block_config() const {
+  GPTConfig c;
+  c.vocab = classes;
+  c.d_model = d_model;
+  c.layers = layers;
+  c.heads = heads;
+  c.seq_len = tokens();
+  c.dropout = dropout;
+  c.attention = attention;
+  c.multimax_order = multimax_order;
+  c.multimax_per_head = multimax_per_head;
+  c.multimax_logits = multimax_logits;
+  return c;
+}
+
+void ViTConfig::validate() const {
+  MMX_CHECK(image_size > 0, "ViTConfig: image_size must be positive, got ", image_size);
+  MMX_CHECK(channels > 0, "ViTConfig: channels must be positive, got ", channels);
+  MMX_CHECK(patch_size > 0 && image_size % patch_size == 0, "ViTConfig: patch_size (",
+            patch_size, ") must be positive and divide image_size (", image_size, ")");
+  MMX_CHECK(classes > 1, "ViTConfig: classes must be at least 2, got ", classes);
+  // d_model, layers, heads, dropout and the MultiMax settings are the Block's: one set of checks.
+  try {
+    block_config().validate();
+  } catch (const Error& e) {
+    throw Error(cat("ViTConfig: ", e.what()));
+  }
+}
+
+void to_json(nlohmann::json& j, const ViTConfig& c) {
+  j = nlohmann::json{{"image_size", c.image_size},
+                     {"channels", c.channels},
+                     {"patch_size", c.patch_size},
+                     {"classes", c.classes},
+                     {"d_model", c.d_model},
+                     {"layers", c.layers},
+                     {"heads", c.heads},
+                     {"dropout", c.dropout},
+                     {"attention", attention_kind_name(c.attention)},
+                     {"multimax_order", c.multimax_order},
+                     {"multimax_per_head", c.multimax_per_head},
+                     {"multimax_logits", c.multimax_logits}};
+}
+
+void from_json(const nlohmann::json& j, ViTConfig& c) {
+  ViTConfig read;
+  read.image_size = field<int64_t>(j, "image_size");
+  read.channels = field<int64_t>(j, "channels");
+  read.patch_size = field<int64_t>(j, "patch_size");
+  read.classes = field<int64_t>(j, "classes");
+  read.d_model = field<int64_t>(j, "d_model");
+  read.layers = field<int64_t>(j, "layers");
+  read.heads = field<int64_t>(j, "heads");
+  read.dropout = field<float>(j, "dropout");
+  read.attention = parse_attention_kind(field<std::string>(j, "attention"));
+  read.multimax_order = field<int>(j, "multimax_order");
+  read.multimax_per_head = field<bool>(j, "multimax_per_head");
+  read.multimax_logits = field<bool>(j, "multimax_logits");
+  read.validate();
+  c = read;
+}
+
+}  // namespace mmx::nn
