@@ -99,7 +99,7 @@ void run_demo(const DemoCommand& c) {
 const bool registered = register_command([](CLI::App& app) {
   auto c = std::make_shared<DemoCommand>();
   // A budget that trains each model in about two minutes on 2 cores.
-  c->flags.options.steps = 500;
+  c->flags.options.steps = 800;
   c->flags.options.warmup = 50;
   c->flags.options.eval_interval = 100;
   auto* cmd = app.add_subcommand(
