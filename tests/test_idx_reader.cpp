@@ -154,6 +154,7 @@ TEST_CASE("read_idx: damaged gzip streams and missing files") {
   CHECK((garbled_message.find("corrupt gzip data") != std::string::npos ||
          garbled_message.find("truncated") != std::string::npos));
 
+  CHECK(idx_error(dir.path).find("is a directory") != std::string::npos);
   const std::string missing = idx_error(dir / "missing.gz");
   CHECK(missing.find("cannot open") != std::string::npos);
   CHECK(missing.find("missing.gz") != std::string::npos);

@@ -55,6 +55,8 @@ struct GzCloser {
 class IdxFile {
  public:
   explicit IdxFile(const std::filesystem::path& path) : path_(path) {
+    // gzopen accepts a directory and only fails at the first read, with a misleading message.
+    if (std::filesystem::is_directory(path)) fail("is a directory, not an IDX file");
     errno = 0;
     file_.reset(gzopen(path.c_str(), "rb"));
     if (!file_) fail(cat("cannot open (", errno ? std::strerror(errno) : "out of memory", ")"));
