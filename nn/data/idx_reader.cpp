@@ -128,7 +128,8 @@ IdxArray read_idx(const std::filesystem::path& path, int64_t max_bytes) {
   std::vector<uint8_t> header(static_cast<size_t>(4 * rank));
   file.read_exact(header.data(), 4 * rank, "header", 4);
   IdxArray array;
-  for (size_t at = 0; at < header.size(); at += 4) array.dims.push_back(big_endian_u32(&header[at]));
+  for (size_t at = 0; at < header.size(); at += 4)
+    array.dims.push_back(big_endian_u32(&header[at]));
   int64_t bytes = 1;
   for (const int64_t size : array.dims) {
     // Checked before each multiplication, so neither the product nor the allocation can explode.
