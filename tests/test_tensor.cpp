@@ -4,6 +4,7 @@
 #include <cstdint>
 
 #include "engine/error.hpp"
+#include "engine/kernels/copy.hpp"
 #include "engine/ops.hpp"
 #include "engine/tensor.hpp"
 
@@ -125,4 +126,19 @@ TEST_CASE("printing shows values, shape and elides long axes") {
   const std::string l = Tensor::arange(0, 100).to_string();
   CHECK(l.find("...") != std::string::npos);
   CHECK(l.find("99") != std::string::npos);
+}
+
+TEST_CASE("the strided copy kernel matches its naive walk on every kind of view") {
+  Generator gen(9);
+  Tensor base = Tensor::randn({4, 5, 6}, gen);
+  const std::vector<Tensor> views = {
+      base, base.transpose(0, 2), base.permute({1, 2, 0}), base.slice(2, 1, 4),
+      base.slice(0, 1, 3).transpose(1, 2), Tensor::randn({5, 1}, gen).expand({3, 5, 7}),
+      Tensor::scalar(2.0f), Tensor::randn({300, 400}, gen).transpose(0, 1)};  // parallel path
+  for (const Tensor& v : views) {
+    std::vector<float> fast(static_cast<size_t>(v.numel())), naive(fast.size());
+    kernels::copy_strided(v, fast.data());
+    kernels::copy_strided_naive(v, naive.data());
+    CHECK(fast == naive);
+  }
 }

@@ -4,6 +4,7 @@
 #include <cmath>
 
 #include "engine/error.hpp"
+#include "engine/kernels/copy.hpp"
 #include "engine/kernels/dnnl_elementwise.hpp"
 
 namespace mmx::kernels {
@@ -107,15 +108,7 @@ Shape broadcast_strides(const Tensor& t, const Shape& out_shape) {
 Tensor contiguous_copy(const Tensor& t) {
   if (t.is_contiguous()) return t;
   Tensor out = Tensor::empty(t.shape());
-  const std::array<Shape, 1> strides{t.strides()};
-  const int64_t s = inner_stride(t.strides());
-  const int64_t n = t.dim() == 0 ? 1 : t.shape().back();
-  const float* src = t.data();
-  float* dst = out.data();
-  for_each_row(t.shape(), strides, [&](const std::array<int64_t, 1>& off, int64_t start) {
-#pragma omp simd
-    for (int64_t i = 0; i < n; ++i) dst[start + i] = src[off[0] + i * s];
-  });
+  copy_strided(t, out.data());
   return out;
 }
 
