@@ -5,8 +5,8 @@
 
 #include "engine/autograd/tape.hpp"
 #include "engine/error.hpp"
-#include "engine/normalizers.hpp"
 #include "engine/ops.hpp"
+#include "nn/attention_normalizer.hpp"
 
 namespace mmx::nn {
 
@@ -45,14 +45,7 @@ CausalSelfAttention::Heads CausalSelfAttention::project_heads(const Tensor& x) c
 
 Tensor CausalSelfAttention::normalize(const Tensor& scores, const Tensor& mask,
                                       bool causal) const {
-  switch (kind_) {
-    case AttentionKind::Softmax: return softmax_temperature(scores, 1.0f, mask, causal);
-    case AttentionKind::MultiMax: return mmx::multimax(scores, multimax_->params(), mask, causal);
-    case AttentionKind::SparseMax: return sparsemax(scores, mask, causal);
-    case AttentionKind::EntMax15: return entmax15(scores, mask, causal);
-    case AttentionKind::EvSoftmax: return evsoftmax(scores, mask, causal, is_training());
-  }
-  throw Error("CausalSelfAttention: unknown attention kind");
+  return normalize_attention(kind_, scores, mask, causal, multimax_.get(), is_training());
 }
 
 Tensor CausalSelfAttention::attend(const Tensor& q, const Tensor& k, const Tensor& v,

@@ -4,8 +4,8 @@
 
 #include "engine/autograd/tape.hpp"
 #include "engine/error.hpp"
-#include "engine/normalizers.hpp"
 #include "engine/ops.hpp"
+#include "nn/attention_normalizer.hpp"
 
 namespace mmx::nn {
 
@@ -53,16 +53,8 @@ Tensor Seq2SeqAttention::attend(const Tensor& q, const Tensor& k, const Tensor& 
   const int64_t B = q.size(0), H = q.size(1), T = q.size(2), dh = q.size(3);
   const float scale = 1.0f / std::sqrt(static_cast<float>(dh));
   Tensor scores = matmul(mul(q, scale), transpose(k, -2, -1));  // [B, H, T, S]
-  Tensor p;
-  switch (kind_) {
-    case AttentionKind::Softmax: p = softmax_temperature(scores, 1.0f, key_mask, causal); break;
-    case AttentionKind::MultiMax:
-      p = mmx::multimax(scores, multimax_->params(), key_mask, causal);
-      break;
-    case AttentionKind::SparseMax: p = sparsemax(scores, key_mask, causal); break;
-    case AttentionKind::EntMax15: p = entmax15(scores, key_mask, causal); break;
-    case AttentionKind::EvSoftmax: p = evsoftmax(scores, key_mask, causal, is_training()); break;
-  }
+  const Tensor p =
+      normalize_attention(kind_, scores, key_mask, causal, multimax_.get(), is_training());
   Tensor heads = matmul(attention_dropout_.forward(p), v);  // [B, H, T, dh]
   Tensor merged = reshape(transpose(heads, 1, 2), {B, T, H * dh});
   return residual_dropout_.forward(proj_.forward(merged));
