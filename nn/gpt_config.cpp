@@ -4,6 +4,7 @@
 #include <nlohmann/json.hpp>
 
 #include "engine/error.hpp"
+#include "nn/config_reader.hpp"
 
 namespace mmx::nn {
 
@@ -16,17 +17,6 @@ constexpr std::array<std::pair<AttentionKind, const char*>, 5> kAttentionNames{{
     {AttentionKind::EntMax15, "entmax15"},
     {AttentionKind::EvSoftmax, "evsoftmax"},
 }};
-
-// j[key] converted to T, or an mmx::Error naming the key.
-template <typename T>
-T field(const nlohmann::json& j, const char* key) {
-  MMX_CHECK(j.is_object() && j.contains(key), "GPTConfig: JSON lacks field '", key, "'");
-  try {
-    return j.at(key).get<T>();
-  } catch (const nlohmann::json::exception& e) {
-    throw Error(cat("GPTConfig: field '", key, "' has the wrong type: ", e.what()));
-  }
-}
 
 }  // namespace
 
@@ -72,17 +62,18 @@ void to_json(nlohmann::json& j, const GPTConfig& c) {
 }
 
 void from_json(const nlohmann::json& j, GPTConfig& c) {
+  const ConfigReader in{j, "GPTConfig"};
   GPTConfig read;
-  read.vocab = field<int64_t>(j, "vocab");
-  read.d_model = field<int64_t>(j, "d_model");
-  read.layers = field<int64_t>(j, "layers");
-  read.heads = field<int64_t>(j, "heads");
-  read.seq_len = field<int64_t>(j, "seq_len");
-  read.dropout = field<float>(j, "dropout");
-  read.attention = parse_attention_kind(field<std::string>(j, "attention"));
-  read.multimax_order = field<int>(j, "multimax_order");
-  read.multimax_per_head = field<bool>(j, "multimax_per_head");
-  read.multimax_logits = field<bool>(j, "multimax_logits");
+  read.vocab = in.get<int64_t>("vocab");
+  read.d_model = in.get<int64_t>("d_model");
+  read.layers = in.get<int64_t>("layers");
+  read.heads = in.get<int64_t>("heads");
+  read.seq_len = in.get<int64_t>("seq_len");
+  read.dropout = in.get<float>("dropout");
+  read.attention = parse_attention_kind(in.get<std::string>("attention"));
+  read.multimax_order = in.get<int>("multimax_order");
+  read.multimax_per_head = in.get<bool>("multimax_per_head");
+  read.multimax_logits = in.get<bool>("multimax_logits");
   read.validate();
   c = read;
 }

@@ -3,22 +3,9 @@
 #include <nlohmann/json.hpp>
 
 #include "engine/error.hpp"
+#include "nn/config_reader.hpp"
 
 namespace mmx::nn {
-
-namespace {
-
-template <typename T>
-T field(const nlohmann::json& j, const char* key) {
-  MMX_CHECK(j.is_object() && j.contains(key), "Seq2SeqConfig: JSON lacks field '", key, "'");
-  try {
-    return j.at(key).get<T>();
-  } catch (const nlohmann::json::exception& e) {
-    throw Error(cat("Seq2SeqConfig: field '", key, "' has the wrong type: ", e.what()));
-  }
-}
-
-}  // namespace
 
 void Seq2SeqConfig::validate() const {
   MMX_CHECK(vocab > kFirstCharId, "Seq2SeqConfig: vocab must exceed the ", kFirstCharId,
@@ -57,20 +44,21 @@ void to_json(nlohmann::json& j, const Seq2SeqConfig& c) {
 }
 
 void from_json(const nlohmann::json& j, Seq2SeqConfig& c) {
+  const ConfigReader in{j, "Seq2SeqConfig"};
   Seq2SeqConfig read;
-  read.vocab = field<int64_t>(j, "vocab");
-  read.d_model = field<int64_t>(j, "d_model");
-  read.heads = field<int64_t>(j, "heads");
-  read.encoder_layers = field<int64_t>(j, "encoder_layers");
-  read.decoder_layers = field<int64_t>(j, "decoder_layers");
-  read.max_source_len = field<int64_t>(j, "max_source_len");
-  read.max_target_len = field<int64_t>(j, "max_target_len");
-  read.dropout = field<float>(j, "dropout");
-  read.encoder_attention = parse_attention_kind(field<std::string>(j, "encoder_attention"));
-  read.decoder_attention = parse_attention_kind(field<std::string>(j, "decoder_attention"));
-  read.cross_attention = parse_attention_kind(field<std::string>(j, "cross_attention"));
-  read.multimax_order = field<int>(j, "multimax_order");
-  read.multimax_per_head = field<bool>(j, "multimax_per_head");
+  read.vocab = in.get<int64_t>("vocab");
+  read.d_model = in.get<int64_t>("d_model");
+  read.heads = in.get<int64_t>("heads");
+  read.encoder_layers = in.get<int64_t>("encoder_layers");
+  read.decoder_layers = in.get<int64_t>("decoder_layers");
+  read.max_source_len = in.get<int64_t>("max_source_len");
+  read.max_target_len = in.get<int64_t>("max_target_len");
+  read.dropout = in.get<float>("dropout");
+  read.encoder_attention = parse_attention_kind(in.get<std::string>("encoder_attention"));
+  read.decoder_attention = parse_attention_kind(in.get<std::string>("decoder_attention"));
+  read.cross_attention = parse_attention_kind(in.get<std::string>("cross_attention"));
+  read.multimax_order = in.get<int>("multimax_order");
+  read.multimax_per_head = in.get<bool>("multimax_per_head");
   read.validate();
   c = read;
 }

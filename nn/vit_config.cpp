@@ -3,23 +3,9 @@
 #include <nlohmann/json.hpp>
 
 #include "engine/error.hpp"
+#include "nn/config_reader.hpp"
 
 namespace mmx::nn {
-
-namespace {
-
-// j[key] converted to T, or an mmx::Error naming the key.
-template <typename T>
-T field(const nlohmann::json& j, const char* key) {
-  MMX_CHECK(j.is_object() && j.contains(key), "ViTConfig: JSON lacks field '", key, "'");
-  try {
-    return j.at(key).get<T>();
-  } catch (const nlohmann::json::exception& e) {
-    throw Error(cat("ViTConfig: field '", key, "' has the wrong type: ", e.what()));
-  }
-}
-
-}  // namespace
 
 GPTConfig ViTConfig::block_config() const {
   GPTConfig c;
@@ -66,19 +52,20 @@ void to_json(nlohmann::json& j, const ViTConfig& c) {
 }
 
 void from_json(const nlohmann::json& j, ViTConfig& c) {
+  const ConfigReader in{j, "ViTConfig"};
   ViTConfig read;
-  read.image_size = field<int64_t>(j, "image_size");
-  read.channels = field<int64_t>(j, "channels");
-  read.patch_size = field<int64_t>(j, "patch_size");
-  read.classes = field<int64_t>(j, "classes");
-  read.d_model = field<int64_t>(j, "d_model");
-  read.layers = field<int64_t>(j, "layers");
-  read.heads = field<int64_t>(j, "heads");
-  read.dropout = field<float>(j, "dropout");
-  read.attention = parse_attention_kind(field<std::string>(j, "attention"));
-  read.multimax_order = field<int>(j, "multimax_order");
-  read.multimax_per_head = field<bool>(j, "multimax_per_head");
-  read.multimax_logits = field<bool>(j, "multimax_logits");
+  read.image_size = in.get<int64_t>("image_size");
+  read.channels = in.get<int64_t>("channels");
+  read.patch_size = in.get<int64_t>("patch_size");
+  read.classes = in.get<int64_t>("classes");
+  read.d_model = in.get<int64_t>("d_model");
+  read.layers = in.get<int64_t>("layers");
+  read.heads = in.get<int64_t>("heads");
+  read.dropout = in.get<float>("dropout");
+  read.attention = parse_attention_kind(in.get<std::string>("attention"));
+  read.multimax_order = in.get<int>("multimax_order");
+  read.multimax_per_head = in.get<bool>("multimax_per_head");
+  read.multimax_logits = in.get<bool>("multimax_logits");
   read.validate();
   c = read;
 }
