@@ -27,18 +27,15 @@ void run_train(CLI::App& cmd, const TrainCommand& c) {
     trainer = nn::LMTrainer::resume(c.resume);
     if (cmd.count("--out") == 0) out_dir = c.resume;
     std::fprintf(stderr, "resuming %s at step %ld of %ld\n", c.resume.c_str(), trainer->step(),
-                 trainer->options().steps);
+                 trainer->total_steps());
   } else {
     trainer = std::make_unique<nn::LMTrainer>(c.flags.resolved());
     if (cmd.count("--out") == 0) out_dir = std::filesystem::path("runs") / c.flags.attention;
   }
-  const nn::TrainOptions& o = trainer->options();
-  std::fprintf(stderr, "model: %ld parameters, %s attention, vocab %ld, %ld layers x d %ld\n",
-               trainer->model().parameter_count(), nn::attention_kind_name(o.model.attention),
-               o.model.vocab, o.model.layers, o.model.d_model);
+  std::fprintf(stderr, "%s\n", trainer->describe().c_str());
   const SessionResult r = train_with_progress(*trainer, out_dir, "train");
   const std::filesystem::path png = out_dir / "loss.png";
-  write_loss_figure({{nn::attention_kind_name(o.model.attention), out_dir / "log.jsonl"}}, png,
+  write_loss_figure({{trainer->attention_name(), out_dir / "log.jsonl"}}, png,
                     "Training and validation loss");
   if (r.last_eval)
     std::printf("step %ld: val loss %.4f\ncheckpoint: %s\nlog: %s\nloss curves: %s\n",

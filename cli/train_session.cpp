@@ -46,11 +46,28 @@ std::string format_per_layer(const std::vector<double>& values) {
   return out;
 }
 
-SessionResult train_with_progress(nn::LMTrainer& trainer, const std::filesystem::path& out_dir,
+std::string format_eval(const nn::EvalRecord& r) {
+  char line[256];
+  std::snprintf(line, sizeof line, "train %.4f  val %.4f", r.train_loss, r.val_loss);
+  std::string out = line;
+  if (r.metric) {
+    std::snprintf(line, sizeof line, "  %s %.2f", r.metric->name.c_str(), r.metric->value);
+    out += line;
+  }
+  std::snprintf(line, sizeof line, "  lr %.2e  %s %s/s", r.lr, format_rate(r.items_per_s).c_str(),
+                r.item_unit.c_str());
+  out += line;
+  if (!r.sparsity.empty())
+    out += "  S/layer " + format_per_layer(r.sparsity) + "  M/layer " +
+           format_per_layer(r.multimodality);
+  return out;
+}
+
+SessionResult train_with_progress(nn::Trainer& trainer, const std::filesystem::path& out_dir,
                                   const std::string& label) {
   StopOnSignals signals;
-  ProgressBar bar(label, trainer.options().steps, trainer.step(),
-                  static_cast<double>(trainer.tokens_per_step()), "tok");
+  ProgressBar bar(label, trainer.total_steps(), trainer.step(), trainer.items_per_step(),
+                  trainer.item_unit());
   SessionResult result;
   nn::TrainingHooks hooks;
   hooks.on_step = [&](int64_t step, float loss) {
@@ -59,11 +76,7 @@ SessionResult train_with_progress(nn::LMTrainer& trainer, const std::filesystem:
     bar.update(step, figures);
   };
   hooks.on_eval = [&](const nn::EvalRecord& r) {
-    char line[256];
-    std::snprintf(line, sizeof line, "%s step %ld: train %.4f  val %.4f  lr %.2e  %s tok/s", label.c_str(),
-                  r.step, r.train_loss, r.val_loss, r.lr, format_rate(r.tokens_per_s).c_str());
-    bar.message(std::string(line) + "  S/layer " + format_per_layer(r.sparsity) + "  M/layer " +
-                format_per_layer(r.multimodality));
+    bar.message(label + " step " + std::to_string(r.step) + ": " + format_eval(r));
     result.last_eval = r;
   };
   hooks.stop_requested = [] { return stop_signal.load(); };

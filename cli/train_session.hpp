@@ -9,7 +9,7 @@
 #include <utility>
 #include <vector>
 
-#include "nn/lm_trainer.hpp"
+#include "nn/trainer.hpp"
 #include "nn/training_loop.hpp"
 
 namespace mmx::cli {
@@ -21,8 +21,11 @@ struct SessionResult {
 };
 
 // Trains to the end with a progress bar labelled `label`, printing each evaluation.
-SessionResult train_with_progress(nn::LMTrainer& trainer, const std::filesystem::path& out_dir,
+SessionResult train_with_progress(nn::Trainer& trainer, const std::filesystem::path& out_dir,
                                   const std::string& label);
+
+// "val 1.2345  accuracy 88.10  S/layer ...": one evaluation's figures after the losses.
+std::string format_eval(const nn::EvalRecord& record);
 
 // Train and validation loss against step for each (name, log.jsonl) run, in one PNG.
 void write_loss_figure(const std::vector<std::pair<std::string, std::filesystem::path>>& runs,

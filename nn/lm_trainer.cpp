@@ -1,5 +1,6 @@
 #include "nn/lm_trainer.hpp"
 
+#include <algorithm>
 #include <chrono>
 #include <cmath>
 
@@ -8,7 +9,6 @@
 #include "engine/measures.hpp"
 #include "nn/data/checkpoint.hpp"
 #include "nn/data/text_corpus.hpp"
-#include "nn/optim/grad_clip.hpp"
 
 namespace mmx::nn {
 
@@ -50,16 +50,6 @@ void from_json(const nlohmann::json& j, TrainOptions& o) {
   j.at("eval_batch").get_to(o.eval_batch);
   j.at("seed").get_to(o.seed);
   j.at("data").get_to(o.data);
-}
-
-nlohmann::json EvalRecord::to_json() const {
-  return {{"step", step},
-          {"train_loss", train_loss},
-          {"val_loss", val_loss},
-          {"lr", lr},
-          {"tokens_per_s", tokens_per_s},
-          {"attention_sparsity", sparsity},
-          {"attention_multimodality", multimodality}};
 }
 
 // ---------------------------------------------------------------- set-up
@@ -118,45 +108,18 @@ float LMTrainer::train_step() {
                                              options_.model.seq_len, data_gen_);
   Tensor loss = model_->loss(b.inputs, b.targets, b.batch, b.seq);
   const float value = loss.item();
-  if (!std::isfinite(value)) {
-    autograd::clear_tape();
-    throw Error(cat("train: the loss became ", value, " at step ", step_ + 1,
-                    "; stopping (the last checkpoint is kept). Try a lower --lr or --clip 1"));
-  }
-  loss.backward();
-  const std::vector<Tensor> params = model_->parameters();
-  const float norm = options_.clip > 0 ? clip_grad_norm(params, options_.clip)
-                                       : clip_grad_norm(params, INFINITY);
-  if (!std::isfinite(norm)) {
-    for (const auto& [name, p] : model_->named_parameters()) {
-      const Tensor g = p.grad();
-      if (!g.defined()) continue;
-      for (float v : g.to_vector())
-        if (!std::isfinite(v)) {
-          optimizer_->zero_grad();
-          throw Error(cat("train: the gradient of '", name, "' became ", v, " at step ",
-                          step_ + 1, "; stopping (the last checkpoint is kept)"));
-        }
-    }
-  }
-  optimizer_->step();
-  optimizer_->zero_grad();
+  guarded_optimizer_step(loss, value, *model_, *optimizer_, options_.clip, step_ + 1);
   ++step_;
-  loss_sum_ += value;
-  ++loss_count_;
-  seconds_since_eval_ +=
-      std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  running_.add(value, start);
   return value;
 }
 
 EvalRecord LMTrainer::evaluate() {
   EvalRecord r;
   r.step = step_;
-  r.train_loss = loss_count_ ? loss_sum_ / static_cast<double>(loss_count_) : NAN;
   r.lr = schedule_.lr_at(step_ > 0 ? step_ - 1 : 0);
-  r.tokens_per_s = seconds_since_eval_ > 0
-                       ? static_cast<double>(loss_count_ * tokens_per_step()) / seconds_since_eval_
-                       : 0.0;
+  r.item_unit = item_unit();
+  running_.report_and_reset(r, items_per_step());
   const int64_t rows = std::min<int64_t>(options_.eval_batch, std::max<int64_t>(
       1, std::ssize(dataset_.tokens(data::Split::val)) / (options_.model.seq_len + 1)));
   const data::TokenBatch v = dataset_.fixed_batch(data::Split::val, rows, options_.model.seq_len);
@@ -167,15 +130,40 @@ EvalRecord LMTrainer::evaluate() {
     for (const AttentionMap& map : model_->attention_maps(v.inputs, v.batch, v.seq)) {
       const AttentionMeasures m =
           attention_measures(map.scores, map.probabilities, Tensor(), /*causal=*/true);
+      r.attention_layers.push_back(std::to_string(r.attention_layers.size()));
       r.sparsity.push_back(m.sparsity);
       r.multimodality.push_back(m.multimodality);
     }
   }
   model_->train();
-  loss_sum_ = 0;
-  loss_count_ = 0;
-  seconds_since_eval_ = 0;
   return r;
+}
+
+std::vector<TaskMetric> LMTrainer::test(const TestOptions&) {
+  // Evenly spaced windows covering the split (capped, so memory stays small).
+  constexpr int64_t kMaxWindows = 128;
+  const int64_t rows = std::clamp<int64_t>(
+      std::ssize(dataset_.tokens(data::Split::val)) / (options_.model.seq_len + 1), 1,
+      kMaxWindows);
+  const data::TokenBatch v = dataset_.fixed_batch(data::Split::val, rows, options_.model.seq_len);
+  model_->eval();
+  double loss = 0;
+  {
+    NoGrad no_grad;
+    loss = model_->loss(v.inputs, v.targets, v.batch, v.seq).item();
+  }
+  model_->train();
+  return {{"val_loss", loss}};
+}
+
+std::string LMTrainer::attention_name() const {
+  return attention_kind_name(options_.model.attention);
+}
+
+std::string LMTrainer::describe() const {
+  return cat("model: ", model_->parameter_count(), " parameters, ", attention_name(),
+             " attention, vocab ", options_.model.vocab, ", ", options_.model.layers,
+             " layers x d ", options_.model.d_model);
 }
 
 // ---------------------------------------------------------------- checkpoints
@@ -190,49 +178,43 @@ void LMTrainer::save(const std::filesystem::path& dir) const {
       {"train_options", options_},
       {"rng", {{"data", data::generator_state_to_json(data_gen_.state())},
                {"dropout", data::generator_state_to_json(model_->dropout_generator().state())}}},
-      {"running", {{"loss_sum", loss_sum_}, {"loss_count", loss_count_},
-                   {"seconds", seconds_since_eval_}}}};
+      {"running", running_.to_json()},
+      {"task", task()}};
   c.optimizer = optimizer_->state_tensors();
   save_checkpoint(dir, c);
 }
 
-namespace {
-template <typename T>
-T metadata_field(const nlohmann::json& meta, const char* key, const std::filesystem::path& dir) {
-  try {
-    return meta.at(key).get<T>();
-  } catch (const nlohmann::json::exception& e) {
-    throw Error(cat("checkpoint ", dir.string(), ": metadata field '", key,
-                    "' is missing or malformed (", e.what(), ")"));
-  }
-}
-}  // namespace
-
 std::unique_ptr<LMTrainer> LMTrainer::resume(const std::filesystem::path& dir) {
-  const data::Checkpoint c = data::load_checkpoint(dir);
-  const auto options = metadata_field<TrainOptions>(c.model_metadata, "train_options", dir);
+  return resume(data::load_checkpoint(dir), dir);
+}
+
+std::unique_ptr<LMTrainer> LMTrainer::resume(const data::Checkpoint& c,
+                                             const std::filesystem::path& dir) {
+  MMX_CHECK(checkpoint_task(c.model_metadata) == "lm", "train: ", dir.string(), " holds a '",
+            checkpoint_task(c.model_metadata), "' run, not a language model");
+  const auto options = checkpoint_field<TrainOptions>(c.model_metadata, "train_options", dir);
   const auto tokenizer = data::CharTokenizer::from_json(
-      metadata_field<nlohmann::json>(c.model_metadata, "vocab", dir));
+      checkpoint_field<nlohmann::json>(c.model_metadata, "vocab", dir));
   std::unique_ptr<LMTrainer> t(new LMTrainer(options, encode_corpus(options.data, &tokenizer)));
   t->model_->load_state_dict(c.model);
   t->optimizer_->load_state_tensors(c.optimizer);
   t->step_ = c.step;
-  const auto rng = metadata_field<nlohmann::json>(c.model_metadata, "rng", dir);
+  const auto rng = checkpoint_field<nlohmann::json>(c.model_metadata, "rng", dir);
   t->data_gen_.set_state(data::generator_state_from_json(rng.at("data")));
   t->model_->dropout_generator().set_state(data::generator_state_from_json(rng.at("dropout")));
-  const auto running = metadata_field<nlohmann::json>(c.model_metadata, "running", dir);
-  t->loss_sum_ = running.at("loss_sum").get<double>();
-  t->loss_count_ = running.at("loss_count").get<int64_t>();
-  t->seconds_since_eval_ = running.at("seconds").get<double>();
+  t->running_ =
+      RunningSums::from_json(checkpoint_field<nlohmann::json>(c.model_metadata, "running", dir));
   return t;
 }
 
 LoadedModel load_model(const std::filesystem::path& dir) {
   const data::Checkpoint c = data::load_checkpoint(dir);
-  const auto config = metadata_field<GPTConfig>(c.model_metadata, "config", dir);
+  MMX_CHECK(checkpoint_task(c.model_metadata) == "lm", "load_model: ", dir.string(),
+            " holds a '", checkpoint_task(c.model_metadata), "' run, not a language model");
+  const auto config = checkpoint_field<GPTConfig>(c.model_metadata, "config", dir);
   LoadedModel m{std::make_unique<GPT>(config),
                 data::CharTokenizer::from_json(
-                    metadata_field<nlohmann::json>(c.model_metadata, "vocab", dir)),
+                    checkpoint_field<nlohmann::json>(c.model_metadata, "vocab", dir)),
                 c.step};
   m.model->load_state_dict(c.model);
   m.model->eval();

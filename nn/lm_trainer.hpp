@@ -4,18 +4,20 @@
 #pragma once
 
 #include <filesystem>
-#include <functional>
 #include <memory>
 #include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
 
 #include "engine/random.hpp"
+#include "nn/data/checkpoint.hpp"
 #include "nn/data/char_tokenizer.hpp"
 #include "nn/data/text_dataset.hpp"
 #include "nn/gpt.hpp"
 #include "nn/optim/adamw.hpp"
 #include "nn/optim/lr_schedule.hpp"
+#include "nn/trainer.hpp"
+#include "nn/trainer_parts.hpp"
 
 namespace mmx::nn {
 
@@ -39,36 +41,36 @@ struct TrainOptions {
 void to_json(nlohmann::json& j, const TrainOptions& options);
 void from_json(const nlohmann::json& j, TrainOptions& options);
 
-// One evaluation: what the JSONL log records.
-struct EvalRecord {
-  int64_t step = 0;
-  double train_loss = 0;   // mean training loss since the previous evaluation
-  double val_loss = 0;     // on the fixed validation batch
-  double lr = 0;
-  double tokens_per_s = 0; // training throughput since the previous evaluation
-  std::vector<double> sparsity;        // per layer: mean attention S over the validation batch
-  std::vector<double> multimodality;   // per layer: mean attention M
-  nlohmann::json to_json() const;
-};
-
-class LMTrainer {
+// The "lm" Trainer. Its options JSON is TrainOptions's.
+class LMTrainer : public Trainer {
  public:
   // A new run: reads the corpus, builds the vocabulary and the model.
   explicit LMTrainer(const TrainOptions& options);
   // Continues the run saved in `checkpoint_dir`; the options come from the checkpoint.
   static std::unique_ptr<LMTrainer> resume(const std::filesystem::path& checkpoint_dir);
+  // The same from a checkpoint already loaded from `dir` (resume_trainer reads it once).
+  static std::unique_ptr<LMTrainer> resume(const data::Checkpoint& checkpoint,
+                                           const std::filesystem::path& dir);
 
-  // One optimizer step on a fresh batch; returns its loss. A non-finite loss or gradient throws
-  // an mmx::Error naming the step (and parameter) before anything is updated.
-  float train_step();
-  EvalRecord evaluate();
-  // Writes model + optimizer + every RNG state + options + vocab, atomically.
-  void save(const std::filesystem::path& dir) const;
+  float train_step() override;
+  EvalRecord evaluate() override;
+  // Model + optimizer + every RNG state + options + vocab, atomically.
+  void save(const std::filesystem::path& dir) const override;
+  // "val_loss": the mean over every whole window of the validation split.
+  std::vector<TaskMetric> test(const TestOptions& options) override;
 
-  int64_t step() const { return step_; }
+  int64_t step() const override { return step_; }
+  int64_t total_steps() const override { return options_.steps; }
+  int64_t eval_interval() const override { return options_.eval_interval; }
+  double items_per_step() const override { return static_cast<double>(tokens_per_step()); }
+  const char* item_unit() const override { return "tok"; }
+  const char* task() const override { return "lm"; }
+  std::string attention_name() const override;
+  std::string describe() const override;
+  nlohmann::json options_json() const override { return options_; }
   const TrainOptions& options() const { return options_; }
-  const GPT& model() const { return *model_; }
-  GPT& model() { return *model_; }
+  const GPT& model() const override { return *model_; }
+  GPT& model() override { return *model_; }
   const data::CharTokenizer& tokenizer() const { return tokenizer_; }
   int64_t tokens_per_step() const { return options_.batch * options_.model.seq_len; }
 
@@ -89,10 +91,7 @@ class LMTrainer {
   WarmupCosineSchedule schedule_;
   Generator data_gen_;
   int64_t step_ = 0;
-  // Running sums between evaluations (saved, so a resumed log matches).
-  double loss_sum_ = 0;
-  int64_t loss_count_ = 0;
-  double seconds_since_eval_ = 0;
+  RunningSums running_;
 };
 
 // Loads a trained model (for sampling, attention pictures): the GPT and its tokenizer.

@@ -33,7 +33,7 @@ void truncate_log(const std::filesystem::path& log_file, int64_t step) {
 }
 }  // namespace
 
-TrainingEnd run_training(LMTrainer& trainer, const std::filesystem::path& out_dir,
+TrainingEnd run_training(Trainer& trainer, const std::filesystem::path& out_dir,
                          const TrainingHooks& hooks) {
   std::error_code ec;
   std::filesystem::create_directories(out_dir, ec);
@@ -45,8 +45,8 @@ TrainingEnd run_training(LMTrainer& trainer, const std::filesystem::path& out_di
   std::ofstream log(log_file, std::ios::app);
   MMX_CHECK(log.good(), "train: cannot write ", log_file.string());
 
-  const int64_t total = trainer.options().steps;
-  const int64_t interval = trainer.options().eval_interval;
+  const int64_t total = trainer.total_steps();
+  const int64_t interval = trainer.eval_interval();
   while (trainer.step() < total) {
     if (hooks.stop_requested && hooks.stop_requested()) {
       trainer.save(out_dir);

@@ -1,12 +1,14 @@
-// The training loop around an LMTrainer: steps until the end, evaluates every eval_interval,
-// appends each evaluation to <out>/log.jsonl and saves the checkpoint to <out> after it; stops
-// early (saving first) when asked to, e.g. by Ctrl-C.
+// The training loop around any Trainer (lm, vit, mt): steps until the end, evaluates every
+// eval_interval, appends each evaluation to <out>/log.jsonl and saves the checkpoint to <out>
+// after it; stops early (saving first) when asked to, e.g. by Ctrl-C.
 #pragma once
 
 #include <filesystem>
 #include <functional>
+#include <nlohmann/json.hpp>
+#include <vector>
 
-#include "nn/lm_trainer.hpp"
+#include "nn/trainer.hpp"
 
 namespace mmx::nn {
 
@@ -21,7 +23,7 @@ enum class TrainingEnd { finished, interrupted };
 // A fresh run starts a new log; a resumed run (trainer.step() > 0) drops log lines past the
 // checkpoint's step, so a run killed between logging and saving leaves no duplicate lines.
 // A non-finite loss propagates as mmx::Error; the last saved checkpoint stays as it was.
-TrainingEnd run_training(LMTrainer& trainer, const std::filesystem::path& out_dir,
+TrainingEnd run_training(Trainer& trainer, const std::filesystem::path& out_dir,
                          const TrainingHooks& hooks);
 
 // The records of a log.jsonl, in order (for loss-curve figures and tests).

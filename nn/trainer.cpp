@@ -1,0 +1,99 @@
+#include "nn/trainer.hpp"
+
+#include "engine/error.hpp"
+#include "nn/data/checkpoint.hpp"
+#include "nn/lm_trainer.hpp"
+#include "nn/trainer_parts.hpp"
+#include "nn/vit_trainer.hpp"
+
+namespace mmx::nn {
+
+nlohmann::json EvalRecord::to_json() const {
+  nlohmann::json j = {{"step", step},
+                      {"train_loss", train_loss},
+                      {"val_loss", val_loss},
+                      {"lr", lr},
+                      {"items_per_s", items_per_s},
+                      {"item_unit", item_unit},
+                      {"attention_layers", attention_layers},
+                      {"attention_sparsity", sparsity},
+                      {"attention_multimodality", multimodality}};
+  if (metric) j["metric"] = {{"name", metric->name}, {"value", metric->value}};
+  return j;
+}
+
+EvalRecord EvalRecord::from_json(const nlohmann::json& j) {
+  EvalRecord r;
+  try {
+    j.at("step").get_to(r.step);
+    j.at("train_loss").get_to(r.train_loss);
+    j.at("val_loss").get_to(r.val_loss);
+    j.at("lr").get_to(r.lr);
+    j.at("items_per_s").get_to(r.items_per_s);
+    j.at("item_unit").get_to(r.item_unit);
+    j.at("attention_layers").get_to(r.attention_layers);
+    j.at("attention_sparsity").get_to(r.sparsity);
+    j.at("attention_multimodality").get_to(r.multimodality);
+    if (j.contains("metric"))
+      r.metric = TaskMetric{j["metric"].at("name").get<std::string>(),
+                            j["metric"].at("value").get<double>()};
+  } catch (const nlohmann::json::exception& e) {
+    throw Error(cat("training log record: ", e.what(), " in ", j.dump()));
+  }
+  return r;
+}
+
+const std::vector<std::string>& trainer_tasks() {
+  static const std::vector<std::string> tasks = {"lm", "vit"};
+  return tasks;
+}
+
+namespace {
+std::string task_list() {
+  std::string out;
+  for (const std::string& t : trainer_tasks()) out += (out.empty() ? "" : ", ") + t;
+  return out;
+}
+
+void check_task(const std::string& task) {
+  for (const std::string& t : trainer_tasks())
+    if (t == task) return;
+  throw Error(cat("unknown task '", task, "' (choose one of ", task_list(), ")"));
+}
+}  // namespace
+
+nlohmann::json default_trainer_options(const std::string& task) {
+  check_task(task);
+  if (task == "vit") return VitOptions{};
+  return TrainOptions{};
+}
+
+void set_attention(const std::string& task, nlohmann::json& options, AttentionKind kind) {
+  check_task(task);
+  options["model"]["attention"] = attention_kind_name(kind);
+}
+
+std::unique_ptr<Trainer> make_trainer(const std::string& task, const nlohmann::json& options) {
+  const std::string where = task + " options";
+  const nlohmann::json merged =
+      merge_known_fields(default_trainer_options(task), options, where);
+  if (task == "vit") return std::make_unique<VitTrainer>(parse_options<VitOptions>(merged, where));
+  return std::make_unique<LMTrainer>(parse_options<TrainOptions>(merged, where));
+}
+
+std::string checkpoint_task(const nlohmann::json& model_metadata) {
+  if (!model_metadata.contains("task")) return "lm";  // runs saved before tasks existed
+  const nlohmann::json& task = model_metadata["task"];
+  MMX_CHECK(task.is_string(), "checkpoint: metadata field 'task' is not a string: ", task.dump());
+  return task.get<std::string>();
+}
+
+std::unique_ptr<Trainer> resume_trainer(const std::filesystem::path& dir) {
+  const data::Checkpoint checkpoint = data::load_checkpoint(dir);
+  const std::string task = checkpoint_task(checkpoint.model_metadata);
+  check_task(task);
+  if (task == "vit") return VitTrainer::resume(checkpoint, dir);
+  return LMTrainer::resume(checkpoint, dir);
+}
+
+}  // namespace mmx::nn

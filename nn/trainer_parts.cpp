@@ -1,0 +1,71 @@
+#include "nn/trainer_parts.hpp"
+
+#include <cmath>
+
+#include "engine/autograd/tape.hpp"
+#include "nn/optim/grad_clip.hpp"
+
+namespace mmx::nn {
+
+void guarded_optimizer_step(Tensor& loss, float value, Module& model, Optimizer& optimizer,
+                            float clip, int64_t step) {
+  if (!std::isfinite(value)) {
+    autograd::clear_tape();
+    throw Error(cat("train: the loss became ", value, " at step ", step,
+                    "; stopping (the last checkpoint is kept). Try a lower --lr or --clip 1"));
+  }
+  loss.backward();
+  const float norm = clip_grad_norm(model.parameters(), clip > 0 ? clip : INFINITY);
+  if (!std::isfinite(norm)) {
+    for (const auto& [name, p] : model.named_parameters()) {
+      const Tensor g = p.grad();
+      if (!g.defined()) continue;
+      for (float v : g.to_vector())
+        if (!std::isfinite(v)) {
+          optimizer.zero_grad();
+          throw Error(cat("train: the gradient of '", name, "' became ", v, " at step ", step,
+                          "; stopping (the last checkpoint is kept)"));
+        }
+    }
+  }
+  optimizer.step();
+  optimizer.zero_grad();
+}
+
+void RunningSums::add(float loss, std::chrono::steady_clock::time_point step_start) {
+  loss_sum += loss;
+  ++loss_count;
+  seconds += std::chrono::duration<double>(std::chrono::steady_clock::now() - step_start).count();
+}
+
+void RunningSums::report_and_reset(EvalRecord& record, double items_per_step) {
+  record.train_loss = loss_count ? loss_sum / static_cast<double>(loss_count) : NAN;
+  record.items_per_s =
+      seconds > 0 ? static_cast<double>(loss_count) * items_per_step / seconds : 0.0;
+  *this = RunningSums{};
+}
+
+nlohmann::json RunningSums::to_json() const {
+  return {{"loss_sum", loss_sum}, {"loss_count", loss_count}, {"seconds", seconds}};
+}
+
+RunningSums RunningSums::from_json(const nlohmann::json& json) {
+  return {json.at("loss_sum").get<double>(), json.at("loss_count").get<int64_t>(),
+          json.at("seconds").get<double>()};
+}
+
+nlohmann::json merge_known_fields(const nlohmann::json& defaults, const nlohmann::json& options,
+                                  const std::string& where) {
+  MMX_CHECK(options.is_object(), where, ": expected a JSON object, got ", options.dump());
+  nlohmann::json merged = defaults;
+  for (const auto& [key, value] : options.items()) {
+    MMX_CHECK(defaults.contains(key), where, ": unknown field '", key, "'");
+    if (defaults[key].is_object())
+      merged[key] = merge_known_fields(defaults[key], value, where + "." + key);
+    else
+      merged[key] = value;
+  }
+  return merged;
+}
+
+}  // namespace mmx::nn

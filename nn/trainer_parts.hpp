@@ -1,0 +1,64 @@
+// The pieces every Trainer implementation shares: the guarded optimizer step, the running sums
+// between evaluations, and reading checkpoint metadata fields with errors that name them.
+#pragma once
+
+#include <chrono>
+#include <filesystem>
+#include <nlohmann/json.hpp>
+#include <string>
+
+#include "engine/error.hpp"
+#include "engine/tensor.hpp"
+#include "nn/module.hpp"
+#include "nn/optim/optimizer.hpp"
+#include "nn/trainer.hpp"
+
+namespace mmx::nn {
+
+// Backward from `loss` (whose value is `value`), clip the global gradient norm to `clip` (0: no
+// clip), update and zero the gradients. `step` is the 1-based number of this step, for errors:
+// a non-finite loss or gradient throws an mmx::Error before any parameter changes.
+void guarded_optimizer_step(Tensor& loss, float value, Module& model, Optimizer& optimizer,
+                            float clip, int64_t step);
+
+// Training loss and time summed between evaluations (saved in checkpoints, so a resumed run
+// logs the same means).
+struct RunningSums {
+  double loss_sum = 0;
+  int64_t loss_count = 0;
+  double seconds = 0;
+
+  void add(float loss, std::chrono::steady_clock::time_point step_start);
+  // Fills record.train_loss and record.items_per_s, then starts over.
+  void report_and_reset(EvalRecord& record, double items_per_step);
+  nlohmann::json to_json() const;
+  static RunningSums from_json(const nlohmann::json& json);
+};
+
+// meta[key] as T; a missing or mistyped field is an mmx::Error naming the checkpoint and key.
+template <typename T>
+T checkpoint_field(const nlohmann::json& meta, const char* key, const std::filesystem::path& dir) {
+  try {
+    return meta.at(key).get<T>();
+  } catch (const nlohmann::json::exception& e) {
+    throw Error(cat("checkpoint ", dir.string(), ": metadata field '", key,
+                    "' is missing or malformed (", e.what(), ")"));
+  }
+}
+
+// Every key of `options` must exist in `defaults` (recursively, objects only); the result is
+// `defaults` with `options` written over it. `where` prefixes errors ("vit options").
+nlohmann::json merge_known_fields(const nlohmann::json& defaults, const nlohmann::json& options,
+                                  const std::string& where);
+
+// Parses options JSON into T, turning nlohmann errors into an mmx::Error naming `where`.
+template <typename T>
+T parse_options(const nlohmann::json& json, const std::string& where) {
+  try {
+    return json.get<T>();
+  } catch (const nlohmann::json::exception& e) {
+    throw Error(cat(where, ": ", e.what()));
+  }
+}
+
+}  // namespace mmx::nn

@@ -1,0 +1,226 @@
+#include "nn/vit_trainer.hpp"
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+
+#include "engine/autograd/tape.hpp"
+#include "engine/error.hpp"
+#include "engine/measures.hpp"
+#include "engine/ops.hpp"
+
+namespace mmx::nn {
+
+// ---------------------------------------------------------------- options
+
+void VitOptions::validate() const {
+  model.validate();
+  MMX_CHECK(batch >= 1, "train: --batch must be at least 1, got ", batch);
+  MMX_CHECK(steps >= 1, "train: --steps must be at least 1, got ", steps);
+  MMX_CHECK(lr > 0 && std::isfinite(lr), "train: --lr must be a positive number, got ", lr);
+  MMX_CHECK(min_lr >= 0 && min_lr <= lr, "train: --min-lr must lie in [0, lr], got ", min_lr);
+  MMX_CHECK(warmup >= 0 && warmup < steps, "train: --warmup must lie in [0, --steps), got ",
+            warmup, " with --steps ", steps);
+  MMX_CHECK(weight_decay >= 0, "train: --weight-decay must be >= 0, got ", weight_decay);
+  MMX_CHECK(clip >= 0, "train: --clip must be >= 0 (0 disables), got ", clip);
+  MMX_CHECK(eval_interval >= 1, "train: --eval-interval must be at least 1, got ", eval_interval);
+  MMX_CHECK(val_images >= 1, "train: --eval-batch (held-out images) must be at least 1, got ",
+            val_images);
+}
+
+void to_json(nlohmann::json& j, const VitOptions& o) {
+  j = {{"model", o.model},     {"batch", o.batch},   {"steps", o.steps},
+       {"lr", o.lr},           {"min_lr", o.min_lr}, {"warmup", o.warmup},
+       {"weight_decay", o.weight_decay}, {"clip", o.clip},
+       {"eval_interval", o.eval_interval}, {"val_images", o.val_images},
+       {"seed", o.seed},       {"data", o.data}};
+}
+
+void from_json(const nlohmann::json& j, VitOptions& o) {
+  o.model = j.at("model").get<ViTConfig>();
+  j.at("batch").get_to(o.batch);
+  j.at("steps").get_to(o.steps);
+  j.at("lr").get_to(o.lr);
+  j.at("min_lr").get_to(o.min_lr);
+  j.at("warmup").get_to(o.warmup);
+  j.at("weight_decay").get_to(o.weight_decay);
+  j.at("clip").get_to(o.clip);
+  j.at("eval_interval").get_to(o.eval_interval);
+  j.at("val_images").get_to(o.val_images);
+  j.at("seed").get_to(o.seed);
+  j.at("data").get_to(o.data);
+}
+
+// ---------------------------------------------------------------- set-up
+
+namespace {
+data::FashionMnist load_images(const VitOptions& o) {
+  return data::load_fashion_mnist(o.data.empty() ? data::kFashionMnistDir : o.data);
+}
+
+// The image geometry comes from the data, as the LM's vocabulary comes from its corpus.
+VitOptions with_data(VitOptions o, const data::FashionMnist& data) {
+  const Shape shape = data.train.image_shape();  // [C, H, W]
+  MMX_CHECK(shape[1] == shape[2], "train: the images must be square, got ", to_string(shape));
+  o.model.channels = shape[0];
+  o.model.image_size = shape[1];
+  o.model.classes = data.train.classes();
+  o.validate();
+  MMX_CHECK(o.val_images + o.batch <= data.train.size(), "train: --eval-batch (", o.val_images,
+            " held-out images) plus --batch (", o.batch, ") exceeds the ", data.train.size(),
+            " training images");
+  return o;
+}
+
+uint64_t batches_seed(uint64_t seed) { return seed ^ 0xBA7C'4E50ull; }
+
+// Images per forward pass when scoring: bounds the attention maps' memory.
+constexpr int64_t kScoreChunk = 500;
+// Held-out images whose attention S/M the evaluation measures.
+constexpr int64_t kMeasuredImages = 256;
+}  // namespace
+
+VitTrainer::VitTrainer(const VitOptions& options, data::FashionMnist data)
+    : options_(with_data(options, data)),
+      data_(std::move(data)),
+      schedule_{options_.lr, options_.min_lr, options_.warmup, options_.steps},
+      batches_(data_.train.size() - options_.val_images, options_.batch,
+               batches_seed(options_.seed)) {
+  model_ = std::make_unique<ViT>(options_.model, options_.seed);
+  optimizer_ = std::make_unique<AdamW>(
+      model_->named_parameters(),
+      AdamWOptions{.learning_rate = options_.lr, .weight_decay = options_.weight_decay});
+  model_->train();
+}
+
+VitTrainer::VitTrainer(const VitOptions& options) : VitTrainer(options, load_images(options)) {}
+
+// ---------------------------------------------------------------- training
+
+float VitTrainer::train_step() {
+  const auto start = std::chrono::steady_clock::now();
+  optimizer_->set_learning_rate(schedule_.lr_at(step_));
+  const data::ImageBatch b = data_.train.gather(batches_.next());
+  Tensor loss = model_->loss(b.images, b.labels);
+  const float value = loss.item();
+  guarded_optimizer_step(loss, value, *model_, *optimizer_, options_.clip, step_ + 1);
+  ++step_;
+  running_.add(value, start);
+  return value;
+}
+
+std::pair<double, double> VitTrainer::score(const data::ImageDataset& dataset, int64_t start,
+                                            int64_t count) const {
+  NoGrad no_grad;
+  double loss_sum = 0;
+  int64_t correct = 0;
+  for (int64_t first = start; first < start + count; first += kScoreChunk) {
+    const int64_t n = std::min(kScoreChunk, start + count - first);
+    const data::ImageBatch b = dataset.range(first, n);
+    const Tensor logits = model_->forward(b.images);
+    loss_sum += cross_entropy(logits, b.labels).item() * static_cast<double>(n);
+    const std::vector<float> values = logits.contiguous().to_vector();
+    const int64_t classes = logits.size(1);
+    for (int64_t i = 0; i < n; ++i) {
+      const auto row = values.begin() + i * classes;
+      correct += std::max_element(row, row + classes) - row == b.labels[static_cast<size_t>(i)];
+    }
+  }
+  const auto total = static_cast<double>(count);
+  return {loss_sum / total, 100.0 * static_cast<double>(correct) / total};
+}
+
+EvalRecord VitTrainer::evaluate() {
+  EvalRecord r;
+  r.step = step_;
+  r.lr = schedule_.lr_at(step_ > 0 ? step_ - 1 : 0);
+  r.item_unit = item_unit();
+  running_.report_and_reset(r, items_per_step());
+  model_->eval();
+  const auto [loss, accuracy] = score(data_.train, train_images(), options_.val_images);
+  r.val_loss = loss;
+  r.metric = TaskMetric{"accuracy", accuracy};
+  {
+    NoGrad no_grad;
+    std::vector<AttentionMap> maps;
+    model_->forward(
+        data_.train.range(train_images(), std::min(kMeasuredImages, options_.val_images)).images,
+        &maps);
+    for (const AttentionMap& map : maps) {
+      const AttentionMeasures m = attention_measures(map.scores, map.probabilities);
+      r.attention_layers.push_back(std::to_string(r.attention_layers.size()));
+      r.sparsity.push_back(m.sparsity);
+      r.multimodality.push_back(m.multimodality);
+    }
+  }
+  model_->train();
+  return r;
+}
+
+std::vector<TaskMetric> VitTrainer::test(const TestOptions&) {
+  model_->eval();
+  const double accuracy = score(data_.test, 0, data_.test.size()).second;
+  model_->train();
+  return {{"accuracy", accuracy}};
+}
+
+std::string VitTrainer::attention_name() const {
+  return attention_kind_name(options_.model.attention);
+}
+
+std::string VitTrainer::describe() const {
+  const ViTConfig& m = options_.model;
+  return cat("model: ", model_->parameter_count(), " parameters, ", attention_name(),
+             " attention, ", m.layers, " layers x d ", m.d_model, ", patch ", m.patch_size, " (",
+             m.tokens(), " tokens); ", train_images(), " training images, ", options_.val_images,
+             " held out");
+}
+
+// ---------------------------------------------------------------- checkpoints
+
+void VitTrainer::save(const std::filesystem::path& dir) const {
+  const data::ShuffledBatches::State order = batches_.state();
+  data::Checkpoint c;
+  c.step = step_;
+  c.model = model_->state_dict();
+  c.model_metadata = {
+      {"task", task()},
+      {"config", options_.model},
+      {"train_options", options_},
+      {"normalization", {{"mean", data_.normalization.mean}, {"std", data_.normalization.std}}},
+      {"rng", {{"batches", {{"epoch_start", data::generator_state_to_json(order.epoch_start)},
+                            {"epoch", order.epoch},
+                            {"cursor", order.cursor}}},
+               {"dropout", data::generator_state_to_json(model_->dropout_generator().state())}}},
+      {"running", running_.to_json()}};
+  c.optimizer = optimizer_->state_tensors();
+  save_checkpoint(dir, c);
+}
+
+std::unique_ptr<VitTrainer> VitTrainer::resume(const data::Checkpoint& c,
+                                               const std::filesystem::path& dir) {
+  const auto options = checkpoint_field<VitOptions>(c.model_metadata, "train_options", dir);
+  std::unique_ptr<VitTrainer> t(new VitTrainer(options, load_images(options)));
+  // The pixels are normalised by statistics measured on the training images: different ones
+  // mean different data, and the weights would no longer fit it.
+  const auto saved = checkpoint_field<nlohmann::json>(c.model_metadata, "normalization", dir);
+  MMX_CHECK(saved.at("mean").get<float>() == t->data_.normalization.mean &&
+                saved.at("std").get<float>() == t->data_.normalization.std,
+            "train: the images in ", options.data.empty() ? data::kFashionMnistDir : options.data,
+            " are not the ones checkpoint ", dir.string(), " was trained on (pixel mean/std ",
+            t->data_.normalization.mean, "/", t->data_.normalization.std, ", saved ",
+            saved.at("mean").get<float>(), "/", saved.at("std").get<float>(), ")");
+  t->model_->load_state_dict(c.model);
+  t->optimizer_->load_state_tensors(c.optimizer);
+  t->step_ = c.step;
+  const auto rng = checkpoint_field<nlohmann::json>(c.model_metadata, "rng", dir);
+  const nlohmann::json& order = rng.at("batches");
+  t->batches_.set_state({data::generator_state_from_json(order.at("epoch_start")),
+                         order.at("epoch").get<int64_t>(), order.at("cursor").get<int64_t>()});
+  t->model_->dropout_generator().set_state(data::generator_state_from_json(rng.at("dropout")));
+  t->running_ =
+      RunningSums::from_json(checkpoint_field<nlohmann::json>(c.model_metadata, "running", dir));
+  return t;
+}
+
+}  // namespace mmx::nn

@@ -1,0 +1,85 @@
+// VitTrainer: the "vit" Trainer. Trains a ViT classifier on Fashion-MNIST (IDX files), holding
+// the last `val_images` training images out for validation; `test` scores the 10k test images.
+#pragma once
+
+#include <filesystem>
+#include <memory>
+#include <nlohmann/json.hpp>
+#include <string>
+
+#include "nn/data/checkpoint.hpp"
+#include "nn/data/image_dataset.hpp"
+#include "nn/optim/adamw.hpp"
+#include "nn/optim/lr_schedule.hpp"
+#include "nn/trainer.hpp"
+#include "nn/trainer_parts.hpp"
+#include "nn/vit.hpp"
+
+namespace mmx::nn {
+
+// The defaults train the config examples/fashion_mnist_vit measured (patch 7, d 64, 4 layers,
+// batch 128, peak lr 2e-3, weight decay 0.05) for about five epochs of the 55k training images.
+struct VitOptions {
+  ViTConfig model;  // image_size, channels and classes are set from the data
+  int64_t batch = 128;
+  int64_t steps = 2150;
+  float lr = 2e-3f;
+  float min_lr = 1e-4f;
+  int64_t warmup = 100;
+  float weight_decay = 0.05f;
+  float clip = 1.0f;            // global grad-norm clip; 0 disables
+  int64_t eval_interval = 430;  // about one epoch
+  int64_t val_images = 5000;    // the last ones of the training set, never trained on
+  uint64_t seed = 0;
+  std::string data;             // folder of the four IDX files; empty: Fashion-MNIST's Debian path
+  // Throws an mmx::Error naming the first bad field (as its command-line flag).
+  void validate() const;
+};
+void to_json(nlohmann::json& j, const VitOptions& options);
+void from_json(const nlohmann::json& j, VitOptions& options);
+
+class VitTrainer : public Trainer {
+ public:
+  explicit VitTrainer(const VitOptions& options);
+  static std::unique_ptr<VitTrainer> resume(const data::Checkpoint& checkpoint,
+                                            const std::filesystem::path& dir);
+
+  float train_step() override;
+  // Validation loss, accuracy and per-layer S/M on the held-out images.
+  EvalRecord evaluate() override;
+  void save(const std::filesystem::path& dir) const override;
+  // "accuracy" on the test images.
+  std::vector<TaskMetric> test(const TestOptions& options) override;
+
+  int64_t step() const override { return step_; }
+  int64_t total_steps() const override { return options_.steps; }
+  int64_t eval_interval() const override { return options_.eval_interval; }
+  double items_per_step() const override { return static_cast<double>(options_.batch); }
+  const char* item_unit() const override { return "img"; }
+  const char* task() const override { return "vit"; }
+  std::string attention_name() const override;
+  std::string describe() const override;
+  nlohmann::json options_json() const override { return options_; }
+  const VitOptions& options() const { return options_; }
+  const ViT& model() const override { return *model_; }
+  ViT& model() override { return *model_; }
+
+ private:
+  VitTrainer(const VitOptions& options, data::FashionMnist data);
+
+  // Mean loss and accuracy (percent) of images [start, start + count) of `dataset`.
+  std::pair<double, double> score(const data::ImageDataset& dataset, int64_t start,
+                                  int64_t count) const;
+  int64_t train_images() const { return data_.train.size() - options_.val_images; }
+
+  VitOptions options_;
+  data::FashionMnist data_;
+  std::unique_ptr<ViT> model_;
+  std::unique_ptr<AdamW> optimizer_;
+  WarmupCosineSchedule schedule_;
+  data::ShuffledBatches batches_;
+  int64_t step_ = 0;
+  RunningSums running_;
+};
+
+}  // namespace mmx::nn
