@@ -1,0 +1,112 @@
+// `mmx attention`: where a trained model looks. For a GPT checkpoint and a --text, one heatmap
+// per layer and head over the characters; for a ViT checkpoint and an --image of the test set,
+// the same over the patches plus the image with each head's attention laid over it.
+#include <cstdio>
+#include <optional>
+
+#include "cli/attention_figures.hpp"
+#include "cli/attention_overlay.hpp"
+#include "cli/command_registry.hpp"
+#include "cli/train_flags.hpp"
+#include "engine/error.hpp"
+#include "nn/data/checkpoint.hpp"
+#include "nn/lm_trainer.hpp"
+#include "nn/trainer.hpp"
+
+namespace mmx::cli {
+namespace {
+
+struct AttentionCommand {
+  std::string checkpoint;
+  std::string text;
+  std::optional<int64_t> image;
+  std::optional<int64_t> query;
+  std::string out;
+  int threads = 0;
+};
+
+void print_written(const std::vector<std::filesystem::path>& paths) {
+  for (const std::filesystem::path& p : paths) std::printf("wrote %s\n", p.c_str());
+}
+
+void print_summary(const AttentionPicture& picture) {
+  const int64_t heads = picture.layers.front().probabilities.size(1);
+  std::printf("%-6s %-5s %6s %6s %9s\n", "layer", "head", "S", "M", "support");
+  for (int64_t layer = 0; layer < static_cast<int64_t>(picture.layers.size()); ++layer)
+    for (int64_t head = 0; head < heads; ++head) {
+      const HeadSummary s = summarize_head(picture, layer, head);
+      double support = 0;
+      for (int64_t k : s.support) support += static_cast<double>(k);
+      std::printf("%-6ld %-5ld %6.3f %6.3f %9.2f\n", layer, head, s.sparsity, s.multimodality,
+                  support / static_cast<double>(s.support.size()));
+    }
+  std::printf("(S, M: sparsity and multi-modality of the paper's Definitions 3.2-3.3, mean over the "
+              "rows;\n support: mean number of keys with non-zero weight per query)\n");
+}
+
+void run_text(const AttentionCommand& c, const std::filesystem::path& out) {
+  MMX_CHECK(!c.query, "attention: --query picks an image patch; it needs --image");
+  const nn::LoadedModel loaded = nn::load_model(c.checkpoint);
+  const nn::GPT& model = *loaded.model;
+  std::vector<int64_t> ids;
+  try {
+    ids = loaded.tokenizer.encode_utf8(c.text);
+  } catch (const Error& e) {
+    throw Error(std::string("attention: --text cannot be fed to this model: ") + e.what());
+  }
+  const int64_t T = static_cast<int64_t>(ids.size());
+  MMX_CHECK(T >= 1, "attention: --text is empty");
+  MMX_CHECK(T <= model.config().seq_len, "attention: --text has ", T,
+            " characters; the model's context is ", model.config().seq_len);
+  AttentionPicture picture;
+  picture.layers = model.attention_maps(ids, 1, T);
+  picture.labels = character_labels(loaded.tokenizer, ids);
+  picture.normaliser = nn::attention_kind_name(model.config().attention);
+  picture.position_name = "character";
+  picture.causal = true;
+  std::printf("%s attention of the step-%ld checkpoint %s on %ld characters\n",
+              picture.normaliser.c_str(), loaded.step, c.checkpoint.c_str(), T);
+  print_summary(picture);
+  print_written(write_attention_heatmaps(picture, out));
+}
+
+void run_image(const AttentionCommand& c, const std::filesystem::path&) {
+  const std::string task = nn::checkpoint_task(data::load_checkpoint(c.checkpoint).model_metadata);
+  MMX_CHECK(task == "vit", "attention: --image needs a ViT checkpoint; ", c.checkpoint,
+            " holds a '", task, "' run (give it --text)");
+  throw Error("attention: ViT checkpoints cannot be loaded yet");
+}
+
+void run_attention(const AttentionCommand& c) {
+  MMX_CHECK(std::filesystem::is_directory(c.checkpoint), "attention: --ckpt ", c.checkpoint,
+            " is not a directory");
+  MMX_CHECK(c.text.empty() != !c.image.has_value(),
+            "attention: give exactly one of --text (a GPT checkpoint) or --image (a ViT checkpoint)");
+  const std::filesystem::path out =
+      c.out.empty() ? std::filesystem::path(c.checkpoint) / "attention" : std::filesystem::path(c.out);
+  if (!c.text.empty()) return run_text(c, out);
+  run_image(c, out);
+}
+
+const bool registered = register_command([](CLI::App& app) {
+  auto c = std::make_shared<AttentionCommand>();
+  auto* cmd = app.add_subcommand("attention", "Draw where a trained model looks: attention "
+                                              "heatmaps per layer and head");
+  cmd->add_option("--ckpt", c->checkpoint, "Checkpoint directory written by `mmx train`")->required();
+  cmd->add_option("--text", c->text, "Text to run through a GPT (characters of its vocabulary)");
+  cmd->add_option("--image", c->image, "Index of a Fashion-MNIST test image to run through a ViT")
+      ->check(CLI::NonNegativeNumber);
+  cmd->add_option("--query", c->query,
+                  "ViT: show the weights of this query patch (row-major); default: the mean row")
+      ->check(CLI::NonNegativeNumber);
+  cmd->add_option("--out", c->out, "Folder for the PNGs (default: <ckpt>/attention)");
+  cmd->add_option("--threads", c->threads, "OpenMP threads (0: one per core)")
+      ->check(CLI::Range(0, 1024));
+  cmd->callback([c] {
+    apply_threads(c->threads);
+    run_attention(*c);
+  });
+});
+
+}  // namespace
+}  // namespace mmx::cli
