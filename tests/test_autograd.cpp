@@ -2,6 +2,8 @@
 // (backward twice, in-place change of a saved tensor). Shape-op gradients through gradcheck.
 #include <doctest/doctest.h>
 
+#include <memory>
+
 #include "engine/autograd/tape.hpp"
 #include "engine/error.hpp"
 #include "engine/gradcheck.hpp"
@@ -55,6 +57,30 @@ TEST_CASE("backward twice is an error unless the graph is retained") {
   y.backward();
   CHECK(x.grad().item() == doctest::Approx(12.0f));
   CHECK_THROWS_WITH_AS(y.backward(), doctest::Contains("already freed"), Error);
+}
+
+TEST_CASE("backward frees a node's saved state once it ran, unless the graph is retained") {
+  for (const bool retain : {false, true}) {
+    CAPTURE(retain);
+    autograd::clear_tape();
+    Tensor x = Tensor::ones({2}).requires_grad_();
+    auto sentinel = std::make_shared<int>(0);  // stands for an activation the upper node saved
+    const std::weak_ptr<int> watch = sentinel;
+    bool upper_freed_before_lower_ran = false;
+    Tensor h = Tensor::ones({2});
+    autograd::record("lower", {x}, h, {}, [&](const Tensor& g) {
+      upper_freed_before_lower_ran = watch.expired();
+      return std::vector<Tensor>{g};
+    });
+    Tensor y = Tensor::ones({2});
+    autograd::record("upper", {h}, y, {}, [held = std::move(sentinel)](const Tensor& g) {
+      return std::vector<Tensor>{g};
+    });
+    y.backward(Tensor::ones({2}), retain);
+    CHECK(upper_freed_before_lower_ran == !retain);
+    CHECK(x.grad().to_vector() == std::vector<float>{1, 1});
+  }
+  autograd::clear_tape();
 }
 
 TEST_CASE("in-place change of a tensor that backward needs is refused") {

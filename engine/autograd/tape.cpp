@@ -70,6 +70,13 @@ void accumulate(AutogradMeta& meta, const Tensor& g) {
   meta.grad = sum;
 }
 
+// Drops what a node's backward needed (its closure holds the saved activations), once it ran.
+void release_saved(Node& node) {
+  node.backward = nullptr;
+  node.saved.clear();
+  node.saved.shrink_to_fit();
+}
+
 }  // namespace
 
 namespace autograd {
@@ -148,6 +155,9 @@ void run_backward(const Tensor& root, const Tensor& seed, bool retain_graph) {
       accumulate(in, sum_to_shape(grads[k], in.shape));
     }
     if (!out.retains_grad) out.grad = Tensor();
+    // Why: without this every saved activation lived until clear_tape below, so the lower
+    // layers' backward allocated its gradients on top of all the upper layers' activations.
+    if (!retain_graph) release_saved(node);
   }
   if (!retain_graph) clear_tape();
 }
