@@ -58,6 +58,20 @@ const bool bench_registered = register_command([](CLI::App& app) {
       ->check(CLI::Range(1, 100000));
   cmd->add_option("--warmup", opt->warmup, "Training suites: untimed steps before timing")
       ->check(CLI::Range(0, 100000));
+  cmd->add_option("--sgemm-n", opt->sgemm_n,
+                  "train: side of the square sgemm timed for MFU (0: skip)")
+      ->check(CLI::Range(int64_t{0}, int64_t{16384}));
+  cmd->add_option("--seqs", opt->seqs, "scaling: context lengths, comma-separated")
+      ->delimiter(',')
+      ->check(CLI::Range(int64_t{2}, int64_t{8192}));
+  cmd->add_option("--d-models", opt->d_models, "scaling: model widths, comma-separated")
+      ->delimiter(',')
+      ->check(CLI::Range(int64_t{4}, int64_t{4096}));
+  cmd->add_option("--tokens", opt->sample_tokens,
+                  "sample: tokens per round (0: the context length - 1)")
+      ->check(CLI::Range(int64_t{0}, int64_t{100000}));
+  cmd->add_option("--rounds", opt->rounds, "sample: rounds, cached and uncached alternating")
+      ->check(CLI::Range(1, 1000));
   cmd->callback([names, opt] {
     if (opt->threads > 0) omp_set_num_threads(opt->threads);
     std::vector<std::string> run = *names;

@@ -5,6 +5,7 @@
 #include <CLI/CLI.hpp>
 #include <functional>
 #include <string>
+#include <vector>
 
 namespace mmx::cli {
 
@@ -23,6 +24,15 @@ struct BenchOptions {
   std::string attn = "all";    // softmax | multimax | all
   int steps = 10;              // timed training steps; figures are medians
   int warmup = 2;              // untimed steps first
+  // train: side of the square sgemm timed in the same process for MFU (0: skip it).
+  int64_t sgemm_n = 2048;
+  // scaling: the grid of context lengths and model widths, one fresh process per cell.
+  std::vector<int64_t> seqs = {64, 128, 256, 512};
+  std::vector<int64_t> d_models = {128, 256, 384};
+  // sample: tokens generated per round (0: seq_len - 1, the most that fit without a
+  // re-fill) and the rounds, cached and uncached alternating.
+  int64_t sample_tokens = 0;
+  int rounds = 3;
 };
 using BenchSuite = std::function<void(const BenchOptions&)>;
 bool register_bench_suite(const std::string& name, const std::string& description,

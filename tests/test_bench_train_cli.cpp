@@ -1,41 +1,31 @@
-// `mmx bench train` through the built binary: the JSON keys match the PyTorch reference's
-// (/work/shared/anchors/torch_reference.py) in order, the figures agree with each other, one
-// child process per row, and bad flags exit non-zero with a message.
+// `mmx bench train` through the built binary: the JSON keys start with the PyTorch
+// reference's (/work/shared/anchors/torch_reference.py) in order, then the FLOP/MFU extras; the
+// figures agree with each other, one child process per row, and bad flags exit non-zero with a
+// message.
 #include <doctest/doctest.h>
 
 #include <cmath>
 #include <nlohmann/json.hpp>
-#include <sstream>
 #include <string>
 #include <vector>
 
+#include "tests/json_lines.hpp"
 #include "tests/mmx_cli.hpp"
-
-namespace {
-
-std::vector<nlohmann::ordered_json> json_lines(const std::string& text) {
-  std::vector<nlohmann::ordered_json> rows;
-  std::istringstream in(text);
-  for (std::string line; std::getline(in, line);)
-    if (!line.empty()) rows.push_back(nlohmann::ordered_json::parse(line));
-  return rows;
-}
-
-}  // namespace
 
 TEST_CASE("bench train --json: the reference's keys, consistent figures, one row per pair") {
   const CliResult r = run_mmx(
-      "bench train --json --config tiny --attn all --steps 2 --warmup 0 --threads 1", false);
+      "bench train --json --config tiny --attn all --steps 2 --warmup 0 --threads 1 "
+      "--sgemm-n 128",
+      false);
   REQUIRE(r.exit_code == 0);
   const auto rows = json_lines(r.output);
   REQUIRE(rows.size() == 2);
   const std::vector<std::string> keys = {"engine", "config", "attn", "threads", "params",
                                          "ms_per_step", "tokens_per_s", "peak_rss_mb",
-                                         "final_loss"};
+                                         "final_loss", "flops_per_token", "train_gflops",
+                                         "sgemm_n", "sgemm_gflops", "mfu"};
   for (const auto& row : rows) {
-    std::vector<std::string> got;
-    for (const auto& [key, value] : row.items()) got.push_back(key);
-    CHECK(got == keys);
+    CHECK(json_keys(row) == keys);
     CHECK(row["engine"].get<std::string>().rfind("multimax-", 0) == 0);
     CHECK(row["config"] == "tiny");
     CHECK(row["threads"] == 1);
@@ -48,6 +38,17 @@ TEST_CASE("bench train --json: the reference's keys, consistent figures, one row
     const double loss = row["final_loss"].get<double>();
     CHECK(std::isfinite(loss));
     CHECK(loss == doctest::Approx(std::log(96.0)).epsilon(0.15));
+    // 6 x params + 6 x layers (4) x seq (128) x d_model (128), exactly
+    const double params = static_cast<double>(row["params"].get<int64_t>());
+    CHECK(row["flops_per_token"].get<double>() == 6.0 * params + 6.0 * 4 * 128 * 128);
+    const double gflops = row["train_gflops"].get<double>();
+    CHECK(gflops == doctest::Approx(row["flops_per_token"].get<double>() *
+                                    row["tokens_per_s"].get<double>() * 1e-9)
+                        .epsilon(1e-2));
+    CHECK(row["sgemm_n"] == 128);
+    REQUIRE(row["sgemm_gflops"].get<double>() > 0);
+    CHECK(row["mfu"].get<double>() ==
+          doctest::Approx(gflops / row["sgemm_gflops"].get<double>()).epsilon(1e-2));
   }
   CHECK(rows[0]["attn"] == "softmax");
   CHECK(rows[1]["attn"] == "multimax");
@@ -55,16 +56,33 @@ TEST_CASE("bench train --json: the reference's keys, consistent figures, one row
   CHECK(rows[1]["params"].get<int64_t>() == rows[0]["params"].get<int64_t>() + 4 * 8);
 }
 
+TEST_CASE("bench train --sgemm-n 0 skips the sgemm and leaves MFU empty") {
+  const CliResult r = run_mmx(
+      "bench train --json --config tiny --attn softmax --steps 1 --warmup 0 --threads 1 "
+      "--sgemm-n 0",
+      false);
+  REQUIRE(r.exit_code == 0);
+  const auto rows = json_lines(r.output);
+  REQUIRE(rows.size() == 1);
+  CHECK(rows[0]["sgemm_n"] == 0);
+  CHECK(rows[0]["sgemm_gflops"].is_null());
+  CHECK(rows[0]["mfu"].is_null());
+  CHECK(rows[0]["train_gflops"].get<double>() > 0);
+}
+
 TEST_CASE("bench train prints a table by default") {
   const CliResult r = run_mmx(
-      "bench train --config tiny --attn multimax --steps 1 --warmup 0 --threads 1", false);
+      "bench train --config tiny --attn multimax --steps 1 --warmup 0 --threads 1 --sgemm-n 64",
+      false);
   REQUIRE(r.exit_code == 0);
   CHECK(r.output.find("tokens/s") != std::string::npos);
+  CHECK(r.output.find("MFU") != std::string::npos);
   CHECK(r.output.find("tiny   multimax") != std::string::npos);
+  CHECK(r.output.find('%') != std::string::npos);  // the MFU cell
 }
 
 TEST_CASE("bench train rejects unknown configs and attention functions") {
-  for (const char* flags : {"--config huge", "--attn relu", "--steps 0"}) {
+  for (const char* flags : {"--config huge", "--attn relu", "--steps 0", "--sgemm-n -1"}) {
     CAPTURE(flags);
     const CliResult r = run_mmx(std::string("bench train ") + flags, true);
     CHECK(r.exit_code != 0);

@@ -1,0 +1,184 @@
+#include "cli/bench_support.hpp"
+
+#include <sys/resource.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <array>
+#include <chrono>
+#include <cmath>
+#include <cstdio>
+#include <memory>
+#include <sstream>
+
+#include "engine/autograd/tape.hpp"
+#include "engine/error.hpp"
+#include "engine/ops.hpp"
+#include "engine/random.hpp"
+#include "nn/gpt.hpp"
+#include "nn/optim/adamw.hpp"
+
+namespace mmx::cli::bench {
+
+namespace {
+
+double elapsed_ms(std::chrono::steady_clock::time_point since) {
+  return std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - since)
+      .count();
+}
+
+std::vector<double> sorted(std::vector<double> values) {
+  MMX_CHECK(!values.empty(), "bench: median of no measurements");
+  std::sort(values.begin(), values.end());
+  return values;
+}
+
+constexpr std::array<ReferenceConfig, 2> kReferenceConfigs = {{
+    {"tiny", 96, 128, 4, 4, 128, 16},
+    {"small", 96, 256, 6, 8, 256, 8},
+}};
+
+}  // namespace
+
+nn::GPTConfig ReferenceConfig::gpt_config(const std::string& attention) const {
+  nn::GPTConfig config;
+  config.vocab = vocab;
+  config.d_model = d_model;
+  config.layers = layers;
+  config.heads = heads;
+  config.seq_len = seq;
+  config.attention = nn::parse_attention_kind(attention);
+  config.multimax_order = 2;
+  return config;
+}
+
+std::vector<ReferenceConfig> reference_configs(const std::string& suite, const std::string& name) {
+  std::vector<ReferenceConfig> configs;
+  for (const ReferenceConfig& c : kReferenceConfigs)
+    if (name == "all" || name == c.name) configs.push_back(c);
+  MMX_CHECK(!configs.empty(), "bench ", suite, ": unknown --config '", name,
+            "' (tiny, small or all)");
+  return configs;
+}
+
+std::vector<std::string> attention_names(const std::string& suite, const std::string& name) {
+  std::vector<std::string> names;
+  for (const char* a : {"softmax", "multimax"})
+    if (name == "all" || name == a) names.emplace_back(a);
+  MMX_CHECK(!names.empty(), "bench ", suite, ": unknown --attn '", name,
+            "' (softmax, multimax or all)");
+  return names;
+}
+
+double median(std::vector<double> values) {
+  const std::vector<double> v = sorted(std::move(values));
+  const size_t h = v.size() / 2;
+  return v.size() % 2 ? v[h] : 0.5 * (v[h - 1] + v[h]);
+}
+
+double upper_median(std::vector<double> values) {
+  const std::vector<double> v = sorted(std::move(values));
+  return v[v.size() / 2];
+}
+
+double round_to(double x, int digits) {
+  const double scale = std::pow(10.0, digits);
+  return static_cast<double>(std::llround(x * scale)) / scale;
+}
+
+double peak_rss_mb() {
+  rusage usage{};
+  getrusage(RUSAGE_SELF, &usage);
+  return static_cast<double>(usage.ru_maxrss) / 1024.0;  // Linux reports KiB
+}
+
+// Per token, a weight of a matmul costs 2 FLOPs forward (multiply + add) and 4 backward (the
+// input's gradient and the weight's), hence 6 per parameter (Kaplan et al. 2020). The issue
+// counts every parameter that way; the token and position tables (a lookup, no multiply) and
+// the LayerNorm/bias/MultiMax vectors do not run through a matmul, so this slightly
+// overcounts: by 1.9% on `small` and 3.4% on `tiny`, almost all from the two tables.
+// Attention adds, per layer and per query at position i (0-based), q.k over i + 1 keys and the
+// weighted sum of i + 1 values, each d_model multiply-adds summed over the heads: 4 d (i + 1)
+// FLOPs forward. The causal mask makes the rest useless work, so it is not counted. Averaged
+// over the seq positions that is 2 d (seq + 1); backward doubles it again (gradients of both
+// operands of both products): 6 d (seq + 1) per layer, which we round to 6 x layers x seq x d.
+double training_flops_per_token(const nn::GPTConfig& config, int64_t parameters) {
+  const auto l = static_cast<double>(config.layers), t = static_cast<double>(config.seq_len),
+             d = static_cast<double>(config.d_model);
+  return 6.0 * static_cast<double>(parameters) + 6.0 * l * t * d;
+}
+
+SgemmRate measure_sgemm(int64_t n) {
+  MMX_CHECK(n >= 1, "bench: sgemm size must be >= 1, got ", n);
+  constexpr int kTimedCalls = 5;
+  NoGrad no_grad;
+  Generator gen(7);
+  const Tensor a = Tensor::randn({n, n}, gen), b = Tensor::randn({n, n}, gen);
+  (void)matmul(a, b);  // primitive creation and first touch of the output pages
+  std::vector<double> ms;
+  for (int i = 0; i < kTimedCalls; ++i) {
+    const auto start = std::chrono::steady_clock::now();
+    (void)matmul(a, b);
+    ms.push_back(elapsed_ms(start));
+  }
+  const double m = median(ms);
+  const double flops = 2.0 * static_cast<double>(n) * static_cast<double>(n) *
+                       static_cast<double>(n);
+  return {n, m, flops / (m * 1e-3) * 1e-9};
+}
+
+TrainingTiming time_training(const nn::GPTConfig& config, int64_t batch, int warmup, int steps) {
+  MMX_CHECK(batch >= 1 && steps >= 1 && warmup >= 0, "bench: batch ", batch, ", steps ", steps,
+            " and warm-up ", warmup, " must be positive (warm-up may be 0)");
+  nn::GPT model(config, /*seed=*/0);
+  nn::AdamW optimizer(model.named_parameters(), nn::AdamWOptions{});  // lr 1e-3, .9/.95, wd .1
+
+  const int64_t seq = config.seq_len;
+  Generator gen(0);
+  const auto n = static_cast<size_t>(batch * seq);
+  std::vector<int64_t> ids(n), targets(n);
+  const auto vocab = static_cast<uint64_t>(config.vocab);
+  for (int64_t& id : ids) id = static_cast<int64_t>(gen.below(vocab));
+  for (int64_t& t : targets) t = static_cast<int64_t>(gen.below(vocab));
+
+  std::vector<double> times_ms;
+  float final_loss = 0.0f;
+  for (int i = 0; i < warmup + steps; ++i) {
+    const auto start = std::chrono::steady_clock::now();
+    Tensor loss = model.loss(ids, targets, batch, seq);
+    loss.backward();
+    optimizer.step();
+    optimizer.zero_grad();
+    final_loss = loss.item();
+    if (i >= warmup) times_ms.push_back(elapsed_ms(start));
+  }
+  return {upper_median(times_ms), final_loss, model.parameter_count()};
+}
+
+std::vector<nlohmann::ordered_json> run_self(const std::string& suite,
+                                             const std::string& arguments) {
+  std::array<char, 4096> self{};
+  const ssize_t len = readlink("/proc/self/exe", self.data(), self.size() - 1);
+  MMX_CHECK(len > 0, "bench ", suite, ": cannot find this executable through /proc/self/exe");
+  const std::string command =
+      cat("'", std::string(self.data(), static_cast<size_t>(len)), "' ", arguments);
+  std::unique_ptr<FILE, int (*)(FILE*)> pipe(popen(command.c_str(), "r"), pclose);
+  MMX_CHECK(pipe != nullptr, "bench ", suite, ": cannot start '", command, "'");
+  std::string out;
+  std::array<char, 512> buffer{};
+  while (fgets(buffer.data(), static_cast<int>(buffer.size()), pipe.get())) out += buffer.data();
+  const int status = pclose(pipe.release());
+  MMX_CHECK(status == 0, "bench ", suite, ": '", command, "' failed (status ", status, ")");
+  std::vector<nlohmann::ordered_json> rows;
+  std::istringstream lines(out);
+  for (std::string line; std::getline(lines, line);)
+    if (!line.empty()) rows.push_back(nlohmann::ordered_json::parse(line));
+  return rows;
+}
+
+void print_json_line(const nlohmann::ordered_json& row) {
+  std::printf("%s\n", row.dump().c_str());
+  std::fflush(stdout);
+}
+
+}  // namespace mmx::cli::bench

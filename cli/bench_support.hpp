@@ -1,0 +1,66 @@
+// What the `mmx bench` suites that train or run a GPT share: medians, peak memory, the useful
+// FLOPs of a training step, the sgemm yardstick for MFU, and re-running mmx in a child process.
+#pragma once
+
+#include <cstdint>
+#include <nlohmann/json.hpp>
+#include <string>
+#include <vector>
+
+#include "nn/gpt_config.hpp"
+
+namespace mmx::cli::bench {
+
+// A config of the PyTorch reference (/work/shared/anchors/torch_reference.py), field for field.
+struct ReferenceConfig {
+  const char* name;
+  int64_t vocab, d_model, layers, heads, seq, batch;
+  // With MultiMax, the reference's second-order modulator shared by the heads.
+  nn::GPTConfig gpt_config(const std::string& attention) const;
+};
+// "tiny", "small" or "all"; anything else is an mmx::Error naming `suite` and the choices.
+std::vector<ReferenceConfig> reference_configs(const std::string& suite, const std::string& name);
+// "softmax", "multimax" or "all" -> the attention names to run, in that order.
+std::vector<std::string> attention_names(const std::string& suite, const std::string& name);
+
+// The true median (mean of the two middle values for an even count).
+double median(std::vector<double> values);
+// The upper middle, as the PyTorch reference's times[len // 2]: train figures stay comparable.
+double upper_median(std::vector<double> values);
+// Python's round(x, digits), so our JSON reads like the reference's.
+double round_to(double x, int digits);
+// This process's resident-memory high-water mark (getrusage's ru_maxrss), in MiB.
+double peak_rss_mb();
+
+// Useful FLOPs of one training step per token (forward + backward), counted as the issue asks:
+// 6 x every parameter, plus causal attention's 6 x layers x seq x d_model. Derivation in the .cpp.
+double training_flops_per_token(const nn::GPTConfig& config, int64_t parameters);
+
+// The fp32 matmul rate this machine reaches now: an [n, n] x [n, n] product through the engine's
+// matmul (oneDNN), median of a few calls after a warm-up one.
+struct SgemmRate {
+  int64_t n = 0;
+  double ms = 0;
+  double gflops = 0;
+};
+SgemmRate measure_sgemm(int64_t n);
+
+// Trains `config` on fixed random tokens with AdamW (the reference's loop: forward, backward,
+// step, zero_grad) and times each step.
+struct TrainingTiming {
+  double ms_per_step = 0;  // upper median of the timed steps
+  float final_loss = 0;
+  int64_t parameters = 0;
+};
+TrainingTiming time_training(const nn::GPTConfig& config, int64_t batch, int warmup, int steps);
+
+// Runs `mmx <arguments>` (this same binary, through /proc/self/exe) in a fresh process, so its
+// peak memory is its own, and returns the JSON objects it printed, one per line. `suite` names
+// the caller in errors.
+std::vector<nlohmann::ordered_json> run_self(const std::string& suite,
+                                             const std::string& arguments);
+
+// A row printed as one JSON line, flushed so a parent reading the pipe sees it at once.
+void print_json_line(const nlohmann::ordered_json& row);
+
+}  // namespace mmx::cli::bench
