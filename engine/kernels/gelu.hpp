@@ -1,0 +1,19 @@
+// Exact (erf) GELU for training: one pass gives y = x * Phi(x) and its slope dy/dx, so the
+// backward is one multiply (oneDNN's erf-GELU backward recomputed everything from x, 2-6x the
+// forward's time). Raw float math, no autograd; `_naive` is the double-precision reference.
+#pragma once
+
+#include "engine/tensor.hpp"
+
+namespace mmx::kernels {
+
+struct GeluWithSlope {
+  Tensor y;      // x * Phi(x), Phi the standard normal CDF
+  Tensor slope;  // dy/dx = Phi(x) + x * phi(x), phi the standard normal density
+};
+
+// x of any strides; both results contiguous, shaped as x.
+GeluWithSlope gelu_exact_with_slope(const Tensor& x);
+GeluWithSlope gelu_exact_with_slope_naive(const Tensor& x);
+
+}  // namespace mmx::kernels
