@@ -7,11 +7,22 @@
 
 namespace mmx::nn {
 
+namespace {
+// Which parameter went bad first (registration order), for the error a non-finite loss raises.
+std::string first_non_finite_parameter(const Module& model) {
+  for (const auto& [name, p] : model.named_parameters())
+    for (float v : p.to_vector())
+      if (!std::isfinite(v)) return cat(" (parameter '", name, "' holds ", v, ")");
+  return " (every parameter is finite: the forward pass overflowed)";
+}
+}  // namespace
+
 void guarded_optimizer_step(Tensor& loss, float value, Module& model, Optimizer& optimizer,
                             float clip, int64_t step) {
   if (!std::isfinite(value)) {
     autograd::clear_tape();
     throw Error(cat("train: the loss became ", value, " at step ", step,
+                    first_non_finite_parameter(model),
                     "; stopping (the last checkpoint is kept). Try a lower --lr or --clip 1"));
   }
   loss.backward();

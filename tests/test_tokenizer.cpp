@@ -94,6 +94,8 @@ TEST_CASE("JSON round trip and validation") {
 
   auto from = [](const char* text) { return CharTokenizer::from_json(nlohmann::json::parse(text)); };
   CHECK_THROWS_WITH_AS(from(R"({"type": "bpe"})"), doctest::Contains("expected"), Error);
+  // Found by fuzz/fuzz_text: a non-string "type" used to escape as a nlohmann exception.
+  CHECK_THROWS_WITH_AS(from(R"({"type": ["b", "a"]})"), doctest::Contains("expected"), Error);
   CHECK_THROWS_WITH_AS(from(R"({"type": "char"})"), doctest::Contains("\"vocab\" is missing"), Error);
   CHECK_THROWS_WITH_AS(from(R"({"type": "char", "vocab": ["a", "bc"]})"),
                        doctest::Contains("entry 1 (\"bc\") is not exactly one character"), Error);

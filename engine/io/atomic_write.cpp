@@ -3,6 +3,8 @@
 #include <fcntl.h>
 #include <unistd.h>
 
+#include <algorithm>
+#include <atomic>
 #include <cerrno>
 #include <cstring>
 #include <fstream>
@@ -13,20 +15,24 @@
 namespace mmx::io {
 namespace {
 
-std::string system_error(const std::filesystem::path& path, const char* what) {
-  return cat("cannot write ", path.string(), ": ", what, " failed: ", std::strerror(errno));
+std::atomic<int64_t> bytes_before_injected_failure{-1};  // negative: no fault injected
+
+// write(2), unless an injected fault says the disk is full.
+ssize_t checked_write(int fd, const char* data, size_t n) {
+  const int64_t budget = bytes_before_injected_failure.load();
+  if (budget < 0) return ::write(fd, data, n);
+  if (budget == 0) {
+    errno = ENOSPC;
+    return -1;
+  }
+  const ssize_t written = ::write(fd, data, std::min(n, static_cast<size_t>(budget)));
+  if (written > 0) bytes_before_injected_failure -= written;
+  return written;
 }
 
-// Closes the descriptor and removes the temporary file unless the write was committed.
-struct TempFile {
-  std::filesystem::path path;
-  int fd = -1;
-  bool committed = false;
-  ~TempFile() {
-    if (fd >= 0) ::close(fd);
-    if (!committed) ::unlink(path.c_str());
-  }
-};
+std::string system_error(const std::filesystem::path& path, const std::string& what) {
+  return cat("cannot write ", path.string(), ": ", what, " failed: ", std::strerror(errno));
+}
 
 // Makes the rename itself durable: without it a power cut can forget the new directory entry.
 void sync_directory(const std::filesystem::path& dir) {
@@ -36,30 +42,61 @@ void sync_directory(const std::filesystem::path& dir) {
   ::close(fd);
 }
 
+// Closes the descriptor on every path out of the constructor.
+struct Descriptor {
+  int fd = -1;
+  ~Descriptor() {
+    if (fd >= 0) ::close(fd);
+  }
+};
+
 }  // namespace
 
-void write_file_atomically(const std::filesystem::path& path, std::string_view bytes) {
-  TempFile tmp{std::filesystem::path(path.string() + ".tmp")};
-  tmp.fd = ::open(tmp.path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-  if (tmp.fd < 0) {
-    tmp.committed = true;  // nothing was created, so there is nothing of ours to remove
-    throw Error(system_error(path, cat("open(", tmp.path.string(), ")").c_str()));
+StagedFile::StagedFile(std::filesystem::path path, std::string_view bytes)
+    : path_(std::move(path)), temp_(path_.string() + ".tmp") {
+  Descriptor file;
+  file.fd = ::open(temp_.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  if (file.fd < 0) throw Error(system_error(path_, cat("open(", temp_.string(), ")")));
+  try {
+    size_t written = 0;
+    while (written < bytes.size()) {
+      const ssize_t n = checked_write(file.fd, bytes.data() + written, bytes.size() - written);
+      if (n < 0 && errno == EINTR) continue;
+      if (n < 0) throw Error(system_error(path_, "write"));
+      written += static_cast<size_t>(n);
+    }
+    if (::fsync(file.fd) != 0) throw Error(system_error(path_, "fsync"));
+    const int fd = file.fd;
+    file.fd = -1;
+    if (::close(fd) != 0) throw Error(system_error(path_, "close"));
+  } catch (...) {
+    ::unlink(temp_.c_str());  // a constructor that throws gets no destructor call
+    throw;
   }
-  size_t written = 0;
-  while (written < bytes.size()) {
-    const ssize_t n = ::write(tmp.fd, bytes.data() + written, bytes.size() - written);
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0) throw Error(system_error(path, "write"));
-    written += static_cast<size_t>(n);
-  }
-  if (::fsync(tmp.fd) != 0) throw Error(system_error(path, "fsync"));
-  const int fd = tmp.fd;
-  tmp.fd = -1;
-  if (::close(fd) != 0) throw Error(system_error(path, "close"));
-  if (::rename(tmp.path.c_str(), path.c_str()) != 0) throw Error(system_error(path, "rename"));
-  tmp.committed = true;
-  sync_directory(path.parent_path());
+  pending_ = true;
 }
+
+StagedFile::StagedFile(StagedFile&& other) noexcept
+    : path_(std::move(other.path_)), temp_(std::move(other.temp_)), pending_(other.pending_) {
+  other.pending_ = false;
+}
+
+StagedFile::~StagedFile() {
+  if (pending_) ::unlink(temp_.c_str());
+}
+
+void StagedFile::commit() {
+  MMX_CHECK(pending_, "cannot write ", path_.string(), ": nothing staged to commit");
+  if (::rename(temp_.c_str(), path_.c_str()) != 0) throw Error(system_error(path_, "rename"));
+  pending_ = false;
+  sync_directory(path_.parent_path());
+}
+
+void write_file_atomically(const std::filesystem::path& path, std::string_view bytes) {
+  StagedFile(path, bytes).commit();
+}
+
+void inject_write_failure_after(int64_t bytes) { bytes_before_injected_failure = bytes; }
 
 std::string read_file_bytes(const std::filesystem::path& path) {
   std::error_code ec;

@@ -65,7 +65,9 @@ nlohmann::json CharTokenizer::to_json() const {
 }
 
 CharTokenizer CharTokenizer::from_json(const nlohmann::json& json) {
-  MMX_CHECK(json.is_object() && json.value("type", "") == "char",
+  // Checked as types first: json.value() throws nlohmann's exception on a non-string "type".
+  MMX_CHECK(json.is_object() && json.contains("type") && json["type"].is_string() &&
+                json["type"].get<std::string>() == "char",
             "tokenizer: expected {\"type\": \"char\", \"vocab\": [...]}, got ", json.dump().substr(0, 80));
   MMX_CHECK(json.contains("vocab") && json["vocab"].is_array(), "tokenizer: \"vocab\" is missing or not an array");
   std::vector<char32_t> vocab;

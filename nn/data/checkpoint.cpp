@@ -2,6 +2,7 @@
 
 #include <cstdio>
 #include <string>
+#include <vector>
 
 #include "engine/error.hpp"
 #include "engine/io/atomic_write.hpp"
@@ -14,6 +15,8 @@ constexpr const char* kFormat = "mmx-checkpoint";
 constexpr int kVersion = 1;
 constexpr const char* kStepKey = "mmx.step";
 constexpr const char* kReservedPrefix = "mmx.";
+// The previous checkpoint's files while a save renames the new ones in (see back_up_current).
+constexpr const char* kPreviousSuffix = ".prev";
 
 std::string hex64(uint64_t word) {
   char hex[17];
@@ -55,9 +58,9 @@ nlohmann::json decode_metadata(const io::StringMetadata& metadata) {
   return out;
 }
 
-// Writes one safetensors file and returns its manifest entry.
-nlohmann::json save_part(const fs::path& dir, const char* file, const io::NamedTensors& tensors,
-                         const nlohmann::json& metadata, int64_t step) {
+// Stages one safetensors file (written and fsynced, not yet renamed) and records its entry.
+io::StagedFile stage_part(const fs::path& dir, const char* file, const io::NamedTensors& tensors,
+                          const nlohmann::json& metadata, int64_t step, nlohmann::json& manifest) {
   const fs::path path = dir / file;
   std::string bytes;
   try {
@@ -65,20 +68,23 @@ nlohmann::json save_part(const fs::path& dir, const char* file, const io::NamedT
   } catch (const Error& e) {
     throw Error(cat("cannot write ", path.string(), ": ", e.what()));
   }
-  io::write_file_atomically(path, bytes);
-  return {{"bytes", bytes.size()}, {"fnv1a64", fnv1a64_hex(bytes)}};
+  manifest["files"][file] = {{"bytes", bytes.size()}, {"fnv1a64", fnv1a64_hex(bytes)}};
+  return io::StagedFile(path, bytes);
 }
 
-io::SafetensorsContents load_part(const fs::path& dir, const char* file, const nlohmann::json& manifest,
-                                  int64_t step) {
-  const fs::path path = dir / file;
+// `suffix` is "" for the checkpoint itself and kPreviousSuffix for its backup; the manifest
+// names files without it.
+io::SafetensorsContents load_part(const fs::path& dir, const char* file, const std::string& suffix,
+                                  const nlohmann::json& manifest, int64_t step) {
+  const fs::path path = dir / (file + suffix);
   const std::string where = path.string();
-  MMX_CHECK(manifest.contains("files") && manifest["files"].is_object() && manifest["files"].contains(file), "load_checkpoint: ",
-            (dir / kManifestFile).string(), " has no entry for ", file);
+  const std::string manifest_path = (dir / (kManifestFile + suffix)).string();
+  MMX_CHECK(manifest.contains("files") && manifest["files"].is_object() && manifest["files"].contains(file),
+            "load_checkpoint: ", manifest_path, " has no entry for ", file);
   const nlohmann::json& entry = manifest["files"][file];
   MMX_CHECK(entry.is_object() && entry.contains("bytes") && entry["bytes"].is_number_unsigned() &&
                 entry.contains("fnv1a64") && entry["fnv1a64"].is_string(),
-            "load_checkpoint: ", (dir / kManifestFile).string(), ": the entry for ", file,
+            "load_checkpoint: ", manifest_path, ": the entry for ", file,
             " needs \"bytes\" and \"fnv1a64\"");
   const std::string bytes = io::read_file_bytes(path);
   const bool same = entry["bytes"].get<uint64_t>() == bytes.size() &&
@@ -93,27 +99,11 @@ io::SafetensorsContents load_part(const fs::path& dir, const char* file, const n
   return contents;
 }
 
-}  // namespace
-
-void save_checkpoint(const fs::path& dir, const Checkpoint& checkpoint) {
-  MMX_CHECK(checkpoint.step >= 0, "save_checkpoint: step ", checkpoint.step, " is negative");
-  std::error_code ec;
-  fs::create_directories(dir, ec);
-  MMX_CHECK(fs::is_directory(dir), "save_checkpoint: cannot create directory ", dir.string(),
-            ec ? ": " + ec.message() : std::string());
-  nlohmann::json manifest = {{"format", kFormat}, {"version", kVersion}, {"step", checkpoint.step}};
-  manifest["files"][kModelFile] =
-      save_part(dir, kModelFile, checkpoint.model, checkpoint.model_metadata, checkpoint.step);
-  manifest["files"][kOptimizerFile] =
-      save_part(dir, kOptimizerFile, checkpoint.optimizer, checkpoint.optimizer_metadata, checkpoint.step);
-  io::write_file_atomically(dir / kManifestFile, manifest.dump(2) + "\n");
-}
-
-Checkpoint load_checkpoint(const fs::path& dir) {
-  const fs::path manifest_path = dir / kManifestFile;
+// The checkpoint (suffix "") or its backup (kPreviousSuffix), validated whole.
+Checkpoint load_set(const fs::path& dir, const std::string& suffix) {
+  const fs::path manifest_path = dir / (kManifestFile + suffix);
   const std::string where = manifest_path.string();
   std::error_code ec;
-  MMX_CHECK(fs::is_directory(dir, ec), "load_checkpoint: ", dir.string(), " is not a directory");
   MMX_CHECK(fs::exists(manifest_path, ec), "load_checkpoint: ", where,
             " is missing: not a checkpoint directory, or its first save was interrupted");
   const nlohmann::json manifest = nlohmann::json::parse(io::read_file_bytes(manifest_path), nullptr, false);
@@ -126,8 +116,8 @@ Checkpoint load_checkpoint(const fs::path& dir) {
             "load_checkpoint: ", where, " has no valid \"step\"");
   const int64_t step = manifest["step"].get<int64_t>();
 
-  io::SafetensorsContents model = load_part(dir, kModelFile, manifest, step);
-  io::SafetensorsContents optimizer = load_part(dir, kOptimizerFile, manifest, step);
+  io::SafetensorsContents model = load_part(dir, kModelFile, suffix, manifest, step);
+  io::SafetensorsContents optimizer = load_part(dir, kOptimizerFile, suffix, manifest, step);
   Checkpoint out;
   out.step = step;
   out.model = std::move(model.tensors);
@@ -135,6 +125,84 @@ Checkpoint load_checkpoint(const fs::path& dir) {
   out.optimizer = std::move(optimizer.tensors);
   out.optimizer_metadata = decode_metadata(optimizer.metadata);
   return out;
+}
+
+bool has_backup(const fs::path& dir) {
+  std::error_code ec;
+  return fs::exists(dir / (std::string(kManifestFile) + kPreviousSuffix), ec);
+}
+
+// Manifest first: without its manifest a backup is no longer considered complete.
+void drop_backup(const fs::path& dir) {
+  std::error_code ignored;
+  for (const char* file : {kManifestFile, kModelFile, kOptimizerFile})
+    fs::remove(dir / (std::string(file) + kPreviousSuffix), ignored);
+}
+
+// Keeps the current checkpoint reachable as *.prev while the new files are renamed in: hard
+// links cost no space (a copy where the filesystem has none). The manifest is linked last, so
+// a backup with a manifest is complete. Best effort: a checkpoint that cannot be linked is
+// already unreadable, and the save goes on.
+void back_up_current(const fs::path& dir) {
+  std::error_code ec;
+  if (!fs::exists(dir / kManifestFile, ec)) return;  // first save: nothing to protect
+  if (has_backup(dir)) {
+    // A save was interrupted before. Its backup is the good one unless the checkpoint loads.
+    try {
+      load_set(dir, "");
+    } catch (const Error&) {
+      return;
+    }
+  }
+  drop_backup(dir);
+  try {
+    for (const char* file : {kModelFile, kOptimizerFile, kManifestFile}) {
+      const fs::path from = dir / file;
+      const fs::path to = dir / (std::string(file) + kPreviousSuffix);
+      fs::create_hard_link(from, to, ec);
+      if (ec) io::write_file_atomically(to, io::read_file_bytes(from));
+    }
+  } catch (const Error&) {
+    drop_backup(dir);
+  }
+}
+
+}  // namespace
+
+void save_checkpoint(const fs::path& dir, const Checkpoint& checkpoint) {
+  MMX_CHECK(checkpoint.step >= 0, "save_checkpoint: step ", checkpoint.step, " is negative");
+  std::error_code ec;
+  fs::create_directories(dir, ec);
+  MMX_CHECK(fs::is_directory(dir), "save_checkpoint: cannot create directory ", dir.string(),
+            ec ? ": " + ec.message() : std::string());
+  // Every byte is written before anything is replaced: a full or read-only disk fails here
+  // and leaves the previous checkpoint as it was.
+  nlohmann::json manifest = {{"format", kFormat}, {"version", kVersion}, {"step", checkpoint.step}};
+  std::vector<io::StagedFile> staged;
+  staged.push_back(stage_part(dir, kModelFile, checkpoint.model, checkpoint.model_metadata,
+                              checkpoint.step, manifest));
+  staged.push_back(stage_part(dir, kOptimizerFile, checkpoint.optimizer,
+                              checkpoint.optimizer_metadata, checkpoint.step, manifest));
+  staged.emplace_back(dir / kManifestFile, manifest.dump(2) + "\n");
+  // The renames are the one moment a kill leaves a mixed set; the backup covers it.
+  back_up_current(dir);
+  for (io::StagedFile& file : staged) file.commit();  // manifest last
+  drop_backup(dir);
+}
+
+Checkpoint load_checkpoint(const fs::path& dir) {
+  std::error_code ec;
+  MMX_CHECK(fs::is_directory(dir, ec), "load_checkpoint: ", dir.string(), " is not a directory");
+  try {
+    return load_set(dir, "");
+  } catch (const Error&) {
+    if (!has_backup(dir)) throw;
+    try {
+      return load_set(dir, kPreviousSuffix);  // the save that broke it was interrupted
+    } catch (const Error&) {
+    }
+    throw;  // the checkpoint's own error says more than the backup's
+  }
 }
 
 nlohmann::json generator_state_to_json(const Generator::State& state) {

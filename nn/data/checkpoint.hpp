@@ -25,13 +25,15 @@ struct Checkpoint {
   nlohmann::json optimizer_metadata = nlohmann::json::object();
 };
 
-// Creates `dir` if needed. Each file is replaced atomically (temp file + fsync + rename) and the
-// manifest goes last, so a crash mid-save leaves either the previous checkpoint or one that
-// load_checkpoint rejects as inconsistent; never a silently mixed pair.
+// Creates `dir` if needed. All three files are written and fsynced as temporaries first, so a
+// full or read-only disk fails before anything is replaced. They are then renamed in, manifest
+// last, while the previous checkpoint stays reachable as hard links named *.prev (removed once
+// the new set is complete): a kill at any moment leaves a loadable checkpoint.
 void save_checkpoint(const std::filesystem::path& dir, const Checkpoint& checkpoint);
 
 // Validates everything (manifest, sizes, hashes, both files, steps) before returning: a
-// checkpoint loads whole or throws an mmx::Error naming the file and the problem.
+// checkpoint loads whole or throws an mmx::Error naming the file and the problem. When a save
+// was interrupted mid-rename the *.prev backup is loaded instead (its step tells which).
 Checkpoint load_checkpoint(const std::filesystem::path& dir);
 
 // The generator's 256-bit state as four hex strings (exact in JSON, whatever the reader).
