@@ -1,19 +1,25 @@
 #include "cli/train_flags.hpp"
 
-#include <omp.h>
-#include <thread>
+#include "cli/train_task_flags.hpp"
 
 namespace mmx::cli {
 
-namespace {
-const std::vector<std::string> kRunFlags = {
-    "--layers", "--d-model", "--heads", "--seq", "--batch", "--steps", "--lr", "--min-lr",
-    "--warmup", "--weight-decay", "--dropout", "--clip", "--attn", "--multimax-order",
-    "--multimax-per-head", "--multimax-logits", "--eval-interval", "--eval-batch", "--seed",
-    "--data"};
+const TaskFlagSet& lm_flag_set() {
+  static const TaskFlagSet set{
+      "lm",
+      {{"--layers", {"/model/layers"}}, {"--d-model", {"/model/d_model"}},
+       {"--heads", {"/model/heads"}}, {"--seq", {"/model/seq_len"}},
+       {"--batch", {"/batch"}}, {"--steps", {"/steps"}}, {"--lr", {"/lr"}},
+       {"--min-lr", {"/min_lr"}}, {"--warmup", {"/warmup"}},
+       {"--weight-decay", {"/weight_decay"}}, {"--dropout", {"/model/dropout"}},
+       {"--clip", {"/clip"}}, {"--attn", {"/model/attention"}},
+       {"--multimax-order", {"/model/multimax_order"}},
+       {"--multimax-per-head", {"/model/multimax_per_head"}},
+       {"--multimax-logits", {"/model/multimax_logits"}},
+       {"--eval-interval", {"/eval_interval"}}, {"--eval-batch", {"/eval_batch"}},
+       {"--seed", {"/seed"}}, {"--data", {"/data"}}}};
+  return set;
 }
-
-std::vector<std::string> run_defining_flags() { return kRunFlags; }
 
 nn::TrainOptions TrainFlags::resolved() const {
   nn::TrainOptions o = options;
@@ -50,10 +56,6 @@ void add_train_flags(CLI::App& cmd, TrainFlags& f, bool with_attention) {
   cmd.add_option("--data", o.data, "UTF-8 text file or folder (default: the fortunes package)")
       ->check(CLI::ExistingPath);
   cmd.add_option("--threads", f.threads, "OpenMP threads (0: one per core)")->capture_default_str()->check(CLI::Range(0, 1024));
-}
-
-void apply_threads(int threads) {
-  if (threads > 0) omp_set_num_threads(threads);
 }
 
 }  // namespace mmx::cli

@@ -1,11 +1,14 @@
 // The flags that set a training run's options (model shape, optimisation, data), shared by
-// `mmx train`, `mmx demo` and `mmx compare` so each flag is defined and documented once.
+// `mmx train`, `mmx demo` and `mmx compare` so each flag is defined and documented once. The
+// defaults shown are the language model's; `mmx train --task vit|mt` applies only the flags
+// given over that task's defaults (train_task_flags.hpp).
 #pragma once
 
 #include <CLI/CLI.hpp>
 #include <memory>
 #include <string>
 
+#include "cli/threads.hpp"
 #include "nn/lm_trainer.hpp"
 
 namespace mmx::cli {
@@ -20,9 +23,5 @@ struct TrainFlags {
 
 // Registers every option flag on `cmd`, writing into `flags`. `with_attention`: add --attn.
 void add_train_flags(CLI::App& cmd, TrainFlags& flags, bool with_attention = true);
-// The names of the flags add_train_flags registers that define the run (all but --threads).
-std::vector<std::string> run_defining_flags();
-// Applies --threads (0: one per core) to OpenMP.
-void apply_threads(int threads);
 
 }  // namespace mmx::cli

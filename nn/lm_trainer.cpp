@@ -221,4 +221,17 @@ LoadedModel load_model(const std::filesystem::path& dir) {
   return m;
 }
 
+// ---------------------------------------------------------------- factory (trainer_parts.hpp)
+
+std::unique_ptr<Trainer> make_lm_trainer(const nlohmann::json& options) {
+  return std::make_unique<LMTrainer>(parse_options<TrainOptions>(options, "lm options"));
+}
+
+std::unique_ptr<Trainer> resume_lm_trainer(const data::Checkpoint& c,
+                                            const std::filesystem::path& dir) {
+  return LMTrainer::resume(c, dir);
+}
+
+nlohmann::json default_lm_options() { return TrainOptions{}; }
+
 }  // namespace mmx::nn

@@ -53,6 +53,9 @@ class Seq2Seq : public Module {
   // numbers as forward() on the whole prefix. Advances the state.
   Tensor decode_step(const std::vector<int64_t>& tokens, DecoderState& state) const;
 
+  // The dropout stream, for checkpoints that resume bit for bit.
+  Generator& dropout_generator() { return dropout_gen_; }
+
  private:
   Tensor embed_target(const std::vector<int64_t>& ids, int64_t batch, int64_t len,
                       int64_t start) const;

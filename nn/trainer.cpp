@@ -2,9 +2,7 @@
 
 #include "engine/error.hpp"
 #include "nn/data/checkpoint.hpp"
-#include "nn/lm_trainer.hpp"
 #include "nn/trainer_parts.hpp"
-#include "nn/vit_trainer.hpp"
 
 namespace mmx::nn {
 
@@ -44,7 +42,7 @@ EvalRecord EvalRecord::from_json(const nlohmann::json& j) {
 }
 
 const std::vector<std::string>& trainer_tasks() {
-  static const std::vector<std::string> tasks = {"lm", "vit"};
+  static const std::vector<std::string> tasks = {"lm", "vit", "mt"};
   return tasks;
 }
 
@@ -64,21 +62,28 @@ void check_task(const std::string& task) {
 
 nlohmann::json default_trainer_options(const std::string& task) {
   check_task(task);
-  if (task == "vit") return VitOptions{};
-  return TrainOptions{};
+  if (task == "vit") return default_vit_options();
+  if (task == "mt") return default_mt_options();
+  return default_lm_options();
 }
 
 void set_attention(const std::string& task, nlohmann::json& options, AttentionKind kind) {
   check_task(task);
-  options["model"]["attention"] = attention_kind_name(kind);
+  const char* name = attention_kind_name(kind);
+  if (task == "mt") {
+    for (const char* side : {"encoder_attention", "decoder_attention", "cross_attention"})
+      options["model"][side] = name;
+  } else {
+    options["model"]["attention"] = name;
+  }
 }
 
 std::unique_ptr<Trainer> make_trainer(const std::string& task, const nlohmann::json& options) {
-  const std::string where = task + " options";
   const nlohmann::json merged =
-      merge_known_fields(default_trainer_options(task), options, where);
-  if (task == "vit") return std::make_unique<VitTrainer>(parse_options<VitOptions>(merged, where));
-  return std::make_unique<LMTrainer>(parse_options<TrainOptions>(merged, where));
+      merge_known_fields(default_trainer_options(task), options, task + " options");
+  if (task == "vit") return make_vit_trainer(merged);
+  if (task == "mt") return make_mt_trainer(merged);
+  return make_lm_trainer(merged);
 }
 
 std::string checkpoint_task(const nlohmann::json& model_metadata) {
@@ -92,8 +97,9 @@ std::unique_ptr<Trainer> resume_trainer(const std::filesystem::path& dir) {
   const data::Checkpoint checkpoint = data::load_checkpoint(dir);
   const std::string task = checkpoint_task(checkpoint.model_metadata);
   check_task(task);
-  if (task == "vit") return VitTrainer::resume(checkpoint, dir);
-  return LMTrainer::resume(checkpoint, dir);
+  if (task == "vit") return resume_vit_trainer(checkpoint, dir);
+  if (task == "mt") return resume_mt_trainer(checkpoint, dir);
+  return resume_lm_trainer(checkpoint, dir);
 }
 
 }  // namespace mmx::nn

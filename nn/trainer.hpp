@@ -62,9 +62,11 @@ struct EvalRecord {
   static EvalRecord from_json(const nlohmann::json& json);
 };
 
-// What `test` reports on: beam > 1 adds beam-search scores for mt (ignored by lm and vit).
+// What `test` reports on: beam > 1 adds beam-search scores for mt (ignored by lm and vit);
+// limit > 0 scores only the first `limit` test items (images, pairs; lm ignores it).
 struct TestOptions {
   int64_t beam = 0;
+  int64_t limit = 0;
 };
 
 class Trainer {
@@ -91,7 +93,7 @@ class Trainer {
   virtual double items_per_step() const = 0;   // for throughput: tokens, images or pairs
   virtual const char* item_unit() const = 0;   // "tok", "img", "pair"
   virtual const char* task() const = 0;        // "lm", "vit", "mt"
-  // "softmax", "multimax", ...; mt with differing kinds: "enc softmax, dec multimax, cross softmax".
+  // "softmax", "multimax", ...; mt with differing kinds "enc-softmax_dec-multimax_cross-softmax".
   virtual std::string attention_name() const = 0;
   // One line for the console: parameters, attention, shape.
   virtual std::string describe() const = 0;

@@ -4,6 +4,7 @@
 
 #include <chrono>
 #include <filesystem>
+#include <memory>
 #include <nlohmann/json.hpp>
 #include <string>
 
@@ -13,7 +14,26 @@
 #include "nn/optim/optimizer.hpp"
 #include "nn/trainer.hpp"
 
+namespace mmx::data {
+struct Checkpoint;
+}
+
 namespace mmx::nn {
+
+// Each task's constructors, defined beside its trainer (lm_trainer.cpp, vit_trainer.cpp,
+// mt_trainer.cpp), for make_trainer and resume_trainer. Declared here rather than reached
+// through the trainers' headers because text_dataset.hpp and phrase_pairs.hpp both define
+// data::Split, so lm_trainer.hpp and mt_trainer.hpp cannot be included in one file.
+// `options` is the task's full options JSON (defaults already merged in).
+std::unique_ptr<Trainer> make_lm_trainer(const nlohmann::json& options);
+std::unique_ptr<Trainer> make_vit_trainer(const nlohmann::json& options);
+std::unique_ptr<Trainer> make_mt_trainer(const nlohmann::json& options);
+std::unique_ptr<Trainer> resume_lm_trainer(const data::Checkpoint& c, const std::filesystem::path& dir);
+std::unique_ptr<Trainer> resume_vit_trainer(const data::Checkpoint& c, const std::filesystem::path& dir);
+std::unique_ptr<Trainer> resume_mt_trainer(const data::Checkpoint& c, const std::filesystem::path& dir);
+nlohmann::json default_lm_options();
+nlohmann::json default_vit_options();
+nlohmann::json default_mt_options();
 
 // Backward from `loss` (whose value is `value`), clip the global gradient norm to `clip` (0: no
 // clip), update and zero the gradients. `step` is the 1-based number of this step, for errors:

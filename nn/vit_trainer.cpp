@@ -157,9 +157,11 @@ EvalRecord VitTrainer::evaluate() {
   return r;
 }
 
-std::vector<TaskMetric> VitTrainer::test(const TestOptions&) {
+std::vector<TaskMetric> VitTrainer::test(const TestOptions& options) {
   model_->eval();
-  const double accuracy = score(data_.test, 0, data_.test.size()).second;
+  const int64_t count =
+      options.limit > 0 ? std::min(options.limit, data_.test.size()) : data_.test.size();
+  const double accuracy = score(data_.test, 0, count).second;
   model_->train();
   return {{"accuracy", accuracy}};
 }
@@ -222,5 +224,18 @@ std::unique_ptr<VitTrainer> VitTrainer::resume(const data::Checkpoint& c,
       RunningSums::from_json(checkpoint_field<nlohmann::json>(c.model_metadata, "running", dir));
   return t;
 }
+
+// ---------------------------------------------------------------- factory (trainer_parts.hpp)
+
+std::unique_ptr<Trainer> make_vit_trainer(const nlohmann::json& options) {
+  return std::make_unique<VitTrainer>(parse_options<VitOptions>(options, "vit options"));
+}
+
+std::unique_ptr<Trainer> resume_vit_trainer(const data::Checkpoint& c,
+                                            const std::filesystem::path& dir) {
+  return VitTrainer::resume(c, dir);
+}
+
+nlohmann::json default_vit_options() { return VitOptions{}; }
 
 }  // namespace mmx::nn

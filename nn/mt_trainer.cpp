@@ -1,0 +1,301 @@
+#include "nn/mt_trainer.hpp"
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+
+#include "engine/autograd/tape.hpp"
+#include "engine/error.hpp"
+#include "nn/metrics/chrf.hpp"
+#include "nn/translator.hpp"
+
+namespace mmx::nn {
+
+// ---------------------------------------------------------------- options
+
+void MTOptions::validate() const {
+  MMX_CHECK(batch >= 1, "train: --batch must be at least 1, got ", batch);
+  MMX_CHECK(steps >= 1, "train: --steps must be at least 1, got ", steps);
+  MMX_CHECK(lr > 0 && std::isfinite(lr), "train: --lr must be a positive number, got ", lr);
+  MMX_CHECK(min_lr >= 0 && min_lr <= lr, "train: --min-lr must lie in [0, lr], got ", min_lr);
+  MMX_CHECK(warmup >= 0 && warmup < steps, "train: --warmup must lie in [0, --steps), got ",
+            warmup, " with --steps ", steps);
+  MMX_CHECK(weight_decay >= 0, "train: --weight-decay must be >= 0, got ", weight_decay);
+  MMX_CHECK(clip >= 0, "train: --clip must be >= 0 (0 disables), got ", clip);
+  MMX_CHECK(eval_interval >= 1, "train: --eval-interval must be at least 1, got ", eval_interval);
+  MMX_CHECK(eval_pairs >= 1, "train: --eval-batch (valid pairs) must be at least 1, got ",
+            eval_pairs);
+  MMX_CHECK(max_chars >= 1, "train: --max-chars must be at least 1, got ", max_chars);
+  model.validate();
+}
+
+void to_json(nlohmann::json& j, const MTOptions& o) {
+  j = {{"model", o.model},     {"batch", o.batch},   {"steps", o.steps},
+       {"lr", o.lr},           {"min_lr", o.min_lr}, {"warmup", o.warmup},
+       {"weight_decay", o.weight_decay}, {"clip", o.clip},
+       {"eval_interval", o.eval_interval}, {"eval_pairs", o.eval_pairs},
+       {"max_chars", o.max_chars}, {"seed", o.seed}, {"data", o.data}};
+}
+
+void from_json(const nlohmann::json& j, MTOptions& o) {
+  o.model = j.at("model").get<Seq2SeqConfig>();
+  j.at("batch").get_to(o.batch);
+  j.at("steps").get_to(o.steps);
+  j.at("lr").get_to(o.lr);
+  j.at("min_lr").get_to(o.min_lr);
+  j.at("warmup").get_to(o.warmup);
+  j.at("weight_decay").get_to(o.weight_decay);
+  j.at("clip").get_to(o.clip);
+  j.at("eval_interval").get_to(o.eval_interval);
+  j.at("eval_pairs").get_to(o.eval_pairs);
+  j.at("max_chars").get_to(o.max_chars);
+  j.at("seed").get_to(o.seed);
+  j.at("data").get_to(o.data);
+}
+
+// ---------------------------------------------------------------- set-up
+
+namespace {
+data::PhrasePairSplits load_pairs(const MTOptions& o) {
+  data::PhrasePairOptions p;
+  p.max_chars = o.max_chars;
+  data::PhrasePairSplits splits =
+      data::load_phrase_pairs(o.data.empty() ? data::kDebianDeEnPath : o.data, p);
+  const std::string path = o.data.empty() ? data::kDebianDeEnPath : o.data;
+  MMX_CHECK(!splits.train.empty() && !splits.valid.empty() && !splits.test.empty(), "train: ",
+            path, " gave ", splits.train.size(), " train / ", splits.valid.size(), " valid / ",
+            splits.test.size(), " test phrase pairs; every split needs at least one");
+  return splits;
+}
+
+TranslationVocab vocab_of(const data::PhrasePairSplits& s) {
+  std::vector<data::PhrasePair> all = s.train;
+  all.insert(all.end(), s.valid.begin(), s.valid.end());
+  all.insert(all.end(), s.test.begin(), s.test.end());
+  return TranslationVocab::from_pairs(all);
+}
+
+// The model's table sizes come from the data, as the LM's vocabulary comes from its corpus.
+MTOptions with_data(MTOptions o, const data::PhrasePairSplits& pairs,
+                    const TranslationVocab& vocab) {
+  o.model.vocab = vocab.size();
+  o.model.max_source_len = o.max_chars;
+  o.model.max_target_len = o.max_chars + 1;  // BOS + text, or text + EOS
+  o.validate();
+  MMX_CHECK(o.batch <= std::ssize(pairs.train), "train: --batch ", o.batch, " exceeds the ",
+            pairs.train.size(), " training pairs");
+  return o;
+}
+
+uint64_t batches_seed(uint64_t seed) { return seed ^ 0x7A45'0F5Eull; }
+
+std::vector<data::PhrasePair> first(const std::vector<data::PhrasePair>& pairs, int64_t n) {
+  return {pairs.begin(), pairs.begin() + std::min<int64_t>(n, std::ssize(pairs))};
+}
+
+// Greedy (beam <= 1) or beam-search translations of every source, in order.
+std::vector<std::string> translate_sources(const Seq2Seq& model, const TranslationVocab& vocab,
+                                           const std::vector<data::PhrasePair>& pairs,
+                                           int64_t beam) {
+  constexpr int64_t kGreedyChunk = 256;  // rows decoded together
+  std::vector<std::string> out;
+  out.reserve(pairs.size());
+  for (size_t start = 0; start < pairs.size(); start += kGreedyChunk) {
+    const size_t end = std::min(pairs.size(), start + kGreedyChunk);
+    std::vector<std::vector<int64_t>> sources;
+    for (size_t i = start; i < end; ++i) sources.push_back(vocab.encode(pairs[i].source));
+    if (beam <= 1) {
+      for (const std::vector<int64_t>& ids : greedy_decode(model, sources))
+        out.push_back(vocab.decode(ids));
+    } else {
+      for (const std::vector<int64_t>& source : sources)
+        out.push_back(vocab.decode(beam_search(model, source, {.beam_size = beam})));
+    }
+  }
+  return out;
+}
+
+std::vector<std::string> targets_of(const std::vector<data::PhrasePair>& pairs) {
+  std::vector<std::string> out;
+  for (const data::PhrasePair& p : pairs) out.push_back(p.target);
+  return out;
+}
+}  // namespace
+
+MTTrainer::MTTrainer(const MTOptions& options, data::PhrasePairSplits pairs,
+                     TranslationVocab vocab)
+    : options_(with_data(options, pairs, vocab)),
+      pairs_(std::move(pairs)),
+      vocab_(std::move(vocab)),
+      schedule_{options_.lr, options_.min_lr, options_.warmup, options_.steps},
+      batches_(std::ssize(pairs_.train), options_.batch, batches_seed(options_.seed)) {
+  model_ = std::make_unique<Seq2Seq>(options_.model, options_.seed);
+  optimizer_ = std::make_unique<AdamW>(
+      model_->named_parameters(),
+      AdamWOptions{.learning_rate = options_.lr, .weight_decay = options_.weight_decay});
+  model_->train();
+}
+
+MTTrainer::MTTrainer(const MTOptions& options) : MTTrainer(options, load_pairs(options)) {}
+
+MTTrainer::MTTrainer(const MTOptions& options, data::PhrasePairSplits pairs)
+    : MTTrainer(options, pairs, vocab_of(pairs)) {}
+
+// ---------------------------------------------------------------- training
+
+float MTTrainer::train_step() {
+  const auto start = std::chrono::steady_clock::now();
+  optimizer_->set_learning_rate(schedule_.lr_at(step_));
+  std::vector<data::PhrasePair> chosen;
+  for (int64_t i : batches_.next()) chosen.push_back(pairs_.train[static_cast<size_t>(i)]);
+  const Seq2SeqBatch b = make_batch(vocab_, chosen);
+  Tensor loss =
+      model_->loss(b.source, b.source_len, b.target_in, b.target_out, b.target_len, b.batch);
+  const float value = loss.item();
+  guarded_optimizer_step(loss, value, *model_, *optimizer_, options_.clip, step_ + 1);
+  ++step_;
+  running_.add(value, start);
+  return value;
+}
+
+EvalRecord MTTrainer::evaluate() {
+  EvalRecord r;
+  r.step = step_;
+  r.lr = schedule_.lr_at(step_ > 0 ? step_ - 1 : 0);
+  r.item_unit = item_unit();
+  running_.report_and_reset(r, items_per_step());
+  const std::vector<data::PhrasePair> slice = first(pairs_.valid, options_.eval_pairs);
+  model_->eval();
+  {
+    NoGrad no_grad;
+    const Seq2SeqBatch b = make_batch(vocab_, slice);
+    r.val_loss =
+        model_->loss(b.source, b.source_len, b.target_in, b.target_out, b.target_len, b.batch)
+            .item();
+    r.metric = TaskMetric{
+        "chrF", metrics::corpus_chrf(translate_sources(*model_, vocab_, slice, 1), targets_of(slice))};
+  }
+  model_->train();
+  return r;
+}
+
+std::vector<TaskMetric> MTTrainer::test(const TestOptions& options) {
+  model_->eval();
+  std::vector<TaskMetric> out;
+  const std::vector<data::PhrasePair> pairs =
+      options.limit > 0 ? first(pairs_.test, options.limit) : pairs_.test;
+  const std::vector<std::string> references = targets_of(pairs);
+  std::vector<int64_t> beams = {1};
+  if (options.beam > 1) beams.push_back(options.beam);
+  for (int64_t beam : beams) {
+    NoGrad no_grad;
+    const std::vector<std::string> hypotheses =
+        translate_sources(*model_, vocab_, pairs, beam);
+    const std::string suffix = beam > 1 ? cat("_beam", beam) : "";
+    out.push_back({"chrF" + suffix, metrics::corpus_chrf(hypotheses, references)});
+    out.push_back(
+        {"exact_match" + suffix, 100.0 * metrics::exact_match(hypotheses, references)});
+  }
+  model_->train();
+  return out;
+}
+
+std::string MTTrainer::attention_name() const {
+  const Seq2SeqConfig& m = options_.model;
+  if (m.encoder_attention == m.decoder_attention && m.decoder_attention == m.cross_attention)
+    return attention_kind_name(m.encoder_attention);
+  return cat("enc-", attention_kind_name(m.encoder_attention), "_dec-",
+             attention_kind_name(m.decoder_attention), "_cross-",
+             attention_kind_name(m.cross_attention));
+}
+
+std::string MTTrainer::describe() const {
+  const Seq2SeqConfig& m = options_.model;
+  return cat("model: ", model_->parameter_count(), " parameters, attention encoder ",
+             attention_kind_name(m.encoder_attention), " / decoder ",
+             attention_kind_name(m.decoder_attention), " / cross ",
+             attention_kind_name(m.cross_attention), ", ", m.encoder_layers, "+",
+             m.decoder_layers, " layers x d ", m.d_model, ", vocab ", m.vocab, "; phrase pairs ",
+             pairs_.train.size(), " train / ", pairs_.valid.size(), " valid / ",
+             pairs_.test.size(), " test (<= ", options_.max_chars, " chars)");
+}
+
+// ---------------------------------------------------------------- checkpoints
+
+void MTTrainer::save(const std::filesystem::path& dir) const {
+  const data::ShuffledBatches::State order = batches_.state();
+  data::Checkpoint c;
+  c.step = step_;
+  c.model = model_->state_dict();
+  c.model_metadata = {
+      {"task", task()},
+      {"config", options_.model},
+      {"vocab", vocab_.chars().to_json()},
+      {"train_options", options_},
+      {"rng", {{"batches", {{"epoch_start", data::generator_state_to_json(order.epoch_start)},
+                            {"epoch", order.epoch},
+                            {"cursor", order.cursor}}},
+               {"dropout", data::generator_state_to_json(model_->dropout_generator().state())}}},
+      {"running", running_.to_json()}};
+  c.optimizer = optimizer_->state_tensors();
+  save_checkpoint(dir, c);
+}
+
+namespace {
+TranslationVocab saved_vocab(const data::Checkpoint& c, const std::filesystem::path& dir) {
+  return TranslationVocab(data::CharTokenizer::from_json(
+      checkpoint_field<nlohmann::json>(c.model_metadata, "vocab", dir)));
+}
+}  // namespace
+
+std::unique_ptr<MTTrainer> MTTrainer::resume(const data::Checkpoint& c,
+                                             const std::filesystem::path& dir) {
+  const auto options = checkpoint_field<MTOptions>(c.model_metadata, "train_options", dir);
+  std::unique_ptr<MTTrainer> t(new MTTrainer(options, load_pairs(options), saved_vocab(c, dir)));
+  t->model_->load_state_dict(c.model);
+  t->optimizer_->load_state_tensors(c.optimizer);
+  t->step_ = c.step;
+  const auto rng = checkpoint_field<nlohmann::json>(c.model_metadata, "rng", dir);
+  const nlohmann::json& order = rng.at("batches");
+  t->batches_.set_state({data::generator_state_from_json(order.at("epoch_start")),
+                         order.at("epoch").get<int64_t>(), order.at("cursor").get<int64_t>()});
+  t->model_->dropout_generator().set_state(data::generator_state_from_json(rng.at("dropout")));
+  t->running_ =
+      RunningSums::from_json(checkpoint_field<nlohmann::json>(c.model_metadata, "running", dir));
+  return t;
+}
+
+LoadedTranslator load_translator(const std::filesystem::path& dir) {
+  const data::Checkpoint c = data::load_checkpoint(dir);
+  MMX_CHECK(checkpoint_task(c.model_metadata) == "mt", "translate: ", dir.string(), " holds a '",
+            checkpoint_task(c.model_metadata), "' run, not a translator (train one with "
+            "mmx train --task mt)");
+  const auto config = checkpoint_field<Seq2SeqConfig>(c.model_metadata, "config", dir);
+  LoadedTranslator t{std::make_unique<Seq2Seq>(config), saved_vocab(c, dir), c.step};
+  t.model->load_state_dict(c.model);
+  t.model->eval();
+  return t;
+}
+
+std::string translate(const LoadedTranslator& translator, std::string_view text, int64_t beam) {
+  const std::vector<int64_t> source = translator.vocab.encode(text);
+  MMX_CHECK(!source.empty(), "translate: the text is empty");
+  NoGrad no_grad;
+  if (beam <= 1) return translator.vocab.decode(greedy_decode(*translator.model, {source})[0]);
+  return translator.vocab.decode(beam_search(*translator.model, source, {.beam_size = beam}));
+}
+
+// ---------------------------------------------------------------- factory (trainer_parts.hpp)
+
+std::unique_ptr<Trainer> make_mt_trainer(const nlohmann::json& options) {
+  return std::make_unique<MTTrainer>(parse_options<MTOptions>(options, "mt options"));
+}
+
+std::unique_ptr<Trainer> resume_mt_trainer(const data::Checkpoint& c,
+                                            const std::filesystem::path& dir) {
+  return MTTrainer::resume(c, dir);
+}
+
+nlohmann::json default_mt_options() { return MTOptions{}; }
+
+}  // namespace mmx::nn

@@ -1,0 +1,102 @@
+// MTTrainer: the "mt" Trainer. Trains a character-level Seq2Seq on German->English phrase pairs
+// (a "ding" dictionary, Debian's trans-de-en by default) with teacher forcing; evaluates with
+// greedy chrF on a fixed slice of the valid split, and tests with chrF and exact match.
+#pragma once
+
+#include <filesystem>
+#include <memory>
+#include <nlohmann/json.hpp>
+#include <string>
+#include <string_view>
+
+#include "nn/data/checkpoint.hpp"
+#include "nn/data/image_dataset.hpp"
+#include "nn/data/phrase_pairs.hpp"
+#include "nn/optim/adamw.hpp"
+#include "nn/optim/lr_schedule.hpp"
+#include "nn/seq2seq.hpp"
+#include "nn/trainer.hpp"
+#include "nn/trainer_parts.hpp"
+#include "nn/translation_vocab.hpp"
+
+namespace mmx::nn {
+
+struct MTOptions {
+  Seq2SeqConfig model;  // vocab and the two maximum lengths are set from the data
+  int64_t batch = 64;
+  int64_t steps = 3000;
+  float lr = 1e-3f;
+  float min_lr = 1e-4f;
+  int64_t warmup = 100;
+  float weight_decay = 0.01f;
+  float clip = 1.0f;             // global grad-norm clip; 0 disables
+  int64_t eval_interval = 500;
+  int64_t eval_pairs = 200;      // the first ones of the valid split: val loss and greedy chrF
+  int64_t max_chars = 24;        // longest phrase kept, code points per side
+  uint64_t seed = 0;             // weights, batch order, dropout (the split is always seed 0)
+  std::string data;              // a ding dictionary file; empty: data::kDebianDeEnPath
+  // Throws an mmx::Error naming the first bad field (as its command-line flag).
+  void validate() const;
+};
+void to_json(nlohmann::json& j, const MTOptions& options);
+void from_json(const nlohmann::json& j, MTOptions& options);
+
+class MTTrainer : public Trainer {
+ public:
+  explicit MTTrainer(const MTOptions& options);
+  static std::unique_ptr<MTTrainer> resume(const data::Checkpoint& checkpoint,
+                                           const std::filesystem::path& dir);
+
+  float train_step() override;
+  // Teacher-forced loss and greedy corpus chrF on the first eval_pairs valid pairs. No S/M:
+  // Seq2Seq does not expose its attention maps yet.
+  EvalRecord evaluate() override;
+  void save(const std::filesystem::path& dir) const override;
+  // On the test split (or its first options.limit pairs): "chrF", "exact_match" (greedy);
+  // with beam K > 1 also "chrF_beam<K>", "exact_match_beam<K>".
+  std::vector<TaskMetric> test(const TestOptions& options) override;
+
+  int64_t step() const override { return step_; }
+  int64_t total_steps() const override { return options_.steps; }
+  int64_t eval_interval() const override { return options_.eval_interval; }
+  double items_per_step() const override { return static_cast<double>(options_.batch); }
+  const char* item_unit() const override { return "pair"; }
+  const char* task() const override { return "mt"; }
+  // One kind when all three agree, else "enc-<kind>_dec-<kind>_cross-<kind>".
+  std::string attention_name() const override;
+  std::string describe() const override;
+  nlohmann::json options_json() const override { return options_; }
+  const MTOptions& options() const { return options_; }
+  const Seq2Seq& model() const override { return *model_; }
+  Seq2Seq& model() override { return *model_; }
+  const TranslationVocab& vocab() const { return vocab_; }
+
+ private:
+  MTTrainer(const MTOptions& options, data::PhrasePairSplits pairs);
+  // `vocab`: the checkpoint's when resuming, so the embeddings keep their characters.
+  MTTrainer(const MTOptions& options, data::PhrasePairSplits pairs, TranslationVocab vocab);
+
+  MTOptions options_;
+  data::PhrasePairSplits pairs_;
+  TranslationVocab vocab_;
+  std::unique_ptr<Seq2Seq> model_;
+  std::unique_ptr<AdamW> optimizer_;
+  WarmupCosineSchedule schedule_;
+  data::ShuffledBatches batches_;
+  int64_t step_ = 0;
+  RunningSums running_;
+};
+
+// A trained translator, for `mmx translate`: the model (in eval mode) and its vocabulary.
+struct LoadedTranslator {
+  std::unique_ptr<Seq2Seq> model;
+  TranslationVocab vocab;
+  int64_t step = 0;
+};
+LoadedTranslator load_translator(const std::filesystem::path& checkpoint_dir);
+
+// The translation of `text`: greedy when beam <= 1, else beam search of that width. Characters
+// the vocabulary lacks and texts longer than the model's sources are mmx::Errors.
+std::string translate(const LoadedTranslator& translator, std::string_view text, int64_t beam);
+
+}  // namespace mmx::nn
