@@ -1,0 +1,147 @@
+// `mmx compare`: trains one task with each attention normaliser over the same seeds -- so a seed
+// gives every normaliser the same initial-weight seed, data order and budget -- then prints the
+// final validation loss / task metric (mean ± spread over seeds), time per step and attention
+// S and M per layer, and writes compare.json and a figure of the validation curves.
+#include <algorithm>
+#include <cstdio>
+#include <sstream>
+
+#include "cli/command_registry.hpp"
+#include "cli/compare_figure.hpp"
+#include "cli/compare_summary.hpp"
+#include "cli/train_flags.hpp"
+#include "cli/train_session.hpp"
+#include "engine/error.hpp"
+#include "engine/io/atomic_write.hpp"
+#include "nn/training_loop.hpp"
+
+namespace mmx::cli {
+namespace {
+
+struct CompareCommand {
+  std::string task = "lm";
+  std::string attention = "softmax,multimax,sparsemax,entmax15";
+  int64_t steps = 300;
+  int64_t seeds = 2;
+  int64_t eval_interval = 0;  // 0: a tenth of the steps
+  std::vector<std::string> settings;  // KEY=VALUE over the task's options
+  std::string out;
+  int threads = 0;
+};
+
+std::vector<std::string> parse_attention_list(const std::string& list) {
+  std::vector<std::string> kinds;
+  for (size_t start = 0, comma = 0; comma != std::string::npos; start = comma + 1) {
+    comma = list.find(',', start);
+    const std::string name = list.substr(start, comma == std::string::npos ? comma : comma - start);
+    MMX_CHECK(!name.empty(), "compare: --attn '", list, "' has an empty name");
+    const std::string canonical = nn::attention_kind_name(nn::parse_attention_kind(name));
+    MMX_CHECK(std::find(kinds.begin(), kinds.end(), canonical) == kinds.end(), "compare: --attn names ",
+              canonical, " twice");
+    kinds.push_back(canonical);
+  }
+  return kinds;
+}
+
+// "model.d_model=64" writes 64 at options["model"]["d_model"]; the value is read as JSON when it
+// parses (numbers, true, "quoted"), else taken as a string (paths).
+void apply_setting(nlohmann::json& options, const std::string& setting) {
+  const size_t eq = setting.find('=');
+  MMX_CHECK(eq != std::string::npos && eq > 0, "compare: --set wants KEY=VALUE, got '", setting, "'");
+  const std::string key = setting.substr(0, eq), text = setting.substr(eq + 1);
+  nlohmann::json value = nlohmann::json::parse(text, nullptr, /*allow_exceptions=*/false);
+  if (value.is_discarded()) value = text;
+  nlohmann::json* node = &options;
+  std::stringstream path(key);
+  std::string part;
+  while (std::getline(path, part, '.')) {
+    MMX_CHECK(node->is_object() && node->contains(part), "compare: --set ", key,
+              ": the task's options have no field '", part, "'");
+    node = &(*node)[part];
+  }
+  *node = value;
+}
+
+nlohmann::json base_options(const CompareCommand& c) {
+  nlohmann::json options = nn::default_trainer_options(c.task);
+  options["steps"] = c.steps;
+  options["eval_interval"] = c.eval_interval > 0 ? c.eval_interval : std::max<int64_t>(1, c.steps / 10);
+  // A short budget would end inside the default warmup; then warm up for a tenth of it.
+  if (options.contains("warmup") && options["warmup"].get<int64_t>() >= c.steps)
+    options["warmup"] = c.steps / 10;
+  for (const std::string& s : c.settings) apply_setting(options, s);
+  return options;
+}
+
+void run_compare(const CompareCommand& c) {
+  MMX_CHECK(c.seeds >= 1, "compare: --seeds must be >= 1, got ", c.seeds);
+  MMX_CHECK(c.steps >= 1, "compare: --steps must be >= 1, got ", c.steps);
+  const std::vector<std::string> kinds = parse_attention_list(c.attention);
+  const nlohmann::json options = base_options(c);
+  const std::filesystem::path out = c.out.empty() ? "runs/compare-" + c.task : c.out;
+  // Build every run's options first, so a bad --set fails before any training.
+  std::vector<nlohmann::json> run_options;
+  for (const std::string& kind : kinds)
+    for (int64_t seed = 0; seed < c.seeds; ++seed) {
+      nlohmann::json o = options;
+      nn::set_attention(c.task, o, nn::parse_attention_kind(kind));
+      o["seed"] = seed;
+      run_options.push_back(std::move(o));
+    }
+  nn::make_trainer(c.task, run_options.front());  // validates the shared options
+
+  std::fprintf(stderr, "compare %s: %zu attention kinds x %ld seeds, %ld steps each -> %s\n",
+               c.task.c_str(), kinds.size(), c.seeds, c.steps, out.c_str());
+  std::vector<CompareRun> runs;
+  for (size_t i = 0; i < run_options.size(); ++i) {
+    const std::string& kind = kinds[i / static_cast<size_t>(c.seeds)];
+    const uint64_t seed = i % static_cast<size_t>(c.seeds);
+    std::unique_ptr<nn::Trainer> trainer = nn::make_trainer(c.task, run_options[i]);
+    CompareRun run{kind, seed, out / (kind + "-seed" + std::to_string(seed)), trainer->items_per_step(), {}};
+    const std::string label = kind + " seed " + std::to_string(seed) + " (" + std::to_string(i + 1) +
+                              "/" + std::to_string(run_options.size()) + ")";
+    std::fprintf(stderr, "\n== %s: %s ==\n", label.c_str(), trainer->describe().c_str());
+    const SessionResult result = train_with_progress(*trainer, run.dir, label);
+    MMX_CHECK(result.end == nn::TrainingEnd::finished, "compare: interrupted during ", label,
+              "; finished runs and its checkpoint are in ", out.string());
+    for (const nlohmann::json& record : nn::read_training_log(run.dir / "log.jsonl"))
+      run.evals.push_back(nn::EvalRecord::from_json(record));
+    runs.push_back(std::move(run));
+  }
+
+  const std::vector<KindSummary> summaries = summarize_runs(runs);
+  const std::string table = format_compare_table(summaries, c.seeds);
+  std::printf("\n%s", table.c_str());
+  const std::filesystem::path json = out / "compare.json", png = out / "compare_curves.png";
+  io::write_file_atomically(json, compare_json(c.task, options, runs, summaries).dump(2) + "\n");
+  write_compare_curves(runs, png,
+                       c.task + ": " + std::to_string(c.steps) + " steps, " +
+                           std::to_string(c.seeds) + " seed" + (c.seeds > 1 ? "s" : "") + " per attention kind");
+  std::printf("\nruns: %s/<attn>-seed<k>/\nsummary: %s\ncurves: %s\n", out.c_str(), json.c_str(),
+              png.c_str());
+}
+
+const bool registered = register_command([](CLI::App& app) {
+  auto c = std::make_shared<CompareCommand>();
+  auto* cmd = app.add_subcommand(
+      "compare", "Train one task with several attention normalisers on the same seeds and compare");
+  cmd->add_option("--task", c->task, "lm (character GPT), vit (Fashion-MNIST ViT), mt (translation)")
+      ->capture_default_str();
+  cmd->add_option("--attn", c->attention, "Comma-separated attention normalisers")->capture_default_str();
+  cmd->add_option("--steps", c->steps, "Optimizer steps per run")->capture_default_str();
+  cmd->add_option("--seeds", c->seeds, "Seeds 0..K-1, each run once per normaliser")->capture_default_str();
+  cmd->add_option("--eval-interval", c->eval_interval, "Steps between evaluations (0: steps / 10)")
+      ->capture_default_str()
+      ->check(CLI::NonNegativeNumber);
+  cmd->add_option("--set", c->settings,
+                  "KEY=VALUE over the task's options JSON, repeatable (e.g. model.d_model=64, batch=32, data=DIR)");
+  cmd->add_option("--out", c->out, "Output folder (default runs/compare-<task>)");
+  cmd->add_option("--threads", c->threads, "OpenMP threads (0: one per core)")->check(CLI::Range(0, 1024));
+  cmd->callback([c] {
+    apply_threads(c->threads);
+    run_compare(*c);
+  });
+});
+
+}  // namespace
+}  // namespace mmx::cli

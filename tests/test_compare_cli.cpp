@@ -1,0 +1,98 @@
+// `mmx compare` as a user runs it: every (attention, seed) run lands in its own folder, the table
+// names each kind, compare.json's summary is the mean of its runs, the curves are a PNG, and bad
+// input gets one clear line and a non-zero exit before any training.
+#include <doctest/doctest.h>
+
+#include <filesystem>
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <vector>
+
+#include "engine/random.hpp"
+#include "mmx_cli.hpp"
+#include "plot/png_io.hpp"
+#include "scratch_dir.hpp"
+
+TEST_CASE("mmx compare: lm runs per attention and seed, table, JSON and curves; bad input") {
+  ScratchDir dir("compare-cli");
+  {
+    std::ofstream out(dir / "corpus.txt");
+    mmx::Generator gen(6);
+    const char* words[] = {"red ", "green ", "blue\n", "cyan, "};
+    for (int i = 0; i < 2000; ++i) out << words[gen.below(4)];
+  }
+  const std::string tiny = " --set data=" + (dir / "corpus.txt").string() +
+                           " --set model.d_model=16 --set model.layers=2 --set model.heads=2"
+                           " --set model.seq_len=16 --set batch=4 --set eval_batch=4 --threads 1";
+  const std::string out = (dir / "cmp").string();
+  const CliResult r = run_mmx("compare --attn softmax,sparsemax --seeds 2 --steps 6 "
+                              "--eval-interval 3 --out " + out + tiny);
+  REQUIRE(r.exit_code == 0);
+  CHECK(r.output.find("mean ± sample std over 2 seeds") != std::string::npos);
+  for (const char* kind : {"\nsoftmax ", "\nsparsemax "}) {
+    CAPTURE(kind);
+    CHECK(r.output.find(kind) != std::string::npos);  // a table row starts with the kind
+  }
+
+  std::ifstream json_file(out + "/compare.json");
+  REQUIRE(json_file.good());
+  const nlohmann::json j = nlohmann::json::parse(json_file);
+  CHECK(j.at("task") == "lm");
+  CHECK(j.at("options").at("steps") == 6);
+  REQUIRE(j.at("runs").size() == 4);
+  REQUIRE(j.at("summary").size() == 2);
+  for (const nlohmann::json& s : j.at("summary")) {
+    const std::string kind = s.at("attention");
+    CAPTURE(kind);
+    double sum = 0;
+    std::vector<double> losses;
+    for (const nlohmann::json& run : j.at("runs"))
+      if (run.at("attention") == kind) {
+        const double loss = run.at("final").at("val_loss");
+        losses.push_back(loss);
+        sum += loss;
+        CHECK(run.at("final").at("step") == 6);
+        CHECK(std::filesystem::exists(std::filesystem::path(run.at("dir").get<std::string>()) / "log.jsonl"));
+      }
+    REQUIRE(losses.size() == 2);
+    CHECK(s.at("val_loss").at("n") == 2);
+    CHECK(s.at("val_loss").at("mean").get<double>() == doctest::Approx(sum / 2));
+    CHECK(s.at("val_loss").at("std").get<double>() ==
+          doctest::Approx(std::abs(losses[0] - losses[1]) / std::sqrt(2.0)));
+    CHECK(losses[0] != losses[1]);  // the seeds differ
+    CHECK(s.at("attention_sparsity").size() == 2);  // one S per layer
+    CHECK(s.at("ms_per_step").at("mean").get<double>() > 0);
+  }
+  for (const char* run : {"softmax-seed0", "softmax-seed1", "sparsemax-seed0", "sparsemax-seed1"}) {
+    CAPTURE(run);
+    CHECK(std::filesystem::exists(dir / "cmp" / run / "checkpoint.json"));
+  }
+  const mmx::plot::RgbImage curves = mmx::plot::read_png(out + "/compare_curves.png");
+  CHECK(curves.width >= 700);
+  CHECK(r.output.find(out + "/compare_curves.png") != std::string::npos);
+
+  struct Case {
+    std::string arguments;
+    std::string expected;
+  };
+  const std::string bad_out = " --out " + (dir / "bad").string();
+  // The flags come after `tiny`, so a bad --set is not overridden by tiny's own.
+  const std::vector<Case> cases = {
+      {"--attn softmax,bogus", "bogus"},
+      {"--attn softmax,softmax", "twice"},
+      {"--attn softmax,", "empty name"},
+      {"--seeds 0", "--seeds must be >= 1"},
+      {"--steps 0", "--steps must be >= 1"},
+      {"--task nope", "unknown task 'nope'"},
+      {"--set model.nope=3", "no field 'nope'"},
+      {"--set batch", "KEY=VALUE"},
+      {"--set batch=0", "batch"},
+  };
+  for (const Case& c : cases) {
+    CAPTURE(c.arguments);
+    const CliResult bad = run_mmx("compare" + tiny + " " + c.arguments + bad_out);
+    CHECK(bad.exit_code != 0);
+    CHECK(bad.output.find(c.expected) != std::string::npos);
+    CHECK_FALSE(std::filesystem::exists(dir / "bad"));  // refused before any training
+  }
+}
