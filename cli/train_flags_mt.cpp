@@ -39,7 +39,7 @@ void add_mt_only_flags(CLI::App& cmd) {
       ->description("mt: cross-attention normaliser (overrides --attn)")
       ->check(kinds);
   cmd.add_option("--max-chars")
-      ->description("mt: longest phrase kept, in characters per side (default 24)")
+      ->description("mt: longest phrase kept, in characters per side (default 16)")
       ->type_name("INT")
       ->check(CLI::Range(1, 1000));
 }

@@ -1,0 +1,70 @@
+// Tiny generated data sets for the vit and mt trainers, so their tests need neither
+// Fashion-MNIST nor the trans-de-en dictionary: IDX image files and a "ding" phrase file.
+#pragma once
+
+#include <cstdint>
+#include <filesystem>
+#include <fstream>
+#include <string>
+#include <vector>
+
+#include "engine/random.hpp"
+
+// Writes the four Fashion-MNIST file names (plain IDX: the reader accepts gzip or not) with
+// `train` and `test` images of 8 x 8 pixels in 10 classes: class c lights row c % 8 and
+// column c / 2 over noise, so a model can learn it.
+inline void write_tiny_image_set(const std::filesystem::path& dir, int64_t train = 240,
+                                 int64_t test = 60) {
+  std::filesystem::create_directories(dir);
+  mmx::Generator gen(7);
+  const auto be32 = [](std::vector<uint8_t>& out, uint32_t v) {
+    for (int shift = 24; shift >= 0; shift -= 8) out.push_back(static_cast<uint8_t>(v >> shift));
+  };
+  const auto write = [&](const char* prefix, int64_t n) {
+    std::vector<uint8_t> images = {0, 0, 0x08, 3}, labels = {0, 0, 0x08, 1};
+    be32(images, static_cast<uint32_t>(n));
+    be32(images, 8);
+    be32(images, 8);
+    be32(labels, static_cast<uint32_t>(n));
+    for (int64_t i = 0; i < n; ++i) {
+      const int64_t label = static_cast<int64_t>(gen.below(10));
+      labels.push_back(static_cast<uint8_t>(label));
+      for (int64_t y = 0; y < 8; ++y)
+        for (int64_t x = 0; x < 8; ++x) {
+          const bool lit = y == label % 8 || x == label / 2;
+          images.push_back(static_cast<uint8_t>((lit ? 160 : 0) + gen.below(90)));
+        }
+    }
+    const auto save = [&](const std::string& name, const std::vector<uint8_t>& bytes) {
+      std::ofstream(dir / name, std::ios::binary)
+          .write(reinterpret_cast<const char*>(bytes.data()),
+                 static_cast<std::streamsize>(bytes.size()));
+    };
+    save(std::string(prefix) + "-images-idx3-ubyte.gz", images);
+    save(std::string(prefix) + "-labels-idx1-ubyte.gz", labels);
+  };
+  write("train", train);
+  write("t10k", test);
+}
+
+// A dictionary of made-up but regular German -> English phrases ("ein kleines Haus :: a small
+// house"), a few hundred lines, enough for every split to get pairs.
+inline std::filesystem::path write_tiny_phrase_file(const std::filesystem::path& file) {
+  const std::vector<std::pair<const char*, const char*>> nouns = {
+      {"Haus", "house"}, {"Baum", "tree"},  {"Hund", "dog"},  {"Tisch", "table"},
+      {"Weg", "path"},   {"Berg", "hill"},  {"Stuhl", "chair"}, {"Ball", "ball"},
+      {"Fisch", "fish"}, {"Turm", "tower"}, {"Zug", "train"}, {"Hut", "hat"}};
+  const std::vector<std::pair<const char*, const char*>> adjectives = {
+      {"kleines", "small"}, {"altes", "old"},   {"neues", "new"},   {"rotes", "red"},
+      {"gutes", "good"},    {"langes", "long"}, {"kaltes", "cold"}, {"warmes", "warm"},
+      {"blaues", "blue"},   {"hohes", "high"}};
+  std::ofstream out(file);
+  out << "# tiny generated dictionary\n";
+  for (const auto& [de, en] : nouns) out << de << " {m} :: " << en << "\n";
+  for (const auto& [ade, aen] : adjectives)
+    for (const auto& [de, en] : nouns) {
+      out << ade << " " << de << " :: " << aen << " " << en << "\n";
+      out << "ein " << ade << " " << de << " :: a " << aen << " " << en << "\n";
+    }
+  return file;
+}
