@@ -1,0 +1,109 @@
+// `mmx train --task vit|mt`, `mmx eval` and `mmx translate` as a user runs them, on tiny
+// generated data: train, evaluate, translate, resume; and bad input (unknown task, a flag of
+// another task, missing or wrong-task checkpoints) gives one line and a non-zero exit.
+#include <doctest/doctest.h>
+
+#include <algorithm>
+
+#include "mmx_cli.hpp"
+#include "nn/training_loop.hpp"
+#include "scratch_dir.hpp"
+#include "tiny_task_data.hpp"
+
+namespace {
+const std::string kSmallRun = " --steps 8 --eval-interval 4 --warmup 1 --threads 1 --d-model 16"
+                              " --heads 2 --layers 1";
+
+std::string vit_run(const ScratchDir& dir, const std::string& out) {
+  write_tiny_image_set(dir / "images");
+  return "train --task vit --data " + (dir / "images").string() +
+         " --patch 4 --batch 16 --eval-batch 40 --out " + (dir / out).string() + kSmallRun;
+}
+
+std::string mt_run(const ScratchDir& dir, const std::string& out) {
+  return "train --task mt --data " + write_tiny_phrase_file(dir / "phrases.txt").string() +
+         " --batch 8 --eval-batch 8 --max-chars 24 --enc-attn multimax --out " +
+         (dir / out).string() + kSmallRun;
+}
+
+int64_t lines(const std::string& text) { return std::count(text.begin(), text.end(), '\n'); }
+}  // namespace
+
+TEST_CASE("vit: train, eval and resume from the command line") {
+  ScratchDir dir("vit-cli");
+  REQUIRE(run_mmx(vit_run(dir, "run")).exit_code == 0);
+  const std::vector<nlohmann::json> log = mmx::nn::read_training_log(dir / "run" / "log.jsonl");
+  REQUIRE(log.size() == 2);
+  CHECK(log.back().at("metric").at("name") == "accuracy");
+  CHECK(std::filesystem::exists(dir / "run" / "loss.png"));
+
+  const CliResult eval = run_mmx("eval --ckpt " + (dir / "run").string(), false);
+  CHECK(eval.exit_code == 0);
+  CHECK(eval.output.find("test accuracy: ") != std::string::npos);
+
+  CHECK(run_mmx("train --resume " + (dir / "run").string()).exit_code == 0);  // already done
+  CHECK(mmx::nn::read_training_log(dir / "run" / "log.jsonl").size() == 2);
+}
+
+TEST_CASE("mt: per-side attention flags, train, eval with beam, translate") {
+  ScratchDir dir("mt-cli");
+  REQUIRE(run_mmx(mt_run(dir, "run")).exit_code == 0);
+  const std::vector<nlohmann::json> log = mmx::nn::read_training_log(dir / "run" / "log.jsonl");
+  REQUIRE(log.size() == 2);
+  CHECK(log.back().at("metric").at("name") == "chrF");
+
+  const CliResult eval =
+      run_mmx("eval --ckpt " + (dir / "run").string() + " --beam 2 --limit 5", false);
+  CHECK(eval.exit_code == 0);
+  CHECK(eval.output.find("checkpoint " + (dir / "run").string() +
+                         ": mt, step 8, enc-multimax_dec-softmax_cross-softmax attention") !=
+        std::string::npos);
+  for (const char* metric : {"test chrF: ", "test exact_match: ", "test chrF_beam2: ",
+                             "test exact_match_beam2: "})
+    CHECK(eval.output.find(metric) != std::string::npos);
+
+  for (const char* beam : {"", " --beam 3"}) {
+    CAPTURE(beam);
+    const CliResult t = run_mmx("translate --ckpt " + (dir / "run").string() + beam +
+                                    " 'ein kleines Haus' Baum",
+                                false);
+    CHECK(t.exit_code == 0);
+    CHECK(lines(t.output) == 2);  // one translation per text
+  }
+}
+
+TEST_CASE("bad input: one line that says what is wrong, non-zero exit") {
+  ScratchDir dir("tasks-cli-bad");
+  REQUIRE(run_mmx(vit_run(dir, "vit")).exit_code == 0);
+  const std::string vit = (dir / "vit").string();
+  const std::string phrases = write_tiny_phrase_file(dir / "phrases.txt").string();
+  REQUIRE(run_mmx(mt_run(dir, "mt")).exit_code == 0);
+  const std::string mt = (dir / "mt").string();
+  struct Case {
+    std::string arguments;
+    std::string expected;
+  };
+  const std::vector<Case> cases = {
+      {"train --task speech", "speech"},
+      {"train --task vit --seq 16", "--seq does not apply to --task vit"},
+      {"train --patch 4", "--patch does not apply to --task lm"},
+      {"train --task mt --multimax-logits --data " + phrases, "--multimax-logits does not apply"},
+      {"train --task vit --data " + (dir / "nowhere").string(), "nowhere"},
+      {"train --task mt --data " + phrases + " --max-chars 24 --enc-attn maxsoft", "maxsoft"},
+      {"train --resume " + vit + " --task vit", "--task cannot change a resumed run"},
+      {"eval --ckpt " + (dir / "missing").string(), "missing"},
+      {"eval --ckpt " + dir.path.string(), "checkpoint"},
+      {"eval --ckpt " + vit + " --beam 2", "--beam applies to mt"},
+      {"translate --ckpt " + vit + " Haus", "not a translator"},
+      {"translate --ckpt " + mt + " 'ein Haus in Tokio #'", "#"},
+      {"translate --ckpt " + mt, "texts"},
+  };
+  for (const Case& c : cases) {
+    CAPTURE(c.arguments);
+    const CliResult r = run_mmx(c.arguments);
+    CHECK(r.exit_code != 0);
+    CHECK(r.output.find(c.expected) != std::string::npos);
+    CHECK(lines(r.output) <= 2);  // the error, and CLI11's "Run with --help" hint at most
+    CHECK(r.output.find("Aborted") == std::string::npos);
+  }
+}
