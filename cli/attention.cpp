@@ -1,6 +1,7 @@
 // `mmx attention`: where a trained model looks. For a GPT checkpoint and a --text, one heatmap
 // per layer and head over the characters; for a ViT checkpoint and an --image of the test set,
 // the same over the patches plus the image with each head's attention laid over it.
+#include <algorithm>
 #include <cstdio>
 #include <optional>
 
@@ -8,10 +9,13 @@
 #include "cli/attention_overlay.hpp"
 #include "cli/command_registry.hpp"
 #include "cli/train_flags.hpp"
+#include "engine/autograd/tape.hpp"
 #include "engine/error.hpp"
+#include "nn/data/image_dataset.hpp"
 #include "nn/data/checkpoint.hpp"
 #include "nn/lm_trainer.hpp"
 #include "nn/trainer.hpp"
+#include "nn/vit_trainer.hpp"
 
 namespace mmx::cli {
 namespace {
@@ -70,11 +74,52 @@ void run_text(const AttentionCommand& c, const std::filesystem::path& out) {
   print_written(write_attention_heatmaps(picture, out));
 }
 
-void run_image(const AttentionCommand& c, const std::filesystem::path&) {
+void run_image(const AttentionCommand& c, const std::filesystem::path& out) {
   const std::string task = nn::checkpoint_task(data::load_checkpoint(c.checkpoint).model_metadata);
   MMX_CHECK(task == "vit", "attention: --image needs a ViT checkpoint; ", c.checkpoint,
             " holds a '", task, "' run (give it --text)");
-  throw Error("attention: ViT checkpoints cannot be loaded yet");
+  const std::unique_ptr<nn::Trainer> trainer = nn::resume_trainer(c.checkpoint);
+  auto& run = dynamic_cast<nn::VitTrainer&>(*trainer);
+  nn::ViT& model = run.model();
+  model.eval();
+  // The trainer keeps its data private; the test split read again is normalised the same way
+  // (the statistics come from the training pixels).
+  const std::string folder = run.options().data.empty() ? data::kFashionMnistDir : run.options().data;
+  const data::FashionMnist mnist = data::load_fashion_mnist(folder);
+  MMX_CHECK(*c.image < mnist.test.size(), "attention: --image ", *c.image, " is past the ",
+            mnist.test.size(), " test images");
+  const data::ImageBatch batch = mnist.test.range(*c.image, 1);
+  const nn::ViTConfig& config = model.config();
+  MMX_CHECK(!c.query || *c.query < config.tokens(), "attention: --query ", c.query.value_or(0),
+            " is not a patch (0..", config.tokens() - 1, ")");
+
+  ImageAttention image;
+  image.patch_size = config.patch_size;
+  image.query = c.query;
+  image.image = batch.images.reshape({config.channels, config.image_size, config.image_size});
+  AttentionPicture& picture = image.picture;
+  std::vector<float> logits;
+  {
+    NoGrad no_grad;
+    logits = model.forward(batch.images, &picture.layers).to_vector();
+  }
+  picture.labels = patch_labels(config.patches_per_side());
+  picture.normaliser = nn::attention_kind_name(config.attention);
+  picture.position_name = "patch (row,col)";
+  picture.causal = false;
+  const auto class_name = [](int64_t k) -> std::string {
+    const auto& names = data::fashion_mnist_class_names();
+    return k < static_cast<int64_t>(names.size()) ? names[static_cast<size_t>(k)] : "class " + std::to_string(k);
+  };
+  const int64_t predicted = std::max_element(logits.begin(), logits.end()) - logits.begin();
+  image.caption = "test image " + std::to_string(*c.image) + ": " + class_name(batch.labels.front()) +
+                  ", predicted " + class_name(predicted);
+  std::printf("%s attention of the step-%ld checkpoint %s on %s\n", picture.normaliser.c_str(),
+              run.step(), c.checkpoint.c_str(), image.caption.c_str());
+  print_summary(picture);
+  std::vector<std::filesystem::path> written = write_attention_heatmaps(picture, out);
+  written.push_back(write_attention_overlay(image, out / "attention_image.png"));
+  print_written(written);
 }
 
 void run_attention(const AttentionCommand& c) {

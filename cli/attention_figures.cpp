@@ -73,12 +73,13 @@ plot::Heatmap head_heatmap(const AttentionPicture& picture, int64_t layer, int64
   return map;
 }
 
-void draw_header(plot::Canvas& canvas, const std::string& title) {
+void draw_header(plot::Canvas& canvas, const std::string& title, bool causal) {
   canvas.text({canvas.width() / 2.0, 8}, title,
               {.size = 18, .halign = plot::HAlign::Center, .valign = plot::VAlign::Top});
   canvas.text({canvas.width() / 2.0, 30},
-              "grey: weight exactly 0 (cut by the normaliser or hidden by the causal mask);  "
-              "[k]: keys with non-zero weight;  S, M: sparsity, multi-modality (higher = more)",
+              std::string("grey: weight exactly 0 (cut by the normaliser") +
+                  (causal ? " or hidden by the causal mask" : "") +
+                  ");  [k]: keys with non-zero weight;  S, M: sparsity, multi-modality (higher = more)",
               {.size = 12, .color = plot::colors::axis, .halign = plot::HAlign::Center,
                .valign = plot::VAlign::Top});
 }
@@ -131,7 +132,8 @@ std::vector<std::filesystem::path> write_attention_heatmaps(const AttentionPictu
   for (int64_t layer = 0; layer < static_cast<int64_t>(picture.layers.size()); ++layer) {
     plot::Canvas canvas(std::max(static_cast<int>(cols * panel_w), 980),
                         static_cast<int>(kHeaderHeight + rows * panel_h));
-    draw_header(canvas, picture.normaliser + " attention, layer " + std::to_string(layer));
+    draw_header(canvas, picture.normaliser + " attention, layer " + std::to_string(layer),
+                picture.causal);
     const plot::Rect body = canvas.bounds().inset(0, kHeaderHeight, 0, 0);
     for (int64_t head = 0; head < heads; ++head)
       head_heatmap(picture, layer, head, /*with_labels=*/true)
@@ -144,7 +146,8 @@ std::vector<std::filesystem::path> write_attention_heatmaps(const AttentionPictu
   // At least as wide as the header's explanation line.
   plot::Canvas overview(std::max(static_cast<int>(heads) * 250, 980),
                         static_cast<int>(kHeaderHeight) + layers * 230);
-  draw_header(overview, picture.normaliser + " attention: layers (rows) x heads (columns)");
+  draw_header(overview, picture.normaliser + " attention: layers (rows) x heads (columns)",
+              picture.causal);
   const plot::Rect body = overview.bounds().inset(0, kHeaderHeight, 0, 0);
   for (int64_t layer = 0; layer < layers; ++layer)
     for (int64_t head = 0; head < heads; ++head)

@@ -80,3 +80,48 @@ TEST_CASE("mmx attention: heatmaps per layer for a GPT checkpoint; bad input is 
     CHECK(bad.output.find("wrote") == std::string::npos);
   }
 }
+
+TEST_CASE("mmx attention: a ViT checkpoint on a test image gives heatmaps and the image overlay") {
+  if (!std::filesystem::exists("/usr/share/datasets/fashion-mnist/t10k-images-idx3-ubyte.gz")) {
+    MESSAGE("Fashion-MNIST is not installed (Debian package dataset-fashion-mnist); skipped");
+    return;
+  }
+  ScratchDir dir("attention-vit-cli");
+  const std::string ckpt = (dir / "vit").string();
+  REQUIRE(run_mmx("train --task vit --attn sparsemax --steps 4 --warmup 1 --batch 16 --d-model 16"
+                  " --layers 1 --heads 2 --eval-interval 4 --out " + ckpt + " --threads 1")
+              .exit_code == 0);
+  const std::string pictures = (dir / "pictures").string();
+  const CliResult r =
+      run_mmx("attention --ckpt " + ckpt + " --image 3 --query 5 --out " + pictures + " --threads 1");
+  REQUIRE(r.exit_code == 0);
+  CHECK(r.output.find("test image 3: ") != std::string::npos);
+  for (const char* name : {"attention_layer0.png", "attention_overview.png", "attention_image.png"}) {
+    CAPTURE(name);
+    CHECK(r.output.find("wrote " + pictures + "/" + name) != std::string::npos);
+    CHECK(mmx::plot::read_png(pictures + "/" + name).width >= 400);
+  }
+  // The overlay outlines the query patch in red.
+  const mmx::plot::RgbImage overlay = mmx::plot::read_png(pictures + "/attention_image.png");
+  bool red = false;
+  for (int y = 0; y < overlay.height && !red; ++y)
+    for (int x = 0; x < overlay.width && !red; ++x)
+      red = overlay.at(x, y) == mmx::plot::Color{230, 30, 30};
+  CHECK(red);
+
+  struct Case {
+    std::string arguments;
+    std::string expected;
+  };
+  const std::vector<Case> cases = {
+      {"attention --ckpt " + ckpt + " --text abc", "not a language model"},
+      {"attention --ckpt " + ckpt + " --image 10000", "past the 10000 test images"},
+      {"attention --ckpt " + ckpt + " --image 0 --query 16", "--query 16 is not a patch"},
+  };
+  for (const Case& c : cases) {
+    CAPTURE(c.arguments);
+    const CliResult bad = run_mmx(c.arguments);
+    CHECK(bad.exit_code != 0);
+    CHECK(bad.output.find(c.expected) != std::string::npos);
+  }
+}
