@@ -1,13 +1,13 @@
 // `mmx bench matmul`: the engine's matmul (tensor in, tensor out, primitive cache, NoGrad)
 // against a bare oneDNN matmul primitive created once, for square sizes, in one process. The
 // two are timed alternately, call by call, so a load change on the machine hits both alike.
-#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <nlohmann/json.hpp>
 #include <omp.h>
 #include <vector>
 
+#include "cli/bench_support.hpp"
 #include "cli/command_registry.hpp"
 #include "engine/autograd/tape.hpp"
 #include "engine/kernels/bare_matmul.hpp"
@@ -16,12 +16,6 @@
 namespace mmx::cli {
 
 namespace {
-
-double median(std::vector<double> v) {
-  std::sort(v.begin(), v.end());
-  const size_t h = v.size() / 2;
-  return v.size() % 2 ? v[h] : 0.5 * (v[h - 1] + v[h]);
-}
 
 template <typename F>
 double time_ms(F&& f) {
@@ -50,7 +44,7 @@ void run_matmul_bench(const BenchOptions& opt) {
       engine_ms.push_back(time_ms([&] { (void)matmul(a, b); }));
       bare_ms.push_back(time_ms([&] { bare.run(); }));
     }
-    const double e = median(engine_ms), o = median(bare_ms);
+    const double e = bench::median(engine_ms), o = bench::median(bare_ms);
     const double gflop = 2.0 * static_cast<double>(n) * static_cast<double>(n) *
                          static_cast<double>(n) * 1e-9;
     const double overhead = 100.0 * (e - o) / o;

@@ -3,7 +3,6 @@
 // turn, so a load change on the machine hits all alike; figures are medians of forward+backward.
 #include <omp.h>
 
-#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <functional>
@@ -11,6 +10,7 @@
 #include <string>
 #include <vector>
 
+#include "cli/bench_support.hpp"
 #include "cli/command_registry.hpp"
 #include "engine/autograd/tape.hpp"
 #include "engine/kernels/dense.hpp"
@@ -30,11 +30,7 @@ constexpr int64_t kRows = 16384, kCols = 256;
 // The target: fused MultiMax (order 2) forward+backward within this factor of SoftMax's.
 constexpr double kTargetRatio = 1.15;
 
-double median(std::vector<double> v) {
-  std::sort(v.begin(), v.end());
-  const size_t h = v.size() / 2;
-  return v.size() % 2 ? v[h] : 0.5 * (v[h - 1] + v[h]);
-}
+using bench::median;
 
 double elapsed_ms(std::chrono::steady_clock::time_point since) {
   return std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - since)

@@ -1,6 +1,7 @@
 #include "cli/bench_support.hpp"
 
 #include <sys/resource.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -37,6 +38,21 @@ constexpr std::array<ReferenceConfig, 2> kReferenceConfigs = {{
     {"tiny", 96, 128, 4, 4, 128, 16},
     {"small", 96, 256, 6, 8, 256, 8},
 }};
+
+// The sgemm child's loop: one timed [n, n] x [n, n] matmul per request byte read from `in`,
+// its milliseconds written to `out` as a double, until `in` closes.
+void serve_sgemm(int64_t n, int in, int out) {
+  NoGrad no_grad;
+  Generator gen(7);
+  const Tensor a = Tensor::randn({n, n}, gen), b = Tensor::randn({n, n}, gen);
+  (void)matmul(a, b);  // primitive creation and first touch of the output pages
+  for (char request = 0; read(in, &request, 1) == 1;) {
+    const auto start = std::chrono::steady_clock::now();
+    (void)matmul(a, b);
+    const double ms = elapsed_ms(start);
+    if (write(out, &ms, sizeof ms) != sizeof ms) return;
+  }
+}
 
 }  // namespace
 
@@ -108,26 +124,51 @@ double training_flops_per_token(const nn::GPTConfig& config, int64_t parameters)
   return 6.0 * static_cast<double>(parameters) + 6.0 * l * t * d;
 }
 
-SgemmRate measure_sgemm(int64_t n) {
+ForkedSgemmTimer::ForkedSgemmTimer(int64_t n) : n_(n) {
   MMX_CHECK(n >= 1, "bench: sgemm size must be >= 1, got ", n);
-  constexpr int kTimedCalls = 5;
-  NoGrad no_grad;
-  Generator gen(7);
-  const Tensor a = Tensor::randn({n, n}, gen), b = Tensor::randn({n, n}, gen);
-  (void)matmul(a, b);  // primitive creation and first touch of the output pages
-  std::vector<double> ms;
-  for (int i = 0; i < kTimedCalls; ++i) {
-    const auto start = std::chrono::steady_clock::now();
-    (void)matmul(a, b);
-    ms.push_back(elapsed_ms(start));
+  int down[2], up[2];  // parent -> child requests, child -> parent timings
+  MMX_CHECK(pipe(down) == 0 && pipe(up) == 0, "bench: cannot create the sgemm pipes");
+  const pid_t pid = fork();
+  MMX_CHECK(pid >= 0, "bench: cannot fork the sgemm process");
+  if (pid == 0) {  // the child: one timed call per request byte, until the pipe closes
+    close(down[1]);
+    close(up[0]);
+    int status = 0;
+    try {
+      serve_sgemm(n, down[0], up[1]);
+    } catch (...) {
+      status = 1;
+    }
+    _exit(status);  // runs none of the parent's atexit handlers or static destructors
   }
-  const double m = median(ms);
-  const double flops = 2.0 * static_cast<double>(n) * static_cast<double>(n) *
-                       static_cast<double>(n);
-  return {n, m, flops / (m * 1e-3) * 1e-9};
+  close(down[0]);
+  close(up[1]);
+  pid_ = pid;
+  to_child_ = down[1];
+  from_child_ = up[0];
 }
 
-TrainingTiming time_training(const nn::GPTConfig& config, int64_t batch, int warmup, int steps) {
+ForkedSgemmTimer::~ForkedSgemmTimer() {
+  close(to_child_);  // the child sees end of file and exits
+  close(from_child_);
+  waitpid(pid_, nullptr, 0);
+}
+
+void ForkedSgemmTimer::time_call() {
+  const char request = 1;
+  double ms = 0;
+  MMX_CHECK(write(to_child_, &request, 1) == 1 && read(from_child_, &ms, sizeof ms) == sizeof ms,
+            "bench: the sgemm process (n = ", n_, ") stopped answering");
+  ms_.push_back(ms);
+}
+
+double ForkedSgemmTimer::gflops() const {
+  const auto n = static_cast<double>(n_);
+  return 2.0 * n * n * n / (median(ms_) * 1e-3) * 1e-9;
+}
+
+TrainingTiming time_training(const nn::GPTConfig& config, int64_t batch, int warmup, int steps,
+                             const std::function<void()>& after_timed_step) {
   MMX_CHECK(batch >= 1 && steps >= 1 && warmup >= 0, "bench: batch ", batch, ", steps ", steps,
             " and warm-up ", warmup, " must be positive (warm-up may be 0)");
   nn::GPT model(config, /*seed=*/0);
@@ -141,18 +182,22 @@ TrainingTiming time_training(const nn::GPTConfig& config, int64_t batch, int war
   for (int64_t& id : ids) id = static_cast<int64_t>(gen.below(vocab));
   for (int64_t& t : targets) t = static_cast<int64_t>(gen.below(vocab));
 
+  TrainingTiming timing;
   std::vector<double> times_ms;
-  float final_loss = 0.0f;
   for (int i = 0; i < warmup + steps; ++i) {
     const auto start = std::chrono::steady_clock::now();
     Tensor loss = model.loss(ids, targets, batch, seq);
     loss.backward();
     optimizer.step();
     optimizer.zero_grad();
-    final_loss = loss.item();
+    timing.final_loss = loss.item();
     if (i >= warmup) times_ms.push_back(elapsed_ms(start));
+    if (i >= warmup && after_timed_step) after_timed_step();
   }
-  return {upper_median(times_ms), final_loss, model.parameter_count()};
+  timing.peak_rss_mb = peak_rss_mb();
+  timing.ms_per_step = upper_median(times_ms);
+  timing.parameters = model.parameter_count();
+  return timing;
 }
 
 std::vector<nlohmann::ordered_json> run_self(const std::string& suite,

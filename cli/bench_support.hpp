@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
@@ -36,23 +37,39 @@ double peak_rss_mb();
 // 6 x every parameter, plus causal attention's 6 x layers x seq x d_model. Derivation in the .cpp.
 double training_flops_per_token(const nn::GPTConfig& config, int64_t parameters);
 
-// The fp32 matmul rate this machine reaches now: an [n, n] x [n, n] product through the engine's
-// matmul (oneDNN), median of a few calls after a warm-up one.
-struct SgemmRate {
-  int64_t n = 0;
-  double ms = 0;
-  double gflops = 0;
+// The fp32 matmul rate this machine reaches: an [n, n] x [n, n] product through the engine's
+// matmul (oneDNN), timed call by call. The training bench calls it between its steps, so the
+// sgemm and the steps share the machine's load as it comes and goes. The matrices live in a
+// forked child process, so they stay out of the caller's peak RSS. Create it before this
+// process runs any OpenMP parallel region: libgomp's threads do not survive a fork.
+class ForkedSgemmTimer {
+ public:
+  explicit ForkedSgemmTimer(int64_t n);
+  ~ForkedSgemmTimer();  // ends the child and waits for it
+  ForkedSgemmTimer(const ForkedSgemmTimer&) = delete;
+  ForkedSgemmTimer& operator=(const ForkedSgemmTimer&) = delete;
+  int64_t n() const { return n_; }
+  void time_call();  // one call in the child; returns when it is done
+  double gflops() const;  // 2 n^3 FLOPs over the median call
+
+ private:
+  int64_t n_;
+  int pid_ = -1;
+  int to_child_ = -1, from_child_ = -1;
+  std::vector<double> ms_;
 };
-SgemmRate measure_sgemm(int64_t n);
 
 // Trains `config` on fixed random tokens with AdamW (the reference's loop: forward, backward,
-// step, zero_grad) and times each step.
+// step, zero_grad) and times each step; `after_timed_step`, if given, runs after each timed
+// step, outside the timing.
 struct TrainingTiming {
   double ms_per_step = 0;  // upper median of the timed steps
   float final_loss = 0;
   int64_t parameters = 0;
+  double peak_rss_mb = 0;  // this process's, at the end
 };
-TrainingTiming time_training(const nn::GPTConfig& config, int64_t batch, int warmup, int steps);
+TrainingTiming time_training(const nn::GPTConfig& config, int64_t batch, int warmup, int steps,
+                             const std::function<void()>& after_timed_step = nullptr);
 
 // Runs `mmx <arguments>` (this same binary, through /proc/self/exe) in a fresh process, so its
 // peak memory is its own, and returns the JSON objects it printed, one per line. `suite` names

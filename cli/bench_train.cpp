@@ -2,7 +2,8 @@
 // (/work/shared/anchors/torch_reference.py) on random tokens and prints median ms/step,
 // tokens/s and peak RSS; --json prints the same keys as that script, one object per run, then
 // our extras: the useful training FLOPs per token, the rate they were done at, the fp32 sgemm
-// rate this process reached (--sgemm-n, timed after the training so it does not touch the
+// rate reached in the same run (--sgemm-n; one call after each timed step, so the steps and the
+// sgemm share the load of the moment; in a forked process, so its matrices stay out of the
 // peak RSS) and their ratio, the model FLOP utilisation (MFU).
 //
 // Peak RSS (getrusage's ru_maxrss) is a per-process high-water mark, so a run of several
@@ -10,6 +11,7 @@
 // attention) pair is asked for, each runs in its own child process (this binary re-executed
 // through /proc/self/exe with one pair), and its JSON line is collected here.
 #include <cstdio>
+#include <memory>
 #include <nlohmann/json.hpp>
 #include <omp.h>
 #include <string>
@@ -28,8 +30,13 @@ namespace {
 nlohmann::ordered_json train_one(const bench::ReferenceConfig& c, const std::string& attn,
                                  const BenchOptions& opt) {
   const nn::GPTConfig config = c.gpt_config(attn);
-  const bench::TrainingTiming run = bench::time_training(config, c.batch, opt.warmup, opt.steps);
-  const double peak_mb = bench::peak_rss_mb();  // before the sgemm's three n x n matrices
+  // Forked before this process's first OpenMP region; one sgemm call after each timed step.
+  std::unique_ptr<bench::ForkedSgemmTimer> sgemm;
+  if (opt.sgemm_n > 0) sgemm = std::make_unique<bench::ForkedSgemmTimer>(opt.sgemm_n);
+  const bench::TrainingTiming run = bench::time_training(
+      config, c.batch, opt.warmup, opt.steps, [&] {
+        if (sgemm) sgemm->time_call();
+      });
 
   const double tokens_per_s = static_cast<double>(c.batch * c.seq) / run.ms_per_step * 1e3;
   const double flops_per_token = bench::training_flops_per_token(config, run.parameters);
@@ -41,20 +48,15 @@ nlohmann::ordered_json train_one(const bench::ReferenceConfig& c, const std::str
                                 {"params", run.parameters},
                                 {"ms_per_step", bench::round_to(run.ms_per_step, 2)},
                                 {"tokens_per_s", bench::round_to(tokens_per_s, 1)},
-                                {"peak_rss_mb", bench::round_to(peak_mb, 1)},
+                                {"peak_rss_mb", bench::round_to(run.peak_rss_mb, 1)},
                                 {"final_loss", bench::round_to(run.final_loss, 4)},
                                 {"flops_per_token", flops_per_token},
                                 {"train_gflops", bench::round_to(train_gflops, 2)}};
-  if (opt.sgemm_n > 0) {
-    const bench::SgemmRate sgemm = bench::measure_sgemm(opt.sgemm_n);
-    row["sgemm_n"] = sgemm.n;
-    row["sgemm_gflops"] = bench::round_to(sgemm.gflops, 2);
-    row["mfu"] = bench::round_to(train_gflops / sgemm.gflops, 4);
-  } else {
-    row["sgemm_n"] = 0;
-    row["sgemm_gflops"] = nullptr;
-    row["mfu"] = nullptr;
-  }
+  row["sgemm_n"] = opt.sgemm_n;
+  row["sgemm_gflops"] = sgemm ? nlohmann::ordered_json(bench::round_to(sgemm->gflops(), 2))
+                              : nlohmann::ordered_json(nullptr);
+  row["mfu"] = sgemm ? nlohmann::ordered_json(bench::round_to(train_gflops / sgemm->gflops(), 4))
+                     : nlohmann::ordered_json(nullptr);
   return row;
 }
 
@@ -93,7 +95,7 @@ void run_train_bench(const BenchOptions& opt) {
     std::printf("train: random tokens, AdamW, median of %d steps after %d warm-up%s;\n"
                 "GFLOP/s = 6 x params + 6 x layers x seq x d_model per token (causal "
                 "attention's unmasked half),\nMFU = that over the sgemm rate (n = %lld) "
-                "measured in the same process\n"
+                "timed between the steps\n"
                 "%-6s %-9s %7s %9s %10s %10s %9s %10s %9s %9s %6s\n",
                 opt.steps, opt.warmup, one_run ? "" : ", one process per row",
                 static_cast<long long>(opt.sgemm_n), "config", "attn", "threads", "params",
