@@ -118,26 +118,32 @@ std::vector<KindSummary> summarize_runs(const std::vector<CompareRun>& runs) {
 std::string format_compare_table(const std::vector<KindSummary>& summaries, int64_t seeds) {
   MMX_CHECK(!summaries.empty(), "compare: nothing to tabulate");
   const std::string metric = summaries.front().metric_name;
+  const bool measures = !summaries.front().layers.empty();
   std::string out = pad("attention", 11) + pad("val loss", 18) +
-                    (metric.empty() ? "" : pad(metric, 16)) + pad("ms/step", 10) +
-                    pad("S per layer", 22) + "M per layer\n";
+                    (metric.empty() ? "" : pad(metric, 16)) + "ms/step" +
+                    (measures ? "   " + pad("S per layer", 22) + "M per layer" : "") + "\n";
   for (const KindSummary& k : summaries) {
     char ms[32];
     std::snprintf(ms, sizeof ms, "%.1f", k.ms_per_step.mean);
     out += pad(k.attention, 11) + pad(format_spread(k.val_loss, 4), 18) +
            (metric.empty() ? "" : pad(k.metric ? format_spread(*k.metric, 2) : "-", 16)) +
-           pad(ms, 10) + pad(per_layer(k.sparsity), 22) + per_layer(k.multimodality) + "\n";
+           (measures ? pad(ms, 10) + pad(per_layer(k.sparsity), 22) + per_layer(k.multimodality) : ms) +
+           "\n";
   }
   std::string layers;
   for (const std::string& l : summaries.front().layers) layers += (layers.empty() ? "" : " ") + l;
-  char note[320];
+  const std::string measures_note =
+      measures ? "S, M: mean attention sparsity and multi-modality per layer [" + layers +
+                     "], higher = more"
+               : "S, M: this task's evaluation does not report attention measures";
+  const std::string spread =
+      seeds > 1 ? "mean ± sample std over " + std::to_string(seeds) + " seeds" : "one seed, no spread";
+  char note[192];
   std::snprintf(note, sizeof note,
-                "(final evaluation; %s over %ld seed%s; ms/step: median training step of each "
-                "run, mean over seeds;\n S, M: mean attention sparsity and multi-modality per "
-                "layer [%s], higher = more)\n",
-                seeds > 1 ? "mean ± sample std" : "one run, no spread", seeds, seeds > 1 ? "s" : "",
-                layers.c_str());
-  return out + note;
+                "(final evaluation; %s; ms/step: median training step of each run, mean over "
+                "seeds;\n ",
+                spread.c_str());
+  return out + note + measures_note + ")\n";
 }
 
 nlohmann::json compare_json(const std::string& task, const nlohmann::json& options,
