@@ -51,9 +51,9 @@ void add_train_flags(CLI::App& cmd, TrainFlags& f, bool with_attention) {
   cmd.add_flag("--multimax-per-head", m.multimax_per_head, "One MultiMax (t, r) per head instead of per layer");
   cmd.add_flag("--multimax-logits", m.multimax_logits, "Also modulate the output logits with MultiMax");
   cmd.add_option("--eval-interval", o.eval_interval, "Steps between evaluations and checkpoints")->capture_default_str()->check(CLI::Range(int64_t{1}, int64_t{100000000}));
-  cmd.add_option("--eval-batch", o.eval_batch, "Rows of the fixed validation batch")->capture_default_str()->check(CLI::Range(1, 4096));
+  cmd.add_option("--eval-batch", o.eval_batch, "Rows of the fixed validation batch (vit: held-out images, default 5000; mt: valid pairs decoded for chrF, default 200)")->capture_default_str()->check(CLI::Range(1, 4096));
   cmd.add_option("--seed", o.seed, "Seed of the initial weights, data order and dropout")->capture_default_str();
-  cmd.add_option("--data", o.data, "UTF-8 text file or folder (default: the fortunes package)")
+  cmd.add_option("--data", o.data, "UTF-8 text file or folder (default: the fortunes package); vit: folder of Fashion-MNIST IDX files; mt: a ding dictionary")
       ->check(CLI::ExistingPath);
   cmd.add_option("--threads", f.threads, "OpenMP threads (0: one per core)")->capture_default_str()->check(CLI::Range(0, 1024));
 }
