@@ -32,25 +32,43 @@ inline void gelu_and_slope(float x, float& y, float& slope) {
   slope = cdf + x * kInvSqrt2Pi * gauss;
 }
 
-}  // namespace
-
-GeluWithSlope gelu_exact_with_slope(const Tensor& x) {
+// Runs gelu_and_slope over x's elements; a null `slope` skips its stores (the compiler drops the
+// slope's arithmetic from that loop).
+void gelu_pass(const Tensor& x, float* y, float* slope) {
   const Tensor xc = contiguous_copy(x);
-  GeluWithSlope out{Tensor::empty(x.shape()), Tensor::empty(x.shape())};
   const float* xd = xc.data();
-  float* yd = out.y.data();
-  float* sd = out.slope.data();
   const int64_t n = x.numel();
-  // Blocks of 4096 floats: enough work per thread to pay for the region, and each block's three
+  // Blocks of 4096 floats: enough work per thread to pay for the region, and each block's
   // streams stay in L1 while the loop runs.
   constexpr int64_t kBlock = 4096;
 #pragma omp parallel for schedule(static) if (n >= 4 * kBlock)
   for (int64_t start = 0; start < n; start += kBlock) {
     const int64_t end = std::min(n, start + kBlock);
+    if (slope) {
 #pragma omp simd
-    for (int64_t i = start; i < end; ++i) gelu_and_slope(xd[i], yd[i], sd[i]);
+      for (int64_t i = start; i < end; ++i) gelu_and_slope(xd[i], y[i], slope[i]);
+    } else {
+#pragma omp simd
+      for (int64_t i = start; i < end; ++i) {
+        float unused;
+        gelu_and_slope(xd[i], y[i], unused);
+      }
+    }
   }
+}
+
+}  // namespace
+
+GeluWithSlope gelu_exact_with_slope(const Tensor& x) {
+  GeluWithSlope out{Tensor::empty(x.shape()), Tensor::empty(x.shape())};
+  gelu_pass(x, out.y.data(), out.slope.data());
   return out;
+}
+
+Tensor gelu_exact_forward(const Tensor& x) {
+  Tensor y = Tensor::empty(x.shape());
+  gelu_pass(x, y.data(), nullptr);
+  return y;
 }
 
 GeluWithSlope gelu_exact_with_slope_naive(const Tensor& x) {

@@ -14,6 +14,8 @@ struct GeluWithSlope {
 
 // x of any strides; both results contiguous, shaped as x.
 GeluWithSlope gelu_exact_with_slope(const Tensor& x);
+// y alone, bit for bit the y above: inference and training give the same activations.
+Tensor gelu_exact_forward(const Tensor& x);
 GeluWithSlope gelu_exact_with_slope_naive(const Tensor& x);
 
 }  // namespace mmx::kernels

@@ -1,6 +1,6 @@
 // Elementwise activations: exp, log, sqrt, pow, tanh, relu, gelu (tanh and exact forms).
 // Forward and backward run on oneDNN eltwise primitives (kernels/elementwise.hpp), except the
-// exact GELU's training pass (kernels/gelu.hpp).
+// exact GELU (kernels/gelu.hpp).
 #include "engine/autograd/tape.hpp"
 #include "engine/kernels/elementwise.hpp"
 #include "engine/kernels/gelu.hpp"
@@ -33,11 +33,11 @@ Tensor pow(const Tensor& x, float exponent) { return eltwise_op("pow", Eltwise::
 Tensor tanh(const Tensor& x) { return eltwise_op("tanh", Eltwise::Tanh, x); }
 Tensor relu(const Tensor& x) { return eltwise_op("relu", Eltwise::Relu, x); }
 
-// Exact GELU in training keeps its slope from the forward pass instead of x: the backward is
-// then one multiply (see kernels/gelu.hpp), and the memory kept is the same one tensor.
+// Exact GELU keeps its slope from the forward pass instead of x: the backward is then one
+// multiply (see kernels/gelu.hpp), and the memory kept is the same one tensor.
 Tensor gelu(const Tensor& x, GeluForm form) {
   if (form == GeluForm::Tanh) return eltwise_op("gelu", Eltwise::GeluTanh, x);
-  if (!autograd::needs_grad({x})) return kernels::eltwise_forward(Eltwise::GeluExact, x);
+  if (!autograd::needs_grad({x})) return kernels::gelu_exact_forward(x);
   kernels::GeluWithSlope g = kernels::gelu_exact_with_slope(x);
   const Tensor slope = g.slope;
   autograd::record("gelu", {x}, g.y, {slope}, [slope](const Tensor& gy) {
