@@ -45,6 +45,12 @@ Tensor matmul(const Tensor& a, const Tensor& b);
 // x [..., in] . weight[out, in]^T + bias[out]: one matmul with the bias fused. bias may be
 // undefined.
 Tensor linear(const Tensor& x, const Tensor& weight, const Tensor& bias);
+// Causal attention's two products (ops/causal_attention.cpp), skipping the blocks above the
+// diagonal. causal_scores: q, k [..., T, d] -> tril(q k^T) [..., T, T], zero above the
+// diagonal. causal_weighted_sum: p [..., T, T], v [..., T, d] -> tril(p) v (p's entries above
+// the diagonal are not read and get no gradient).
+Tensor causal_scores(const Tensor& q, const Tensor& k);
+Tensor causal_weighted_sum(const Tensor& p, const Tensor& v);
 
 // --- normalisation over the last axis (ops/softmax.cpp, ops/layer_norm.cpp) ---
 Tensor softmax(const Tensor& x);

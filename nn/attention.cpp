@@ -54,10 +54,15 @@ Tensor CausalSelfAttention::attend(const Tensor& q, const Tensor& k, const Tenso
   const int64_t B = q.size(0), H = q.size(1), T = q.size(2), dh = q.size(3);
   // Scaling q (T x dh) is cheaper than scaling the scores (T x S) and gives the same scores.
   const float scale = 1.0f / std::sqrt(static_cast<float>(dh));
-  Tensor scores = matmul(mul(q, scale), transpose(k, -2, -1));  // [B, H, T, S]
+  // Plain causal self-attention skips the key blocks above the diagonal (their weights are 0);
+  // its scores are then 0 there, which the causal normaliser and the measures mask anyway.
+  const bool lower_only = causal && !mask.defined() && k.size(2) == T;
+  Tensor scores = lower_only ? causal_scores(mul(q, scale), k)
+                             : matmul(mul(q, scale), transpose(k, -2, -1));  // [B, H, T, S]
   Tensor p = normalize(scores, mask, causal);
   if (capture) *capture = {scores.detach(), p.detach()};
-  Tensor heads = matmul(attention_dropout_.forward(p), v);  // [B, H, T, dh]
+  const Tensor kept = attention_dropout_.forward(p);
+  Tensor heads = lower_only ? causal_weighted_sum(kept, v) : matmul(kept, v);  // [B, H, T, dh]
   Tensor merged = reshape(transpose(heads, 1, 2), {B, T, H * dh});
   return residual_dropout_.forward(proj_.forward(merged));
 }

@@ -14,7 +14,8 @@
 namespace mmx::nn {
 
 // What one attention layer looked at: the scores q k^T / sqrt(dh) and the normaliser's weights,
-// both [B, H, T, T] and detached. The measures (sparsity, multi-modality) need both.
+// both [B, H, T, T] and detached. The measures (sparsity, multi-modality) need both. In a
+// causal layer the scores above the diagonal are 0 (never computed; the mask hides them).
 struct AttentionMap {
   Tensor scores;
   Tensor probabilities;

@@ -96,28 +96,30 @@ Tensor matrix_transpose_view(const Tensor& t) {
   return Tensor::view_of(t, shape, strides, t.offset());
 }
 
-Tensor matmul_forward(const Tensor& a_in, const Tensor& b_in, const Tensor& bias_in) {
-  MMX_CHECK(a_in.dim() >= 2 && b_in.dim() >= 2, "matmul: need operands of rank >= 2, got ",
-            to_string(a_in.shape()), " x ", to_string(b_in.shape()));
-  const int64_t m = a_in.size(-2), k = a_in.size(-1), n = b_in.size(-1);
-  MMX_CHECK(b_in.size(-2) == k, "matmul: inner dims differ: ", to_string(a_in.shape()), " x ",
-            to_string(b_in.shape()));
-  MMX_CHECK(!bias_in.defined() || bias_in.shape() == Shape{n}, "matmul: bias of shape ",
-            to_string(bias_in.shape()), " for an output with ", n, " columns");
-  const Shape batch = broadcast_shapes(Shape(a_in.shape().begin(), a_in.shape().end() - 2),
-                                       Shape(b_in.shape().begin(), b_in.shape().end() - 2),
-                                       "matmul");
-  Shape out_shape = batch;
-  out_shape.push_back(m);
-  out_shape.push_back(n);
-  if (numel(out_shape) == 0 || k == 0) return empty_sum(out_shape, bias_in);
+namespace {
 
+// The output shape of a [..., m, k] x [..., k, n] product, checked; `op` names the caller.
+Shape product_shape(const Tensor& a, const Tensor& b, const char* op) {
+  MMX_CHECK(a.dim() >= 2 && b.dim() >= 2, op, ": need operands of rank >= 2, got ",
+            to_string(a.shape()), " x ", to_string(b.shape()));
+  MMX_CHECK(b.size(-2) == a.size(-1), op, ": inner dims differ: ", to_string(a.shape()), " x ",
+            to_string(b.shape()));
+  Shape out = broadcast_shapes(Shape(a.shape().begin(), a.shape().end() - 2),
+                               Shape(b.shape().begin(), b.shape().end() - 2), op);
+  out.push_back(a.size(-2));
+  out.push_back(b.size(-1));
+  return out;
+}
+
+// out (= or +=, by `accumulate`) a b + bias on one cached primitive; out's layout is its strides.
+void run_matmul(Tensor a, Tensor b, Tensor bias, Tensor& out, bool accumulate) {
+  const int64_t n = b.size(-1);
+  const Shape& out_shape = out.shape();
   const size_t ndims = out_shape.size();
-  Tensor a = a_in, b = b_in, bias = bias_in;
   // b decides after a: if both were expanded along one axis, only a becomes size 1 there.
   const Layout la = operand_layout(a, padded_layout(b, ndims));
   const Layout lb = operand_layout(b, la);
-  const Layout lc{out_shape, contiguous_strides(out_shape)};
+  const Layout lc{out_shape, out.strides()};
   Layout lbias;
   if (bias.defined()) {
     if (n > 1 && bias.strides()[0] <= 0) bias = counted_copy(bias);
@@ -126,7 +128,7 @@ Tensor matmul_forward(const Tensor& a_in, const Tensor& b_in, const Tensor& bias
     lbias.strides.back() = n > 1 ? bias.strides()[0] : 1;
   }
 
-  std::string key = "matmul;";
+  std::string key = accumulate ? "matmul+=;" : "matmul;";
   key.reserve(32 + 4 * 2 * ndims * sizeof(int64_t));
   append_layout(key, la);
   append_layout(key, lb);
@@ -142,10 +144,15 @@ Tensor matmul_forward(const Tensor& a_in, const Tensor& b_in, const Tensor& bias
   dnnl::primitive& primitive = dnnl_backend::cached_primitive(key, [&] {
     const dnnl::matmul::desc desc = bias.defined() ? dnnl::matmul::desc(a_md, b_md, bias_md, c_md)
                                                    : dnnl::matmul::desc(a_md, b_md, c_md);
-    return dnnl::matmul(dnnl::matmul::primitive_desc(desc, dnnl_backend::cpu_engine()));
+    dnnl::primitive_attr attr;
+    if (accumulate) {  // oneDNN adds the product to what dst holds: no temporary, no second pass
+      dnnl::post_ops ops;
+      ops.append_sum(1.0f);
+      attr.set_post_ops(ops);
+    }
+    return dnnl::matmul(dnnl::matmul::primitive_desc(desc, attr, dnnl_backend::cpu_engine()));
   });
 
-  Tensor out = Tensor::empty(out_shape);
   std::unordered_map<int, dnnl::memory> args{
       {DNNL_ARG_SRC, dnnl_backend::memory_of(a, a_md)},
       {DNNL_ARG_WEIGHTS, dnnl_backend::memory_of(b, b_md)},
@@ -153,7 +160,35 @@ Tensor matmul_forward(const Tensor& a_in, const Tensor& b_in, const Tensor& bias
   if (bias.defined()) args.emplace(DNNL_ARG_BIAS, dnnl_backend::memory_of(bias, bias_md));
   primitive.execute(dnnl_backend::cpu_stream(), args);
   dnnl_backend::cpu_stream().wait();
+}
+
+}  // namespace
+
+Tensor matmul_forward(const Tensor& a, const Tensor& b, const Tensor& bias) {
+  const Shape out_shape = product_shape(a, b, "matmul");
+  const int64_t n = out_shape.back();
+  MMX_CHECK(!bias.defined() || bias.shape() == Shape{n}, "matmul: bias of shape ",
+            to_string(bias.shape()), " for an output with ", n, " columns");
+  if (numel(out_shape) == 0 || a.size(-1) == 0) return empty_sum(out_shape, bias);
+  Tensor out = Tensor::empty(out_shape);
+  run_matmul(a, b, bias, out, /*accumulate=*/false);
   return out;
+}
+
+void matmul_into(const Tensor& a, const Tensor& b, Tensor& out, bool accumulate) {
+  const Shape out_shape = product_shape(a, b, "matmul_into");
+  MMX_CHECK(out.shape() == out_shape, "matmul_into: ", to_string(a.shape()), " x ",
+            to_string(b.shape()), " gives ", to_string(out_shape), ", not the output's ",
+            to_string(out.shape()));
+  MMX_CHECK(out.numel() == 0 || out.strides().back() == 1, "matmul_into: the output ",
+            to_string(out.shape()), " needs a dense last axis, got strides ",
+            to_string(out.strides()));
+  if (out.numel() == 0) return;
+  if (a.size(-1) == 0) {  // an empty sum adds nothing, or overwrites with zeros
+    if (!accumulate) out.fill_(0.0f);
+    return;
+  }
+  run_matmul(a, b, Tensor(), out, accumulate);
 }
 
 }  // namespace mmx::kernels

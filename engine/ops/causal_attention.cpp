@@ -1,0 +1,35 @@
+// causal_scores and causal_weighted_sum: the causal attention products on the block kernels of
+// kernels/causal_products.hpp. Their gradients are the same three block products again:
+// d tril(q k^T) gives dq = tril(g) k and dk = tril(g)^T q; d tril(p) v gives
+// dp = tril(g v^T) and dv = tril(p)^T g.
+#include "engine/autograd/tape.hpp"
+#include "engine/kernels/causal_products.hpp"
+#include "engine/ops.hpp"
+
+namespace mmx {
+
+Tensor causal_scores(const Tensor& q, const Tensor& k) {
+  Tensor s = kernels::causal_scores_forward(q, k);
+  if (autograd::needs_grad({q, k}))
+    autograd::record("causal_scores", {q, k}, s, {q, k}, [q, k](const Tensor& gs) {
+      Tensor dq, dk;
+      if (q.requires_grad()) dq = kernels::causal_weighted_sum_forward(gs, k);
+      if (k.requires_grad()) dk = kernels::causal_transposed_sum_forward(gs, q);
+      return std::vector<Tensor>{dq, dk};
+    });
+  return s;
+}
+
+Tensor causal_weighted_sum(const Tensor& p, const Tensor& v) {
+  Tensor y = kernels::causal_weighted_sum_forward(p, v);
+  if (autograd::needs_grad({p, v}))
+    autograd::record("causal_weighted_sum", {p, v}, y, {p, v}, [p, v](const Tensor& gy) {
+      Tensor dp, dv;
+      if (p.requires_grad()) dp = kernels::causal_scores_forward(gy, v);
+      if (v.requires_grad()) dv = kernels::causal_transposed_sum_forward(p, gy);
+      return std::vector<Tensor>{dp, dv};
+    });
+  return y;
+}
+
+}  // namespace mmx
