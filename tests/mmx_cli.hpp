@@ -13,10 +13,8 @@ struct CliResult {
   std::string output;  // stdout, and stderr too unless asked otherwise
 };
 
-// `arguments` go through the shell, so quote paths with spaces.
-inline CliResult run_mmx(const std::string& arguments, bool with_stderr = true) {
-  const std::string command =
-      std::string(MMX_CLI_PATH) + " " + arguments + (with_stderr ? " 2>&1" : " 2>/dev/null");
+// Runs a shell command line; returns its exit code and what it wrote to the pipe (stdout).
+inline CliResult run_shell(const std::string& command) {
   FILE* pipe = popen(command.c_str(), "r");
   REQUIRE(pipe != nullptr);
   std::string output;
@@ -24,4 +22,15 @@ inline CliResult run_mmx(const std::string& arguments, bool with_stderr = true) 
   while (size_t n = fread(buffer, 1, sizeof buffer, pipe)) output.append(buffer, n);
   const int status = pclose(pipe);
   return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, output};
+}
+
+// `arguments` go through the shell, so quote paths with spaces.
+inline CliResult run_mmx(const std::string& arguments, bool with_stderr = true) {
+  return run_shell(std::string(MMX_CLI_PATH) + " " + arguments +
+                   (with_stderr ? " 2>&1" : " 2>/dev/null"));
+}
+
+// Only what `mmx` writes to stderr (stdout is discarded): its errors, without progress output.
+inline CliResult run_mmx_stderr(const std::string& arguments) {
+  return run_shell(std::string(MMX_CLI_PATH) + " " + arguments + " 2>&1 >/dev/null");
 }
