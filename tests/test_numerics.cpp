@@ -116,9 +116,10 @@ TEST_CASE("a GPT with MultiMax pushed to extremes and logits of 1e4: finite loss
     Tensor loss = model.loss(ids, targets, 2, 6);
     CHECK(std::isfinite(loss.item()));
     loss.backward();
-    for (const auto& [name, p] : model.named_parameters()) {
+    for (const auto& parameter : model.named_parameters()) {
+      const std::string& name = parameter.first;  // clang cannot capture a structured binding
       CAPTURE(name);
-      if (p.grad().defined()) CHECK(all_finite(p.grad()));
+      if (parameter.second.grad().defined()) CHECK(all_finite(parameter.second.grad()));
     }
   }
 }
@@ -175,9 +176,10 @@ TEST_CASE("a parameter gone bad mid-run: the error names the step and the parame
     CHECK_MESSAGE(message.find("checkpoint is kept") != std::string::npos, message);
     const data::Checkpoint kept = data::load_checkpoint(out);
     CHECK(kept.step == 5);
-    for (const auto& [name, t] : kept.model) {
+    for (const auto& tensor : kept.model) {
+      const std::string& name = tensor.first;
       CAPTURE(name);
-      CHECK(all_finite(t));
+      CHECK(all_finite(tensor.second));
     }
     // The run continues from there.
     std::unique_ptr<nn::LMTrainer> resumed = nn::LMTrainer::resume(out);
