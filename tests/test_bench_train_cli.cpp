@@ -70,6 +70,23 @@ TEST_CASE("bench train --sgemm-n 0 skips the sgemm and leaves MFU empty") {
   CHECK(rows[0]["train_gflops"].get<double>() > 0);
 }
 
+TEST_CASE("bench train: the sgemm's matrices stay out of the training's peak RSS") {
+  // A 2048 sgemm holds 3 x 16 MiB; in the training's own process they would add 48 MiB.
+  double peak[2] = {0, 0};
+  const char* sizes[2] = {"0", "2048"};
+  for (int i = 0; i < 2; ++i) {
+    const CliResult r = run_mmx(std::string("bench train --json --config tiny --attn softmax "
+                                            "--steps 1 --warmup 0 --threads 1 --sgemm-n ") +
+                                    sizes[i],
+                                false);
+    REQUIRE(r.exit_code == 0);
+    const auto rows = json_lines(r.output);
+    REQUIRE(rows.size() == 1);
+    peak[i] = rows[0]["peak_rss_mb"].get<double>();
+  }
+  CHECK(peak[1] == doctest::Approx(peak[0]).epsilon(0.1));  // within 10% (~16 MB)
+}
+
 TEST_CASE("bench train prints a table by default") {
   const CliResult r = run_mmx(
       "bench train --config tiny --attn multimax --steps 1 --warmup 0 --threads 1 --sgemm-n 64",
