@@ -8,7 +8,7 @@
 #include "cli/attention_figures.hpp"
 #include "cli/attention_overlay.hpp"
 #include "cli/command_registry.hpp"
-#include "cli/train_flags.hpp"
+#include "cli/threads.hpp"
 #include "engine/autograd/tape.hpp"
 #include "engine/error.hpp"
 #include "nn/data/image_dataset.hpp"

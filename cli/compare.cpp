@@ -9,7 +9,7 @@
 #include "cli/command_registry.hpp"
 #include "cli/compare_figure.hpp"
 #include "cli/compare_summary.hpp"
-#include "cli/train_flags.hpp"
+#include "cli/threads.hpp"
 #include "cli/train_session.hpp"
 #include "engine/error.hpp"
 #include "engine/io/atomic_write.hpp"
