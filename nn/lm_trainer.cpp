@@ -7,6 +7,7 @@
 #include "engine/autograd/tape.hpp"
 #include "engine/error.hpp"
 #include "engine/measures.hpp"
+#include "engine/precision.hpp"
 #include "nn/data/checkpoint.hpp"
 #include "nn/data/text_corpus.hpp"
 
@@ -26,6 +27,8 @@ void TrainOptions::validate() const {
   MMX_CHECK(clip >= 0, "train: --clip must be >= 0 (0 disables), got ", clip);
   MMX_CHECK(eval_interval >= 1, "train: --eval-interval must be at least 1, got ", eval_interval);
   MMX_CHECK(eval_batch >= 1, "train: --eval-batch must be at least 1, got ", eval_batch);
+  MMX_CHECK(precision == "fp32" || precision == "bf16",
+            "train: --precision must be fp32 or bf16, got \"", precision, "\"");
 }
 
 void to_json(nlohmann::json& j, const TrainOptions& o) {
@@ -34,7 +37,8 @@ void to_json(nlohmann::json& j, const TrainOptions& o) {
        {"min_lr", o.min_lr},     {"warmup", o.warmup},
        {"weight_decay", o.weight_decay}, {"clip", o.clip},
        {"eval_interval", o.eval_interval}, {"eval_batch", o.eval_batch},
-       {"seed", o.seed},         {"data", o.data}};
+       {"seed", o.seed},         {"data", o.data},
+       {"precision", o.precision}};
 }
 
 void from_json(const nlohmann::json& j, TrainOptions& o) {
@@ -50,6 +54,7 @@ void from_json(const nlohmann::json& j, TrainOptions& o) {
   j.at("eval_batch").get_to(o.eval_batch);
   j.at("seed").get_to(o.seed);
   j.at("data").get_to(o.data);
+  o.precision = j.value("precision", std::string("fp32"));
 }
 
 // ---------------------------------------------------------------- set-up
@@ -103,6 +108,7 @@ LMTrainer::LMTrainer(const TrainOptions& options)
 
 float LMTrainer::train_step() {
   const auto start = std::chrono::steady_clock::now();
+  const MatmulPrecisionGuard precision(parse_matmul_precision(options_.precision));
   optimizer_->set_learning_rate(schedule_.lr_at(step_));
   const data::TokenBatch b = dataset_.sample(data::Split::train, options_.batch,
                                              options_.model.seq_len, data_gen_);
@@ -115,6 +121,7 @@ float LMTrainer::train_step() {
 }
 
 EvalRecord LMTrainer::evaluate() {
+  const MatmulPrecisionGuard precision(parse_matmul_precision(options_.precision));
   EvalRecord r;
   r.step = step_;
   r.lr = schedule_.lr_at(step_ > 0 ? step_ - 1 : 0);
@@ -140,6 +147,7 @@ EvalRecord LMTrainer::evaluate() {
 }
 
 std::vector<TaskMetric> LMTrainer::test(const TestOptions&) {
+  const MatmulPrecisionGuard precision(parse_matmul_precision(options_.precision));
   // Evenly spaced windows covering the split (capped, so memory stays small).
   constexpr int64_t kMaxWindows = 128;
   const int64_t rows = std::clamp<int64_t>(

@@ -35,6 +35,9 @@ struct TrainOptions {
   int64_t eval_batch = 32;  // rows of the fixed validation batch
   uint64_t seed = 0;
   std::string data;         // a file or folder of UTF-8 text; empty: the fortunes package
+  // "fp32" | "bf16": the matmuls' operand precision (weights, grads, normalisers stay fp32).
+  // Checkpoints written before this field existed read as "fp32".
+  std::string precision = "fp32";
   // Throws an mmx::Error naming the first bad field.
   void validate() const;
 };

@@ -10,6 +10,8 @@ namespace mmx::kernels {
 // [..., m, k] x [..., k, n] -> [..., m, n], batch dims broadcast (NumPy rules). Operands are
 // read through their strides: a transposed view costs no copy. `bias` (optional, [n], any
 // stride) is added to every row inside the same primitive. The result is contiguous.
+// With matmul_precision() bf16 (engine/precision.hpp) the operands are rounded to bf16 and the
+// product accumulates in fp32; matmul_into always runs in fp32.
 Tensor matmul_forward(const Tensor& a, const Tensor& b, const Tensor& bias = Tensor());
 // The same product written into `out`, a view of the output's shape with any strides but a
 // dense last axis (a window of a larger tensor); `accumulate` adds to what `out` holds.

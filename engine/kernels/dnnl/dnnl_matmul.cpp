@@ -1,9 +1,12 @@
 // matmul on oneDNN's matmul primitive: batched, broadcast batch axes, operands read through
 // their strides (a transposed view is just other strides), the bias fused into the primitive.
 #include <algorithm>
+#include <cstdint>
 #include <string>
+#include <vector>
 
 #include "engine/error.hpp"
+#include "engine/precision.hpp"
 #include "engine/kernels/dense.hpp"
 #include "engine/kernels/elementwise.hpp"
 #include "engine/kernels/dnnl/dnnl_context.hpp"
@@ -111,8 +114,51 @@ Shape product_shape(const Tensor& a, const Tensor& b, const char* op) {
   return out;
 }
 
+// A dense row-major descriptor of `l`'s dims in `type`.
+dnnl::memory::desc dense_desc(const Layout& l, dnnl::memory::data_type type) {
+  const Shape strides = contiguous_strides(l.dims);
+  return dnnl::memory::desc(dnnl::memory::dims(l.dims.begin(), l.dims.end()), type,
+                            dnnl::memory::dims(strides.begin(), strides.end()));
+}
+
+// Creates a primitive for a bf16 product, turning oneDNN's refusal into an mmx::Error: with bf16
+// asked for, an fp32 fallback would silently measure something else.
+dnnl::primitive bf16_primitive(const std::function<dnnl::primitive()>& make) {
+  try {
+    return make();
+  } catch (const dnnl::error& e) {
+    throw Error(cat("matmul: oneDNN cannot run a bf16 matmul on this CPU (", e.what(),
+                    "); use fp32 precision"));
+  }
+}
+
+// The bf16 copy of operand `t` (laid out as `l`) in this thread's scratch buffer `slot`, made by a
+// cached oneDNN reorder. The buffers only grow, so a training step allocates nothing once warm.
+dnnl::memory bf16_operand(const Tensor& t, const Layout& l, int slot) {
+  thread_local std::vector<uint16_t> scratch[2];
+  std::vector<uint16_t>& buffer = scratch[slot];
+  if (buffer.size() < static_cast<size_t>(numel(l.dims))) buffer.resize(numel(l.dims));
+  const dnnl::memory::desc src_md = dnnl_backend::memory_desc(l.dims, l.strides);
+  const dnnl::memory::desc dst_md = dense_desc(l, dnnl::memory::data_type::bf16);
+  std::string key = "to_bf16;";
+  append_layout(key, l);
+  dnnl::primitive& reorder = dnnl_backend::cached_primitive(key, [&] {
+    return bf16_primitive([&] {
+      return dnnl::reorder(dnnl::reorder::primitive_desc(dnnl_backend::cpu_engine(), src_md,
+                                                         dnnl_backend::cpu_engine(), dst_md));
+    });
+  });
+  dnnl::memory src = dnnl_backend::memory_of(t, src_md);
+  dnnl::memory dst(dst_md, dnnl_backend::cpu_engine(), buffer.data());
+  reorder.execute(dnnl_backend::cpu_stream(), {{DNNL_ARG_FROM, src}, {DNNL_ARG_TO, dst}});
+  return dst;
+}
+
 // out (= or +=, by `accumulate`) a b + bias on one cached primitive; out's layout is its strides.
-void run_matmul(Tensor a, Tensor b, Tensor bias, Tensor& out, bool accumulate) {
+// With bf16, a and b are rounded to bf16 first; the product accumulates in fp32 into fp32 out.
+void run_matmul(Tensor a, Tensor b, Tensor bias, Tensor& out, bool accumulate,
+                MatmulPrecision precision) {
+  const bool bf16 = precision == MatmulPrecision::bf16;
   const int64_t n = b.size(-1);
   const Shape& out_shape = out.shape();
   const size_t ndims = out_shape.size();
@@ -129,6 +175,7 @@ void run_matmul(Tensor a, Tensor b, Tensor bias, Tensor& out, bool accumulate) {
   }
 
   std::string key = accumulate ? "matmul+=;" : "matmul;";
+  if (bf16) key += "bf16;";
   key.reserve(32 + 4 * 2 * ndims * sizeof(int64_t));
   append_layout(key, la);
   append_layout(key, lb);
@@ -136,12 +183,14 @@ void run_matmul(Tensor a, Tensor b, Tensor bias, Tensor& out, bool accumulate) {
   if (bias.defined()) append_layout(key, lbias);
 
   using dnnl_backend::memory_desc;
-  const dnnl::memory::desc a_md = memory_desc(la.dims, la.strides);
-  const dnnl::memory::desc b_md = memory_desc(lb.dims, lb.strides);
+  const dnnl::memory::desc a_md = bf16 ? dense_desc(la, dnnl::memory::data_type::bf16)
+                                        : memory_desc(la.dims, la.strides);
+  const dnnl::memory::desc b_md = bf16 ? dense_desc(lb, dnnl::memory::data_type::bf16)
+                                        : memory_desc(lb.dims, lb.strides);
   const dnnl::memory::desc c_md = memory_desc(lc.dims, lc.strides);
   const dnnl::memory::desc bias_md =
       bias.defined() ? memory_desc(lbias.dims, lbias.strides) : dnnl::memory::desc();
-  dnnl::primitive& primitive = dnnl_backend::cached_primitive(key, [&] {
+  const auto make = [&] {
     const dnnl::matmul::desc desc = bias.defined() ? dnnl::matmul::desc(a_md, b_md, bias_md, c_md)
                                                    : dnnl::matmul::desc(a_md, b_md, c_md);
     dnnl::primitive_attr attr;
@@ -150,12 +199,15 @@ void run_matmul(Tensor a, Tensor b, Tensor bias, Tensor& out, bool accumulate) {
       ops.append_sum(1.0f);
       attr.set_post_ops(ops);
     }
-    return dnnl::matmul(dnnl::matmul::primitive_desc(desc, attr, dnnl_backend::cpu_engine()));
-  });
+    return dnnl::primitive(
+        dnnl::matmul(dnnl::matmul::primitive_desc(desc, attr, dnnl_backend::cpu_engine())));
+  };
+  dnnl::primitive& primitive =
+      dnnl_backend::cached_primitive(key, [&] { return bf16 ? bf16_primitive(make) : make(); });
 
   std::unordered_map<int, dnnl::memory> args{
-      {DNNL_ARG_SRC, dnnl_backend::memory_of(a, a_md)},
-      {DNNL_ARG_WEIGHTS, dnnl_backend::memory_of(b, b_md)},
+      {DNNL_ARG_SRC, bf16 ? bf16_operand(a, la, 0) : dnnl_backend::memory_of(a, a_md)},
+      {DNNL_ARG_WEIGHTS, bf16 ? bf16_operand(b, lb, 1) : dnnl_backend::memory_of(b, b_md)},
       {DNNL_ARG_DST, dnnl_backend::memory_of(out, c_md)}};
   if (bias.defined()) args.emplace(DNNL_ARG_BIAS, dnnl_backend::memory_of(bias, bias_md));
   primitive.execute(dnnl_backend::cpu_stream(), args);
@@ -171,7 +223,7 @@ Tensor matmul_forward(const Tensor& a, const Tensor& b, const Tensor& bias) {
             to_string(bias.shape()), " for an output with ", n, " columns");
   if (numel(out_shape) == 0 || a.size(-1) == 0) return empty_sum(out_shape, bias);
   Tensor out = Tensor::empty(out_shape);
-  run_matmul(a, b, bias, out, /*accumulate=*/false);
+  run_matmul(a, b, bias, out, /*accumulate=*/false, matmul_precision());
   return out;
 }
 
@@ -188,7 +240,9 @@ void matmul_into(const Tensor& a, const Tensor& b, Tensor& out, bool accumulate)
     if (!accumulate) out.fill_(0.0f);
     return;
   }
-  run_matmul(a, b, Tensor(), out, accumulate);
+  // The causal attention blocks stay fp32: they are small, and a per-block bf16 copy would cost
+  // about what it saves.
+  run_matmul(a, b, Tensor(), out, accumulate, MatmulPrecision::fp32);
 }
 
 }  // namespace mmx::kernels

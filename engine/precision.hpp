@@ -1,0 +1,35 @@
+// The precision of matrix products: fp32, or bf16 operands with fp32 accumulation and output.
+// Weights, gradients, optimizer state and the normalisers stay fp32 either way.
+#pragma once
+
+#include <string>
+
+namespace mmx {
+
+enum class MatmulPrecision { fp32, bf16 };
+
+// Per thread, like the tape and the primitive cache: ops run on the calling thread.
+// bf16 applies to kernels::matmul_forward (the matmul and linear ops, forward and backward);
+// kernels::matmul_into (the causal attention blocks) stays fp32.
+void set_matmul_precision(MatmulPrecision precision);
+MatmulPrecision matmul_precision();
+
+// "fp32" | "bf16"; anything else is an mmx::Error naming the value.
+MatmulPrecision parse_matmul_precision(const std::string& name);
+const char* to_string(MatmulPrecision precision);
+
+// Sets the precision for a scope and restores the previous one on exit.
+class MatmulPrecisionGuard {
+ public:
+  explicit MatmulPrecisionGuard(MatmulPrecision precision) : previous_(matmul_precision()) {
+    set_matmul_precision(precision);
+  }
+  ~MatmulPrecisionGuard() { set_matmul_precision(previous_); }
+  MatmulPrecisionGuard(const MatmulPrecisionGuard&) = delete;
+  MatmulPrecisionGuard& operator=(const MatmulPrecisionGuard&) = delete;
+
+ private:
+  MatmulPrecision previous_;
+};
+
+}  // namespace mmx

@@ -1,0 +1,248 @@
+// bf16 matmuls (engine/precision.hpp): the products of bf16-rounded operands, accumulated in
+// fp32, through every operand layout matmul_forward reads; the linear op's gradients; and a tiny
+// GPT run in bf16 whose loss falls like fp32's. Skipped, with a message, on a CPU without bf16.
+#include <doctest/doctest.h>
+
+#include <cmath>
+#include <fstream>
+#include <nlohmann/json.hpp>
+
+#include "engine/error.hpp"
+#include "engine/kernels/dense.hpp"
+#include "engine/kernels/dense_naive.hpp"
+#include "engine/ops.hpp"
+#include "engine/precision.hpp"
+#include "nn/lm_trainer.hpp"
+#include "scratch_dir.hpp"
+
+using namespace mmx;
+
+namespace {
+
+bool cpu_runs_bf16_matmul() {
+  const MatmulPrecisionGuard bf16(MatmulPrecision::bf16);
+  try {
+    kernels::matmul_forward(Tensor::ones({2, 2}), Tensor::ones({2, 2}));
+    return true;
+  } catch (const Error& e) {
+    MESSAGE("skipped: ", e.what());
+    return false;
+  }
+}
+
+enum class Layout { dense, b_transposed, a_column_window, b_expanded_batch };
+
+struct Row {
+  const char* name;
+  Shape a, b;  // logical shapes of the operands
+  Layout layout;
+  bool bias;
+};
+
+const Row kRows[] = {
+    {"plain", {5, 7}, {7, 3}, Layout::dense, false},
+    {"with bias", {9, 16}, {16, 11}, Layout::dense, true},
+    {"b transposed (a linear layer)", {6, 33}, {33, 10}, Layout::b_transposed, true},
+    {"a a window of wider rows", {8, 12}, {12, 5}, Layout::a_column_window, false},
+    {"batched", {3, 4, 6}, {3, 6, 5}, Layout::dense, false},
+    {"b broadcast over the batch", {2, 5, 8}, {2, 8, 4}, Layout::b_expanded_batch, false},
+    {"long inner axis", {4, 300}, {300, 6}, Layout::b_transposed, false},
+};
+
+// Values N(0, 1), or small integers, which bf16 holds exactly.
+Tensor values(const Shape& shape, Generator& gen, bool integers) {
+  if (!integers) return Tensor::randn(shape, gen);
+  Tensor t = Tensor::empty(shape);
+  for (int64_t i = 0; i < t.numel(); ++i) t.data()[i] = static_cast<float>(gen.below(9)) - 4.0f;
+  return t;
+}
+
+struct Operands {
+  Tensor a, b, bias;
+};
+
+Operands make_operands(const Row& row, Generator& gen, bool integers) {
+  Operands o;
+  const int64_t k = row.a.back();
+  if (row.layout == Layout::a_column_window) {
+    Shape wide = row.a;
+    wide.back() = k + 3;
+    o.a = Tensor::view_of(values(wide, gen, integers), row.a, contiguous_strides(wide), 2);
+  } else {
+    o.a = values(row.a, gen, integers);
+  }
+  if (row.layout == Layout::b_transposed) {
+    o.b = kernels::matrix_transpose_view(
+        values({row.b[row.b.size() - 1], row.b[row.b.size() - 2]}, gen, integers));
+  } else if (row.layout == Layout::b_expanded_batch) {
+    const Tensor matrix = values({row.b[1], row.b[2]}, gen, integers);
+    o.b = Tensor::view_of(matrix, row.b, {0, row.b[2], 1}, 0);
+  } else {
+    o.b = values(row.b, gen, integers);
+  }
+  if (row.bias) o.bias = values({row.b.back()}, gen, integers);
+  return o;
+}
+
+Tensor abs_copy(const Tensor& t) {
+  if (!t.defined()) return t;
+  std::vector<float> v = t.to_vector();
+  for (float& x : v) x = std::fabs(x);
+  return Tensor::from_data(v, t.shape());
+}
+
+}  // namespace
+
+TEST_CASE("matmul precision: the setting, its guard and its names") {
+  CHECK(matmul_precision() == MatmulPrecision::fp32);
+  {
+    const MatmulPrecisionGuard bf16(MatmulPrecision::bf16);
+    CHECK(matmul_precision() == MatmulPrecision::bf16);
+  }
+  CHECK(matmul_precision() == MatmulPrecision::fp32);
+  CHECK(parse_matmul_precision("bf16") == MatmulPrecision::bf16);
+  CHECK(std::string(to_string(parse_matmul_precision("fp32"))) == "fp32");
+  CHECK_THROWS_WITH_AS(parse_matmul_precision("fp16"), doctest::Contains("\"fp16\""), Error);
+}
+
+TEST_CASE("bf16 matmul: exact on bf16 values, within bf16 rounding on any, for every layout") {
+  if (!cpu_runs_bf16_matmul()) return;
+  Generator gen(3);
+  for (const Row& row : kRows) {
+    CAPTURE(row.name);
+    // Small integers survive the rounding and their sums are exact in fp32: any layout mistake
+    // (a wrong stride, a missed transpose) shows as a difference.
+    const Operands exact = make_operands(row, gen, /*integers=*/true);
+    const Tensor expected = kernels::matmul_forward_naive(exact.a, exact.b, exact.bias);
+    Tensor got;
+    {
+      const MatmulPrecisionGuard bf16(MatmulPrecision::bf16);
+      got = kernels::matmul_forward(exact.a, exact.b, exact.bias);
+    }
+    REQUIRE(got.shape() == expected.shape());
+    CHECK(got.to_vector() == expected.to_vector());
+
+    // Each operand rounded to bf16 is off by at most 2^-9 relatively, so each product by about
+    // 2^-8: the error of an entry is bounded by 2^-7 times its sum of |a||b| (with room to spare).
+    const Operands o = make_operands(row, gen, /*integers=*/false);
+    const std::vector<float> fp32 = kernels::matmul_forward(o.a, o.b, o.bias).to_vector();
+    const std::vector<float> bound =
+        kernels::matmul_forward_naive(abs_copy(o.a), abs_copy(o.b), abs_copy(o.bias)).to_vector();
+    std::vector<float> bf16;
+    {
+      const MatmulPrecisionGuard guard(MatmulPrecision::bf16);
+      bf16 = kernels::matmul_forward(o.a, o.b, o.bias).to_vector();
+    }
+    bool differs = false;
+    for (size_t i = 0; i < fp32.size(); ++i) {
+      CAPTURE(i);
+      CHECK(std::fabs(bf16[i] - fp32[i]) <= 0x1p-7f * bound[i] + 1e-5f);
+      differs = differs || bf16[i] != fp32[i];
+    }
+    CHECK(differs);  // the bf16 path really ran: random fp32 values lose bits in it
+  }
+}
+
+TEST_CASE("bf16 linear: forward and both gradients stay within bf16 rounding of fp32") {
+  if (!cpu_runs_bf16_matmul()) return;
+  Generator gen(8);
+  const Tensor x = Tensor::randn({2, 6, 24}, gen);
+  const Tensor w = Tensor::randn({10, 24}, gen, 0.0f, 0.2f);
+  const Tensor b = Tensor::randn({10}, gen);
+  const Tensor gy = Tensor::randn({2, 6, 10}, gen);
+  struct Result {
+    std::vector<float> y, gx, gw;
+  };
+  const auto run = [&](MatmulPrecision precision) {
+    const MatmulPrecisionGuard guard(precision);
+    Tensor xr = Tensor::from_data(x.to_vector(), x.shape()).requires_grad_();
+    Tensor wr = Tensor::from_data(w.to_vector(), w.shape()).requires_grad_();
+    const Tensor y = linear(xr, wr, b);
+    y.backward(gy);
+    return Result{y.to_vector(), xr.grad().to_vector(), wr.grad().to_vector()};
+  };
+  const Result fp32 = run(MatmulPrecision::fp32);
+  const Result bf16 = run(MatmulPrecision::bf16);
+  // Relative to the largest entry: each sum has at most 24 (or 12) terms of bf16 rounding.
+  const auto close = [](const std::vector<float>& got, const std::vector<float>& want) {
+    float largest = 0, worst = 0;
+    for (size_t i = 0; i < want.size(); ++i) {
+      largest = std::max(largest, std::fabs(want[i]));
+      worst = std::max(worst, std::fabs(got[i] - want[i]));
+    }
+    CAPTURE(worst);
+    CAPTURE(largest);
+    CHECK(worst > 0.0f);  // bf16 did round something
+    CHECK(worst <= 1e-2f * largest);
+  };
+  close(bf16.y, fp32.y);
+  close(bf16.gx, fp32.gx);
+  close(bf16.gw, fp32.gw);
+}
+
+namespace {
+std::filesystem::path write_corpus(const ScratchDir& dir) {
+  const std::filesystem::path file = dir / "corpus.txt";
+  std::ofstream out(file);
+  Generator gen(11);
+  const char* words[] = {"alpha ", "beta ", "gamma ", "delta\n", "eps ", "zeta, "};
+  for (int i = 0; i < 3000; ++i) out << words[gen.below(6)];
+  return file;
+}
+
+nn::TrainOptions tiny_options(const std::filesystem::path& corpus, const char* precision) {
+  nn::TrainOptions o;
+  o.model.d_model = 32;
+  o.model.layers = 2;
+  o.model.heads = 2;
+  o.model.seq_len = 32;
+  o.batch = 8;
+  o.steps = 40;
+  o.warmup = 4;
+  o.eval_interval = 40;
+  o.eval_batch = 8;
+  o.seed = 2;
+  o.data = corpus.string();
+  o.precision = precision;
+  return o;
+}
+}  // namespace
+
+TEST_CASE("precision in the lm options: validated, saved, absent in old checkpoints = fp32") {
+  nn::TrainOptions o;
+  CHECK(o.precision == "fp32");
+  o.precision = "bf16";
+  nlohmann::json j = o;
+  CHECK(j.at("precision") == "bf16");
+  CHECK(j.get<nn::TrainOptions>().precision == "bf16");
+  j.erase("precision");
+  CHECK(j.get<nn::TrainOptions>().precision == "fp32");
+  o.precision = "int8";
+  CHECK_THROWS_WITH_AS(o.validate(), doctest::Contains("--precision"), Error);
+}
+
+TEST_CASE("a tiny GPT trained in bf16: finite, falling loss within 2% of fp32's") {
+  if (!cpu_runs_bf16_matmul()) return;
+  ScratchDir dir("bf16-train");
+  const std::filesystem::path corpus = write_corpus(dir);
+  struct Run {
+    std::vector<float> losses;
+    float val_loss = 0;
+  };
+  const auto train = [&](const char* precision) {
+    nn::LMTrainer trainer(tiny_options(corpus, precision));
+    Run r;
+    for (int64_t i = 0; i < trainer.total_steps(); ++i) r.losses.push_back(trainer.train_step());
+    r.val_loss = static_cast<float>(trainer.evaluate().val_loss);
+    return r;
+  };
+  const Run fp32 = train("fp32");
+  const Run bf16 = train("bf16");
+  CHECK(matmul_precision() == MatmulPrecision::fp32);  // the trainer's guard restored it
+  for (float loss : bf16.losses) CHECK(std::isfinite(loss));
+  CHECK(bf16.losses.back() < 0.8f * bf16.losses.front());
+  CHECK(bf16.losses != fp32.losses);  // the runs really differ in precision
+  CAPTURE(fp32.val_loss);
+  CAPTURE(bf16.val_loss);
+  CHECK(std::fabs(bf16.val_loss - fp32.val_loss) <= 0.02f * fp32.val_loss);
+}
