@@ -113,9 +113,7 @@ TEST_CASE("SIGTERM saves a checkpoint and exits 0; the resumed log equals an uni
 
   REQUIRE(run(resumed_run(out)) == 0);
   CHECK(mmx::data::load_checkpoint(out).step == steps);
-  // KNOWN GAP (reported, not yet diagnosed): the CLI-resumed log differs from the reference
-  // here, while LMTrainer::resume in test_lm_trainer.cpp is bit-exact. WARN until fixed.
-  WARN(losses(out) == losses(dir / "reference"));
+  CHECK(losses(out) == losses(dir / "reference"));
 }
 
 TEST_CASE("SIGKILL at random moments: the last checkpoint always loads and the run resumes to the same log") {
@@ -155,7 +153,7 @@ TEST_CASE("SIGKILL at random moments: the last checkpoint always loads and the r
     // Finish it: resume when a checkpoint exists, else start over (killed before the first save).
     REQUIRE(run(has_checkpoint(out) ? resumed_run(out) : fresh_run(corpus, out, steps)) == 0);
     CHECK(mmx::data::load_checkpoint(out).step == steps);
-    WARN(losses(out) == expected);  // the known gap above
+    CHECK(losses(out) == expected);
   }
   MESSAGE("SIGKILLs delivered: ", kills, ", fresh starts: ", restarts,
           ", checkpoints checked after a kill: ", checkpoints_checked);
