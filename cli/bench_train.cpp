@@ -20,6 +20,7 @@
 #include "cli/bench_support.hpp"
 #include "cli/command_registry.hpp"
 #include "engine/error.hpp"
+#include "engine/precision.hpp"
 #include "nn/gpt_config.hpp"
 
 namespace mmx::cli {
@@ -33,6 +34,7 @@ nlohmann::ordered_json train_one(const bench::ReferenceConfig& c, const std::str
   // Forked before this process's first OpenMP region; one sgemm call after each timed step.
   std::unique_ptr<bench::ForkedSgemmTimer> sgemm;
   if (opt.sgemm_n > 0) sgemm = std::make_unique<bench::ForkedSgemmTimer>(opt.sgemm_n);
+  const MatmulPrecisionGuard precision(parse_matmul_precision(opt.precision));
   const bench::TrainingTiming run = bench::time_training(
       config, c.batch, opt.warmup, opt.steps, [&] {
         if (sgemm) sgemm->time_call();
@@ -52,6 +54,7 @@ nlohmann::ordered_json train_one(const bench::ReferenceConfig& c, const std::str
                                 {"final_loss", bench::round_to(run.final_loss, 4)},
                                 {"flops_per_token", flops_per_token},
                                 {"train_gflops", bench::round_to(train_gflops, 2)}};
+  row["precision"] = opt.precision;
   row["sgemm_n"] = opt.sgemm_n;
   row["sgemm_gflops"] = sgemm ? nlohmann::ordered_json(bench::round_to(sgemm->gflops(), 2))
                               : nlohmann::ordered_json(nullptr);
@@ -66,7 +69,7 @@ nlohmann::ordered_json train_in_child(const std::string& config, const std::stri
   const auto rows = bench::run_self(
       "train", cat("bench train --json --config ", config, " --attn ", attn, " --steps ",
                    opt.steps, " --warmup ", opt.warmup, " --sgemm-n ", opt.sgemm_n,
-                   " --threads ", omp_get_max_threads()));
+                   " --threads ", omp_get_max_threads(), " --precision ", opt.precision));
   MMX_CHECK(rows.size() == 1, "bench train: the child for ", config, "/", attn, " printed ",
             rows.size(), " rows, expected 1");
   return rows.front();
@@ -92,12 +95,13 @@ void run_train_bench(const BenchOptions& opt) {
 
   const bool one_run = configs.size() * attns.size() == 1;
   if (!opt.json)
-    std::printf("train: random tokens, AdamW, median of %d steps after %d warm-up%s;\n"
+    std::printf("train: random tokens, AdamW, %s matmuls, median of %d steps after %d warm-up%s;\n"
                 "GFLOP/s = 6 x params + 6 x layers x seq x d_model per token (causal "
                 "attention's unmasked half),\nMFU = that over the sgemm rate (n = %lld) "
                 "timed between the steps\n"
                 "%-6s %-9s %7s %9s %10s %10s %9s %10s %9s %9s %6s\n",
-                opt.steps, opt.warmup, one_run ? "" : ", one process per row",
+                opt.precision.c_str(), opt.steps, opt.warmup,
+                one_run ? "" : ", one process per row",
                 static_cast<long long>(opt.sgemm_n), "config", "attn", "threads", "params",
                 "ms/step", "tokens/s", "peak MB", "final loss", "GFLOP/s", "sgemm", "MFU");
   for (const bench::ReferenceConfig& c : configs)

@@ -61,6 +61,9 @@ const bool bench_registered = register_command([](CLI::App& app) {
   cmd->add_option("--sgemm-n", opt->sgemm_n,
                   "train: side of the square sgemm timed for MFU (0: skip)")
       ->check(CLI::Range(int64_t{0}, int64_t{16384}));
+  cmd->add_option("--precision", opt->precision,
+                  "train: matmul operand precision (bf16: bf16 operands, fp32 accumulation)")
+      ->check(CLI::IsMember({"fp32", "bf16"}));
   cmd->add_option("--seqs", opt->seqs, "scaling: context lengths, comma-separated")
       ->delimiter(',')
       ->check(CLI::Range(int64_t{2}, int64_t{8192}));

@@ -26,6 +26,8 @@ struct BenchOptions {
   int warmup = 2;              // untimed steps first
   // train: side of the square sgemm timed in the same process for MFU (0: skip it).
   int64_t sgemm_n = 2048;
+  // train: the matmuls' operand precision, "fp32" | "bf16" (engine/precision.hpp).
+  std::string precision = "fp32";
   // scaling: the grid of context lengths and model widths, one fresh process per cell.
   std::vector<int64_t> seqs = {64, 128, 256, 512};
   std::vector<int64_t> d_models = {128, 256, 384};
