@@ -171,7 +171,8 @@ std::string LMTrainer::attention_name() const {
 std::string LMTrainer::describe() const {
   return cat("model: ", model_->parameter_count(), " parameters, ", attention_name(),
              " attention, vocab ", options_.model.vocab, ", ", options_.model.layers,
-             " layers x d ", options_.model.d_model);
+             " layers x d ", options_.model.d_model,
+             options_.precision == "bf16" ? ", bf16 matmuls" : "");
 }
 
 // ---------------------------------------------------------------- checkpoints
