@@ -1,5 +1,6 @@
-// The MultiMax paper's measures of a normaliser's output (multi-modality M, sparsity S; its
-// Definitions 3.2-3.3), support size and entropy, per row, plus their averages over attention.
+/// \file
+/// The MultiMax paper's measures of a normaliser's output (multi-modality M, sparsity S; its
+/// Definitions 3.2-3.3), support size and entropy, per row, plus their averages over attention.
 #pragma once
 
 #include <cstdint>
@@ -8,40 +9,43 @@
 
 namespace mmx {
 
-// Each function reads rows of the last axis: x the scores, phi = f(x) the distribution, same
-// shape. It returns one value per row, shaped like x without its last axis (0-d for a 1-d x,
-// so `.item()` reads it). A score of -inf is a masked column and counts in no measure.
-//
-// multi-modality  M = 1 - (1/N) sum over n with eps < x_n < max(x) of (max(phi) - phi_n)
-// sparsity        S = (1/L) sum over l with x_l < eps of exp((s - phi_l)/s - 1)
-// Both lie in [0, 1]; higher is more multi-modal / sparser. A row with no term (N = 0 or L = 0)
-// has no value: NaN, which attention_measures skips.
+/// Each function reads rows of the last axis: x the scores, phi = f(x) the distribution, same
+/// shape. It returns one value per row, shaped like x without its last axis (0-d for a 1-d x,
+/// so `.item()` reads it). A score of -inf is a masked column and counts in no measure.
+///
+/// multi-modality  M = 1 - (1/N) sum over n with eps < x_n < max(x) of (max(phi) - phi_n)
+/// sparsity        S = (1/L) sum over l with x_l < eps of exp((s - phi_l)/s - 1)
+/// Both lie in [0, 1]; higher is more multi-modal / sparser. A row with no term (N = 0 or L = 0)
+/// has no value: NaN, which attention_measures skips.
 Tensor multimodality(const Tensor& x, const Tensor& phi, float eps);
-// `reference` is s, one per row (shaped like the result) or one for all (0-d / [1]); undefined:
-// the smallest SoftMax(t=1) probability of the same row. s is floored at the smallest normal
-// double, so scores so spread that it underflows still give exp(-phi/s) -> 1 for phi = 0.
+/// `reference` is s, one per row (shaped like the result) or one for all (0-d / [1]); undefined:
+/// the smallest SoftMax(t=1) probability of the same row. s is floored at the smallest normal
+/// double, so scores so spread that it underflows still give exp(-phi/s) -> 1 for phi = 0.
 Tensor sparsity(const Tensor& x, const Tensor& phi, float eps, const Tensor& reference = Tensor());
-// The smallest SoftMax(t=1) probability of each row: the default s.
+/// The smallest SoftMax(t=1) probability of each row: the default s.
 Tensor softmax_min_probability(const Tensor& x);
-// How many entries carry non-zero weight.
+/// How many entries carry non-zero weight.
 Tensor support_size(const Tensor& phi);
-// -sum phi log phi in nats, with 0 log 0 = 0.
+/// -sum phi log phi in nats, with 0 log 0 = 0.
 Tensor entropy(const Tensor& phi);
 
-// Averages over every row of attention probabilities probs = f(scores + mask), shape
-// [.., T, S], with the mask (0 / -inf, broadcastable, may be undefined) and causal flag the
-// normaliser got. Each row's eps is the mean of its unmasked scores ("relevant" = above the
-// row's average score); s is the row's smallest SoftMax(t=1) probability. Rows where S or M
-// has no term are left out of that average; the counts say how many rows each used.
+/// Averages over every row of attention probabilities probs = f(scores + mask), shape
+/// [.., T, S], with the mask (0 / -inf, broadcastable, may be undefined) and causal flag the
+/// normaliser got. Each row's eps is the mean of its unmasked scores ("relevant" = above the
+/// row's average score); s is the row's smallest SoftMax(t=1) probability. Rows where S or M
+/// has no term are left out of that average; the counts say how many rows each used.
 struct AttentionMeasures {
-  double sparsity = 0;        // mean S over rows with an entry below eps
-  double multimodality = 0;   // mean M over rows with an entry in (eps, max)
-  double support = 0;         // mean number of non-zero weights per row
-  double entropy = 0;         // mean entropy per row, nats
-  int64_t rows = 0;           // rows with at least one unmasked column
+  double sparsity = 0;        ///< mean S over rows with an entry below eps
+  double multimodality = 0;   ///< mean M over rows with an entry in (eps, max)
+  double support = 0;         ///< mean number of non-zero weights per row
+  double entropy = 0;         ///< mean entropy per row, nats
+  int64_t rows = 0;           ///< rows with at least one unmasked column
+  /// rows that entered the sparsity mean
   int64_t sparsity_rows = 0;
+  /// rows that entered the multi-modality mean
   int64_t multimodality_rows = 0;
 };
+/// The measures of weights `probs` computed from `scores` ([..., T, S]), masked rows left out.
 AttentionMeasures attention_measures(const Tensor& scores, const Tensor& probs,
                                      const Tensor& mask = Tensor(), bool causal = false);
 

@@ -1,5 +1,6 @@
-// MultiMax and the normalisers it is compared with (SoftMax with temperature, SparseMax,
-// EntMax-1.5, EvSoftMax) as differentiable ops over the last axis, all taking the same masks.
+/// \file
+/// MultiMax and the normalisers it is compared with (SoftMax with temperature, SparseMax,
+/// EntMax-1.5, EvSoftMax) as differentiable ops over the last axis, all taking the same masks.
 #pragma once
 
 #include "engine/tensor.hpp"
@@ -13,33 +14,39 @@ namespace mmx {
 // A row whose every column is masked gives zeros and a zero gradient. Masked columns get
 // exactly 0, and appending masked columns to a row leaves its result bit for bit unchanged.
 
-// MultiMax (Zhou, Fritz, Keuper, ICML 2024):
-//   sigma(x) = x + t0 relu(r0 - x) + t1 relu(x - r1) + t2 relu(r2 - x)^2 + t3 relu(x - r3)^2
-//   multimax(x) = softmax(sigma(x) + mask)
-// t and r are learnable, shape [4] (per layer) or [H, 4] (per head, x of shape [.., H, T, S]).
-// Order 1 uses t[0..1], r[0..1] only (the other entries then get zero gradient). At a kink
-// (x exactly at r_k) the derivative is the one-sided 0, as relu'(0) = 0.
+///@{
+/// MultiMax (Zhou, Fritz, Keuper, ICML 2024):
+///   sigma(x) = x + t0 relu(r0 - x) + t1 relu(x - r1) + t2 relu(r2 - x)^2 + t3 relu(x - r3)^2
+///   multimax(x) = softmax(sigma(x) + mask)
+/// t and r are learnable, shape [4] (per layer) or [H, 4] (per head, x of shape [.., H, T, S]).
+/// Order 1 uses t[0..1], r[0..1] only (the other entries then get zero gradient). At a kink
+/// (x exactly at r_k) the derivative is the one-sided 0, as relu'(0) = 0.
 struct MultiMaxParams {
+  /// temperatures t0..t3
   Tensor t;
+  /// breakpoints r0..r3
   Tensor r;
+  /// 1 (linear terms) or 2 (also the squared terms)
   int order = 2;
 };
+/// MultiMax over the last axis; `mask` is 0 / -inf, broadcastable to x.
 Tensor multimax(const Tensor& x, const MultiMaxParams& params, const Tensor& mask = Tensor(),
                 bool causal = false);
+///@}
 
-// softmax(x / temperature + mask); temperature > 0.
+/// softmax(x / temperature + mask); temperature > 0.
 Tensor softmax_temperature(const Tensor& x, float temperature, const Tensor& mask = Tensor(),
                            bool causal = false);
 
-// SparseMax (Martins & Astudillo 2016): Euclidean projection of x + mask onto the simplex.
+/// SparseMax (Martins & Astudillo 2016): Euclidean projection of x + mask onto the simplex.
 Tensor sparsemax(const Tensor& x, const Tensor& mask = Tensor(), bool causal = false);
 
-// EntMax-1.5 (Peters, Niculae & Martins 2019): relu((x + mask)/2 - tau)^2, summing to 1.
+/// EntMax-1.5 (Peters, Niculae & Martins 2019): relu((x + mask)/2 - tau)^2, summing to 1.
 Tensor entmax15(const Tensor& x, const Tensor& mask = Tensor(), bool causal = false);
 
-// EvSoftMax (Chen et al. 2021): softmax over the entries at or above the mean of the row's
-// unmasked scores; the entries below get weight 0, or `eps` (relative) when training so that
-// every entry keeps a gradient and a finite log-likelihood.
+/// EvSoftMax (Chen et al. 2021): softmax over the entries at or above the mean of the row's
+/// unmasked scores; the entries below get weight 0, or `eps` (relative) when training so that
+/// every entry keeps a gradient and a finite log-likelihood.
 Tensor evsoftmax(const Tensor& x, const Tensor& mask = Tensor(), bool causal = false,
                  bool training = false, float eps = 1e-6f);
 

@@ -1,7 +1,8 @@
-// CausalSelfAttention: multi-head self-attention whose normaliser (SoftMax, MultiMax, SparseMax,
-// EntMax-1.5, EvSoftMax) comes from the config. Children "qkv" (d -> 3d), "proj" (d -> d) and,
-// for MultiMax, "multimax" (t, r per layer or per head). Built with causal = false it lets every
-// position see every other (the ViT's encoder), through the same code.
+/// \file
+/// CausalSelfAttention: multi-head self-attention whose normaliser (SoftMax, MultiMax, SparseMax,
+/// EntMax-1.5, EvSoftMax) comes from the config. Children "qkv" (d -> 3d), "proj" (d -> d) and,
+/// for MultiMax, "multimax" (t, r per layer or per head). Built with causal = false it lets every
+/// position see every other (the ViT's encoder), through the same code.
 #pragma once
 
 #include <memory>
@@ -13,36 +14,41 @@
 
 namespace mmx::nn {
 
-// What one attention layer looked at: the scores q k^T / sqrt(dh) and the normaliser's weights,
-// both [B, H, T, T] and detached. The measures (sparsity, multi-modality) need both. In a
-// causal layer the scores above the diagonal are 0 (never computed; the mask hides them).
+/// What one attention layer looked at: the scores q k^T / sqrt(dh) and the normaliser's weights,
+/// both [B, H, T, T] and detached. The measures (sparsity, multi-modality) need both. In a
+/// causal layer the scores above the diagonal are 0 (never computed; the mask hides them).
 struct AttentionMap {
+  /// q k^T / sqrt(dh), [B, H, T, T]
   Tensor scores;
+  /// the normaliser's weights, [B, H, T, T]
   Tensor probabilities;
 };
 
+/// Multi-head self-attention with a configurable normaliser (see the file comment).
 class CausalSelfAttention : public Module {
  public:
+  /// Weights drawn from `init_gen`, dropout masks from `dropout_gen`; causal = false lets every position see every other.
   CausalSelfAttention(const GPTConfig& config, Generator& init_gen, Generator& dropout_gen,
                       bool causal = true);
 
-  // x [B, T, d] -> [B, T, d]. When `capture` is given it receives the scores and attention
-  // weights [B, H, T, T] (detached, before dropout).
+  /// x [B, T, d] -> [B, T, d]. When `capture` is given it receives the scores and attention
+  /// weights [B, H, T, T] (detached, before dropout).
   Tensor forward(const Tensor& x, AttentionMap* capture = nullptr) const;
 
-  // Inference on positions [start, start + T) of x [B, T, d], reading positions [0, start) from
-  // this layer's cache buffers `keys`/`values` [B, H, capacity, dh] and writing the new ones.
-  // Causal layers only.
+  /// Inference on positions [start, start + T) of x [B, T, d], reading positions [0, start) from
+  /// this layer's cache buffers `keys`/`values` [B, H, capacity, dh] and writing the new ones.
+  /// Causal layers only.
   Tensor forward_cached(const Tensor& x, Tensor& keys, Tensor& values, int64_t start) const;
 
+  /// The MultiMax t and r; null for other normalisers.
   const MultiMaxParameters* multimax() const { return multimax_.get(); }
 
  private:
   struct Heads {
-    Tensor q, k, v;  // [B, H, T, dh] each
+    Tensor q, k, v;  ///< [B, H, T, dh] each
   };
   Heads project_heads(const Tensor& x) const;
-  // softmax-like weights of q k^T / sqrt(dh), then p v, merged back to [B, T, d] and projected.
+  /// softmax-like weights of q k^T / sqrt(dh), then p v, merged back to [B, T, d] and projected.
   Tensor attend(const Tensor& q, const Tensor& k, const Tensor& v, const Tensor& mask,
                 bool causal, AttentionMap* capture) const;
   Tensor normalize(const Tensor& scores, const Tensor& mask, bool causal) const;

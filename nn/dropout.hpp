@@ -1,5 +1,6 @@
-// Dropout: inverted dropout while training, the identity in eval mode or when p is 0. It draws
-// from a Generator the model owns, so a checkpoint can save and restore the stream.
+/// \file
+/// Dropout: inverted dropout while training, the identity in eval mode or when p is 0. It draws
+/// from a Generator the model owns, so a checkpoint can save and restore the stream.
 #pragma once
 
 #include "engine/random.hpp"
@@ -7,10 +8,13 @@
 
 namespace mmx::nn {
 
+/// Inverted dropout with probability p (see the file comment).
 class Dropout : public Module {
  public:
+  /// Draws its masks from `gen`, which must outlive the layer.
   Dropout(float p, Generator& gen);
 
+  /// x with each element zeroed with probability p and the rest scaled by 1 / (1 - p); x itself in eval mode.
   Tensor forward(const Tensor& x) const;
 
  private:

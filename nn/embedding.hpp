@@ -1,5 +1,6 @@
-// Embedding: a lookup table [vocab, dim] indexed by token ids. Parameter "weight", initialised
-// N(0, 1) like nn.Embedding.
+/// \file
+/// Embedding: a lookup table [vocab, dim] indexed by token ids. Parameter "weight", initialised
+/// N(0, 1) like nn.Embedding.
 #pragma once
 
 #include <vector>
@@ -9,13 +10,16 @@
 
 namespace mmx::nn {
 
+/// A learned table [vocab, dim] indexed by token ids.
 class Embedding : public Module {
  public:
+  /// Draws the initial table from `gen`.
   Embedding(int64_t vocab, int64_t dim, Generator& gen);
 
-  // ids laid out as `ids_shape` -> [...ids_shape, dim].
+  /// ids laid out as `ids_shape` -> [...ids_shape, dim].
   Tensor forward(const std::vector<int64_t>& ids, const Shape& ids_shape) const;
 
+  /// The table [vocab, dim].
   const Tensor& weight() const { return weight_; }
 
  private:

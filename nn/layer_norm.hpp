@@ -1,14 +1,18 @@
-// LayerNorm over the last axis with a learned scale ("weight", ones) and shift ("bias", zeros).
+/// \file
+/// LayerNorm over the last axis with a learned scale ("weight", ones) and shift ("bias", zeros).
 #pragma once
 
 #include "nn/module.hpp"
 
 namespace mmx::nn {
 
+/// LayerNorm over the last axis (see the file comment).
 class LayerNorm : public Module {
  public:
+  /// Normalises vectors of size `dim`; `eps` is added to the variance.
   explicit LayerNorm(int64_t dim, float eps = 1e-5f);
 
+  /// [..., dim] -> [..., dim]
   Tensor forward(const Tensor& x) const;
 
  private:

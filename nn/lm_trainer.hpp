@@ -1,6 +1,7 @@
-// LMTrainer: trains a character-level GPT on a text corpus. It owns the corpus, tokenizer, model,
-// AdamW, schedule and every random stream, so that a checkpoint holds the whole run and
-// `resume` continues it bit for bit (same seed, same thread count).
+/// \file
+/// LMTrainer: trains a character-level GPT on a text corpus. It owns the corpus, tokenizer, model,
+/// AdamW, schedule and every random stream, so that a checkpoint holds the whole run and
+/// `resume` continues it bit for bit (same seed, same thread count).
 #pragma once
 
 #include <filesystem>
@@ -21,45 +22,53 @@
 
 namespace mmx::nn {
 
-// Everything a run needs besides the data. Stored in the checkpoint, so a resumed run keeps it.
+/// Everything a run needs besides the data. Stored in the checkpoint, so a resumed run keeps it.
 struct TrainOptions {
-  GPTConfig model;          // `vocab` is set from the corpus
+  GPTConfig model;          ///< `vocab` is set from the corpus
+  /// sequences per step
   int64_t batch = 16;
+  /// optimizer steps of the whole run
   int64_t steps = 1000;
-  float lr = 2e-3f;         // peak learning rate
-  float min_lr = 2e-4f;     // cosine floor
+  float lr = 2e-3f;         ///< peak learning rate
+  float min_lr = 2e-4f;     ///< cosine floor
+  /// steps of linear warmup
   int64_t warmup = 50;
+  /// AdamW's decoupled weight decay
   float weight_decay = 0.1f;
-  float clip = 1.0f;        // global grad-norm clip; 0 disables
+  float clip = 1.0f;        ///< global grad-norm clip; 0 disables
+  /// steps between evaluations and checkpoints
   int64_t eval_interval = 100;
-  int64_t eval_batch = 32;  // rows of the fixed validation batch
+  int64_t eval_batch = 32;  ///< rows of the fixed validation batch
+  /// weights, batch order and dropout
   uint64_t seed = 0;
-  std::string data;         // a file or folder of UTF-8 text; empty: the fortunes package
-  // "fp32" | "bf16": the matmuls' operand precision (weights, grads, normalisers stay fp32).
-  // Checkpoints written before this field existed read as "fp32".
+  std::string data;         ///< a file or folder of UTF-8 text; empty: the fortunes package
+  /// "fp32" | "bf16": the matmuls' operand precision (weights, grads, normalisers stay fp32).
+  /// Checkpoints written before this field existed read as "fp32".
   std::string precision = "fp32";
-  // Throws an mmx::Error naming the first bad field.
+  /// Throws an mmx::Error naming the first bad field.
   void validate() const;
 };
+/// nlohmann's ADL hook: the options as JSON (what checkpoints store).
 void to_json(nlohmann::json& j, const TrainOptions& options);
+/// The inverse of to_json, validating the result.
 void from_json(const nlohmann::json& j, TrainOptions& options);
 
-// The "lm" Trainer. Its options JSON is TrainOptions's.
+/// The "lm" Trainer. Its options JSON is TrainOptions's.
 class LMTrainer : public Trainer {
  public:
-  // A new run: reads the corpus, builds the vocabulary and the model.
+  /// A new run: reads the corpus, builds the vocabulary and the model.
   explicit LMTrainer(const TrainOptions& options);
-  // Continues the run saved in `checkpoint_dir`; the options come from the checkpoint.
+  /// Continues the run saved in `checkpoint_dir`; the options come from the checkpoint.
   static std::unique_ptr<LMTrainer> resume(const std::filesystem::path& checkpoint_dir);
-  // The same from a checkpoint already loaded from `dir` (resume_trainer reads it once).
+  /// The same from a checkpoint already loaded from `dir` (resume_trainer reads it once).
   static std::unique_ptr<LMTrainer> resume(const data::Checkpoint& checkpoint,
                                            const std::filesystem::path& dir);
 
   float train_step() override;
   EvalRecord evaluate() override;
-  // Model + optimizer + every RNG state + options + vocab, atomically.
+  /// Model + optimizer + every RNG state + options + vocab, atomically.
   void save(const std::filesystem::path& dir) const override;
-  // "val_loss": the mean over every whole window of the validation split.
+  /// "val_loss": the mean over every whole window of the validation split.
   std::vector<TaskMetric> test(const TestOptions& options) override;
 
   int64_t step() const override { return step_; }
@@ -71,10 +80,13 @@ class LMTrainer : public Trainer {
   std::string attention_name() const override;
   std::string describe() const override;
   nlohmann::json options_json() const override { return options_; }
+  /// The run's options.
   const TrainOptions& options() const { return options_; }
   const GPT& model() const override { return *model_; }
   GPT& model() override { return *model_; }
+  /// The corpus's character ids.
   const data::CharTokenizer& tokenizer() const { return tokenizer_; }
+  /// batch x seq_len.
   int64_t tokens_per_step() const { return options_.batch * options_.model.seq_len; }
 
  private:
@@ -82,7 +94,7 @@ class LMTrainer : public Trainer {
     data::CharTokenizer tokenizer;
     std::vector<int64_t> ids;
   };
-  // Reads the corpus and encodes it with `vocab`, or with a vocabulary built from it when null.
+  /// Reads the corpus and encodes it with `vocab`, or with a vocabulary built from it when null.
   static EncodedCorpus encode_corpus(const std::string& path, const data::CharTokenizer* vocab);
   LMTrainer(const TrainOptions& options, EncodedCorpus corpus);
 
@@ -97,12 +109,16 @@ class LMTrainer : public Trainer {
   RunningSums running_;
 };
 
-// Loads a trained model (for sampling, attention pictures): the GPT and its tokenizer.
+/// Loads a trained model (for sampling, attention pictures): the GPT and its tokenizer.
 struct LoadedModel {
+  /// the GPT
   std::unique_ptr<GPT> model;
+  /// its character ids
   data::CharTokenizer tokenizer;
+  /// the training steps it had when saved
   int64_t step = 0;
 };
+/// Loads the GPT and tokenizer saved in `checkpoint_dir`.
 LoadedModel load_model(const std::filesystem::path& checkpoint_dir);
 
 }  // namespace mmx::nn

@@ -1,5 +1,6 @@
-// MLP: the transformer's feed-forward part, fc (d -> 4d), exact GELU, out (4d -> d), dropout.
-// Children "fc" and "out" as in the PyTorch reference.
+/// \file
+/// MLP: the transformer's feed-forward part, fc (d -> 4d), exact GELU, out (4d -> d), dropout.
+/// Children "fc" and "out" as in the PyTorch reference.
 #pragma once
 
 #include "nn/dropout.hpp"
@@ -7,10 +8,13 @@
 
 namespace mmx::nn {
 
+/// The transformer's feed-forward part (see the file comment).
 class MLP : public Module {
  public:
+  /// Weights drawn from `init_gen`; dropout masks from `dropout_gen`.
   MLP(int64_t dim, float dropout, Generator& init_gen, Generator& dropout_gen);
 
+  /// [..., dim] -> [..., dim]
   Tensor forward(const Tensor& x) const;
 
  private:

@@ -1,6 +1,7 @@
-// MTTrainer: the "mt" Trainer. Trains a character-level Seq2Seq on German->English phrase pairs
-// (a "ding" dictionary, Debian's trans-de-en by default) with teacher forcing; evaluates with
-// greedy chrF on a fixed slice of the valid split, and tests with chrF and exact match.
+/// \file
+/// MTTrainer: the "mt" Trainer. Trains a character-level Seq2Seq on German->English phrase pairs
+/// (a "ding" dictionary, Debian's trans-de-en by default) with teacher forcing; evaluates with
+/// greedy chrF on a fixed slice of the valid split, and tests with chrF and exact match.
 #pragma once
 
 #include <filesystem>
@@ -21,25 +22,33 @@
 
 namespace mmx::nn {
 
-// The defaults train in a few minutes on 2 cores: a 2+2-layer, d 128 model on phrases of up to
-// 16 characters.
+/// The defaults train in a few minutes on 2 cores: a 2+2-layer, d 128 model on phrases of up to
+/// 16 characters.
 struct MTOptions {
-  Seq2SeqConfig model = small_translator();  // vocab and maximum lengths are set from the data
+  Seq2SeqConfig model = small_translator();  ///< vocab and maximum lengths are set from the data
+  /// items per step
   int64_t batch = 64;
+  /// optimizer steps of the whole run
   int64_t steps = 2000;
+  /// peak learning rate (after the warmup)
   float lr = 2e-3f;
+  /// where the cosine decay ends
   float min_lr = 1e-4f;
+  /// steps of linear warmup
   int64_t warmup = 100;
+  /// AdamW's decoupled weight decay
   float weight_decay = 0.01f;
-  float clip = 1.0f;             // global grad-norm clip; 0 disables
+  float clip = 1.0f;             ///< global grad-norm clip; 0 disables
+  /// steps between evaluations and checkpoints
   int64_t eval_interval = 500;
-  int64_t eval_pairs = 200;      // the first ones of the valid split: val loss and greedy chrF
-  int64_t max_chars = 16;        // longest phrase kept, code points per side
-  uint64_t seed = 0;             // weights, batch order, dropout (the split is always seed 0)
-  std::string data;              // a ding dictionary file; empty: data::kDebianDeEnPath
-  // Throws an mmx::Error naming the first bad field (as its command-line flag).
+  int64_t eval_pairs = 200;      ///< the first ones of the valid split: val loss and greedy chrF
+  int64_t max_chars = 16;        ///< longest phrase kept, code points per side
+  uint64_t seed = 0;             ///< weights, batch order, dropout (the split is always seed 0)
+  std::string data;              ///< a ding dictionary file; empty: data::kDebianDeEnPath
+  /// Throws an mmx::Error naming the first bad field (as its command-line flag).
   void validate() const;
 
+  /// The default model: 2 encoder and 2 decoder layers.
   static Seq2SeqConfig small_translator() {
     Seq2SeqConfig c;
     c.encoder_layers = 2;
@@ -47,22 +56,27 @@ struct MTOptions {
     return c;
   }
 };
+/// nlohmann's ADL hook: the options as JSON (what checkpoints store).
 void to_json(nlohmann::json& j, const MTOptions& options);
+/// The inverse of to_json, validating the result.
 void from_json(const nlohmann::json& j, MTOptions& options);
 
+/// The "mt" Trainer (see the file comment).
 class MTTrainer : public Trainer {
  public:
+  /// A fresh run: reads the phrase pairs and builds the model from `options`.
   explicit MTTrainer(const MTOptions& options);
+  /// Continues the run saved in `checkpoint` (read from `dir`) bit for bit.
   static std::unique_ptr<MTTrainer> resume(const data::Checkpoint& checkpoint,
                                            const std::filesystem::path& dir);
 
   float train_step() override;
-  // Teacher-forced loss and greedy corpus chrF on the first eval_pairs valid pairs. No S/M:
-  // Seq2Seq does not expose its attention maps yet.
+  /// Teacher-forced loss and greedy corpus chrF on the first eval_pairs valid pairs. No S/M:
+  /// Seq2Seq does not expose its attention maps yet.
   EvalRecord evaluate() override;
   void save(const std::filesystem::path& dir) const override;
-  // On the test split (or its first options.limit pairs): "chrF", "exact_match" (greedy);
-  // with beam K > 1 also "chrF_beam<K>", "exact_match_beam<K>".
+  /// On the test split (or its first options.limit pairs): "chrF", "exact_match" (greedy);
+  /// with beam K > 1 also "chrF_beam<K>", "exact_match_beam<K>".
   std::vector<TaskMetric> test(const TestOptions& options) override;
 
   int64_t step() const override { return step_; }
@@ -71,18 +85,20 @@ class MTTrainer : public Trainer {
   double items_per_step() const override { return static_cast<double>(options_.batch); }
   const char* item_unit() const override { return "pair"; }
   const char* task() const override { return "mt"; }
-  // One kind when all three agree, else "enc-<kind>_dec-<kind>_cross-<kind>".
+  /// One kind when all three agree, else "enc-<kind>_dec-<kind>_cross-<kind>".
   std::string attention_name() const override;
   std::string describe() const override;
   nlohmann::json options_json() const override { return options_; }
+  /// The run's options.
   const MTOptions& options() const { return options_; }
   const Seq2Seq& model() const override { return *model_; }
   Seq2Seq& model() override { return *model_; }
+  /// The model's character ids.
   const TranslationVocab& vocab() const { return vocab_; }
 
  private:
   MTTrainer(const MTOptions& options, data::PhrasePairSplits pairs);
-  // `vocab`: the checkpoint's when resuming, so the embeddings keep their characters.
+  /// `vocab`: the checkpoint's when resuming, so the embeddings keep their characters.
   MTTrainer(const MTOptions& options, data::PhrasePairSplits pairs, TranslationVocab vocab);
 
   MTOptions options_;
@@ -96,16 +112,20 @@ class MTTrainer : public Trainer {
   RunningSums running_;
 };
 
-// A trained translator, for `mmx translate`: the model (in eval mode) and its vocabulary.
+/// A trained translator, for `mmx translate`: the model (in eval mode) and its vocabulary.
 struct LoadedTranslator {
+  /// the translator
   std::unique_ptr<Seq2Seq> model;
+  /// its character ids
   TranslationVocab vocab;
+  /// the training steps it had when saved
   int64_t step = 0;
 };
+/// Loads the translator saved in `checkpoint_dir`.
 LoadedTranslator load_translator(const std::filesystem::path& checkpoint_dir);
 
-// The translation of `text`: greedy when beam <= 1, else beam search of that width. Characters
-// the vocabulary lacks and texts longer than the model's sources are mmx::Errors.
+/// The translation of `text`: greedy when beam <= 1, else beam search of that width. Characters
+/// the vocabulary lacks and texts longer than the model's sources are mmx::Errors.
 std::string translate(const LoadedTranslator& translator, std::string_view text, int64_t beam);
 
 }  // namespace mmx::nn

@@ -1,6 +1,7 @@
-// MultiMaxParameters: the learnable temperatures "t" and breakpoints "r" of one MultiMax,
-// [4] when shared by the heads or [heads, 4] when per head, drawn from a truncated N(0, 0.02)
-// so a fresh MultiMax is close to SoftMax.
+/// \file
+/// MultiMaxParameters: the learnable temperatures "t" and breakpoints "r" of one MultiMax,
+/// [4] when shared by the heads or [heads, 4] when per head, drawn from a truncated N(0, 0.02)
+/// so a fresh MultiMax is close to SoftMax.
 #pragma once
 
 #include "engine/normalizers.hpp"
@@ -9,19 +10,24 @@
 
 namespace mmx::nn {
 
+/// One MultiMax's learnable t and r (see the file comment).
 class MultiMaxParameters : public Module {
  public:
-  // heads == 0: one set shared by every row; heads > 0: one set per head.
+  /// heads == 0: one set shared by every row; heads > 0: one set per head.
   MultiMaxParameters(int64_t heads, int order, Generator& gen);
 
+  /// Temperatures, [4] or [heads, 4].
   const Tensor& t() const { return t_; }
+  /// Breakpoints, [4] or [heads, 4].
   const Tensor& r() const { return r_; }
+  /// 1 or 2.
   int order() const { return order_; }
+  /// What the multimax op takes.
   MultiMaxParams params() const { return {t_, r_, order_}; }
 
-  // sigma(x), the modulation alone, from differentiable ops (shared parameters only). The
-  // output head uses it: softmax(sigma(logits)) is MultiMax, and cross-entropy on sigma(logits)
-  // stays in log space where log(multimax(x)) could underflow.
+  /// sigma(x), the modulation alone, from differentiable ops (shared parameters only). The
+  /// output head uses it: softmax(sigma(logits)) is MultiMax, and cross-entropy on sigma(logits)
+  /// stays in log space where log(multimax(x)) could underflow.
   Tensor modulate(const Tensor& x) const;
 
  private:

@@ -1,7 +1,8 @@
-// Seq2Seq: a character-level encoder-decoder transformer (Vaswani et al. 2017, pre-LN). The
-// encoder reads the source with non-causal self-attention; the decoder writes the target with
-// causal self-attention and cross-attention to the encoder. Parameters: "src_tok", "src_pos",
-// "encoder.i", "encoder_ln", "tgt_tok", "tgt_pos", "decoder.i", "decoder_ln", "head".
+/// \file
+/// Seq2Seq: a character-level encoder-decoder transformer (Vaswani et al. 2017, pre-LN). The
+/// encoder reads the source with non-causal self-attention; the decoder writes the target with
+/// causal self-attention and cross-attention to the encoder. Parameters: "src_tok", "src_pos",
+/// "encoder.i", "encoder_ln", "tgt_tok", "tgt_pos", "decoder.i", "decoder_ln", "head".
 #pragma once
 
 #include <vector>
@@ -13,47 +14,54 @@
 
 namespace mmx::nn {
 
-// The encoder's output for a batch of sources, and the additive mask [B, 1, 1, S] that hides
-// their padding (kPadId) from every attention that reads them.
+/// The encoder's output for a batch of sources, and the additive mask [B, 1, 1, S] that hides
+/// their padding (kPadId) from every attention that reads them.
 struct EncodedSource {
-  Tensor memory;  // [B, S, d]
+  Tensor memory;  ///< [B, S, d]
+  /// additive, [B, 1, 1, S]: 0 or -inf at padding
   Tensor mask;
 };
 
-// What incremental decoding keeps between steps: per decoder layer the cross-attention's keys
-// and values of the encoder output (computed once) and the self-attention cache.
+/// What incremental decoding keeps between steps: per decoder layer the cross-attention's keys
+/// and values of the encoder output (computed once) and the self-attention cache.
 struct DecoderState {
+  /// per decoder layer, the cross-attention's keys and values
   std::vector<KeyValues> memory_kv;
+  /// the source's padding mask
   Tensor memory_mask;
-  KVCache self_cache;  // self_cache.length = the next position
+  KVCache self_cache;  ///< self_cache.length = the next position
 };
 
+/// A character-level encoder-decoder transformer (see the file comment).
 class Seq2Seq : public Module {
  public:
+  /// `seed` drives the initial weights; dropout draws from its own generator, seeded from it.
   explicit Seq2Seq(const Seq2SeqConfig& config, uint64_t seed = 0);
 
+  /// The configuration it was built from.
   const Seq2SeqConfig& config() const { return config_; }
 
-  // source: batch x source_len ids (kPadId pads), row-major.
+  /// source: batch x source_len ids (kPadId pads), row-major.
   EncodedSource encode(const std::vector<int64_t>& source, int64_t batch,
                        int64_t source_len) const;
-  // target_in: batch x target_len ids starting with kBosId -> logits [batch, target_len, vocab].
+  /// target_in: batch x target_len ids starting with kBosId -> logits [batch, target_len, vocab].
   Tensor forward(const std::vector<int64_t>& source, int64_t source_len,
                  const std::vector<int64_t>& target_in, int64_t target_len, int64_t batch) const;
-  // Mean cross-entropy of target_out (target_in shifted left, ending in kEosId, kPadId where
-  // there is nothing to predict; those positions don't count).
+  /// Mean cross-entropy of target_out (target_in shifted left, ending in kEosId, kPadId where
+  /// there is nothing to predict; those positions don't count).
   Tensor loss(const std::vector<int64_t>& source, int64_t source_len,
               const std::vector<int64_t>& target_in, const std::vector<int64_t>& target_out,
               int64_t target_len, int64_t batch) const;
 
   // --- incremental decoding (inference, no autograd; call eval() first) ---
+  /// Encodes the sources and sets up the state decode_step advances.
   DecoderState start_decoding(const std::vector<int64_t>& source, int64_t batch,
                               int64_t source_len) const;
-  // One token per row at position state.self_cache.length -> logits [batch, vocab]; the same
-  // numbers as forward() on the whole prefix. Advances the state.
+  /// One token per row at position state.self_cache.length -> logits [batch, vocab]; the same
+  /// numbers as forward() on the whole prefix. Advances the state.
   Tensor decode_step(const std::vector<int64_t>& tokens, DecoderState& state) const;
 
-  // The dropout stream, for checkpoints that resume bit for bit.
+  /// The dropout stream, for checkpoints that resume bit for bit.
   Generator& dropout_generator() { return dropout_gen_; }
 
  private:
@@ -61,7 +69,7 @@ class Seq2Seq : public Module {
                       int64_t start) const;
 
   Seq2SeqConfig config_;
-  Generator init_gen_;  // declared before the layers: they draw from it as they are built
+  Generator init_gen_;  ///< declared before the layers: they draw from it as they are built
   Generator dropout_gen_;
   Embedding src_tok_;
   Tensor src_pos_;
@@ -75,8 +83,8 @@ class Seq2Seq : public Module {
   Dropout embedding_dropout_;
 };
 
-// Keeps rows `rows` of every tensor in `state` (in that order, repeats allowed): beam search
-// uses it to follow each surviving hypothesis's parent, and to copy one source to k beams.
+/// Keeps rows `rows` of every tensor in `state` (in that order, repeats allowed): beam search
+/// uses it to follow each surviving hypothesis's parent, and to copy one source to k beams.
 void select_rows(DecoderState& state, const std::vector<int64_t>& rows);
 
 }  // namespace mmx::nn

@@ -1,5 +1,6 @@
-// The two pre-LayerNorm layers of the encoder-decoder: EncoderLayer (non-causal self-attention,
-// MLP) and DecoderLayer (causal self-attention, cross-attention to the encoder, MLP).
+/// \file
+/// The two pre-LayerNorm layers of the encoder-decoder: EncoderLayer (non-causal self-attention,
+/// MLP) and DecoderLayer (causal self-attention, cross-attention to the encoder, MLP).
 #pragma once
 
 #include "nn/layer_norm.hpp"
@@ -9,11 +10,12 @@
 
 namespace mmx::nn {
 
-// Children "ln1", "self_attn", "ln2", "mlp".
+/// Children "ln1", "self_attn", "ln2", "mlp".
 class EncoderLayer : public Module {
  public:
+  /// Weights drawn from `init_gen`; dropout masks from `dropout_gen`.
   EncoderLayer(const Seq2SeqConfig& config, Generator& init_gen, Generator& dropout_gen);
-  // x [B, S, d]; `key_mask` [B, 1, 1, S] hides padded source positions.
+  /// x [B, S, d]; `key_mask` [B, 1, 1, S] hides padded source positions.
   Tensor forward(const Tensor& x, const Tensor& key_mask) const;
 
  private:
@@ -23,17 +25,19 @@ class EncoderLayer : public Module {
   MLP mlp_;
 };
 
-// Children "ln1", "self_attn", "ln2", "cross_attn", "ln3", "mlp".
+/// Children "ln1", "self_attn", "ln2", "cross_attn", "ln3", "mlp".
 class DecoderLayer : public Module {
  public:
+  /// Weights drawn from `init_gen`; dropout masks from `dropout_gen`.
   DecoderLayer(const Seq2SeqConfig& config, Generator& init_gen, Generator& dropout_gen);
-  // x [B, T, d] (targets shifted right), memory [B, S, d] the encoder's output.
+  /// x [B, T, d] (targets shifted right), memory [B, S, d] the encoder's output.
   Tensor forward(const Tensor& x, const Tensor& memory, const Tensor& memory_mask) const;
 
-  // Inference, one position per row: x [B, 1, d] at `position`; self-attention through the
-  // cache buffers, cross-attention through the encoder's precomputed keys/values.
+  /// Inference, one position per row: x [B, 1, d] at `position`; self-attention through the
+  /// cache buffers, cross-attention through the encoder's precomputed keys/values.
   Tensor forward_step(const Tensor& x, Tensor& keys, Tensor& values, int64_t position,
                       const KeyValues& memory_kv, const Tensor& memory_mask) const;
+  /// The cross-attention's keys and values of the encoder output, computed once per source.
   KeyValues memory_key_values(const Tensor& memory) const;
 
  private:

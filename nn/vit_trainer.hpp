@@ -1,5 +1,6 @@
-// VitTrainer: the "vit" Trainer. Trains a ViT classifier on Fashion-MNIST (IDX files), holding
-// the last `val_images` training images out for validation; `test` scores the 10k test images.
+/// \file
+/// VitTrainer: the "vit" Trainer. Trains a ViT classifier on Fashion-MNIST (IDX files), holding
+/// the last `val_images` training images out for validation; `test` scores the 10k test images.
 #pragma once
 
 #include <filesystem>
@@ -17,38 +18,50 @@
 
 namespace mmx::nn {
 
-// The defaults train the config examples/fashion_mnist_vit measured (patch 7, d 64, 4 layers,
-// batch 128, peak lr 2e-3, weight decay 0.05) for about five epochs of the 55k training images.
+/// The defaults train the config examples/fashion_mnist_vit measured (patch 7, d 64, 4 layers,
+/// batch 128, peak lr 2e-3, weight decay 0.05) for about five epochs of the 55k training images.
 struct VitOptions {
-  ViTConfig model;  // image_size, channels and classes are set from the data
+  ViTConfig model;  ///< image_size, channels and classes are set from the data
+  /// items per step
   int64_t batch = 128;
+  /// optimizer steps of the whole run
   int64_t steps = 2150;
+  /// peak learning rate (after the warmup)
   float lr = 2e-3f;
+  /// where the cosine decay ends
   float min_lr = 1e-4f;
+  /// steps of linear warmup
   int64_t warmup = 100;
+  /// AdamW's decoupled weight decay
   float weight_decay = 0.05f;
-  float clip = 1.0f;            // global grad-norm clip; 0 disables
-  int64_t eval_interval = 430;  // about one epoch
-  int64_t val_images = 5000;    // the last ones of the training set, never trained on
+  float clip = 1.0f;            ///< global grad-norm clip; 0 disables
+  int64_t eval_interval = 430;  ///< about one epoch
+  int64_t val_images = 5000;    ///< the last ones of the training set, never trained on
+  /// weights, batch order and dropout
   uint64_t seed = 0;
-  std::string data;             // folder of the four IDX files; empty: Fashion-MNIST's Debian path
-  // Throws an mmx::Error naming the first bad field (as its command-line flag).
+  std::string data;             ///< folder of the four IDX files; empty: Fashion-MNIST's Debian path
+  /// Throws an mmx::Error naming the first bad field (as its command-line flag).
   void validate() const;
 };
+/// nlohmann's ADL hook: the options as JSON (what checkpoints store).
 void to_json(nlohmann::json& j, const VitOptions& options);
+/// The inverse of to_json, validating the result.
 void from_json(const nlohmann::json& j, VitOptions& options);
 
+/// The "vit" Trainer (see the file comment).
 class VitTrainer : public Trainer {
  public:
+  /// A fresh run: loads the data and builds the model from `options`.
   explicit VitTrainer(const VitOptions& options);
+  /// Continues the run saved in `checkpoint` (read from `dir`) bit for bit.
   static std::unique_ptr<VitTrainer> resume(const data::Checkpoint& checkpoint,
                                             const std::filesystem::path& dir);
 
   float train_step() override;
-  // Validation loss, accuracy and per-layer S/M on the held-out images.
+  /// Validation loss, accuracy and per-layer S/M on the held-out images.
   EvalRecord evaluate() override;
   void save(const std::filesystem::path& dir) const override;
-  // "accuracy" on the test images.
+  /// "accuracy" on the test images.
   std::vector<TaskMetric> test(const TestOptions& options) override;
 
   int64_t step() const override { return step_; }
@@ -60,6 +73,7 @@ class VitTrainer : public Trainer {
   std::string attention_name() const override;
   std::string describe() const override;
   nlohmann::json options_json() const override { return options_; }
+  /// The run's options.
   const VitOptions& options() const { return options_; }
   const ViT& model() const override { return *model_; }
   ViT& model() override { return *model_; }
@@ -67,7 +81,7 @@ class VitTrainer : public Trainer {
  private:
   VitTrainer(const VitOptions& options, data::FashionMnist data);
 
-  // Mean loss and accuracy (percent) of images [start, start + count) of `dataset`.
+  /// Mean loss and accuracy (percent) of images [start, start + count) of `dataset`.
   std::pair<double, double> score(const data::ImageDataset& dataset, int64_t start,
                                   int64_t count) const;
   int64_t train_images() const { return data_.train.size() - options_.val_images; }

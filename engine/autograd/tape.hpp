@@ -1,6 +1,7 @@
-// The tape: a thread-local Wengert list. Each op that runs with grad mode on and an input that
-// requires grad appends one Node (its backward closure, the saved tensors, the autograd
-// identities of inputs and output). backward() walks the list in reverse from the root.
+/// \file
+/// The tape: a thread-local Wengert list. Each op that runs with grad mode on and an input that
+/// requires grad appends one Node (its backward closure, the saved tensors, the autograd
+/// identities of inputs and output). backward() walks the list in reverse from the root.
 #pragma once
 
 #include <functional>
@@ -11,47 +12,56 @@
 
 namespace mmx {
 
-// What autograd knows about a tensor, kept apart from its data: a node holds the metas of
-// its inputs (to route gradients) without keeping their storage alive.
+/// What autograd knows about a tensor, kept apart from its data: a node holds the metas of
+/// its inputs (to route gradients) without keeping their storage alive.
 struct AutogradMeta {
+  /// gradients flow to this tensor
   bool requires_grad = false;
-  bool retains_grad = false;  // keep grad of a non-leaf after backward
+  bool retains_grad = false;  ///< keep grad of a non-leaf after backward
+  /// accumulated by backward; undefined until then
   Tensor grad;
-  Shape shape;                // for reducing broadcast gradients back to this shape
-  // Set for outputs of recorded ops: which tape (generation) and which node made it.
+  Shape shape;                ///< for reducing broadcast gradients back to this shape
+  /// Set for outputs of recorded ops: which tape (generation) and which node made it.
   uint64_t tape_generation = 0;
+  /// the node that made it; -1 for a leaf
   int64_t tape_position = -1;
+  /// Not made by a recorded op.
   bool is_leaf() const { return tape_position < 0; }
 };
 
-// Given dL/d(output), returns dL/d(input_i) for each input, in order. An undefined Tensor
-// means "no gradient for this input". A returned gradient may have the broadcast shape; the
-// tape sums it down to the input's shape.
+/// Given dL/d(output), returns dL/d(input_i) for each input, in order. An undefined Tensor
+/// means "no gradient for this input". A returned gradient may have the broadcast shape; the
+/// tape sums it down to the input's shape.
 using BackwardFn = std::function<std::vector<Tensor>(const Tensor& grad_output)>;
 
 namespace autograd {
 
+/// False inside a NoGrad scope (and in backward closures).
 bool grad_enabled();
-// True when grad mode is on and any of `inputs` requires grad: the op must record a node.
+///@{
+/// True when grad mode is on and any of `inputs` requires grad: the op must record a node.
 bool needs_grad(std::initializer_list<Tensor> inputs);
 bool needs_grad(const std::vector<Tensor>& inputs);
+///@}
 
-// Appends a node. `saved` lists the tensors `backward` captured; their versions are checked
-// before it runs, so an in-place change after the forward is an error, not a wrong gradient.
+/// Appends a node. `saved` lists the tensors `backward` captured; their versions are checked
+/// before it runs, so an in-place change after the forward is an error, not a wrong gradient.
 void record(const char* op, const std::vector<Tensor>& inputs, Tensor& output,
             const std::vector<Tensor>& saved, BackwardFn backward);
 
+/// What Tensor::backward calls: reverse-mode from `root` with dL/d(root) = `seed`.
 void run_backward(const Tensor& root, const Tensor& seed, bool retain_graph);
 
-size_t tape_size();  // nodes currently recorded on this thread
+size_t tape_size();  ///< nodes currently recorded on this thread
+/// Drops this thread's recorded nodes without running them.
 void clear_tape();
 
-// Sums `grad` over broadcast axes so it has `shape` (the inverse of NumPy broadcasting).
+/// Sums `grad` over broadcast axes so it has `shape` (the inverse of NumPy broadcasting).
 Tensor sum_to_shape(const Tensor& grad, const Shape& shape);
 
 }  // namespace autograd
 
-// Scoped guard: no op records while it lives (evaluation, optimizer steps, sampling).
+/// Scoped guard: no op records while it lives (evaluation, optimizer steps, sampling).
 class NoGrad {
  public:
   NoGrad();

@@ -1,5 +1,6 @@
-// Atomic file replacement: write `path.tmp`, fsync, rename over `path`, fsync the directory.
-// A crash or a failed write never leaves a half-written `path`; the previous file stays intact.
+/// \file
+/// Atomic file replacement: write `path.tmp`, fsync, rename over `path`, fsync the directory.
+/// A crash or a failed write never leaves a half-written `path`; the previous file stays intact.
 #pragma once
 
 #include <cstdint>
@@ -9,38 +10,39 @@
 
 namespace mmx::io {
 
-// A file written in full and fsynced as `path.tmp`, not yet visible under `path`. Several
-// files staged first and committed after fail together on a full disk: nothing is replaced
-// until every byte has been written. Destroying an uncommitted StagedFile removes `path.tmp`.
+/// A file written in full and fsynced as `path.tmp`, not yet visible under `path`. Several
+/// files staged first and committed after fail together on a full disk: nothing is replaced
+/// until every byte has been written. Destroying an uncommitted StagedFile removes `path.tmp`.
 class StagedFile {
  public:
-  // Throws mmx::Error naming `path` and the system error (full disk, read-only directory, ...).
+  /// Throws mmx::Error naming `path` and the system error (full disk, read-only directory, ...).
   StagedFile(std::filesystem::path path, std::string_view bytes);
   ~StagedFile();
+  /// Takes over the staged temporary; `other` no longer owns it.
   StagedFile(StagedFile&& other) noexcept;
   StagedFile(const StagedFile&) = delete;
   StagedFile& operator=(const StagedFile&) = delete;
   StagedFile& operator=(StagedFile&&) = delete;
 
-  // Renames `path.tmp` over `path` (one atomic step) and makes the rename durable.
+  /// Renames `path.tmp` over `path` (one atomic step) and makes the rename durable.
   void commit();
 
  private:
   std::filesystem::path path_;
   std::filesystem::path temp_;
-  bool pending_ = false;  // `temp_` exists and is ours to remove
+  bool pending_ = false;  ///< `temp_` exists and is ours to remove
 };
 
-// Replaces `path` with `bytes`: StagedFile(path, bytes).commit(). Throws mmx::Error naming the
-// file and the system error; the temporary file is removed and the previous file kept.
+/// Replaces `path` with `bytes`: StagedFile(path, bytes).commit(). Throws mmx::Error naming the
+/// file and the system error; the temporary file is removed and the previous file kept.
 void write_file_atomically(const std::filesystem::path& path, std::string_view bytes);
 
-// Fault injection for tests: after `bytes` more bytes have gone to temporary files (counted
-// across calls), every write fails with ENOSPC as on a full disk; a negative value (the
-// default) turns it off. Lets a test stop a checkpoint save at any byte without a real disk.
+/// Fault injection for tests: after `bytes` more bytes have gone to temporary files (counted
+/// across calls), every write fails with ENOSPC as on a full disk; a negative value (the
+/// default) turns it off. Lets a test stop a checkpoint save at any byte without a real disk.
 void inject_write_failure_after(int64_t bytes);
 
-// Reads a whole file. Throws mmx::Error naming the file if it cannot be opened or read.
+/// Reads a whole file. Throws mmx::Error naming the file if it cannot be opened or read.
 std::string read_file_bytes(const std::filesystem::path& path);
 
 }  // namespace mmx::io

@@ -16,6 +16,7 @@
 #include "engine/measures.hpp"
 #include "engine/normalizers.hpp"
 #include "engine/ops.hpp"
+#include "engine/precision.hpp"
 #include "engine/random.hpp"
 #include "engine/shape.hpp"
 #include "engine/tensor.hpp"
