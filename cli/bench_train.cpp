@@ -54,12 +54,13 @@ nlohmann::ordered_json train_one(const bench::ReferenceConfig& c, const std::str
                                 {"final_loss", bench::round_to(run.final_loss, 4)},
                                 {"flops_per_token", flops_per_token},
                                 {"train_gflops", bench::round_to(train_gflops, 2)}};
-  row["precision"] = opt.precision;
   row["sgemm_n"] = opt.sgemm_n;
   row["sgemm_gflops"] = sgemm ? nlohmann::ordered_json(bench::round_to(sgemm->gflops(), 2))
                               : nlohmann::ordered_json(nullptr);
   row["mfu"] = sgemm ? nlohmann::ordered_json(bench::round_to(train_gflops / sgemm->gflops(), 4))
                      : nlohmann::ordered_json(nullptr);
+  // Only a bf16 row says so: an fp32 row keeps exactly the keys compare_torch.py reads.
+  if (opt.precision != "fp32") row["precision"] = opt.precision;
   return row;
 }
 
