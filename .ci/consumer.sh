@@ -60,6 +60,7 @@ c++ -std=c++20 "$work/pc.cpp" -o "$work/pc" $(pkg-config --cflags --libs multima
 if [ "$docs" = 1 ]; then
   command -v doxygen >/dev/null || {
     sudo=""; [ "$(id -u)" -ne 0 ] && sudo="sudo"
+    $sudo apt-get update -qq  # a fresh machine may have no package lists yet
     $sudo apt-get install -y -qq --no-install-recommends doxygen >/dev/null
   }
   cmake "$build" >/dev/null  # re-configure so the docs target appears
