@@ -60,7 +60,7 @@ Tensor CausalSelfAttention::attend(const Tensor& q, const Tensor& k, const Tenso
   Tensor scores = lower_only ? causal_scores(mul(q, scale), k)
                              : matmul(mul(q, scale), transpose(k, -2, -1));  // [B, H, T, S]
   Tensor p = normalize(scores, mask, causal);
-  if (capture) *capture = {scores.detach(), p.detach()};
+  if (capture) *capture = {scores.detach(), p.detach(), mask, causal};
   const Tensor kept = attention_dropout_.forward(p);
   Tensor heads = lower_only ? causal_weighted_sum(kept, v) : matmul(kept, v);  // [B, H, T, dh]
   Tensor merged = reshape(transpose(heads, 1, 2), {B, T, H * dh});

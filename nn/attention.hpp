@@ -7,22 +7,13 @@
 
 #include <memory>
 
+#include "nn/attention_map.hpp"
 #include "nn/dropout.hpp"
 #include "nn/gpt_config.hpp"
 #include "nn/linear.hpp"
 #include "nn/multimax_parameters.hpp"
 
 namespace mmx::nn {
-
-/// What one attention layer looked at: the scores q k^T / sqrt(dh) and the normaliser's weights,
-/// both [B, H, T, T] and detached. The measures (sparsity, multi-modality) need both. In a
-/// causal layer the scores above the diagonal are 0 (never computed; the mask hides them).
-struct AttentionMap {
-  /// q k^T / sqrt(dh), [B, H, T, T]
-  Tensor scores;
-  /// the normaliser's weights, [B, H, T, T]
-  Tensor probabilities;
-};
 
 /// Multi-head self-attention with a configurable normaliser (see the file comment).
 class CausalSelfAttention : public Module {

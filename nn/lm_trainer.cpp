@@ -6,7 +6,6 @@
 
 #include "engine/autograd/tape.hpp"
 #include "engine/error.hpp"
-#include "engine/measures.hpp"
 #include "engine/precision.hpp"
 #include "nn/data/checkpoint.hpp"
 #include "nn/data/text_corpus.hpp"
@@ -134,13 +133,7 @@ EvalRecord LMTrainer::evaluate() {
   {
     NoGrad no_grad;
     r.val_loss = model_->loss(v.inputs, v.targets, v.batch, v.seq).item();
-    for (const AttentionMap& map : model_->attention_maps(v.inputs, v.batch, v.seq)) {
-      const AttentionMeasures m =
-          attention_measures(map.scores, map.probabilities, Tensor(), /*causal=*/true);
-      r.attention_layers.push_back(std::to_string(r.attention_layers.size()));
-      r.sparsity.push_back(m.sparsity);
-      r.multimodality.push_back(m.multimodality);
-    }
+    add_attention_measures(r, "", model_->attention_maps(v.inputs, v.batch, v.seq));
   }
   model_->train();
   return r;

@@ -169,9 +169,14 @@ EvalRecord MTTrainer::evaluate() {
   {
     NoGrad no_grad;
     const Seq2SeqBatch b = make_batch(vocab_, slice);
-    r.val_loss =
-        model_->loss(b.source, b.source_len, b.target_in, b.target_out, b.target_len, b.batch)
-            .item();
+    Seq2SeqAttentionMaps maps;
+    r.val_loss = model_
+                     ->loss(b.source, b.source_len, b.target_in, b.target_out, b.target_len,
+                            b.batch, &maps)
+                     .item();
+    add_attention_measures(r, "enc.", maps.encoder);
+    add_attention_measures(r, "dec.", maps.decoder);
+    add_attention_measures(r, "cross.", maps.cross);
     r.metric = TaskMetric{
         "chrF", metrics::corpus_chrf(translate_sources(*model_, vocab_, slice, 1), targets_of(slice))};
   }

@@ -71,8 +71,8 @@ class MTTrainer : public Trainer {
                                            const std::filesystem::path& dir);
 
   float train_step() override;
-  /// Teacher-forced loss and greedy corpus chrF on the first eval_pairs valid pairs. No S/M:
-  /// Seq2Seq does not expose its attention maps yet.
+  /// Teacher-forced loss, greedy corpus chrF and the attention S/M of every layer ("enc.i",
+  /// "dec.i", "cross.i"; padded positions skipped) on the first eval_pairs valid pairs.
   EvalRecord evaluate() override;
   void save(const std::filesystem::path& dir) const override;
   /// On the test split (or its first options.limit pairs): "chrF", "exact_match" (greedy);

@@ -23,6 +23,20 @@ void check_ids(const char* what, const std::vector<int64_t>& ids, int64_t batch,
             max_len);
 }
 
+// Additive [batch, 1, 1, len]: -inf where ids hold kPadId, else 0. As a key mask it hides
+// padded keys; reshaped to [batch, 1, len, 1] it hides the rows of padded queries.
+Tensor padding_mask(const std::vector<int64_t>& ids, int64_t batch, int64_t len) {
+  Tensor mask = Tensor::zeros({batch, 1, 1, len});
+  for (int64_t i = 0; i < batch * len; ++i)
+    if (ids[static_cast<size_t>(i)] == kPadId)
+      mask.data()[i] = -std::numeric_limits<float>::infinity();
+  return mask;
+}
+
+Tensor as_query_rows(const Tensor& key_mask) {
+  return reshape(key_mask, {key_mask.size(0), 1, key_mask.size(3), 1});
+}
+
 // Rows `rows` of x along axis 0, as a new contiguous tensor.
 Tensor gather_rows(const Tensor& x, const std::vector<int64_t>& rows) {
   std::vector<Tensor> parts;
@@ -66,16 +80,14 @@ Seq2Seq::Seq2Seq(const Seq2SeqConfig& config, uint64_t seed)
 }
 
 EncodedSource Seq2Seq::encode(const std::vector<int64_t>& source, int64_t batch,
-                              int64_t source_len) const {
+                              int64_t source_len, std::vector<AttentionMap>* capture) const {
   check_ids("source", source, batch, source_len, config_.max_source_len);
-  Tensor mask = Tensor::zeros({batch, 1, 1, source_len});
-  for (int64_t b = 0; b < batch; ++b)
-    for (int64_t s = 0; s < source_len; ++s)
-      if (source[b * source_len + s] == kPadId)
-        mask.set({b, 0, 0, s}, -std::numeric_limits<float>::infinity());
+  const Tensor mask = padding_mask(source, batch, source_len);
   Tensor x = src_tok_.forward(source, {batch, source_len}) + slice(src_pos_, 0, 0, source_len);
   x = embedding_dropout_.forward(x);
-  for (const auto& layer : encoder_) x = layer->forward(x, mask);
+  if (capture) capture->assign(encoder_.size(), AttentionMap());
+  for (size_t l = 0; l < encoder_.size(); ++l)
+    x = encoder_[l].forward(x, mask, capture ? &(*capture)[l] : nullptr);
   return {encoder_ln_.forward(x), mask};
 }
 
@@ -89,22 +101,39 @@ Tensor Seq2Seq::embed_target(const std::vector<int64_t>& ids, int64_t batch, int
 
 Tensor Seq2Seq::forward(const std::vector<int64_t>& source, int64_t source_len,
                         const std::vector<int64_t>& target_in, int64_t target_len,
-                        int64_t batch) const {
+                        int64_t batch, Seq2SeqAttentionMaps* capture) const {
   check_ids("target", target_in, batch, target_len, config_.max_target_len);
-  const EncodedSource encoded = encode(source, batch, source_len);
+  const EncodedSource encoded =
+      encode(source, batch, source_len, capture ? &capture->encoder : nullptr);
   Tensor x = embed_target(target_in, batch, target_len, 0);
-  for (const auto& layer : decoder_) x = layer->forward(x, encoded.memory, encoded.mask);
+  if (capture) {
+    capture->decoder.assign(decoder_.size(), AttentionMap());
+    capture->cross.assign(decoder_.size(), AttentionMap());
+  }
+  for (size_t l = 0; l < decoder_.size(); ++l)
+    x = decoder_[l].forward(x, encoded.memory, encoded.mask,
+                            capture ? &capture->decoder[l] : nullptr,
+                            capture ? &capture->cross[l] : nullptr);
+  if (capture) {
+    // The layers saw key masks only; the measures must also skip padded queries' rows.
+    NoGrad no_grad;
+    const Tensor target_rows = as_query_rows(padding_mask(target_in, batch, target_len));
+    const Tensor source_rows = as_query_rows(encoded.mask);
+    for (AttentionMap& map : capture->encoder) map.mask = encoded.mask + source_rows;
+    for (AttentionMap& map : capture->decoder) map.mask = target_rows;
+    for (AttentionMap& map : capture->cross) map.mask = encoded.mask + target_rows;
+  }
   return head_.forward(decoder_ln_.forward(x));
 }
 
 Tensor Seq2Seq::loss(const std::vector<int64_t>& source, int64_t source_len,
                      const std::vector<int64_t>& target_in,
                      const std::vector<int64_t>& target_out, int64_t target_len,
-                     int64_t batch) const {
+                     int64_t batch, Seq2SeqAttentionMaps* capture) const {
   MMX_CHECK(target_out.size() == target_in.size(), "Seq2Seq::loss: ", target_out.size(),
             " targets for ", target_in.size(), " decoder inputs");
-  return cross_entropy(forward(source, source_len, target_in, target_len, batch), target_out,
-                       kPadId);
+  return cross_entropy(forward(source, source_len, target_in, target_len, batch, capture),
+                       target_out, kPadId);
 }
 
 DecoderState Seq2Seq::start_decoding(const std::vector<int64_t>& source, int64_t batch,

@@ -22,6 +22,16 @@ struct EncodedSource {
   Tensor mask;
 };
 
+/// Every attention map of one teacher-forced forward pass, per layer. Each map's mask hides the
+/// padded keys and the rows of padded queries, so the measures see only real positions.
+struct Seq2SeqAttentionMaps {
+  ///@{
+  /// per layer: encoder self-attention [B, H, S, S], decoder self-attention [B, H, T, T] (causal),
+  /// cross-attention [B, H, T, S]
+  std::vector<AttentionMap> encoder, decoder, cross;
+  ///@}
+};
+
 /// What incremental decoding keeps between steps: per decoder layer the cross-attention's keys
 /// and values of the encoder output (computed once) and the self-attention cache.
 struct DecoderState {
@@ -41,17 +51,20 @@ class Seq2Seq : public Module {
   /// The configuration it was built from.
   const Seq2SeqConfig& config() const { return config_; }
 
-  /// source: batch x source_len ids (kPadId pads), row-major.
-  EncodedSource encode(const std::vector<int64_t>& source, int64_t batch,
-                       int64_t source_len) const;
-  /// target_in: batch x target_len ids starting with kBosId -> logits [batch, target_len, vocab].
+  /// source: batch x source_len ids (kPadId pads), row-major. `capture`, when given, receives
+  /// the encoder's self-attention maps (masks: padded keys only).
+  EncodedSource encode(const std::vector<int64_t>& source, int64_t batch, int64_t source_len,
+                       std::vector<AttentionMap>* capture = nullptr) const;
+  /// target_in: batch x target_len ids starting with kBosId (kPadId pads) -> logits
+  /// [batch, target_len, vocab]. `capture`, when given, receives every attention map.
   Tensor forward(const std::vector<int64_t>& source, int64_t source_len,
-                 const std::vector<int64_t>& target_in, int64_t target_len, int64_t batch) const;
+                 const std::vector<int64_t>& target_in, int64_t target_len, int64_t batch,
+                 Seq2SeqAttentionMaps* capture = nullptr) const;
   /// Mean cross-entropy of target_out (target_in shifted left, ending in kEosId, kPadId where
-  /// there is nothing to predict; those positions don't count).
+  /// there is nothing to predict; those positions don't count). `capture` as in forward().
   Tensor loss(const std::vector<int64_t>& source, int64_t source_len,
               const std::vector<int64_t>& target_in, const std::vector<int64_t>& target_out,
-              int64_t target_len, int64_t batch) const;
+              int64_t target_len, int64_t batch, Seq2SeqAttentionMaps* capture = nullptr) const;
 
   // --- incremental decoding (inference, no autograd; call eval() first) ---
   /// Encodes the sources and sets up the state decode_step advances.

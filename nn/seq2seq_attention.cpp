@@ -49,19 +49,21 @@ KeyValues Seq2SeqAttention::project_key_values(const Tensor& memory) const {
 }
 
 Tensor Seq2SeqAttention::attend(const Tensor& q, const Tensor& k, const Tensor& v,
-                                const Tensor& key_mask, bool causal) const {
+                                const Tensor& key_mask, bool causal,
+                                AttentionMap* capture) const {
   const int64_t B = q.size(0), H = q.size(1), T = q.size(2), dh = q.size(3);
   const float scale = 1.0f / std::sqrt(static_cast<float>(dh));
   Tensor scores = matmul(mul(q, scale), transpose(k, -2, -1));  // [B, H, T, S]
   const Tensor p =
       normalize_attention(kind_, scores, key_mask, causal, multimax_.get(), is_training());
+  if (capture) *capture = {scores.detach(), p.detach(), key_mask, causal};
   Tensor heads = matmul(attention_dropout_.forward(p), v);  // [B, H, T, dh]
   Tensor merged = reshape(transpose(heads, 1, 2), {B, T, H * dh});
   return residual_dropout_.forward(proj_.forward(merged));
 }
 
 Tensor Seq2SeqAttention::forward(const Tensor& queries, const Tensor& memory,
-                                 const Tensor& key_mask) const {
+                                 const Tensor& key_mask, AttentionMap* capture) const {
   MMX_CHECK(queries.dim() == 3 && queries.size(2) == q_.weight().size(1) &&
                 memory.dim() == 3 && memory.size(0) == queries.size(0),
             "Seq2SeqAttention: queries ", to_string(queries.shape()), " and memory ",
@@ -71,13 +73,15 @@ Tensor Seq2SeqAttention::forward(const Tensor& queries, const Tensor& memory,
             "Seq2SeqAttention: causal attention needs as many queries as keys, got ",
             to_string(queries.shape()), " and ", to_string(memory.shape()));
   KeyValues kv = project_key_values(memory);
-  return attend(split_heads(q_.forward(queries)), kv.keys, kv.values, key_mask, causal_);
+  return attend(split_heads(q_.forward(queries)), kv.keys, kv.values, key_mask, causal_,
+                capture);
 }
 
 Tensor Seq2SeqAttention::forward_with(const Tensor& queries, const KeyValues& kv,
                                       const Tensor& key_mask) const {
   NoGrad no_grad;
-  return attend(split_heads(q_.forward(queries)), kv.keys, kv.values, key_mask, false);
+  return attend(split_heads(q_.forward(queries)), kv.keys, kv.values, key_mask, false,
+                nullptr);
 }
 
 Tensor Seq2SeqAttention::forward_step(const Tensor& x, Tensor& keys, Tensor& values,
@@ -93,7 +97,7 @@ Tensor Seq2SeqAttention::forward_step(const Tensor& x, Tensor& keys, Tensor& val
   slice(values, 2, position, position + 1).copy_(kv.values);
   // One query at the newest position sees every cached key: no mask needed.
   return attend(split_heads(q_.forward(x)), slice(keys, 2, 0, position + 1),
-                slice(values, 2, 0, position + 1), Tensor(), false);
+                slice(values, 2, 0, position + 1), Tensor(), false, nullptr);
 }
 
 }  // namespace mmx::nn

@@ -7,6 +7,7 @@
 
 #include <memory>
 
+#include "nn/attention_map.hpp"
 #include "nn/dropout.hpp"
 #include "nn/gpt_config.hpp"
 #include "nn/linear.hpp"
@@ -48,7 +49,10 @@ class Seq2SeqAttention : public Module {
 
   /// queries [B, T, d] attend to memory [B, S, d] -> [B, T, d]. `key_mask` is additive (0 or
   /// -inf), broadcastable to [B, H, T, S], e.g. [B, 1, 1, S] for padded keys; may be undefined.
-  Tensor forward(const Tensor& queries, const Tensor& memory, const Tensor& key_mask) const;
+  /// When `capture` is given it receives the scores and weights [B, H, T, S] (detached, before
+  /// dropout) with `key_mask`.
+  Tensor forward(const Tensor& queries, const Tensor& memory, const Tensor& key_mask,
+                 AttentionMap* capture = nullptr) const;
 
   /// Inference with precomputed keys/values (see project_key_values): the cross-attention of a
   /// decoding step. Non-causal.
@@ -67,7 +71,7 @@ class Seq2SeqAttention : public Module {
  private:
   Tensor split_heads(const Tensor& x) const;  ///< [B, T, d] -> [B, H, T, dh] view
   Tensor attend(const Tensor& q, const Tensor& k, const Tensor& v, const Tensor& key_mask,
-                bool causal) const;
+                bool causal, AttentionMap* capture) const;
 
   AttentionKind kind_;
   int64_t heads_;

@@ -26,9 +26,10 @@ EncoderLayer::EncoderLayer(const Seq2SeqConfig& config, Generator& init_gen,
   register_module("mlp", mlp_);
 }
 
-Tensor EncoderLayer::forward(const Tensor& x, const Tensor& key_mask) const {
+Tensor EncoderLayer::forward(const Tensor& x, const Tensor& key_mask,
+                             AttentionMap* capture) const {
   Tensor normed = ln1_.forward(x);
-  Tensor h = x + self_attn_.forward(normed, normed, key_mask);
+  Tensor h = x + self_attn_.forward(normed, normed, key_mask, capture);
   return h + mlp_.forward(ln2_.forward(h));
 }
 
@@ -51,11 +52,12 @@ DecoderLayer::DecoderLayer(const Seq2SeqConfig& config, Generator& init_gen,
 }
 
 Tensor DecoderLayer::forward(const Tensor& x, const Tensor& memory,
-                             const Tensor& memory_mask) const {
+                             const Tensor& memory_mask, AttentionMap* self_capture,
+                             AttentionMap* cross_capture) const {
   Tensor normed = ln1_.forward(x);
   // Padded target positions sit after EOS: causal masking already hides them from real ones.
-  Tensor h = x + self_attn_.forward(normed, normed, Tensor());
-  h = h + cross_attn_.forward(ln2_.forward(h), memory, memory_mask);
+  Tensor h = x + self_attn_.forward(normed, normed, Tensor(), self_capture);
+  h = h + cross_attn_.forward(ln2_.forward(h), memory, memory_mask, cross_capture);
   return h + mlp_.forward(ln3_.forward(h));
 }
 

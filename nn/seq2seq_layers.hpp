@@ -15,8 +15,9 @@ class EncoderLayer : public Module {
  public:
   /// Weights drawn from `init_gen`; dropout masks from `dropout_gen`.
   EncoderLayer(const Seq2SeqConfig& config, Generator& init_gen, Generator& dropout_gen);
-  /// x [B, S, d]; `key_mask` [B, 1, 1, S] hides padded source positions.
-  Tensor forward(const Tensor& x, const Tensor& key_mask) const;
+  /// x [B, S, d]; `key_mask` [B, 1, 1, S] hides padded source positions. `capture`, when given,
+  /// receives the self-attention's map.
+  Tensor forward(const Tensor& x, const Tensor& key_mask, AttentionMap* capture = nullptr) const;
 
  private:
   LayerNorm ln1_;
@@ -30,8 +31,11 @@ class DecoderLayer : public Module {
  public:
   /// Weights drawn from `init_gen`; dropout masks from `dropout_gen`.
   DecoderLayer(const Seq2SeqConfig& config, Generator& init_gen, Generator& dropout_gen);
-  /// x [B, T, d] (targets shifted right), memory [B, S, d] the encoder's output.
-  Tensor forward(const Tensor& x, const Tensor& memory, const Tensor& memory_mask) const;
+  /// x [B, T, d] (targets shifted right), memory [B, S, d] the encoder's output. The captures,
+  /// when given, receive the self- and the cross-attention's maps.
+  Tensor forward(const Tensor& x, const Tensor& memory, const Tensor& memory_mask,
+                 AttentionMap* self_capture = nullptr,
+                 AttentionMap* cross_capture = nullptr) const;
 
   /// Inference, one position per row: x [B, 1, d] at `position`; self-attention through the
   /// cache buffers, cross-attention through the encoder's precomputed keys/values.

@@ -3,6 +3,7 @@
 #include <cmath>
 
 #include "engine/autograd/tape.hpp"
+#include "engine/measures.hpp"
 #include "nn/optim/grad_clip.hpp"
 
 namespace mmx::nn {
@@ -41,6 +42,18 @@ void guarded_optimizer_step(Tensor& loss, float value, Module& model, Optimizer&
   }
   optimizer.step();
   optimizer.zero_grad();
+}
+
+void add_attention_measures(EvalRecord& record, const std::string& prefix,
+                            const std::vector<AttentionMap>& maps) {
+  for (size_t i = 0; i < maps.size(); ++i) {
+    const AttentionMap& map = maps[i];
+    const AttentionMeasures m =
+        attention_measures(map.scores, map.probabilities, map.mask, map.causal);
+    record.attention_layers.push_back(prefix + std::to_string(i));
+    record.sparsity.push_back(m.sparsity);
+    record.multimodality.push_back(m.multimodality);
+  }
 }
 
 void RunningSums::add(float loss, std::chrono::steady_clock::time_point step_start) {

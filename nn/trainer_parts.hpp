@@ -11,6 +11,7 @@
 
 #include "engine/error.hpp"
 #include "engine/tensor.hpp"
+#include "nn/attention_map.hpp"
 #include "nn/module.hpp"
 #include "nn/optim/optimizer.hpp"
 #include "nn/trainer.hpp"
@@ -49,6 +50,11 @@ nlohmann::json default_mt_options();
 /// a non-finite loss or gradient throws an mmx::Error before any parameter changes.
 void guarded_optimizer_step(Tensor& loss, float value, Module& model, Optimizer& optimizer,
                             float clip, int64_t step);
+
+/// Appends each map's S and M to `record`, naming layer i `prefix` + i ("" for lm and vit;
+/// "enc.", "dec.", "cross." for mt).
+void add_attention_measures(EvalRecord& record, const std::string& prefix,
+                            const std::vector<AttentionMap>& maps);
 
 /// Training loss and time summed between evaluations (saved in checkpoints, so a resumed run
 /// logs the same means).

@@ -6,7 +6,6 @@
 
 #include "engine/autograd/tape.hpp"
 #include "engine/error.hpp"
-#include "engine/measures.hpp"
 #include "engine/ops.hpp"
 
 namespace mmx::nn {
@@ -146,12 +145,7 @@ EvalRecord VitTrainer::evaluate() {
     model_->forward(
         data_.train.range(train_images(), std::min(kMeasuredImages, options_.val_images)).images,
         &maps);
-    for (const AttentionMap& map : maps) {
-      const AttentionMeasures m = attention_measures(map.scores, map.probabilities);
-      r.attention_layers.push_back(std::to_string(r.attention_layers.size()));
-      r.sparsity.push_back(m.sparsity);
-      r.multimodality.push_back(m.multimodality);
-    }
+    add_attention_measures(r, "", maps);
   }
   model_->train();
   return r;

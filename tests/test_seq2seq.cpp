@@ -9,6 +9,7 @@
 
 #include "engine/autograd/tape.hpp"
 #include "engine/error.hpp"
+#include "engine/measures.hpp"
 #include "engine/ops.hpp"
 #include "engine/random.hpp"
 #include "nn/metrics/chrf.hpp"
@@ -130,6 +131,43 @@ TEST_CASE("Seq2Seq: padding a source does not change its logits") {
   REQUIRE(padded.size() == 2 * alone.size());
   for (size_t i = 0; i < alone.size(); ++i)
     CHECK(padded[i] == doctest::Approx(alone[i]).epsilon(1e-4));
+}
+
+TEST_CASE("Seq2Seq: attention maps of every layer; padding changes no measure") {
+  for (const KindsRow& row : kKinds) {
+    CAPTURE(row.what);
+    Seq2Seq model(tiny_config(row.encoder, row.decoder, row.cross), 3);
+    model.eval();
+    NoGrad no_grad;
+    // One pair alone, then the same pair padded on both sides: the padded keys get no weight
+    // and the padded queries' rows are masked out, so every layer's S and M stay the same.
+    Seq2SeqAttentionMaps alone, padded;
+    model.forward({3, 4, 5}, 3, {kBosId, 5, 6}, 3, 1, &alone);
+    model.forward({3, 4, 5, kPadId, kPadId}, 5, {kBosId, 5, 6, kPadId}, 4, 1, &padded);
+    REQUIRE(alone.encoder.size() == 2);
+    REQUIRE(alone.decoder.size() == 2);
+    REQUIRE(alone.cross.size() == 2);
+    CHECK(padded.encoder[0].scores.shape() == Shape{1, 2, 5, 5});
+    CHECK(padded.decoder[0].probabilities.shape() == Shape{1, 2, 4, 4});
+    CHECK(padded.cross[1].scores.shape() == Shape{1, 2, 4, 5});
+    CHECK(padded.decoder[0].causal);
+    CHECK_FALSE(padded.cross[0].causal);
+    const auto same_measures = [](const std::vector<AttentionMap>& a,
+                                  const std::vector<AttentionMap>& b) {
+      for (size_t l = 0; l < a.size(); ++l) {
+        const AttentionMeasures ma =
+            attention_measures(a[l].scores, a[l].probabilities, a[l].mask, a[l].causal);
+        const AttentionMeasures mb =
+            attention_measures(b[l].scores, b[l].probabilities, b[l].mask, b[l].causal);
+        CHECK(mb.rows == ma.rows);
+        CHECK(mb.sparsity == doctest::Approx(ma.sparsity).epsilon(1e-4));
+        CHECK(mb.multimodality == doctest::Approx(ma.multimodality).epsilon(1e-4));
+      }
+    };
+    same_measures(alone.encoder, padded.encoder);
+    same_measures(alone.decoder, padded.decoder);
+    same_measures(alone.cross, padded.cross);
+  }
 }
 
 TEST_CASE("Seq2Seq: decode_step logits match the full forward, for every attention kind") {

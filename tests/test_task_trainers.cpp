@@ -45,7 +45,7 @@ nlohmann::json tiny_options(const TaskCase& c, const ScratchDir& dir, nn::Attent
 
 const std::vector<TaskCase> kCases = {
     {"vit", "accuracy", {"accuracy"}, 2},
-    {"mt", "chrF", {"chrF", "exact_match", "chrF_beam2", "exact_match_beam2"}, 0},
+    {"mt", "chrF", {"chrF", "exact_match", "chrF_beam2", "exact_match_beam2"}, 3},  // enc, dec, cross
 };
 }  // namespace
 
