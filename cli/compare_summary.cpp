@@ -119,15 +119,18 @@ std::string format_compare_table(const std::vector<KindSummary>& summaries, int6
   MMX_CHECK(!summaries.empty(), "compare: nothing to tabulate");
   const std::string metric = summaries.front().metric_name;
   const bool measures = !summaries.front().layers.empty();
+  // The S column is as wide as its longest entry (mt has six layers) plus a gap.
+  size_t s_width = 22;
+  for (const KindSummary& k : summaries) s_width = std::max(s_width, per_layer(k.sparsity).size() + 3);
   std::string out = pad("attention", 11) + pad("val loss", 18) +
                     (metric.empty() ? "" : pad(metric, 16)) + "ms/step" +
-                    (measures ? "   " + pad("S per layer", 22) + "M per layer" : "") + "\n";
+                    (measures ? "   " + pad("S per layer", s_width) + "M per layer" : "") + "\n";
   for (const KindSummary& k : summaries) {
     char ms[32];
     std::snprintf(ms, sizeof ms, "%.1f", k.ms_per_step.mean);
     out += pad(k.attention, 11) + pad(format_spread(k.val_loss, 4), 18) +
            (metric.empty() ? "" : pad(k.metric ? format_spread(*k.metric, 2) : "-", 16)) +
-           (measures ? pad(ms, 10) + pad(per_layer(k.sparsity), 22) + per_layer(k.multimodality) : ms) +
+           (measures ? pad(ms, 10) + pad(per_layer(k.sparsity), s_width) + per_layer(k.multimodality) : ms) +
            "\n";
   }
   std::string layers;
