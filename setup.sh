@@ -18,6 +18,7 @@ PACKAGES=(
   fortunes                                    # the default training corpus
   trans-de-en                                 # German-English phrase pairs (translation)
   dataset-fashion-mnist                       # images for the ViT (IDX, gzipped)
+  libopenmpi-dev openmpi-bin                  # data-parallel training: mpirun -np N mmx train
 )
 
 install_missing() {

@@ -8,6 +8,7 @@
 
 #include "cli/command_registry.hpp"
 #include "engine/error.hpp"
+#include "nn/distributed/communicator.hpp"
 
 // OpenMP threads that spin while waiting hold on to their core; on a machine shared with other
 // work, every parallel region then waits for a descheduled partner and a step got 5-9x slower
@@ -20,8 +21,29 @@ void default_to_passive_openmp_waiting(char** argv) {
   execv("/proc/self/exe", argv);  // returns only on failure: then run with the default policy
 }
 
+// Under mpirun (data-parallel training) every rank runs this same command; rank 0 alone prints
+// results, so the other ranks' stdout goes nowhere. stderr stays: it carries their errors.
+void silence_all_but_rank_0() {
+  if (!mmx::nn::distributed::world().is_main()) std::freopen("/dev/null", "w", stdout);
+}
+
+// One error line and exit code 1. Under mpirun the other ranks may be waiting for this one in
+// a collective: abort ends them all (Open MPI's mpirun then reports which rank aborted).
+int fail(const char* message) {
+  mmx::nn::distributed::Communicator& comm = mmx::nn::distributed::world();
+  if (comm.size() > 1) comm.abort(message);
+  std::fprintf(stderr, "mmx: error: %s\n", message);
+  return 1;
+}
+
 int main(int argc, char** argv) {
   default_to_passive_openmp_waiting(argv);
+  try {
+    silence_all_but_rank_0();  // initialises MPI under mpirun: after the re-exec above
+  } catch (const mmx::Error& e) {
+    std::fprintf(stderr, "mmx: error: %s\n", e.what());
+    return 1;
+  }
   CLI::App app{"multimax: MultiMax attention, its peers, and tiny transformers on a CPU", "mmx"};
   app.set_version_flag("--version", "mmx " MMX_VERSION);
   app.require_subcommand(1);
@@ -31,11 +53,9 @@ int main(int argc, char** argv) {
   } catch (const CLI::ParseError& e) {
     return app.exit(e);
   } catch (const mmx::Error& e) {
-    std::fprintf(stderr, "mmx: error: %s\n", e.what());
-    return 1;
+    return fail(e.what());
   } catch (const std::exception& e) {
-    std::fprintf(stderr, "mmx: error: %s\n", e.what());
-    return 1;
+    return fail(e.what());
   }
   return 0;
 }

@@ -8,6 +8,7 @@
 #include "cli/train_session.hpp"
 #include "cli/train_task_flags.hpp"
 #include "engine/error.hpp"
+#include "nn/distributed/communicator.hpp"
 
 namespace mmx::cli {
 namespace {
@@ -27,9 +28,23 @@ std::unique_ptr<nn::Trainer> resume_run(const CLI::App& cmd, const TrainCommand&
               " cannot change a resumed run (its options come from the checkpoint); drop it, "
               "or start a new run without --resume");
   std::unique_ptr<nn::Trainer> trainer = nn::resume_trainer(c.resume);
-  std::fprintf(stderr, "resuming %s (%s) at step %ld of %ld\n", c.resume.c_str(),
-               trainer->task(), trainer->step(), trainer->total_steps());
+  if (nn::distributed::world().is_main())
+    std::fprintf(stderr, "resuming %s (%s) at step %ld of %ld\n", c.resume.c_str(),
+                 trainer->task(), trainer->step(), trainer->total_steps());
   return trainer;
+}
+
+// Under mpirun: how the global batch is shared, and what the gradient averaging cost.
+void report_data_parallel(const nn::Trainer& trainer, int64_t steps_trained, double seconds) {
+  nn::distributed::Communicator& comm = nn::distributed::world();
+  if (comm.size() == 1 || steps_trained == 0) return;
+  const double steps = static_cast<double>(steps_trained);
+  std::printf("data-parallel: %d ranks; per step and rank: %.3f MB allreduced, %.2f ms in "
+              "collectives (%.1f%% of the training time); %.0f %s/s over all ranks\n",
+              comm.size(), static_cast<double>(comm.bytes_sent()) / steps / 1e6,
+              comm.seconds_in_collectives() / steps * 1e3,
+              100.0 * comm.seconds_in_collectives() / seconds,
+              steps * trainer.items_per_step() / seconds, trainer.item_unit());
 }
 
 void run_train(const CLI::App& cmd, const TrainCommand& c) {
@@ -45,8 +60,16 @@ void run_train(const CLI::App& cmd, const TrainCommand& c) {
                 (c.task == "lm" ? trainer->attention_name()
                                 : c.task + "-" + trainer->attention_name());
   }
-  std::fprintf(stderr, "%s\n", trainer->describe().c_str());
+  nn::distributed::Communicator& comm = nn::distributed::world();
+  if (comm.is_main()) {
+    std::fprintf(stderr, "%s\n", trainer->describe().c_str());
+    if (comm.size() > 1)
+      std::fprintf(stderr, "data-parallel over %d ranks: each trains on 1/%d of every batch\n",
+                   comm.size(), comm.size());
+  }
+  const int64_t first_step = trainer->step();
   const SessionResult r = train_with_progress(*trainer, out_dir, "train");
+  if (!comm.is_main()) return;  // rank 0 alone writes the figure and the summary
   const std::filesystem::path png = out_dir / "loss.png";
   write_loss_figure({{trainer->attention_name(), out_dir / "log.jsonl"}}, png,
                     "Training and validation loss");
@@ -57,6 +80,7 @@ void run_train(const CLI::App& cmd, const TrainCommand& c) {
     std::printf("\ncheckpoint: %s\nlog: %s\nloss curves: %s\n", out_dir.c_str(),
                 (out_dir / "log.jsonl").c_str(), png.c_str());
   }
+  report_data_parallel(*trainer, trainer->step() - first_step, r.seconds);
 }
 
 const bool registered = register_command([](CLI::App& app) {

@@ -7,6 +7,7 @@
 
 #include "cli/progress_bar.hpp"
 #include "engine/error.hpp"
+#include "nn/distributed/communicator.hpp"
 #include "plot/line_chart.hpp"
 
 namespace mmx::cli {
@@ -66,23 +67,28 @@ std::string format_eval(const nn::EvalRecord& r) {
 SessionResult train_with_progress(nn::Trainer& trainer, const std::filesystem::path& out_dir,
                                   const std::string& label) {
   StopOnSignals signals;
+  // Data-parallel training: rank 0 alone shows progress; the other ranks train silently.
+  const bool shows_progress = nn::distributed::world().is_main();
   ProgressBar bar(label, trainer.total_steps(), trainer.step(), trainer.items_per_step(),
                   trainer.item_unit());
   SessionResult result;
   nn::TrainingHooks hooks;
   hooks.on_step = [&](int64_t step, float loss) {
+    if (!shows_progress) return;
     char figures[64];
     std::snprintf(figures, sizeof figures, "loss %.4f", loss);
     bar.update(step, figures);
   };
   hooks.on_eval = [&](const nn::EvalRecord& r) {
-    bar.message(label + " step " + std::to_string(r.step) + ": " + format_eval(r));
+    if (shows_progress)
+      bar.message(label + " step " + std::to_string(r.step) + ": " + format_eval(r));
     result.last_eval = r;
   };
   hooks.stop_requested = [] { return stop_signal.load(); };
   const auto start = std::chrono::steady_clock::now();
   result.end = nn::run_training(trainer, out_dir, hooks);
   result.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  if (!shows_progress) return result;
   bar.finish();
   if (result.end == nn::TrainingEnd::interrupted)
     std::fprintf(stderr, "%s: interrupted at step %ld; checkpoint saved to %s (continue with --resume %s)\n",

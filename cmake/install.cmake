@@ -57,6 +57,11 @@ install(FILES ${PROJECT_BINARY_DIR}/multimaxConfig.cmake
 # moved (and `cmake --install --prefix` may differ from CMAKE_INSTALL_PREFIX).
 file(RELATIVE_PATH MMX_PC_TO_PREFIX /prefix/${CMAKE_INSTALL_LIBDIR}/pkgconfig /prefix)
 string(REGEX REPLACE "/$" "" MMX_PC_TO_PREFIX "${MMX_PC_TO_PREFIX}")
+# Built with MPI, the static mmx_nn needs Open MPI's library at link time (its ompi-c.pc).
+set(MMX_PC_MPI_REQUIRES "")
+if(MMX_MPI)
+  set(MMX_PC_MPI_REQUIRES " ompi-c")
+endif()
 configure_file(${PROJECT_SOURCE_DIR}/cmake/multimax.pc.in ${PROJECT_BINARY_DIR}/multimax.pc @ONLY)
 install(FILES ${PROJECT_BINARY_DIR}/multimax.pc
         DESTINATION ${CMAKE_INSTALL_LIBDIR}/pkgconfig COMPONENT devel)

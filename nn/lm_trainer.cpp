@@ -9,6 +9,7 @@
 #include "engine/precision.hpp"
 #include "nn/data/checkpoint.hpp"
 #include "nn/data/text_corpus.hpp"
+#include "nn/distributed/data_parallel.hpp"
 
 namespace mmx::nn {
 
@@ -87,6 +88,7 @@ LMTrainer::LMTrainer(const TrainOptions& options, EncodedCorpus corpus)
       schedule_(make_schedule(options_)),
       data_gen_(options_.seed ^ 0x5EED'DA7Aull) {
   options_.validate();
+  distributed::rank_rows(options_.batch, distributed::world());  // refuses a batch N cannot split
   model_ = std::make_unique<GPT>(options_.model, options_.seed);
   optimizer_ = std::make_unique<AdamW>(model_->named_parameters(), adamw_options(options_));
   model_->train();
@@ -109,11 +111,16 @@ float LMTrainer::train_step() {
   const auto start = std::chrono::steady_clock::now();
   const MatmulPrecisionGuard precision(parse_matmul_precision(options_.precision));
   optimizer_->set_learning_rate(schedule_.lr_at(step_));
+  // Data-parallel: this rank's share of the global batch (all of it on a single process).
+  distributed::Communicator& comm = distributed::world();
+  const distributed::RankRows share = distributed::rank_rows(options_.batch, comm);
   const data::TokenBatch b = dataset_.sample(data::Split::train, options_.batch,
-                                             options_.model.seq_len, data_gen_);
+                                             options_.model.seq_len, data_gen_, share.begin,
+                                             share.count);
+  const distributed::RankDropoutStream dropout(model_->dropout_generator(), comm);
   Tensor loss = model_->loss(b.inputs, b.targets, b.batch, b.seq);
-  const float value = loss.item();
-  guarded_optimizer_step(loss, value, *model_, *optimizer_, options_.clip, step_ + 1);
+  const float value =
+      guarded_optimizer_step(loss, loss.item(), *model_, *optimizer_, options_.clip, step_ + 1);
   ++step_;
   running_.add(value, start);
   return value;

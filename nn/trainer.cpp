@@ -2,6 +2,7 @@
 
 #include "engine/error.hpp"
 #include "nn/data/checkpoint.hpp"
+#include "nn/distributed/communicator.hpp"
 #include "nn/trainer_parts.hpp"
 
 namespace mmx::nn {
@@ -58,6 +59,14 @@ void check_task(const std::string& task) {
     if (t == task) return;
   throw Error(cat("unknown task '", task, "' (choose one of ", task_list(), ")"));
 }
+
+// mt's loss is a mean over the batch's non-padding target tokens, which differ from share to
+// share, so the ranks' mean losses would not average to the global batch's.
+void check_data_parallel(const std::string& task) {
+  const int ranks = distributed::world().size();
+  MMX_CHECK(ranks == 1 || task != "mt", "train: data-parallel training (", ranks,
+            " ranks) supports --task lm and vit, not mt; run mt without mpirun");
+}
 }  // namespace
 
 nlohmann::json default_trainer_options(const std::string& task) {
@@ -81,6 +90,7 @@ void set_attention(const std::string& task, nlohmann::json& options, AttentionKi
 std::unique_ptr<Trainer> make_trainer(const std::string& task, const nlohmann::json& options) {
   const nlohmann::json merged =
       merge_known_fields(default_trainer_options(task), options, task + " options");
+  check_data_parallel(task);
   if (task == "vit") return make_vit_trainer(merged);
   if (task == "mt") return make_mt_trainer(merged);
   return make_lm_trainer(merged);
@@ -97,6 +107,7 @@ std::unique_ptr<Trainer> resume_trainer(const std::filesystem::path& dir) {
   const data::Checkpoint checkpoint = data::load_checkpoint(dir);
   const std::string task = checkpoint_task(checkpoint.model_metadata);
   check_task(task);
+  check_data_parallel(task);
   if (task == "vit") return resume_vit_trainer(checkpoint, dir);
   if (task == "mt") return resume_mt_trainer(checkpoint, dir);
   return resume_lm_trainer(checkpoint, dir);

@@ -4,6 +4,7 @@
 
 #include "engine/autograd/tape.hpp"
 #include "engine/measures.hpp"
+#include "nn/distributed/data_parallel.hpp"
 #include "nn/optim/grad_clip.hpp"
 
 namespace mmx::nn {
@@ -18,8 +19,12 @@ std::string first_non_finite_parameter(const Module& model) {
 }
 }  // namespace
 
-void guarded_optimizer_step(Tensor& loss, float value, Module& model, Optimizer& optimizer,
-                            float clip, int64_t step) {
+float guarded_optimizer_step(Tensor& loss, float value, Module& model, Optimizer& optimizer,
+                             float clip, int64_t step) {
+  distributed::Communicator& comm = distributed::world();
+  // The global batch's loss, before the check: every rank then takes the same decision (a
+  // rank that alone stopped would leave the others waiting), and logs the same figure.
+  if (comm.size() > 1) value = static_cast<float>(comm.allreduce_sum(value) / comm.size());
   if (!std::isfinite(value)) {
     autograd::clear_tape();
     throw Error(cat("train: the loss became ", value, " at step ", step,
@@ -27,6 +32,8 @@ void guarded_optimizer_step(Tensor& loss, float value, Module& model, Optimizer&
                     "; stopping (the last checkpoint is kept). Try a lower --lr or --clip 1"));
   }
   loss.backward();
+  // Averaged before clipping, so the norm (and every update) is the global batch's on each rank.
+  distributed::average_gradients(model.parameters(), comm);
   const float norm = clip_grad_norm(model.parameters(), clip > 0 ? clip : INFINITY);
   if (!std::isfinite(norm)) {
     for (const auto& [name, p] : model.named_parameters()) {
@@ -42,6 +49,7 @@ void guarded_optimizer_step(Tensor& loss, float value, Module& model, Optimizer&
   }
   optimizer.step();
   optimizer.zero_grad();
+  return value;
 }
 
 void add_attention_measures(EvalRecord& record, const std::string& prefix,

@@ -48,8 +48,11 @@ nlohmann::json default_mt_options();
 /// Backward from `loss` (whose value is `value`), clip the global gradient norm to `clip` (0: no
 /// clip), update and zero the gradients. `step` is the 1-based number of this step, for errors:
 /// a non-finite loss or gradient throws an mmx::Error before any parameter changes.
-void guarded_optimizer_step(Tensor& loss, float value, Module& model, Optimizer& optimizer,
-                            float clip, int64_t step);
+/// Under data-parallel training (distributed::world() has several ranks) the loss and the
+/// gradients are first averaged over the ranks. Returns the loss averaged over the ranks
+/// (`value` itself on a single process).
+float guarded_optimizer_step(Tensor& loss, float value, Module& model, Optimizer& optimizer,
+                             float clip, int64_t step);
 
 /// Appends each map's S and M to `record`, naming layer i `prefix` + i ("" for lm and vit;
 /// "enc.", "dec.", "cross." for mt).

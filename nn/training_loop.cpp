@@ -3,6 +3,7 @@
 #include <fstream>
 
 #include "engine/error.hpp"
+#include "nn/distributed/communicator.hpp"
 
 namespace mmx::nn {
 
@@ -35,29 +36,39 @@ void truncate_log(const std::filesystem::path& log_file, int64_t step) {
 
 TrainingEnd run_training(Trainer& trainer, const std::filesystem::path& out_dir,
                          const TrainingHooks& hooks) {
-  std::error_code ec;
-  std::filesystem::create_directories(out_dir, ec);
-  MMX_CHECK(!ec, "train: cannot create the output directory ", out_dir.string(), ": ",
-            ec.message());
-  const std::filesystem::path log_file = out_dir / "log.jsonl";
-  if (trainer.step() == 0) std::ofstream(log_file, std::ios::trunc);
-  else truncate_log(log_file, trainer.step());
-  std::ofstream log(log_file, std::ios::app);
-  MMX_CHECK(log.good(), "train: cannot write ", log_file.string());
+  // Data-parallel: every rank trains, rank 0 alone writes the log and the checkpoint (the state
+  // is the same on every rank).
+  distributed::Communicator& comm = distributed::world();
+  std::ofstream log;
+  if (comm.is_main()) {
+    std::error_code ec;
+    std::filesystem::create_directories(out_dir, ec);
+    MMX_CHECK(!ec, "train: cannot create the output directory ", out_dir.string(), ": ",
+              ec.message());
+    const std::filesystem::path log_file = out_dir / "log.jsonl";
+    if (trainer.step() == 0) std::ofstream(log_file, std::ios::trunc);
+    else truncate_log(log_file, trainer.step());
+    log.open(log_file, std::ios::app);
+    MMX_CHECK(log.good(), "train: cannot write ", log_file.string());
+  }
+  const auto save = [&] {
+    if (comm.is_main()) trainer.save(out_dir);
+  };
 
   const int64_t total = trainer.total_steps();
   const int64_t interval = trainer.eval_interval();
   while (trainer.step() < total) {
-    if (hooks.stop_requested && hooks.stop_requested()) {
-      trainer.save(out_dir);
+    // Agreed by all ranks: a signal that reached one rank alone must stop them all.
+    if (comm.any(hooks.stop_requested && hooks.stop_requested())) {
+      save();
       return TrainingEnd::interrupted;
     }
     const float loss = trainer.train_step();
     if (hooks.on_step) hooks.on_step(trainer.step(), loss);
     if (trainer.step() % interval == 0 || trainer.step() == total) {
       const EvalRecord record = trainer.evaluate();
-      log << record.to_json().dump() << '\n' << std::flush;
-      trainer.save(out_dir);
+      if (comm.is_main()) log << record.to_json().dump() << '\n' << std::flush;
+      save();
       if (hooks.on_eval) hooks.on_eval(record);
     }
   }

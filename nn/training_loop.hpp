@@ -26,6 +26,8 @@ enum class TrainingEnd { finished, interrupted };
 /// A fresh run starts a new log; a resumed run (trainer.step() > 0) drops log lines past the
 /// checkpoint's step, so a run killed between logging and saving leaves no duplicate lines.
 /// A non-finite loss propagates as mmx::Error; the last saved checkpoint stays as it was.
+/// Data-parallel (distributed::world() has several ranks): every rank calls this; rank 0 alone
+/// writes the log and checkpoints, and a stop requested on any rank stops all of them.
 TrainingEnd run_training(Trainer& trainer, const std::filesystem::path& out_dir,
                          const TrainingHooks& hooks);
 

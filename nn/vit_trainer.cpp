@@ -7,6 +7,7 @@
 #include "engine/autograd/tape.hpp"
 #include "engine/error.hpp"
 #include "engine/ops.hpp"
+#include "nn/distributed/data_parallel.hpp"
 
 namespace mmx::nn {
 
@@ -85,6 +86,7 @@ VitTrainer::VitTrainer(const VitOptions& options, data::FashionMnist data)
       schedule_{options_.lr, options_.min_lr, options_.warmup, options_.steps},
       batches_(data_.train.size() - options_.val_images, options_.batch,
                batches_seed(options_.seed)) {
+  distributed::rank_rows(options_.batch, distributed::world());  // refuses a batch N cannot split
   model_ = std::make_unique<ViT>(options_.model, options_.seed);
   optimizer_ = std::make_unique<AdamW>(
       model_->named_parameters(),
@@ -99,10 +101,15 @@ VitTrainer::VitTrainer(const VitOptions& options) : VitTrainer(options, load_ima
 float VitTrainer::train_step() {
   const auto start = std::chrono::steady_clock::now();
   optimizer_->set_learning_rate(schedule_.lr_at(step_));
-  const data::ImageBatch b = data_.train.gather(batches_.next());
+  // Data-parallel: this rank's share of the global batch (all of it on a single process).
+  distributed::Communicator& comm = distributed::world();
+  const distributed::RankRows share = distributed::rank_rows(options_.batch, comm);
+  const data::ImageBatch b = data_.train.gather(
+      batches_.next().subspan(static_cast<size_t>(share.begin), static_cast<size_t>(share.count)));
+  const distributed::RankDropoutStream dropout(model_->dropout_generator(), comm);
   Tensor loss = model_->loss(b.images, b.labels);
-  const float value = loss.item();
-  guarded_optimizer_step(loss, value, *model_, *optimizer_, options_.clip, step_ + 1);
+  const float value =
+      guarded_optimizer_step(loss, loss.item(), *model_, *optimizer_, options_.clip, step_ + 1);
   ++step_;
   running_.add(value, start);
   return value;

@@ -69,6 +69,10 @@
 #include "nn/data/utf8.hpp"
 #include "nn/metrics/chrf.hpp"
 
+// Data-parallel training: the communicator (MPI or a single process) and what runs on it.
+#include "nn/distributed/communicator.hpp"
+#include "nn/distributed/data_parallel.hpp"
+
 // Trainers for the three tasks (lm, vit, mt) and the loop around them.
 #include "nn/lm_trainer.hpp"
 #include "nn/trainer.hpp"

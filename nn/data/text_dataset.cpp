@@ -39,12 +39,21 @@ void TextDataset::copy_window(std::span<const int64_t> tokens, int64_t start, in
 }
 
 TokenBatch TextDataset::sample(Split split, int64_t batch, int64_t seq, Generator& gen) const {
+  return sample(split, batch, seq, gen, 0, batch);
+}
+
+TokenBatch TextDataset::sample(Split split, int64_t batch, int64_t seq, Generator& gen,
+                               int64_t first_row, int64_t rows) const {
   const std::span<const int64_t> t = checked_tokens(split, batch, seq);
-  TokenBatch out{std::vector<int64_t>(static_cast<size_t>(batch * seq)),
-                 std::vector<int64_t>(static_cast<size_t>(batch * seq)), batch, seq};
+  MMX_CHECK(first_row >= 0 && rows >= 1 && first_row + rows <= batch, "text dataset: rows [",
+            first_row, ", ", first_row + rows, ") are not inside a batch of ", batch);
+  TokenBatch out{std::vector<int64_t>(static_cast<size_t>(rows * seq)),
+                 std::vector<int64_t>(static_cast<size_t>(rows * seq)), rows, seq};
   const uint64_t starts = t.size() - static_cast<size_t>(seq);  // valid starts: [0, size - seq)
-  for (int64_t row = 0; row < batch; ++row)
-    copy_window(t, static_cast<int64_t>(gen.below(starts)), row, out);
+  for (int64_t row = 0; row < batch; ++row) {
+    const auto start = static_cast<int64_t>(gen.below(starts));  // every row draws, kept or not
+    if (row >= first_row && row < first_row + rows) copy_window(t, start, row - first_row, out);
+  }
   return out;
 }
 

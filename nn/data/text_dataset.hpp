@@ -46,6 +46,11 @@ class TextDataset {
   /// `batch` windows, each starting at a uniform position of the split drawn from `gen` (so a
   /// saved generator state resumes the same stream). Throws if the split has < seq + 1 tokens.
   TokenBatch sample(Split split, int64_t batch, int64_t seq, Generator& gen) const;
+  /// Rows [first_row, first_row + rows) of the batch sample(split, batch, seq, gen) returns,
+  /// drawing from `gen` exactly as it does: data-parallel ranks each keep their share of one
+  /// global batch (nn/distributed/data_parallel.hpp).
+  TokenBatch sample(Split split, int64_t batch, int64_t seq, Generator& gen, int64_t first_row,
+                    int64_t rows) const;
   /// The same windows on every call, starts evenly spaced over the split: a fixed yardstick for
   /// validation loss that needs no generator.
   TokenBatch fixed_batch(Split split, int64_t batch, int64_t seq) const;
