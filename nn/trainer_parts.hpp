@@ -23,9 +23,8 @@ struct Checkpoint;
 namespace mmx::nn {
 
 /// Each task's constructors, defined beside its trainer (lm_trainer.cpp, vit_trainer.cpp,
-/// mt_trainer.cpp), for make_trainer and resume_trainer. Declared here rather than reached
-/// through the trainers' headers because text_dataset.hpp and phrase_pairs.hpp both define
-/// data::Split, so lm_trainer.hpp and mt_trainer.hpp cannot be included in one file.
+/// mt_trainer.cpp), for make_trainer and resume_trainer. Declared together here so that the
+/// dispatch (trainer.cpp) needs neither the trainers' headers nor their datasets'.
 /// `options` is the task's full options JSON (defaults already merged in).
 std::unique_ptr<Trainer> make_lm_trainer(const nlohmann::json& options);
 /// A fresh vit run from its options JSON.

@@ -126,7 +126,7 @@ TEST_CASE("split_of: stable for a seed, fractions respected, seed changes the sp
   const int n = 20000;
   for (int i = 0; i < n; ++i) {
     const std::string source = "phrase " + std::to_string(i);
-    const Split split = split_of(source, options);
+    const PhraseSplit split = split_of(source, options);
     CHECK(split == split_of(source, options));
     ++counts[static_cast<int>(split)];
     differ += split != split_of(source, other);

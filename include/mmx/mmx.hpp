@@ -1,13 +1,7 @@
 /// \file
 /// The umbrella header of multimax: `#include <mmx/mmx.hpp>` gives the public API, the
-/// engine (mmx::Tensor, autograd, ops, normalisers) and the models and training (mmx::nn),
-/// less the few headers named below.
+/// engine (mmx::Tensor, autograd, ops, normalisers) and the models and training (mmx::nn).
 #pragma once
-//
-// Not included, because nn/data/phrase_pairs.hpp and nn/data/text_dataset.hpp both define
-// mmx::data::Split (one translation unit cannot see both): the translation data side,
-// nn/data/phrase_pairs.hpp, nn/translation_vocab.hpp and nn/mt_trainer.hpp. Include those
-// directly (without this header) where needed.
 
 // Engine: tensors, the tape autograd, differentiable ops and MultiMax's normalisers.
 #include "engine/autograd/tape.hpp"
@@ -48,6 +42,7 @@
 #include "nn/seq2seq_attention.hpp"
 #include "nn/seq2seq_config.hpp"
 #include "nn/seq2seq_layers.hpp"
+#include "nn/translation_vocab.hpp"
 #include "nn/translator.hpp"
 #include "nn/vit.hpp"
 #include "nn/vit_config.hpp"
@@ -64,6 +59,7 @@
 #include "nn/data/checkpoint.hpp"
 #include "nn/data/idx_reader.hpp"
 #include "nn/data/image_dataset.hpp"
+#include "nn/data/phrase_pairs.hpp"
 #include "nn/data/text_corpus.hpp"
 #include "nn/data/text_dataset.hpp"
 #include "nn/data/utf8.hpp"
@@ -75,6 +71,7 @@
 
 // Trainers for the three tasks (lm, vit, mt) and the loop around them.
 #include "nn/lm_trainer.hpp"
+#include "nn/mt_trainer.hpp"
 #include "nn/trainer.hpp"
 #include "nn/trainer_parts.hpp"
 #include "nn/training_loop.hpp"

@@ -150,16 +150,16 @@ std::optional<std::vector<PhrasePair>> parse_dictionary_line(std::string_view li
   return pairs;
 }
 
-Split split_of(std::string_view source, const PhrasePairOptions& options) {
+PhraseSplit split_of(std::string_view source, const PhrasePairOptions& options) {
   uint64_t h = 0xCBF29CE484222325ull ^ mix(options.seed);  // FNV-1a, seeded basis
   for (char c : source) {
     h ^= static_cast<unsigned char>(c);
     h *= 0x100000001B3ull;
   }
   const double u = static_cast<double>(mix(h) >> 11) * 0x1.0p-53;  // [0, 1)
-  if (u < options.test_fraction) return Split::Test;
-  if (u < options.test_fraction + options.valid_fraction) return Split::Valid;
-  return Split::Train;
+  if (u < options.test_fraction) return PhraseSplit::Test;
+  if (u < options.test_fraction + options.valid_fraction) return PhraseSplit::Valid;
+  return PhraseSplit::Train;
 }
 
 PhrasePairSplits read_phrase_pairs(std::istream& in, const PhrasePairOptions& options) {
@@ -189,9 +189,9 @@ PhrasePairSplits read_phrase_pairs(std::istream& in, const PhrasePairOptions& op
         continue;
       }
       switch (split_of(pair.source, options)) {
-        case Split::Train: out.train.push_back(pair); break;
-        case Split::Valid: out.valid.push_back(pair); break;
-        case Split::Test: out.test.push_back(pair); break;
+        case PhraseSplit::Train: out.train.push_back(pair); break;
+        case PhraseSplit::Valid: out.valid.push_back(pair); break;
+        case PhraseSplit::Test: out.test.push_back(pair); break;
       }
       ++stats.kept;
     }

@@ -80,11 +80,12 @@ std::optional<std::string> strip_annotations(std::string_view text);
 std::optional<std::vector<PhrasePair>> parse_dictionary_line(std::string_view line,
                                                              int64_t* empty = nullptr);
 
-/// The three parts of the phrase pairs.
-enum class Split { Train, Valid, Test };
+/// The three parts of the phrase pairs (named apart from text_dataset.hpp's Split, so one
+/// file can include both).
+enum class PhraseSplit { Train, Valid, Test };
 /// Which split a source phrase belongs to: a seeded 64-bit hash of its bytes mapped to [0, 1).
 /// Splitting by source keeps every pair of one German phrase in the same split.
-Split split_of(std::string_view source, const PhrasePairOptions& options);
+PhraseSplit split_of(std::string_view source, const PhrasePairOptions& options);
 
 // --- whole files ---
 /// Reads a whole dictionary from `in` and splits its pairs.
