@@ -27,8 +27,9 @@ class Communicator {
   virtual uint64_t bytes_sent() const = 0;
   /// Wall time this rank has spent inside collectives so far, waiting included.
   virtual double seconds_in_collectives() const = 0;
-  /// Ends every rank of the job with exit code 1 after printing `message` (rank-tagged) on
-  /// stderr: a rank that fails must not leave the others waiting in a collective.
+  /// Exits with code 1 after printing `message` (rank-tagged) on stderr, so that the launcher
+  /// ends every other rank too: a rank that fails must not leave the others waiting in a
+  /// collective.
   [[noreturn]] virtual void abort(const std::string& message) = 0;
 
   /// rank() == 0: the process that prints and writes files.

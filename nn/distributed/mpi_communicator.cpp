@@ -58,11 +58,16 @@ class MpiCommunicator final : public Communicator {
   uint64_t bytes_sent() const override { return bytes_sent_; }
   double seconds_in_collectives() const override { return seconds_; }
 
+  // Not MPI_Abort: when several ranks fail at once (a bad flag fails them all), Open MPI 4.1's
+  // concurrent aborts garble mpirun's report (ORTE_ERROR_LOG ... show_help.c). A rank that
+  // exits non-zero without MPI_Finalize makes mpirun end the whole job just as fast (its
+  // default, orte_abort_on_non_zero_status) and say which rank failed. _Exit: no MPI_Finalize
+  // from the static destructor, which would wait for ranks that are still training.
   void abort(const std::string& message) override {
     std::fprintf(stderr, "mmx: error (rank %d of %d): %s\n", rank_, size_, message.c_str());
+    std::fflush(stdout);
     std::fflush(stderr);
-    MPI_Abort(MPI_COMM_WORLD, 1);
-    std::exit(1);  // MPI_Abort does not return; this keeps [[noreturn]] true if it did
+    std::_Exit(1);
   }
 
  private:
