@@ -5,6 +5,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <exception>
+#include <string>
 
 #include "cli/command_registry.hpp"
 #include "engine/error.hpp"
@@ -48,6 +49,18 @@ int main(int argc, char** argv) {
   app.set_version_flag("--version", "mmx " MMX_VERSION);
   app.require_subcommand(1);
   mmx::cli::add_registered_commands(app);
+  // CLI11 answers an unknown first word with "A subcommand is required": name the word instead.
+  if (argc > 1 && argv[1][0] != '-') {
+    bool known = false;
+    std::string commands;
+    for (const CLI::App* sub : app.get_subcommands([](CLI::App*) { return true; })) {
+      known = known || sub->check_name(argv[1]);
+      commands += (commands.empty() ? "" : ", ") + sub->get_name();
+    }
+    if (!known)
+      return fail(("unknown command '" + std::string(argv[1]) + "'; the commands are " +
+                   commands).c_str());
+  }
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

@@ -80,7 +80,7 @@ TEST_CASE("every subcommand refuses bad input with one clear line and a non-zero
       // The program itself.
       {"", "subcommand"},
       // CLI11 answers these with "A subcommand is required" (it does not name the word).
-      {"frobnicate", "subcommand"},
+      {"frobnicate", "unknown command 'frobnicate'; the commands are "},
       {"--bogus", "subcommand"},
       // train: flags.
       {"train --bogus", "--bogus"},
