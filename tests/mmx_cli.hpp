@@ -3,10 +3,16 @@
 #pragma once
 
 #include <doctest/doctest.h>
+#include <fcntl.h>
+#include <spawn.h>
 #include <sys/wait.h>
+#include <unistd.h>
 
 #include <cstdio>
 #include <string>
+#include <vector>
+
+extern char** environ;
 
 struct CliResult {
   int exit_code;       // -1 when the process did not exit normally
@@ -33,4 +39,27 @@ inline CliResult run_mmx(const std::string& arguments, bool with_stderr = true) 
 // Only what `mmx` writes to stderr (stdout is discarded): its errors, without progress output.
 inline CliResult run_mmx_stderr(const std::string& arguments) {
   return run_shell(std::string(MMX_CLI_PATH) + " " + arguments + " 2>&1 >/dev/null");
+}
+
+// Starts args[0] (a path, no shell) with stdout and stderr discarded; returns its pid, for tests
+// that signal a running process.
+inline pid_t spawn_quiet(const std::vector<std::string>& args) {
+  std::vector<char*> argv;
+  for (const std::string& a : args) argv.push_back(const_cast<char*>(a.c_str()));
+  argv.push_back(nullptr);
+  posix_spawn_file_actions_t actions;
+  posix_spawn_file_actions_init(&actions);
+  posix_spawn_file_actions_addopen(&actions, STDERR_FILENO, "/dev/null", O_WRONLY, 0);
+  posix_spawn_file_actions_addopen(&actions, STDOUT_FILENO, "/dev/null", O_WRONLY, 0);
+  pid_t pid = -1;
+  REQUIRE(posix_spawn(&pid, argv[0], &actions, nullptr, argv.data(), environ) == 0);
+  posix_spawn_file_actions_destroy(&actions);
+  return pid;
+}
+
+// Waits for the process; returns its exit code, or -signal when a signal ended it.
+inline int wait_for(pid_t pid) {
+  int status = 0;
+  REQUIRE(waitpid(pid, &status, 0) == pid);
+  return WIFEXITED(status) ? WEXITSTATUS(status) : -WTERMSIG(status);
 }

@@ -1,11 +1,7 @@
 // `mmx train` as a user runs it: Ctrl-C (SIGINT) saves a checkpoint and exits 0, `--resume`
 // finishes the run, and bad flags or files get a one-line error and a non-zero exit.
 #include <doctest/doctest.h>
-#include <fcntl.h>
 #include <signal.h>
-#include <spawn.h>
-#include <sys/wait.h>
-#include <unistd.h>
 
 #include <chrono>
 #include <fstream>
@@ -16,8 +12,6 @@
 #include "nn/lm_trainer.hpp"
 #include "nn/training_loop.hpp"
 #include "scratch_dir.hpp"
-
-extern char** environ;
 
 namespace {
 std::filesystem::path write_corpus(const ScratchDir& dir) {
@@ -38,26 +32,13 @@ std::vector<std::string> tiny_run(const std::filesystem::path& corpus, const std
           "--steps", std::to_string(steps), "--attn", "multimax"};
 }
 
-pid_t spawn(const std::vector<std::string>& args) {
-  std::vector<char*> argv;
-  for (const std::string& a : args) argv.push_back(const_cast<char*>(a.c_str()));
-  argv.push_back(nullptr);
-  posix_spawn_file_actions_t actions;
-  posix_spawn_file_actions_init(&actions);
-  posix_spawn_file_actions_addopen(&actions, STDERR_FILENO, "/dev/null", O_WRONLY, 0);
-  posix_spawn_file_actions_addopen(&actions, STDOUT_FILENO, "/dev/null", O_WRONLY, 0);
-  pid_t pid = -1;
-  REQUIRE(posix_spawn(&pid, argv[0], &actions, nullptr, argv.data(), environ) == 0);
-  posix_spawn_file_actions_destroy(&actions);
-  return pid;
-}
 }  // namespace
 
 TEST_CASE("SIGINT saves a checkpoint and exits 0; --resume finishes the run") {
   ScratchDir dir("train-cli");
   const std::filesystem::path corpus = write_corpus(dir);
   const std::filesystem::path out = dir / "run";
-  const pid_t pid = spawn(tiny_run(corpus, out, 1000000));
+  const pid_t pid = spawn_quiet(tiny_run(corpus, out, 1000000));
   // Wait for the first evaluation's checkpoint, then interrupt as Ctrl-C would.
   const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(120);
   while (!std::filesystem::exists(out / "checkpoint.json") &&
@@ -65,10 +46,7 @@ TEST_CASE("SIGINT saves a checkpoint and exits 0; --resume finishes the run") {
     std::this_thread::sleep_for(std::chrono::milliseconds(20));
   REQUIRE(std::filesystem::exists(out / "checkpoint.json"));
   REQUIRE(kill(pid, SIGINT) == 0);
-  int status = 0;
-  REQUIRE(waitpid(pid, &status, 0) == pid);
-  REQUIRE(WIFEXITED(status));
-  CHECK(WEXITSTATUS(status) == 0);
+  CHECK(wait_for(pid) == 0);
 
   const std::unique_ptr<mmx::nn::LMTrainer> saved = mmx::nn::LMTrainer::resume(out);
   CHECK(saved->step() >= 10);
