@@ -17,43 +17,21 @@ namespace mmx::nn {
 
 void TrainOptions::validate() const {
   model.validate();
-  MMX_CHECK(batch >= 1, "train: --batch must be at least 1, got ", batch);
-  MMX_CHECK(steps >= 1, "train: --steps must be at least 1, got ", steps);
-  MMX_CHECK(lr > 0 && std::isfinite(lr), "train: --lr must be a positive number, got ", lr);
-  MMX_CHECK(min_lr >= 0 && min_lr <= lr, "train: --min-lr must lie in [0, lr], got ", min_lr);
-  MMX_CHECK(warmup >= 0 && warmup < steps, "train: --warmup must lie in [0, --steps), got ",
-            warmup, " with --steps ", steps);
-  MMX_CHECK(weight_decay >= 0, "train: --weight-decay must be >= 0, got ", weight_decay);
-  MMX_CHECK(clip >= 0, "train: --clip must be >= 0 (0 disables), got ", clip);
-  MMX_CHECK(eval_interval >= 1, "train: --eval-interval must be at least 1, got ", eval_interval);
+  OptimOptions::validate();
   MMX_CHECK(eval_batch >= 1, "train: --eval-batch must be at least 1, got ", eval_batch);
   MMX_CHECK(precision == "fp32" || precision == "bf16",
             "train: --precision must be fp32 or bf16, got \"", precision, "\"");
 }
 
 void to_json(nlohmann::json& j, const TrainOptions& o) {
-  j = {{"model", o.model},       {"batch", o.batch},
-       {"steps", o.steps},       {"lr", o.lr},
-       {"min_lr", o.min_lr},     {"warmup", o.warmup},
-       {"weight_decay", o.weight_decay}, {"clip", o.clip},
-       {"eval_interval", o.eval_interval}, {"eval_batch", o.eval_batch},
-       {"seed", o.seed},         {"data", o.data},
-       {"precision", o.precision}};
+  j = {{"model", o.model}, {"eval_batch", o.eval_batch}, {"precision", o.precision}};
+  to_json(j, static_cast<const OptimOptions&>(o));
 }
 
 void from_json(const nlohmann::json& j, TrainOptions& o) {
+  from_json(j, static_cast<OptimOptions&>(o));
   o.model = j.at("model").get<GPTConfig>();
-  j.at("batch").get_to(o.batch);
-  j.at("steps").get_to(o.steps);
-  j.at("lr").get_to(o.lr);
-  j.at("min_lr").get_to(o.min_lr);
-  j.at("warmup").get_to(o.warmup);
-  j.at("weight_decay").get_to(o.weight_decay);
-  j.at("clip").get_to(o.clip);
-  j.at("eval_interval").get_to(o.eval_interval);
   j.at("eval_batch").get_to(o.eval_batch);
-  j.at("seed").get_to(o.seed);
-  j.at("data").get_to(o.data);
   o.precision = j.value("precision", std::string("fp32"));
 }
 
@@ -62,17 +40,6 @@ void from_json(const nlohmann::json& j, TrainOptions& o) {
 namespace {
 data::TextCorpus read_corpus(const std::string& path) {
   return path.empty() ? data::load_default_corpus() : data::load_text_corpus(path);
-}
-
-WarmupCosineSchedule make_schedule(const TrainOptions& o) {
-  return {o.lr, o.min_lr, o.warmup, o.steps};
-}
-
-AdamWOptions adamw_options(const TrainOptions& o) {
-  AdamWOptions a;
-  a.learning_rate = o.lr;
-  a.weight_decay = o.weight_decay;
-  return a;
 }
 
 TrainOptions with_vocab(TrainOptions o, int64_t vocab) {
@@ -85,12 +52,12 @@ LMTrainer::LMTrainer(const TrainOptions& options, EncodedCorpus corpus)
     : options_(with_vocab(options, corpus.tokenizer.vocab_size())),
       tokenizer_(std::move(corpus.tokenizer)),
       dataset_(std::move(corpus.ids)),
-      schedule_(make_schedule(options_)),
+      schedule_(options_.schedule()),
       data_gen_(options_.seed ^ 0x5EED'DA7Aull) {
   options_.validate();
   distributed::rank_rows(options_.batch, distributed::world());  // refuses a batch N cannot split
   model_ = std::make_unique<GPT>(options_.model, options_.seed);
-  optimizer_ = std::make_unique<AdamW>(model_->named_parameters(), adamw_options(options_));
+  optimizer_ = std::make_unique<AdamW>(model_->named_parameters(), options_.adamw());
   model_->train();
 }
 

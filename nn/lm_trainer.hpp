@@ -17,35 +17,27 @@
 #include "nn/gpt.hpp"
 #include "nn/optim/adamw.hpp"
 #include "nn/optim/lr_schedule.hpp"
+#include "nn/optim_options.hpp"
 #include "nn/trainer.hpp"
 #include "nn/trainer_parts.hpp"
 
 namespace mmx::nn {
 
 /// Everything a run needs besides the data. Stored in the checkpoint, so a resumed run keeps it.
-struct TrainOptions {
+struct TrainOptions : OptimOptions {
+  /// This task's defaults for the shared fields.
+  TrainOptions() {
+    batch = 16; steps = 1000; lr = 2e-3f; min_lr = 2e-4f; warmup = 50; weight_decay = 0.1f;
+    eval_interval = 100;
+  }
+
   GPTConfig model;          ///< `vocab` is set from the corpus
-  /// sequences per step
-  int64_t batch = 16;
-  /// optimizer steps of the whole run
-  int64_t steps = 1000;
-  float lr = 2e-3f;         ///< peak learning rate
-  float min_lr = 2e-4f;     ///< cosine floor
-  /// steps of linear warmup
-  int64_t warmup = 50;
-  /// AdamW's decoupled weight decay
-  float weight_decay = 0.1f;
-  float clip = 1.0f;        ///< global grad-norm clip; 0 disables
-  /// steps between evaluations and checkpoints
-  int64_t eval_interval = 100;
   int64_t eval_batch = 32;  ///< rows of the fixed validation batch
-  /// weights, batch order and dropout
-  uint64_t seed = 0;
-  std::string data;         ///< a file or folder of UTF-8 text; empty: the fortunes package
   /// "fp32" | "bf16": the matmuls' operand precision (weights, grads, normalisers stay fp32).
   /// Checkpoints written before this field existed read as "fp32".
   std::string precision = "fp32";
-  /// Throws an mmx::Error naming the first bad field.
+  /// Throws an mmx::Error naming the first bad field. `data`: a file or folder of UTF-8 text;
+  /// empty: the fortunes package.
   void validate() const;
 };
 /// nlohmann's ADL hook: the options as JSON (what checkpoints store).

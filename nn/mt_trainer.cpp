@@ -14,15 +14,7 @@ namespace mmx::nn {
 // ---------------------------------------------------------------- options
 
 void MTOptions::validate() const {
-  MMX_CHECK(batch >= 1, "train: --batch must be at least 1, got ", batch);
-  MMX_CHECK(steps >= 1, "train: --steps must be at least 1, got ", steps);
-  MMX_CHECK(lr > 0 && std::isfinite(lr), "train: --lr must be a positive number, got ", lr);
-  MMX_CHECK(min_lr >= 0 && min_lr <= lr, "train: --min-lr must lie in [0, lr], got ", min_lr);
-  MMX_CHECK(warmup >= 0 && warmup < steps, "train: --warmup must lie in [0, --steps), got ",
-            warmup, " with --steps ", steps);
-  MMX_CHECK(weight_decay >= 0, "train: --weight-decay must be >= 0, got ", weight_decay);
-  MMX_CHECK(clip >= 0, "train: --clip must be >= 0 (0 disables), got ", clip);
-  MMX_CHECK(eval_interval >= 1, "train: --eval-interval must be at least 1, got ", eval_interval);
+  OptimOptions::validate();
   MMX_CHECK(eval_pairs >= 1, "train: --eval-batch (valid pairs) must be at least 1, got ",
             eval_pairs);
   MMX_CHECK(max_chars >= 1, "train: --max-chars must be at least 1, got ", max_chars);
@@ -30,27 +22,15 @@ void MTOptions::validate() const {
 }
 
 void to_json(nlohmann::json& j, const MTOptions& o) {
-  j = {{"model", o.model},     {"batch", o.batch},   {"steps", o.steps},
-       {"lr", o.lr},           {"min_lr", o.min_lr}, {"warmup", o.warmup},
-       {"weight_decay", o.weight_decay}, {"clip", o.clip},
-       {"eval_interval", o.eval_interval}, {"eval_pairs", o.eval_pairs},
-       {"max_chars", o.max_chars}, {"seed", o.seed}, {"data", o.data}};
+  j = {{"model", o.model}, {"eval_pairs", o.eval_pairs}, {"max_chars", o.max_chars}};
+  to_json(j, static_cast<const OptimOptions&>(o));
 }
 
 void from_json(const nlohmann::json& j, MTOptions& o) {
+  from_json(j, static_cast<OptimOptions&>(o));
   o.model = j.at("model").get<Seq2SeqConfig>();
-  j.at("batch").get_to(o.batch);
-  j.at("steps").get_to(o.steps);
-  j.at("lr").get_to(o.lr);
-  j.at("min_lr").get_to(o.min_lr);
-  j.at("warmup").get_to(o.warmup);
-  j.at("weight_decay").get_to(o.weight_decay);
-  j.at("clip").get_to(o.clip);
-  j.at("eval_interval").get_to(o.eval_interval);
   j.at("eval_pairs").get_to(o.eval_pairs);
   j.at("max_chars").get_to(o.max_chars);
-  j.at("seed").get_to(o.seed);
-  j.at("data").get_to(o.data);
 }
 
 // ---------------------------------------------------------------- set-up
@@ -127,12 +107,12 @@ MTTrainer::MTTrainer(const MTOptions& options, data::PhrasePairSplits pairs,
     : options_(with_data(options, pairs, vocab)),
       pairs_(std::move(pairs)),
       vocab_(std::move(vocab)),
-      schedule_{options_.lr, options_.min_lr, options_.warmup, options_.steps},
+      schedule_(options_.schedule()),
       batches_(std::ssize(pairs_.train), options_.batch, batches_seed(options_.seed)) {
   model_ = std::make_unique<Seq2Seq>(options_.model, options_.seed);
   optimizer_ = std::make_unique<AdamW>(
       model_->named_parameters(),
-      AdamWOptions{.learning_rate = options_.lr, .weight_decay = options_.weight_decay});
+      options_.adamw());
   model_->train();
 }
 

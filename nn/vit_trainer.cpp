@@ -15,40 +15,20 @@ namespace mmx::nn {
 
 void VitOptions::validate() const {
   model.validate();
-  MMX_CHECK(batch >= 1, "train: --batch must be at least 1, got ", batch);
-  MMX_CHECK(steps >= 1, "train: --steps must be at least 1, got ", steps);
-  MMX_CHECK(lr > 0 && std::isfinite(lr), "train: --lr must be a positive number, got ", lr);
-  MMX_CHECK(min_lr >= 0 && min_lr <= lr, "train: --min-lr must lie in [0, lr], got ", min_lr);
-  MMX_CHECK(warmup >= 0 && warmup < steps, "train: --warmup must lie in [0, --steps), got ",
-            warmup, " with --steps ", steps);
-  MMX_CHECK(weight_decay >= 0, "train: --weight-decay must be >= 0, got ", weight_decay);
-  MMX_CHECK(clip >= 0, "train: --clip must be >= 0 (0 disables), got ", clip);
-  MMX_CHECK(eval_interval >= 1, "train: --eval-interval must be at least 1, got ", eval_interval);
+  OptimOptions::validate();
   MMX_CHECK(val_images >= 1, "train: --eval-batch (held-out images) must be at least 1, got ",
             val_images);
 }
 
 void to_json(nlohmann::json& j, const VitOptions& o) {
-  j = {{"model", o.model},     {"batch", o.batch},   {"steps", o.steps},
-       {"lr", o.lr},           {"min_lr", o.min_lr}, {"warmup", o.warmup},
-       {"weight_decay", o.weight_decay}, {"clip", o.clip},
-       {"eval_interval", o.eval_interval}, {"val_images", o.val_images},
-       {"seed", o.seed},       {"data", o.data}};
+  j = {{"model", o.model}, {"val_images", o.val_images}};
+  to_json(j, static_cast<const OptimOptions&>(o));
 }
 
 void from_json(const nlohmann::json& j, VitOptions& o) {
+  from_json(j, static_cast<OptimOptions&>(o));
   o.model = j.at("model").get<ViTConfig>();
-  j.at("batch").get_to(o.batch);
-  j.at("steps").get_to(o.steps);
-  j.at("lr").get_to(o.lr);
-  j.at("min_lr").get_to(o.min_lr);
-  j.at("warmup").get_to(o.warmup);
-  j.at("weight_decay").get_to(o.weight_decay);
-  j.at("clip").get_to(o.clip);
-  j.at("eval_interval").get_to(o.eval_interval);
   j.at("val_images").get_to(o.val_images);
-  j.at("seed").get_to(o.seed);
-  j.at("data").get_to(o.data);
 }
 
 // ---------------------------------------------------------------- set-up
@@ -83,14 +63,14 @@ constexpr int64_t kMeasuredImages = 256;
 VitTrainer::VitTrainer(const VitOptions& options, data::FashionMnist data)
     : options_(with_data(options, data)),
       data_(std::move(data)),
-      schedule_{options_.lr, options_.min_lr, options_.warmup, options_.steps},
+      schedule_(options_.schedule()),
       batches_(data_.train.size() - options_.val_images, options_.batch,
                batches_seed(options_.seed)) {
   distributed::rank_rows(options_.batch, distributed::world());  // refuses a batch N cannot split
   model_ = std::make_unique<ViT>(options_.model, options_.seed);
   optimizer_ = std::make_unique<AdamW>(
       model_->named_parameters(),
-      AdamWOptions{.learning_rate = options_.lr, .weight_decay = options_.weight_decay});
+      options_.adamw());
   model_->train();
 }
 

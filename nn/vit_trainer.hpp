@@ -12,6 +12,7 @@
 #include "nn/data/image_dataset.hpp"
 #include "nn/optim/adamw.hpp"
 #include "nn/optim/lr_schedule.hpp"
+#include "nn/optim_options.hpp"
 #include "nn/trainer.hpp"
 #include "nn/trainer_parts.hpp"
 #include "nn/vit.hpp"
@@ -20,27 +21,17 @@ namespace mmx::nn {
 
 /// The defaults train the config examples/fashion_mnist_vit measured (patch 7, d 64, 4 layers,
 /// batch 128, peak lr 2e-3, weight decay 0.05) for about five epochs of the 55k training images.
-struct VitOptions {
-  ViTConfig model;  ///< image_size, channels and classes are set from the data
-  /// items per step
-  int64_t batch = 128;
-  /// optimizer steps of the whole run
-  int64_t steps = 2150;
-  /// peak learning rate (after the warmup)
-  float lr = 2e-3f;
-  /// where the cosine decay ends
-  float min_lr = 1e-4f;
-  /// steps of linear warmup
-  int64_t warmup = 100;
-  /// AdamW's decoupled weight decay
-  float weight_decay = 0.05f;
-  float clip = 1.0f;            ///< global grad-norm clip; 0 disables
-  int64_t eval_interval = 430;  ///< about one epoch
-  int64_t val_images = 5000;    ///< the last ones of the training set, never trained on
-  /// weights, batch order and dropout
-  uint64_t seed = 0;
-  std::string data;             ///< folder of the four IDX files; empty: Fashion-MNIST's Debian path
-  /// Throws an mmx::Error naming the first bad field (as its command-line flag).
+struct VitOptions : OptimOptions {
+  /// This task's defaults for the shared fields.
+  VitOptions() {
+    batch = 128; steps = 2150; lr = 2e-3f; min_lr = 1e-4f; warmup = 100; weight_decay = 0.05f;
+    eval_interval = 430;  // about one epoch
+  }
+
+  ViTConfig model;            ///< image_size, channels and classes are set from the data
+  int64_t val_images = 5000;  ///< the last ones of the training set, never trained on
+  /// Throws an mmx::Error naming the first bad field (as its command-line flag). `data`: the
+  /// folder of the four IDX files; empty: Fashion-MNIST's Debian path.
   void validate() const;
 };
 /// nlohmann's ADL hook: the options as JSON (what checkpoints store).

@@ -53,6 +53,7 @@
 #include "nn/optim/lr_schedule.hpp"
 #include "nn/optim/optimizer.hpp"
 #include "nn/optim/sgd.hpp"
+#include "nn/optim_options.hpp"
 
 // Data, metrics, checkpoints.
 #include "nn/data/char_tokenizer.hpp"

@@ -1,0 +1,50 @@
+/// \file
+/// OptimOptions: what every task's training run shares (batch, schedule, AdamW, clipping,
+/// evaluation cadence, seed, data), with its validation and JSON. Each task's options derive
+/// from it, set their own defaults and add their model and evaluation fields.
+#pragma once
+
+#include <cstdint>
+#include <nlohmann/json.hpp>
+#include <string>
+
+#include "nn/optim/adamw.hpp"
+#include "nn/optim/lr_schedule.hpp"
+
+namespace mmx::nn {
+
+/// The optimisation half of a task's options (see the file comment). No defaults of its own
+/// beyond clip and seed: each task states all of them in its options' constructor.
+struct OptimOptions {
+  /// items (sequences, images, phrase pairs) per step
+  int64_t batch = 0;
+  /// optimizer steps of the whole run
+  int64_t steps = 0;
+  float lr = 0;      ///< peak learning rate (after the warmup)
+  float min_lr = 0;  ///< where the cosine decay ends
+  /// steps of linear warmup
+  int64_t warmup = 0;
+  /// AdamW's decoupled weight decay
+  float weight_decay = 0;
+  float clip = 1.0f;  ///< global grad-norm clip; 0 disables
+  /// steps between evaluations and checkpoints
+  int64_t eval_interval = 0;
+  /// weights, batch order and dropout
+  uint64_t seed = 0;
+  /// the task's data (file or folder); empty: the task's Debian package
+  std::string data;
+
+  /// Throws an mmx::Error naming the first bad field as its command-line flag.
+  void validate() const;
+  /// Linear warmup to lr, cosine decay to min_lr at the last step.
+  WarmupCosineSchedule schedule() const { return {lr, min_lr, warmup, steps}; }
+  /// AdamW with the peak learning rate and the weight decay.
+  AdamWOptions adamw() const { return {.learning_rate = lr, .weight_decay = weight_decay}; }
+};
+
+/// Writes the fields into the JSON object `j` (flat: "batch", "steps", ...), keeping its others.
+void to_json(nlohmann::json& j, const OptimOptions& options);
+/// Reads the fields written by to_json; a missing one is a nlohmann exception.
+void from_json(const nlohmann::json& j, OptimOptions& options);
+
+}  // namespace mmx::nn
