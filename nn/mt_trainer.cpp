@@ -208,7 +208,6 @@ std::string MTTrainer::describe() const {
 // ---------------------------------------------------------------- checkpoints
 
 void MTTrainer::save(const std::filesystem::path& dir) const {
-  const data::ShuffledBatches::State order = batches_.state();
   data::Checkpoint c;
   c.step = step_;
   c.model = model_->state_dict();
@@ -217,9 +216,7 @@ void MTTrainer::save(const std::filesystem::path& dir) const {
       {"config", options_.model},
       {"vocab", vocab_.chars().to_json()},
       {"train_options", options_},
-      {"rng", {{"batches", {{"epoch_start", data::generator_state_to_json(order.epoch_start)},
-                            {"epoch", order.epoch},
-                            {"cursor", order.cursor}}},
+      {"rng", {{"batches", batches_.state().to_json()},
                {"dropout", data::generator_state_to_json(model_->dropout_generator().state())}}},
       {"running", running_.to_json()}};
   c.optimizer = optimizer_->state_tensors();
@@ -241,9 +238,7 @@ std::unique_ptr<MTTrainer> MTTrainer::resume(const data::Checkpoint& c,
   t->optimizer_->load_state_tensors(c.optimizer);
   t->step_ = c.step;
   const auto rng = checkpoint_field<nlohmann::json>(c.model_metadata, "rng", dir);
-  const nlohmann::json& order = rng.at("batches");
-  t->batches_.set_state({data::generator_state_from_json(order.at("epoch_start")),
-                         order.at("epoch").get<int64_t>(), order.at("cursor").get<int64_t>()});
+  t->batches_.set_state(data::ShuffledBatches::State::from_json(rng.at("batches")));
   t->model_->dropout_generator().set_state(data::generator_state_from_json(rng.at("dropout")));
   t->running_ =
       RunningSums::from_json(checkpoint_field<nlohmann::json>(c.model_metadata, "running", dir));

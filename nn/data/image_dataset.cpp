@@ -6,6 +6,7 @@
 #include <numeric>
 
 #include "engine/error.hpp"
+#include "nn/data/checkpoint.hpp"
 #include "nn/data/idx_reader.hpp"
 
 namespace mmx::data {
@@ -143,6 +144,16 @@ std::span<const int64_t> ShuffledBatches::next() {
   const std::span<const int64_t> out(order_.data() + cursor_, static_cast<size_t>(batch_));
   cursor_ += batch_;
   return out;
+}
+
+nlohmann::json ShuffledBatches::State::to_json() const {
+  return {{"epoch_start", generator_state_to_json(epoch_start)}, {"epoch", epoch},
+          {"cursor", cursor}};
+}
+
+ShuffledBatches::State ShuffledBatches::State::from_json(const nlohmann::json& json) {
+  return {generator_state_from_json(json.at("epoch_start")), json.at("epoch").get<int64_t>(),
+          json.at("cursor").get<int64_t>()};
 }
 
 void ShuffledBatches::set_state(const State& state) {

@@ -6,6 +6,7 @@
 #include <array>
 #include <cstdint>
 #include <filesystem>
+#include <nlohmann/json.hpp>
 #include <span>
 #include <vector>
 
@@ -100,6 +101,11 @@ class ShuffledBatches {
     int64_t epoch = 0;
     /// items of this epoch already served
     int64_t cursor = 0;
+
+    /// {"epoch_start", "epoch", "cursor"}, for checkpoints.
+    nlohmann::json to_json() const;
+    /// The inverse of to_json(); a missing or mistyped field is a nlohmann exception.
+    static State from_json(const nlohmann::json& json);
   };
   /// Where the stream is, for checkpoints.
   State state() const { return {epoch_start_, epoch_, cursor_}; }
