@@ -21,6 +21,7 @@
 
 // Layers and models.
 #include "nn/attention.hpp"
+#include "nn/attention_map.hpp"
 #include "nn/attention_normalizer.hpp"
 #include "nn/block.hpp"
 #include "nn/config_reader.hpp"
