@@ -3,22 +3,14 @@
 #include "engine/autograd/tape.hpp"
 #include "engine/error.hpp"
 #include "engine/ops.hpp"
+#include "nn/model_setup.hpp"
 
 namespace mmx::nn {
-
-namespace {
-
-const GPTConfig& validated(const GPTConfig& config) {
-  config.validate();
-  return config;
-}
-
-}  // namespace
 
 GPT::GPT(const GPTConfig& config, uint64_t seed)
     : config_(validated(config)),
       init_gen_(seed),
-      dropout_gen_(seed ^ 0x9E3779B97F4A7C15ull),
+      dropout_gen_(dropout_seed(seed)),
       tok_(config.vocab, config.d_model, init_gen_),
       embedding_dropout_(config.dropout, dropout_gen_),
       ln_(config.d_model),

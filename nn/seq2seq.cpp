@@ -5,15 +5,11 @@
 #include "engine/autograd/tape.hpp"
 #include "engine/error.hpp"
 #include "engine/ops.hpp"
+#include "nn/model_setup.hpp"
 
 namespace mmx::nn {
 
 namespace {
-
-const Seq2SeqConfig& validated(const Seq2SeqConfig& config) {
-  config.validate();
-  return config;
-}
 
 void check_ids(const char* what, const std::vector<int64_t>& ids, int64_t batch, int64_t len,
                int64_t max_len) {
@@ -54,7 +50,7 @@ Tensor gather_rows(const Tensor& x, const std::vector<int64_t>& rows) {
 Seq2Seq::Seq2Seq(const Seq2SeqConfig& config, uint64_t seed)
     : config_(validated(config)),
       init_gen_(seed),
-      dropout_gen_(seed ^ 0x9E3779B97F4A7C15ull),
+      dropout_gen_(dropout_seed(seed)),
       src_tok_(config.vocab, config.d_model, init_gen_),
       encoder_ln_(config.d_model),
       tgt_tok_(config.vocab, config.d_model, init_gen_),

@@ -5,22 +5,14 @@
 #include "engine/autograd/tape.hpp"
 #include "engine/error.hpp"
 #include "engine/ops.hpp"
+#include "nn/model_setup.hpp"
 
 namespace mmx::nn {
-
-namespace {
-
-const ViTConfig& validated(const ViTConfig& config) {
-  config.validate();
-  return config;
-}
-
-}  // namespace
 
 ViT::ViT(const ViTConfig& config, uint64_t seed)
     : config_(validated(config)),
       init_gen_(seed),
-      dropout_gen_(seed ^ 0x9E3779B97F4A7C15ull),
+      dropout_gen_(dropout_seed(seed)),
       patch_(config.patch_features(), config.d_model, init_gen_),
       embedding_dropout_(config.dropout, dropout_gen_),
       ln_(config.d_model),

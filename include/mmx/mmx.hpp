@@ -34,6 +34,7 @@
 #include "nn/layer_norm.hpp"
 #include "nn/linear.hpp"
 #include "nn/mlp.hpp"
+#include "nn/model_setup.hpp"
 #include "nn/module.hpp"
 #include "nn/module_list.hpp"
 #include "nn/multimax_parameters.hpp"
