@@ -3,10 +3,8 @@
 // batch two ranks cannot split is a clear error, and a rank killed mid-run ends the job within
 // seconds with the last checkpoint loadable. Built only with MMX_MPI (tests/CMakeLists.txt).
 #include <doctest/doctest.h>
-#include <fcntl.h>
 #include <signal.h>
 #include <spawn.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include <chrono>
@@ -19,8 +17,6 @@
 #include "mmx_cli.hpp"
 #include "nn/training_loop.hpp"
 #include "scratch_dir.hpp"
-
-extern char** environ;
 
 namespace {
 using Clock = std::chrono::steady_clock;
@@ -152,12 +148,11 @@ TEST_CASE("a rank killed mid-run ends the job within seconds; the checkpoint res
   REQUIRE(rank1 > 0);
   REQUIRE(kill(rank1, SIGKILL) == 0);
   const auto killed_at = Clock::now();
-  int status = 0;
-  REQUIRE(waitpid(job, &status, 0) == job);
+  const int exit_code = wait_for(job);
   const double seconds = std::chrono::duration<double>(Clock::now() - killed_at).count();
   CAPTURE(seconds);
   CHECK(seconds < 10);
-  CHECK(!(WIFEXITED(status) && WEXITSTATUS(status) == 0));
+  CHECK(exit_code != 0);
   std::ifstream log(dir / "job.log");
   const std::string report((std::istreambuf_iterator<char>(log)), std::istreambuf_iterator<char>());
   CAPTURE(report);
@@ -183,10 +178,7 @@ TEST_CASE("a 1-process checkpoint resumes on 2 ranks and stays on the curve") {
                                    dir / "single.log");
   REQUIRE(wait_for_file(out / "checkpoint.json", std::chrono::seconds(60)));
   REQUIRE(kill(single, SIGINT) == 0);  // Ctrl-C: saves and exits 0
-  int status = 0;
-  REQUIRE(waitpid(single, &status, 0) == single);
-  REQUIRE(WIFEXITED(status));
-  REQUIRE(WEXITSTATUS(status) == 0);
+  REQUIRE(wait_for(single) == 0);
   REQUIRE(checkpoint_step(out) < kSteps);
 
   const CliResult two = run_shell(mpirun(2) + " train --resume " + out.string() + " --threads 1 2>&1");
