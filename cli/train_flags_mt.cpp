@@ -20,7 +20,7 @@ const TaskFlagSet& mt_flag_set() {
        {"--multimax-order", {"/model/multimax_order"}},
        {"--multimax-per-head", {"/model/multimax_per_head"}},
        {"--eval-interval", {"/eval_interval"}}, {"--eval-batch", {"/eval_pairs"}},
-       {"--seed", {"/seed"}}, {"--data", {"/data"}},
+       {"--seed", {"/seed"}}, {"--data", {"/data"}}, {"--precision", {"/precision"}},
        {"--enc-attn", {"/model/encoder_attention"}},
        {"--dec-attn", {"/model/decoder_attention"}},
        {"--cross-attn", {"/model/cross_attention"}}, {"--max-chars", {"/max_chars"}}}};

@@ -17,7 +17,7 @@ const TaskFlagSet& vit_flag_set() {
        {"--multimax-per-head", {"/model/multimax_per_head"}},
        {"--multimax-logits", {"/model/multimax_logits"}},
        {"--eval-interval", {"/eval_interval"}}, {"--eval-batch", {"/val_images"}},
-       {"--seed", {"/seed"}}, {"--data", {"/data"}}, {"--patch", {"/model/patch_size"}}}};
+       {"--seed", {"/seed"}}, {"--data", {"/data"}}, {"--precision", {"/precision"}}, {"--patch", {"/model/patch_size"}}}};
   return set;
 }
 

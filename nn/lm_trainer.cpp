@@ -19,12 +19,10 @@ void TrainOptions::validate() const {
   model.validate();
   OptimOptions::validate();
   MMX_CHECK(eval_batch >= 1, "train: --eval-batch must be at least 1, got ", eval_batch);
-  MMX_CHECK(precision == "fp32" || precision == "bf16",
-            "train: --precision must be fp32 or bf16, got \"", precision, "\"");
 }
 
 void to_json(nlohmann::json& j, const TrainOptions& o) {
-  j = {{"model", o.model}, {"eval_batch", o.eval_batch}, {"precision", o.precision}};
+  j = {{"model", o.model}, {"eval_batch", o.eval_batch}};
   to_json(j, static_cast<const OptimOptions&>(o));
 }
 
@@ -32,7 +30,6 @@ void from_json(const nlohmann::json& j, TrainOptions& o) {
   from_json(j, static_cast<OptimOptions&>(o));
   o.model = j.at("model").get<GPTConfig>();
   j.at("eval_batch").get_to(o.eval_batch);
-  o.precision = j.value("precision", std::string("fp32"));
 }
 
 // ---------------------------------------------------------------- set-up
@@ -76,7 +73,7 @@ LMTrainer::LMTrainer(const TrainOptions& options)
 
 float LMTrainer::train_step() {
   const auto start = std::chrono::steady_clock::now();
-  const MatmulPrecisionGuard precision(parse_matmul_precision(options_.precision));
+  const MatmulPrecisionGuard precision(options_.matmul_precision());
   optimizer_->set_learning_rate(schedule_.lr_at(step_));
   // Data-parallel: this rank's share of the global batch (all of it on a single process).
   distributed::Communicator& comm = distributed::world();
@@ -94,7 +91,7 @@ float LMTrainer::train_step() {
 }
 
 EvalRecord LMTrainer::evaluate() {
-  const MatmulPrecisionGuard precision(parse_matmul_precision(options_.precision));
+  const MatmulPrecisionGuard precision(options_.matmul_precision());
   EvalRecord r;
   r.step = step_;
   r.lr = schedule_.lr_at(step_ > 0 ? step_ - 1 : 0);
@@ -114,7 +111,7 @@ EvalRecord LMTrainer::evaluate() {
 }
 
 std::vector<TaskMetric> LMTrainer::test(const TestOptions&) {
-  const MatmulPrecisionGuard precision(parse_matmul_precision(options_.precision));
+  const MatmulPrecisionGuard precision(options_.matmul_precision());
   // Evenly spaced windows covering the split (capped, so memory stays small).
   constexpr int64_t kMaxWindows = 128;
   const int64_t rows = std::clamp<int64_t>(

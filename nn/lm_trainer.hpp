@@ -33,9 +33,6 @@ struct TrainOptions : OptimOptions {
 
   GPTConfig model;          ///< `vocab` is set from the corpus
   int64_t eval_batch = 32;  ///< rows of the fixed validation batch
-  /// "fp32" | "bf16": the matmuls' operand precision (weights, grads, normalisers stay fp32).
-  /// Checkpoints written before this field existed read as "fp32".
-  std::string precision = "fp32";
   /// Throws an mmx::Error naming the first bad field. `data`: a file or folder of UTF-8 text;
   /// empty: the fortunes package.
   void validate() const;

@@ -6,6 +6,7 @@
 
 #include "engine/autograd/tape.hpp"
 #include "engine/error.hpp"
+#include "engine/precision.hpp"
 #include "nn/metrics/chrf.hpp"
 #include "nn/translator.hpp"
 
@@ -125,6 +126,7 @@ MTTrainer::MTTrainer(const MTOptions& options, data::PhrasePairSplits pairs)
 
 float MTTrainer::train_step() {
   const auto start = std::chrono::steady_clock::now();
+  const MatmulPrecisionGuard precision(options_.matmul_precision());
   optimizer_->set_learning_rate(schedule_.lr_at(step_));
   std::vector<data::PhrasePair> chosen;
   for (int64_t i : batches_.next()) chosen.push_back(pairs_.train[static_cast<size_t>(i)]);
@@ -139,6 +141,7 @@ float MTTrainer::train_step() {
 }
 
 EvalRecord MTTrainer::evaluate() {
+  const MatmulPrecisionGuard precision(options_.matmul_precision());
   EvalRecord r;
   r.step = step_;
   r.lr = schedule_.lr_at(step_ > 0 ? step_ - 1 : 0);
@@ -165,6 +168,7 @@ EvalRecord MTTrainer::evaluate() {
 }
 
 std::vector<TaskMetric> MTTrainer::test(const TestOptions& options) {
+  const MatmulPrecisionGuard precision(options_.matmul_precision());
   model_->eval();
   std::vector<TaskMetric> out;
   const std::vector<data::PhrasePair> pairs =
@@ -202,7 +206,8 @@ std::string MTTrainer::describe() const {
              attention_kind_name(m.cross_attention), ", ", m.encoder_layers, "+",
              m.decoder_layers, " layers x d ", m.d_model, ", vocab ", m.vocab, "; phrase pairs ",
              pairs_.train.size(), " train / ", pairs_.valid.size(), " valid / ",
-             pairs_.test.size(), " test (<= ", options_.max_chars, " chars)");
+             pairs_.test.size(), " test (<= ", options_.max_chars, " chars)",
+             options_.precision == "bf16" ? "; bf16 matmuls" : "");
 }
 
 // ---------------------------------------------------------------- checkpoints

@@ -16,6 +16,8 @@ void OptimOptions::validate() const {
   MMX_CHECK(weight_decay >= 0, "train: --weight-decay must be >= 0, got ", weight_decay);
   MMX_CHECK(clip >= 0, "train: --clip must be >= 0 (0 disables), got ", clip);
   MMX_CHECK(eval_interval >= 1, "train: --eval-interval must be at least 1, got ", eval_interval);
+  MMX_CHECK(precision == "fp32" || precision == "bf16",
+            "train: --precision must be fp32 or bf16, got \"", precision, "\"");
 }
 
 void to_json(nlohmann::json& j, const OptimOptions& o) {
@@ -29,6 +31,7 @@ void to_json(nlohmann::json& j, const OptimOptions& o) {
   j["eval_interval"] = o.eval_interval;
   j["seed"] = o.seed;
   j["data"] = o.data;
+  j["precision"] = o.precision;
 }
 
 void from_json(const nlohmann::json& j, OptimOptions& o) {
@@ -42,6 +45,7 @@ void from_json(const nlohmann::json& j, OptimOptions& o) {
   j.at("eval_interval").get_to(o.eval_interval);
   j.at("seed").get_to(o.seed);
   j.at("data").get_to(o.data);
+  o.precision = j.value("precision", std::string("fp32"));
 }
 
 }  // namespace mmx::nn

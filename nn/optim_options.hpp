@@ -1,6 +1,6 @@
 /// \file
 /// OptimOptions: what every task's training run shares (batch, schedule, AdamW, clipping,
-/// evaluation cadence, seed, data), with its validation and JSON. Each task's options derive
+/// evaluation cadence, seed, data, matmul precision), with its validation and JSON. Each task's options derive
 /// from it, set their own defaults and add their model and evaluation fields.
 #pragma once
 
@@ -8,6 +8,7 @@
 #include <nlohmann/json.hpp>
 #include <string>
 
+#include "engine/precision.hpp"
 #include "nn/optim/adamw.hpp"
 #include "nn/optim/lr_schedule.hpp"
 
@@ -33,6 +34,9 @@ struct OptimOptions {
   uint64_t seed = 0;
   /// the task's data (file or folder); empty: the task's Debian package
   std::string data;
+  /// "fp32" | "bf16": the matmuls' operand precision (weights, gradients, normalisers stay
+  /// fp32). Checkpoints written before this field existed read as "fp32".
+  std::string precision = "fp32";
 
   /// Throws an mmx::Error naming the first bad field as its command-line flag.
   void validate() const;
@@ -40,6 +44,8 @@ struct OptimOptions {
   WarmupCosineSchedule schedule() const { return {lr, min_lr, warmup, steps}; }
   /// AdamW with the peak learning rate and the weight decay.
   AdamWOptions adamw() const { return {.learning_rate = lr, .weight_decay = weight_decay}; }
+  /// `precision` parsed, for a MatmulPrecisionGuard around every step, evaluation and test.
+  MatmulPrecision matmul_precision() const { return parse_matmul_precision(precision); }
 };
 
 /// Writes the fields into the JSON object `j` (flat: "batch", "steps", ...), keeping its others.

@@ -6,6 +6,7 @@
 
 #include "engine/autograd/tape.hpp"
 #include "engine/error.hpp"
+#include "engine/precision.hpp"
 #include "engine/ops.hpp"
 #include "nn/distributed/data_parallel.hpp"
 
@@ -80,6 +81,7 @@ VitTrainer::VitTrainer(const VitOptions& options) : VitTrainer(options, load_ima
 
 float VitTrainer::train_step() {
   const auto start = std::chrono::steady_clock::now();
+  const MatmulPrecisionGuard precision(options_.matmul_precision());
   optimizer_->set_learning_rate(schedule_.lr_at(step_));
   // Data-parallel: this rank's share of the global batch (all of it on a single process).
   distributed::Communicator& comm = distributed::world();
@@ -117,6 +119,7 @@ std::pair<double, double> VitTrainer::score(const data::ImageDataset& dataset, i
 }
 
 EvalRecord VitTrainer::evaluate() {
+  const MatmulPrecisionGuard precision(options_.matmul_precision());
   EvalRecord r;
   r.step = step_;
   r.lr = schedule_.lr_at(step_ > 0 ? step_ - 1 : 0);
@@ -139,6 +142,7 @@ EvalRecord VitTrainer::evaluate() {
 }
 
 std::vector<TaskMetric> VitTrainer::test(const TestOptions& options) {
+  const MatmulPrecisionGuard precision(options_.matmul_precision());
   model_->eval();
   const int64_t count =
       options.limit > 0 ? std::min(options.limit, data_.test.size()) : data_.test.size();
@@ -156,7 +160,7 @@ std::string VitTrainer::describe() const {
   return cat("model: ", model_->parameter_count(), " parameters, ", attention_name(),
              " attention, ", m.layers, " layers x d ", m.d_model, ", patch ", m.patch_size, " (",
              m.tokens(), " tokens); ", train_images(), " training images, ", options_.val_images,
-             " held out");
+             " held out", options_.precision == "bf16" ? "; bf16 matmuls" : "");
 }
 
 // ---------------------------------------------------------------- checkpoints

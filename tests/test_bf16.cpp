@@ -1,6 +1,7 @@
 // bf16 matmuls (engine/precision.hpp): the products of bf16-rounded operands, accumulated in
 // fp32, through every operand layout matmul_forward reads; the linear op's gradients; and a tiny
-// GPT run in bf16 whose loss falls like fp32's. Skipped, with a message, on a CPU without bf16.
+// GPT, ViT and translator run in bf16 whose losses fall like fp32's. Skipped, with a message, on
+// a CPU without bf16.
 #include <doctest/doctest.h>
 
 #include <cmath>
@@ -13,7 +14,9 @@
 #include "engine/ops.hpp"
 #include "engine/precision.hpp"
 #include "nn/lm_trainer.hpp"
+#include "nn/trainer.hpp"
 #include "scratch_dir.hpp"
+#include "tiny_task_data.hpp"
 
 using namespace mmx;
 
@@ -245,4 +248,40 @@ TEST_CASE("a tiny GPT trained in bf16: finite, falling loss within 2% of fp32's"
   CAPTURE(fp32.val_loss);
   CAPTURE(bf16.val_loss);
   CHECK(std::fabs(bf16.val_loss - fp32.val_loss) <= 0.02f * fp32.val_loss);
+}
+
+TEST_CASE("vit and mt trained in bf16: the guard is set, the losses stay within 2% of fp32's") {
+  if (!cpu_runs_bf16_matmul()) return;
+  ScratchDir dir("bf16-tasks");
+  write_tiny_image_set(dir / "images");
+  const nlohmann::json vit = {
+      {"model", {{"patch_size", 4}, {"d_model", 16}, {"layers", 2}, {"heads", 2}}},
+      {"batch", 16}, {"val_images", 40}, {"data", (dir / "images").string()}};
+  const nlohmann::json mt = {
+      {"model", {{"d_model", 16}, {"heads", 2}, {"encoder_layers", 1}, {"decoder_layers", 1}}},
+      {"batch", 8}, {"eval_pairs", 8}, {"max_chars", 24},
+      {"data", write_tiny_phrase_file(dir / "phrases.txt").string()}};
+  for (const auto& [task, base] : {std::pair{"vit", vit}, std::pair{"mt", mt}}) {
+    CAPTURE(task);
+    const auto losses = [&](const char* precision) {
+      nlohmann::json o = base;
+      o["steps"] = 12;
+      o["warmup"] = 2;
+      o["precision"] = precision;
+      std::unique_ptr<nn::Trainer> trainer = nn::make_trainer(task, o);
+      std::vector<float> out;
+      for (int i = 0; i < 12; ++i) out.push_back(trainer->train_step());
+      out.push_back(static_cast<float>(trainer->evaluate().val_loss));
+      CHECK(trainer->options_json().at("precision") == precision);
+      return out;
+    };
+    const std::vector<float> fp32 = losses("fp32"), bf16 = losses("bf16");
+    CHECK(matmul_precision() == MatmulPrecision::fp32);  // the trainers' guards restored it
+    CHECK(bf16 != fp32);  // the runs really differ in precision
+    for (size_t i = 0; i < fp32.size(); ++i) {
+      CAPTURE(i);
+      CHECK(std::isfinite(bf16[i]));
+      CHECK(std::fabs(bf16[i] - fp32[i]) <= 0.02f * fp32[i]);
+    }
+  }
 }
