@@ -4,11 +4,14 @@
 and the time it spends in collectives; then the docs/scaling.md model of N ranks on M machines
 at 10 and 100 Gbit/s, fed with these measurements and checked against the measured N = 2 point.
 
-    bench/mpi_scaling.py [--mmx build/cli/mmx] [--configs tiny,small] [--steps 40]
+    bench/mpi_scaling.py [--mmx build/cli/mmx] [--configs tiny,small] [--steps 40] [--rounds 3]
 
 Throughput is read from each run's log.jsonl (items_per_s counts training steps only, not the
 evaluations); the first evaluation interval (warm-up) is dropped and the median of the rest is
-reported. Runs as root set Open MPI's allow-run-as-root variables.
+a run's figure. N = 1 and N = 2 alternate for --rounds rounds and each keeps its fastest round:
+on a machine shared with other work, someone else's load only ever slows a run down, and
+alternating keeps one burst of it from landing on one N alone. Runs as root set Open MPI's
+allow-run-as-root variables.
 """
 import argparse
 import json
@@ -48,13 +51,13 @@ def run(mmx, ranks, config, steps, interval, out):
     return row
 
 
-def ring_allreduce_s(ranks, grad_bytes, gbit_per_s, latency_s):
-    """Ring allreduce: each rank sends and receives 2 (N-1)/N of the gradients, in 2 (N-1)
-    latency-bound rounds."""
-    if ranks == 1:
-        return 0.0
+def ring_allreduce_s(ranks, grad_bytes, gbit_per_s, latency_s, bucket_bytes=4 << 20):
+    """Ring allreduce over `ranks` placed machine by machine: every ring edge, so every
+    machine's network link, carries 2 (N-1)/N of the gradients; each bucket (one message of at
+    most 4 MiB, nn/distributed/data_parallel.hpp) takes 2 (N-1) latency-bound rounds."""
+    buckets = -(-grad_bytes // bucket_bytes)
     return (2 * (ranks - 1) / ranks * grad_bytes * 8 / (gbit_per_s * 1e9)
-            + 2 * (ranks - 1) * latency_s)
+            + buckets * 2 * (ranks - 1) * latency_s)
 
 
 def main():
@@ -63,6 +66,7 @@ def main():
     parser.add_argument("--configs", default="tiny,small")
     parser.add_argument("--steps", type=int, default=40)
     parser.add_argument("--interval", type=int, default=4)
+    parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--latency-us", type=float, default=30.0,
                         help="per-message network latency of the model (TCP over Ethernet)")
     a = parser.parse_args()
@@ -70,12 +74,18 @@ def main():
     rows = {}
     with tempfile.TemporaryDirectory() as tmp:
         for config in a.configs.split(","):
-            for ranks in (1, 2):
-                out = os.path.join(tmp, f"{config}-{ranks}")
-                rows[config, ranks] = run(a.mmx, ranks, config, a.steps, a.interval, out)
+            for round_ in range(a.rounds):
+                for ranks in (1, 2):
+                    out = os.path.join(tmp, f"{config}-{ranks}-{round_}")
+                    r = run(a.mmx, ranks, config, a.steps, a.interval, out)
+                    print(f"  round {round_ + 1}: {config} N={ranks} {r['tokens_per_s']:.0f} tokens/s"
+                          f" (load {os.getloadavg()[0]:.2f})", flush=True)
+                    best = rows.get((config, ranks))
+                    if best is None or r["tokens_per_s"] > best["tokens_per_s"]:
+                        rows[config, ranks] = r
     print(f"load average after: {os.getloadavg()[0]:.2f}")
 
-    print("\nmeasured (1 OpenMP thread per rank, median of the evaluation intervals after the first)")
+    print(f"\nmeasured (1 OpenMP thread per rank; fastest of {a.rounds} rounds)")
     print(f"{'config':<7}{'ranks':>6}{'tokens/s':>11}{'ms/step':>9}{'speed-up':>10}"
           f"{'MB/step/rank':>14}{'allreduce ms':>14}")
     for (config, ranks), r in rows.items():
@@ -100,18 +110,22 @@ def main():
             modelled = compute_s / 2 + two["collective_ms"] / 1e3
             print(f"  check, N=2 on this machine (shared memory): model compute/2 + measured "
                   f"allreduce = {modelled * 1e3:.0f} ms/step, measured {measured * 1e3:.0f} ms/step")
-        print(f"  {'N ranks':>8}{'M machines':>11}{'Gbit/s':>8}{'allreduce ms':>14}"
+        print(f"  {'N ranks':>8}{'M machines':>11}{'link':>10}{'allreduce ms':>14}"
               f"{'step ms':>9}{'tokens/s':>10}{'speed-up':>10}{'efficiency':>12}")
-        for ranks in (2, 4, 8):
+        if two:  # the measured point: 2 ranks on this machine, shared memory
+            print(f"  {2:>8}{1:>11}{'shm':>10}{two['collective_ms']:>14.2f}{measured * 1e3:>9.1f}"
+                  f"{two['tokens_per_s']:>10.0f}{two['tokens_per_s'] / one['tokens_per_s']:>9.2f}x"
+                  f"{two['tokens_per_s'] / one['tokens_per_s'] / 2:>11.0%}  (measured)")
+        for machines in (2, 4):
+            ranks = 2 * machines  # 2 cores per machine, one rank per core
             if batch % ranks:
                 continue
             for gbit in (10, 100):
-                machines = max(1, ranks // 2)  # 2 cores per machine, one rank per core
                 ar = ring_allreduce_s(ranks, grad_bytes, gbit, latency)
                 step = compute_s / ranks + ar
                 speedup = compute_s / step
-                print(f"  {ranks:>8}{machines:>11}{gbit:>8}{ar * 1e3:>14.2f}{step * 1e3:>9.1f}"
-                      f"{one['tokens_per_step'] / step:>10.0f}{speedup:>9.2f}x"
+                print(f"  {ranks:>8}{machines:>11}{str(gbit) + ' Gb/s':>10}{ar * 1e3:>14.2f}"
+                      f"{step * 1e3:>9.1f}{one['tokens_per_step'] / step:>10.0f}{speedup:>9.2f}x"
                       f"{speedup / ranks:>11.0%}")
 
 
