@@ -1,5 +1,5 @@
 // `mpirun -np N mmx train` (data-parallel training over MPI) as a user runs it on one machine:
-// two ranks reproduce one process's loss curve, a checkpoint moves between 1 and 2 ranks, a
+// two ranks reproduce one process's loss curve (lm and vit), a checkpoint moves between 1 and 2 ranks, a
 // batch two ranks cannot split is a clear error, and a rank killed mid-run ends the job within
 // seconds with the last checkpoint loadable. Built only with MMX_MPI (tests/CMakeLists.txt).
 #include <doctest/doctest.h>
@@ -17,6 +17,7 @@
 #include "mmx_cli.hpp"
 #include "nn/training_loop.hpp"
 #include "scratch_dir.hpp"
+#include "tiny_task_data.hpp"
 
 namespace {
 using Clock = std::chrono::steady_clock;
@@ -132,6 +133,20 @@ TEST_CASE("2 ranks reproduce 1 process's loss curve over 50 steps; rank 0 alone 
   CHECK(count("train step 50:") == 1);
   CHECK(count("data-parallel over 2 ranks") == 1);
   CHECK(count("data-parallel: 2 ranks; per step and rank:") == 1);
+}
+
+TEST_CASE("vit: 2 ranks reproduce 1 process's loss curve (each takes half the images)") {
+  ScratchDir dir("mpi-vit");
+  write_tiny_image_set(dir / "images");
+  const auto run = [&](const std::string& out) {
+    return "train --task vit --data " + (dir / "images").string() + " --out " +
+           (dir / out).string() +
+           " --patch 4 --batch 16 --eval-batch 40 --steps 10 --eval-interval 1 --warmup 1"
+           " --threads 1 --dropout 0 --d-model 16 --heads 2 --layers 1";
+  };
+  REQUIRE(run_mmx(run("one")).exit_code == 0);
+  REQUIRE(run_shell(mpirun(2) + " " + run("two") + " 2>&1").exit_code == 0);
+  check_same_curve(dir / "one", dir / "two", 10, 1e-5);
 }
 
 TEST_CASE("a rank killed mid-run ends the job within seconds; the checkpoint resumes on 1 rank") {
