@@ -29,7 +29,7 @@ void silence_all_but_rank_0() {
 }
 
 // One error line and exit code 1. Under mpirun the other ranks may be waiting for this one in
-// a collective: abort ends them all (Open MPI's mpirun then reports which rank aborted).
+// a collective: abort exits so that mpirun ends them all and reports which rank failed.
 int fail(const char* message) {
   mmx::nn::distributed::Communicator& comm = mmx::nn::distributed::world();
   if (comm.size() > 1) comm.abort(message);
