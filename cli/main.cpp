@@ -61,6 +61,13 @@ int main(int argc, char** argv) {
       return fail(("unknown command '" + std::string(argv[1]) + "'; the commands are " +
                    commands).c_str());
   }
+  // Under mpirun every rank runs this same command line; only train divides its work among
+  // them (the others would each do all of it, and bench's child processes would inherit MPI).
+  const std::string command = argc > 1 ? argv[1] : "";
+  if (mmx::nn::distributed::world().size() > 1 && command != "train")
+    return fail(("only `mmx train` runs data-parallel; start `mmx" +
+                 (command.empty() ? "" : " " + command) + "` as one process, without mpirun")
+                    .c_str());
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

@@ -203,7 +203,7 @@ TEST_CASE("a 1-process checkpoint resumes on 2 ranks and stays on the curve") {
   check_same_curve(dir / "straight", out, kSteps / 10, 1e-5);
 }
 
-TEST_CASE("a batch 2 ranks cannot split, or --task mt: one clear error per rank, no hang") {
+TEST_CASE("a batch 2 ranks cannot split, --task mt, or another command: one clear error per rank, no hang") {
   ScratchDir dir("mpi-bad");
   const std::filesystem::path corpus = write_corpus(dir);
   struct Case {
@@ -212,9 +212,11 @@ TEST_CASE("a batch 2 ranks cannot split, or --task mt: one clear error per rank,
   const std::vector<Case> cases = {
       {"train --data " + corpus.string() + " --d-model 16 --layers 1 --heads 2 --seq 16"
        " --batch 3 --warmup 1 --steps 10 --threads 1 --out " + (dir / "odd").string(),
-       "--batch 3 is not a multiple of the 2 ranks"},
+       "train: --batch 3 is not a multiple of the 2 ranks"},
       {"train --task mt --steps 10 --warmup 1 --threads 1 --out " + (dir / "mt").string(),
-       "data-parallel training (2 ranks) supports --task lm and vit, not mt"},
+       "train: data-parallel training (2 ranks) supports --task lm and vit, not mt"},
+      {"bench matmul --repeats 1",
+       "only `mmx train` runs data-parallel; start `mmx bench` as one process, without mpirun"},
   };
   for (const Case& c : cases) {
     CAPTURE(c.arguments);
@@ -225,7 +227,7 @@ TEST_CASE("a batch 2 ranks cannot split, or --task mt: one clear error per rank,
     CHECK(r.exit_code != 0);
     CHECK(r.exit_code != 124);  // timeout's code: the job hung
     CHECK(seconds < 20);
-    CHECK(r.output.find("mmx: error (rank 0 of 2): train: " + c.expected) != std::string::npos);
-    CHECK(r.output.find("mmx: error (rank 1 of 2): train: " + c.expected) != std::string::npos);
+    CHECK(r.output.find("mmx: error (rank 0 of 2): " + c.expected) != std::string::npos);
+    CHECK(r.output.find("mmx: error (rank 1 of 2): " + c.expected) != std::string::npos);
   }
 }
