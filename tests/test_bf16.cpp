@@ -5,7 +5,6 @@
 #include <doctest/doctest.h>
 
 #include <cmath>
-#include <fstream>
 #include <nlohmann/json.hpp>
 
 #include "engine/error.hpp"
@@ -185,12 +184,8 @@ TEST_CASE("bf16 linear: forward and both gradients stay within bf16 rounding of 
 
 namespace {
 std::filesystem::path write_corpus(const ScratchDir& dir) {
-  const std::filesystem::path file = dir / "corpus.txt";
-  std::ofstream out(file);
-  Generator gen(11);
-  const char* words[] = {"alpha ", "beta ", "gamma ", "delta\n", "eps ", "zeta, "};
-  for (int i = 0; i < 3000; ++i) out << words[gen.below(6)];
-  return file;
+  return write_word_corpus(dir / "corpus.txt", 11,
+                           {"alpha ", "beta ", "gamma ", "delta\n", "eps ", "zeta, "}, 3000);
 }
 
 nn::TrainOptions tiny_options(const std::filesystem::path& corpus, const char* precision) {

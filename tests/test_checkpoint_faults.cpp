@@ -15,6 +15,7 @@
 #include "nn/data/checkpoint.hpp"
 #include "nn/lm_trainer.hpp"
 #include "scratch_dir.hpp"
+#include "tiny_task_data.hpp"
 
 using namespace mmx;
 namespace fs = std::filesystem;
@@ -22,12 +23,8 @@ namespace fs = std::filesystem;
 namespace {
 
 fs::path write_corpus(const ScratchDir& dir) {
-  const fs::path file = dir / "corpus.txt";
-  std::ofstream out(file);
-  Generator gen(21);
-  const char* words[] = {"north ", "south ", "east\n", "west, "};
-  for (int i = 0; i < 1500; ++i) out << words[gen.below(4)];
-  return file;
+  return write_word_corpus(dir / "corpus.txt", 21,
+                           {"north ", "south ", "east\n", "west, "}, 1500);
 }
 
 nn::TrainOptions tiny_options(const fs::path& corpus) {

@@ -9,13 +9,13 @@
 
 #include <cmath>
 #include <cstring>
-#include <fstream>
 #include <functional>
 
 #include "engine/normalizers.hpp"
 #include "engine/ops.hpp"
 #include "nn/lm_trainer.hpp"
 #include "scratch_dir.hpp"
+#include "tiny_task_data.hpp"
 
 using namespace mmx;
 
@@ -89,12 +89,8 @@ nn::TrainOptions tiny_run(const std::filesystem::path& corpus) {
 }
 
 std::filesystem::path write_corpus(const ScratchDir& dir) {
-  const std::filesystem::path file = dir / "corpus.txt";
-  std::ofstream out(file);
-  Generator gen(5);
-  const char* words[] = {"cat ", "dog ", "bird\n", "fish, ", "ant. "};
-  for (int i = 0; i < 3000; ++i) out << words[gen.below(5)];
-  return file;
+  return write_word_corpus(dir / "corpus.txt", 5,
+                           {"cat ", "dog ", "bird\n", "fish, ", "ant. "}, 3000);
 }
 
 // The losses of a fresh run's steps, then every parameter after them.

@@ -6,7 +6,6 @@
 #include <signal.h>
 
 #include <chrono>
-#include <fstream>
 #include <thread>
 
 #include "engine/error.hpp"
@@ -15,18 +14,15 @@
 #include "nn/data/checkpoint.hpp"
 #include "nn/training_loop.hpp"
 #include "scratch_dir.hpp"
+#include "tiny_task_data.hpp"
 namespace fs = std::filesystem;
 using Clock = std::chrono::steady_clock;
 
 namespace {
 
 fs::path write_corpus(const ScratchDir& dir) {
-  const fs::path file = dir / "corpus.txt";
-  std::ofstream out(file);
-  mmx::Generator gen(8);
-  const char* words[] = {"up ", "down ", "left\n", "right, ", "stop. "};
-  for (int i = 0; i < 4000; ++i) out << words[gen.below(5)];
-  return file;
+  return write_word_corpus(dir / "corpus.txt", 8,
+                           {"up ", "down ", "left\n", "right, ", "stop. "}, 4000);
 }
 
 // Tiny and single-threaded (bit-exact resume needs the same thread count), with an evaluation

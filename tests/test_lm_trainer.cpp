@@ -4,24 +4,20 @@
 #include <doctest/doctest.h>
 
 #include <cmath>
-#include <fstream>
 
 #include "engine/error.hpp"
 #include "nn/lm_trainer.hpp"
 #include "nn/training_loop.hpp"
 #include "scratch_dir.hpp"
+#include "tiny_task_data.hpp"
 
 using namespace mmx;
 
 namespace {
 // A small repetitive corpus with some variety, so the loss moves.
 std::filesystem::path write_corpus(const ScratchDir& dir) {
-  const std::filesystem::path file = dir / "corpus.txt";
-  std::ofstream out(file);
-  Generator gen(11);
-  const char* words[] = {"alpha ", "beta ", "gamma ", "delta\n", "eps ", "zeta, "};
-  for (int i = 0; i < 3000; ++i) out << words[gen.below(6)];
-  return file;
+  return write_word_corpus(dir / "corpus.txt", 11,
+                           {"alpha ", "beta ", "gamma ", "delta\n", "eps ", "zeta, "}, 3000);
 }
 
 nn::TrainOptions small_options(const std::filesystem::path& corpus, nn::AttentionKind kind) {

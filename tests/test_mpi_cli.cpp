@@ -13,7 +13,6 @@
 #include <sstream>
 #include <thread>
 
-#include "engine/random.hpp"
 #include "mmx_cli.hpp"
 #include "nn/training_loop.hpp"
 #include "scratch_dir.hpp"
@@ -30,12 +29,8 @@ std::string mpirun(int ranks) {
 }
 
 std::filesystem::path write_corpus(const ScratchDir& dir) {
-  const std::filesystem::path file = dir / "corpus.txt";
-  std::ofstream out(file);
-  mmx::Generator gen(3);
-  const char* words[] = {"one ", "two ", "three\n", "four, ", "five. "};
-  for (int i = 0; i < 4000; ++i) out << words[gen.below(5)];
-  return file;
+  return write_word_corpus(dir / "corpus.txt", 3,
+                           {"one ", "two ", "three\n", "four, ", "five. "}, 4000);
 }
 
 // A tiny lm run; one thread per rank; no dropout, so every rank's arithmetic is the same.

@@ -4,23 +4,18 @@
 #include <signal.h>
 
 #include <chrono>
-#include <fstream>
 #include <thread>
 
-#include "engine/random.hpp"
 #include "mmx_cli.hpp"
 #include "nn/lm_trainer.hpp"
 #include "nn/training_loop.hpp"
 #include "scratch_dir.hpp"
+#include "tiny_task_data.hpp"
 
 namespace {
 std::filesystem::path write_corpus(const ScratchDir& dir) {
-  const std::filesystem::path file = dir / "corpus.txt";
-  std::ofstream out(file);
-  mmx::Generator gen(3);
-  const char* words[] = {"one ", "two ", "three\n", "four, ", "five. "};
-  for (int i = 0; i < 4000; ++i) out << words[gen.below(5)];
-  return file;
+  return write_word_corpus(dir / "corpus.txt", 3,
+                           {"one ", "two ", "three\n", "four, ", "five. "}, 4000);
 }
 
 // A tiny model, so steps take milliseconds.

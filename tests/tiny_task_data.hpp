@@ -1,5 +1,6 @@
-// Tiny generated data sets for the vit and mt trainers, so their tests need neither
-// Fashion-MNIST nor the trans-de-en dictionary: IDX image files and a "ding" phrase file.
+// Tiny generated data sets for the trainers' tests, so they need neither fortunes, Fashion-MNIST
+// nor the trans-de-en dictionary: a word corpus (lm), IDX image files (vit), a "ding" phrase
+// file (mt).
 #pragma once
 
 #include <cstdint>
@@ -9,6 +10,17 @@
 #include <vector>
 
 #include "engine/random.hpp"
+
+// `count` words drawn from `words` by a Generator seeded `seed`, written to `file`: text a tiny
+// GPT learns in a few steps (each test passes its own words, so the vocabularies differ).
+inline std::filesystem::path write_word_corpus(const std::filesystem::path& file, uint64_t seed,
+                                               const std::vector<std::string>& words,
+                                               int count) {
+  std::ofstream out(file);
+  mmx::Generator gen(seed);
+  for (int i = 0; i < count; ++i) out << words[static_cast<size_t>(gen.below(words.size()))];
+  return file;
+}
 
 // Writes the four Fashion-MNIST file names (plain IDX: the reader accepts gzip or not) with
 // `train` and `test` images of 8 x 8 pixels in 10 classes: class c lights row c % 8 and
