@@ -29,6 +29,7 @@ const Row kRows[] = {
     {"batch, T = one block", {2, 32, 4}, false, 1e-5f},
     {"heads, T across two blocks, strided k", {2, 3, 37, 8}, true, 1e-5f},
     {"T = 70 (three blocks, a partial one)", {1, 70, 16}, false, 1e-4f},
+    {"d = 40: two Vecs and a partial one, T = 131, strided k", {2, 1, 131, 40}, true, 1e-4f},
 };
 
 // An operand of `shape`, either dense or a permuted view of the same values.

@@ -4,27 +4,19 @@
 #include <vector>
 
 #include "engine/error.hpp"
-#include "engine/kernels/dense.hpp"
 #include "engine/kernels/elementwise.hpp"
+#include "engine/kernels/vec16.hpp"
 
 namespace mmx::kernels {
 
 namespace {
 
-// Rows (queries) per block. Smaller blocks skip more of the upper triangle but make more, smaller
-// oneDNN calls; 32 measured best on the tiny/small configs (T = 128, 256; see performance.md).
-constexpr int64_t kBlock = 32;
+// Rows of output per register tile: R accumulators of one Vec (16 floats) each, so a tile
+// loads one Vec and R scalars per step of its inner loop for R fused multiply-adds.
+constexpr int kTileRows = 8;
 
-// The window [start, end) of axis `axis` (-2 or -1) of t: a view, no autograd.
-Tensor window(const Tensor& t, int64_t axis, int64_t start, int64_t end) {
-  const size_t ax = static_cast<size_t>(t.dim() + axis);
-  Shape shape = t.shape();
-  shape[ax] = end - start;
-  return Tensor::view_of(t, shape, t.strides(), t.offset() + start * t.strides()[ax]);
-}
-
-Tensor rows(const Tensor& t, int64_t start, int64_t end) { return window(t, -2, start, end); }
-Tensor cols(const Tensor& t, int64_t start, int64_t end) { return window(t, -1, start, end); }
+// Calls below this many multiply-adds run on the calling thread: waking the team costs more.
+constexpr int64_t kParallelMinWork = int64_t{1} << 18;
 
 Shape batch_of(const Tensor& t) { return Shape(t.shape().begin(), t.shape().end() - 2); }
 
@@ -43,28 +35,198 @@ void check_weights(const char* op, const Tensor& p, const Tensor& b) {
             to_string(p.shape()), " and ", to_string(b.shape()));
 }
 
-// The diagonal block [start, end) x [start, end) of a contiguous p, upper triangle zeroed:
-// the only part of a block row that may not be read whole.
-Tensor lower_diagonal_block(const Tensor& p, int64_t start, int64_t end) {
-  const int64_t T = p.size(-1), n = end - start;
-  Shape shape = batch_of(p);
-  shape.push_back(n);
-  shape.push_back(n);
-  Tensor block = Tensor::empty(shape);
-  const int64_t batch = numel(batch_of(p));
-  const float* src = p.data();
-  float* dst = block.data();
-  for (int64_t h = 0; h < batch; ++h)
-    for (int64_t r = 0; r < n; ++r) {
-      const float* in = src + (h * T + start + r) * T + start;
-      float* out = dst + (h * n + r) * n;
-      std::copy(in, in + r + 1, out);
-      std::fill(out + r + 1, out + n, 0.0f);
-    }
-  return block;
+// One [rows, cols] matrix of a batch, read in place: its first element and its row stride.
+// The columns must be adjacent (column stride 1).
+struct Matrix {
+  const float* data;
+  int64_t row_stride;
+  float at(int64_t r, int64_t c) const { return data[r * row_stride + c]; }
+};
+
+// The matrices of t [..., rows, cols], one per batch index (any batch strides). A tensor whose
+// columns are not adjacent is first copied (then `keep` holds the copy).
+std::vector<Matrix> matrices(const Tensor& t, Tensor& keep) {
+  keep = t.strides().back() == 1 || t.size(-1) == 1 ? t : contiguous_copy(t);
+  const Shape batch = batch_of(keep);
+  const int64_t count = numel(batch), row_stride = keep.strides()[keep.strides().size() - 2];
+  std::vector<Matrix> out(static_cast<size_t>(count));
+  std::vector<int64_t> index(batch.size(), 0);
+  for (int64_t m = 0; m < count; ++m) {
+    int64_t offset = 0;
+    for (size_t d = 0; d < batch.size(); ++d) offset += index[d] * keep.strides()[d];
+    out[static_cast<size_t>(m)] = {keep.data() + offset, row_stride};
+    for (size_t d = batch.size(); d-- > 0;)  // next batch index, last axis fastest
+      if (++index[d] < batch[d]) break; else index[d] = 0;
+  }
+  return out;
 }
 
-// Shared by the naive references: the batch-major double loops over dense copies.
+// Copies m's [rows, cols] into `to` as dense rows of `width` >= cols floats, zero-padded: the
+// tiles then read whole Vecs without a tail case. transpose: to[c][r] = m[r][c].
+void pack(const Matrix& m, int64_t rows, int64_t cols, int64_t width, bool transpose,
+          std::vector<float>& to) {
+  const int64_t out_rows = transpose ? cols : rows, in_cols = transpose ? rows : cols;
+  to.assign(static_cast<size_t>(out_rows * width), 0.0f);
+  for (int64_t r = 0; r < out_rows; ++r)
+    for (int64_t c = 0; c < in_cols; ++c)
+      to[static_cast<size_t>(r * width + c)] = transpose ? m.at(c, r) : m.at(r, c);
+}
+
+int64_t round_up(int64_t n, int64_t to) { return (n + to - 1) / to * to; }
+
+// Writes the first `count` (<= 16) lanes of v to `to`, lanes past `keep_until` as zero.
+inline void store_lanes(float* to, Vec v, int64_t count, int64_t keep_until) {
+  alignas(64) float lanes[kVecLanes];
+  store(lanes, v);
+  for (int64_t l = 0; l < count; ++l) to[l] = l < keep_until ? lanes[l] : 0.0f;
+}
+
+// ---- tril(a b^T) for one matrix: s [T, T] dense, a [T, d], bt = b^T packed [d, width] ----
+// Rows [i0, i0 + R) against the key columns [0, i0 + R): all below-or-on the diagonal of some
+// row of the tile; entries above each row's own diagonal are written as zero.
+template <int R>
+void scores_tile(const Matrix& a, const float* bt, int64_t width, int64_t d, int64_t T,
+                 int64_t i0, float* s) {
+  for (int64_t j0 = 0; j0 < i0 + R; j0 += kVecLanes) {
+    Vec acc[R] = {};
+    for (int64_t k = 0; k < d; ++k) {
+      const Vec bk = load(bt + k * width + j0);
+#pragma GCC unroll 8
+      for (int r = 0; r < R; ++r) acc[r] += a.at(i0 + r, k) * bk;
+    }
+    const int64_t count = std::min<int64_t>(kVecLanes, T - j0);
+#pragma GCC unroll 8
+    for (int r = 0; r < R; ++r) {
+      float* row = s + (i0 + r) * T + j0;
+      const int64_t visible = i0 + r + 1 - j0;  // columns j0 .. i0 + r are on or below
+      if (visible >= count) {
+        if (count == kVecLanes) store(row, acc[r]); else store_lanes(row, acc[r], count, count);
+      } else {
+        store_lanes(row, acc[r], count, visible);
+      }
+    }
+  }
+  // Columns past the last Vec chunk the tile computed are all above the diagonal.
+  const int64_t done = std::min(T, round_up(i0 + R, kVecLanes));
+  for (int r = 0; r < R; ++r) std::fill(s + (i0 + r) * T + done, s + (i0 + r + 1) * T, 0.0f);
+}
+
+void scores_matrix(const Matrix& a, const Matrix& b, int64_t T, int64_t d,
+                   std::vector<float>& scratch, float* s) {
+  const int64_t width = round_up(T, kVecLanes);
+  pack(b, T, d, width, /*transpose=*/true, scratch);
+  int64_t i0 = 0;
+  for (; i0 + kTileRows <= T; i0 += kTileRows)
+    scores_tile<kTileRows>(a, scratch.data(), width, d, T, i0, s);
+  for (; i0 < T; ++i0) scores_tile<1>(a, scratch.data(), width, d, T, i0, s);
+}
+
+// ---- y = tril(p) b or tril(p)^T b for one matrix: p [T, T], b packed [T, width], y [T, d] dense ----
+// Output rows [o0, o0 + R), columns [c0, c0 + 16). Plain: y[i] = sum over j <= i of p[i, j]
+// b[j]. Transposed: y[j] = sum over i >= j of p[i, j] b[i]. In both, only the R - 1 steps
+// nearest the diagonal need a per-row test: the rest of the range is visible to all R rows.
+template <int R, bool kTransposed>
+void weighted_sum_tile(const Matrix& p, const float* b, int64_t width, int64_t T, int64_t d,
+                       int64_t o0, int64_t c0, float* y) {
+  Vec acc[R] = {};
+  auto weight = [&](int64_t out, int64_t other) {
+    return kTransposed ? p.at(other, out) : p.at(out, other);
+  };
+  // Steps every row of the tile sees in full: j < o0 (plain), i >= o0 + R (transposed).
+  const int64_t full_begin = kTransposed ? o0 + R : 0, full_end = kTransposed ? T : o0;
+  for (int64_t j = full_begin; j < full_end; ++j) {
+    const Vec bj = load(b + j * width + c0);
+#pragma GCC unroll 8
+    for (int r = 0; r < R; ++r) acc[r] += weight(o0 + r, j) * bj;
+  }
+  // The diagonal steps [o0, o0 + R): row o0 + r sees j <= o0 + r (plain) or i >= o0 + r.
+  for (int64_t j = o0; j < std::min(T, o0 + R); ++j) {
+    const Vec bj = load(b + j * width + c0);
+    for (int r = 0; r < R; ++r)
+      if (kTransposed ? j >= o0 + r : j <= o0 + r) acc[r] += weight(o0 + r, j) * bj;
+  }
+  const int64_t count = std::min<int64_t>(kVecLanes, d - c0);
+  for (int r = 0; r < R; ++r) {
+    float* row = y + (o0 + r) * d + c0;
+    if (count == kVecLanes) store(row, acc[r]); else store_lanes(row, acc[r], count, count);
+  }
+}
+
+template <bool kTransposed>
+void weighted_sum_matrix(const Matrix& p, const Matrix& b, int64_t T, int64_t d,
+                         std::vector<float>& scratch, float* y) {
+  const int64_t width = round_up(d, kVecLanes);
+  pack(b, T, d, width, /*transpose=*/false, scratch);
+  for (int64_t c0 = 0; c0 < d; c0 += kVecLanes) {
+    int64_t o0 = 0;
+    for (; o0 + kTileRows <= T; o0 += kTileRows)
+      weighted_sum_tile<kTileRows, kTransposed>(p, scratch.data(), width, T, d, o0, c0, y);
+    for (; o0 < T; ++o0)
+      weighted_sum_tile<1, kTransposed>(p, scratch.data(), width, T, d, o0, c0, y);
+  }
+}
+
+// Runs body(m, scratch) for every matrix m of the batch, in parallel when the call is large
+// enough; each thread has its own packing scratch.
+template <typename Body>
+void for_each_matrix(int64_t count, int64_t work, Body body) {
+#pragma omp parallel if (work >= kParallelMinWork)
+  {
+    std::vector<float> scratch;
+#pragma omp for schedule(static)
+    for (int64_t m = 0; m < count; ++m) body(m, scratch);
+  }
+}
+
+template <bool kTransposed>
+Tensor causal_sum(const char* op, const Tensor& p_in, const Tensor& b_in) {
+  check_weights(op, p_in, b_in);
+  Tensor p_keep, b_keep;
+  const std::vector<Matrix> p = matrices(p_in, p_keep), b = matrices(b_in, b_keep);
+  const int64_t T = b_in.size(-2), d = b_in.size(-1);
+  Tensor y = Tensor::empty(b_in.shape());
+  if (y.numel() == 0) return y;
+  float* out = y.data();
+  for_each_matrix(static_cast<int64_t>(p.size()), y.numel() * T / 2,
+                  [&](int64_t m, std::vector<float>& scratch) {
+                    weighted_sum_matrix<kTransposed>(p[static_cast<size_t>(m)],
+                                                     b[static_cast<size_t>(m)], T, d, scratch,
+                                                     out + m * T * d);
+                  });
+  return y;
+}
+
+}  // namespace
+
+Tensor causal_scores_forward(const Tensor& a_in, const Tensor& b_in) {
+  check_pair("causal_scores", a_in, b_in);
+  Tensor a_keep, b_keep;
+  const std::vector<Matrix> a = matrices(a_in, a_keep), b = matrices(b_in, b_keep);
+  const int64_t T = a_in.size(-2), d = a_in.size(-1);
+  Shape shape = batch_of(a_in);
+  shape.push_back(T);
+  shape.push_back(T);
+  Tensor s = Tensor::empty(shape);
+  if (s.numel() == 0) return s;
+  float* out = s.data();
+  for_each_matrix(static_cast<int64_t>(a.size()), s.numel() * d / 2,
+                  [&](int64_t m, std::vector<float>& scratch) {
+                    scores_matrix(a[static_cast<size_t>(m)], b[static_cast<size_t>(m)], T, d,
+                                  scratch, out + m * T * T);
+                  });
+  return s;
+}
+
+Tensor causal_weighted_sum_forward(const Tensor& p, const Tensor& b) {
+  return causal_sum<false>("causal_weighted_sum", p, b);
+}
+
+Tensor causal_transposed_sum_forward(const Tensor& p, const Tensor& b) {
+  return causal_sum<true>("causal_transposed_sum", p, b);
+}
+
+// The naive references: batch-major double loops over dense copies.
+namespace {
 struct DenseBatch {
   std::vector<float> a, b;
   int64_t batch, T, d;
@@ -73,62 +235,7 @@ struct DenseBatch {
 DenseBatch dense_batch(const Tensor& a, const Tensor& b) {
   return {a.to_vector(), b.to_vector(), numel(batch_of(b)), b.size(-2), b.size(-1)};
 }
-
 }  // namespace
-
-Tensor causal_scores_forward(const Tensor& a, const Tensor& b) {
-  check_pair("causal_scores", a, b);
-  const int64_t T = a.size(-2);
-  Shape shape = batch_of(a);
-  shape.push_back(T);
-  shape.push_back(T);
-  Tensor s = Tensor::empty(shape);
-  if (s.numel() == 0) return s;
-  for (int64_t r0 = 0; r0 < T; r0 += kBlock) {
-    const int64_t r1 = std::min(T, r0 + kBlock);
-    Tensor out = cols(rows(s, r0, r1), 0, r1);
-    matmul_into(rows(a, r0, r1), matrix_transpose_view(rows(b, 0, r1)), out);
-  }
-  // Above the diagonal: the diagonal blocks' products there, and never-written memory.
-  float* sd = s.data();
-  const int64_t batch = s.numel() / (T * T);
-  for (int64_t h = 0; h < batch; ++h)
-    for (int64_t r = 0; r + 1 < T; ++r)
-      std::fill(sd + (h * T + r) * T + r + 1, sd + (h * T + r + 1) * T, 0.0f);
-  return s;
-}
-
-Tensor causal_weighted_sum_forward(const Tensor& p_in, const Tensor& b) {
-  check_weights("causal_weighted_sum", p_in, b);
-  const Tensor p = contiguous_copy(p_in);
-  const int64_t T = p.size(-1);
-  Tensor y = Tensor::empty(b.shape());
-  if (y.numel() == 0) return y;
-  for (int64_t r0 = 0; r0 < T; r0 += kBlock) {
-    const int64_t r1 = std::min(T, r0 + kBlock);
-    Tensor out = rows(y, r0, r1);
-    matmul_into(lower_diagonal_block(p, r0, r1), rows(b, r0, r1), out);
-    if (r0 > 0) matmul_into(cols(rows(p, r0, r1), 0, r0), rows(b, 0, r0), out, true);
-  }
-  return y;
-}
-
-Tensor causal_transposed_sum_forward(const Tensor& p_in, const Tensor& b) {
-  check_weights("causal_transposed_sum", p_in, b);
-  const Tensor p = contiguous_copy(p_in);
-  const int64_t T = p.size(-1);
-  Tensor y = Tensor::empty(b.shape());
-  if (y.numel() == 0) return y;
-  // Output rows [c0, c1) are keys c0..c1-1: the queries at or after them, rows [c0, T) of p.
-  for (int64_t c0 = 0; c0 < T; c0 += kBlock) {
-    const int64_t c1 = std::min(T, c0 + kBlock);
-    Tensor out = rows(y, c0, c1);
-    matmul_into(matrix_transpose_view(lower_diagonal_block(p, c0, c1)), rows(b, c0, c1), out);
-    if (c1 < T)
-      matmul_into(matrix_transpose_view(cols(rows(p, c1, T), c0, c1)), rows(b, c1, T), out, true);
-  }
-  return y;
-}
 
 Tensor causal_scores_forward_naive(const Tensor& a, const Tensor& b) {
   check_pair("causal_scores", a, b);
