@@ -148,6 +148,8 @@ class Tensor {
 
   /// The shared view, or null when undefined.
   TensorImpl* impl() const { return impl_.get(); }
+  /// No other handle or view shares this tensor's storage: an in-place write is seen nowhere else.
+  bool sole_owner() const { return impl_.use_count() == 1 && impl_->storage.use_count() == 1; }
   AutogradMeta& autograd() const;  ///< created on first use
 
  private:

@@ -3,6 +3,7 @@
 #include <doctest/doctest.h>
 
 #include <memory>
+#include <string>
 
 #include "engine/autograd/tape.hpp"
 #include "engine/error.hpp"
@@ -123,13 +124,23 @@ TEST_CASE("shape ops: gradients match central differences") {
       {"permute", {2, 3, 4}, [](const Tensor& x) { return x.permute({2, 0, 1}); }},
       {"transpose", {3, 5}, [](const Tensor& x) { return x.transpose(0, 1); }},
       {"slice", {4, 5}, [](const Tensor& x) { return x.slice(1, 1, 4); }},
+      // Slices add into windows of one gradient (attention's q, k, v): disjoint, overlapping,
+      // beside another use of the whole tensor, and of a transposed view.
+      {"three slices of one tensor", {2, 6, 3}, [](const Tensor& x) {
+         return x.slice(1, 0, 2) + x.slice(1, 2, 4) * 2.0f + x.slice(1, 4, 6) * 3.0f; }},
+      {"overlapping slices and the whole", {4, 3}, [](const Tensor& x) {
+         return cat({x.slice(0, 0, 3) * 2.0f, x.slice(0, 1, 4), x}, 0); }},
+      {"slices of a transposed view", {3, 4}, [](const Tensor& x) {
+         const Tensor t = x.transpose(0, 1);
+         return t.slice(1, 1, 3) * t.slice(1, 0, 2); }},
       {"expand", {3, 1}, [](const Tensor& x) { return x.expand({2, 3, 4}); }},
       {"contiguous", {3, 4}, [](const Tensor& x) { return x.transpose(0, 1).contiguous(); }},
       {"cat", {2, 3}, [](const Tensor& x) { return cat({x, x.slice(1, 0, 2), x}, 1); }},
       {"split", {2, 6}, [](const Tensor& x) { return split(x, {2, 4}, 1)[1]; }},
   };
   for (const ShapeOpCase& c : cases) {
-    CAPTURE(c.name);
+    const std::string name = c.name;
+    CAPTURE(name);
     Generator gen(3);
     Tensor x = Tensor::randn(c.shape, gen).requires_grad_();
     const GradcheckResult r =

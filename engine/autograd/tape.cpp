@@ -1,5 +1,7 @@
 #include "engine/autograd/tape.hpp"
 
+#include <algorithm>
+#include <optional>
 #include <string>
 
 #include "engine/error.hpp"
@@ -13,12 +15,19 @@ struct SavedVersion {
   uint64_t version;
 };
 
+// Where a window node's output sits in its input (see record_window).
+struct Window {
+  int64_t axis;
+  int64_t start;
+};
+
 struct Node {
   const char* op;
   std::vector<std::shared_ptr<AutogradMeta>> inputs;  // null where no gradient is wanted
   std::shared_ptr<AutogradMeta> output;
   std::vector<SavedVersion> saved;
-  BackwardFn backward;
+  BackwardFn backward;         // empty for a window node
+  std::optional<Window> window;
 };
 
 struct Tape {
@@ -70,11 +79,53 @@ void accumulate(AutogradMeta& meta, const Tensor& g) {
   meta.grad = sum;
 }
 
+// Adds g (dense) into the window [start, start + g.size(axis)) along `axis` of meta.grad. The
+// first window into a gradient writes a fresh buffer (zero outside the window) in the same pass;
+// later ones add in place when nothing else holds the buffer (else into a copy, as accumulate).
+void accumulate_window(AutogradMeta& meta, const Tensor& g, const Window& w) {
+  const bool fresh = !meta.grad.defined();
+  if (fresh)
+    meta.grad = Tensor::empty(meta.shape);
+  else if (!meta.grad.is_contiguous() || !meta.grad.sole_owner())
+    meta.grad = copy_contiguous(meta.grad);
+  // Row-major: for each index of the axes before `axis` (outer), the window is one run of
+  // `inner` elements at `skip` inside that index's `span` elements of the full gradient.
+  int64_t outer = 1;
+  for (int64_t a = 0; a < w.axis; ++a) outer *= meta.shape[static_cast<size_t>(a)];
+  const int64_t span = meta.grad.numel() / std::max<int64_t>(outer, 1);
+  const int64_t inner = g.numel() / std::max<int64_t>(outer, 1);
+  const int64_t skip = w.start * meta.grad.strides()[static_cast<size_t>(w.axis)];
+  float* full = meta.grad.data();
+  const float* window = g.data();
+#pragma omp parallel for if (meta.grad.numel() >= (int64_t{1} << 16))
+  for (int64_t o = 0; o < outer; ++o) {
+    float* to = full + o * span;
+    const float* from = window + o * inner;
+    if (fresh) {
+      std::fill(to, to + skip, 0.0f);
+      std::copy(from, from + inner, to + skip);
+      std::fill(to + skip + inner, to + span, 0.0f);
+    } else {
+#pragma omp simd
+      for (int64_t i = 0; i < inner; ++i) to[skip + i] += from[i];
+    }
+  }
+}
+
 // Drops what a node's backward needed (its closure holds the saved activations), once it ran.
 void release_saved(Node& node) {
   node.backward = nullptr;
   node.saved.clear();
   node.saved.shrink_to_fit();
+}
+
+// After a node's backward: its output's gradient is no longer needed, nor (unless the graph is
+// kept) what the backward saved. Why: without this every saved activation lived until
+// clear_tape, so the lower layers' backward allocated its gradients on top of all the upper
+// layers' activations.
+void finish_node(Node& node, AutogradMeta& out, bool retain_graph) {
+  if (!out.retains_grad) out.grad = Tensor();
+  if (!retain_graph) release_saved(node);
 }
 
 }  // namespace
@@ -116,6 +167,12 @@ void record(const char* op, const std::vector<Tensor>& inputs, Tensor& output,
   t.nodes.push_back(std::move(node));
 }
 
+void record_window(const char* op, const Tensor& input, Tensor& output, int64_t axis,
+                   int64_t start) {
+  record(op, {input}, output, {}, nullptr);
+  tape().nodes.back().window = Window{axis, start};
+}
+
 void run_backward(const Tensor& root, const Tensor& seed, bool retain_graph) {
   MMX_CHECK(root.defined(), "backward: called on an undefined tensor");
   MMX_CHECK(root.requires_grad(), "backward: tensor of shape ", to_string(root.shape()),
@@ -146,6 +203,11 @@ void run_backward(const Tensor& root, const Tensor& seed, bool retain_graph) {
                 "' (shape ", to_string(s.tensor.shape()),
                 ") was modified in place after the forward; clone it before changing it");
     const Tensor grad_out = out.grad.is_contiguous() ? out.grad : copy_contiguous(out.grad);
+    if (node.window) {
+      if (node.inputs[0]) accumulate_window(*node.inputs[0], grad_out, *node.window);
+      finish_node(node, out, retain_graph);
+      continue;
+    }
     const std::vector<Tensor> grads = node.backward(grad_out);
     MMX_CHECK(grads.size() == node.inputs.size(), "backward: '", node.op, "' returned ",
               grads.size(), " gradients for ", node.inputs.size(), " inputs");
@@ -154,10 +216,7 @@ void run_backward(const Tensor& root, const Tensor& seed, bool retain_graph) {
       AutogradMeta& in = *node.inputs[k];
       accumulate(in, sum_to_shape(grads[k], in.shape));
     }
-    if (!out.retains_grad) out.grad = Tensor();
-    // Why: without this every saved activation lived until clear_tape below, so the lower
-    // layers' backward allocated its gradients on top of all the upper layers' activations.
-    if (!retain_graph) release_saved(node);
+    finish_node(node, out, retain_graph);
   }
   if (!retain_graph) clear_tape();
 }

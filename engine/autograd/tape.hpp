@@ -49,6 +49,13 @@ bool needs_grad(const std::vector<Tensor>& inputs);
 void record(const char* op, const std::vector<Tensor>& inputs, Tensor& output,
             const std::vector<Tensor>& saved, BackwardFn backward);
 
+/// Appends the node of a view op whose output is the window [start, start + output.size(axis))
+/// of `input` along `axis` (slice). Its backward is the tape's own: the output's gradient is
+/// added into that window of the input's gradient, so the slices of one tensor (attention's q,
+/// k, v) share one full-size gradient instead of making a zero-padded one each.
+void record_window(const char* op, const Tensor& input, Tensor& output, int64_t axis,
+                   int64_t start);
+
 /// What Tensor::backward calls: reverse-mode from `root` with dL/d(root) = `seed`.
 void run_backward(const Tensor& root, const Tensor& seed, bool retain_graph);
 

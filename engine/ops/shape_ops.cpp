@@ -97,16 +97,8 @@ Tensor slice(const Tensor& x, int64_t axis, int64_t start, int64_t end) {
   shape[static_cast<size_t>(ax)] = end - start;
   Tensor y = Tensor::view_of(x, shape, x.strides(),
                              x.offset() + start * x.strides()[static_cast<size_t>(ax)]);
-  if (autograd::needs_grad({x})) {
-    const Shape full = x.shape();
-    autograd::record("slice", {x}, y, {}, [full, ax, start](const Tensor& gy) {
-      Tensor g = Tensor::zeros(full);
-      Tensor window = Tensor::view_of(g, gy.shape(), g.strides(),
-                                      start * g.strides()[static_cast<size_t>(ax)]);
-      window.copy_(gy);
-      return std::vector<Tensor>{g};
-    });
-  }
+  // Backward: the tape adds y's gradient into this window of x's gradient.
+  if (autograd::needs_grad({x})) autograd::record_window("slice", x, y, ax, start);
   return y;
 }
 
