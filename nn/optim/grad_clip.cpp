@@ -1,11 +1,18 @@
 #include "nn/optim/grad_clip.hpp"
 
+#include <algorithm>
 #include <cmath>
+#include <vector>
 
 #include "engine/autograd/tape.hpp"
 #include "engine/error.hpp"
 
 namespace mmx::nn {
+
+namespace {
+constexpr int64_t kParallelMinElements = int64_t{1} << 15;  // below it one thread is faster
+constexpr int64_t kBlock = int64_t{1} << 15;                // elements per partial sum
+}  // namespace
 
 float clip_grad_norm(const std::vector<Tensor>& parameters, float max_norm) {
   MMX_CHECK(max_norm > 0.0f, "clip_grad_norm: max_norm must be positive, got ", max_norm);
@@ -21,21 +28,30 @@ float clip_grad_norm(const std::vector<Tensor>& parameters, float max_norm) {
     }
     grads.push_back(g);
   }
+  // Fixed blocks summed in their order: the same norm for any thread count.
   double sum_squares = 0.0;
   for (const Tensor& g : grads) {
     const float* data = g.data();
-    double partial = 0.0;
+    const int64_t n = g.numel(), blocks = (n + kBlock - 1) / kBlock;
+    std::vector<double> block_sums(static_cast<size_t>(blocks), 0.0);
+#pragma omp parallel for if (blocks > 1)
+    for (int64_t b = 0; b < blocks; ++b) {
+      double partial = 0.0;
 #pragma omp simd reduction(+ : partial)
-    for (int64_t i = 0; i < g.numel(); ++i) partial += static_cast<double>(data[i]) * data[i];
-    sum_squares += partial;
+      for (int64_t i = b * kBlock; i < std::min(n, (b + 1) * kBlock); ++i)
+        partial += static_cast<double>(data[i]) * data[i];
+      block_sums[static_cast<size_t>(b)] = partial;
+    }
+    for (double s : block_sums) sum_squares += s;
   }
   const float norm = static_cast<float>(std::sqrt(sum_squares));
   const float scale = max_norm / (norm + 1e-6f);
   if (scale < 1.0f) {
     for (Tensor& g : grads) {
       float* data = g.data();
-#pragma omp simd
-      for (int64_t i = 0; i < g.numel(); ++i) data[i] *= scale;
+      const int64_t n = g.numel();
+#pragma omp parallel for simd if (n >= kParallelMinElements)
+      for (int64_t i = 0; i < n; ++i) data[i] *= scale;
       g.bump_version();
     }
   }
