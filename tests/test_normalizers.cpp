@@ -29,7 +29,7 @@ struct Normalizer {
   std::vector<Tensor> params;  // learnable extras (MultiMax's t and r), requiring grad
   std::function<Tensor(const Tensor& x, const Tensor& mask, bool causal, bool fast)> forward;
   std::function<std::vector<Tensor>(const Tensor& x, const Tensor& p, const Tensor& g,
-                                    bool causal, bool fast)>
+                                    const Tensor& mask, bool causal, bool fast)>
       backward;
   std::function<Tensor(const std::vector<Tensor>& inputs, const Tensor& mask, bool causal)> op;
 };
@@ -50,7 +50,8 @@ Normalizer multimax_normalizer(int order, int64_t heads) {
     return fast ? kernels::multimax_forward(x, t, r, order, mask, causal)
                 : kernels::multimax_forward_naive(x, t, r, order, mask, causal);
   };
-  n.backward = [=](const Tensor& x, const Tensor& p, const Tensor& g, bool causal, bool fast) {
+  n.backward = [=](const Tensor& x, const Tensor& p, const Tensor& g, const Tensor&, bool causal,
+                   bool fast) {
     const kernels::MultiMaxGradients d =
         fast ? kernels::multimax_backward(x, p, g, t, r, order, causal)
              : kernels::multimax_backward_naive(x, p, g, t, r, order);
@@ -66,7 +67,7 @@ Normalizer multimax_normalizer(int order, int64_t heads) {
 Normalizer peer(std::string name,
                 std::function<Tensor(const Tensor&, const Tensor&, bool)> fast,
                 std::function<Tensor(const Tensor&, const Tensor&, bool)> naive,
-                std::function<Tensor(const Tensor&, const Tensor&)> backward_fast,
+                std::function<Tensor(const Tensor&, const Tensor&, const Tensor&, bool)> backward_fast,
                 std::function<Tensor(const Tensor&, const Tensor&)> backward_naive,
                 std::function<Tensor(const Tensor&, const Tensor&, bool)> op) {
   Normalizer n;
@@ -74,8 +75,10 @@ Normalizer peer(std::string name,
   n.forward = [=](const Tensor& x, const Tensor& mask, bool causal, bool use_fast) {
     return use_fast ? fast(x, mask, causal) : naive(x, mask, causal);
   };
-  n.backward = [=](const Tensor&, const Tensor& p, const Tensor& g, bool, bool use_fast) {
-    return std::vector<Tensor>{use_fast ? backward_fast(p, g) : backward_naive(p, g)};
+  n.backward = [=](const Tensor&, const Tensor& p, const Tensor& g, const Tensor& mask,
+                   bool causal, bool use_fast) {
+    return std::vector<Tensor>{use_fast ? backward_fast(p, g, mask, causal)
+                                        : backward_naive(p, g)};
   };
   n.op = [=](const std::vector<Tensor>& in, const Tensor& mask, bool causal) {
     return op(in[0], mask, causal);
@@ -93,15 +96,17 @@ Normalizer normalizer(const std::string& name) {
     return peer(
         name, [=](auto& x, auto& m, bool c) { return softmax_temperature_forward(x, temp, m, c); },
         [=](auto& x, auto& m, bool c) { return softmax_temperature_forward_naive(x, temp, m, c); },
-        [=](auto& p, auto& g) { return softmax_rows_backward(p, g, 1.0f / temp); },
+        [=](auto& p, auto& g, auto& m, bool c) { return softmax_rows_backward(p, g, 1.0f / temp, m, c); },
         [=](auto& p, auto& g) { return softmax_rows_backward_naive(p, g, 1.0f / temp); },
         [=](auto& x, auto& m, bool c) { return softmax_temperature(x, temp, m, c); });
   if (name == "sparsemax")
-    return peer(name, sparsemax_forward, sparsemax_forward_naive, sparsemax_backward,
+    return peer(name, sparsemax_forward, sparsemax_forward_naive,
+                [](auto& p, auto& g, auto&, bool) { return sparsemax_backward(p, g); },
                 sparsemax_backward_naive,
                 [](auto& x, auto& m, bool c) { return sparsemax(x, m, c); });
   if (name == "entmax15")
-    return peer(name, entmax15_forward, entmax15_forward_naive, entmax15_backward,
+    return peer(name, entmax15_forward, entmax15_forward_naive,
+                [](auto& p, auto& g, auto&, bool) { return entmax15_backward(p, g); },
                 entmax15_backward_naive,
                 [](auto& x, auto& m, bool c) { return entmax15(x, m, c); });
   const bool training = name == "evsoftmax_training";
@@ -109,7 +114,7 @@ Normalizer normalizer(const std::string& name) {
   return peer(
       name, [=](auto& x, auto& m, bool c) { return evsoftmax_forward(x, m, c, training, eps); },
       [=](auto& x, auto& m, bool c) { return evsoftmax_forward_naive(x, m, c, training, eps); },
-      [](auto& p, auto& g) { return softmax_rows_backward(p, g, 1.0f); },
+      [](auto& p, auto& g, auto&, bool) { return softmax_rows_backward(p, g, 1.0f); },
       [](auto& p, auto& g) { return softmax_rows_backward_naive(p, g, 1.0f); },
       [=](auto& x, auto& m, bool c) { return evsoftmax(x, m, c, training, eps); });
 }
@@ -185,8 +190,8 @@ TEST_CASE("normalizers: fast vs naive kernels and gradcheck, one row per op and 
       check_close(p, n.forward(x, mask, s.causal, false), c.tol, label + " forward");
 
       const Tensor g = Tensor::randn(s.x, gen);
-      const std::vector<Tensor> fast = n.backward(x, p, g, s.causal, true);
-      const std::vector<Tensor> naive = n.backward(x, p, g, s.causal, false);
+      const std::vector<Tensor> fast = n.backward(x, p, g, mask, s.causal, true);
+      const std::vector<Tensor> naive = n.backward(x, p, g, mask, s.causal, false);
       for (size_t k = 0; k < fast.size(); ++k)
         check_close(fast[k], naive[k], 1e-5f, label + " backward " + std::to_string(k));
 
@@ -226,8 +231,8 @@ TEST_CASE("normalizers: appending masked columns leaves every row bit for bit un
       const Tensor p = n.forward(x, mask, false, true);
       const Tensor wide_p = n.forward(wide_x, wide_mask, false, true);
       const Tensor g = Tensor::randn({rows, cols + extra}, gen);
-      const Tensor wide_dx = n.backward(wide_x, wide_p, g, false, true)[0];
-      const Tensor dx = n.backward(x, p, g.slice(1, 0, cols).contiguous(), false, true)[0];
+      const Tensor wide_dx = n.backward(wide_x, wide_p, g, Tensor(), false, true)[0];
+      const Tensor dx = n.backward(x, p, g.slice(1, 0, cols).contiguous(), Tensor(), false, true)[0];
       for (int64_t i = 0; i < rows; ++i) {
         for (int64_t j = 0; j < cols; ++j) {
           REQUIRE(wide_p.at({i, j}) == p.at({i, j}));
@@ -279,7 +284,7 @@ TEST_CASE("normalizers: fully masked rows, huge inputs, ties, -inf scores, one c
     CHECK(pb.at({1, 0}) == doctest::Approx(0.25f));  // four equal scores share evenly
     CHECK(pb.at({2, 0}) == 0.0f);
     const Tensor gb = Tensor::ones({3, 4});
-    for (const Tensor& d : n.backward(big, pb, gb, false, true))
+    for (const Tensor& d : n.backward(big, pb, gb, Tensor(), false, true))
       for (float v : d.to_vector()) CHECK(std::isfinite(v));
 
     // One column: probability 1 (or 0 when masked), zero gradient.
@@ -384,8 +389,8 @@ TEST_CASE("normalizers: shapes large enough for the OpenMP team match the naive 
     const Tensor p = n.forward(x, mask, s.causal, true);
     check_close(p, n.forward(x, mask, s.causal, false), 2e-6f, label + " forward");
     const Tensor g = Tensor::randn(s.x, gen);
-    const std::vector<Tensor> fast = n.backward(x, p, g, s.causal, true);
-    const std::vector<Tensor> naive = n.backward(x, p, g, s.causal, false);
+    const std::vector<Tensor> fast = n.backward(x, p, g, mask, s.causal, true);
+    const std::vector<Tensor> naive = n.backward(x, p, g, mask, s.causal, false);
     for (size_t k = 0; k < fast.size(); ++k)
       check_close(fast[k], naive[k], 1e-4f, label + " backward " + std::to_string(k));
   }

@@ -14,8 +14,10 @@ Tensor softmax_temperature_forward(const Tensor& x, float temperature, const Ten
 Tensor softmax_temperature_forward_naive(const Tensor& x, float temperature, const Tensor& mask,
                                          bool causal);
 // dx = p * (g - sum(p * g)) * scale, per row (scale = 1 / temperature). Any distribution of the
-// form p = w * exp(z) / sum(w * exp(z)) with w locally constant has this backward.
-Tensor softmax_rows_backward(const Tensor& p, const Tensor& g, float scale);
+// form p = w * exp(z) / sum(w * exp(z)) with w locally constant has this backward. Given the
+// forward's mask and causal flag, it skips the columns the forward wrote as 0 (dx is 0 there).
+Tensor softmax_rows_backward(const Tensor& p, const Tensor& g, float scale,
+                             const Tensor& mask = Tensor(), bool causal = false);
 Tensor softmax_rows_backward_naive(const Tensor& p, const Tensor& g, float scale);
 
 // --- row steps shared by the fused kernels (the row is hot in L1 when these run) ---
@@ -24,6 +26,8 @@ Tensor softmax_rows_backward_naive(const Tensor& p, const Tensor& g, float scale
 void softmax_row_in_place(float* s, int64_t active, int64_t cols, float top);
 // sum over j < n of v[j]
 float sum_row(const float* v, int64_t n);
+// max over j < n of v[j]; -inf for n == 0
+float max_row(const float* v, int64_t n);
 // sum over j < n of p[j] * g[j]
 float dot_row(const float* p, const float* g, int64_t n);
 

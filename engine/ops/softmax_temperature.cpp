@@ -9,9 +9,9 @@ Tensor softmax_temperature(const Tensor& x, float temperature, const Tensor& mas
   Tensor p = kernels::softmax_temperature_forward(x, temperature, mask, causal);
   if (autograd::needs_grad({x}))
     autograd::record("softmax_temperature", {x}, p, /*saved=*/{p},
-                     [p, temperature](const Tensor& gp) {
-                       return std::vector<Tensor>{
-                           kernels::softmax_rows_backward(p, gp, 1.0f / temperature)};
+                     [p, temperature, mask, causal](const Tensor& gp) {
+                       return std::vector<Tensor>{kernels::softmax_rows_backward(
+                           p, gp, 1.0f / temperature, mask, causal)};
                      });
   return p;
 }
