@@ -8,8 +8,9 @@ pair, alternating, so a change of load on the machine hits both alike; every pai
 of a round ran next to each other). Then `mmx bench sample` (KV cache against a full forward
 per token, small config) and `mmx bench scaling` (ms/step and peak memory over seq x d_model).
 The bf16 rows need `mmx train --precision`; until that option exists they say "not built".
-Both engines run with the same OMP_WAIT_POLICY (--wait-policy, default passive, what `mmx`
-picks by itself): on a shared machine libgomp's spinning default slows either one several-fold.
+Both engines run with the same OpenMP waiting (--wait, default a short spin: GOMP_SPINCOUNT=10000,
+what `mmx` picks by itself): on a shared machine libgomp's long default spin slows either one
+several-fold, and passive waiting costs either ~20% on an idle one.
 
   /usr/bin/python3 bench/compare_torch.py --mmx build/cli/mmx --threads 2 --rounds 3
   /usr/bin/python3 bench/compare_torch.py --markdown > table.md   # the README's tables
@@ -27,6 +28,11 @@ MFU_TARGET = {"small": 0.50}          # model FLOP utilisation, per config
 MULTIMAX_COST_TARGET = 1.03           # our MultiMax step time over our SoftMax's, every config
 MEMORY_TARGET = 0.5                   # our peak RSS over PyTorch's, every pair
 BF16_LOSS_TOLERANCE = 0.02            # bf16 val loss within 2% of fp32's
+
+# OpenMP waiting between parallel regions, the same for both engines (both use libgomp).
+WAITING = {"short-spin": {"GOMP_SPINCOUNT": "10000"},  # what mmx picks when nothing is set
+           "passive": {"OMP_WAIT_POLICY": "passive"},
+           "active": {"OMP_WAIT_POLICY": "active"}}
 
 
 def fail(message):
@@ -219,8 +225,8 @@ def main():
     ap.add_argument("--scaling-seqs", help="comma-separated (default: mmx's 64,128,256,512)")
     ap.add_argument("--scaling-d-models", help="comma-separated (default: mmx's 128,256,384)")
     ap.add_argument("--bf16-steps", type=int, default=200, help="length of the bf16/fp32 runs")
-    ap.add_argument("--wait-policy", default="passive", choices=["passive", "active"],
-                    help="OMP_WAIT_POLICY for both engines")
+    ap.add_argument("--wait", default="short-spin", choices=sorted(WAITING),
+                    help="how both engines' OpenMP threads wait between parallel regions")
     ap.add_argument("--markdown", action="store_true", help="tables as Markdown (README)")
     ap.add_argument("--json", action="store_true", help="print every training run's JSON too")
     a = ap.parse_args()
@@ -230,7 +236,9 @@ def main():
         ap.error("--rounds and --threads must be at least 1")
     if not os.access(a.mmx, os.X_OK):
         fail(f"no mmx binary at {a.mmx} (build it, or pass --mmx)")
-    os.environ["OMP_WAIT_POLICY"] = a.wait_policy  # inherited by every process run below
+    for name in ("OMP_WAIT_POLICY", "GOMP_SPINCOUNT"):
+        os.environ.pop(name, None)
+    os.environ.update(WAITING[a.wait])  # inherited by every process run below
     check_torch(a.python)
     try:
         report(a)
@@ -260,7 +268,7 @@ def report(a):
     print(f"ours ({first_ours[0]['engine']}) vs {first_torch[0]['engine']}, {a.threads} threads; "
           f"training: median ms/step of {a.steps} steps after {a.warmup} warm-up, {a.rounds} "
           f"alternating round(s), ratios = median of the per-round ratios; sgemm n = {a.sgemm_n}; "
-          f"OMP_WAIT_POLICY={a.wait_policy}; "
+          f"OpenMP waiting: {' '.join(f'{k}={v}' for k, v in WAITING[a.wait].items())}; "
           f"load average {' '.join(load_before)} before, {' '.join(load_after)} after\n")
     header = ["measure", "case", "detail", "value", "target", "result"]
     print_table(header, table_rows(a, runs, sample, bf16), a.markdown)

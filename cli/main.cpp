@@ -11,15 +11,19 @@
 #include "engine/error.hpp"
 #include "nn/distributed/communicator.hpp"
 
-// OpenMP threads that spin while waiting hold on to their core; on a machine shared with other
-// work, every parallel region then waits for a descheduled partner and a step got 5-9x slower
-// (docs/performance.md). Passive waiting avoids that collapse. libgomp reads the policy when it
-// loads, before main, so the only way to set it is to re-execute ourselves with it set. An
-// explicit OMP_WAIT_POLICY in the environment is respected.
-void default_to_passive_openmp_waiting(char** argv) {
-  if (std::getenv("OMP_WAIT_POLICY") != nullptr) return;
-  setenv("OMP_WAIT_POLICY", "passive", 1);
-  execv("/proc/self/exe", argv);  // returns only on failure: then run with the default policy
+// Between parallel regions (~250 per training step) libgomp's threads wait for the next one.
+// Its default spins ~300k times holding the core: on a machine shared with other work, every
+// region then waits for a descheduled partner and a step got 5-9x slower. Passive waiting (a
+// futex sleep per region) avoids that but cost ~20% of a step on an idle machine. A short spin
+// (10k) was as fast as passive under load and ~20% faster idle (docs/performance.md,
+// "Threads"). libgomp reads the setting when it loads, before main, so the only way to set it
+// is to re-execute ourselves with it set. An explicit OMP_WAIT_POLICY or GOMP_SPINCOUNT in the
+// environment is respected.
+void default_to_short_openmp_spin(char** argv) {
+  if (std::getenv("OMP_WAIT_POLICY") != nullptr || std::getenv("GOMP_SPINCOUNT") != nullptr)
+    return;
+  setenv("GOMP_SPINCOUNT", "10000", 1);
+  execv("/proc/self/exe", argv);  // returns only on failure: then run with libgomp's default
 }
 
 // Under mpirun (data-parallel training) every rank runs this same command; rank 0 alone prints
@@ -38,7 +42,7 @@ int fail(const char* message) {
 }
 
 int main(int argc, char** argv) {
-  default_to_passive_openmp_waiting(argv);
+  default_to_short_openmp_spin(argv);
   try {
     silence_all_but_rank_0();  // initialises MPI under mpirun: after the re-exec above
   } catch (const mmx::Error& e) {
