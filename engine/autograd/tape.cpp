@@ -202,7 +202,10 @@ void run_backward(const Tensor& root, const Tensor& seed, bool retain_graph) {
       MMX_CHECK(s.tensor.version() == s.version, "backward: a tensor saved by '", node.op,
                 "' (shape ", to_string(s.tensor.shape()),
                 ") was modified in place after the forward; clone it before changing it");
-    const Tensor grad_out = out.grad.is_contiguous() ? out.grad : copy_contiguous(out.grad);
+    // The tape lets go of the output's gradient before the backward runs (unless retain_grad
+    // keeps it), so a backward holding the only handle may write its result over it.
+    Tensor grad_out = out.retains_grad ? out.grad : std::move(out.grad);
+    if (!grad_out.is_contiguous()) grad_out = copy_contiguous(grad_out);
     if (node.window) {
       if (node.inputs[0]) accumulate_window(*node.inputs[0], grad_out, *node.window);
       finish_node(node, out, retain_graph);

@@ -31,7 +31,8 @@ struct AutogradMeta {
 
 /// Given dL/d(output), returns dL/d(input_i) for each input, in order. An undefined Tensor
 /// means "no gradient for this input". A returned gradient may have the broadcast shape; the
-/// tape sums it down to the input's shape.
+/// tape sums it down to the input's shape. dL/d(output) is dense; when it is its buffer's only
+/// handle (`sole_owner()`), the backward may write a gradient of the same shape over it.
 using BackwardFn = std::function<std::vector<Tensor>(const Tensor& grad_output)>;
 
 namespace autograd {

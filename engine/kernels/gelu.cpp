@@ -4,6 +4,7 @@
 #include <cmath>
 #include <vector>
 
+#include "engine/error.hpp"
 #include "engine/kernels/elementwise.hpp"
 #include "engine/kernels/vec_exp.hpp"
 
@@ -82,6 +83,21 @@ GeluWithSlope gelu_exact_with_slope_naive(const Tensor& x) {
         static_cast<float>(cdf + xi * std::exp(-0.5 * xi * xi) / std::sqrt(2.0 * M_PI));
   }
   return out;
+}
+
+Tensor gelu_exact_backward(const Tensor& dy, const Tensor& slope, bool over_dy) {
+  MMX_CHECK(dy.shape() == slope.shape() && dy.is_contiguous() && slope.is_contiguous(),
+            "gelu backward: dy ", to_string(dy.shape()), " and slope ", to_string(slope.shape()),
+            " must be dense and of one shape");
+  Tensor dx = over_dy ? dy : Tensor::empty(dy.shape());
+  const float* g = dy.data();
+  const float* s = slope.data();
+  float* out = dx.data();
+  const int64_t n = dx.numel();
+  constexpr int64_t kParallelMin = int64_t{1} << 16;  // the forward's 4 blocks of 4096 and more
+#pragma omp parallel for simd schedule(static) if (n >= kParallelMin)
+  for (int64_t i = 0; i < n; ++i) out[i] = g[i] * s[i];
+  return dx;
 }
 
 }  // namespace mmx::kernels

@@ -16,8 +16,10 @@ Tensor softmax_temperature_forward_naive(const Tensor& x, float temperature, con
 // dx = p * (g - sum(p * g)) * scale, per row (scale = 1 / temperature). Any distribution of the
 // form p = w * exp(z) / sum(w * exp(z)) with w locally constant has this backward. Given the
 // forward's mask and causal flag, it skips the columns the forward wrote as 0 (dx is 0 there).
+// dx goes into `into` when given (dense, p's shape; it may be g itself), else a new tensor.
 Tensor softmax_rows_backward(const Tensor& p, const Tensor& g, float scale,
-                             const Tensor& mask = Tensor(), bool causal = false);
+                             const Tensor& mask = Tensor(), bool causal = false,
+                             Tensor into = Tensor());
 Tensor softmax_rows_backward_naive(const Tensor& p, const Tensor& g, float scale);
 
 // --- row steps shared by the fused kernels (the row is hot in L1 when these run) ---

@@ -10,8 +10,11 @@ Tensor softmax_temperature(const Tensor& x, float temperature, const Tensor& mas
   if (autograd::needs_grad({x}))
     autograd::record("softmax_temperature", {x}, p, /*saved=*/{p},
                      [p, temperature, mask, causal](const Tensor& gp) {
+                       // Over gp when the tape holds no other handle on it: at the attention
+                       // backward's memory peak that is one score-sized tensor fewer.
                        return std::vector<Tensor>{kernels::softmax_rows_backward(
-                           p, gp, 1.0f / temperature, mask, causal)};
+                           p, gp, 1.0f / temperature, mask, causal,
+                           gp.sole_owner() ? gp : Tensor())};
                      });
   return p;
 }

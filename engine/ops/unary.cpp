@@ -41,7 +41,8 @@ Tensor gelu(const Tensor& x, GeluForm form) {
   kernels::GeluWithSlope g = kernels::gelu_exact_with_slope(x);
   const Tensor slope = g.slope;
   autograd::record("gelu", {x}, g.y, {slope}, [slope](const Tensor& gy) {
-    return std::vector<Tensor>{kernels::binary_forward(kernels::BinaryOp::Mul, gy, slope)};
+    // Over gy when the tape holds no other handle on it: one activation-sized tensor fewer.
+    return std::vector<Tensor>{kernels::gelu_exact_backward(gy, slope, gy.sole_owner())};
   });
   return g.y;
 }
