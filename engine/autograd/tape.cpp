@@ -71,7 +71,8 @@ void accumulate(AutogradMeta& meta, const Tensor& g) {
     const float* a = meta.grad.data();
     const float* b = g.data();
     const int64_t n = sum.numel();
-#pragma omp simd
+    // On all threads when large: on one, the other core waited through every such sum.
+#pragma omp parallel for simd schedule(static) if (n >= (int64_t{1} << 16))
     for (int64_t i = 0; i < n; ++i) out[i] = a[i] + b[i];
   } else {
     add_into_naive(meta.grad, g, out);
