@@ -126,7 +126,17 @@ void backward_row(const float* x, const float* p, const float* g, int64_t active
     else
       store(dx + j, dxv);
   }
-  if (j < active) {  // the last partial chunk, padded with p = 0 columns that add nothing
+  if (j < active && j + kVecLanes <= cols) {
+    // The last partial chunk read whole (the row goes on to `cols`), its columns from `active`
+    // on selected to p = 0, which adds nothing: causal rows end here 15 times in 16.
+    const Vec lane = {0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15};
+    const VecMask live = lane < static_cast<float>(active - j);
+    const Vec dxv = chunk(live ? load(x + j) : Vec{}, live ? load(p + j) : Vec{},
+                          live ? load(g + j) : Vec{});
+    store(dx + j, dxv);  // zero past `active`: ds is 0 there
+    j += kVecLanes;
+    active = j;          // the fill below starts after this chunk
+  } else if (j < active) {  // the same at the row's end, through a padded copy
     alignas(64) float xt[kVecLanes] = {}, pt[kVecLanes] = {}, gt[kVecLanes] = {}, dxt[kVecLanes];
     std::copy(x + j, x + active, xt);
     std::copy(p + j, p + active, pt);
