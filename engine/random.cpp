@@ -18,6 +18,12 @@ Generator::Generator(uint64_t seed) {
   for (auto& s : state_) s = splitmix64(seed);
 }
 
+Generator Generator::derived(uint64_t salt) const {
+  uint64_t mix = salt;
+  for (uint64_t word : state_) mix = splitmix64(mix) ^ word;
+  return Generator(mix);
+}
+
 uint64_t Generator::next_u64() {
   const uint64_t result = rotl(state_[1] * 5, 7) * 9;
   const uint64_t t = state_[1] << 17;

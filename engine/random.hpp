@@ -20,6 +20,10 @@ class Generator {
   float normal();                   ///< N(0, 1), Box-Muller, the same on every platform
   uint64_t below(uint64_t bound);   ///< uniform integer in [0, bound)
 
+  /// A new stream seeded from this one's current state and `salt`, without advancing this one:
+  /// whatever is drawn from it leaves this stream's later numbers as they were.
+  Generator derived(uint64_t salt) const;
+
   /// The four 64-bit words of the xoshiro state.
   using State = std::array<uint64_t, 4>;
   /// The current state, for checkpoints.

@@ -6,12 +6,18 @@
 
 namespace mmx::nn {
 
-MultiMaxParameters::MultiMaxParameters(int64_t heads, int order, Generator& gen) : order_(order) {
+namespace {
+constexpr uint64_t kMultiMaxSalt = 0x4D756C74694D6178ull;  // "MultiMax"
+}  // namespace
+
+MultiMaxParameters::MultiMaxParameters(int64_t heads, int order, const Generator& model_gen)
+    : order_(order) {
   MMX_CHECK(heads >= 0, "MultiMaxParameters: heads must be >= 0, got ", heads);
   MMX_CHECK(order == 1 || order == 2, "MultiMaxParameters: order must be 1 or 2, got ", order);
   const Shape shape = heads == 0 ? Shape{4} : Shape{heads, 4};
   // Four pairs even for order 1 (which reads only the first two): the parameter set, and so a
   // checkpoint, does not depend on the order.
+  Generator gen = model_gen.derived(kMultiMaxSalt);
   t_ = register_parameter("t", truncated_normal(shape, gen, 0.02f));
   r_ = register_parameter("r", truncated_normal(shape, gen, 0.02f));
 }

@@ -13,8 +13,10 @@ namespace mmx::nn {
 /// One MultiMax's learnable t and r (see the file comment).
 class MultiMaxParameters : public Module {
  public:
-  /// heads == 0: one set shared by every row; heads > 0: one set per head.
-  MultiMaxParameters(int64_t heads, int order, Generator& gen);
+  /// heads == 0: one set shared by every row; heads > 0: one set per head. t and r come from
+  /// a stream derived from `gen` (Generator::derived), which they leave unadvanced: a model
+  /// with MultiMax has the same other weights as the same model and seed with SoftMax.
+  MultiMaxParameters(int64_t heads, int order, const Generator& gen);
 
   /// Temperatures, [4] or [heads, 4].
   const Tensor& t() const { return t_; }

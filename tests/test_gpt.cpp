@@ -71,6 +71,32 @@ TEST_CASE("GPT parameter names and count follow the PyTorch reference") {
   CHECK(per_head.parameter_count() == base + c.layers * 8 * c.heads + 8);
 }
 
+TEST_CASE("one seed, one set of weights: MultiMax adds its (t, r) without shifting the others") {
+  const NamedTensors softmax = GPT(tiny(AttentionKind::Softmax), 5).named_parameters();
+  GPTConfig c = tiny(AttentionKind::MultiMax);
+  for (bool per_head : {false, true}) {
+    c.multimax_per_head = per_head;
+    const NamedTensors multimax = GPT(c, 5).named_parameters();
+    size_t shared = 0;
+    for (const auto& [name, w] : softmax)
+      for (const auto& [other_name, other] : multimax)
+        if (name == other_name) {
+          CHECK_MESSAGE(w.to_vector() == other.to_vector(), name);
+          ++shared;
+        }
+    CHECK(shared == softmax.size());
+  }
+  // Each layer's pair is its own draw.
+  const NamedTensors m = GPT(c, 5).named_parameters();
+  Tensor t0, t1;
+  for (const auto& [name, w] : m) {
+    if (name == "blocks.0.attn.multimax.t") t0 = w;
+    if (name == "blocks.1.attn.multimax.t") t1 = w;
+  }
+  REQUIRE((t0.defined() && t1.defined()));
+  CHECK(t0.to_vector() != t1.to_vector());
+}
+
 TEST_CASE("MultiMax parameters start small (truncated N(0, 0.02))") {
   GPTConfig c = tiny(AttentionKind::MultiMax);
   c.multimax_per_head = true;
