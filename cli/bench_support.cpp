@@ -168,7 +168,7 @@ double ForkedSgemmTimer::gflops() const {
 }
 
 TrainingTiming time_training(const nn::GPTConfig& config, int64_t batch, int warmup, int steps,
-                             const std::function<void()>& after_timed_step) {
+                             const std::function<void()>& after_timed_step, bool profile_ops) {
   MMX_CHECK(batch >= 1 && steps >= 1 && warmup >= 0, "bench: batch ", batch, ", steps ", steps,
             " and warm-up ", warmup, " must be positive (warm-up may be 0)");
   nn::GPT model(config, /*seed=*/0);
@@ -185,15 +185,25 @@ TrainingTiming time_training(const nn::GPTConfig& config, int64_t batch, int war
   TrainingTiming timing;
   std::vector<double> times_ms;
   for (int i = 0; i < warmup + steps; ++i) {
+    const bool timed = i >= warmup;
+    if (timed && profile_ops) {  // the forward clock starts here: data setup is no op's
+      if (i == warmup)
+        autograd::start_op_profile();
+      else
+        autograd::mark_op_profile();
+    }
     const auto start = std::chrono::steady_clock::now();
     Tensor loss = model.loss(ids, targets, batch, seq);
     loss.backward();
+    const auto optimizer_start = std::chrono::steady_clock::now();
     optimizer.step();
     optimizer.zero_grad();
+    if (timed) timing.optimizer_ms += elapsed_ms(optimizer_start);
     timing.final_loss = loss.item();
-    if (i >= warmup) times_ms.push_back(elapsed_ms(start));
-    if (i >= warmup && after_timed_step) after_timed_step();
+    if (timed) times_ms.push_back(elapsed_ms(start));
+    if (timed && after_timed_step) after_timed_step();
   }
+  if (profile_ops) timing.op_times = autograd::stop_op_profile();
   timing.peak_rss_mb = peak_rss_mb();
   timing.ms_per_step = upper_median(times_ms);
   timing.parameters = model.parameter_count();

@@ -4,10 +4,12 @@
 
 #include <cstdint>
 #include <functional>
+#include <map>
 #include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
 
+#include "engine/autograd/tape.hpp"
 #include "nn/gpt_config.hpp"
 
 namespace mmx::cli::bench {
@@ -67,9 +69,14 @@ struct TrainingTiming {
   float final_loss = 0;
   int64_t parameters = 0;
   double peak_rss_mb = 0;  // this process's, at the end
+  // With profile_ops: per op, summed over the timed steps (autograd::start_op_profile), and
+  // the optimizer step's own total.
+  std::map<std::string, autograd::OpTime> op_times;
+  double optimizer_ms = 0;
 };
 TrainingTiming time_training(const nn::GPTConfig& config, int64_t batch, int warmup, int steps,
-                             const std::function<void()>& after_timed_step = nullptr);
+                             const std::function<void()>& after_timed_step = nullptr,
+                             bool profile_ops = false);
 
 // Runs `mmx <arguments>` (this same binary, through /proc/self/exe) in a fresh process, so its
 // peak memory is its own, and returns the JSON objects it printed, one per line. `suite` names

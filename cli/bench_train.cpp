@@ -10,6 +10,7 @@
 // configs would report the largest so far for every later one. When more than one (config,
 // attention) pair is asked for, each runs in its own child process (this binary re-executed
 // through /proc/self/exe with one pair), and its JSON line is collected here.
+#include <algorithm>
 #include <cstdio>
 #include <memory>
 #include <nlohmann/json.hpp>
@@ -19,6 +20,7 @@
 
 #include "cli/bench_support.hpp"
 #include "cli/command_registry.hpp"
+#include "engine/autograd/tape.hpp"
 #include "engine/error.hpp"
 #include "engine/precision.hpp"
 #include "nn/gpt_config.hpp"
@@ -26,6 +28,43 @@
 namespace mmx::cli {
 
 namespace {
+
+// Per step: each op's forward and backward ms, largest total first, then the optimizer's.
+nlohmann::ordered_json profile_json(const bench::TrainingTiming& run, int steps) {
+  std::vector<std::pair<std::string, autograd::OpTime>> ops(run.op_times.begin(),
+                                                            run.op_times.end());
+  std::sort(ops.begin(), ops.end(), [](const auto& a, const auto& b) {
+    return a.second.forward_ms + a.second.backward_ms > b.second.forward_ms + b.second.backward_ms;
+  });
+  nlohmann::ordered_json rows = nlohmann::ordered_json::array();
+  for (const auto& [name, t] : ops)
+    rows.push_back({{"op", name},
+                    {"calls", static_cast<double>(t.calls) / steps},
+                    {"forward_ms", bench::round_to(t.forward_ms / steps, 3)},
+                    {"backward_ms", bench::round_to(t.backward_ms / steps, 3)}});
+  return {{"ops", rows}, {"optimizer_ms", bench::round_to(run.optimizer_ms / steps, 3)}};
+}
+
+void print_profile(const nlohmann::ordered_json& r) {
+  const nlohmann::ordered_json& p = r["profile"];
+  const double step = r["ms_per_step"].get<double>();
+  std::printf("  where a %s %s step goes (ms per step, mean over the timed steps; an op's forward "
+              "is the time since the op before it):\n  %-22s %7s %10s %10s %10s %7s\n",
+              r["config"].get<std::string>().c_str(), r["attn"].get<std::string>().c_str(), "op",
+              "calls", "forward", "backward", "total", "share");
+  double sum = 0;
+  auto line = [&](const std::string& name, double calls, double fwd, double bwd) {
+    sum += fwd + bwd;
+    std::printf("  %-22s %7.0f %10.2f %10.2f %10.2f %6.1f%%\n", name.c_str(), calls, fwd, bwd,
+                fwd + bwd, 100.0 * (fwd + bwd) / step);
+  };
+  for (const auto& op : p["ops"])
+    line(op["op"].get<std::string>(), op["calls"].get<double>(), op["forward_ms"].get<double>(),
+         op["backward_ms"].get<double>());
+  line("optimizer step", 1, p["optimizer_ms"].get<double>(), 0.0);
+  std::printf("  %-22s %7s %10s %10s %10.2f %6.1f%% of the median step (%.2f ms)\n", "all", "",
+              "", "", sum, 100.0 * sum / step, step);
+}
 
 // One (config, attention) run in this process: the reference's loop, step for step.
 nlohmann::ordered_json train_one(const bench::ReferenceConfig& c, const std::string& attn,
@@ -38,7 +77,7 @@ nlohmann::ordered_json train_one(const bench::ReferenceConfig& c, const std::str
   const bench::TrainingTiming run = bench::time_training(
       config, c.batch, opt.warmup, opt.steps, [&] {
         if (sgemm) sgemm->time_call();
-      });
+      }, opt.profile);
 
   const double tokens_per_s = static_cast<double>(c.batch * c.seq) / run.ms_per_step * 1e3;
   const double flops_per_token = bench::training_flops_per_token(config, run.parameters);
@@ -61,6 +100,7 @@ nlohmann::ordered_json train_one(const bench::ReferenceConfig& c, const std::str
                      : nlohmann::ordered_json(nullptr);
   // Only a bf16 row says so: an fp32 row keeps exactly the keys compare_torch.py reads.
   if (opt.precision != "fp32") row["precision"] = opt.precision;
+  if (opt.profile) row["profile"] = profile_json(run, opt.steps);
   return row;
 }
 
@@ -70,7 +110,8 @@ nlohmann::ordered_json train_in_child(const std::string& config, const std::stri
   const auto rows = bench::run_self(
       "train", cat("bench train --json --config ", config, " --attn ", attn, " --steps ",
                    opt.steps, " --warmup ", opt.warmup, " --sgemm-n ", opt.sgemm_n,
-                   " --threads ", omp_get_max_threads(), " --precision ", opt.precision));
+                   " --threads ", omp_get_max_threads(), " --precision ", opt.precision,
+                   opt.profile ? " --profile" : ""));
   MMX_CHECK(rows.size() == 1, "bench train: the child for ", config, "/", attn, " printed ",
             rows.size(), " rows, expected 1");
   return rows.front();
@@ -113,6 +154,7 @@ void run_train_bench(const BenchOptions& opt) {
         bench::print_json_line(row);
       } else {
         print_row(row);
+        if (row.contains("profile")) print_profile(row);
         std::fflush(stdout);
       }
     }

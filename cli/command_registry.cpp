@@ -64,6 +64,8 @@ const bool bench_registered = register_command([](CLI::App& app) {
   cmd->add_option("--precision", opt->precision,
                   "train: matmul operand precision (bf16: bf16 operands, fp32 accumulation)")
       ->check(CLI::IsMember({"fp32", "bf16"}));
+  cmd->add_flag("--profile", opt->profile,
+                "train: also time every op of the step (forward, backward) and the optimizer");
   cmd->add_option("--seqs", opt->seqs, "scaling: context lengths, comma-separated")
       ->delimiter(',')
       ->check(CLI::Range(int64_t{2}, int64_t{8192}));

@@ -28,6 +28,8 @@ struct BenchOptions {
   int64_t sgemm_n = 2048;
   // train: the matmuls' operand precision, "fp32" | "bf16" (engine/precision.hpp).
   std::string precision = "fp32";
+  // train: also print where a step goes, op by op (autograd::start_op_profile).
+  bool profile = false;
   // scaling: the grid of context lengths and model widths, one fresh process per cell.
   std::vector<int64_t> seqs = {64, 128, 256, 512};
   std::vector<int64_t> d_models = {128, 256, 384};

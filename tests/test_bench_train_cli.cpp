@@ -4,6 +4,7 @@
 // message.
 #include <doctest/doctest.h>
 
+#include <algorithm>
 #include <cmath>
 #include <nlohmann/json.hpp>
 #include <string>
@@ -96,6 +97,47 @@ TEST_CASE("bench train prints a table by default") {
   CHECK(r.output.find("MFU") != std::string::npos);
   CHECK(r.output.find("tiny   multimax") != std::string::npos);
   CHECK(r.output.find('%') != std::string::npos);  // the MFU cell
+}
+
+TEST_CASE("bench train --profile: every op of the step, adding up to about the step") {
+  const CliResult r = run_mmx(
+      "bench train --json --profile --config tiny --attn multimax --steps 2 --warmup 1 "
+      "--threads 1 --sgemm-n 0",
+      false);
+  REQUIRE(r.exit_code == 0);
+  const auto rows = json_lines(r.output);
+  REQUIRE(rows.size() == 1);
+  const auto& profile = rows[0]["profile"];
+  double total = profile["optimizer_ms"].get<double>();
+  CHECK(total > 0);
+  std::vector<std::string> names;
+  double previous = 1e300;
+  for (const auto& op : profile["ops"]) {
+    names.push_back(op["op"].get<std::string>());
+    const double fwd = op["forward_ms"].get<double>(), bwd = op["backward_ms"].get<double>();
+    CHECK(fwd >= 0);
+    CHECK(bwd >= 0);
+    CHECK(fwd + bwd <= previous + 1e-3);  // largest first
+    previous = fwd + bwd;
+    total += fwd + bwd;
+  }
+  // The tiny GPT's ops, with per-step call counts: 4 blocks x (qkv, proj, fc, out) + the head.
+  for (const char* op : {"linear", "multimax", "causal_scores", "layer_norm", "cross_entropy"})
+    CHECK_MESSAGE(std::find(names.begin(), names.end(), op) != names.end(), op);
+  for (const auto& op : profile["ops"])
+    if (op["op"] == "linear") CHECK(op["calls"].get<double>() == 17);
+  // What the profile charges is the step, less the loss read-out: within a few ms of the median.
+  const double step = rows[0]["ms_per_step"].get<double>();
+  CHECK(total == doctest::Approx(step).epsilon(0.25));
+  // The table form names the ops too.
+  const CliResult table = run_mmx(
+      "bench train --profile --config tiny --attn softmax --steps 1 --warmup 0 --threads 1 "
+      "--sgemm-n 0",
+      false);
+  REQUIRE(table.exit_code == 0);
+  CHECK(table.output.find("where a tiny softmax step goes") != std::string::npos);
+  CHECK(table.output.find("softmax_temperature") != std::string::npos);
+  CHECK(table.output.find("optimizer step") != std::string::npos);
 }
 
 TEST_CASE("bench train rejects unknown configs and attention functions") {

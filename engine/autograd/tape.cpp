@@ -1,6 +1,7 @@
 #include "engine/autograd/tape.hpp"
 
 #include <algorithm>
+#include <chrono>
 #include <optional>
 #include <string>
 
@@ -30,10 +31,26 @@ struct Node {
   std::optional<Window> window;
 };
 
+using Clock = std::chrono::steady_clock;
+
+// See start_op_profile. Off unless asked for: then two clock reads per node.
+struct OpProfile {
+  bool on = false;
+  Clock::time_point last;
+  std::map<std::string, autograd::OpTime> totals;
+  double charge_since_last() {  // ms since `last`, which moves to now
+    const Clock::time_point now = Clock::now();
+    const double ms = std::chrono::duration<double, std::milli>(now - last).count();
+    last = now;
+    return ms;
+  }
+};
+
 struct Tape {
   std::vector<Node> nodes;
   uint64_t generation = 1;  // bumped when the tape is cleared, so stale positions are detected
   bool grad_enabled = true;
+  OpProfile profile;
 };
 
 Tape& tape() {
@@ -124,9 +141,10 @@ void release_saved(Node& node) {
 // kept) what the backward saved. Why: without this every saved activation lived until
 // clear_tape, so the lower layers' backward allocated its gradients on top of all the upper
 // layers' activations.
-void finish_node(Node& node, AutogradMeta& out, bool retain_graph) {
+void finish_node(Node& node, AutogradMeta& out, bool retain_graph, OpProfile& profile) {
   if (!out.retains_grad) out.grad = Tensor();
   if (!retain_graph) release_saved(node);
+  if (profile.on) profile.totals[node.op].backward_ms += profile.charge_since_last();
 }
 
 }  // namespace
@@ -152,7 +170,12 @@ bool needs_grad(const std::vector<Tensor>& inputs) {
 void record(const char* op, const std::vector<Tensor>& inputs, Tensor& output,
             const std::vector<Tensor>& saved, BackwardFn backward) {
   Tape& t = tape();
-  Node node{op, {}, nullptr, {}, std::move(backward)};
+  if (t.profile.on) {
+    OpTime& time = t.profile.totals[op];
+    time.forward_ms += t.profile.charge_since_last();
+    ++time.calls;
+  }
+  Node node{op, {}, nullptr, {}, std::move(backward), std::nullopt};
   node.inputs.reserve(inputs.size());
   for (const Tensor& in : inputs)
     node.inputs.push_back(in.requires_grad() ? in.impl()->autograd : nullptr);
@@ -203,13 +226,14 @@ void run_backward(const Tensor& root, const Tensor& seed, bool retain_graph) {
       MMX_CHECK(s.tensor.version() == s.version, "backward: a tensor saved by '", node.op,
                 "' (shape ", to_string(s.tensor.shape()),
                 ") was modified in place after the forward; clone it before changing it");
+    if (t.profile.on) t.profile.charge_since_last();
     // The tape lets go of the output's gradient before the backward runs (unless retain_grad
     // keeps it), so a backward holding the only handle may write its result over it.
     Tensor grad_out = out.retains_grad ? out.grad : std::move(out.grad);
     if (!grad_out.is_contiguous()) grad_out = copy_contiguous(grad_out);
     if (node.window) {
       if (node.inputs[0]) accumulate_window(*node.inputs[0], grad_out, *node.window);
-      finish_node(node, out, retain_graph);
+      finish_node(node, out, retain_graph, t.profile);
       continue;
     }
     const std::vector<Tensor> grads = node.backward(grad_out);
@@ -220,9 +244,24 @@ void run_backward(const Tensor& root, const Tensor& seed, bool retain_graph) {
       AutogradMeta& in = *node.inputs[k];
       accumulate(in, sum_to_shape(grads[k], in.shape));
     }
-    finish_node(node, out, retain_graph);
+    finish_node(node, out, retain_graph, t.profile);
   }
   if (!retain_graph) clear_tape();
+}
+
+void start_op_profile() {
+  OpProfile& p = tape().profile;
+  p.totals.clear();
+  p.on = true;
+  p.last = Clock::now();
+}
+
+void mark_op_profile() { tape().profile.last = Clock::now(); }
+
+std::map<std::string, OpTime> stop_op_profile() {
+  OpProfile& p = tape().profile;
+  p.on = false;
+  return std::move(p.totals);
 }
 
 size_t tape_size() { return tape().nodes.size(); }

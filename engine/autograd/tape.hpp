@@ -5,7 +5,9 @@
 #pragma once
 
 #include <functional>
+#include <map>
 #include <memory>
+#include <string>
 #include <vector>
 
 #include "engine/tensor.hpp"
@@ -59,6 +61,22 @@ void record_window(const char* op, const Tensor& input, Tensor& output, int64_t 
 
 /// What Tensor::backward calls: reverse-mode from `root` with dL/d(root) = `seed`.
 void run_backward(const Tensor& root, const Tensor& seed, bool retain_graph);
+
+/// Wall time per op on this thread, to see where a training step goes (`mmx bench train
+/// --profile`). Forward: each recorded op is charged the time since the previous record or
+/// mark_op_profile(), i.e. its forward and anything else that ran in between, so mark before
+/// each forward pass. Backward: each node is charged its backward and the sums of its gradients.
+struct OpTime {
+  int64_t calls = 0;  ///< forward records
+  double forward_ms = 0.0;
+  double backward_ms = 0.0;
+};
+/// Clears the totals and starts charging (the forward clock starts now).
+void start_op_profile();
+/// Restarts the forward clock: what ran since the last record is charged to no op.
+void mark_op_profile();
+/// Stops charging and returns the totals by op name.
+std::map<std::string, OpTime> stop_op_profile();
 
 size_t tape_size();  ///< nodes currently recorded on this thread
 /// Drops this thread's recorded nodes without running them.
