@@ -66,11 +66,11 @@ Tensor matmul(const Tensor& a, const Tensor& b);
 /// undefined.
 Tensor linear(const Tensor& x, const Tensor& weight, const Tensor& bias);
 ///@{
-/// Causal attention's two products (ops/causal_attention.cpp), skipping the blocks above the
-/// diagonal. causal_scores: q, k [..., T, d] -> tril(q k^T) [..., T, T], zero above the
+/// Causal attention's two products (ops/causal_attention.cpp), skipping the work above the
+/// diagonal. causal_scores: q, k [..., T, d] -> scale tril(q k^T) [..., T, T], zero above the
 /// diagonal. causal_weighted_sum: p [..., T, T], v [..., T, d] -> tril(p) v (p's entries above
 /// the diagonal are not read and get no gradient).
-Tensor causal_scores(const Tensor& q, const Tensor& k);
+Tensor causal_scores(const Tensor& q, const Tensor& k, float scale = 1.0f);
 Tensor causal_weighted_sum(const Tensor& p, const Tensor& v);
 ///@}
 

@@ -52,12 +52,13 @@ Tensor CausalSelfAttention::attend(const Tensor& q, const Tensor& k, const Tenso
                                    const Tensor& mask, bool causal,
                                    AttentionMap* capture) const {
   const int64_t B = q.size(0), H = q.size(1), T = q.size(2), dh = q.size(3);
-  // Scaling q (T x dh) is cheaper than scaling the scores (T x S) and gives the same scores.
+  // The plain path scales q (T x dh), cheaper than scaling the scores (T x S); the causal
+  // kernel scales each score as it stores it, which costs nothing.
   const float scale = 1.0f / std::sqrt(static_cast<float>(dh));
   // Plain causal self-attention skips the key blocks above the diagonal (their weights are 0);
   // its scores are then 0 there, which the causal normaliser and the measures mask anyway.
   const bool lower_only = causal && !mask.defined() && k.size(2) == T;
-  Tensor scores = lower_only ? causal_scores(mul(q, scale), k)
+  Tensor scores = lower_only ? causal_scores(q, k, scale)  // scaled as it is stored
                              : matmul(mul(q, scale), transpose(k, -2, -1));  // [B, H, T, S]
   Tensor p = normalize(scores, mask, causal);
   if (capture) *capture = {scores.detach(), p.detach(), mask, causal};

@@ -64,12 +64,17 @@ TEST_CASE("causal block products match their naive loops") {
     const Tensor k = operand(row.shape, row.strided_k, gen);
     // Nonzero above the diagonal: the kernels must not read it.
     const Tensor p = Tensor::uniform(square_of(row.shape), gen, 0.0f, 1.0f);
-    CHECK(max_abs_diff(kernels::causal_scores_forward(q, k),
-                       kernels::causal_scores_forward_naive(q, k)) <= row.tolerance);
-    CHECK(max_abs_diff(kernels::causal_weighted_sum_forward(p, k),
-                       kernels::causal_weighted_sum_forward_naive(p, k)) <= row.tolerance);
-    CHECK(max_abs_diff(kernels::causal_transposed_sum_forward(p, k),
-                       kernels::causal_transposed_sum_forward_naive(p, k)) <= row.tolerance);
+    for (float scale : {1.0f, 0.35f}) {
+      CAPTURE(scale);
+      CHECK(max_abs_diff(kernels::causal_scores_forward(q, k, scale),
+                         kernels::causal_scores_forward_naive(q, k, scale)) <= row.tolerance);
+      CHECK(max_abs_diff(kernels::causal_weighted_sum_forward(p, k, scale),
+                         kernels::causal_weighted_sum_forward_naive(p, k, scale)) <=
+            row.tolerance);
+      CHECK(max_abs_diff(kernels::causal_transposed_sum_forward(p, k, scale),
+                         kernels::causal_transposed_sum_forward_naive(p, k, scale)) <=
+            row.tolerance);
+    }
     // The scores' upper triangle is exactly zero.
     const Tensor s = kernels::causal_scores_forward(q, k);
     const int64_t T = row.shape[row.shape.size() - 2];
@@ -92,6 +97,10 @@ TEST_CASE("causal ops: gradcheck, and equal to the masked plain products") {
     const GradcheckResult scores = gradcheck(
         [](const std::vector<Tensor>& x) { return causal_scores(x[0], x[1]); }, {q, k}, opt);
     CHECK_MESSAGE(scores.ok, scores.message);
+    const GradcheckResult scaled = gradcheck(
+        [](const std::vector<Tensor>& x) { return causal_scores(x[0], x[1], 0.35f); }, {q, k},
+        opt);
+    CHECK_MESSAGE(scaled.ok, scaled.message);
     const GradcheckResult sums = gradcheck(
         [](const std::vector<Tensor>& x) { return causal_weighted_sum(x[0], x[1]); }, {p, k}, opt);
     CHECK_MESSAGE(sums.ok, sums.message);
@@ -106,6 +115,9 @@ TEST_CASE("causal ops: gradcheck, and equal to the masked plain products") {
           row.tolerance);
     CHECK(max_abs_diff(causal_scores(q, k),
                        masked_fill(matmul(q, transpose(k, -2, -1)), upper, 0.0f)) <=
+          row.tolerance);
+    CHECK(max_abs_diff(causal_scores(q, k, 0.35f),
+                       masked_fill(matmul(mul(q, 0.35f), transpose(k, -2, -1)), upper, 0.0f)) <=
           row.tolerance);
   }
   autograd::clear_tape();

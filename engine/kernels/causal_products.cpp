@@ -86,7 +86,7 @@ inline void store_lanes(float* to, Vec v, int64_t count, int64_t keep_until) {
 // row of the tile; entries above each row's own diagonal are written as zero.
 template <int R>
 void scores_tile(const Matrix& a, const float* bt, int64_t width, int64_t d, int64_t T,
-                 int64_t i0, float* s) {
+                 int64_t i0, float scale, float* s) {
   for (int64_t j0 = 0; j0 < i0 + R; j0 += kVecLanes) {
     Vec acc[R] = {};
     for (int64_t k = 0; k < d; ++k) {
@@ -97,6 +97,7 @@ void scores_tile(const Matrix& a, const float* bt, int64_t width, int64_t d, int
     const int64_t count = std::min<int64_t>(kVecLanes, T - j0);
 #pragma GCC unroll 8
     for (int r = 0; r < R; ++r) {
+      acc[r] *= scale;
       float* row = s + (i0 + r) * T + j0;
       const int64_t visible = i0 + r + 1 - j0;  // columns j0 .. i0 + r are on or below
       if (visible >= count) {
@@ -111,14 +112,14 @@ void scores_tile(const Matrix& a, const float* bt, int64_t width, int64_t d, int
   for (int r = 0; r < R; ++r) std::fill(s + (i0 + r) * T + done, s + (i0 + r + 1) * T, 0.0f);
 }
 
-void scores_matrix(const Matrix& a, const Matrix& b, int64_t T, int64_t d,
+void scores_matrix(const Matrix& a, const Matrix& b, int64_t T, int64_t d, float scale,
                    std::vector<float>& scratch, float* s) {
   const int64_t width = round_up(T, kVecLanes);
   pack(b, T, d, width, /*transpose=*/true, scratch);
   int64_t i0 = 0;
   for (; i0 + kTileRows <= T; i0 += kTileRows)
-    scores_tile<kTileRows>(a, scratch.data(), width, d, T, i0, s);
-  for (; i0 < T; ++i0) scores_tile<1>(a, scratch.data(), width, d, T, i0, s);
+    scores_tile<kTileRows>(a, scratch.data(), width, d, T, i0, scale, s);
+  for (; i0 < T; ++i0) scores_tile<1>(a, scratch.data(), width, d, T, i0, scale, s);
 }
 
 // ---- y = tril(p) b or tril(p)^T b for one matrix: p [T, T], b packed [T, width], y [T, d] dense ----
@@ -127,7 +128,7 @@ void scores_matrix(const Matrix& a, const Matrix& b, int64_t T, int64_t d,
 // nearest the diagonal need a per-row test: the rest of the range is visible to all R rows.
 template <int R, bool kTransposed>
 void weighted_sum_tile(const Matrix& p, const float* b, int64_t width, int64_t T, int64_t d,
-                       int64_t o0, int64_t c0, float* y) {
+                       int64_t o0, int64_t c0, float scale, float* y) {
   Vec acc[R] = {};
   auto weight = [&](int64_t out, int64_t other) {
     return kTransposed ? p.at(other, out) : p.at(out, other);
@@ -147,22 +148,23 @@ void weighted_sum_tile(const Matrix& p, const float* b, int64_t width, int64_t T
   }
   const int64_t count = std::min<int64_t>(kVecLanes, d - c0);
   for (int r = 0; r < R; ++r) {
+    acc[r] *= scale;
     float* row = y + (o0 + r) * d + c0;
     if (count == kVecLanes) store(row, acc[r]); else store_lanes(row, acc[r], count, count);
   }
 }
 
 template <bool kTransposed>
-void weighted_sum_matrix(const Matrix& p, const Matrix& b, int64_t T, int64_t d,
+void weighted_sum_matrix(const Matrix& p, const Matrix& b, int64_t T, int64_t d, float scale,
                          std::vector<float>& scratch, float* y) {
   const int64_t width = round_up(d, kVecLanes);
   pack(b, T, d, width, /*transpose=*/false, scratch);
   for (int64_t c0 = 0; c0 < d; c0 += kVecLanes) {
     int64_t o0 = 0;
     for (; o0 + kTileRows <= T; o0 += kTileRows)
-      weighted_sum_tile<kTileRows, kTransposed>(p, scratch.data(), width, T, d, o0, c0, y);
+      weighted_sum_tile<kTileRows, kTransposed>(p, scratch.data(), width, T, d, o0, c0, scale, y);
     for (; o0 < T; ++o0)
-      weighted_sum_tile<1, kTransposed>(p, scratch.data(), width, T, d, o0, c0, y);
+      weighted_sum_tile<1, kTransposed>(p, scratch.data(), width, T, d, o0, c0, scale, y);
   }
 }
 
@@ -179,7 +181,7 @@ void for_each_matrix(int64_t count, int64_t work, Body body) {
 }
 
 template <bool kTransposed>
-Tensor causal_sum(const char* op, const Tensor& p_in, const Tensor& b_in) {
+Tensor causal_sum(const char* op, const Tensor& p_in, const Tensor& b_in, float scale) {
   check_weights(op, p_in, b_in);
   Tensor p_keep, b_keep;
   const std::vector<Matrix> p = matrices(p_in, p_keep), b = matrices(b_in, b_keep);
@@ -190,15 +192,15 @@ Tensor causal_sum(const char* op, const Tensor& p_in, const Tensor& b_in) {
   for_each_matrix(static_cast<int64_t>(p.size()), y.numel() * T / 2,
                   [&](int64_t m, std::vector<float>& scratch) {
                     weighted_sum_matrix<kTransposed>(p[static_cast<size_t>(m)],
-                                                     b[static_cast<size_t>(m)], T, d, scratch,
-                                                     out + m * T * d);
+                                                     b[static_cast<size_t>(m)], T, d, scale,
+                                                     scratch, out + m * T * d);
                   });
   return y;
 }
 
 }  // namespace
 
-Tensor causal_scores_forward(const Tensor& a_in, const Tensor& b_in) {
+Tensor causal_scores_forward(const Tensor& a_in, const Tensor& b_in, float scale) {
   check_pair("causal_scores", a_in, b_in);
   Tensor a_keep, b_keep;
   const std::vector<Matrix> a = matrices(a_in, a_keep), b = matrices(b_in, b_keep);
@@ -212,17 +214,17 @@ Tensor causal_scores_forward(const Tensor& a_in, const Tensor& b_in) {
   for_each_matrix(static_cast<int64_t>(a.size()), s.numel() * d / 2,
                   [&](int64_t m, std::vector<float>& scratch) {
                     scores_matrix(a[static_cast<size_t>(m)], b[static_cast<size_t>(m)], T, d,
-                                  scratch, out + m * T * T);
+                                  scale, scratch, out + m * T * T);
                   });
   return s;
 }
 
-Tensor causal_weighted_sum_forward(const Tensor& p, const Tensor& b) {
-  return causal_sum<false>("causal_weighted_sum", p, b);
+Tensor causal_weighted_sum_forward(const Tensor& p, const Tensor& b, float scale) {
+  return causal_sum<false>("causal_weighted_sum", p, b, scale);
 }
 
-Tensor causal_transposed_sum_forward(const Tensor& p, const Tensor& b) {
-  return causal_sum<true>("causal_transposed_sum", p, b);
+Tensor causal_transposed_sum_forward(const Tensor& p, const Tensor& b, float scale) {
+  return causal_sum<true>("causal_transposed_sum", p, b, scale);
 }
 
 // The naive references: batch-major double loops over dense copies.
@@ -237,7 +239,7 @@ DenseBatch dense_batch(const Tensor& a, const Tensor& b) {
 }
 }  // namespace
 
-Tensor causal_scores_forward_naive(const Tensor& a, const Tensor& b) {
+Tensor causal_scores_forward_naive(const Tensor& a, const Tensor& b, float scale) {
   check_pair("causal_scores", a, b);
   const DenseBatch v = dense_batch(a, b);
   Shape shape = batch_of(a);
@@ -250,14 +252,15 @@ Tensor causal_scores_forward_naive(const Tensor& a, const Tensor& b) {
         double dot = 0.0;
         for (int64_t k = 0; k < v.d; ++k)
           dot += static_cast<double>(v.a[(h * v.T + i) * v.d + k]) * v.b[(h * v.T + j) * v.d + k];
-        s.data()[(h * v.T + i) * v.T + j] = static_cast<float>(dot);
+        s.data()[(h * v.T + i) * v.T + j] = static_cast<float>(scale * dot);
       }
   return s;
 }
 
 // y[i] = sum over j <= i of p[i, j] b[j], or (transposed) y[j] = sum over i >= j of p[i, j] b[i].
 namespace {
-Tensor causal_sum_naive(const char* op, const Tensor& p, const Tensor& b, bool transposed) {
+Tensor causal_sum_naive(const char* op, const Tensor& p, const Tensor& b, bool transposed,
+                        float scale) {
   check_weights(op, p, b);
   const DenseBatch v = dense_batch(p, b);  // v.a holds p
   Tensor y = Tensor::empty(b.shape());
@@ -270,18 +273,18 @@ Tensor causal_sum_naive(const char* op, const Tensor& p, const Tensor& b, bool t
           total += static_cast<double>(v.a[(h * v.T + i) * v.T + j]) *
                    v.b[(h * v.T + other) * v.d + k];
         }
-        y.data()[(h * v.T + out) * v.d + k] = static_cast<float>(total);
+        y.data()[(h * v.T + out) * v.d + k] = static_cast<float>(scale * total);
       }
   return y;
 }
 }  // namespace
 
-Tensor causal_weighted_sum_forward_naive(const Tensor& p, const Tensor& b) {
-  return causal_sum_naive("causal_weighted_sum", p, b, /*transposed=*/false);
+Tensor causal_weighted_sum_forward_naive(const Tensor& p, const Tensor& b, float scale) {
+  return causal_sum_naive("causal_weighted_sum", p, b, /*transposed=*/false, scale);
 }
 
-Tensor causal_transposed_sum_forward_naive(const Tensor& p, const Tensor& b) {
-  return causal_sum_naive("causal_transposed_sum", p, b, /*transposed=*/true);
+Tensor causal_transposed_sum_forward_naive(const Tensor& p, const Tensor& b, float scale) {
+  return causal_sum_naive("causal_transposed_sum", p, b, /*transposed=*/true, scale);
 }
 
 }  // namespace mmx::kernels

@@ -8,18 +8,20 @@
 
 namespace mmx::kernels {
 
-// tril(a b^T): a, b [..., T, d] (same batch axes) -> [..., T, T], zero above the diagonal
-// (the causal attention scores q k^T, and the gradient of p from p v).
-Tensor causal_scores_forward(const Tensor& a, const Tensor& b);
-Tensor causal_scores_forward_naive(const Tensor& a, const Tensor& b);
+// Each result is multiplied by `scale` as it is stored (attention's 1/sqrt(d) costs no pass).
 
-// tril(p) b: p [..., T, T] read on and below the diagonal only, b [..., T, d] -> [..., T, d]
-// (the attention output p v, and the gradient of q from the scores).
-Tensor causal_weighted_sum_forward(const Tensor& p, const Tensor& b);
-Tensor causal_weighted_sum_forward_naive(const Tensor& p, const Tensor& b);
+// scale tril(a b^T): a, b [..., T, d] (same batch axes) -> [..., T, T], zero above the
+// diagonal (the causal attention scores q k^T / sqrt(d), and the gradient of p from p v).
+Tensor causal_scores_forward(const Tensor& a, const Tensor& b, float scale = 1.0f);
+Tensor causal_scores_forward_naive(const Tensor& a, const Tensor& b, float scale = 1.0f);
 
-// tril(p)^T b, the same shapes (the gradients of k and of v).
-Tensor causal_transposed_sum_forward(const Tensor& p, const Tensor& b);
-Tensor causal_transposed_sum_forward_naive(const Tensor& p, const Tensor& b);
+// scale tril(p) b: p [..., T, T] read on and below the diagonal only, b [..., T, d] ->
+// [..., T, d] (the attention output p v, and the gradient of q from the scores).
+Tensor causal_weighted_sum_forward(const Tensor& p, const Tensor& b, float scale = 1.0f);
+Tensor causal_weighted_sum_forward_naive(const Tensor& p, const Tensor& b, float scale = 1.0f);
+
+// scale tril(p)^T b, the same shapes (the gradients of k and of v).
+Tensor causal_transposed_sum_forward(const Tensor& p, const Tensor& b, float scale = 1.0f);
+Tensor causal_transposed_sum_forward_naive(const Tensor& p, const Tensor& b, float scale = 1.0f);
 
 }  // namespace mmx::kernels

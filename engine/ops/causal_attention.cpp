@@ -1,6 +1,6 @@
 // causal_scores and causal_weighted_sum: the causal attention products on the block kernels of
 // kernels/causal_products.hpp. Their gradients are the same three block products again:
-// d tril(q k^T) gives dq = tril(g) k and dk = tril(g)^T q; d tril(p) v gives
+// d scale tril(q k^T) gives dq = scale tril(g) k and dk = scale tril(g)^T q; d tril(p) v gives
 // dp = tril(g v^T) and dv = tril(p)^T g.
 #include "engine/autograd/tape.hpp"
 #include "engine/kernels/causal_products.hpp"
@@ -8,13 +8,13 @@
 
 namespace mmx {
 
-Tensor causal_scores(const Tensor& q, const Tensor& k) {
-  Tensor s = kernels::causal_scores_forward(q, k);
+Tensor causal_scores(const Tensor& q, const Tensor& k, float scale) {
+  Tensor s = kernels::causal_scores_forward(q, k, scale);
   if (autograd::needs_grad({q, k}))
-    autograd::record("causal_scores", {q, k}, s, {q, k}, [q, k](const Tensor& gs) {
+    autograd::record("causal_scores", {q, k}, s, {q, k}, [q, k, scale](const Tensor& gs) {
       Tensor dq, dk;
-      if (q.requires_grad()) dq = kernels::causal_weighted_sum_forward(gs, k);
-      if (k.requires_grad()) dk = kernels::causal_transposed_sum_forward(gs, q);
+      if (q.requires_grad()) dq = kernels::causal_weighted_sum_forward(gs, k, scale);
+      if (k.requires_grad()) dk = kernels::causal_transposed_sum_forward(gs, q, scale);
       return std::vector<Tensor>{dq, dk};
     });
   return s;
