@@ -67,9 +67,9 @@ void run_backward(const Tensor& root, const Tensor& seed, bool retain_graph);
 /// mark_op_profile(), i.e. its forward and anything else that ran in between, so mark before
 /// each forward pass. Backward: each node is charged its backward and the sums of its gradients.
 struct OpTime {
-  int64_t calls = 0;  ///< forward records
-  double forward_ms = 0.0;
-  double backward_ms = 0.0;
+  int64_t calls = 0;         ///< forward records
+  double forward_ms = 0.0;   ///< summed forward time (see above for what it holds)
+  double backward_ms = 0.0;  ///< summed backward time, gradient sums included
 };
 /// Clears the totals and starts charging (the forward clock starts now).
 void start_op_profile();
