@@ -9,11 +9,8 @@
 #include "tests/mmx_cli.hpp"
 
 TEST_CASE("bench sample --json: cached and uncached agree, speed-up = their ratio") {
-  const CliResult r = run_mmx(
-      "bench sample --json --config tiny --attn all --tokens 12 --rounds 2 --threads 1", false);
-  REQUIRE(r.exit_code == 0);
-  const auto rows = json_lines(r.output);
-  REQUIRE(rows.size() == 2);
+  const auto rows = mmx_json_rows(
+      "bench sample --json --config tiny --attn all --tokens 12 --rounds 2 --threads 1", 2);
   CHECK(rows[0]["attn"] == "softmax");
   CHECK(rows[1]["attn"] == "multimax");
   for (const auto& row : rows) {
@@ -33,11 +30,8 @@ TEST_CASE("bench sample --json: cached and uncached agree, speed-up = their rati
 }
 
 TEST_CASE("bench sample: 0 tokens means the whole context after the prompt; a table by default") {
-  const CliResult r =
-      run_mmx("bench sample --json --config tiny --attn softmax --rounds 1 --threads 1", false);
-  REQUIRE(r.exit_code == 0);
-  const auto rows = json_lines(r.output);
-  REQUIRE(rows.size() == 1);
+  const auto rows =
+      mmx_json_rows("bench sample --json --config tiny --attn softmax --rounds 1 --threads 1", 1);
   CHECK(rows[0]["tokens"] == 127);  // tiny's seq 128 minus the one-token prompt
 
   const CliResult table = run_mmx(

@@ -11,13 +11,10 @@
 #include "tests/mmx_cli.hpp"
 
 TEST_CASE("bench scaling --json: a row per cell, in grid order, each its own process") {
-  const CliResult r = run_mmx(
+  const auto rows = mmx_json_rows(
       "bench scaling --json --attn softmax --seqs 128,16 --d-models 32,64 --steps 1 "
       "--warmup 0 --threads 1",
-      false);
-  REQUIRE(r.exit_code == 0);
-  const auto rows = json_lines(r.output);
-  REQUIRE(rows.size() == 4);
+      4);
   const std::vector<std::pair<int64_t, int64_t>> grid = {{128, 32}, {128, 64}, {16, 32}, {16, 64}};
   for (size_t i = 0; i < rows.size(); ++i) {
     const auto& row = rows[i];

@@ -14,13 +14,10 @@
 #include "tests/mmx_cli.hpp"
 
 TEST_CASE("bench train --json: the reference's keys, consistent figures, one row per pair") {
-  const CliResult r = run_mmx(
+  const auto rows = mmx_json_rows(
       "bench train --json --config tiny --attn all --steps 2 --warmup 0 --threads 1 "
       "--sgemm-n 128",
-      false);
-  REQUIRE(r.exit_code == 0);
-  const auto rows = json_lines(r.output);
-  REQUIRE(rows.size() == 2);
+      2);
   const std::vector<std::string> keys = {"engine", "config", "attn", "threads", "params",
                                          "ms_per_step", "tokens_per_s", "peak_rss_mb",
                                          "final_loss", "flops_per_token", "train_gflops",
@@ -58,13 +55,10 @@ TEST_CASE("bench train --json: the reference's keys, consistent figures, one row
 }
 
 TEST_CASE("bench train --sgemm-n 0 skips the sgemm and leaves MFU empty") {
-  const CliResult r = run_mmx(
+  const auto rows = mmx_json_rows(
       "bench train --json --config tiny --attn softmax --steps 1 --warmup 0 --threads 1 "
       "--sgemm-n 0",
-      false);
-  REQUIRE(r.exit_code == 0);
-  const auto rows = json_lines(r.output);
-  REQUIRE(rows.size() == 1);
+      1);
   CHECK(rows[0]["sgemm_n"] == 0);
   CHECK(rows[0]["sgemm_gflops"].is_null());
   CHECK(rows[0]["mfu"].is_null());
@@ -76,13 +70,10 @@ TEST_CASE("bench train: the sgemm's matrices stay out of the training's peak RSS
   double peak[2] = {0, 0};
   const char* sizes[2] = {"0", "2048"};
   for (int i = 0; i < 2; ++i) {
-    const CliResult r = run_mmx(std::string("bench train --json --config tiny --attn softmax "
-                                            "--steps 1 --warmup 0 --threads 1 --sgemm-n ") +
-                                    sizes[i],
-                                false);
-    REQUIRE(r.exit_code == 0);
-    const auto rows = json_lines(r.output);
-    REQUIRE(rows.size() == 1);
+    const auto rows = mmx_json_rows(std::string("bench train --json --config tiny --attn softmax "
+                                                "--steps 1 --warmup 0 --threads 1 --sgemm-n ") +
+                                        sizes[i],
+                                    1);
     peak[i] = rows[0]["peak_rss_mb"].get<double>();
   }
   CHECK(peak[1] == doctest::Approx(peak[0]).epsilon(0.1));  // within 10% (~16 MB)
@@ -100,13 +91,10 @@ TEST_CASE("bench train prints a table by default") {
 }
 
 TEST_CASE("bench train --profile: every op of the step, adding up to about the step") {
-  const CliResult r = run_mmx(
+  const auto rows = mmx_json_rows(
       "bench train --json --profile --config tiny --attn multimax --steps 2 --warmup 1 "
       "--threads 1 --sgemm-n 0",
-      false);
-  REQUIRE(r.exit_code == 0);
-  const auto rows = json_lines(r.output);
-  REQUIRE(rows.size() == 1);
+      1);
   const auto& profile = rows[0]["profile"];
   double total = profile["optimizer_ms"].get<double>();
   CHECK(total > 0);
