@@ -14,9 +14,9 @@ namespace mmx::nn {
 class MultiMaxParameters : public Module {
  public:
   /// heads == 0: one set shared by every row; heads > 0: one set per head. t and r come from
-  /// a stream derived from `gen` (Generator::derived), which they leave unadvanced: a model
-  /// with MultiMax has the same other weights as the same model and seed with SoftMax.
-  MultiMaxParameters(int64_t heads, int order, const Generator& gen);
+  /// a stream derived from `model_gen` (Generator::derived), which they leave unadvanced: a
+  /// model with MultiMax has the same other weights as the same model and seed with SoftMax.
+  MultiMaxParameters(int64_t heads, int order, const Generator& model_gen);
 
   /// Temperatures, [4] or [heads, 4].
   const Tensor& t() const { return t_; }

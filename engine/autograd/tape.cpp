@@ -33,7 +33,8 @@ struct Node {
 
 using Clock = std::chrono::steady_clock;
 
-// See start_op_profile. Off unless asked for: then two clock reads per node.
+// See start_op_profile. Off unless asked for: then a clock read per recorded op and two per
+// backward node.
 struct OpProfile {
   bool on = false;
   Clock::time_point last;

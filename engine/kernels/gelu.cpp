@@ -85,11 +85,13 @@ GeluWithSlope gelu_exact_with_slope_naive(const Tensor& x) {
   return out;
 }
 
-Tensor gelu_exact_backward(const Tensor& dy, const Tensor& slope, bool over_dy) {
+Tensor gelu_exact_backward(const Tensor& dy, const Tensor& slope, Tensor into) {
   MMX_CHECK(dy.shape() == slope.shape() && dy.is_contiguous() && slope.is_contiguous(),
             "gelu backward: dy ", to_string(dy.shape()), " and slope ", to_string(slope.shape()),
             " must be dense and of one shape");
-  Tensor dx = over_dy ? dy : Tensor::empty(dy.shape());
+  MMX_CHECK(!into.defined() || (into.shape() == dy.shape() && into.is_contiguous()),
+            "gelu backward: `into` must be dense and of dy's shape");
+  Tensor dx = into.defined() ? into : Tensor::empty(dy.shape());
   const float* g = dy.data();
   const float* s = slope.data();
   float* out = dx.data();

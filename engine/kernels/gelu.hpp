@@ -17,8 +17,8 @@ GeluWithSlope gelu_exact_with_slope(const Tensor& x);
 // y alone, bit for bit the y above: inference and training give the same activations.
 Tensor gelu_exact_forward(const Tensor& x);
 GeluWithSlope gelu_exact_with_slope_naive(const Tensor& x);
-// The backward, dL/dx = dL/dy * slope (dy dense, slope's shape). Written over dy's buffer when
-// `over_dy` (the caller holds dy's only handle), else into a new tensor.
-Tensor gelu_exact_backward(const Tensor& dy, const Tensor& slope, bool over_dy);
+// The backward, dL/dx = dL/dy * slope (dy dense, slope's shape). dx goes into `into` when given
+// (dense, dy's shape; it may be dy itself), else a new tensor: as softmax_rows_backward.
+Tensor gelu_exact_backward(const Tensor& dy, const Tensor& slope, Tensor into = Tensor());
 
 }  // namespace mmx::kernels

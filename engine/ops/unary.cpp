@@ -42,7 +42,8 @@ Tensor gelu(const Tensor& x, GeluForm form) {
   const Tensor slope = g.slope;
   autograd::record("gelu", {x}, g.y, {slope}, [slope](const Tensor& gy) {
     // Over gy when the tape holds no other handle on it: one activation-sized tensor fewer.
-    return std::vector<Tensor>{kernels::gelu_exact_backward(gy, slope, gy.sole_owner())};
+    return std::vector<Tensor>{
+        kernels::gelu_exact_backward(gy, slope, gy.sole_owner() ? gy : Tensor())};
   });
   return g.y;
 }

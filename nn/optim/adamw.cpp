@@ -41,7 +41,7 @@ void AdamW::update(size_t index, Tensor& parameter, const Tensor& grad) {
   const float* g = grad.data();
   const int64_t n = parameter.numel();
   // Why parallel: the update streams four parameter-sized arrays; on one thread it took ~10 ms
-  // of a 400 ms small-GPT step while the other core waited.
+  // of a 515 ms small-GPT step while the other core waited.
 #pragma omp parallel for simd if (n >= kParallelMinElements)
   for (int64_t i = 0; i < n; ++i) {
     m[i] = b1 * m[i] + (1.0f - b1) * g[i];
