@@ -3,6 +3,7 @@
 #include <fstream>
 
 #include "engine/error.hpp"
+#include "engine/io/atomic_write.hpp"
 #include "nn/distributed/communicator.hpp"
 
 namespace mmx::nn {
@@ -24,13 +25,13 @@ std::vector<nlohmann::json> read_training_log(const std::filesystem::path& log_f
 }
 
 namespace {
-// Rewrites the log keeping only records up to `step`.
+// Rewrites the log keeping only records up to `step`. Atomically: a kill in the middle of an
+// in-place rewrite would lose the records before the checkpoint, which no later resume restores.
 void truncate_log(const std::filesystem::path& log_file, int64_t step) {
-  std::vector<nlohmann::json> kept;
-  for (nlohmann::json& r : read_training_log(log_file))
-    if (r.value("step", int64_t{0}) <= step) kept.push_back(std::move(r));
-  std::ofstream out(log_file, std::ios::trunc);
-  for (const nlohmann::json& r : kept) out << r.dump() << '\n';
+  std::string kept;
+  for (const nlohmann::json& r : read_training_log(log_file))
+    if (r.value("step", int64_t{0}) <= step) kept += r.dump() + '\n';
+  io::write_file_atomically(log_file, kept);
 }
 }  // namespace
 
