@@ -202,13 +202,18 @@ Tensor multimax_forward(const Tensor& x, const Tensor& t, const Tensor& r, int o
 }
 
 MultiMaxGradients multimax_backward(const Tensor& x, const Tensor& p, const Tensor& g,
-                                    const Tensor& t, const Tensor& r, int order, bool causal) {
+                                    const Tensor& t, const Tensor& r, int order, bool causal,
+                                    Tensor into) {
   const int64_t heads = multimax_heads("multimax backward", x, t, r, order);
   const RowLayout layout = row_layout("multimax backward", x, Tensor(), causal);
   const std::vector<Coeffs> coeffs = read_coeffs(t, r);
   const Tensor xc = contiguous_copy(x), pc = contiguous_copy(p), gc = contiguous_copy(g);
-  MultiMaxGradients grads{Tensor::empty(x.shape()), Tensor::zeros(t.shape()),
-                          Tensor::zeros(r.shape())};
+  MMX_CHECK(!into.defined() || (into.shape() == x.shape() && into.is_contiguous()),
+            "multimax backward: `into` must be dense and of x's shape");
+  // Each row reads its g (the dot) before writing dx, and each chunk its g before its dx, so
+  // `into` may be g's own buffer.
+  MultiMaxGradients grads{into.defined() ? into : Tensor::empty(x.shape()),
+                          Tensor::zeros(t.shape()), Tensor::zeros(r.shape())};
   const int64_t cols = layout.cols;
   const bool threaded = worth_threads(layout.rows, cols);
   const bool stream_dx = grads.dx.numel() * int64_t{sizeof(float)} >= kStreamingBytes;

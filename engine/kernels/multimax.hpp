@@ -25,9 +25,11 @@ struct MultiMaxGradients {
   Tensor dr;  // r's shape
 };
 // From x, p = multimax(x) and g = dL/dp. Needs no mask: masked columns have p = 0, which zeroes
-// their every term; `causal` only lets the loops stop early.
+// their every term; `causal` only lets the loops stop early. dx goes into `into` when given
+// (dense, x's shape; it may be g itself), else a new tensor.
 MultiMaxGradients multimax_backward(const Tensor& x, const Tensor& p, const Tensor& g,
-                                    const Tensor& t, const Tensor& r, int order, bool causal);
+                                    const Tensor& t, const Tensor& r, int order, bool causal,
+                                    Tensor into = Tensor());
 MultiMaxGradients multimax_backward_naive(const Tensor& x, const Tensor& p, const Tensor& g,
                                           const Tensor& t, const Tensor& r, int order);
 

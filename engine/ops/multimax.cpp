@@ -13,8 +13,9 @@ Tensor multimax(const Tensor& x, const MultiMaxParams& params, const Tensor& mas
   if (autograd::needs_grad({x, t, r}))
     autograd::record("multimax", {x, t, r}, p, /*saved=*/{x, p, t, r},
                      [x, p, t, r, order, causal](const Tensor& gp) {
-                       kernels::MultiMaxGradients g =
-                           kernels::multimax_backward(x, p, gp, t, r, order, causal);
+                       // Over gp when the tape holds no other handle on it, as SoftMax's.
+                       kernels::MultiMaxGradients g = kernels::multimax_backward(
+                           x, p, gp, t, r, order, causal, gp.sole_owner() ? gp : Tensor());
                        return std::vector<Tensor>{g.dx, g.dt, g.dr};
                      });
   return p;
