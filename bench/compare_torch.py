@@ -4,8 +4,10 @@
 Each training measurement is its own process (so peak RSS is that run's alone): `mmx bench train
 --json` for one (config, attn) pair, then /work/shared/anchors/torch_reference.py for the same
 pair, alternating, so a change of load on the machine hits both alike; every pair is measured
---rounds times. A ratio row is the median over the rounds of each round's ratio (the two runs
-of a round ran next to each other). Then `mmx bench sample` (KV cache against a full forward
+--rounds times, every other round in the reverse order. A ratio row is the median over the
+rounds of each round's ratio. Except MultiMax over SoftMax in our engine, a few percent that
+the machine's drift between two processes would swamp: `mmx bench overhead` trains both models
+in one process, a step of each in turn. Then `mmx bench sample` (KV cache against a full forward
 per token, small config) and `mmx bench scaling` (ms/step and peak memory over seq x d_model).
 The bf16 rows need `mmx train --precision`; until that option exists they say "not built".
 Both engines run with the same OpenMP waiting (--wait, default a short spin: GOMP_SPINCOUNT=10000,
@@ -76,22 +78,27 @@ def verdict(value, target, at_least):
 
 
 def measure_training(a):
-    """{(config, attn): ([our rows], [torch rows])}, alternating per round."""
+    """{(config, attn): ([our rows], [torch rows])}. Every other round runs the same sequence
+    backwards (ours softmax, torch softmax, ours multimax, torch multimax; then the reverse), so
+    a run's place in the round, and the drift of the machine's speed over it, weighs on both
+    sides of every ratio alike."""
     runs = {(c, at): ([], []) for c in a.configs for at in a.attns}
     common = ["--steps", str(a.steps), "--warmup", str(a.warmup), "--threads", str(a.threads)]
+    sequence = [(c, at, engine) for c in a.configs for at in a.attns for engine in ("ours", "torch")]
     for r in range(a.rounds):
-        for config in a.configs:
-            for attn in a.attns:
-                pair = ["--config", config, "--attn", attn]
-                ours, torch = runs[(config, attn)]
+        for config, attn, engine in (sequence if r % 2 == 0 else sequence[::-1]):
+            pair = ["--config", config, "--attn", attn]
+            ours, torch = runs[(config, attn)]
+            if engine == "ours":
                 ours += run_json([a.mmx, "bench", "train", "--json", *pair, *common,
                                   "--sgemm-n", str(a.sgemm_n)])
+            else:
                 torch += run_json([a.python, a.torch_script, *pair, *common])
-                print(f"round {r + 1}/{a.rounds} {config} {attn}: ours "
-                      f"{ours[-1]['tokens_per_s']} tok/s, torch {torch[-1]['tokens_per_s']}",
-                      file=sys.stderr, flush=True)
-                if a.json:
-                    print(json.dumps(ours[-1]), json.dumps(torch[-1]), sep="\n", flush=True)
+            row = (ours if engine == "ours" else torch)[-1]
+            print(f"round {r + 1}/{a.rounds} {config} {attn} {engine}: {row['tokens_per_s']} tok/s",
+                  file=sys.stderr, flush=True)
+            if a.json:
+                print(json.dumps(row), flush=True)
     return runs
 
 
@@ -125,7 +132,7 @@ def bf16_runs(a):
     return results
 
 
-def table_rows(a, runs, sample, bf16):
+def table_rows(a, runs, overhead, sample, bf16):
     """(measure, case, detail, value text, target text, verdict) for every row."""
     rows = []
     for (config, attn), (ours, torch) in runs.items():
@@ -146,15 +153,16 @@ def table_rows(a, runs, sample, bf16):
                      f"{statistics.median(o['sgemm_gflops'] for o in ours):.0f} GFLOP/s",
                      f"{100 * mfu:.1f}%", f">= {100 * target:.0f}%" if target else "-",
                      verdict(mfu, target, True)))
-    for config in a.configs:
-        if (config, "softmax") not in runs or (config, "multimax") not in runs:
-            continue
-        ours_s, torch_s = runs[(config, "softmax")]
-        ours_m, torch_m = runs[(config, "multimax")]
-        ratio = median_ratio([o["ms_per_step"] for o in ours_m], [o["ms_per_step"] for o in ours_s])
+    for o in overhead:
+        config = o["config"]
+        _, torch_s = runs[(config, "softmax")]
+        _, torch_m = runs[(config, "multimax")]
         theirs = median_ratio([t["ms_per_step"] for t in torch_m],
                               [t["ms_per_step"] for t in torch_s])
-        rows.append(("MultiMax / SoftMax step time, ours", config, f"PyTorch: {theirs:.2f}x",
+        ratio = o["multimax_over_softmax"]
+        rows.append(("MultiMax / SoftMax step time, ours", config,
+                     f"{o['multimax_ms_per_step']:.1f} / {o['softmax_ms_per_step']:.1f} ms, "
+                     f"{o['pairs']} pairs in one process; PyTorch (separate runs): {theirs:.2f}x",
                      f"{ratio:.3f}x", f"<= {MULTIMAX_COST_TARGET}x",
                      verdict(ratio, MULTIMAX_COST_TARGET, False)))
     for (config, attn), (ours, torch) in runs.items():
@@ -220,6 +228,8 @@ def main():
     ap.add_argument("--warmup", type=int, default=2)
     ap.add_argument("--rounds", type=int, default=3, help="runs per engine and pair")
     ap.add_argument("--sgemm-n", type=int, default=2048, help="side of our in-process sgemm")
+    ap.add_argument("--overhead-pairs", type=int, default=20,
+                    help="MultiMax/SoftMax: step pairs timed in one process")
     ap.add_argument("--sample-rounds", type=int, default=3)
     ap.add_argument("--scaling-steps", type=int, default=3, help="0: skip the scaling table")
     ap.add_argument("--scaling-seqs", help="comma-separated (default: mmx's 64,128,256,512)")
@@ -249,6 +259,14 @@ def main():
 def report(a):
     load_before = open("/proc/loadavg").read().split()[:3]
     runs = measure_training(a)
+    # MultiMax's cost over SoftMax is a few percent, less than the machine's speed drifts between
+    # two processes: `mmx bench overhead` trains both in one process, a step of each in turn.
+    overhead = []
+    if {"softmax", "multimax"} <= set(a.attns):
+        for config in a.configs:
+            overhead += run_json([a.mmx, "bench", "overhead", "--json", "--config", config,
+                                  "--steps", str(a.overhead_pairs), "--warmup", str(a.warmup),
+                                  "--threads", str(a.threads)])
     sample = []
     if "small" in a.configs:
         sample = run_json([a.mmx, "bench", "sample", "--json", "--config", "small", "--attn",
@@ -271,7 +289,7 @@ def report(a):
           f"OpenMP waiting: {' '.join(f'{k}={v}' for k, v in WAITING[a.wait].items())}; "
           f"load average {' '.join(load_before)} before, {' '.join(load_after)} after\n")
     header = ["measure", "case", "detail", "value", "target", "result"]
-    print_table(header, table_rows(a, runs, sample, bf16), a.markdown)
+    print_table(header, table_rows(a, runs, overhead, sample, bf16), a.markdown)
     if scaling:
         c = scaling[0]
         print(f"\nscaling ({c['attn']}; {c['layers']} layers, {c['heads']} heads, batch "

@@ -167,21 +167,38 @@ double ForkedSgemmTimer::gflops() const {
   return 2.0 * n * n * n / (median(ms_) * 1e-3) * 1e-9;
 }
 
+TimedTrainer::TimedTrainer(const nn::GPTConfig& config, int64_t batch)
+    : model_(config, /*seed=*/0),
+      optimizer_(model_.named_parameters(), nn::AdamWOptions{}),  // lr 1e-3, .9/.95, wd .1
+      batch_(batch),
+      seq_(config.seq_len) {
+  MMX_CHECK(batch >= 1, "bench: batch ", batch, " must be positive");
+  Generator gen(0);
+  const auto n = static_cast<size_t>(batch_ * seq_);
+  const auto vocab = static_cast<uint64_t>(config.vocab);
+  ids_.resize(n);
+  targets_.resize(n);
+  for (int64_t& id : ids_) id = static_cast<int64_t>(gen.below(vocab));
+  for (int64_t& t : targets_) t = static_cast<int64_t>(gen.below(vocab));
+}
+
+double TimedTrainer::step() {
+  const auto start = std::chrono::steady_clock::now();
+  Tensor loss = model_.loss(ids_, targets_, batch_, seq_);
+  loss.backward();
+  const auto optimizer_start = std::chrono::steady_clock::now();
+  optimizer_.step();
+  optimizer_.zero_grad();
+  last_optimizer_ms_ = elapsed_ms(optimizer_start);
+  last_loss_ = loss.item();
+  return elapsed_ms(start);
+}
+
 TrainingTiming time_training(const nn::GPTConfig& config, int64_t batch, int warmup, int steps,
                              const std::function<void()>& after_timed_step, bool profile_ops) {
-  MMX_CHECK(batch >= 1 && steps >= 1 && warmup >= 0, "bench: batch ", batch, ", steps ", steps,
-            " and warm-up ", warmup, " must be positive (warm-up may be 0)");
-  nn::GPT model(config, /*seed=*/0);
-  nn::AdamW optimizer(model.named_parameters(), nn::AdamWOptions{});  // lr 1e-3, .9/.95, wd .1
-
-  const int64_t seq = config.seq_len;
-  Generator gen(0);
-  const auto n = static_cast<size_t>(batch * seq);
-  std::vector<int64_t> ids(n), targets(n);
-  const auto vocab = static_cast<uint64_t>(config.vocab);
-  for (int64_t& id : ids) id = static_cast<int64_t>(gen.below(vocab));
-  for (int64_t& t : targets) t = static_cast<int64_t>(gen.below(vocab));
-
+  MMX_CHECK(steps >= 1 && warmup >= 0, "bench: steps ", steps, " and warm-up ", warmup,
+            " must be positive (warm-up may be 0)");
+  TimedTrainer trainer(config, batch);
   TrainingTiming timing;
   std::vector<double> times_ms;
   for (int i = 0; i < warmup + steps; ++i) {
@@ -192,21 +209,18 @@ TrainingTiming time_training(const nn::GPTConfig& config, int64_t batch, int war
       else
         autograd::mark_op_profile();
     }
-    const auto start = std::chrono::steady_clock::now();
-    Tensor loss = model.loss(ids, targets, batch, seq);
-    loss.backward();
-    const auto optimizer_start = std::chrono::steady_clock::now();
-    optimizer.step();
-    optimizer.zero_grad();
-    if (timed) timing.optimizer_ms += elapsed_ms(optimizer_start);
-    timing.final_loss = loss.item();
-    if (timed) times_ms.push_back(elapsed_ms(start));
-    if (timed && after_timed_step) after_timed_step();
+    const double ms = trainer.step();
+    if (timed) {
+      times_ms.push_back(ms);
+      timing.optimizer_ms += trainer.last_optimizer_ms();
+      if (after_timed_step) after_timed_step();
+    }
   }
   if (profile_ops) timing.op_times = autograd::stop_op_profile();
+  timing.final_loss = trainer.last_loss();
   timing.peak_rss_mb = peak_rss_mb();
   timing.ms_per_step = upper_median(times_ms);
-  timing.parameters = model.parameter_count();
+  timing.parameters = trainer.parameters();
   return timing;
 }
 

@@ -10,7 +10,9 @@
 #include <vector>
 
 #include "engine/autograd/tape.hpp"
+#include "nn/gpt.hpp"
 #include "nn/gpt_config.hpp"
+#include "nn/optim/adamw.hpp"
 
 namespace mmx::cli::bench {
 
@@ -61,9 +63,27 @@ class ForkedSgemmTimer {
   std::vector<double> ms_;
 };
 
-// Trains `config` on fixed random tokens with AdamW (the reference's loop: forward, backward,
-// step, zero_grad) and times each step; `after_timed_step`, if given, runs after each timed
-// step, outside the timing.
+// One model training on fixed random tokens with AdamW, the reference's loop: forward,
+// backward, step, zero_grad. Its model, optimizer and data are seeded with 0.
+class TimedTrainer {
+ public:
+  TimedTrainer(const nn::GPTConfig& config, int64_t batch);
+  double step();  // one step; returns its wall-clock ms
+  float last_loss() const { return last_loss_; }
+  double last_optimizer_ms() const { return last_optimizer_ms_; }  // of the last step
+  int64_t parameters() const { return model_.parameter_count(); }
+
+ private:
+  nn::GPT model_;
+  nn::AdamW optimizer_;  // after model_: it holds model_'s parameters
+  int64_t batch_, seq_;
+  std::vector<int64_t> ids_, targets_;
+  float last_loss_ = 0;
+  double last_optimizer_ms_ = 0;
+};
+
+// Trains `config` with a TimedTrainer and times each step; `after_timed_step`, if given, runs
+// after each timed step, outside the timing.
 struct TrainingTiming {
   double ms_per_step = 0;  // upper median of the timed steps
   float final_loss = 0;

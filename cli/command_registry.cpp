@@ -50,13 +50,13 @@ const bool bench_registered = register_command([](CLI::App& app) {
   cmd->add_option("--threads", opt->threads, "OpenMP threads (0: all cores)")
       ->check(CLI::Range(0, 1024));
   cmd->add_flag("--json", opt->json, "One JSON object per row instead of a table");
-  cmd->add_option("--config", opt->config, "train, sample: the reference config")
+  cmd->add_option("--config", opt->config, "train, sample, overhead: the reference config")
       ->check(CLI::IsMember({"tiny", "small", "all"}));
   cmd->add_option("--attn", opt->attn, "train, scaling, sample: attention function")
       ->check(CLI::IsMember({"softmax", "multimax", "all"}));
-  cmd->add_option("--steps", opt->steps, "train, scaling: timed steps")
+  cmd->add_option("--steps", opt->steps, "train, scaling: timed steps; overhead: timed pairs of steps")
       ->check(CLI::Range(1, 100000));
-  cmd->add_option("--warmup", opt->warmup, "train, scaling: untimed steps before timing")
+  cmd->add_option("--warmup", opt->warmup, "train, scaling, overhead: untimed steps before timing")
       ->check(CLI::Range(0, 100000));
   cmd->add_option("--sgemm-n", opt->sgemm_n,
                   "train: side of the square sgemm timed for MFU (0: skip)")
