@@ -107,9 +107,16 @@ void scores_tile(const Matrix& a, const float* bt, int64_t width, int64_t d, int
       }
     }
   }
-  // Columns past the last Vec chunk the tile computed are all above the diagonal.
+  // Columns past the last Vec chunk the tile computed are all above the diagonal. Written past
+  // the caches: the causal ops downstream never read them, and half the scores would else
+  // first be read in (read-for-ownership) and then evict what the next tiles need.
   const int64_t done = std::min(T, round_up(i0 + R, kVecLanes));
-  for (int r = 0; r < R; ++r) std::fill(s + (i0 + r) * T + done, s + (i0 + r + 1) * T, 0.0f);
+  for (int r = 0; r < R; ++r) {
+    float* row = s + (i0 + r) * T;
+    int64_t j = done;
+    for (; j + kVecLanes <= T; j += kVecLanes) store_streaming(row + j, Vec{});
+    std::fill(row + j, row + T, 0.0f);
+  }
 }
 
 void scores_matrix(const Matrix& a, const Matrix& b, int64_t T, int64_t d, float scale,
@@ -175,8 +182,9 @@ void for_each_matrix(int64_t count, int64_t work, Body body) {
 #pragma omp parallel if (work >= kParallelMinWork)
   {
     std::vector<float> scratch;
-#pragma omp for schedule(static)
+#pragma omp for schedule(static) nowait
     for (int64_t m = 0; m < count; ++m) body(m, scratch);
+    streaming_stores_done();  // the scores' zeros, before the region's end lets others read
   }
 }
 
