@@ -73,8 +73,7 @@ void forward_row(const float* x, const float* mask, int64_t active, int64_t cols
 // `#pragma omp simd reduction` over the row, GCC folded the 8 sums into scalars after every
 // 256-column row (30% of the backward's samples in perf); written with lane arrays, it turned
 // the selected adds into masked stores that defeat store forwarding.
-constexpr int kRowsPerFold = 16;
-constexpr int64_t kPrefetchRows = 4;  // rows summed per lane before folding into doubles
+constexpr int kRowsPerFold = 16;  // rows summed per lane before folding into doubles
 
 // The backward's 8 running sums, per lane: the t gradients in [0..3] and the bare indicator /
 // relu sums of the r gradients in [4..7] (the factors t_k, -t_k, 2 t_k, -2 t_k are applied
