@@ -86,7 +86,7 @@ inline void store_lanes(float* to, Vec v, int64_t count, int64_t keep_until) {
 // row of the tile; entries above each row's own diagonal are written as zero.
 template <int R>
 void scores_tile(const Matrix& a, const float* bt, int64_t width, int64_t d, int64_t T,
-                 int64_t i0, float scale, float* s) {
+                 int64_t i0, float scale, bool stream_zeros, float* s) {
   for (int64_t j0 = 0; j0 < i0 + R; j0 += kVecLanes) {
     Vec acc[R] = {};
     for (int64_t k = 0; k < d; ++k) {
@@ -107,26 +107,28 @@ void scores_tile(const Matrix& a, const float* bt, int64_t width, int64_t d, int
       }
     }
   }
-  // Columns past the last Vec chunk the tile computed are all above the diagonal. Written past
-  // the caches: the causal ops downstream never read them, and half the scores would else
-  // first be read in (read-for-ownership) and then evict what the next tiles need.
+  // Columns past the last Vec chunk the tile computed are all above the diagonal. In large
+  // outputs (stream_zeros) they are written past the caches: the causal ops downstream never
+  // read them, and half the scores would else first be read in (read-for-ownership) and evict
+  // what the next tiles need. Small outputs stay cached, to be reused when freed.
   const int64_t done = std::min(T, round_up(i0 + R, kVecLanes));
   for (int r = 0; r < R; ++r) {
     float* row = s + (i0 + r) * T;
     int64_t j = done;
-    for (; j + kVecLanes <= T; j += kVecLanes) store_streaming(row + j, Vec{});
+    if (stream_zeros)
+      for (; j + kVecLanes <= T; j += kVecLanes) store_streaming(row + j, Vec{});
     std::fill(row + j, row + T, 0.0f);
   }
 }
 
 void scores_matrix(const Matrix& a, const Matrix& b, int64_t T, int64_t d, float scale,
-                   std::vector<float>& scratch, float* s) {
+                   bool stream_zeros, std::vector<float>& scratch, float* s) {
   const int64_t width = round_up(T, kVecLanes);
   pack(b, T, d, width, /*transpose=*/true, scratch);
   int64_t i0 = 0;
   for (; i0 + kTileRows <= T; i0 += kTileRows)
-    scores_tile<kTileRows>(a, scratch.data(), width, d, T, i0, scale, s);
-  for (; i0 < T; ++i0) scores_tile<1>(a, scratch.data(), width, d, T, i0, scale, s);
+    scores_tile<kTileRows>(a, scratch.data(), width, d, T, i0, scale, stream_zeros, s);
+  for (; i0 < T; ++i0) scores_tile<1>(a, scratch.data(), width, d, T, i0, scale, stream_zeros, s);
 }
 
 // ---- y = tril(p) b or tril(p)^T b for one matrix: p [T, T], b packed [T, width], y [T, d] dense ----
@@ -219,10 +221,11 @@ Tensor causal_scores_forward(const Tensor& a_in, const Tensor& b_in, float scale
   Tensor s = Tensor::empty(shape);
   if (s.numel() == 0) return s;
   float* out = s.data();
+  const bool stream_zeros = s.numel() * int64_t{sizeof(float)} >= kStreamingBytes;
   for_each_matrix(static_cast<int64_t>(a.size()), s.numel() * d / 2,
                   [&](int64_t m, std::vector<float>& scratch) {
                     scores_matrix(a[static_cast<size_t>(m)], b[static_cast<size_t>(m)], T, d,
-                                  scale, scratch, out + m * T * T);
+                                  scale, stream_zeros, scratch, out + m * T * T);
                   });
   return s;
 }
