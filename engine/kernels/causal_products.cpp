@@ -129,6 +129,7 @@ void scores_matrix(const Matrix& a, const Matrix& b, int64_t T, int64_t d, float
   for (; i0 + kTileRows <= T; i0 += kTileRows)
     scores_tile<kTileRows>(a, scratch.data(), width, d, T, i0, scale, stream_zeros, s);
   for (; i0 < T; ++i0) scores_tile<1>(a, scratch.data(), width, d, T, i0, scale, stream_zeros, s);
+  if (stream_zeros) streaming_stores_done();  // before another thread reads the matrix
 }
 
 // ---- y = tril(p) b or tril(p)^T b for one matrix: p [T, T], b packed [T, width], y [T, d] dense ----
@@ -184,9 +185,8 @@ void for_each_matrix(int64_t count, int64_t work, Body body) {
 #pragma omp parallel if (work >= kParallelMinWork)
   {
     std::vector<float> scratch;
-#pragma omp for schedule(static) nowait
+#pragma omp for schedule(static)
     for (int64_t m = 0; m < count; ++m) body(m, scratch);
-    streaming_stores_done();  // the scores' zeros, before the region's end lets others read
   }
 }
 
