@@ -16,6 +16,9 @@ struct SavedVersion {
   uint64_t version;
 };
 
+// Gradient sums at least this large run on all threads.
+constexpr int64_t kParallelMinElements = int64_t{1} << 16;
+
 // Where a window node's output sits in its input (see record_window).
 struct Window {
   int64_t axis;
@@ -90,7 +93,7 @@ void accumulate(AutogradMeta& meta, const Tensor& g) {
     const float* b = g.data();
     const int64_t n = sum.numel();
     // On all threads when large: on one, the other core waited through every such sum.
-#pragma omp parallel for simd schedule(static) if (n >= (int64_t{1} << 16))
+#pragma omp parallel for simd schedule(static) if (n >= kParallelMinElements)
     for (int64_t i = 0; i < n; ++i) out[i] = a[i] + b[i];
   } else {
     add_into_naive(meta.grad, g, out);
@@ -116,7 +119,7 @@ void accumulate_window(AutogradMeta& meta, const Tensor& g, const Window& w) {
   const int64_t skip = w.start * meta.grad.strides()[static_cast<size_t>(w.axis)];
   float* full = meta.grad.data();
   const float* window = g.data();
-#pragma omp parallel for if (meta.grad.numel() >= (int64_t{1} << 16))
+#pragma omp parallel for if (meta.grad.numel() >= kParallelMinElements)
   for (int64_t o = 0; o < outer; ++o) {
     float* to = full + o * span;
     const float* from = window + o * inner;

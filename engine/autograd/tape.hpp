@@ -52,6 +52,13 @@ bool needs_grad(const std::vector<Tensor>& inputs);
 void record(const char* op, const std::vector<Tensor>& inputs, Tensor& output,
             const std::vector<Tensor>& saved, BackwardFn backward);
 
+/// grad_output itself when the backward holds its buffer's only handle, so a kernel may write
+/// the input's gradient over it (the `into` of softmax_rows_backward and its like); else an
+/// undefined tensor, and the kernel allocates.
+inline Tensor reusable(const Tensor& grad_output) {
+  return grad_output.sole_owner() ? grad_output : Tensor();
+}
+
 /// Appends the node of a view op whose output is the window [start, start + output.size(axis))
 /// of `input` along `axis` (slice). Its backward is the tape's own: the output's gradient is
 /// added into that window of the input's gradient, so the slices of one tensor (attention's q,

@@ -112,6 +112,14 @@ Tensor contiguous_copy(const Tensor& t) {
   return out;
 }
 
+Tensor output_or_into(const char* op, const Tensor& into, const Shape& shape) {
+  if (!into.defined()) return Tensor::empty(shape);
+  MMX_CHECK(into.shape() == shape && into.is_contiguous(), op, ": `into` must be dense and of ",
+            "shape ", to_string(shape), ", got ", to_string(into.shape()),
+            into.is_contiguous() ? "" : " (strided)");
+  return into;
+}
+
 Tensor binary_strided(BinaryOp op, const Tensor& a, const Tensor& b) {
   Tensor out = Tensor::empty(broadcast_shapes(a.shape(), b.shape(), binary_op_name(op)));
   switch (op) {

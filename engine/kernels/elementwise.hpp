@@ -21,6 +21,9 @@ Tensor binary_forward_naive(BinaryOp op, const Tensor& a, const Tensor& b);
 Shape broadcast_strides(const Tensor& t, const Shape& out_shape);
 // A contiguous copy of any view (no autograd; returns `t` itself when already contiguous).
 Tensor contiguous_copy(const Tensor& t);
+// The output of a kernel that may write over an input's buffer: `into` when given (it must be
+// dense and of `shape`, else an error naming `op`), else a new tensor of `shape`.
+Tensor output_or_into(const char* op, const Tensor& into, const Shape& shape);
 
 // --------------------------------------------------------------- eltwise activations
 // alpha/beta follow oneDNN: Linear is alpha*x + beta, Pow is x^alpha, Relu's alpha is the

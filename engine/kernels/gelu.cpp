@@ -89,9 +89,7 @@ Tensor gelu_exact_backward(const Tensor& dy, const Tensor& slope, Tensor into) {
   MMX_CHECK(dy.shape() == slope.shape() && dy.is_contiguous() && slope.is_contiguous(),
             "gelu backward: dy ", to_string(dy.shape()), " and slope ", to_string(slope.shape()),
             " must be dense and of one shape");
-  MMX_CHECK(!into.defined() || (into.shape() == dy.shape() && into.is_contiguous()),
-            "gelu backward: `into` must be dense and of dy's shape");
-  Tensor dx = into.defined() ? into : Tensor::empty(dy.shape());
+  Tensor dx = output_or_into("gelu backward", into, dy.shape());
   const float* g = dy.data();
   const float* s = slope.data();
   float* out = dx.data();

@@ -137,10 +137,8 @@ Tensor softmax_rows_backward(const Tensor& p, const Tensor& g, float scale, cons
                              bool causal, Tensor into) {
   const RowLayout layout = row_layout("softmax_rows_backward", p, mask, causal);
   const Tensor pc = contiguous_copy(p), gc = contiguous_copy(g);
-  MMX_CHECK(!into.defined() || (into.shape() == p.shape() && into.is_contiguous()),
-            "softmax_rows_backward: `into` must be dense and of p's shape");
   // Each row reads its g (the dot) before writing dx, so `into` may be g's own buffer.
-  Tensor dx = into.defined() ? into : Tensor::empty(p.shape());
+  Tensor dx = output_or_into("softmax_rows_backward", into, p.shape());
   const int64_t cols = layout.cols;
   const float* pd = pc.data();
   const float* gd = gc.data();

@@ -207,11 +207,9 @@ MultiMaxGradients multimax_backward(const Tensor& x, const Tensor& p, const Tens
   const RowLayout layout = row_layout("multimax backward", x, Tensor(), causal);
   const std::vector<Coeffs> coeffs = read_coeffs(t, r);
   const Tensor xc = contiguous_copy(x), pc = contiguous_copy(p), gc = contiguous_copy(g);
-  MMX_CHECK(!into.defined() || (into.shape() == x.shape() && into.is_contiguous()),
-            "multimax backward: `into` must be dense and of x's shape");
   // Each row reads its g (the dot) before writing dx, and each chunk its g before its dx, so
   // `into` may be g's own buffer.
-  MultiMaxGradients grads{into.defined() ? into : Tensor::empty(x.shape()),
+  MultiMaxGradients grads{output_or_into("multimax backward", into, x.shape()),
                           Tensor::zeros(t.shape()), Tensor::zeros(r.shape())};
   const int64_t cols = layout.cols;
   const bool threaded = worth_threads(layout.rows, cols);

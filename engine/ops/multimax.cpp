@@ -15,7 +15,7 @@ Tensor multimax(const Tensor& x, const MultiMaxParams& params, const Tensor& mas
                      [x, p, t, r, order, causal](const Tensor& gp) {
                        // Over gp when the tape holds no other handle on it, as SoftMax's.
                        kernels::MultiMaxGradients g = kernels::multimax_backward(
-                           x, p, gp, t, r, order, causal, gp.sole_owner() ? gp : Tensor());
+                           x, p, gp, t, r, order, causal, autograd::reusable(gp));
                        return std::vector<Tensor>{g.dx, g.dt, g.dr};
                      });
   return p;

@@ -13,8 +13,7 @@ Tensor softmax_temperature(const Tensor& x, float temperature, const Tensor& mas
                        // Over gp when the tape holds no other handle on it: at the attention
                        // backward's memory peak that is one score-sized tensor fewer.
                        return std::vector<Tensor>{kernels::softmax_rows_backward(
-                           p, gp, 1.0f / temperature, mask, causal,
-                           gp.sole_owner() ? gp : Tensor())};
+                           p, gp, 1.0f / temperature, mask, causal, autograd::reusable(gp))};
                      });
   return p;
 }

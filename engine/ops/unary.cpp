@@ -43,7 +43,7 @@ Tensor gelu(const Tensor& x, GeluForm form) {
   autograd::record("gelu", {x}, g.y, {slope}, [slope](const Tensor& gy) {
     // Over gy when the tape holds no other handle on it: one activation-sized tensor fewer.
     return std::vector<Tensor>{
-        kernels::gelu_exact_backward(gy, slope, gy.sole_owner() ? gy : Tensor())};
+        kernels::gelu_exact_backward(gy, slope, autograd::reusable(gy))};
   });
   return g.y;
 }
