@@ -34,6 +34,14 @@ Tensor multimax(const Tensor& x, const MultiMaxParams& params, const Tensor& mas
                 bool causal = false);
 ///@}
 
+/// Causal self-attention fused per (batch, head) matrix: normalise(scale tril(q k^T)) v with
+/// q, k, v [..., T, d] of one shape, the normaliser MultiMax with `multimax`'s (t, r) or, when
+/// it is null, SoftMax. The same values as causal_scores, then multimax or softmax_temperature
+/// (causal), then causal_weighted_sum, and the same gradients, without their score-sized
+/// intermediates (a matrix's scores stay in the thread's cache between the three steps).
+Tensor causal_attention(const Tensor& q, const Tensor& k, const Tensor& v, float scale,
+                        const MultiMaxParams* multimax = nullptr);
+
 /// softmax(x / temperature + mask); temperature > 0.
 Tensor softmax_temperature(const Tensor& x, float temperature, const Tensor& mask = Tensor(),
                            bool causal = false);

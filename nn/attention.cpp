@@ -5,6 +5,7 @@
 
 #include "engine/autograd/tape.hpp"
 #include "engine/error.hpp"
+#include "engine/normalizers.hpp"
 #include "engine/ops.hpp"
 #include "nn/attention_normalizer.hpp"
 
@@ -51,19 +52,32 @@ Tensor CausalSelfAttention::normalize(const Tensor& scores, const Tensor& mask,
 Tensor CausalSelfAttention::attend(const Tensor& q, const Tensor& k, const Tensor& v,
                                    const Tensor& mask, bool causal,
                                    AttentionMap* capture) const {
-  const int64_t B = q.size(0), H = q.size(1), T = q.size(2), dh = q.size(3);
+  const int64_t T = q.size(2), dh = q.size(3);
   // The plain path scales q (T x dh), cheaper than scaling the scores (T x S); the causal
   // kernel scales each score as it stores it, which costs nothing.
   const float scale = 1.0f / std::sqrt(static_cast<float>(dh));
   // Plain causal self-attention skips the key blocks above the diagonal (their weights are 0);
   // its scores are then 0 there, which the causal normaliser and the measures mask anyway.
   const bool lower_only = causal && !mask.defined() && k.size(2) == T;
+  // SoftMax and MultiMax run the three steps fused per (batch, head), the scores never stored
+  // for the whole batch; unless the weights must be seen (capture) or dropped out.
+  const bool fused = lower_only && !capture && !attention_dropout_.active() &&
+                     (kind_ == AttentionKind::Softmax || kind_ == AttentionKind::MultiMax);
+  if (fused) {
+    const MultiMaxParams params = multimax_ ? multimax_->params() : MultiMaxParams{};
+    return merge_heads(causal_attention(q, k, v, scale, multimax_ ? &params : nullptr));
+  }
   Tensor scores = lower_only ? causal_scores(q, k, scale)  // scaled as it is stored
                              : matmul(mul(q, scale), transpose(k, -2, -1));  // [B, H, T, S]
   Tensor p = normalize(scores, mask, causal);
   if (capture) *capture = {scores.detach(), p.detach(), mask, causal};
   const Tensor kept = attention_dropout_.forward(p);
-  Tensor heads = lower_only ? causal_weighted_sum(kept, v) : matmul(kept, v);  // [B, H, T, dh]
+  return merge_heads(lower_only ? causal_weighted_sum(kept, v) : matmul(kept, v));
+}
+
+// heads [B, H, T, dh] -> [B, T, H dh], projected.
+Tensor CausalSelfAttention::merge_heads(const Tensor& heads) const {
+  const int64_t B = heads.size(0), H = heads.size(1), T = heads.size(2), dh = heads.size(3);
   Tensor merged = reshape(transpose(heads, 1, 2), {B, T, H * dh});
   return residual_dropout_.forward(proj_.forward(merged));
 }

@@ -43,6 +43,8 @@ class CausalSelfAttention : public Module {
   Tensor attend(const Tensor& q, const Tensor& k, const Tensor& v, const Tensor& mask,
                 bool causal, AttentionMap* capture) const;
   Tensor normalize(const Tensor& scores, const Tensor& mask, bool causal) const;
+  /// heads [B, H, T, dh] -> [B, T, H dh], projected (and residual dropout).
+  Tensor merge_heads(const Tensor& heads) const;
 
   AttentionKind kind_;
   int64_t heads_;

@@ -10,7 +10,7 @@ Dropout::Dropout(float p, Generator& gen) : p_(p), gen_(&gen) {
 }
 
 Tensor Dropout::forward(const Tensor& x) const {
-  if (p_ == 0.0f || !is_training()) return x;
+  if (!active()) return x;
   return dropout(x, p_, true, *gen_);
 }
 

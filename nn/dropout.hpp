@@ -16,6 +16,8 @@ class Dropout : public Module {
 
   /// x with each element zeroed with probability p and the rest scaled by 1 / (1 - p); x itself in eval mode.
   Tensor forward(const Tensor& x) const;
+  /// Whether forward changes anything now: training, with p > 0.
+  bool active() const { return p_ > 0.0f && is_training(); }
 
  private:
   float p_;

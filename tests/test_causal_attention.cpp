@@ -14,6 +14,7 @@
 #include "engine/gradcheck.hpp"
 #include "engine/kernels/causal_products.hpp"
 #include "engine/ops.hpp"
+#include "tensor_compare.hpp"
 
 using namespace mmx;
 
@@ -49,14 +50,6 @@ Shape square_of(const Shape& shape) {
   Shape s(shape.begin(), shape.end() - 1);
   s.push_back(shape[shape.size() - 2]);
   return s;
-}
-
-float max_abs_diff(const Tensor& a, const Tensor& b) {
-  REQUIRE(a.shape() == b.shape());
-  const std::vector<float> va = a.to_vector(), vb = b.to_vector();
-  float worst = 0.0f;
-  for (size_t i = 0; i < va.size(); ++i) worst = std::max(worst, std::fabs(va[i] - vb[i]));
-  return worst;
 }
 
 }  // namespace

@@ -15,9 +15,6 @@ namespace {
 // loads one Vec and R scalars per step of its inner loop for R fused multiply-adds.
 constexpr int kTileRows = 8;
 
-// Calls below this many multiply-adds run on the calling thread: waking the team costs more.
-constexpr int64_t kParallelMinWork = int64_t{1} << 18;
-
 Shape batch_of(const Tensor& t) { return Shape(t.shape().begin(), t.shape().end() - 2); }
 
 // a, b [..., T, d] with the same batch axes.
@@ -33,32 +30,6 @@ void check_weights(const char* op, const Tensor& p, const Tensor& b) {
                 b.size(-2) == p.size(-1) && batch_of(p) == batch_of(b),
             op, ": need p [..., T, T] and b [..., T, d] with the same batch axes, got ",
             to_string(p.shape()), " and ", to_string(b.shape()));
-}
-
-// One [rows, cols] matrix of a batch, read in place: its first element and its row stride.
-// The columns must be adjacent (column stride 1).
-struct Matrix {
-  const float* data;
-  int64_t row_stride;
-  float at(int64_t r, int64_t c) const { return data[r * row_stride + c]; }
-};
-
-// The matrices of t [..., rows, cols], one per batch index (any batch strides). A tensor whose
-// columns are not adjacent is first copied (then `keep` holds the copy).
-std::vector<Matrix> matrices(const Tensor& t, Tensor& keep) {
-  keep = t.strides().back() == 1 || t.size(-1) == 1 ? t : contiguous_copy(t);
-  const Shape batch = batch_of(keep);
-  const int64_t count = numel(batch), row_stride = keep.strides()[keep.strides().size() - 2];
-  std::vector<Matrix> out(static_cast<size_t>(count));
-  std::vector<int64_t> index(batch.size(), 0);
-  for (int64_t m = 0; m < count; ++m) {
-    int64_t offset = 0;
-    for (size_t d = 0; d < batch.size(); ++d) offset += index[d] * keep.strides()[d];
-    out[static_cast<size_t>(m)] = {keep.data() + offset, row_stride};
-    for (size_t d = batch.size(); d-- > 0;)  // next batch index, last axis fastest
-      if (++index[d] < batch[d]) break; else index[d] = 0;
-  }
-  return out;
 }
 
 // Copies m's [rows, cols] into `to` as dense rows of `width` >= cols floats, zero-padded: the
@@ -121,17 +92,6 @@ void scores_tile(const Matrix& a, const float* bt, int64_t width, int64_t d, int
   }
 }
 
-void scores_matrix(const Matrix& a, const Matrix& b, int64_t T, int64_t d, float scale,
-                   bool stream_zeros, std::vector<float>& scratch, float* s) {
-  const int64_t width = round_up(T, kVecLanes);
-  pack(b, T, d, width, /*transpose=*/true, scratch);
-  int64_t i0 = 0;
-  for (; i0 + kTileRows <= T; i0 += kTileRows)
-    scores_tile<kTileRows>(a, scratch.data(), width, d, T, i0, scale, stream_zeros, s);
-  for (; i0 < T; ++i0) scores_tile<1>(a, scratch.data(), width, d, T, i0, scale, stream_zeros, s);
-  if (stream_zeros) streaming_stores_done();  // before another thread reads the matrix
-}
-
 // ---- y = tril(p) b or tril(p)^T b for one matrix: p [T, T], b packed [T, width], y [T, d] dense ----
 // Output rows [o0, o0 + R), columns [c0, c0 + 16). Plain: y[i] = sum over j <= i of p[i, j]
 // b[j]. Transposed: y[j] = sum over i >= j of p[i, j] b[i]. In both, only the R - 1 steps
@@ -182,7 +142,7 @@ void weighted_sum_matrix(const Matrix& p, const Matrix& b, int64_t T, int64_t d,
 // enough; each thread has its own packing scratch.
 template <typename Body>
 void for_each_matrix(int64_t count, int64_t work, Body body) {
-#pragma omp parallel if (work >= kParallelMinWork)
+#pragma omp parallel if (work >= kCausalParallelMinWork)
   {
     std::vector<float> scratch;
 #pragma omp for schedule(static)
@@ -210,6 +170,42 @@ Tensor causal_sum(const char* op, const Tensor& p_in, const Tensor& b_in, float 
 
 }  // namespace
 
+std::vector<Matrix> matrices(const Tensor& t, Tensor& keep) {
+  keep = t.strides().back() == 1 || t.size(-1) == 1 ? t : contiguous_copy(t);
+  const Shape batch = batch_of(keep);
+  const int64_t count = numel(batch), row_stride = keep.strides()[keep.strides().size() - 2];
+  std::vector<Matrix> out(static_cast<size_t>(count));
+  std::vector<int64_t> index(batch.size(), 0);
+  for (int64_t m = 0; m < count; ++m) {
+    int64_t offset = 0;
+    for (size_t d = 0; d < batch.size(); ++d) offset += index[d] * keep.strides()[d];
+    out[static_cast<size_t>(m)] = {keep.data() + offset, row_stride};
+    for (size_t d = batch.size(); d-- > 0;)  // next batch index, last axis fastest
+      if (++index[d] < batch[d]) break; else index[d] = 0;
+  }
+  return out;
+}
+
+void causal_scores_matrix(const Matrix& a, const Matrix& b, int64_t T, int64_t d, float scale,
+                          bool stream_zeros, std::vector<float>& scratch, float* s) {
+  const int64_t width = round_up(T, kVecLanes);
+  pack(b, T, d, width, /*transpose=*/true, scratch);
+  int64_t i0 = 0;
+  for (; i0 + kTileRows <= T; i0 += kTileRows)
+    scores_tile<kTileRows>(a, scratch.data(), width, d, T, i0, scale, stream_zeros, s);
+  for (; i0 < T; ++i0) scores_tile<1>(a, scratch.data(), width, d, T, i0, scale, stream_zeros, s);
+  if (stream_zeros) streaming_stores_done();  // before another thread reads the matrix
+}
+
+void causal_weighted_sum_matrix(const Matrix& p, const Matrix& b, int64_t T, int64_t d,
+                                float scale, bool transposed, std::vector<float>& scratch,
+                                float* y) {
+  if (transposed)
+    weighted_sum_matrix<true>(p, b, T, d, scale, scratch, y);
+  else
+    weighted_sum_matrix<false>(p, b, T, d, scale, scratch, y);
+}
+
 Tensor causal_scores_forward(const Tensor& a_in, const Tensor& b_in, float scale) {
   check_pair("causal_scores", a_in, b_in);
   Tensor a_keep, b_keep;
@@ -224,8 +220,8 @@ Tensor causal_scores_forward(const Tensor& a_in, const Tensor& b_in, float scale
   const bool stream_zeros = s.numel() * int64_t{sizeof(float)} >= kStreamingBytes;
   for_each_matrix(static_cast<int64_t>(a.size()), s.numel() * d / 2,
                   [&](int64_t m, std::vector<float>& scratch) {
-                    scores_matrix(a[static_cast<size_t>(m)], b[static_cast<size_t>(m)], T, d,
-                                  scale, stream_zeros, scratch, out + m * T * T);
+                    causal_scores_matrix(a[static_cast<size_t>(m)], b[static_cast<size_t>(m)], T, d,
+                                         scale, stream_zeros, scratch, out + m * T * T);
                   });
   return s;
 }

@@ -4,6 +4,8 @@
 // Raw float math, no autograd; each has a `_naive` triple loop beside it for the tests.
 #pragma once
 
+#include <vector>
+
 #include "engine/tensor.hpp"
 
 namespace mmx::kernels {
@@ -23,5 +25,33 @@ Tensor causal_weighted_sum_forward_naive(const Tensor& p, const Tensor& b, float
 // scale tril(p)^T b, the same shapes (the gradients of k and of v).
 Tensor causal_transposed_sum_forward(const Tensor& p, const Tensor& b, float scale = 1.0f);
 Tensor causal_transposed_sum_forward_naive(const Tensor& p, const Tensor& b, float scale = 1.0f);
+
+// ---- one matrix at a time: the pieces the whole-tensor kernels above run per (batch, head)
+// matrix, and that the fused attention kernels (causal_attention.hpp) chain per matrix ----
+
+// One [rows, cols] matrix read in place: its first element and its row stride. The columns
+// must be adjacent (column stride 1).
+struct Matrix {
+  const float* data;
+  int64_t row_stride;
+  float at(int64_t r, int64_t c) const { return data[r * row_stride + c]; }
+};
+
+// The matrices of t [..., rows, cols], one per batch index (any batch strides). A tensor whose
+// columns are not adjacent is first copied (then `keep` holds the copy).
+std::vector<Matrix> matrices(const Tensor& t, Tensor& keep);
+
+// s [T, T] dense = scale tril(a b^T) for a, b [T, d]; zero above the diagonal, those zeros
+// written past the caches when stream_zeros. `scratch` is the calling thread's packing buffer.
+void causal_scores_matrix(const Matrix& a, const Matrix& b, int64_t T, int64_t d, float scale,
+                          bool stream_zeros, std::vector<float>& scratch, float* s);
+// y [T, d] dense = scale tril(p) b, or (transposed) scale tril(p)^T b, for p [T, T], b [T, d].
+void causal_weighted_sum_matrix(const Matrix& p, const Matrix& b, int64_t T, int64_t d,
+                                float scale, bool transposed, std::vector<float>& scratch,
+                                float* y);
+
+// A batch of causal products below this many multiply-adds runs on the calling thread: waking
+// the OpenMP team costs more.
+constexpr int64_t kCausalParallelMinWork = int64_t{1} << 18;
 
 }  // namespace mmx::kernels

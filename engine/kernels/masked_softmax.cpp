@@ -62,6 +62,38 @@ float dot_row(const float* p, const float* g, int64_t n) {
   return horizontal_sum(even + odd) + tail;
 }
 
+void softmax_temperature_row(const float* x, const float* mask, int64_t active, int64_t cols,
+                             float inv_t, float* p) {
+  // (x - max x) / T, not x / T - max(x / T): near-equal scores of 1e4 subtract exactly, where
+  // x / T would round each of them by up to 1e-3 first.
+  float x_top = max_row(x, active);
+  if (x_top == -INFINITY) x_top = 0.0f;  // every score -inf: keep -inf - x_top = -inf
+  float top = -INFINITY;
+  if (mask) {
+#pragma omp simd reduction(max : top)
+    for (int64_t j = 0; j < active; ++j) {
+      const float s = (x[j] - x_top) * inv_t + mask[j];
+      p[j] = s;
+      top = std::max(top, s);
+    }
+  } else {
+#pragma omp simd reduction(max : top)
+    for (int64_t j = 0; j < active; ++j) {
+      const float s = (x[j] - x_top) * inv_t;
+      p[j] = s;
+      top = std::max(top, s);
+    }
+  }
+  softmax_row_in_place(p, active, cols, top);
+}
+
+void softmax_backward_row(const float* p, const float* g, int64_t active, float scale,
+                          float* dx) {
+  const float dot = dot_row(p, g, active);
+#pragma omp simd
+  for (int64_t j = 0; j < active; ++j) dx[j] = p[j] * (g[j] - dot) * scale;
+}
+
 namespace {
 void check_temperature(float temperature) {
   MMX_CHECK(temperature > 0.0f && std::isfinite(temperature),
@@ -80,33 +112,9 @@ Tensor softmax_temperature_forward(const Tensor& x, float temperature, const Ten
   const float inv_t = 1.0f / temperature;
   const int64_t cols = layout.cols;
 #pragma omp parallel for schedule(static) if (worth_threads(layout.rows, cols))
-  for (int64_t row = 0; row < layout.rows; ++row) {
-    const float* xr = xd + row * cols;
-    float* pr = pd + row * cols;
-    const float* m = layout.mask_row(row);
-    const int64_t active = layout.active_cols(row);
-    // (x - max x) / T, not x / T - max(x / T): near-equal scores of 1e4 subtract exactly, where
-    // x / T would round each of them by up to 1e-3 first.
-    float x_top = max_row(xr, active);
-    if (x_top == -INFINITY) x_top = 0.0f;  // every score -inf: keep -inf - x_top = -inf
-    float top = -INFINITY;
-    if (m) {
-#pragma omp simd reduction(max : top)
-      for (int64_t j = 0; j < active; ++j) {
-        const float s = (xr[j] - x_top) * inv_t + m[j];
-        pr[j] = s;
-        top = std::max(top, s);
-      }
-    } else {
-#pragma omp simd reduction(max : top)
-      for (int64_t j = 0; j < active; ++j) {
-        const float s = (xr[j] - x_top) * inv_t;
-        pr[j] = s;
-        top = std::max(top, s);
-      }
-    }
-    softmax_row_in_place(pr, active, cols, top);
-  }
+  for (int64_t row = 0; row < layout.rows; ++row)
+    softmax_temperature_row(xd + row * cols, layout.mask_row(row), layout.active_cols(row), cols,
+                            inv_t, pd + row * cols);
   return p;
 }
 
@@ -145,14 +153,10 @@ Tensor softmax_rows_backward(const Tensor& p, const Tensor& g, float scale, cons
   float* dd = dx.data();
 #pragma omp parallel for schedule(static) if (worth_threads(layout.rows, cols))
   for (int64_t row = 0; row < layout.rows; ++row) {
-    const float* pr = pd + row * cols;
-    const float* gr = gd + row * cols;
     float* dr = dd + row * cols;
     // Past the active columns p is 0, and so is dx: the causal half is neither read nor summed.
     const int64_t active = layout.active_cols(row);
-    const float dot = dot_row(pr, gr, active);
-#pragma omp simd
-    for (int64_t j = 0; j < active; ++j) dr[j] = pr[j] * (gr[j] - dot) * scale;
+    softmax_backward_row(pd + row * cols, gd + row * cols, active, scale, dr);
     std::fill(dr + active, dr + cols, 0.0f);
   }
   return dx;

@@ -16,22 +16,7 @@ namespace mmx::kernels {
 
 namespace {
 
-// One head's parameters, as plain floats the SIMD loops keep in registers.
-struct Coeffs {
-  float t0, t1, t2, t3;
-  float r0, r1, r2, r3;
-};
-
-std::vector<Coeffs> read_coeffs(const Tensor& t, const Tensor& r) {
-  const std::vector<float> tv = t.to_vector(), rv = r.to_vector();
-  std::vector<Coeffs> heads(tv.size() / 4);
-  for (size_t h = 0; h < heads.size(); ++h) {
-    const float* th = tv.data() + 4 * h;
-    const float* rh = rv.data() + 4 * h;
-    heads[h] = {th[0], th[1], th[2], th[3], rh[0], rh[1], rh[2], rh[3]};
-  }
-  return heads;
-}
+using Coeffs = MultiMaxCoeffs;
 
 // sigma(x) of DESIGN.md. A score of -inf stays -inf (a column masked in x itself): the
 // modulation would turn it into -inf + inf = NaN.
@@ -74,13 +59,6 @@ void forward_row(const float* x, const float* mask, int64_t active, int64_t cols
 // 256-column row (30% of the backward's samples in perf); written with lane arrays, it turned
 // the selected adds into masked stores that defeat store forwarding.
 constexpr int kRowsPerFold = 16;  // rows summed per lane before folding into doubles
-
-// The backward's 8 running sums, per lane: the t gradients in [0..3] and the bare indicator /
-// relu sums of the r gradients in [4..7] (the factors t_k, -t_k, 2 t_k, -2 t_k are applied
-// once, after every row is summed).
-struct LaneSums {
-  Vec v[8] = {};
-};
 
 // Writes dx[0, cols) and adds this row's terms into the lane sums.
 template <int Order>
@@ -178,25 +156,89 @@ int64_t multimax_heads(const char* op, const Tensor& x, const Tensor& t, const T
   return s[0];
 }
 
+std::vector<MultiMaxCoeffs> multimax_coeffs(const Tensor& t, const Tensor& r) {
+  const std::vector<float> tv = t.to_vector(), rv = r.to_vector();
+  std::vector<MultiMaxCoeffs> heads(tv.size() / 4);
+  for (size_t h = 0; h < heads.size(); ++h) {
+    const float* th = tv.data() + 4 * h;
+    const float* rh = rv.data() + 4 * h;
+    heads[h] = {th[0], th[1], th[2], th[3], rh[0], rh[1], rh[2], rh[3]};
+  }
+  return heads;
+}
+
+void multimax_forward_row(const float* x, const float* mask, int64_t active, int64_t cols,
+                          MultiMaxCoeffs c, int order, float* p) {
+  if (order == 1)
+    forward_row<1>(x, mask, active, cols, c, p);
+  else
+    forward_row<2>(x, mask, active, cols, c, p);
+}
+
+MultiMaxRowsBackward::MultiMaxRowsBackward(const Tensor& t, const Tensor& r, int order,
+                                           int64_t heads, int threads)
+    : coeffs_(multimax_coeffs(t, r)), order_(order), heads_(heads) {
+  threads_.resize(static_cast<size_t>(threads));
+  for (ThreadSums& sums : threads_) {
+    sums.lanes.assign(static_cast<size_t>(heads), LaneSums{});
+    sums.rows_in_lanes.assign(static_cast<size_t>(heads), 0);
+    sums.totals.assign(static_cast<size_t>(heads) * 8, 0.0);
+  }
+}
+
+void MultiMaxRowsBackward::row(int thread, int64_t h, const float* x, const float* p,
+                               const float* g, int64_t active, int64_t cols, float* dx,
+                               bool stream) {
+  ThreadSums& mine = threads_[static_cast<size_t>(thread)];
+  const size_t head = static_cast<size_t>(h);
+  if (order_ == 1)
+    backward_row<1>(x, p, g, active, cols, coeffs_[head], dx, mine.lanes[head], stream);
+  else
+    backward_row<2>(x, p, g, active, cols, coeffs_[head], dx, mine.lanes[head], stream);
+  if (++mine.rows_in_lanes[head] == kRowsPerFold) {
+    fold_lane_sums(mine.lanes[head], mine.totals.data() + h * 8);
+    mine.rows_in_lanes[head] = 0;
+  }
+}
+
+void MultiMaxRowsBackward::thread_done(int thread) {
+  ThreadSums& mine = threads_[static_cast<size_t>(thread)];
+  for (int64_t h = 0; h < heads_; ++h)
+    fold_lane_sums(mine.lanes[static_cast<size_t>(h)], mine.totals.data() + h * 8);
+}
+
+void MultiMaxRowsBackward::gradients(Tensor& dt, Tensor& dr) const {
+  float* dtd = dt.data();
+  float* drd = dr.data();
+  for (int64_t h = 0; h < heads_; ++h) {
+    double sums[8] = {};
+    for (const ThreadSums& thread : threads_)  // in thread order: the same sums every run
+      for (int i = 0; i < 8; ++i) sums[i] += thread.totals[static_cast<size_t>(h * 8 + i)];
+    const Coeffs& c = coeffs_[static_cast<size_t>(h)];
+    const int used = order_ == 1 ? 2 : 4;
+    const double r_factor[4] = {c.t0, -c.t1, 2.0 * c.t2, -2.0 * c.t3};
+    for (int k = 0; k < used; ++k) {
+      dtd[h * 4 + k] = static_cast<float>(sums[k]);
+      drd[h * 4 + k] = static_cast<float>(r_factor[k] * sums[4 + k]);
+    }
+  }
+}
+
 Tensor multimax_forward(const Tensor& x, const Tensor& t, const Tensor& r, int order,
                         const Tensor& mask, bool causal) {
   const int64_t heads = multimax_heads("multimax", x, t, r, order);
   const RowLayout layout = row_layout("multimax", x, mask, causal);
-  const std::vector<Coeffs> coeffs = read_coeffs(t, r);
+  const std::vector<Coeffs> coeffs = multimax_coeffs(t, r);
   const Tensor xc = contiguous_copy(x);
   Tensor p = Tensor::empty(x.shape());
   const float* xd = xc.data();
   float* pd = p.data();
   const int64_t cols = layout.cols;
 #pragma omp parallel for schedule(static) if (worth_threads(layout.rows, cols))
-  for (int64_t row = 0; row < layout.rows; ++row) {
-    const Coeffs& c = coeffs[static_cast<size_t>(head_of(row, heads, layout.queries))];
-    const int64_t active = layout.active_cols(row);
-    if (order == 1)
-      forward_row<1>(xd + row * cols, layout.mask_row(row), active, cols, c, pd + row * cols);
-    else
-      forward_row<2>(xd + row * cols, layout.mask_row(row), active, cols, c, pd + row * cols);
-  }
+  for (int64_t row = 0; row < layout.rows; ++row)
+    multimax_forward_row(xd + row * cols, layout.mask_row(row), layout.active_cols(row), cols,
+                         coeffs[static_cast<size_t>(head_of(row, heads, layout.queries))], order,
+                         pd + row * cols);
   return p;
 }
 
@@ -205,7 +247,6 @@ MultiMaxGradients multimax_backward(const Tensor& x, const Tensor& p, const Tens
                                     Tensor into) {
   const int64_t heads = multimax_heads("multimax backward", x, t, r, order);
   const RowLayout layout = row_layout("multimax backward", x, Tensor(), causal);
-  const std::vector<Coeffs> coeffs = read_coeffs(t, r);
   const Tensor xc = contiguous_copy(x), pc = contiguous_copy(p), gc = contiguous_copy(g);
   // Each row reads its g (the dot) before writing dx, and each chunk its g before its dx, so
   // `into` may be g's own buffer.
@@ -214,50 +255,20 @@ MultiMaxGradients multimax_backward(const Tensor& x, const Tensor& p, const Tens
   const int64_t cols = layout.cols;
   const bool threaded = worth_threads(layout.rows, cols);
   const bool stream_dx = grads.dx.numel() * int64_t{sizeof(float)} >= kStreamingBytes;
-  // One block of 8 sums per head per thread, added up in thread order afterwards: no atomics,
-  // and the same sums for the same thread count.
-  const size_t block = static_cast<size_t>(heads) * 8;
-  std::vector<double> partial(static_cast<size_t>(threaded ? omp_get_max_threads() : 1) * block);
+  MultiMaxRowsBackward rows(t, r, order, heads, threaded ? omp_get_max_threads() : 1);
 #pragma omp parallel if (threaded)
   {
-    double* mine = partial.data() + static_cast<size_t>(omp_get_thread_num()) * block;
-    // Per head: its lane sums and how many rows they hold.
-    std::vector<LaneSums> lanes(static_cast<size_t>(heads), LaneSums{});
-    std::vector<int> rows_in_lanes(static_cast<size_t>(heads), 0);
+    const int thread = omp_get_thread_num();
 #pragma omp for schedule(static)
     for (int64_t row = 0; row < layout.rows; ++row) {
-      const int64_t h = head_of(row, heads, layout.queries);
-      const Coeffs& c = coeffs[static_cast<size_t>(h)];
-      const int64_t at = row * cols, active = layout.active_cols(row);
-      LaneSums& sums = lanes[static_cast<size_t>(h)];
-      if (order == 1)
-        backward_row<1>(xc.data() + at, pc.data() + at, gc.data() + at, active, cols, c,
-                        grads.dx.data() + at, sums, stream_dx);
-      else
-        backward_row<2>(xc.data() + at, pc.data() + at, gc.data() + at, active, cols, c,
-                        grads.dx.data() + at, sums, stream_dx);
-      if (++rows_in_lanes[static_cast<size_t>(h)] == kRowsPerFold) {
-        fold_lane_sums(sums, mine + h * 8);
-        rows_in_lanes[static_cast<size_t>(h)] = 0;
-      }
+      const int64_t at = row * cols;
+      rows.row(thread, head_of(row, heads, layout.queries), xc.data() + at, pc.data() + at,
+               gc.data() + at, layout.active_cols(row), cols, grads.dx.data() + at, stream_dx);
     }
-    for (int64_t h = 0; h < heads; ++h) fold_lane_sums(lanes[static_cast<size_t>(h)], mine + h * 8);
+    rows.thread_done(thread);
     if (stream_dx) streaming_stores_done();
   }
-  float* dt = grads.dt.data();
-  float* dr = grads.dr.data();
-  for (int64_t h = 0; h < heads; ++h) {
-    double sums[8] = {};
-    for (size_t k = 0; k * block < partial.size(); ++k)
-      for (int i = 0; i < 8; ++i) sums[i] += partial[k * block + h * 8 + i];
-    const Coeffs& c = coeffs[static_cast<size_t>(h)];
-    const int used = order == 1 ? 2 : 4;
-    const double r_factor[4] = {c.t0, -c.t1, 2.0 * c.t2, -2.0 * c.t3};
-    for (int k = 0; k < used; ++k) {
-      dt[h * 4 + k] = static_cast<float>(sums[k]);
-      dr[h * 4 + k] = static_cast<float>(r_factor[k] * sums[4 + k]);
-    }
-  }
+  rows.gradients(grads.dt, grads.dr);
   return grads;
 }
 

@@ -2,6 +2,9 @@
 // backward (dx and the gradients of t and r), with naive double-precision references beside them.
 #pragma once
 
+#include <vector>
+
+#include "engine/kernels/vec16.hpp"
 #include "engine/tensor.hpp"
 
 namespace mmx::kernels {
@@ -32,5 +35,54 @@ MultiMaxGradients multimax_backward(const Tensor& x, const Tensor& p, const Tens
                                     Tensor into = Tensor());
 MultiMaxGradients multimax_backward_naive(const Tensor& x, const Tensor& p, const Tensor& g,
                                           const Tensor& t, const Tensor& r, int order);
+
+// ---- one row at a time: what the two kernels above run per row, and what the fused causal
+// attention (causal_attention.hpp) runs per row of each (batch, head) matrix ----
+
+// One head's t and r as plain floats, which the SIMD loops keep in registers.
+struct MultiMaxCoeffs {
+  float t0, t1, t2, t3;
+  float r0, r1, r2, r3;
+};
+// One per head (one for per-layer parameters).
+std::vector<MultiMaxCoeffs> multimax_coeffs(const Tensor& t, const Tensor& r);
+
+// p[0, cols) = softmax(sigma(x) + mask) of one row (mask may be nullptr), zero from `active` on.
+void multimax_forward_row(const float* x, const float* mask, int64_t active, int64_t cols,
+                          MultiMaxCoeffs c, int order, float* p);
+
+// The backward's 8 running sums, per lane: the t gradients in [0..3] and the bare indicator /
+// relu sums of the r gradients in [4..7] (the factors t_k, -t_k, 2 t_k, -2 t_k are applied
+// once, after every row is summed).
+struct LaneSums {
+  Vec v[8] = {};
+};
+
+// The backward row by row: dx of each row, and the t and r gradients summed per thread (as
+// Vecs, folded into doubles every few rows), added up in thread order at the end: no atomics,
+// and the same sums for the same rows on the same thread count.
+class MultiMaxRowsBackward {
+ public:
+  MultiMaxRowsBackward(const Tensor& t, const Tensor& r, int order, int64_t heads, int threads);
+  // One row of head h, on thread `thread` (< threads): writes dx[0, cols) (dx may be g; with
+  // `stream` its full chunks go past the caches) and adds the row's terms to that thread's sums.
+  void row(int thread, int64_t h, const float* x, const float* p, const float* g,
+           int64_t active, int64_t cols, float* dx, bool stream);
+  // Each thread, after its last row: folds what its lanes still hold.
+  void thread_done(int thread);
+  // dt and dr (t's shape, zero-initialised) from every thread's sums.
+  void gradients(Tensor& dt, Tensor& dr) const;
+
+ private:
+  struct ThreadSums {
+    std::vector<LaneSums> lanes;     // per head
+    std::vector<int> rows_in_lanes;  // per head: rows its lanes hold since the last fold
+    std::vector<double> totals;      // per head, 8 sums
+  };
+  std::vector<MultiMaxCoeffs> coeffs_;
+  int order_;
+  int64_t heads_;
+  std::vector<ThreadSums> threads_;
+};
 
 }  // namespace mmx::kernels

@@ -1,0 +1,191 @@
+#include "engine/kernels/causal_attention.hpp"
+
+#include <omp.h>
+
+#include <optional>
+#include <vector>
+
+#include "engine/error.hpp"
+#include "engine/kernels/causal_products.hpp"
+#include "engine/kernels/masked_softmax.hpp"
+#include "engine/kernels/multimax.hpp"
+#include "engine/kernels/vec16.hpp"
+
+namespace mmx::kernels {
+
+namespace {
+
+void check_operands(const char* op, const Tensor& q, const Tensor& k, const Tensor& v) {
+  MMX_CHECK(q.dim() >= 2 && k.shape() == q.shape() && v.shape() == q.shape(), op,
+            ": need q, k, v [..., T, d] of one shape, got ", to_string(q.shape()), ", ",
+            to_string(k.shape()), " and ", to_string(v.shape()));
+}
+
+// The heads the normaliser's parameters are for (1 for SoftMax or per-layer MultiMax).
+int64_t normalizer_heads(const char* op, const Tensor& q, const AttentionNormalizer& n) {
+  return n.is_multimax() ? multimax_heads(op, q, n.t, n.r, n.order) : 1;
+}
+
+// [..., T, T] for q [..., T, d].
+Shape square_shape(const Tensor& q) {
+  Shape s(q.shape().begin(), q.shape().end() - 1);
+  s.push_back(q.size(-2));
+  return s;
+}
+
+// Matrix m's head: matrices run over the batch axes with the last (the heads, axis -3) fastest.
+int64_t head_of_matrix(int64_t m, int64_t heads) { return m % heads; }
+
+}  // namespace
+
+CausalAttention causal_attention_forward(const Tensor& q_in, const Tensor& k_in,
+                                         const Tensor& v_in, float scale,
+                                         const AttentionNormalizer& n) {
+  check_operands("causal_attention", q_in, k_in, v_in);
+  const int64_t heads = normalizer_heads("causal_attention", q_in, n);
+  Tensor q_keep, k_keep, v_keep;
+  const std::vector<Matrix> q = matrices(q_in, q_keep), k = matrices(k_in, k_keep),
+                            v = matrices(v_in, v_keep);
+  const int64_t T = q_in.size(-2), d = q_in.size(-1), count = static_cast<int64_t>(q.size());
+  CausalAttention out{Tensor::empty(q_in.shape()), Tensor::empty(square_shape(q_in)), Tensor()};
+  if (out.p.numel() == 0) return out;
+  const bool multimax = n.is_multimax();
+  if (multimax) out.scores = Tensor::empty(out.p.shape());
+  const std::vector<MultiMaxCoeffs> coeffs =
+      multimax ? multimax_coeffs(n.t, n.r) : std::vector<MultiMaxCoeffs>{};
+  const bool stream_zeros = out.p.numel() * int64_t{sizeof(float)} >= kStreamingBytes;
+  float* p = out.p.data();
+#pragma omp parallel if (count * T * T * d >= kCausalParallelMinWork)
+  {
+    std::vector<float> pack;   // the products' packed operand
+    std::vector<float> local;  // SoftMax's scores: one matrix, never leaves this thread
+#pragma omp for schedule(static)
+    for (int64_t m = 0; m < count; ++m) {
+      const size_t at = static_cast<size_t>(m);
+      float* s = nullptr;
+      if (multimax) {
+        s = out.scores.data() + m * T * T;
+      } else {
+        local.resize(static_cast<size_t>(T * T));
+        s = local.data();
+      }
+      causal_scores_matrix(q[at], k[at], T, d, scale, multimax && stream_zeros, pack, s);
+      float* pm = p + m * T * T;
+      for (int64_t i = 0; i < T; ++i) {  // row i sees keys [0, i]
+        if (multimax)
+          multimax_forward_row(s + i * T, nullptr, i + 1, T,
+                               coeffs[static_cast<size_t>(head_of_matrix(m, heads))], n.order,
+                               pm + i * T);
+        else
+          softmax_temperature_row(s + i * T, nullptr, i + 1, T, 1.0f, pm + i * T);
+      }
+      causal_weighted_sum_matrix({pm, T}, v[at], T, d, 1.0f, /*transposed=*/false, pack,
+                                 out.y.data() + m * T * d);
+    }
+  }
+  return out;
+}
+
+CausalAttentionGradients causal_attention_backward(const Tensor& q_in, const Tensor& k_in,
+                                                   const Tensor& v_in,
+                                                   const CausalAttention& saved,
+                                                   const Tensor& gy_in, float scale,
+                                                   const AttentionNormalizer& n) {
+  check_operands("causal_attention backward", q_in, k_in, v_in);
+  MMX_CHECK(gy_in.shape() == q_in.shape() && saved.p.shape() == square_shape(q_in),
+            "causal_attention backward: need gy ", to_string(q_in.shape()), " and p ",
+            to_string(square_shape(q_in)), ", got ", to_string(gy_in.shape()), " and ",
+            to_string(saved.p.shape()));
+  const int64_t heads = normalizer_heads("causal_attention backward", q_in, n);
+  const bool multimax = n.is_multimax();
+  Tensor q_keep, k_keep, v_keep, gy_keep, p_keep, s_keep;
+  const std::vector<Matrix> q = matrices(q_in, q_keep), k = matrices(k_in, k_keep),
+                            v = matrices(v_in, v_keep), gy = matrices(gy_in, gy_keep),
+                            p = matrices(saved.p, p_keep);
+  const std::vector<Matrix> s = multimax ? matrices(saved.scores, s_keep) : std::vector<Matrix>{};
+  const int64_t T = q_in.size(-2), d = q_in.size(-1), count = static_cast<int64_t>(q.size());
+  CausalAttentionGradients grads{Tensor::empty(q_in.shape()), Tensor::empty(q_in.shape()),
+                                 Tensor::empty(q_in.shape()), Tensor(), Tensor()};
+  if (multimax) {
+    grads.dt = Tensor::zeros(n.t.shape());
+    grads.dr = Tensor::zeros(n.r.shape());
+  }
+  if (saved.p.numel() == 0) return grads;
+  const bool threaded = count * T * T * d >= kCausalParallelMinWork;
+  std::optional<MultiMaxRowsBackward> rows;
+  if (multimax) rows.emplace(n.t, n.r, n.order, heads, threaded ? omp_get_max_threads() : 1);
+#pragma omp parallel if (threaded)
+  {
+    const int thread = omp_get_thread_num();
+    std::vector<float> pack;
+    std::vector<float> local(static_cast<size_t>(T * T));  // dL/dp, then dL/dscores in place
+#pragma omp for schedule(static)
+    for (int64_t m = 0; m < count; ++m) {
+      const size_t at = static_cast<size_t>(m);
+      float* g = local.data();
+      causal_scores_matrix(gy[at], v[at], T, d, 1.0f, false, pack, g);  // dp = tril(gy v^T)
+      causal_weighted_sum_matrix(p[at], gy[at], T, d, 1.0f, /*transposed=*/true, pack,
+                                 grads.dv.data() + m * T * d);  // dv = tril(p)^T gy
+      for (int64_t i = 0; i < T; ++i) {  // dscores over dp, row by row
+        const float* pi = p[at].data + i * p[at].row_stride;
+        if (multimax)
+          rows->row(thread, head_of_matrix(m, heads), s[at].data + i * s[at].row_stride, pi,
+                    g + i * T, i + 1, T, g + i * T, /*stream=*/false);
+        else
+          softmax_backward_row(pi, g + i * T, i + 1, 1.0f, g + i * T);
+      }
+      const Matrix ds{g, T};
+      causal_weighted_sum_matrix(ds, k[at], T, d, scale, /*transposed=*/false, pack,
+                                 grads.dq.data() + m * T * d);  // dq = scale tril(ds) k
+      causal_weighted_sum_matrix(ds, q[at], T, d, scale, /*transposed=*/true, pack,
+                                 grads.dk.data() + m * T * d);  // dk = scale tril(ds)^T q
+    }
+    if (multimax) rows->thread_done(thread);
+  }
+  if (multimax) rows->gradients(grads.dt, grads.dr);
+  return grads;
+}
+
+// ---------------------------------------------- naive references: the unfused chain, naive
+
+namespace {
+Tensor normalize_naive(const Tensor& scores, const AttentionNormalizer& n) {
+  return n.is_multimax()
+             ? multimax_forward_naive(scores, n.t, n.r, n.order, Tensor(), /*causal=*/true)
+             : softmax_temperature_forward_naive(scores, 1.0f, Tensor(), /*causal=*/true);
+}
+}  // namespace
+
+CausalAttention causal_attention_forward_naive(const Tensor& q, const Tensor& k, const Tensor& v,
+                                               float scale, const AttentionNormalizer& n) {
+  check_operands("causal_attention", q, k, v);
+  normalizer_heads("causal_attention", q, n);
+  const Tensor scores = causal_scores_forward_naive(q, k, scale);
+  const Tensor p = normalize_naive(scores, n);
+  return {causal_weighted_sum_forward_naive(p, v), p, n.is_multimax() ? scores : Tensor()};
+}
+
+CausalAttentionGradients causal_attention_backward_naive(const Tensor& q, const Tensor& k,
+                                                         const Tensor& v,
+                                                         const CausalAttention& saved,
+                                                         const Tensor& gy, float scale,
+                                                         const AttentionNormalizer& n) {
+  check_operands("causal_attention backward", q, k, v);
+  const Tensor dp = causal_scores_forward_naive(gy, v);
+  CausalAttentionGradients grads;
+  grads.dv = causal_transposed_sum_forward_naive(saved.p, gy);
+  Tensor ds;
+  if (n.is_multimax()) {
+    MultiMaxGradients g = multimax_backward_naive(saved.scores, saved.p, dp, n.t, n.r, n.order);
+    ds = g.dx;
+    grads.dt = g.dt;
+    grads.dr = g.dr;
+  } else {
+    ds = softmax_rows_backward_naive(saved.p, dp, 1.0f);
+  }
+  grads.dq = causal_weighted_sum_forward_naive(ds, k, scale);
+  grads.dk = causal_transposed_sum_forward_naive(ds, q, scale);
+  return grads;
+}
+
+}  // namespace mmx::kernels

@@ -1,0 +1,52 @@
+// Fused causal self-attention: y = normalise(scale tril(q k^T)) v, one (batch, head) matrix at a
+// time, so that a matrix's [T, T] scores go from the product to the normaliser to the weighted
+// sum while they sit in the thread's L2, instead of three trips through memory for the whole
+// batch. The backward is fused the same way. The normaliser is SoftMax or MultiMax; the steps
+// are the per-matrix products of causal_products.hpp and the per-row normalisers of
+// masked_softmax.hpp and multimax.hpp, so the fused kernels compute bit for bit what the unfused
+// chain computes. The naive reference is the chain of the three naive kernels.
+#pragma once
+
+#include "engine/tensor.hpp"
+
+namespace mmx::kernels {
+
+// The normaliser applied to each row of scores: MultiMax with (t, r, order) when t is defined
+// (shapes as multimax_forward's, per layer or per head of axis -3), else SoftMax.
+struct AttentionNormalizer {
+  Tensor t, r;
+  int order = 2;
+  bool is_multimax() const { return t.defined(); }
+};
+
+struct CausalAttention {
+  Tensor y;       // [..., T, d] the attention output
+  Tensor p;       // [..., T, T] the weights, zero above the diagonal (the backward reads them)
+  Tensor scores;  // [..., T, T] scale tril(q k^T): kept for MultiMax only (its backward reads
+                  // them); undefined for SoftMax
+};
+
+// q, k, v [..., T, d] of one shape (any strides whose last axis is adjacent).
+CausalAttention causal_attention_forward(const Tensor& q, const Tensor& k, const Tensor& v,
+                                         float scale, const AttentionNormalizer& normalizer);
+CausalAttention causal_attention_forward_naive(const Tensor& q, const Tensor& k,
+                                               const Tensor& v, float scale,
+                                               const AttentionNormalizer& normalizer);
+
+struct CausalAttentionGradients {
+  Tensor dq, dk, dv;  // q's shape, dense
+  Tensor dt, dr;      // t's shape: MultiMax only
+};
+
+// From the inputs, what the forward kept, and gy = dL/dy.
+CausalAttentionGradients causal_attention_backward(const Tensor& q, const Tensor& k,
+                                                   const Tensor& v, const CausalAttention& saved,
+                                                   const Tensor& gy, float scale,
+                                                   const AttentionNormalizer& normalizer);
+CausalAttentionGradients causal_attention_backward_naive(const Tensor& q, const Tensor& k,
+                                                         const Tensor& v,
+                                                         const CausalAttention& saved,
+                                                         const Tensor& gy, float scale,
+                                                         const AttentionNormalizer& normalizer);
+
+}  // namespace mmx::kernels
