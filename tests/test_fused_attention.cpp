@@ -93,8 +93,6 @@ TEST_CASE("fused causal attention matches the naive chain, forward and backward"
           kernels::causal_attention_forward_naive(x.q, x.k, x.v, scale, n);
       CHECK(max_abs_diff(fast.y, naive.y) <= row.tolerance);
       CHECK(max_abs_diff(fast.p, naive.p) <= row.tolerance);
-      CHECK(fast.scores.defined() == n.is_multimax());
-      if (n.is_multimax()) CHECK(max_abs_diff(fast.scores, naive.scores) <= row.tolerance);
 
       const Tensor gy = Tensor::uniform(x.q.shape(), gen, -1.0f, 1.0f);
       const kernels::CausalAttentionGradients g =

@@ -2,6 +2,7 @@
 
 #include <omp.h>
 
+#include <algorithm>
 #include <optional>
 #include <vector>
 
@@ -9,7 +10,6 @@
 #include "engine/kernels/causal_products.hpp"
 #include "engine/kernels/masked_softmax.hpp"
 #include "engine/kernels/multimax.hpp"
-#include "engine/kernels/vec16.hpp"
 
 namespace mmx::kernels {
 
@@ -33,6 +33,9 @@ Shape square_shape(const Tensor& q) {
   return s;
 }
 
+// Where row i of a lower triangle packed by rows starts.
+int64_t row_start(int64_t i) { return i * (i + 1) / 2; }
+
 // Matrix m's head: matrices run over the batch axes with the last (the heads, axis -3) fastest.
 int64_t head_of_matrix(int64_t m, int64_t heads) { return m % heads; }
 
@@ -50,26 +53,27 @@ CausalAttention causal_attention_forward(const Tensor& q_in, const Tensor& k_in,
   CausalAttention out{Tensor::empty(q_in.shape()), Tensor::empty(square_shape(q_in)), Tensor()};
   if (out.p.numel() == 0) return out;
   const bool multimax = n.is_multimax();
-  if (multimax) out.scores = Tensor::empty(out.p.shape());
+  const int64_t triangle = T * (T + 1) / 2;  // a matrix's packed lower triangle
+  if (multimax) {
+    Shape packed(q_in.shape().begin(), q_in.shape().end() - 2);
+    packed.push_back(triangle);
+    out.scores = Tensor::empty(packed);
+  }
   const std::vector<MultiMaxCoeffs> coeffs =
       multimax ? multimax_coeffs(n.t, n.r) : std::vector<MultiMaxCoeffs>{};
-  const bool stream_zeros = out.p.numel() * int64_t{sizeof(float)} >= kStreamingBytes;
   float* p = out.p.data();
 #pragma omp parallel if (count * T * T * d >= kCausalParallelMinWork)
   {
-    std::vector<float> pack;   // the products' packed operand
-    std::vector<float> local;  // SoftMax's scores: one matrix, never leaves this thread
+    std::vector<float> pack;  // the products' packed operand
+    std::vector<float> scores(static_cast<size_t>(T * T));  // one matrix, in this thread's cache
 #pragma omp for schedule(static)
     for (int64_t m = 0; m < count; ++m) {
       const size_t at = static_cast<size_t>(m);
-      float* s = nullptr;
-      if (multimax) {
-        s = out.scores.data() + m * T * T;
-      } else {
-        local.resize(static_cast<size_t>(T * T));
-        s = local.data();
-      }
-      causal_scores_matrix(q[at], k[at], T, d, scale, multimax && stream_zeros, pack, s);
+      float* s = scores.data();
+      causal_scores_matrix(q[at], k[at], T, d, scale, /*stream_zeros=*/false, pack, s);
+      if (multimax)  // its backward reads them: the rows' lower parts, end to end
+        for (int64_t i = 0; i < T; ++i)
+          std::copy(s + i * T, s + i * T + i + 1, out.scores.data() + m * triangle + row_start(i));
       float* pm = p + m * T * T;
       for (int64_t i = 0; i < T; ++i) {  // row i sees keys [0, i]
         if (multimax)
@@ -98,11 +102,10 @@ CausalAttentionGradients causal_attention_backward(const Tensor& q_in, const Ten
             to_string(saved.p.shape()));
   const int64_t heads = normalizer_heads("causal_attention backward", q_in, n);
   const bool multimax = n.is_multimax();
-  Tensor q_keep, k_keep, v_keep, gy_keep, p_keep, s_keep;
+  Tensor q_keep, k_keep, v_keep, gy_keep, p_keep;
   const std::vector<Matrix> q = matrices(q_in, q_keep), k = matrices(k_in, k_keep),
                             v = matrices(v_in, v_keep), gy = matrices(gy_in, gy_keep),
                             p = matrices(saved.p, p_keep);
-  const std::vector<Matrix> s = multimax ? matrices(saved.scores, s_keep) : std::vector<Matrix>{};
   const int64_t T = q_in.size(-2), d = q_in.size(-1), count = static_cast<int64_t>(q.size());
   CausalAttentionGradients grads{Tensor::empty(q_in.shape()), Tensor::empty(q_in.shape()),
                                  Tensor::empty(q_in.shape()), Tensor(), Tensor()};
@@ -129,7 +132,8 @@ CausalAttentionGradients causal_attention_backward(const Tensor& q_in, const Ten
       for (int64_t i = 0; i < T; ++i) {  // dscores over dp, row by row
         const float* pi = p[at].data + i * p[at].row_stride;
         if (multimax)
-          rows->row(thread, head_of_matrix(m, heads), s[at].data + i * s[at].row_stride, pi,
+          rows->row(thread, head_of_matrix(m, heads),
+                    saved.scores.data() + m * T * (T + 1) / 2 + row_start(i), pi,
                     g + i * T, i + 1, T, g + i * T, /*stream=*/false);
         else
           softmax_backward_row(pi, g + i * T, i + 1, 1.0f, g + i * T);
@@ -162,7 +166,7 @@ CausalAttention causal_attention_forward_naive(const Tensor& q, const Tensor& k,
   normalizer_heads("causal_attention", q, n);
   const Tensor scores = causal_scores_forward_naive(q, k, scale);
   const Tensor p = normalize_naive(scores, n);
-  return {causal_weighted_sum_forward_naive(p, v), p, n.is_multimax() ? scores : Tensor()};
+  return {causal_weighted_sum_forward_naive(p, v), p, Tensor()};
 }
 
 CausalAttentionGradients causal_attention_backward_naive(const Tensor& q, const Tensor& k,
@@ -176,7 +180,8 @@ CausalAttentionGradients causal_attention_backward_naive(const Tensor& q, const 
   grads.dv = causal_transposed_sum_forward_naive(saved.p, gy);
   Tensor ds;
   if (n.is_multimax()) {
-    MultiMaxGradients g = multimax_backward_naive(saved.scores, saved.p, dp, n.t, n.r, n.order);
+    const Tensor scores = causal_scores_forward_naive(q, k, scale);  // not what the fast one kept
+    MultiMaxGradients g = multimax_backward_naive(scores, saved.p, dp, n.t, n.r, n.order);
     ds = g.dx;
     grads.dt = g.dt;
     grads.dr = g.dr;

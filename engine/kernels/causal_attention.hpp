@@ -22,8 +22,9 @@ struct AttentionNormalizer {
 struct CausalAttention {
   Tensor y;       // [..., T, d] the attention output
   Tensor p;       // [..., T, T] the weights, zero above the diagonal (the backward reads them)
-  Tensor scores;  // [..., T, T] scale tril(q k^T): kept for MultiMax only (its backward reads
-                  // them); undefined for SoftMax
+  Tensor scores;  // MultiMax only, for the fast backward: scale tril(q k^T), each matrix's lower
+                  // triangle packed by rows ([..., T (T + 1) / 2]). Undefined for SoftMax and
+                  // from the naive forward (the naive backward computes the scores again).
 };
 
 // q, k, v [..., T, d] of one shape (any strides whose last axis is adjacent).

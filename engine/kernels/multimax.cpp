@@ -177,43 +177,41 @@ void multimax_forward_row(const float* x, const float* mask, int64_t active, int
 
 MultiMaxRowsBackward::MultiMaxRowsBackward(const Tensor& t, const Tensor& r, int order,
                                            int64_t heads, int threads)
-    : coeffs_(multimax_coeffs(t, r)), order_(order), heads_(heads) {
-  threads_.resize(static_cast<size_t>(threads));
-  for (ThreadSums& sums : threads_) {
-    sums.lanes.assign(static_cast<size_t>(heads), LaneSums{});
-    sums.rows_in_lanes.assign(static_cast<size_t>(heads), 0);
-    sums.totals.assign(static_cast<size_t>(heads) * 8, 0.0);
-  }
-}
+    : coeffs_(multimax_coeffs(t, r)),
+      order_(order),
+      heads_(heads),
+      sums_(static_cast<size_t>(threads * heads)) {}
 
 void MultiMaxRowsBackward::row(int thread, int64_t h, const float* x, const float* p,
                                const float* g, int64_t active, int64_t cols, float* dx,
                                bool stream) {
-  ThreadSums& mine = threads_[static_cast<size_t>(thread)];
-  const size_t head = static_cast<size_t>(h);
+  HeadSums& mine = sums_[static_cast<size_t>(thread * heads_ + h)];
+  const Coeffs& c = coeffs_[static_cast<size_t>(h)];
   if (order_ == 1)
-    backward_row<1>(x, p, g, active, cols, coeffs_[head], dx, mine.lanes[head], stream);
+    backward_row<1>(x, p, g, active, cols, c, dx, mine.lanes, stream);
   else
-    backward_row<2>(x, p, g, active, cols, coeffs_[head], dx, mine.lanes[head], stream);
-  if (++mine.rows_in_lanes[head] == kRowsPerFold) {
-    fold_lane_sums(mine.lanes[head], mine.totals.data() + h * 8);
-    mine.rows_in_lanes[head] = 0;
+    backward_row<2>(x, p, g, active, cols, c, dx, mine.lanes, stream);
+  if (++mine.rows_in_lanes == kRowsPerFold) {
+    fold_lane_sums(mine.lanes, mine.totals);
+    mine.rows_in_lanes = 0;
   }
 }
 
 void MultiMaxRowsBackward::thread_done(int thread) {
-  ThreadSums& mine = threads_[static_cast<size_t>(thread)];
-  for (int64_t h = 0; h < heads_; ++h)
-    fold_lane_sums(mine.lanes[static_cast<size_t>(h)], mine.totals.data() + h * 8);
+  for (int64_t h = 0; h < heads_; ++h) {
+    HeadSums& mine = sums_[static_cast<size_t>(thread * heads_ + h)];
+    fold_lane_sums(mine.lanes, mine.totals);
+  }
 }
 
 void MultiMaxRowsBackward::gradients(Tensor& dt, Tensor& dr) const {
   float* dtd = dt.data();
   float* drd = dr.data();
+  const int64_t threads = static_cast<int64_t>(sums_.size()) / heads_;
   for (int64_t h = 0; h < heads_; ++h) {
     double sums[8] = {};
-    for (const ThreadSums& thread : threads_)  // in thread order: the same sums every run
-      for (int i = 0; i < 8; ++i) sums[i] += thread.totals[static_cast<size_t>(h * 8 + i)];
+    for (int64_t thread = 0; thread < threads; ++thread)  // in order: the same sums every run
+      for (int i = 0; i < 8; ++i) sums[i] += sums_[static_cast<size_t>(thread * heads_ + h)].totals[i];
     const Coeffs& c = coeffs_[static_cast<size_t>(h)];
     const int used = order_ == 1 ? 2 : 4;
     const double r_factor[4] = {c.t0, -c.t1, 2.0 * c.t2, -2.0 * c.t3};

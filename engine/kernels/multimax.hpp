@@ -74,15 +74,16 @@ class MultiMaxRowsBackward {
   void gradients(Tensor& dt, Tensor& dr) const;
 
  private:
-  struct ThreadSums {
-    std::vector<LaneSums> lanes;     // per head
-    std::vector<int> rows_in_lanes;  // per head: rows its lanes hold since the last fold
-    std::vector<double> totals;      // per head, 8 sums
+  // One head's sums on one thread, on cache lines of its own (threads write theirs every row).
+  struct alignas(64) HeadSums {
+    LaneSums lanes;
+    double totals[8] = {};
+    int rows_in_lanes = 0;  // rows the lanes hold since the last fold into totals
   };
   std::vector<MultiMaxCoeffs> coeffs_;
   int order_;
   int64_t heads_;
-  std::vector<ThreadSums> threads_;
+  std::vector<HeadSums> sums_;  // [thread][head]
 };
 
 }  // namespace mmx::kernels
