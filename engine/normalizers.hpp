@@ -34,12 +34,14 @@ Tensor multimax(const Tensor& x, const MultiMaxParams& params, const Tensor& mas
                 bool causal = false);
 ///@}
 
-/// Causal self-attention fused per (batch, head) matrix: normalise(scale tril(q k^T)) v with
-/// q, k, v [..., T, d] of one shape, the normaliser MultiMax with `multimax`'s (t, r) or, when
-/// it is null, SoftMax. The same values as causal_scores, then multimax or softmax_temperature
-/// (causal), then causal_weighted_sum, and the same gradients, without their score-sized
-/// intermediates (a matrix's scores stay in the thread's cache between the three steps).
-Tensor causal_attention(const Tensor& q, const Tensor& k, const Tensor& v, float scale,
+/// Causal self-attention fused per (batch, head) matrix. qkv [B, T, 3 D] is the qkv
+/// projection's output: q, k, v its thirds, each split into `heads` heads of D / heads. Returns
+/// [B, T, D], the heads' normalise(scale tril(q k^T)) v side by side, with the normaliser
+/// MultiMax with `multimax`'s (t, r) or, when it is null, SoftMax. The same values and gradients
+/// as causal_scores, then multimax or softmax_temperature (causal), then causal_weighted_sum on
+/// the heads, without their score-sized intermediates (a matrix's scores stay in the thread's
+/// cache between the three steps) or copies of the heads.
+Tensor causal_attention(const Tensor& qkv, int64_t heads, float scale,
                         const MultiMaxParams* multimax = nullptr);
 
 /// softmax(x / temperature + mask); temperature > 0.

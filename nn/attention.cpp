@@ -32,14 +32,18 @@ CausalSelfAttention::CausalSelfAttention(const GPTConfig& config, Generator& ini
   register_module("residual_dropout", residual_dropout_);
 }
 
-// One matmul for q, k and v; the heads are strided views of its output, never copies.
-CausalSelfAttention::Heads CausalSelfAttention::project_heads(const Tensor& x) const {
+Tensor CausalSelfAttention::project_qkv(const Tensor& x) const {
   MMX_CHECK(x.dim() == 3 && x.size(2) == qkv_.weight().size(1),
             "CausalSelfAttention: expected x [B, T, ", qkv_.weight().size(1), "], got ",
             to_string(x.shape()));
+  return qkv_.forward(x);
+}
+
+// One matmul for q, k and v; the heads are strided views of its output, never copies.
+CausalSelfAttention::Heads CausalSelfAttention::project_heads(const Tensor& x) const {
   const int64_t B = x.size(0), T = x.size(1), D = x.size(2), dh = D / heads_;
   // [B, T, 3D] -> [B, T, 3H, dh] -> [B, 3H, T, dh]: q, k, v are heads [0,H), [H,2H), [2H,3H).
-  Tensor all = permute(reshape(qkv_.forward(x), {B, T, 3 * heads_, dh}), {0, 2, 1, 3});
+  Tensor all = permute(reshape(project_qkv(x), {B, T, 3 * heads_, dh}), {0, 2, 1, 3});
   return {slice(all, 1, 0, heads_), slice(all, 1, heads_, 2 * heads_),
           slice(all, 1, 2 * heads_, 3 * heads_)};
 }
@@ -49,40 +53,43 @@ Tensor CausalSelfAttention::normalize(const Tensor& scores, const Tensor& mask,
   return normalize_attention(kind_, scores, mask, causal, multimax_.get(), is_training());
 }
 
+float CausalSelfAttention::scale() const {
+  return 1.0f / std::sqrt(static_cast<float>(qkv_.weight().size(1) / heads_));
+}
+
 Tensor CausalSelfAttention::attend(const Tensor& q, const Tensor& k, const Tensor& v,
                                    const Tensor& mask, bool causal,
                                    AttentionMap* capture) const {
-  const int64_t T = q.size(2), dh = q.size(3);
-  // The plain path scales q (T x dh), cheaper than scaling the scores (T x S); the causal
-  // kernel scales each score as it stores it, which costs nothing.
-  const float scale = 1.0f / std::sqrt(static_cast<float>(dh));
+  const int64_t B = q.size(0), H = q.size(1), T = q.size(2), dh = q.size(3);
   // Plain causal self-attention skips the key blocks above the diagonal (their weights are 0);
   // its scores are then 0 there, which the causal normaliser and the measures mask anyway.
   const bool lower_only = causal && !mask.defined() && k.size(2) == T;
-  // SoftMax and MultiMax run the three steps fused per (batch, head), the scores never stored
-  // for the whole batch; unless the weights must be seen (capture) or dropped out.
-  const bool fused = lower_only && !capture && !attention_dropout_.active() &&
-                     (kind_ == AttentionKind::Softmax || kind_ == AttentionKind::MultiMax);
-  if (fused) {
-    const MultiMaxParams params = multimax_ ? multimax_->params() : MultiMaxParams{};
-    return merge_heads(causal_attention(q, k, v, scale, multimax_ ? &params : nullptr));
-  }
-  Tensor scores = lower_only ? causal_scores(q, k, scale)  // scaled as it is stored
-                             : matmul(mul(q, scale), transpose(k, -2, -1));  // [B, H, T, S]
+  // The plain path scales q (T x dh), cheaper than scaling the scores (T x S); the causal
+  // kernel scales each score as it stores it, which costs nothing.
+  Tensor scores = lower_only ? causal_scores(q, k, scale())  // scaled as it is stored
+                             : matmul(mul(q, scale()), transpose(k, -2, -1));  // [B, H, T, S]
   Tensor p = normalize(scores, mask, causal);
   if (capture) *capture = {scores.detach(), p.detach(), mask, causal};
   const Tensor kept = attention_dropout_.forward(p);
-  return merge_heads(lower_only ? causal_weighted_sum(kept, v) : matmul(kept, v));
+  Tensor heads = lower_only ? causal_weighted_sum(kept, v) : matmul(kept, v);  // [B, H, T, dh]
+  return project_out(reshape(transpose(heads, 1, 2), {B, T, H * dh}));
 }
 
-// heads [B, H, T, dh] -> [B, T, H dh], projected.
-Tensor CausalSelfAttention::merge_heads(const Tensor& heads) const {
-  const int64_t B = heads.size(0), H = heads.size(1), T = heads.size(2), dh = heads.size(3);
-  Tensor merged = reshape(transpose(heads, 1, 2), {B, T, H * dh});
+Tensor CausalSelfAttention::project_out(const Tensor& merged) const {
   return residual_dropout_.forward(proj_.forward(merged));
 }
 
 Tensor CausalSelfAttention::forward(const Tensor& x, AttentionMap* capture) const {
+  // SoftMax and MultiMax run fused on the qkv projection itself (the causal_attention op: no
+  // score-sized tensors for the whole batch, no head copies), unless the weights must be seen
+  // (capture) or dropped out.
+  const bool fused = causal_ && !capture && !attention_dropout_.active() &&
+                     (kind_ == AttentionKind::Softmax || kind_ == AttentionKind::MultiMax);
+  if (fused) {
+    const MultiMaxParams params = multimax_ ? multimax_->params() : MultiMaxParams{};
+    return project_out(
+        causal_attention(project_qkv(x), heads_, scale(), multimax_ ? &params : nullptr));
+  }
   Heads h = project_heads(x);
   return attend(h.q, h.k, h.v, Tensor(), causal_, capture);
 }

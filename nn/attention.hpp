@@ -38,13 +38,17 @@ class CausalSelfAttention : public Module {
   struct Heads {
     Tensor q, k, v;  ///< [B, H, T, dh] each
   };
+  /// x [B, T, d] -> q, k, v side by side [B, T, 3d] (one matmul).
+  Tensor project_qkv(const Tensor& x) const;
   Heads project_heads(const Tensor& x) const;
+  /// 1 / sqrt(head size), attention's score scale.
+  float scale() const;
   /// softmax-like weights of q k^T / sqrt(dh), then p v, merged back to [B, T, d] and projected.
   Tensor attend(const Tensor& q, const Tensor& k, const Tensor& v, const Tensor& mask,
                 bool causal, AttentionMap* capture) const;
   Tensor normalize(const Tensor& scores, const Tensor& mask, bool causal) const;
-  /// heads [B, H, T, dh] -> [B, T, H dh], projected (and residual dropout).
-  Tensor merge_heads(const Tensor& heads) const;
+  /// The heads side by side [B, T, H dh], projected (and residual dropout).
+  Tensor project_out(const Tensor& merged) const;
 
   AttentionKind kind_;
   int64_t heads_;

@@ -115,31 +115,33 @@ TEST_CASE("the causal_attention op gives the unfused ops' values and gradients, 
   for (const Row& row : kRows) {
     CAPTURE(row.name);
     Generator gen(9);
-    const Operands x = operands(row, gen);
+    const int64_t B = row.batch, H = row.heads, T = row.T, D = row.heads * row.d;
+    const Tensor qkv = Tensor::uniform({B, T, 3 * D}, gen, -1.0f, 1.0f);
     const kernels::AttentionNormalizer n = normalizer_of(row);
-    const MultiMaxParams params{n.t, n.r, n.order};
     const float scale = 0.35f;
-    const Tensor gy = Tensor::uniform(x.q.shape(), gen, -1.0f, 1.0f);
-    // Both runs from fresh leaves: gradients of q, k, v, t, r.
+    const Tensor gy = Tensor::uniform({B, T, D}, gen, -1.0f, 1.0f);
+    // Both from fresh leaves; returns y and the gradients of qkv (and of t, r).
     auto run = [&](bool fused) {
-      std::vector<Tensor> leaves{x.q.detach().requires_grad_(), x.k.detach().requires_grad_(),
-                                 x.v.detach().requires_grad_()};
-      MultiMaxParams p = params;
+      std::vector<Tensor> leaves{qkv.detach().requires_grad_()};
+      MultiMaxParams params{n.t, n.r, n.order};
       if (n.is_multimax()) {
-        p.t = n.t.detach().requires_grad_();
-        p.r = n.r.detach().requires_grad_();
-        leaves.push_back(p.t);
-        leaves.push_back(p.r);
+        params.t = n.t.detach().requires_grad_();
+        params.r = n.r.detach().requires_grad_();
+        leaves.push_back(params.t);
+        leaves.push_back(params.r);
       }
-      const MultiMaxParams* multimax = n.is_multimax() ? &p : nullptr;
+      const MultiMaxParams* multimax = n.is_multimax() ? &params : nullptr;
       Tensor y;
       if (fused) {
-        y = causal_attention(leaves[0], leaves[1], leaves[2], scale, multimax);
-      } else {
-        const Tensor s = causal_scores(leaves[0], leaves[1], scale);
+        y = causal_attention(leaves[0], H, scale, multimax);
+      } else {  // the unfused chain attention ran before: heads as views, three ops, merged
+        const Tensor all = permute(reshape(leaves[0], {B, T, 3 * H, row.d}), {0, 2, 1, 3});
+        const Tensor q = slice(all, 1, 0, H), k = slice(all, 1, H, 2 * H),
+                     v = slice(all, 1, 2 * H, 3 * H);
+        const Tensor s = causal_scores(q, k, scale);
         const Tensor w = multimax ? mmx::multimax(s, *multimax, Tensor(), /*causal=*/true)
                                   : softmax_temperature(s, 1.0f, Tensor(), /*causal=*/true);
-        y = causal_weighted_sum(w, leaves[2]);
+        y = reshape(transpose(causal_weighted_sum(w, v), 1, 2), {B, T, D});
       }
       y.backward(gy);
       std::vector<Tensor> out{y.detach()};
@@ -147,12 +149,12 @@ TEST_CASE("the causal_attention op gives the unfused ops' values and gradients, 
       return out;
     };
     const std::vector<Tensor> fused = run(true), unfused = run(false);
-    const char* names[] = {"y", "dq", "dk", "dv", "dt", "dr"};
+    const char* names[] = {"y", "dqkv", "dt", "dr"};
     for (size_t i = 0; i < fused.size(); ++i) {
       CAPTURE(names[i]);
       // dt and dr are sums over every score, split among the threads by rows in the one and by
       // matrices in the other: equal to rounding when the splits differ.
-      if (i >= 4)
+      if (i >= 2)
         CHECK(max_abs_diff(fused[i], unfused[i]) <= 1e-5f * static_cast<float>(row.T));
       else
         CHECK(same_bits(fused[i], unfused[i]));
@@ -162,41 +164,43 @@ TEST_CASE("the causal_attention op gives the unfused ops' values and gradients, 
 
 TEST_CASE("causal_attention: gradcheck with SoftMax and with MultiMax's t and r") {
   Generator gen(3);
-  const Shape shape{1, 2, 9, 4};
-  const Tensor q = Tensor::uniform(shape, gen, -1.0f, 1.0f).requires_grad_();
-  const Tensor k = Tensor::uniform(shape, gen, -1.0f, 1.0f).requires_grad_();
-  const Tensor v = Tensor::uniform(shape, gen, -1.0f, 1.0f).requires_grad_();
+  const Tensor qkv = Tensor::uniform({1, 9, 3 * 2 * 4}, gen, -1.0f, 1.0f).requires_grad_();
   GradcheckOptions opt;
   opt.atol = 2e-3f;
   const GradcheckResult softmax = gradcheck(
-      [](const std::vector<Tensor>& in) { return causal_attention(in[0], in[1], in[2], 0.5f); },
-      {q, k, v}, opt);
+      [](const std::vector<Tensor>& in) { return causal_attention(in[0], 2, 0.5f); }, {qkv}, opt);
   CHECK_MESSAGE(softmax.ok, softmax.message);
   for (int order : {1, 2}) {
     CAPTURE(order);
     const Tensor t = Tensor::from_data({0.4f, 0.3f, 0.2f, 0.1f, 0.5f, 0.2f, 0.3f, 0.2f}, {2, 4})
                          .requires_grad_();
-    const Tensor r = Tensor::from_data({-0.3f, 0.3f, -0.6f, 0.6f, -0.2f, 0.4f, -0.7f, 0.5f},
-                                       {2, 4})
-                         .requires_grad_();
+    // Breakpoints in gaps between the scores (at least 0.02 from each): a central difference
+    // across a kink is no derivative.
+    const Tensor r =
+        Tensor::from_data({-0.48f, 0.25f, -0.66f, 0.45f, -0.44f, 0.05f, -0.545f, 0.45f}, {2, 4})
+            .requires_grad_();
     const GradcheckResult multimax = gradcheck(
         [order](const std::vector<Tensor>& in) {
-          const MultiMaxParams params{in[3], in[4], order};
-          return causal_attention(in[0], in[1], in[2], 0.5f, &params);
+          const MultiMaxParams params{in[1], in[2], order};
+          return causal_attention(in[0], 2, 0.5f, &params);
         },
-        {q, k, v, t, r}, opt);
+        {qkv, t, r}, opt);
     CHECK_MESSAGE(multimax.ok, multimax.message);
   }
   autograd::clear_tape();
 }
 
 TEST_CASE("causal_attention names itself and the shapes on bad input") {
+  CHECK_THROWS_WITH_AS(causal_attention(Tensor::zeros({2, 4, 10}), 3, 1.0f),
+                       doctest::Contains("causal_attention: need qkv [B, T, 3 x heads x head "
+                                         "size], got [2, 4, 10] for 3 heads"),
+                       Error);
+  const MultiMaxParams three_heads{Tensor::zeros({3, 4}), Tensor::zeros({3, 4}), 2};
+  CHECK_THROWS_WITH_AS(causal_attention(Tensor::zeros({2, 4, 24}), 2, 1.0f, &three_heads),
+                       doctest::Contains("per-head parameters of shape [3, 4]"), Error);
   const Tensor a = Tensor::zeros({2, 3, 4, 5});
-  CHECK_THROWS_WITH_AS(causal_attention(a, a, Tensor::zeros({2, 3, 4, 6}), 1.0f),
+  CHECK_THROWS_WITH_AS(kernels::causal_attention_forward(a, a, Tensor::zeros({2, 3, 4, 6}), 1.0f, {}),
                        doctest::Contains("causal_attention: need q, k, v [..., T, d] of one "
                                          "shape, got [2, 3, 4, 5], [2, 3, 4, 5] and [2, 3, 4, 6]"),
                        Error);
-  const MultiMaxParams two_heads{Tensor::zeros({2, 4}), Tensor::zeros({2, 4}), 2};
-  CHECK_THROWS_WITH_AS(causal_attention(a, a, a, 1.0f, &two_heads),
-                       doctest::Contains("per-head parameters of shape [2, 4]"), Error);
 }

@@ -33,6 +33,14 @@ Shape square_shape(const Tensor& q) {
   return s;
 }
 
+// `into` when defined (checked to have `shape`), else a new dense tensor.
+Tensor destination(const char* op, const Tensor& into, const Shape& shape) {
+  if (!into.defined()) return Tensor::empty(shape);
+  MMX_CHECK(into.shape() == shape, op, ": an output of shape ", to_string(shape),
+            " cannot go into ", to_string(into.shape()));
+  return into;
+}
+
 // Where row i of a lower triangle packed by rows starts.
 int64_t row_start(int64_t i) { return i * (i + 1) / 2; }
 
@@ -43,15 +51,17 @@ int64_t head_of_matrix(int64_t m, int64_t heads) { return m % heads; }
 
 CausalAttention causal_attention_forward(const Tensor& q_in, const Tensor& k_in,
                                          const Tensor& v_in, float scale,
-                                         const AttentionNormalizer& n) {
+                                         const AttentionNormalizer& n, Tensor y_into) {
   check_operands("causal_attention", q_in, k_in, v_in);
   const int64_t heads = normalizer_heads("causal_attention", q_in, n);
   Tensor q_keep, k_keep, v_keep;
   const std::vector<Matrix> q = matrices(q_in, q_keep), k = matrices(k_in, k_keep),
                             v = matrices(v_in, v_keep);
   const int64_t T = q_in.size(-2), d = q_in.size(-1), count = static_cast<int64_t>(q.size());
-  CausalAttention out{Tensor::empty(q_in.shape()), Tensor::empty(square_shape(q_in)), Tensor()};
+  CausalAttention out{destination("causal_attention", y_into, q_in.shape()),
+                      Tensor::empty(square_shape(q_in)), Tensor()};
   if (out.p.numel() == 0) return out;
+  const std::vector<OutMatrix> y = output_matrices(out.y);
   const bool multimax = n.is_multimax();
   const int64_t triangle = T * (T + 1) / 2;  // a matrix's packed lower triangle
   if (multimax) {
@@ -83,8 +93,7 @@ CausalAttention causal_attention_forward(const Tensor& q_in, const Tensor& k_in,
         else
           softmax_temperature_row(s + i * T, nullptr, i + 1, T, 1.0f, pm + i * T);
       }
-      causal_weighted_sum_matrix({pm, T}, v[at], T, d, 1.0f, /*transposed=*/false, pack,
-                                 out.y.data() + m * T * d);
+      causal_weighted_sum_matrix({pm, T}, v[at], T, d, 1.0f, /*transposed=*/false, pack, y[at]);
     }
   }
   return out;
@@ -94,7 +103,8 @@ CausalAttentionGradients causal_attention_backward(const Tensor& q_in, const Ten
                                                    const Tensor& v_in,
                                                    const CausalAttention& saved,
                                                    const Tensor& gy_in, float scale,
-                                                   const AttentionNormalizer& n) {
+                                                   const AttentionNormalizer& n,
+                                                   CausalAttentionGradients into) {
   check_operands("causal_attention backward", q_in, k_in, v_in);
   MMX_CHECK(gy_in.shape() == q_in.shape() && saved.p.shape() == square_shape(q_in),
             "causal_attention backward: need gy ", to_string(q_in.shape()), " and p ",
@@ -107,13 +117,17 @@ CausalAttentionGradients causal_attention_backward(const Tensor& q_in, const Ten
                             v = matrices(v_in, v_keep), gy = matrices(gy_in, gy_keep),
                             p = matrices(saved.p, p_keep);
   const int64_t T = q_in.size(-2), d = q_in.size(-1), count = static_cast<int64_t>(q.size());
-  CausalAttentionGradients grads{Tensor::empty(q_in.shape()), Tensor::empty(q_in.shape()),
-                                 Tensor::empty(q_in.shape()), Tensor(), Tensor()};
+  const char* op = "causal_attention backward";
+  CausalAttentionGradients grads{destination(op, into.dq, q_in.shape()),
+                                 destination(op, into.dk, q_in.shape()),
+                                 destination(op, into.dv, q_in.shape()), Tensor(), Tensor()};
   if (multimax) {
     grads.dt = Tensor::zeros(n.t.shape());
     grads.dr = Tensor::zeros(n.r.shape());
   }
   if (saved.p.numel() == 0) return grads;
+  const std::vector<OutMatrix> dq = output_matrices(grads.dq), dk = output_matrices(grads.dk),
+                               dv = output_matrices(grads.dv);
   const bool threaded = count * T * T * d >= kCausalParallelMinWork;
   std::optional<MultiMaxRowsBackward> rows;
   if (multimax) rows.emplace(n.t, n.r, n.order, heads, threaded ? omp_get_max_threads() : 1);
@@ -127,8 +141,8 @@ CausalAttentionGradients causal_attention_backward(const Tensor& q_in, const Ten
       const size_t at = static_cast<size_t>(m);
       float* g = local.data();
       causal_scores_matrix(gy[at], v[at], T, d, 1.0f, false, pack, g);  // dp = tril(gy v^T)
-      causal_weighted_sum_matrix(p[at], gy[at], T, d, 1.0f, /*transposed=*/true, pack,
-                                 grads.dv.data() + m * T * d);  // dv = tril(p)^T gy
+      // dv = tril(p)^T gy
+      causal_weighted_sum_matrix(p[at], gy[at], T, d, 1.0f, /*transposed=*/true, pack, dv[at]);
       for (int64_t i = 0; i < T; ++i) {  // dscores over dp, row by row
         const float* pi = p[at].data + i * p[at].row_stride;
         if (multimax)
@@ -139,10 +153,9 @@ CausalAttentionGradients causal_attention_backward(const Tensor& q_in, const Ten
           softmax_backward_row(pi, g + i * T, i + 1, 1.0f, g + i * T);
       }
       const Matrix ds{g, T};
-      causal_weighted_sum_matrix(ds, k[at], T, d, scale, /*transposed=*/false, pack,
-                                 grads.dq.data() + m * T * d);  // dq = scale tril(ds) k
-      causal_weighted_sum_matrix(ds, q[at], T, d, scale, /*transposed=*/true, pack,
-                                 grads.dk.data() + m * T * d);  // dk = scale tril(ds)^T q
+      // dq = scale tril(ds) k, dk = scale tril(ds)^T q
+      causal_weighted_sum_matrix(ds, k[at], T, d, scale, /*transposed=*/false, pack, dq[at]);
+      causal_weighted_sum_matrix(ds, q[at], T, d, scale, /*transposed=*/true, pack, dk[at]);
     }
     if (multimax) rows->thread_done(thread);
   }

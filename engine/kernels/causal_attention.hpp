@@ -27,9 +27,12 @@ struct CausalAttention {
                   // from the naive forward (the naive backward computes the scores again).
 };
 
-// q, k, v [..., T, d] of one shape (any strides whose last axis is adjacent).
+// q, k, v [..., T, d] of one shape (any strides whose last axis is adjacent). y goes into
+// `y_into` when given: q's shape, its last axis adjacent, e.g. the heads [B, H, T, dh] of a
+// [B, T, H dh] buffer, so that no transpose copy follows. Else y is a new dense tensor.
 CausalAttention causal_attention_forward(const Tensor& q, const Tensor& k, const Tensor& v,
-                                         float scale, const AttentionNormalizer& normalizer);
+                                         float scale, const AttentionNormalizer& normalizer,
+                                         Tensor y_into = Tensor());
 CausalAttention causal_attention_forward_naive(const Tensor& q, const Tensor& k,
                                                const Tensor& v, float scale,
                                                const AttentionNormalizer& normalizer);
@@ -39,11 +42,13 @@ struct CausalAttentionGradients {
   Tensor dt, dr;      // t's shape: MultiMax only
 };
 
-// From the inputs, what the forward kept, and gy = dL/dy.
+// From the inputs, what the forward kept, and gy = dL/dy. dq, dk, dv go into `into`'s when
+// those are defined (as y_into: e.g. the q, k, v windows of one [B, T, 3 H dh] gradient).
 CausalAttentionGradients causal_attention_backward(const Tensor& q, const Tensor& k,
                                                    const Tensor& v, const CausalAttention& saved,
                                                    const Tensor& gy, float scale,
-                                                   const AttentionNormalizer& normalizer);
+                                                   const AttentionNormalizer& normalizer,
+                                                   CausalAttentionGradients into = {});
 CausalAttentionGradients causal_attention_backward_naive(const Tensor& q, const Tensor& k,
                                                          const Tensor& v,
                                                          const CausalAttention& saved,

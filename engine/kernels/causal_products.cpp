@@ -92,13 +92,13 @@ void scores_tile(const Matrix& a, const float* bt, int64_t width, int64_t d, int
   }
 }
 
-// ---- y = tril(p) b or tril(p)^T b for one matrix: p [T, T], b packed [T, width], y [T, d] dense ----
+// ---- y = tril(p) b or tril(p)^T b for one matrix: p [T, T], b packed [T, width], y [T, d] ----
 // Output rows [o0, o0 + R), columns [c0, c0 + 16). Plain: y[i] = sum over j <= i of p[i, j]
 // b[j]. Transposed: y[j] = sum over i >= j of p[i, j] b[i]. In both, only the R - 1 steps
 // nearest the diagonal need a per-row test: the rest of the range is visible to all R rows.
 template <int R, bool kTransposed>
 void weighted_sum_tile(const Matrix& p, const float* b, int64_t width, int64_t T, int64_t d,
-                       int64_t o0, int64_t c0, float scale, float* y) {
+                       int64_t o0, int64_t c0, float scale, const OutMatrix& y) {
   Vec acc[R] = {};
   auto weight = [&](int64_t out, int64_t other) {
     return kTransposed ? p.at(other, out) : p.at(out, other);
@@ -119,14 +119,14 @@ void weighted_sum_tile(const Matrix& p, const float* b, int64_t width, int64_t T
   const int64_t count = std::min<int64_t>(kVecLanes, d - c0);
   for (int r = 0; r < R; ++r) {
     acc[r] *= scale;
-    float* row = y + (o0 + r) * d + c0;
+    float* row = y.data + (o0 + r) * y.row_stride + c0;
     if (count == kVecLanes) store(row, acc[r]); else store_lanes(row, acc[r], count, count);
   }
 }
 
 template <bool kTransposed>
 void weighted_sum_matrix(const Matrix& p, const Matrix& b, int64_t T, int64_t d, float scale,
-                         std::vector<float>& scratch, float* y) {
+                         std::vector<float>& scratch, const OutMatrix& y) {
   const int64_t width = round_up(d, kVecLanes);
   pack(b, T, d, width, /*transpose=*/false, scratch);
   for (int64_t c0 = 0; c0 < d; c0 += kVecLanes) {
@@ -163,26 +163,45 @@ Tensor causal_sum(const char* op, const Tensor& p_in, const Tensor& b_in, float 
                   [&](int64_t m, std::vector<float>& scratch) {
                     weighted_sum_matrix<kTransposed>(p[static_cast<size_t>(m)],
                                                      b[static_cast<size_t>(m)], T, d, scale,
-                                                     scratch, out + m * T * d);
+                                                     scratch, {out + m * T * d, d});
                   });
   return y;
 }
 
 }  // namespace
 
-std::vector<Matrix> matrices(const Tensor& t, Tensor& keep) {
-  keep = t.strides().back() == 1 || t.size(-1) == 1 ? t : contiguous_copy(t);
-  const Shape batch = batch_of(keep);
-  const int64_t count = numel(batch), row_stride = keep.strides()[keep.strides().size() - 2];
-  std::vector<Matrix> out(static_cast<size_t>(count));
+namespace {
+// Where each matrix of t [..., rows, cols] starts, from t's data, one per batch index (last
+// batch axis fastest).
+std::vector<int64_t> matrix_offsets(const Tensor& t) {
+  const Shape batch = batch_of(t);
+  std::vector<int64_t> offsets(static_cast<size_t>(numel(batch)));
   std::vector<int64_t> index(batch.size(), 0);
-  for (int64_t m = 0; m < count; ++m) {
-    int64_t offset = 0;
-    for (size_t d = 0; d < batch.size(); ++d) offset += index[d] * keep.strides()[d];
-    out[static_cast<size_t>(m)] = {keep.data() + offset, row_stride};
+  for (int64_t& offset : offsets) {
+    offset = 0;
+    for (size_t d = 0; d < batch.size(); ++d) offset += index[d] * t.strides()[d];
     for (size_t d = batch.size(); d-- > 0;)  // next batch index, last axis fastest
       if (++index[d] < batch[d]) break; else index[d] = 0;
   }
+  return offsets;
+}
+
+int64_t row_stride_of(const Tensor& t) { return t.strides()[t.strides().size() - 2]; }
+}  // namespace
+
+std::vector<Matrix> matrices(const Tensor& t, Tensor& keep) {
+  keep = t.strides().back() == 1 || t.size(-1) == 1 ? t : contiguous_copy(t);
+  std::vector<Matrix> out;
+  for (int64_t offset : matrix_offsets(keep)) out.push_back({keep.data() + offset, row_stride_of(keep)});
+  return out;
+}
+
+std::vector<OutMatrix> output_matrices(Tensor& t) {
+  MMX_CHECK(t.dim() >= 2 && (t.strides().back() == 1 || t.size(-1) == 1),
+            "causal products: an output needs adjacent columns, got strides ",
+            to_string(t.strides()));
+  std::vector<OutMatrix> out;
+  for (int64_t offset : matrix_offsets(t)) out.push_back({t.data() + offset, row_stride_of(t)});
   return out;
 }
 
@@ -199,7 +218,7 @@ void causal_scores_matrix(const Matrix& a, const Matrix& b, int64_t T, int64_t d
 
 void causal_weighted_sum_matrix(const Matrix& p, const Matrix& b, int64_t T, int64_t d,
                                 float scale, bool transposed, std::vector<float>& scratch,
-                                float* y) {
+                                const OutMatrix& y) {
   if (transposed)
     weighted_sum_matrix<true>(p, b, T, d, scale, scratch, y);
   else

@@ -41,14 +41,23 @@ struct Matrix {
 // columns are not adjacent is first copied (then `keep` holds the copy).
 std::vector<Matrix> matrices(const Tensor& t, Tensor& keep);
 
+// One [rows, cols] matrix written in place.
+struct OutMatrix {
+  float* data;
+  int64_t row_stride;
+};
+// The matrices of t to write into: t's columns must be adjacent and its matrices must not
+// overlap (a dense tensor, or e.g. the heads [B, H, T, dh] of a [B, T, H dh] buffer).
+std::vector<OutMatrix> output_matrices(Tensor& t);
+
 // s [T, T] dense = scale tril(a b^T) for a, b [T, d]; zero above the diagonal, those zeros
 // written past the caches when stream_zeros. `scratch` is the calling thread's packing buffer.
 void causal_scores_matrix(const Matrix& a, const Matrix& b, int64_t T, int64_t d, float scale,
                           bool stream_zeros, std::vector<float>& scratch, float* s);
-// y [T, d] dense = scale tril(p) b, or (transposed) scale tril(p)^T b, for p [T, T], b [T, d].
+// y [T, d] = scale tril(p) b, or (transposed) scale tril(p)^T b, for p [T, T], b [T, d].
 void causal_weighted_sum_matrix(const Matrix& p, const Matrix& b, int64_t T, int64_t d,
                                 float scale, bool transposed, std::vector<float>& scratch,
-                                float* y);
+                                const OutMatrix& y);
 
 // A batch of causal products below this many multiply-adds runs on the calling thread: waking
 // the OpenMP team costs more.

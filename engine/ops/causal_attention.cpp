@@ -2,8 +2,10 @@
 // kernels/causal_products.hpp. Their gradients are the same three block products again:
 // d scale tril(q k^T) gives dq = scale tril(g) k and dk = scale tril(g)^T q; d tril(p) v gives
 // dp = tril(g v^T) and dv = tril(p)^T g. causal_attention fuses the chain scores -> normaliser
-// -> weighted sum per (batch, head) matrix (kernels/causal_attention.hpp).
+// -> weighted sum per (batch, head) matrix (kernels/causal_attention.hpp), reading the heads
+// from the qkv projection and writing y and the qkv gradient in place: no head copies.
 #include "engine/autograd/tape.hpp"
+#include "engine/error.hpp"
 #include "engine/kernels/causal_attention.hpp"
 #include "engine/kernels/causal_products.hpp"
 #include "engine/normalizers.hpp"
@@ -35,27 +37,52 @@ Tensor causal_weighted_sum(const Tensor& p, const Tensor& v) {
   return y;
 }
 
-Tensor causal_attention(const Tensor& q, const Tensor& k, const Tensor& v, float scale,
+namespace {
+// Heads [B, H, T, dh] of part `which` (0 q, 1 k, 2 v) of x [B, T, parts H dh]: views, no tape.
+Tensor heads_view(const Tensor& x, int64_t heads, int64_t parts, int64_t which) {
+  const int64_t B = x.size(0), T = x.size(1), dh = x.size(2) / (parts * heads);
+  return x.detach()
+      .reshape({B, T, parts * heads, dh})
+      .permute({0, 2, 1, 3})
+      .slice(1, which * heads, (which + 1) * heads);
+}
+}  // namespace
+
+Tensor causal_attention(const Tensor& qkv, int64_t heads, float scale,
                         const MultiMaxParams* multimax) {
+  MMX_CHECK(qkv.dim() == 3 && heads > 0 && qkv.size(2) % (3 * heads) == 0,
+            "causal_attention: need qkv [B, T, 3 x heads x head size], got ",
+            to_string(qkv.shape()), " for ", heads, " heads");
   kernels::AttentionNormalizer normalizer;
-  std::vector<Tensor> inputs{q, k, v};
+  std::vector<Tensor> inputs{qkv};
   if (multimax) {
     normalizer = {multimax->t, multimax->r, multimax->order};
     inputs.push_back(multimax->t);
     inputs.push_back(multimax->r);
   }
-  const kernels::CausalAttention out =
-      kernels::causal_attention_forward(q, k, v, scale, normalizer);
-  Tensor y = out.y;
+  const Tensor source = qkv.contiguous();  // the heads are views of it
+  // y written head by head straight into [B, T, H dh]: no transpose copy before the projection.
+  Tensor y = Tensor::empty({qkv.size(0), qkv.size(1), qkv.size(2) / 3});
+  const kernels::CausalAttention out = kernels::causal_attention_forward(
+      heads_view(source, heads, 3, 0), heads_view(source, heads, 3, 1),
+      heads_view(source, heads, 3, 2), scale, normalizer, heads_view(y, heads, 1, 0));
   if (autograd::needs_grad(inputs)) {
     std::vector<Tensor> saved = inputs;
     saved.push_back(out.p);
-    if (multimax) saved.push_back(out.scores);
     autograd::record("causal_attention", inputs, y, saved,
-                     [q, k, v, out, scale, normalizer](const Tensor& gy) {
-                       kernels::CausalAttentionGradients g = kernels::causal_attention_backward(
-                           q, k, v, out, gy, scale, normalizer);
-                       std::vector<Tensor> grads{g.dq, g.dk, g.dv};
+                     [source, out, heads, scale, normalizer](const Tensor& gy) {
+                       // dq, dk, dv straight into their windows of one [B, T, 3 H dh] gradient.
+                       Tensor dqkv = Tensor::empty(source.shape());
+                       kernels::CausalAttentionGradients into;
+                       into.dq = heads_view(dqkv, heads, 3, 0);
+                       into.dk = heads_view(dqkv, heads, 3, 1);
+                       into.dv = heads_view(dqkv, heads, 3, 2);
+                       const kernels::CausalAttentionGradients g =
+                           kernels::causal_attention_backward(
+                               heads_view(source, heads, 3, 0), heads_view(source, heads, 3, 1),
+                               heads_view(source, heads, 3, 2), out,
+                               heads_view(gy, heads, 1, 0), scale, normalizer, into);
+                       std::vector<Tensor> grads{dqkv};
                        if (normalizer.is_multimax()) {
                          grads.push_back(g.dt);
                          grads.push_back(g.dr);
