@@ -41,8 +41,8 @@ Tensor multimax(const Tensor& x, const MultiMaxParams& params, const Tensor& mas
 /// as causal_scores, then multimax or softmax_temperature (causal), then causal_weighted_sum on
 /// the heads, without their score-sized intermediates (a matrix's scores stay in the thread's
 /// cache between the three steps) or copies of the heads.
-Tensor causal_attention(const Tensor& qkv, int64_t heads, float scale,
-                        const MultiMaxParams* multimax = nullptr);
+Tensor causal_self_attention(const Tensor& qkv, int64_t heads, float scale,
+                             const MultiMaxParams* multimax = nullptr);
 
 /// softmax(x / temperature + mask); temperature > 0.
 Tensor softmax_temperature(const Tensor& x, float temperature, const Tensor& mask = Tensor(),

@@ -80,7 +80,7 @@ Tensor CausalSelfAttention::project_out(const Tensor& merged) const {
 }
 
 Tensor CausalSelfAttention::forward(const Tensor& x, AttentionMap* capture) const {
-  // SoftMax and MultiMax run fused on the qkv projection itself (the causal_attention op: no
+  // SoftMax and MultiMax run fused on the qkv projection itself (causal_self_attention: no
   // score-sized tensors for the whole batch, no head copies), unless the weights must be seen
   // (capture) or dropped out.
   const bool fused = causal_ && !capture && !attention_dropout_.active() &&
@@ -88,7 +88,7 @@ Tensor CausalSelfAttention::forward(const Tensor& x, AttentionMap* capture) cons
   if (fused) {
     const MultiMaxParams params = multimax_ ? multimax_->params() : MultiMaxParams{};
     return project_out(
-        causal_attention(project_qkv(x), heads_, scale(), multimax_ ? &params : nullptr));
+        causal_self_attention(project_qkv(x), heads_, scale(), multimax_ ? &params : nullptr));
   }
   Heads h = project_heads(x);
   return attend(h.q, h.k, h.v, Tensor(), causal_, capture);

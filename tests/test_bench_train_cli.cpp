@@ -130,7 +130,7 @@ TEST_CASE("bench train --profile: every op of the step, adding up to about the s
     total += fwd + bwd;
   }
   // The tiny GPT's ops, with per-step call counts: 4 blocks x (qkv, proj, fc, out) + the head.
-  for (const char* op : {"linear", "causal_attention", "layer_norm", "cross_entropy"})
+  for (const char* op : {"linear", "causal_self_attention", "layer_norm", "cross_entropy"})
     CHECK_MESSAGE(std::find(names.begin(), names.end(), op) != names.end(), op);
   for (const auto& op : profile["ops"])
     if (op["op"] == "linear") CHECK(op["calls"].get<double>() == 17);
@@ -144,7 +144,7 @@ TEST_CASE("bench train --profile: every op of the step, adding up to about the s
       false);
   REQUIRE(table.exit_code == 0);
   CHECK(table.output.find("where a tiny softmax step goes") != std::string::npos);
-  CHECK(table.output.find("causal_attention") != std::string::npos);
+  CHECK(table.output.find("causal_self_attention") != std::string::npos);
   CHECK(table.output.find("optimizer step") != std::string::npos);
 }
 

@@ -111,7 +111,7 @@ TEST_CASE("fused causal attention matches the naive chain, forward and backward"
   }
 }
 
-TEST_CASE("the causal_attention op gives the unfused ops' values and gradients, bit for bit") {
+TEST_CASE("the causal_self_attention op gives the unfused ops' values and gradients, bit for bit") {
   for (const Row& row : kRows) {
     CAPTURE(row.name);
     Generator gen(9);
@@ -133,7 +133,7 @@ TEST_CASE("the causal_attention op gives the unfused ops' values and gradients, 
       const MultiMaxParams* multimax = n.is_multimax() ? &params : nullptr;
       Tensor y;
       if (fused) {
-        y = causal_attention(leaves[0], H, scale, multimax);
+        y = causal_self_attention(leaves[0], H, scale, multimax);
       } else {  // the unfused chain attention ran before: heads as views, three ops, merged
         const Tensor all = permute(reshape(leaves[0], {B, T, 3 * H, row.d}), {0, 2, 1, 3});
         const Tensor q = slice(all, 1, 0, H), k = slice(all, 1, H, 2 * H),
@@ -162,13 +162,14 @@ TEST_CASE("the causal_attention op gives the unfused ops' values and gradients, 
   }
 }
 
-TEST_CASE("causal_attention: gradcheck with SoftMax and with MultiMax's t and r") {
+TEST_CASE("causal_self_attention: gradcheck with SoftMax and with MultiMax's t and r") {
   Generator gen(3);
   const Tensor qkv = Tensor::uniform({1, 9, 3 * 2 * 4}, gen, -1.0f, 1.0f).requires_grad_();
   GradcheckOptions opt;
   opt.atol = 2e-3f;
   const GradcheckResult softmax = gradcheck(
-      [](const std::vector<Tensor>& in) { return causal_attention(in[0], 2, 0.5f); }, {qkv}, opt);
+      [](const std::vector<Tensor>& in) { return causal_self_attention(in[0], 2, 0.5f); }, {qkv},
+      opt);
   CHECK_MESSAGE(softmax.ok, softmax.message);
   for (int order : {1, 2}) {
     CAPTURE(order);
@@ -182,7 +183,7 @@ TEST_CASE("causal_attention: gradcheck with SoftMax and with MultiMax's t and r"
     const GradcheckResult multimax = gradcheck(
         [order](const std::vector<Tensor>& in) {
           const MultiMaxParams params{in[1], in[2], order};
-          return causal_attention(in[0], 2, 0.5f, &params);
+          return causal_self_attention(in[0], 2, 0.5f, &params);
         },
         {qkv, t, r}, opt);
     CHECK_MESSAGE(multimax.ok, multimax.message);
@@ -190,17 +191,22 @@ TEST_CASE("causal_attention: gradcheck with SoftMax and with MultiMax's t and r"
   autograd::clear_tape();
 }
 
-TEST_CASE("causal_attention names itself and the shapes on bad input") {
-  CHECK_THROWS_WITH_AS(causal_attention(Tensor::zeros({2, 4, 10}), 3, 1.0f),
-                       doctest::Contains("causal_attention: need qkv [B, T, 3 x heads x head "
+TEST_CASE("causal_self_attention names itself and the shapes on bad input") {
+  CHECK_THROWS_WITH_AS(causal_self_attention(Tensor::zeros({2, 4, 10}), 3, 1.0f),
+                       doctest::Contains("causal_self_attention: need qkv [B, T, 3 x heads x head "
                                          "size], got [2, 4, 10] for 3 heads"),
                        Error);
   const MultiMaxParams three_heads{Tensor::zeros({3, 4}), Tensor::zeros({3, 4}), 2};
-  CHECK_THROWS_WITH_AS(causal_attention(Tensor::zeros({2, 4, 24}), 2, 1.0f, &three_heads),
+  CHECK_THROWS_WITH_AS(causal_self_attention(Tensor::zeros({2, 4, 24}), 2, 1.0f, &three_heads),
                        doctest::Contains("per-head parameters of shape [3, 4]"), Error);
   const Tensor a = Tensor::zeros({2, 3, 4, 5});
-  CHECK_THROWS_WITH_AS(kernels::causal_attention_forward(a, a, Tensor::zeros({2, 3, 4, 6}), 1.0f, {}),
+  CHECK_THROWS_WITH_AS(kernels::causal_attention_forward(a, a, Tensor::zeros({2, 3, 4, 6}), 1.0f,
+                                                         kernels::AttentionNormalizer{}),
                        doctest::Contains("causal_attention: need q, k, v [..., T, d] of one "
                                          "shape, got [2, 3, 4, 5], [2, 3, 4, 5] and [2, 3, 4, 6]"),
+                       Error);
+  const Tensor too_small = Tensor::zeros({2, 3, 4});
+  CHECK_THROWS_WITH_AS(kernels::causal_attention_forward(a, a, a, 1.0f, {}, too_small),
+                       doctest::Contains("output of shape [2, 3, 4, 5] cannot go into [2, 3, 4]"),
                        Error);
 }

@@ -192,7 +192,8 @@ int64_t row_stride_of(const Tensor& t) { return t.strides()[t.strides().size() -
 std::vector<Matrix> matrices(const Tensor& t, Tensor& keep) {
   keep = t.strides().back() == 1 || t.size(-1) == 1 ? t : contiguous_copy(t);
   std::vector<Matrix> out;
-  for (int64_t offset : matrix_offsets(keep)) out.push_back({keep.data() + offset, row_stride_of(keep)});
+  for (int64_t offset : matrix_offsets(keep))
+    out.push_back({keep.data() + offset, row_stride_of(keep)});
   return out;
 }
 

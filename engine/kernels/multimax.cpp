@@ -210,8 +210,10 @@ void MultiMaxRowsBackward::gradients(Tensor& dt, Tensor& dr) const {
   const int64_t threads = static_cast<int64_t>(sums_.size()) / heads_;
   for (int64_t h = 0; h < heads_; ++h) {
     double sums[8] = {};
-    for (int64_t thread = 0; thread < threads; ++thread)  // in order: the same sums every run
-      for (int i = 0; i < 8; ++i) sums[i] += sums_[static_cast<size_t>(thread * heads_ + h)].totals[i];
+    for (int64_t thread = 0; thread < threads; ++thread) {  // in order: the same sums every run
+      const HeadSums& theirs = sums_[static_cast<size_t>(thread * heads_ + h)];
+      for (int i = 0; i < 8; ++i) sums[i] += theirs.totals[i];
+    }
     const Coeffs& c = coeffs_[static_cast<size_t>(h)];
     const int used = order_ == 1 ? 2 : 4;
     const double r_factor[4] = {c.t0, -c.t1, 2.0 * c.t2, -2.0 * c.t3};

@@ -1,7 +1,7 @@
 // causal_scores and causal_weighted_sum: the causal attention products on the block kernels of
 // kernels/causal_products.hpp. Their gradients are the same three block products again:
 // d scale tril(q k^T) gives dq = scale tril(g) k and dk = scale tril(g)^T q; d tril(p) v gives
-// dp = tril(g v^T) and dv = tril(p)^T g. causal_attention fuses the chain scores -> normaliser
+// dp = tril(g v^T) and dv = tril(p)^T g. causal_self_attention fuses the chain scores -> normaliser
 // -> weighted sum per (batch, head) matrix (kernels/causal_attention.hpp), reading the heads
 // from the qkv projection and writing y and the qkv gradient in place: no head copies.
 #include "engine/autograd/tape.hpp"
@@ -48,10 +48,10 @@ Tensor heads_view(const Tensor& x, int64_t heads, int64_t parts, int64_t which) 
 }
 }  // namespace
 
-Tensor causal_attention(const Tensor& qkv, int64_t heads, float scale,
-                        const MultiMaxParams* multimax) {
+Tensor causal_self_attention(const Tensor& qkv, int64_t heads, float scale,
+                             const MultiMaxParams* multimax) {
   MMX_CHECK(qkv.dim() == 3 && heads > 0 && qkv.size(2) % (3 * heads) == 0,
-            "causal_attention: need qkv [B, T, 3 x heads x head size], got ",
+            "causal_self_attention: need qkv [B, T, 3 x heads x head size], got ",
             to_string(qkv.shape()), " for ", heads, " heads");
   kernels::AttentionNormalizer normalizer;
   std::vector<Tensor> inputs{qkv};
@@ -69,7 +69,7 @@ Tensor causal_attention(const Tensor& qkv, int64_t heads, float scale,
   if (autograd::needs_grad(inputs)) {
     std::vector<Tensor> saved = inputs;
     saved.push_back(out.p);
-    autograd::record("causal_attention", inputs, y, saved,
+    autograd::record("causal_self_attention", inputs, y, saved,
                      [source, out, heads, scale, normalizer](const Tensor& gy) {
                        // dq, dk, dv straight into their windows of one [B, T, 3 H dh] gradient.
                        Tensor dqkv = Tensor::empty(source.shape());
