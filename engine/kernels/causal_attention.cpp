@@ -63,7 +63,7 @@ CausalAttention causal_attention_forward(const Tensor& q_in, const Tensor& k_in,
   if (out.p.numel() == 0) return out;
   const std::vector<OutMatrix> y = output_matrices(out.y);
   const bool multimax = n.is_multimax();
-  const int64_t triangle = T * (T + 1) / 2;  // a matrix's packed lower triangle
+  const int64_t triangle = row_start(T);  // floats in a matrix's packed lower triangle
   if (multimax) {
     Shape packed(q_in.shape().begin(), q_in.shape().end() - 2);
     packed.push_back(triangle);
@@ -147,7 +147,7 @@ CausalAttentionGradients causal_attention_backward(const Tensor& q_in, const Ten
         const float* pi = p[at].data + i * p[at].row_stride;
         if (multimax)
           rows->row(thread, head_of_matrix(m, heads),
-                    saved.scores.data() + m * T * (T + 1) / 2 + row_start(i), pi,
+                    saved.scores.data() + m * row_start(T) + row_start(i), pi,
                     g + i * T, i + 1, T, g + i * T, /*stream=*/false);
         else
           softmax_backward_row(pi, g + i * T, i + 1, 1.0f, g + i * T);
