@@ -81,17 +81,18 @@ CausalAttention causal_attention_forward(const Tensor& q_in, const Tensor& k_in,
       const size_t at = static_cast<size_t>(m);
       float* s = scores.data();
       causal_scores_matrix(q[at], k[at], T, d, scale, /*stream_zeros=*/false, pack, s);
-      if (multimax)  // its backward reads them: the rows' lower parts, end to end
-        for (int64_t i = 0; i < T; ++i)
-          std::copy(s + i * T, s + i * T + i + 1, out.scores.data() + m * triangle + row_start(i));
       float* pm = p + m * T * T;
       for (int64_t i = 0; i < T; ++i) {  // row i sees keys [0, i]
-        if (multimax)
-          multimax_forward_row(s + i * T, nullptr, i + 1, T,
+        const float* si = s + i * T;
+        if (multimax) {
+          // Its backward reads the scores: the rows' lower parts kept end to end.
+          std::copy(si, si + i + 1, out.scores.data() + m * triangle + row_start(i));
+          multimax_forward_row(si, nullptr, i + 1, T,
                                coeffs[static_cast<size_t>(head_of_matrix(m, heads))], n.order,
                                pm + i * T);
-        else
-          softmax_temperature_row(s + i * T, nullptr, i + 1, T, 1.0f, pm + i * T);
+        } else {
+          softmax_temperature_row(si, nullptr, i + 1, T, 1.0f, pm + i * T);
+        }
       }
       causal_weighted_sum_matrix({pm, T}, v[at], T, d, 1.0f, /*transposed=*/false, pack, y[at]);
     }

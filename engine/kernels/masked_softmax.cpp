@@ -12,16 +12,23 @@
 
 namespace mmx::kernels {
 
+namespace {
+// p[0, active) holds exps: divides them by their sum, zeroes p[active, cols).
+void normalize_row(float* p, int64_t active, int64_t cols) {
+  const float inv = 1.0f / sum_row(p, active);
+#pragma omp simd
+  for (int64_t j = 0; j < active; ++j) p[j] *= inv;
+  std::fill(p + active, p + cols, 0.0f);
+}
+}  // namespace
+
 void softmax_row_in_place(float* s, int64_t active, int64_t cols, float top) {
   if (top == -INFINITY) active = 0;
   // exp without a reduction, so omp simd vectorises it cleanly, then the sum over the row (hot
   // in L1) as Vecs: see vec16.hpp for why.
 #pragma omp simd
   for (int64_t j = 0; j < active; ++j) s[j] = vec_exp(s[j] - top);
-  const float inv = 1.0f / sum_row(s, active);
-#pragma omp simd
-  for (int64_t j = 0; j < active; ++j) s[j] *= inv;
-  std::fill(s + active, s + cols, 0.0f);
+  normalize_row(s, active, cols);
 }
 
 float sum_row(const float* v, int64_t n) {
@@ -67,22 +74,22 @@ void softmax_temperature_row(const float* x, const float* mask, int64_t active, 
   // (x - max x) / T, not x / T - max(x / T): near-equal scores of 1e4 subtract exactly, where
   // x / T would round each of them by up to 1e-3 first.
   float x_top = max_row(x, active);
+  if (!mask) {
+    // The shifted row's maximum is then exactly 0 ((x_top - x_top) / T), so shift and exp are
+    // one pass, with the bits of exp(shifted - 0). A row of only -inf gets zeros.
+    if (x_top == -INFINITY) active = 0;
+#pragma omp simd
+    for (int64_t j = 0; j < active; ++j) p[j] = vec_exp((x[j] - x_top) * inv_t);
+    normalize_row(p, active, cols);
+    return;
+  }
   if (x_top == -INFINITY) x_top = 0.0f;  // every score -inf: keep -inf - x_top = -inf
   float top = -INFINITY;
-  if (mask) {
 #pragma omp simd reduction(max : top)
-    for (int64_t j = 0; j < active; ++j) {
-      const float s = (x[j] - x_top) * inv_t + mask[j];
-      p[j] = s;
-      top = std::max(top, s);
-    }
-  } else {
-#pragma omp simd reduction(max : top)
-    for (int64_t j = 0; j < active; ++j) {
-      const float s = (x[j] - x_top) * inv_t;
-      p[j] = s;
-      top = std::max(top, s);
-    }
+  for (int64_t j = 0; j < active; ++j) {
+    const float s = (x[j] - x_top) * inv_t + mask[j];
+    p[j] = s;
+    top = std::max(top, s);
   }
   softmax_row_in_place(p, active, cols, top);
 }
