@@ -52,13 +52,14 @@ int64_t head_of_matrix(int64_t m, int64_t heads) { return m % heads; }
 CausalAttention causal_attention_forward(const Tensor& q_in, const Tensor& k_in,
                                          const Tensor& v_in, float scale,
                                          const AttentionNormalizer& n, Tensor y_into) {
-  check_operands("causal_attention", q_in, k_in, v_in);
-  const int64_t heads = normalizer_heads("causal_attention", q_in, n);
+  const char* op = "causal_attention";
+  check_operands(op, q_in, k_in, v_in);
+  const int64_t heads = normalizer_heads(op, q_in, n);
   Tensor q_keep, k_keep, v_keep;
   const std::vector<Matrix> q = matrices(q_in, q_keep), k = matrices(k_in, k_keep),
                             v = matrices(v_in, v_keep);
   const int64_t T = q_in.size(-2), d = q_in.size(-1), count = static_cast<int64_t>(q.size());
-  CausalAttention out{destination("causal_attention", y_into, q_in.shape()),
+  CausalAttention out{destination(op, y_into, q_in.shape()),
                       Tensor::empty(square_shape(q_in)), Tensor()};
   if (out.p.numel() == 0) return out;
   const std::vector<OutMatrix> y = output_matrices(out.y);
@@ -106,19 +107,19 @@ CausalAttentionGradients causal_attention_backward(const Tensor& q_in, const Ten
                                                    const Tensor& gy_in, float scale,
                                                    const AttentionNormalizer& n,
                                                    CausalAttentionGradients into) {
-  check_operands("causal_attention backward", q_in, k_in, v_in);
-  MMX_CHECK(gy_in.shape() == q_in.shape() && saved.p.shape() == square_shape(q_in),
-            "causal_attention backward: need gy ", to_string(q_in.shape()), " and p ",
+  const char* op = "causal_attention backward";
+  check_operands(op, q_in, k_in, v_in);
+  MMX_CHECK(gy_in.shape() == q_in.shape() && saved.p.shape() == square_shape(q_in), op,
+            ": need gy ", to_string(q_in.shape()), " and p ",
             to_string(square_shape(q_in)), ", got ", to_string(gy_in.shape()), " and ",
             to_string(saved.p.shape()));
-  const int64_t heads = normalizer_heads("causal_attention backward", q_in, n);
+  const int64_t heads = normalizer_heads(op, q_in, n);
   const bool multimax = n.is_multimax();
   Tensor q_keep, k_keep, v_keep, gy_keep, p_keep;
   const std::vector<Matrix> q = matrices(q_in, q_keep), k = matrices(k_in, k_keep),
                             v = matrices(v_in, v_keep), gy = matrices(gy_in, gy_keep),
                             p = matrices(saved.p, p_keep);
   const int64_t T = q_in.size(-2), d = q_in.size(-1), count = static_cast<int64_t>(q.size());
-  const char* op = "causal_attention backward";
   CausalAttentionGradients grads{destination(op, into.dq, q_in.shape()),
                                  destination(op, into.dk, q_in.shape()),
                                  destination(op, into.dv, q_in.shape()), Tensor(), Tensor()};
@@ -141,7 +142,8 @@ CausalAttentionGradients causal_attention_backward(const Tensor& q_in, const Ten
     for (int64_t m = 0; m < count; ++m) {
       const size_t at = static_cast<size_t>(m);
       float* g = local.data();
-      causal_scores_matrix(gy[at], v[at], T, d, 1.0f, false, pack, g);  // dp = tril(gy v^T)
+      // dp = tril(gy v^T)
+      causal_scores_matrix(gy[at], v[at], T, d, 1.0f, /*stream_zeros=*/false, pack, g);
       // dv = tril(p)^T gy
       causal_weighted_sum_matrix(p[at], gy[at], T, d, 1.0f, /*transposed=*/true, pack, dv[at]);
       for (int64_t i = 0; i < T; ++i) {  // dscores over dp, row by row

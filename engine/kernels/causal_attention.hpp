@@ -38,7 +38,7 @@ CausalAttention causal_attention_forward_naive(const Tensor& q, const Tensor& k,
                                                const AttentionNormalizer& normalizer);
 
 struct CausalAttentionGradients {
-  Tensor dq, dk, dv;  // q's shape, dense
+  Tensor dq, dk, dv;  // q's shape: new dense tensors, or the `into` views they were written to
   Tensor dt, dr;      // t's shape: MultiMax only
 };
 

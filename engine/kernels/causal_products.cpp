@@ -168,9 +168,6 @@ Tensor causal_sum(const char* op, const Tensor& p_in, const Tensor& b_in, float 
   return y;
 }
 
-}  // namespace
-
-namespace {
 // Where each matrix of t [..., rows, cols] starts, from t's data, one per batch index (last
 // batch axis fastest).
 std::vector<int64_t> matrix_offsets(const Tensor& t) {
