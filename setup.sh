@@ -10,6 +10,8 @@ cd "$(dirname "$0")"
 PACKAGES=(
   g++ cmake ninja-build pkg-config            # toolchain
   libdnnl-dev                                 # oneDNN 2.6: matmul, softmax, layer norm, ...
+  ocl-icd-opencl-dev                          # oneDNN's CMake package requires OpenCL (only a
+                                              # Recommends of libdnnl-dev, so named here)
   doctest-dev                                 # tests
   nlohmann-json3-dev                          # JSON: checkpoint headers, logs, --json output
   libcli11-dev                                # command-line parsing
