@@ -2,7 +2,7 @@
 """Our engine against the PyTorch reference, same configs, same threads: one table with targets.
 
 Each training measurement is its own process (so peak RSS is that run's alone): `mmx bench train
---json` for one (config, attn) pair, then /work/shared/anchors/torch_reference.py for the same
+--json` for one (config, attn) pair, then bench/torch_reference.py (PyTorch) for the same
 pair, alternating, so a change of load on the machine hits both alike; every pair is measured
 --rounds times, every other round in the reverse order. A ratio row is the median over the
 rounds of each round's ratio. Except MultiMax over SoftMax in our engine, a few percent that
@@ -21,7 +21,7 @@ import argparse, json, os, re, statistics, subprocess, sys, tempfile
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 DEFAULT_MMX = os.path.join(HERE, "..", "build", "cli", "mmx")
-DEFAULT_TORCH = "/work/shared/anchors/torch_reference.py"
+DEFAULT_TORCH = os.path.join(HERE, "torch_reference.py")
 
 # The issue's targets (ours / PyTorch tokens/s, same config and normaliser).
 SPEED_TARGETS = {("tiny", "softmax"): 2.0, ("small", "softmax"): 1.5,
@@ -218,7 +218,7 @@ def print_scaling(cells, markdown):
 def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--mmx", default=DEFAULT_MMX, help="the built mmx binary")
-    ap.add_argument("--torch-script", default=DEFAULT_TORCH)
+    ap.add_argument("--torch-script", default=DEFAULT_TORCH, help="the PyTorch reference")
     ap.add_argument("--python", default="/usr/bin/python3", help="a Python with PyTorch")
     ap.add_argument("--configs", nargs="+", default=["tiny", "small"], choices=["tiny", "small"])
     ap.add_argument("--attns", nargs="+", default=["softmax", "multimax"],

@@ -16,7 +16,7 @@
 
 namespace mmx::cli::bench {
 
-// A config of the PyTorch reference (/work/shared/anchors/torch_reference.py), field for field.
+// A config of the PyTorch reference (bench/torch_reference.py), field for field.
 struct ReferenceConfig {
   const char* name;
   int64_t vocab, d_model, layers, heads, seq, batch;

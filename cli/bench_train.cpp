@@ -1,5 +1,5 @@
 // `mmx bench train`: trains the configs of the PyTorch reference
-// (/work/shared/anchors/torch_reference.py) on random tokens and prints median ms/step,
+// (bench/torch_reference.py) on random tokens and prints median ms/step,
 // tokens/s and peak RSS; --json prints the same keys as that script, one object per run, then
 // our extras: the useful training FLOPs per token, the rate they were done at, the fp32 sgemm
 // rate reached in the same run (--sgemm-n; one call after each timed step, so the steps and the

@@ -1,6 +1,6 @@
 /// \file
 /// GPT: a decoder-only transformer over token ids, shaped like the PyTorch reference
-/// (/work/shared/anchors/torch_reference.py): token embedding "tok" + learned positions "pos",
+/// (bench/torch_reference.py): token embedding "tok" + learned positions "pos",
 /// pre-LN blocks "blocks.i", final LayerNorm "ln", bias-free head "head", and optionally
 /// MultiMax on the output logits ("head_multimax").
 #pragma once

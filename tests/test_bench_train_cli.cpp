@@ -1,5 +1,5 @@
 // `mmx bench train` through the built binary: the JSON keys start with the PyTorch
-// reference's (/work/shared/anchors/torch_reference.py) in order, then the FLOP/MFU extras; the
+// reference's (bench/torch_reference.py) in order, then the FLOP/MFU extras; the
 // figures agree with each other, one child process per row, and bad flags exit non-zero with a
 // message.
 #include <doctest/doctest.h>
