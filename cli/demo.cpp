@@ -45,14 +45,14 @@ std::string describe_multimax(const nn::GPT& model) {
   return out;
 }
 
-void run_demo(const DemoCommand& c) {
+void run_demo(const CLI::App& cmd, const DemoCommand& c) {
   apply_threads(c.flags.threads);
   std::vector<DemoRun> runs;
   for (const char* kind : {"softmax", "multimax"}) {
     TrainFlags flags = c.flags;
     flags.attention = kind;
     DemoRun run{kind, std::filesystem::path(c.out) / kind, {}, {}, {}};
-    nn::LMTrainer trainer(flags.resolved());
+    nn::LMTrainer trainer(flags.resolved(cmd));
     std::fprintf(stderr, "\n== %s attention: %ld parameters, %ld steps of %ld characters ==\n",
                  kind, trainer.model().parameter_count(), trainer.options().steps,
                  trainer.tokens_per_step());
@@ -110,7 +110,7 @@ const bool registered = register_command([](CLI::App& app) {
   cmd->add_option("--sample-tokens", c->sample_tokens, "Characters to sample from each model")
       ->capture_default_str()
       ->check(CLI::Range(int64_t{1}, int64_t{100000}));
-  cmd->callback([c] { run_demo(*c); });
+  cmd->callback([cmd, c] { run_demo(*cmd, *c); });
 });
 
 }  // namespace

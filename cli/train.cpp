@@ -20,17 +20,23 @@ struct TrainCommand {
   std::string resume;
 };
 
+// The flags of the original command may be given again; only --steps may differ (upwards).
 std::unique_ptr<nn::Trainer> resume_run(const CLI::App& cmd, const TrainCommand& c) {
-  std::vector<std::string> refused = all_run_flags();
-  refused.push_back("--task");
-  for (const std::string& flag : refused)
-    MMX_CHECK(cmd.count(flag) == 0, "train: ", flag,
-              " cannot change a resumed run (its options come from the checkpoint); drop it, "
-              "or start a new run without --resume");
-  std::unique_ptr<nn::Trainer> trainer = nn::resume_trainer(c.resume);
-  if (nn::distributed::world().is_main())
-    std::fprintf(stderr, "resuming %s (%s) at step %ld of %ld\n", c.resume.c_str(),
-                 trainer->task(), trainer->step(), trainer->total_steps());
+  const nn::SavedRun saved = nn::read_saved_run(c.resume);
+  MMX_CHECK(cmd.count("--task") == 0 || c.task == saved.task, "train: --task ", c.task,
+            " differs from the resumed run's ", saved.task, "; drop --task, or start a new run "
+            "without --resume");
+  const int64_t extend_to = resume_extension_from_flags(cmd, saved);
+  std::unique_ptr<nn::Trainer> trainer = nn::resume_trainer(c.resume, extend_to);
+  if (nn::distributed::world().is_main()) {
+    if (extend_to > 0)
+      std::fprintf(stderr, "extending %s (%s) from %ld to %ld steps at step %ld\n",
+                   c.resume.c_str(), trainer->task(), saved.options.at("steps").get<int64_t>(),
+                   extend_to, trainer->step());
+    else
+      std::fprintf(stderr, "resuming %s (%s) at step %ld of %ld\n", c.resume.c_str(),
+                   trainer->task(), trainer->step(), trainer->total_steps());
+  }
   return trainer;
 }
 
@@ -97,7 +103,9 @@ const bool registered = register_command([](CLI::App& app) {
   cmd->add_option("--out", c->out,
                   "Output directory: checkpoint, log.jsonl, loss.png (default runs/<attn> for lm, "
                   "runs/<task>-<attn> otherwise)");
-  cmd->add_option("--resume", c->resume, "Continue the run saved in this directory")
+  cmd->add_option("--resume", c->resume,
+                  "Continue the run saved in this directory (its flags may be repeated; a larger "
+                  "--steps extends it)")
       ->check(CLI::ExistingDirectory);
   cmd->callback([cmd, c] {
     apply_threads(c->flags.threads);

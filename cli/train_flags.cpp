@@ -21,14 +21,20 @@ const TaskFlagSet& lm_flag_set() {
   return set;
 }
 
-nn::TrainOptions TrainFlags::resolved() const {
+nn::TrainOptions TrainFlags::resolved(const CLI::App& cmd) const {
   nn::TrainOptions o = options;
+  if (cmd.count("--steps") > 0 && cmd.count("--warmup") == 0) {
+    o.steps = defaults.steps;
+    o.warmup = defaults.warmup;
+    o.set_steps_keeping_warmup_share(options.steps);
+  }
   o.model.attention = nn::parse_attention_kind(attention);
   o.validate();
   return o;
 }
 
 void add_train_flags(CLI::App& cmd, TrainFlags& f, bool with_attention) {
+  f.defaults = f.options;
   nn::TrainOptions& o = f.options;
   nn::GPTConfig& m = o.model;
   cmd.add_option("--layers", m.layers, "Transformer blocks")->capture_default_str()->check(CLI::Range(1, 64));
@@ -36,10 +42,10 @@ void add_train_flags(CLI::App& cmd, TrainFlags& f, bool with_attention) {
   cmd.add_option("--heads", m.heads, "Attention heads (must divide --d-model)")->capture_default_str()->check(CLI::Range(1, 64));
   cmd.add_option("--seq", m.seq_len, "Context length in characters")->capture_default_str()->check(CLI::Range(2, 8192));
   cmd.add_option("--batch", o.batch, "Sequences per step")->capture_default_str()->check(CLI::Range(1, 4096));
-  cmd.add_option("--steps", o.steps, "Optimizer steps in total")->capture_default_str()->check(CLI::Range(int64_t{1}, int64_t{100000000}));
+  cmd.add_option("--steps", o.steps, "Optimizer steps in total (with --resume: a larger value extends the run; the learning rate then falls by a cosine from where it was to --min-lr at the new end)")->capture_default_str()->check(CLI::Range(int64_t{1}, int64_t{100000000}));
   cmd.add_option("--lr", o.lr, "Peak learning rate (AdamW)")->capture_default_str()->check(CLI::PositiveNumber);
   cmd.add_option("--min-lr", o.min_lr, "Learning rate at the end of the cosine decay")->capture_default_str()->check(CLI::NonNegativeNumber);
-  cmd.add_option("--warmup", o.warmup, "Linear warmup steps")->capture_default_str()->check(CLI::NonNegativeNumber);
+  cmd.add_option("--warmup", o.warmup, "Linear warmup steps (default: the same share of --steps as the default's)")->capture_default_str()->check(CLI::NonNegativeNumber);
   cmd.add_option("--weight-decay", o.weight_decay, "AdamW decoupled weight decay (2-D weights only)")->capture_default_str()->check(CLI::NonNegativeNumber);
   cmd.add_option("--dropout", m.dropout, "Dropout probability")->capture_default_str()->check(CLI::Range(0.0, 0.95));
   cmd.add_option("--clip", o.clip, "Global gradient-norm clip (0: off)")->capture_default_str()->check(CLI::NonNegativeNumber);

@@ -17,8 +17,12 @@ struct TrainFlags {
   nn::TrainOptions options;
   std::string attention = "softmax";
   int threads = 0;
-  // Copies the parsed attention name into options.model (validated, clear error).
-  nn::TrainOptions resolved() const;
+  // The options before parsing (set by add_train_flags): a --steps given without --warmup
+  // keeps the default warmup's share of the default run.
+  nn::TrainOptions defaults;
+  // Copies the parsed attention name into options.model and scales the warmup (see
+  // `defaults`) for the flags given on `cmd`; validated, clear error.
+  nn::TrainOptions resolved(const CLI::App& cmd) const;
 };
 
 // Registers every option flag on `cmd`, writing into `flags`. `with_attention`: add --attn.

@@ -8,6 +8,8 @@
 #include <string>
 #include <vector>
 
+#include "nn/trainer.hpp"
+
 namespace mmx::cli {
 
 struct TaskFlag {
@@ -29,12 +31,18 @@ const TaskFlagSet& task_flag_set(const std::string& task);
 // Registers the flags only vit or mt accept (the shared ones come from add_train_flags).
 void add_vit_only_flags(CLI::App& cmd);
 void add_mt_only_flags(CLI::App& cmd);
-// Every flag of any set: what --resume refuses (the options come from the checkpoint).
+// Every flag of any set.
 std::vector<std::string> all_run_flags();
 
 // The task's default options with every flag given on `cmd` written over them, each value
 // converted to the type the default has there. A given flag outside the set is an mmx::Error
-// naming the flag and the tasks that accept it.
+// naming the flag and the tasks that accept it. --steps without --warmup keeps the default
+// warmup's share of the default run (a short run never ends inside the default warmup).
 nlohmann::json options_from_flags(const CLI::App& cmd, const TaskFlagSet& set);
+
+// `mmx train --resume DIR` with run flags: each given value must equal the saved run's (an
+// mmx::Error names the flag, the checkpoint's value and the given one), except --steps, which
+// may exceed the run's total to extend it. Returns the steps to extend to (0: none).
+int64_t resume_extension_from_flags(const CLI::App& cmd, const nn::SavedRun& saved);
 
 }  // namespace mmx::cli

@@ -16,8 +16,25 @@ void OptimOptions::validate() const {
   MMX_CHECK(weight_decay >= 0, "train: --weight-decay must be >= 0, got ", weight_decay);
   MMX_CHECK(clip >= 0, "train: --clip must be >= 0 (0 disables), got ", clip);
   MMX_CHECK(eval_interval >= 1, "train: --eval-interval must be at least 1, got ", eval_interval);
+  MMX_CHECK(extended_at >= 0 && extended_at < steps && std::isfinite(extended_lr),
+            "train: extended_at must lie in [0, steps), got ", extended_at);
   MMX_CHECK(precision == "fp32" || precision == "bf16",
             "train: --precision must be fp32 or bf16, got \"", precision, "\"");
+}
+
+void OptimOptions::set_steps_keeping_warmup_share(int64_t new_steps) {
+  MMX_CHECK(steps >= 1 && new_steps >= 1, "options: steps must be at least 1, got ", new_steps);
+  warmup = warmup * new_steps / steps;
+  steps = new_steps;
+}
+
+void OptimOptions::extend_to(int64_t step, int64_t new_steps) {
+  MMX_CHECK(new_steps > steps, "resume: steps ", new_steps, " is not beyond the run's ", steps,
+            " (a resumed run can only be extended)");
+  const WarmupCosineSchedule s = schedule().extended(step, new_steps);
+  steps = s.total_steps;
+  extended_at = s.extended_at;
+  extended_lr = s.extended_lr;
 }
 
 void to_json(nlohmann::json& j, const OptimOptions& o) {
@@ -32,6 +49,8 @@ void to_json(nlohmann::json& j, const OptimOptions& o) {
   j["seed"] = o.seed;
   j["data"] = o.data;
   j["precision"] = o.precision;
+  j["extended_at"] = o.extended_at;
+  j["extended_lr"] = o.extended_lr;
 }
 
 void from_json(const nlohmann::json& j, OptimOptions& o) {
@@ -46,6 +65,8 @@ void from_json(const nlohmann::json& j, OptimOptions& o) {
   j.at("seed").get_to(o.seed);
   j.at("data").get_to(o.data);
   o.precision = j.value("precision", std::string("fp32"));
+  o.extended_at = j.value("extended_at", int64_t{0});
+  o.extended_lr = j.value("extended_lr", 0.0f);
 }
 
 }  // namespace mmx::nn

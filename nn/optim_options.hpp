@@ -37,11 +37,24 @@ struct OptimOptions {
   /// "fp32" | "bf16": the matmuls' operand precision (weights, gradients, normalisers stay
   /// fp32). Checkpoints written before this field existed read as "fp32".
   std::string precision = "fp32";
+  /// Set when `mmx train --resume --steps N` extended the run past its planned end: the step it
+  /// was extended at (0: never) and the rate reached there (lr_schedule.hpp says why). Written by
+  /// extended_to(), never by hand; checkpoints from before extensions read as 0.
+  int64_t extended_at = 0;
+  float extended_lr = 0;
 
   /// Throws an mmx::Error naming the first bad field as its command-line flag.
   void validate() const;
-  /// Linear warmup to lr, cosine decay to min_lr at the last step.
-  WarmupCosineSchedule schedule() const { return {lr, min_lr, warmup, steps}; }
+  /// Linear warmup to lr, cosine decay to min_lr at the last step (continued past an extension).
+  WarmupCosineSchedule schedule() const {
+    return {lr, min_lr, warmup, steps, extended_at, extended_lr};
+  }
+  /// These options for a run of `steps` when its warmup was not given: the warmup keeps its
+  /// share of the run (rounded down), so a short run never ends inside a long default warmup.
+  void set_steps_keeping_warmup_share(int64_t new_steps);
+  /// These options with the run extended from `step` to `new_steps` (> steps) total: the
+  /// schedule goes on from step's rate without a jump (WarmupCosineSchedule::extended).
+  void extend_to(int64_t step, int64_t new_steps);
   /// AdamW with the peak learning rate and the weight decay.
   AdamWOptions adamw() const { return {.learning_rate = lr, .weight_decay = weight_decay}; }
   /// `precision` parsed, for a MatmulPrecisionGuard around every step, evaluation and test.

@@ -3,6 +3,7 @@
 #include "engine/error.hpp"
 #include "nn/data/checkpoint.hpp"
 #include "nn/distributed/communicator.hpp"
+#include "nn/optim_options.hpp"
 #include "nn/trainer_parts.hpp"
 
 namespace mmx::nn {
@@ -103,11 +104,29 @@ std::string checkpoint_task(const nlohmann::json& model_metadata) {
   return task.get<std::string>();
 }
 
-std::unique_ptr<Trainer> resume_trainer(const std::filesystem::path& dir) {
-  const data::Checkpoint checkpoint = data::load_checkpoint(dir);
+namespace {
+constexpr const char* kOptionsKey = "train_options";  // where every task saves its options
+}  // namespace
+
+SavedRun read_saved_run(const std::filesystem::path& dir) {
+  const data::Checkpoint c = data::load_checkpoint(dir);
+  const std::string task = checkpoint_task(c.model_metadata);
+  check_task(task);
+  return {task, c.step, checkpoint_field<nlohmann::json>(c.model_metadata, kOptionsKey, dir)};
+}
+
+std::unique_ptr<Trainer> resume_trainer(const std::filesystem::path& dir,
+                                        int64_t extend_to_steps) {
+  data::Checkpoint checkpoint = data::load_checkpoint(dir);
   const std::string task = checkpoint_task(checkpoint.model_metadata);
   check_task(task);
   check_data_parallel(task);
+  if (extend_to_steps > 0) {
+    nlohmann::json& options = checkpoint.model_metadata[kOptionsKey];
+    auto optim = parse_options<OptimOptions>(options, "checkpoint " + dir.string());
+    optim.extend_to(checkpoint.step, extend_to_steps);
+    to_json(options, optim);  // the task's own fields stay as they were
+  }
   if (task == "vit") return resume_vit_trainer(checkpoint, dir);
   if (task == "mt") return resume_mt_trainer(checkpoint, dir);
   return resume_lm_trainer(checkpoint, dir);

@@ -125,8 +125,20 @@ void set_attention(const std::string& task, nlohmann::json& options, AttentionKi
 /// A new run. `options` may leave fields out (they keep the task's defaults); unknown tasks,
 /// unknown or mistyped fields and invalid values are mmx::Errors naming them.
 std::unique_ptr<Trainer> make_trainer(const std::string& task, const nlohmann::json& options);
-/// Continues the run saved in `dir`, whatever its task.
-std::unique_ptr<Trainer> resume_trainer(const std::filesystem::path& dir);
+/// Continues the run saved in `dir`, whatever its task. `extend_to_steps` > 0 and beyond the
+/// run's planned steps extends it to that many (OptimOptions::extend_to: the optimizer state
+/// goes on, the learning rate continues without a jump); 0 resumes it as it was, bit for bit.
+std::unique_ptr<Trainer> resume_trainer(const std::filesystem::path& dir,
+                                        int64_t extend_to_steps = 0);
+/// What a checkpoint directory holds, without building its trainer: for comparing a resumed
+/// run's options with the ones a user gives again.
+struct SavedRun {
+  std::string task;      ///< "lm", "vit", "mt"
+  int64_t step = 0;      ///< optimizer steps done
+  nlohmann::json options;  ///< the run's options, as make_trainer reads them
+};
+/// The run saved in `dir` (an mmx::Error when it holds no loadable checkpoint).
+SavedRun read_saved_run(const std::filesystem::path& dir);
 /// The task a checkpoint's model metadata names ("lm" when it names none).
 std::string checkpoint_task(const nlohmann::json& model_metadata);
 

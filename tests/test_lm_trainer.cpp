@@ -7,8 +7,10 @@
 
 #include "engine/error.hpp"
 #include "nn/lm_trainer.hpp"
+#include "nn/optim_options.hpp"
 #include "nn/training_loop.hpp"
 #include "scratch_dir.hpp"
+#include "tensor_compare.hpp"
 #include "tiny_task_data.hpp"
 
 using namespace mmx;
@@ -102,6 +104,53 @@ TEST_CASE("the loop logs each evaluation, saves on stop, and resumes to the same
     CHECK(got[i].at("val_loss") == expected[i].at("val_loss"));
     CHECK(got[i].at("attention_sparsity") == expected[i].at("attention_sparsity"));
   }
+}
+
+TEST_CASE("an extended run goes on from the saved optimizer state and rate, and resumes exactly") {
+  ScratchDir dir("trainer-extend");
+  const nn::TrainOptions options = small_options(write_corpus(dir), nn::AttentionKind::MultiMax);
+  {
+    nn::LMTrainer first(options);
+    for (int i = 0; i < 6; ++i) first.train_step();
+    first.save(dir / "ckpt");
+  }
+  // Its next step is the one the unextended run takes: same moments, same rate at step 6.
+  std::unique_ptr<nn::Trainer> plain = nn::resume_trainer(dir / "ckpt");
+  std::unique_ptr<nn::Trainer> extended = nn::resume_trainer(dir / "ckpt", 40);
+  CHECK(plain->total_steps() == 12);
+  CHECK(extended->total_steps() == 40);
+  CHECK(extended->train_step() == plain->train_step());
+  const auto plain_weights = plain->model().state_dict(), weights = extended->model().state_dict();
+  REQUIRE(weights.size() == plain_weights.size());
+  for (size_t i = 0; i < weights.size(); ++i) {
+    CAPTURE(weights[i].first);
+    CHECK(max_abs_diff(weights[i].second, plain_weights[i].second) == 0);
+  }
+  CHECK(extended->train_step() == plain->train_step());  // the loss after that first update
+  // From there the extended rate falls more slowly, to min_lr at step 40.
+  const nn::WarmupCosineSchedule schedule =
+      nn::OptimOptions(extended->options_json().get<nn::TrainOptions>()).schedule();
+  CHECK(schedule.lr_at(6) == options.schedule().lr_at(6));
+  CHECK(schedule.lr_at(11) > options.schedule().lr_at(11));
+  CHECK(schedule.lr_at(40) == options.min_lr);
+
+  // Extended, stopped at step 20 and resumed without a new length: the same losses to the end.
+  std::unique_ptr<nn::Trainer> straight = nn::resume_trainer(dir / "ckpt", 40);
+  for (int i = 0; i < 2; ++i) straight->train_step();
+  std::vector<float> expected, got;
+  while (straight->step() < 40) expected.push_back(straight->train_step());
+  nn::TrainingHooks hooks;
+  hooks.on_step = [&](int64_t, float loss) { got.push_back(loss); };
+  hooks.stop_requested = [&] { return extended->step() == 20; };
+  CHECK(nn::run_training(*extended, dir / "ext", hooks) == nn::TrainingEnd::interrupted);
+  CHECK(got.size() == 12);  // steps 9..20
+  std::unique_ptr<nn::Trainer> resumed = nn::resume_trainer(dir / "ext");
+  CHECK(resumed->step() == 20);
+  CHECK(resumed->total_steps() == 40);
+  while (resumed->step() < 40) got.push_back(resumed->train_step());
+  CHECK(got == expected);
+  CHECK_THROWS_WITH_AS(nn::resume_trainer(dir / "ext", 30), doctest::Contains("can only be extended"),
+                       Error);
 }
 
 TEST_CASE("a non-finite loss stops with the step and leaves the last checkpoint loadable") {

@@ -138,6 +138,23 @@ TEST_CASE("warmup + cosine schedule") {
   CHECK(s.lr_at(14) == doctest::Approx(0.1));
   CHECK(s.lr_at(1000) == doctest::Approx(0.1));
   for (int64_t step = 5; step < 14; ++step) CHECK(s.lr_at(step) < s.lr_at(step - 1));
+  // Extended at step 9 (rate 0.55) from 14 to 25 steps: a new cosine from 0.55 to the floor.
+  const WarmupCosineSchedule e = s.extended(9, 25);
+  CHECK(e.total_steps == 25);
+  CHECK(e.extended_at == 9);
+  CHECK(e.lr_at(9) == s.lr_at(9));                 // no jump at the extension
+  CHECK(e.lr_at(17) == doctest::Approx(0.325));    // halfway: (0.55 + 0.1) / 2
+  CHECK(e.lr_at(25) == doctest::Approx(0.1));
+  for (int64_t step = 10; step <= 25; ++step) CHECK(e.lr_at(step) < e.lr_at(step - 1));
+  // A finished run is at the floor and stays there; within the warmup only the total moves.
+  CHECK(s.extended(14, 20).lr_at(17) == doctest::Approx(0.1));
+  const WarmupCosineSchedule early = s.extended(2, 24);
+  CHECK(early.extended_at == 0);
+  CHECK(early.lr_at(2) == s.lr_at(2));
+  CHECK(early.lr_at(4) == doctest::Approx(1.0));
+  CHECK(early.lr_at(14) == doctest::Approx(0.55));  // the cosine's middle moved to (4 + 24) / 2
+  CHECK_THROWS_AS(s.extended(9, 14), Error);       // not beyond the end
+  CHECK_THROWS_AS(s.extended(15, 20), Error);      // a step past the old end
   WarmupCosineSchedule bad{.warmup_steps = 10, .total_steps = 10};
   CHECK_THROWS_AS(bad.lr_at(0), Error);
 }

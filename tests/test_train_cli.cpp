@@ -8,6 +8,7 @@
 
 #include "mmx_cli.hpp"
 #include "nn/lm_trainer.hpp"
+#include "nn/trainer.hpp"
 #include "nn/training_loop.hpp"
 #include "scratch_dir.hpp"
 #include "tiny_task_data.hpp"
@@ -60,6 +61,70 @@ TEST_CASE("SIGINT saves a checkpoint and exits 0; --resume finishes the run") {
   CHECK(std::filesystem::exists(short_out / "loss.png"));
 }
 
+TEST_CASE("--steps below the default warmup runs: the warmup keeps its share of the run") {
+  ScratchDir dir("train-cli-warmup");
+  const std::filesystem::path corpus = write_corpus(dir);
+  std::vector<std::string> args = tiny_run(corpus, dir / "short", 20);
+  std::string command;  // tiny_run less its --warmup 1
+  for (size_t i = 1; i < args.size(); ++i)
+    if (args[i] == "--warmup") ++i;
+    else command += " " + args[i];
+  REQUIRE(run_mmx(command).exit_code == 0);
+  CHECK(mmx::nn::read_saved_run(dir / "short").options.at("warmup") == 50 * 20 / 1000);
+  // A warmup the user gave stays theirs, and out of range stays an error.
+  const CliResult r = run_mmx(command + " --warmup 20");
+  CHECK(r.exit_code != 0);
+  CHECK(r.output.find("--warmup must lie in [0, --steps), got 20 with --steps 20") !=
+        std::string::npos);
+}
+
+TEST_CASE("--resume: the run's own flags are accepted, a different value named, --steps extends") {
+  ScratchDir dir("train-cli-resume");
+  const std::filesystem::path corpus = write_corpus(dir), out = dir / "run";
+  const std::vector<std::string> args = tiny_run(corpus, out, 20);
+  std::string command;
+  for (size_t i = 1; i < args.size(); ++i) command += " " + args[i];
+  REQUIRE(run_mmx(command).exit_code == 0);
+
+  const CliResult same = run_mmx(command + " --resume " + out.string());
+  CHECK(same.exit_code == 0);
+  CHECK(same.output.find("resuming") != std::string::npos);
+  struct Case {
+    std::string flags, expected;
+  };
+  for (const Case& c : std::vector<Case>{
+           {"--layers 2", "--layers 2 differs from the resumed run's 1; drop --layers"},
+           {"--lr 0.01", "--lr 0.01 differs from the resumed run's 0.002"},
+           {"--attn softmax", "--attn softmax differs from the resumed run's multimax"},
+           {"--steps 10", "--steps 10 differs from the resumed run's 20 (a run can be extended, "
+                          "not shortened)"}}) {
+    CAPTURE(c.flags);
+    const CliResult r = run_mmx("train --resume " + out.string() + " " + c.flags);
+    CHECK(r.exit_code != 0);
+    CHECK(r.output.find(c.expected) != std::string::npos);
+  }
+  CHECK(mmx::nn::read_saved_run(out).step == 20);  // nothing was touched
+
+  // Extended: the log goes on to step 40 from the saved state; a finished run is at --min-lr and
+  // stays there.
+  const std::vector<std::string> extended = tiny_run(corpus, out, 40);
+  std::string extend_command;
+  for (size_t i = 1; i < extended.size(); ++i) extend_command += " " + extended[i];
+  const CliResult longer = run_mmx(extend_command + " --resume " + out.string());
+  REQUIRE(longer.exit_code == 0);
+  CHECK(longer.output.find("extending " + out.string() + " (lm) from 20 to 40 steps at step 20") !=
+        std::string::npos);
+  const std::vector<nlohmann::json> log = mmx::nn::read_training_log(out / "log.jsonl");
+  REQUIRE(log.size() == 4);
+  CHECK(log[3].at("step") == 40);
+  CHECK(log[2].at("lr") == log[3].at("lr"));  // the floor
+  CHECK(log[3].at("lr").get<double>() < log[1].at("lr").get<double>());
+  const mmx::nn::SavedRun saved = mmx::nn::read_saved_run(out);
+  CHECK(saved.step == 40);
+  CHECK(saved.options.at("steps") == 40);
+  CHECK(saved.options.at("extended_at") == 20);
+}
+
 TEST_CASE("bad input: one line that says what to do, non-zero exit") {
   ScratchDir dir("train-cli-bad");
   const std::filesystem::path corpus = write_corpus(dir);
@@ -75,7 +140,6 @@ TEST_CASE("bad input: one line that says what to do, non-zero exit") {
       {"train --data " + corpus.string() + " --lr -1", "--lr"},
       {"train --data " + corpus.string() + " --seq 100000", "--seq"},
       {"train --resume " + dir.path.string(), "checkpoint"},
-      {"train --resume " + dir.path.string() + " --layers 3", "--layers"},
       {"train --bogus", "bogus"},
   };
   for (const Case& c : cases) {

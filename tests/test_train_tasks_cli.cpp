@@ -6,6 +6,7 @@
 #include <algorithm>
 
 #include "mmx_cli.hpp"
+#include "nn/trainer.hpp"
 #include "nn/training_loop.hpp"
 #include "scratch_dir.hpp"
 #include "tiny_task_data.hpp"
@@ -43,6 +44,21 @@ TEST_CASE("vit: train, eval and resume from the command line") {
 
   CHECK(run_mmx("train --resume " + (dir / "run").string()).exit_code == 0);  // already done
   CHECK(mmx::nn::read_training_log(dir / "run" / "log.jsonl").size() == 2);
+  // The command that made the run, again with --resume: every value equals the run's.
+  CHECK(run_mmx(vit_run(dir, "run") + " --resume " + (dir / "run").string()).exit_code == 0);
+}
+
+TEST_CASE("vit: --steps below the default warmup runs, with the warmup's share of the run") {
+  ScratchDir dir("vit-cli-short");
+  write_tiny_image_set(dir / "images");
+  const std::string out = (dir / "short").string();
+  REQUIRE(run_mmx("train --task vit --data " + (dir / "images").string() +
+                  " --patch 4 --batch 16 --eval-batch 40 --steps 60 --eval-interval 30 --threads 1"
+                  " --d-model 16 --heads 2 --layers 1 --out " + out)
+              .exit_code == 0);
+  const mmx::nn::SavedRun saved = mmx::nn::read_saved_run(out);
+  CHECK(saved.step == 60);
+  CHECK(saved.options.at("warmup") == 100 * 60 / 2150);  // vit's default: 100 of 2150 steps
 }
 
 TEST_CASE("mt: per-side attention flags, train, eval with beam, translate") {
@@ -61,6 +77,15 @@ TEST_CASE("mt: per-side attention flags, train, eval with beam, translate") {
   for (const char* metric : {"test chrF: ", "test exact_match: ", "test chrF_beam2: ",
                              "test exact_match_beam2: "})
     CHECK(eval.output.find(metric) != std::string::npos);
+
+  // Resumed with its own flags: mt's --attn writes all three sides and --enc-attn overrides one,
+  // so only the encoder's differs from what --attn alone would give; both equal the run's.
+  CHECK(run_mmx(mt_run(dir, "run") + " --resume " + (dir / "run").string()).exit_code == 0);
+  const CliResult other = run_mmx(mt_run(dir, "run") + " --dec-attn multimax --resume " +
+                                  (dir / "run").string());
+  CHECK(other.exit_code != 0);
+  CHECK(other.output.find("--dec-attn multimax differs from the resumed run's softmax") !=
+        std::string::npos);
 
   for (const char* beam : {"", " --beam 3"}) {
     CAPTURE(beam);
@@ -90,7 +115,7 @@ TEST_CASE("bad input: one line that says what is wrong, non-zero exit") {
       {"train --task mt --multimax-logits --data " + phrases, "--multimax-logits does not apply"},
       {"train --task vit --data " + (dir / "nowhere").string(), "nowhere"},
       {"train --task mt --data " + phrases + " --max-chars 24 --enc-attn maxsoft", "maxsoft"},
-      {"train --resume " + vit + " --task vit", "--task cannot change a resumed run"},
+      {"train --resume " + vit + " --task mt", "--task mt differs from the resumed run's vit"},
       {"eval --ckpt " + (dir / "missing").string(), "missing"},
       {"eval --ckpt " + dir.path.string(), "checkpoint"},
       {"eval --ckpt " + vit + " --beam 2", "--beam applies to mt"},
