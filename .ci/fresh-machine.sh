@@ -38,7 +38,8 @@ cleanup() {
   if [ $status -ne 0 ]; then
     echo "fresh-machine: FAILED after $((SECONDS - start)) s; full log: $log" >&2
     local first
-    first="$(grep -m1 -E '(^E: |[Ee]rror|FAILED|not found|No such file|fatal)' "$log" || true)"
+    first="$(grep -m1 -E '(^E: |CMake Error|error:|^FAILED|command not found|No such file)' "$log" \
+      || true)"
     [ -n "$first" ] && echo "fresh-machine: first error: $first" >&2
     echo "--- last lines of the log ---" >&2
     tail -n 25 "$log" >&2

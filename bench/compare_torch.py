@@ -23,7 +23,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 DEFAULT_MMX = os.path.join(HERE, "..", "build", "cli", "mmx")
 DEFAULT_TORCH = os.path.join(HERE, "torch_reference.py")
 
-# The targets (ours / PyTorch tokens/s, same config and normaliser).
+# The targets (ours / PyTorch tokens/s, same config and normalizer).
 SPEED_TARGETS = {("tiny", "softmax"): 2.0, ("small", "softmax"): 1.5,
                  ("tiny", "multimax"): 2.5, ("small", "multimax"): 2.0}
 MFU_TARGET = {"small": 0.50}          # model FLOP utilisation, per config

@@ -65,11 +65,11 @@ void run_text(const AttentionCommand& c, const std::filesystem::path& out) {
   AttentionPicture picture;
   picture.layers = model.attention_maps(ids, 1, T);
   picture.labels = character_labels(loaded.tokenizer, ids);
-  picture.normaliser = nn::attention_kind_name(model.config().attention);
+  picture.normalizer = nn::attention_kind_name(model.config().attention);
   picture.position_name = "character";
   picture.causal = true;
   std::printf("%s attention of the step-%ld checkpoint %s on %ld characters\n",
-              picture.normaliser.c_str(), loaded.step, c.checkpoint.c_str(), T);
+              picture.normalizer.c_str(), loaded.step, c.checkpoint.c_str(), T);
   print_summary(picture);
   print_written(write_attention_heatmaps(picture, out));
 }
@@ -82,7 +82,7 @@ void run_image(const AttentionCommand& c, const std::filesystem::path& out) {
   auto& run = dynamic_cast<nn::VitTrainer&>(*trainer);
   nn::ViT& model = run.model();
   model.eval();
-  // The trainer keeps its data private; the test split read again is normalised the same way
+  // The trainer keeps its data private; the test split read again is normalized the same way
   // (the statistics come from the training pixels).
   const std::string folder = run.options().data.empty() ? data::kFashionMnistDir : run.options().data;
   const data::FashionMnist mnist = data::load_fashion_mnist(folder);
@@ -104,7 +104,7 @@ void run_image(const AttentionCommand& c, const std::filesystem::path& out) {
     logits = model.forward(batch.images, &picture.layers).to_vector();
   }
   picture.labels = patch_labels(config.patches_per_side());
-  picture.normaliser = nn::attention_kind_name(config.attention);
+  picture.normalizer = nn::attention_kind_name(config.attention);
   picture.position_name = "patch (row,col)";
   picture.causal = false;
   const auto class_name = [](int64_t k) -> std::string {
@@ -114,7 +114,7 @@ void run_image(const AttentionCommand& c, const std::filesystem::path& out) {
   const int64_t predicted = std::max_element(logits.begin(), logits.end()) - logits.begin();
   image.caption = "test image " + std::to_string(*c.image) + ": " + class_name(batch.labels.front()) +
                   ", predicted " + class_name(predicted);
-  std::printf("%s attention of the step-%ld checkpoint %s on %s\n", picture.normaliser.c_str(),
+  std::printf("%s attention of the step-%ld checkpoint %s on %s\n", picture.normalizer.c_str(),
               run.step(), c.checkpoint.c_str(), image.caption.c_str());
   print_summary(picture);
   std::vector<std::filesystem::path> written = write_attention_heatmaps(picture, out);

@@ -27,7 +27,7 @@ std::vector<double> head_weights(const AttentionPicture& picture, int64_t layer,
   return {v.begin(), v.end()};
 }
 
-// Exact zeros become NaN, which the heatmap paints grey: a weight the normaliser cut (or the
+// Exact zeros become NaN, which the heatmap paints grey: a weight the normalizer cut (or the
 // causal mask hid) then looks different from a merely small one.
 std::vector<double> grey_zeros(std::vector<double> values) {
   for (double& v : values)
@@ -77,7 +77,7 @@ void draw_header(plot::Canvas& canvas, const std::string& title, bool causal) {
   canvas.text({canvas.width() / 2.0, 8}, title,
               {.size = 18, .halign = plot::HAlign::Center, .valign = plot::VAlign::Top});
   canvas.text({canvas.width() / 2.0, 30},
-              std::string("grey: weight exactly 0 (cut by the normaliser") +
+              std::string("grey: weight exactly 0 (cut by the normalizer") +
                   (causal ? " or hidden by the causal mask" : "") +
                   ");  [k]: keys with non-zero weight;  S, M: sparsity, multi-modality (higher = more)",
               {.size = 12, .color = plot::colors::axis, .halign = plot::HAlign::Center,
@@ -132,7 +132,7 @@ std::vector<std::filesystem::path> write_attention_heatmaps(const AttentionPictu
   for (int64_t layer = 0; layer < static_cast<int64_t>(picture.layers.size()); ++layer) {
     plot::Canvas canvas(std::max(static_cast<int>(cols * panel_w), 980),
                         static_cast<int>(kHeaderHeight + rows * panel_h));
-    draw_header(canvas, picture.normaliser + " attention, layer " + std::to_string(layer),
+    draw_header(canvas, picture.normalizer + " attention, layer " + std::to_string(layer),
                 picture.causal);
     const plot::Rect body = canvas.bounds().inset(0, kHeaderHeight, 0, 0);
     for (int64_t head = 0; head < heads; ++head)
@@ -146,7 +146,7 @@ std::vector<std::filesystem::path> write_attention_heatmaps(const AttentionPictu
   // At least as wide as the header's explanation line.
   plot::Canvas overview(std::max(static_cast<int>(heads) * 250, 980),
                         static_cast<int>(kHeaderHeight) + layers * 230);
-  draw_header(overview, picture.normaliser + " attention: layers (rows) x heads (columns)",
+  draw_header(overview, picture.normalizer + " attention: layers (rows) x heads (columns)",
               picture.causal);
   const plot::Rect body = overview.bounds().inset(0, kHeaderHeight, 0, 0);
   for (int64_t layer = 0; layer < layers; ++layer)

@@ -15,7 +15,7 @@ namespace mmx::cli {
 struct AttentionPicture {
   std::vector<nn::AttentionMap> layers;  // per layer: scores and weights [1, heads, T, T]
   std::vector<std::string> labels;       // T: what each position holds ("h", "␣", "2,3")
-  std::string normaliser;                // for the titles: "multimax", ...
+  std::string normalizer;                // for the titles: "multimax", ...
   std::string position_name;             // the axes: "character", "patch (row,col)"
   bool causal = true;                    // how the rows were masked (for S and M)
 };

@@ -115,7 +115,7 @@ std::filesystem::path write_attention_overlay(const ImageAttention& input,
   const std::string which = input.query ? "from query patch " + input.picture.labels[static_cast<size_t>(*input.query)] +
                                               " (red)"
                                         : "averaged over every query patch";
-  canvas.text({canvas.width() / 2.0, 8}, input.picture.normaliser + " attention received by each patch, " + which,
+  canvas.text({canvas.width() / 2.0, 8}, input.picture.normalizer + " attention received by each patch, " + which,
               {.size = 17, .halign = plot::HAlign::Center, .valign = plot::VAlign::Top});
   canvas.text({canvas.width() / 2.0, 34},
               "yellow: most weight in that panel, dark purple: none; rows: layers, columns: heads",

@@ -1,5 +1,5 @@
-// `mmx compare`: trains one task with each attention normaliser over the same seeds -- so a seed
-// gives every normaliser the same initial-weight seed, data order and budget -- then prints the
+// `mmx compare`: trains one task with each attention normalizer over the same seeds -- so a seed
+// gives every normalizer the same initial-weight seed, data order and budget -- then prints the
 // final validation loss / task metric (mean ± spread over seeds), time per step and attention
 // S and M per layer, and writes compare.json and a figure of the validation curves.
 #include <algorithm>
@@ -124,12 +124,12 @@ void run_compare(const CompareCommand& c) {
 const bool registered = register_command([](CLI::App& app) {
   auto c = std::make_shared<CompareCommand>();
   auto* cmd = app.add_subcommand(
-      "compare", "Train one task with several attention normalisers on the same seeds and compare");
+      "compare", "Train one task with several attention normalizers on the same seeds and compare");
   cmd->add_option("--task", c->task, "lm (character GPT), vit (Fashion-MNIST ViT), mt (translation)")
       ->capture_default_str();
-  cmd->add_option("--attn", c->attention, "Comma-separated attention normalisers")->capture_default_str();
+  cmd->add_option("--attn", c->attention, "Comma-separated attention normalizers")->capture_default_str();
   cmd->add_option("--steps", c->steps, "Optimizer steps per run")->capture_default_str();
-  cmd->add_option("--seeds", c->seeds, "Seeds 0..K-1, each run once per normaliser")->capture_default_str();
+  cmd->add_option("--seeds", c->seeds, "Seeds 0..K-1, each run once per normalizer")->capture_default_str();
   cmd->add_option("--eval-interval", c->eval_interval, "Steps between evaluations (0: steps / 10)")
       ->capture_default_str()
       ->check(CLI::NonNegativeNumber);

@@ -1,4 +1,4 @@
-// The numbers behind `mmx explore`: every normaliser applied to one input vector, with the
+// The numbers behind `mmx explore`: every normalizer applied to one input vector, with the
 // paper's multi-modality and sparsity measures, MultiMax's modulation and its autograd gradients.
 #pragma once
 
@@ -27,7 +27,7 @@ struct ExploreOptions {
   std::optional<int64_t> target;  // K of the loss -log p[K]; default: index of the largest input
 };
 
-// One normaliser's output on the input and its measures.
+// One normalizer's output on the input and its measures.
 struct MappingResult {
   std::string name;                  // softmax, sparsemax, entmax15, evsoftmax, multimax
   std::optional<float> temperature;  // softmax only

@@ -50,7 +50,7 @@ void add_train_flags(CLI::App& cmd, TrainFlags& f, bool with_attention) {
   cmd.add_option("--dropout", m.dropout, "Dropout probability")->capture_default_str()->check(CLI::Range(0.0, 0.95));
   cmd.add_option("--clip", o.clip, "Global gradient-norm clip (0: off)")->capture_default_str()->check(CLI::NonNegativeNumber);
   if (with_attention)
-    cmd.add_option("--attn", f.attention, "Attention normaliser")
+    cmd.add_option("--attn", f.attention, "Attention normalizer")
         ->capture_default_str()
         ->check(CLI::IsMember({"softmax", "multimax", "sparsemax", "entmax15", "evsoftmax"}));
   cmd.add_option("--multimax-order", m.multimax_order, "MultiMax modulator order")->capture_default_str()->check(CLI::IsMember({1, 2}));
@@ -61,7 +61,7 @@ void add_train_flags(CLI::App& cmd, TrainFlags& f, bool with_attention) {
   cmd.add_option("--seed", o.seed, "Seed of the initial weights, data order and dropout")->capture_default_str();
   cmd.add_option("--data", o.data, "UTF-8 text file or folder (default: the fortunes package); vit: folder of Fashion-MNIST IDX files; mt: a ding dictionary")
       ->check(CLI::ExistingPath);
-  cmd.add_option("--precision", o.precision, "Matmul operand precision (bf16: bf16 operands, fp32 accumulation; weights and normalisers stay fp32)")
+  cmd.add_option("--precision", o.precision, "Matmul operand precision (bf16: bf16 operands, fp32 accumulation; weights and normalizers stay fp32)")
       ->capture_default_str()
       ->check(CLI::IsMember({"fp32", "bf16"}));
   cmd.add_option("--threads", f.threads, "OpenMP threads (0: one per core)")->capture_default_str()->check(CLI::Range(0, 1024));

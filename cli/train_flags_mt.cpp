@@ -30,13 +30,13 @@ const TaskFlagSet& mt_flag_set() {
 void add_mt_only_flags(CLI::App& cmd) {
   const auto kinds = CLI::IsMember({"softmax", "multimax", "sparsemax", "entmax15", "evsoftmax"});
   cmd.add_option("--enc-attn")
-      ->description("mt: encoder self-attention normaliser (overrides --attn)")
+      ->description("mt: encoder self-attention normalizer (overrides --attn)")
       ->check(kinds);
   cmd.add_option("--dec-attn")
-      ->description("mt: decoder self-attention normaliser (overrides --attn)")
+      ->description("mt: decoder self-attention normalizer (overrides --attn)")
       ->check(kinds);
   cmd.add_option("--cross-attn")
-      ->description("mt: cross-attention normaliser (overrides --attn)")
+      ->description("mt: cross-attention normalizer (overrides --attn)")
       ->check(kinds);
   cmd.add_option("--max-chars")
       ->description("mt: longest phrase kept, in characters per side (default 16)")

@@ -1,5 +1,5 @@
 /// \file
-/// The MultiMax paper's measures of a normaliser's output (multi-modality M, sparsity S; its
+/// The MultiMax paper's measures of a normalizer's output (multi-modality M, sparsity S; its
 /// Definitions 3.2-3.3), support size and entropy, per row, plus their averages over attention.
 #pragma once
 
@@ -31,7 +31,7 @@ Tensor entropy(const Tensor& phi);
 
 /// Averages over every row of attention probabilities probs = f(scores + mask), shape
 /// [.., T, S], with the mask (0 / -inf, broadcastable, may be undefined) and causal flag the
-/// normaliser got. Each row's eps is the mean of its unmasked scores ("relevant" = above the
+/// normalizer got. Each row's eps is the mean of its unmasked scores ("relevant" = above the
 /// row's average score); s is the row's smallest SoftMax(t=1) probability. Rows where S or M
 /// has no term are left out of that average; the counts say how many rows each used.
 struct AttentionMeasures {

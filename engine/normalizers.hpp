@@ -1,5 +1,5 @@
 /// \file
-/// MultiMax and the normalisers it is compared with (SoftMax with temperature, SparseMax,
+/// MultiMax and the normalizers it is compared with (SoftMax with temperature, SparseMax,
 /// EntMax-1.5, EvSoftMax) as differentiable ops over the last axis, all taking the same masks.
 #pragma once
 
@@ -36,7 +36,7 @@ Tensor multimax(const Tensor& x, const MultiMaxParams& params, const Tensor& mas
 
 /// Causal self-attention fused per (batch, head) matrix. qkv [B, T, 3 D] is the qkv
 /// projection's output: q, k, v its thirds, each split into `heads` heads of D / heads. Returns
-/// [B, T, D], the heads' normalise(scale tril(q k^T)) v side by side, with the normaliser
+/// [B, T, D], the heads' normalize(scale tril(q k^T)) v side by side, with the normalizer
 /// MultiMax with `multimax`'s (t, r) or, when it is null, SoftMax. The same values and gradients
 /// as causal_scores, then multimax or softmax_temperature (causal), then causal_weighted_sum on
 /// the heads, without their score-sized intermediates (a matrix's scores stay in the thread's

@@ -74,7 +74,7 @@ Tensor causal_scores(const Tensor& q, const Tensor& k, float scale = 1.0f);
 Tensor causal_weighted_sum(const Tensor& p, const Tensor& v);
 ///@}
 
-// --- normalisation over the last axis (ops/softmax.cpp, ops/layer_norm.cpp) ---
+// --- normalization over the last axis (ops/softmax.cpp, ops/layer_norm.cpp) ---
 /// SoftMax over the last axis.
 Tensor softmax(const Tensor& x);
 /// log(SoftMax) over the last axis, computed stably.

@@ -1,6 +1,6 @@
 /// \file
 /// The precision of matrix products: fp32, or bf16 operands with fp32 accumulation and output.
-/// Weights, gradients, optimizer state and the normalisers stay fp32 either way.
+/// Weights, gradients, optimizer state and the normalizers stay fp32 either way.
 #pragma once
 
 #include <string>

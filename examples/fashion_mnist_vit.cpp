@@ -4,7 +4,7 @@
 //   fashion_mnist_vit [epochs] [attention]
 //
 // The pieces: make_trainer("vit", options) builds a VitTrainer, which reads the gzipped IDX files
-// and normalises the pixels, holds the last 5000 training images out, draws a fresh seeded
+// and normalizes the pixels, holds the last 5000 training images out, draws a fresh seeded
 // permutation each epoch, and trains the ViT (patch tokens, attention, average of the tokens,
 // classifier) with AdamW, warmup + cosine. `mmx train --task vit` runs the same trainer with a
 // progress bar, a log and checkpoints. On a busy machine run it with OMP_WAIT_POLICY=passive

@@ -62,7 +62,7 @@ Tensor CausalSelfAttention::attend(const Tensor& q, const Tensor& k, const Tenso
                                    AttentionMap* capture) const {
   const int64_t B = q.size(0), H = q.size(1), T = q.size(2), dh = q.size(3);
   // Plain causal self-attention skips the key blocks above the diagonal (their weights are 0);
-  // its scores are then 0 there, which the causal normaliser and the measures mask anyway.
+  // its scores are then 0 there, which the causal normalizer and the measures mask anyway.
   const bool lower_only = causal && !mask.defined() && k.size(2) == T;
   // The plain path scales q (T x dh), cheaper than scaling the scores (T x S); the causal
   // kernel scales each score as it stores it, which costs nothing.
@@ -107,7 +107,7 @@ Tensor CausalSelfAttention::forward_cached(const Tensor& x, Tensor& keys, Tensor
   slice(keys, 2, start, end).copy_(h.k);
   slice(values, 2, start, end).copy_(h.v);
   Tensor k = slice(keys, 2, 0, end), v = slice(values, 2, 0, end);
-  // Query i sits at position start + i and sees keys [0, start + i]. The normaliser's causal
+  // Query i sits at position start + i and sees keys [0, start + i]. The normalizer's causal
   // flag aligns query 0 with key 0, so it fits only an empty prefix; a single query sees every
   // cached key; otherwise an explicit mask shifts the diagonal by `start`.
   if (start == 0) return attend(h.q, k, v, Tensor(), /*causal=*/true, nullptr);

@@ -1,5 +1,5 @@
 /// \file
-/// CausalSelfAttention: multi-head self-attention whose normaliser (SoftMax, MultiMax, SparseMax,
+/// CausalSelfAttention: multi-head self-attention whose normalizer (SoftMax, MultiMax, SparseMax,
 /// EntMax-1.5, EvSoftMax) comes from the config. Children "qkv" (d -> 3d), "proj" (d -> d) and,
 /// for MultiMax, "multimax" (t, r per layer or per head). Built with causal = false it lets every
 /// position see every other (the ViT's encoder), through the same code.
@@ -15,7 +15,7 @@
 
 namespace mmx::nn {
 
-/// Multi-head self-attention with a configurable normaliser (see the file comment).
+/// Multi-head self-attention with a configurable normalizer (see the file comment).
 class CausalSelfAttention : public Module {
  public:
   /// Weights drawn from `init_gen`, dropout masks from `dropout_gen`; causal = false lets every position see every other.
@@ -31,7 +31,7 @@ class CausalSelfAttention : public Module {
   /// Causal layers only.
   Tensor forward_cached(const Tensor& x, Tensor& keys, Tensor& values, int64_t start) const;
 
-  /// The MultiMax t and r; null for other normalisers.
+  /// The MultiMax t and r; null for other normalizers.
   const MultiMaxParameters* multimax() const { return multimax_.get(); }
 
  private:

@@ -7,13 +7,13 @@
 
 namespace mmx::nn {
 
-/// One layer's scores q k^T / sqrt(dh) and the normaliser's weights, both [B, H, T, S] and
+/// One layer's scores q k^T / sqrt(dh) and the normalizer's weights, both [B, H, T, S] and
 /// detached, with what hides the entries no query may use. In a causal layer the scores above
 /// the diagonal are 0 (never computed; `causal` hides them).
 struct AttentionMap {
   /// q k^T / sqrt(dh), [B, H, T, S]
   Tensor scores;
-  /// the normaliser's weights, [B, H, T, S]
+  /// the normalizer's weights, [B, H, T, S]
   Tensor probabilities;
   /// additive (0 or -inf), broadcastable to [B, H, T, S]: padded keys, and whole rows of padded
   /// queries, which the measures then skip; undefined when every entry is real

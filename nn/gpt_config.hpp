@@ -30,7 +30,7 @@ struct GPTConfig {
   int64_t seq_len = 128;  ///< the longest context (the learned position table's length)
   /// dropout probability, in [0, 1)
   float dropout = 0.0f;
-  /// the normaliser of every attention layer
+  /// the normalizer of every attention layer
   AttentionKind attention = AttentionKind::Softmax;
   int multimax_order = 2;           ///< 1 or 2
   bool multimax_per_head = false;   ///< one (t, r) per head instead of one per layer

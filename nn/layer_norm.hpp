@@ -9,7 +9,7 @@ namespace mmx::nn {
 /// LayerNorm over the last axis (see the file comment).
 class LayerNorm : public Module {
  public:
-  /// Normalises vectors of size `dim`; `eps` is added to the variance.
+  /// Normalizes vectors of size `dim`; `eps` is added to the variance.
   explicit LayerNorm(int64_t dim, float eps = 1e-5f);
 
   /// [..., dim] -> [..., dim]

@@ -34,7 +34,7 @@ struct OptimOptions {
   uint64_t seed = 0;
   /// the task's data (file or folder); empty: the task's Debian package
   std::string data;
-  /// "fp32" | "bf16": the matmuls' operand precision (weights, gradients, normalisers stay
+  /// "fp32" | "bf16": the matmuls' operand precision (weights, gradients, normalizers stay
   /// fp32). Checkpoints written before this field existed read as "fp32".
   std::string precision = "fp32";
   /// Set when `mmx train --resume --steps N` extended the run past its planned end: the step it

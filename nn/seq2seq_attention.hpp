@@ -21,7 +21,7 @@ struct Seq2SeqAttentionOptions {
   int64_t d_model = 0;
   /// attention heads (must divide d_model)
   int64_t heads = 1;
-  /// the normaliser
+  /// the normalizer
   AttentionKind kind = AttentionKind::Softmax;
   /// 1 or 2, for MultiMax
   int multimax_order = 2;
@@ -65,7 +65,7 @@ class Seq2SeqAttention : public Module {
   /// query sees positions [0, position].
   Tensor forward_step(const Tensor& x, Tensor& keys, Tensor& values, int64_t position) const;
 
-  /// The MultiMax t and r; null for other normalisers.
+  /// The MultiMax t and r; null for other normalizers.
   const MultiMaxParameters* multimax() const { return multimax_.get(); }
 
  private:

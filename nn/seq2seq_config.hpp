@@ -1,5 +1,5 @@
 /// \file
-/// Seq2SeqConfig: the shape of the encoder-decoder translator and, separately, the normaliser of
+/// Seq2SeqConfig: the shape of the encoder-decoder translator and, separately, the normalizer of
 /// each attention kind (encoder self, decoder self, cross), with its JSON form for checkpoints.
 #pragma once
 
@@ -39,9 +39,9 @@ struct Seq2SeqConfig {
   float dropout = 0.0f;
   /// The official MultiMax code never modulated cross-attention; here each is a free choice.
   AttentionKind encoder_attention = AttentionKind::Softmax;
-  /// the decoder self-attention's normaliser
+  /// the decoder self-attention's normalizer
   AttentionKind decoder_attention = AttentionKind::Softmax;
-  /// the cross-attention's normaliser
+  /// the cross-attention's normalizer
   AttentionKind cross_attention = AttentionKind::Softmax;
   /// 1 or 2, for every MultiMax attention
   int multimax_order = 2;

@@ -90,7 +90,7 @@ class Trainer {
   /// Validation loss, the task metric and per-layer attention S/M; resets the running sums.
   /// Leaves the training streams untouched, so evaluating does not change the loss curve.
   virtual EvalRecord evaluate() = 0;
-  /// Writes model + optimizer + every RNG state + options (+ vocabulary, normalisation) into
+  /// Writes model + optimizer + every RNG state + options (+ vocabulary, normalization) into
   /// `dir`, atomically, with model metadata "task" = task().
   virtual void save(const std::filesystem::path& dir) const = 0;
   /// Scores on the task's test split (held out from training and validation): lm "val_loss"
@@ -120,7 +120,7 @@ class Trainer {
 const std::vector<std::string>& trainer_tasks();
 /// The task's default options as JSON; every field present.
 nlohmann::json default_trainer_options(const std::string& task);
-/// Sets every attention normaliser of a task's options JSON (mt: encoder, decoder and cross).
+/// Sets every attention normalizer of a task's options JSON (mt: encoder, decoder and cross).
 void set_attention(const std::string& task, nlohmann::json& options, AttentionKind kind);
 /// A new run. `options` may leave fields out (they keep the task's defaults); unknown tasks,
 /// unknown or mistyped fields and invalid values are mmx::Errors naming them.

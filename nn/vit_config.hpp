@@ -27,7 +27,7 @@ struct ViTConfig {
   int64_t heads = 4;
   /// dropout probability, in [0, 1)
   float dropout = 0.0f;
-  /// the normaliser of every attention layer
+  /// the normalizer of every attention layer
   AttentionKind attention = AttentionKind::Softmax;
   int multimax_order = 2;          ///< 1 or 2
   bool multimax_per_head = false;  ///< one (t, r) per head instead of one per layer

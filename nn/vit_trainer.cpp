@@ -185,7 +185,7 @@ std::unique_ptr<VitTrainer> VitTrainer::resume(const data::Checkpoint& c,
                                                const std::filesystem::path& dir) {
   const auto options = checkpoint_field<VitOptions>(c.model_metadata, "train_options", dir);
   std::unique_ptr<VitTrainer> t(new VitTrainer(options, load_images(options)));
-  // The pixels are normalised by statistics measured on the training images: different ones
+  // The pixels are normalized by statistics measured on the training images: different ones
   // mean different data, and the weights would no longer fit it.
   const auto saved = checkpoint_field<nlohmann::json>(c.model_metadata, "normalization", dir);
   MMX_CHECK(saved.at("mean").get<float>() == t->data_.normalization.mean &&

@@ -1,5 +1,5 @@
 // Fused causal attention (kernels/causal_attention.hpp). One table row per (shape, view,
-// normaliser): the fused forward and backward against the naive chain, the op against the
+// normalizer): the fused forward and backward against the naive chain, the op against the
 // unfused ops it replaces (the same bits), gradcheck of the op, and its errors.
 #include <doctest/doctest.h>
 

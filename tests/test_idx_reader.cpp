@@ -178,7 +178,7 @@ TEST_CASE("read_idx: max_bytes bounds the payload exactly") {
 
 #include "nn/data/image_dataset.hpp"
 
-TEST_CASE("ImageDataset::from_idx: normalised pixels, labels, gather and range") {
+TEST_CASE("ImageDataset::from_idx: normalized pixels, labels, gather and range") {
   ScratchDir dir("idx-dataset");
   // Three 2x2 images with pixels 0, 51, 102, ... and labels 2, 0, 1.
   Bytes pixels(12);

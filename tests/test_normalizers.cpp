@@ -22,7 +22,7 @@ using namespace mmx;
 
 namespace {
 
-// One normaliser seen through a common shape: forward kernels (fast, naive), backward kernels
+// One normalizer seen through a common shape: forward kernels (fast, naive), backward kernels
 // returning the gradients of {x, params...}, and the autograd op on {x, params...}.
 struct Normalizer {
   std::string name;

@@ -2,7 +2,7 @@
 // breakpoints far beyond the data), logits of 1e4 and fully masked rows give finite outputs and
 // gradients, op by op and through a whole GPT; a run whose parameters go bad stops with the step
 // and the parameter, keeping the last good checkpoint. (test_normalizers.cpp covers the
-// normalisers' own masked / huge / tied rows at default parameters.)
+// normalizers' own masked / huge / tied rows at default parameters.)
 #include <doctest/doctest.h>
 
 #include <cmath>

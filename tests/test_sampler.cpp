@@ -99,7 +99,7 @@ TEST_CASE("pick_token: draws follow softmax(logits / T), restricted to the top k
   CHECK(counts[1] / double(draws) == doctest::Approx(0.3).epsilon(0.05));
   CHECK(counts[2] / double(draws) == doctest::Approx(0.2).epsilon(0.05));
 
-  // T = 2 flattens: p ~ sqrt(0.5, 0.3, 0.2), normalised over the top 2.
+  // T = 2 flattens: p ~ sqrt(0.5, 0.3, 0.2), normalized over the top 2.
   const double p0 = std::sqrt(0.5) / (std::sqrt(0.5) + std::sqrt(0.3));
   int first = 0;
   for (int i = 0; i < draws; ++i) {

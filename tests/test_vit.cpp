@@ -1,5 +1,5 @@
 // ViT: patch layout, shapes, parameter names, attention over every patch, config JSON, each
-// normaliser, and a tiny synthetic image task learned in a few hundred steps.
+// normalizer, and a tiny synthetic image task learned in a few hundred steps.
 #include <doctest/doctest.h>
 
 #include <algorithm>
@@ -122,7 +122,7 @@ TEST_CASE("ViT: attention is not causal, every patch sees every other") {
   CHECK(p.at({0, 0, 0, 3}) > 0.0f);
 }
 
-TEST_CASE("ViT: every normaliser runs forward and backward") {
+TEST_CASE("ViT: every normalizer runs forward and backward") {
   for (AttentionKind kind : {AttentionKind::Softmax, AttentionKind::MultiMax,
                              AttentionKind::SparseMax, AttentionKind::EntMax15,
                              AttentionKind::EvSoftmax}) {

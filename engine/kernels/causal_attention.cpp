@@ -21,7 +21,7 @@ void check_operands(const char* op, const Tensor& q, const Tensor& k, const Tens
             to_string(k.shape()), " and ", to_string(v.shape()));
 }
 
-// The heads the normaliser's parameters are for (1 for SoftMax or per-layer MultiMax).
+// The heads the normalizer's parameters are for (1 for SoftMax or per-layer MultiMax).
 int64_t normalizer_heads(const char* op, const Tensor& q, const AttentionNormalizer& n) {
   return n.is_multimax() ? multimax_heads(op, q, n.t, n.r, n.order) : 1;
 }

@@ -1,8 +1,8 @@
-// Fused causal self-attention: y = normalise(scale tril(q k^T)) v, one (batch, head) matrix at a
-// time, so that a matrix's [T, T] scores go from the product to the normaliser to the weighted
+// Fused causal self-attention: y = normalize(scale tril(q k^T)) v, one (batch, head) matrix at a
+// time, so that a matrix's [T, T] scores go from the product to the normalizer to the weighted
 // sum while they sit in the thread's L2, instead of three trips through memory for the whole
-// batch. The backward is fused the same way. The normaliser is SoftMax or MultiMax; the steps
-// are the per-matrix products of causal_products.hpp and the per-row normalisers of
+// batch. The backward is fused the same way. The normalizer is SoftMax or MultiMax; the steps
+// are the per-matrix products of causal_products.hpp and the per-row normalizers of
 // masked_softmax.hpp and multimax.hpp, so the fused kernels compute bit for bit what the unfused
 // chain computes. The naive reference is the chain of the three naive kernels.
 #pragma once
@@ -11,7 +11,7 @@
 
 namespace mmx::kernels {
 
-// The normaliser applied to each row of scores: MultiMax with (t, r, order) when t is defined
+// The normalizer applied to each row of scores: MultiMax with (t, r, order) when t is defined
 // (shapes as multimax_forward's, per layer or per head of axis -3), else SoftMax.
 struct AttentionNormalizer {
   Tensor t, r;

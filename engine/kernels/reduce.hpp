@@ -12,10 +12,10 @@ namespace mmx::kernels {
 // "op: axis 5 out of range for a 2-d tensor of shape [2, 3]" and the like.
 std::vector<int64_t> normalize_axes(const std::vector<int64_t>& axes, const Shape& shape,
                                     const char* op);
-// The shape after reducing `axes` (normalised): size 1 there with keepdim, else dropped.
+// The shape after reducing `axes` (normalized): size 1 there with keepdim, else dropped.
 Shape reduced_shape(const Shape& shape, const std::vector<int64_t>& axes, bool keepdim);
 
-// Sum over normalised `axes`, any strides in, a contiguous result out.
+// Sum over normalized `axes`, any strides in, a contiguous result out.
 Tensor sum_forward(const Tensor& x, const std::vector<int64_t>& axes, bool keepdim);
 Tensor sum_forward_naive(const Tensor& x, const std::vector<int64_t>& axes, bool keepdim);
 

@@ -1,4 +1,4 @@
-// RowLayout: how the normaliser kernels (MultiMax, SparseMax, EntMax-1.5, EvSoftMax, SoftMax
+// RowLayout: how the normalizer kernels (MultiMax, SparseMax, EntMax-1.5, EvSoftMax, SoftMax
 // with temperature) walk a tensor: rows of its last axis, each with its mask row and causal length.
 #pragma once
 
@@ -40,7 +40,7 @@ Tensor dense_additive_mask(const char* op, const Tensor& x, const Tensor& mask, 
 // Large rows x cols pay for an OpenMP team; small ones run on the calling thread.
 inline bool worth_threads(int64_t rows, int64_t cols) { return rows > 1 && rows * cols >= 16384; }
 
-// The skeleton of the sort- and mean-based normalisers: for each row (in parallel) calls
+// The skeleton of the sort- and mean-based normalizers: for each row (in parallel) calls
 // row_fn(z, active, out, scratch) with z[j] = x[j] + mask[j] for j < active, out the row's
 // output, and a per-thread scratch of `cols` doubles; out[active, cols) is zeroed after.
 template <typename RowFn>

@@ -1,7 +1,7 @@
 // causal_scores and causal_weighted_sum: the causal attention products on the block kernels of
 // kernels/causal_products.hpp. Their gradients are the same three block products again:
 // d scale tril(q k^T) gives dq = scale tril(g) k and dk = scale tril(g)^T q; d tril(p) v gives
-// dp = tril(g v^T) and dv = tril(p)^T g. causal_self_attention fuses the chain scores -> normaliser
+// dp = tril(g v^T) and dv = tril(p)^T g. causal_self_attention fuses the chain scores -> normalizer
 // -> weighted sum per (batch, head) matrix (kernels/causal_attention.hpp), reading the heads
 // from the qkv projection and writing y and the qkv gradient in place: no head copies.
 #include "engine/autograd/tape.hpp"

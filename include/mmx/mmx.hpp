@@ -1,9 +1,9 @@
 /// \file
 /// The umbrella header of multimax: `#include <mmx/mmx.hpp>` gives the public API, the
-/// engine (mmx::Tensor, autograd, ops, normalisers) and the models and training (mmx::nn).
+/// engine (mmx::Tensor, autograd, ops, normalizers) and the models and training (mmx::nn).
 #pragma once
 
-// Engine: tensors, the tape autograd, differentiable ops and MultiMax's normalisers.
+// Engine: tensors, the tape autograd, differentiable ops and MultiMax's normalizers.
 #include "engine/autograd/tape.hpp"
 #include "engine/error.hpp"
 #include "engine/gradcheck.hpp"

@@ -1,5 +1,5 @@
 /// \file
-/// ImageDataset: labelled images as normalised float tensors [N, C, H, W], loaded from IDX files
+/// ImageDataset: labelled images as normalized float tensors [N, C, H, W], loaded from IDX files
 /// (Fashion-MNIST by default), and ShuffledBatches: a seeded epoch order that checkpoints can save.
 #pragma once
 
@@ -36,7 +36,7 @@ struct PixelNormalization {
   float std = 1.0f;
 };
 
-/// Labelled images as normalised float tensors (see the file comment).
+/// Labelled images as normalized float tensors (see the file comment).
 class ImageDataset {
  public:
   /// images [N, C, H, W] (made contiguous), N labels in [0, classes).
@@ -68,7 +68,7 @@ class ImageDataset {
   int64_t classes_;
 };
 
-/// The Fashion-MNIST train and test sets, normalised alike.
+/// The Fashion-MNIST train and test sets, normalized alike.
 struct FashionMnist {
   ImageDataset train;  ///< 60000 images [1, 28, 28]
   ImageDataset test;   ///< 10000

@@ -1,4 +1,4 @@
-// Layer normalisation over the last axis on oneDNN's layer_normalization primitives (2.6 API:
+// Layer normalization over the last axis on oneDNN's layer_normalization primitives (2.6 API:
 // use_scale / use_shift flags). The forward keeps mean and variance for the backward.
 #include <string>
 

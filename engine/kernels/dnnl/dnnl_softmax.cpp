@@ -19,7 +19,7 @@ using dnnl_backend::memory_of;
 
 // Forward: Fwd is dnnl::softmax_forward or dnnl::logsoftmax_forward.
 template <typename Fwd>
-Tensor normalise_forward(const char* name, const Tensor& x) {
+Tensor normalize_forward(const char* name, const Tensor& x) {
   MMX_CHECK(x.dim() >= 1, name, ": needs at least one axis, got a scalar");
   Tensor y = Tensor::empty(x.shape());
   if (x.numel() == 0) return y;
@@ -39,7 +39,7 @@ Tensor normalise_forward(const char* name, const Tensor& x) {
 
 // Backward from the forward's output y and the incoming gradient gy.
 template <typename Fwd, typename Bwd>
-Tensor normalise_backward(const char* name, const Tensor& y, const Tensor& gy) {
+Tensor normalize_backward(const char* name, const Tensor& y, const Tensor& gy) {
   MMX_CHECK(y.shape() == gy.shape(), name, " backward: output ", to_string(y.shape()),
             " and gradient ", to_string(gy.shape()), " differ in shape");
   const Tensor yd = contiguous_copy(y);
@@ -65,19 +65,19 @@ Tensor normalise_backward(const char* name, const Tensor& y, const Tensor& gy) {
 }  // namespace
 
 Tensor softmax_forward(const Tensor& x) {
-  return normalise_forward<dnnl::softmax_forward>("softmax", x);
+  return normalize_forward<dnnl::softmax_forward>("softmax", x);
 }
 
 Tensor softmax_backward(const Tensor& y, const Tensor& gy) {
-  return normalise_backward<dnnl::softmax_forward, dnnl::softmax_backward>("softmax", y, gy);
+  return normalize_backward<dnnl::softmax_forward, dnnl::softmax_backward>("softmax", y, gy);
 }
 
 Tensor log_softmax_forward(const Tensor& x) {
-  return normalise_forward<dnnl::logsoftmax_forward>("log_softmax", x);
+  return normalize_forward<dnnl::logsoftmax_forward>("log_softmax", x);
 }
 
 Tensor log_softmax_backward(const Tensor& y, const Tensor& gy) {
-  return normalise_backward<dnnl::logsoftmax_forward, dnnl::logsoftmax_backward>("log_softmax",
+  return normalize_backward<dnnl::logsoftmax_forward, dnnl::logsoftmax_backward>("log_softmax",
                                                                                  y, gy);
 }
 
