@@ -11,8 +11,8 @@
 #include "cli/threads.hpp"
 #include "engine/autograd/tape.hpp"
 #include "engine/error.hpp"
-#include "nn/data/image_dataset.hpp"
 #include "nn/data/checkpoint.hpp"
+#include "nn/data/image_dataset.hpp"
 #include "nn/lm_trainer.hpp"
 #include "nn/trainer.hpp"
 #include "nn/vit_trainer.hpp"
@@ -44,8 +44,9 @@ void print_summary(const AttentionPicture& picture) {
       std::printf("%-6ld %-5ld %6.3f %6.3f %9.2f\n", layer, head, s.sparsity, s.multimodality,
                   support / static_cast<double>(s.support.size()));
     }
-  std::printf("(S, M: sparsity and multi-modality of the paper's Definitions 3.2-3.3, mean over the "
-              "rows;\n support: mean number of keys with non-zero weight per query)\n");
+  std::printf(
+      "(S, M: sparsity and multi-modality of the paper's Definitions 3.2-3.3, mean over the "
+      "rows;\n support: mean number of keys with non-zero weight per query)\n");
 }
 
 void run_text(const AttentionCommand& c, const std::filesystem::path& out) {
@@ -84,7 +85,8 @@ void run_image(const AttentionCommand& c, const std::filesystem::path& out) {
   model.eval();
   // The trainer keeps its data private; the test split read again is normalized the same way
   // (the statistics come from the training pixels).
-  const std::string folder = run.options().data.empty() ? data::kFashionMnistDir : run.options().data;
+  const std::string folder =
+      run.options().data.empty() ? data::kFashionMnistDir : run.options().data;
   const data::FashionMnist mnist = data::load_fashion_mnist(folder);
   MMX_CHECK(*c.image < mnist.test.size(), "attention: --image ", *c.image, " is past the ",
             mnist.test.size(), " test images");
@@ -109,11 +111,12 @@ void run_image(const AttentionCommand& c, const std::filesystem::path& out) {
   picture.causal = false;
   const auto class_name = [](int64_t k) -> std::string {
     const auto& names = data::fashion_mnist_class_names();
-    return k < static_cast<int64_t>(names.size()) ? names[static_cast<size_t>(k)] : "class " + std::to_string(k);
+    return k < static_cast<int64_t>(names.size()) ? names[static_cast<size_t>(k)]
+                                                  : "class " + std::to_string(k);
   };
   const int64_t predicted = std::max_element(logits.begin(), logits.end()) - logits.begin();
-  image.caption = "test image " + std::to_string(*c.image) + ": " + class_name(batch.labels.front()) +
-                  ", predicted " + class_name(predicted);
+  image.caption = "test image " + std::to_string(*c.image) + ": " +
+                  class_name(batch.labels.front()) + ", predicted " + class_name(predicted);
   std::printf("%s attention of the step-%ld checkpoint %s on %s\n", picture.normalizer.c_str(),
               run.step(), c.checkpoint.c_str(), image.caption.c_str());
   print_summary(picture);
@@ -125,19 +128,23 @@ void run_image(const AttentionCommand& c, const std::filesystem::path& out) {
 void run_attention(const AttentionCommand& c) {
   MMX_CHECK(std::filesystem::is_directory(c.checkpoint), "attention: --ckpt ", c.checkpoint,
             " is not a directory");
-  MMX_CHECK(c.text.empty() != !c.image.has_value(),
-            "attention: give exactly one of --text (a GPT checkpoint) or --image (a ViT checkpoint)");
-  const std::filesystem::path out =
-      c.out.empty() ? std::filesystem::path(c.checkpoint) / "attention" : std::filesystem::path(c.out);
+  MMX_CHECK(
+      c.text.empty() != !c.image.has_value(),
+      "attention: give exactly one of --text (a GPT checkpoint) or --image (a ViT checkpoint)");
+  const std::filesystem::path out = c.out.empty()
+                                        ? std::filesystem::path(c.checkpoint) / "attention"
+                                        : std::filesystem::path(c.out);
   if (!c.text.empty()) return run_text(c, out);
   run_image(c, out);
 }
 
 const bool registered = register_command([](CLI::App& app) {
   auto c = std::make_shared<AttentionCommand>();
-  auto* cmd = app.add_subcommand("attention", "Draw where a trained model looks: attention "
-                                              "heatmaps per layer and head");
-  cmd->add_option("--ckpt", c->checkpoint, "Checkpoint directory written by `mmx train`")->required();
+  auto* cmd = app.add_subcommand("attention",
+                                 "Draw where a trained model looks: attention "
+                                 "heatmaps per layer and head");
+  cmd->add_option("--ckpt", c->checkpoint, "Checkpoint directory written by `mmx train`")
+      ->required();
   cmd->add_option("--text", c->text, "Text to run through a GPT (characters of its vocabulary)");
   cmd->add_option("--image", c->image, "Index of a Fashion-MNIST test image to run through a ViT")
       ->check(CLI::NonNegativeNumber);

@@ -54,10 +54,11 @@ plot::Heatmap head_heatmap(const AttentionPicture& picture, int64_t layer, int64
   map.rows = map.cols = static_cast<int>(T);
   map.values = grey_zeros(std::move(weights));
   map.range = std::pair{0.0, top > 0 ? top : 1.0};
-  const std::string measures = format_measure("S", summary.sparsity) + "  " +
-                               format_measure("M", summary.multimodality);
+  const std::string measures =
+      format_measure("S", summary.sparsity) + "  " + format_measure("M", summary.multimodality);
   if (with_labels) {
-    map.title = "layer " + std::to_string(layer) + ", head " + std::to_string(head) + ":  " + measures;
+    map.title =
+        "layer " + std::to_string(layer) + ", head " + std::to_string(head) + ":  " + measures;
     map.x_label = "key " + picture.position_name;
     map.y_label = "query " + picture.position_name + "  [support]";
     map.colorbar_label = "weight";
@@ -76,12 +77,15 @@ plot::Heatmap head_heatmap(const AttentionPicture& picture, int64_t layer, int64
 void draw_header(plot::Canvas& canvas, const std::string& title, bool causal) {
   canvas.text({canvas.width() / 2.0, 8}, title,
               {.size = 18, .halign = plot::HAlign::Center, .valign = plot::VAlign::Top});
-  canvas.text({canvas.width() / 2.0, 30},
-              std::string("grey: weight exactly 0 (cut by the normalizer") +
-                  (causal ? " or hidden by the causal mask" : "") +
-                  ");  [k]: keys with non-zero weight;  S, M: sparsity, multi-modality (higher = more)",
-              {.size = 12, .color = plot::colors::axis, .halign = plot::HAlign::Center,
-               .valign = plot::VAlign::Top});
+  canvas.text(
+      {canvas.width() / 2.0, 30},
+      std::string("grey: weight exactly 0 (cut by the normalizer") +
+          (causal ? " or hidden by the causal mask" : "") +
+          ");  [k]: keys with non-zero weight;  S, M: sparsity, multi-modality (higher = more)",
+      {.size = 12,
+       .color = plot::colors::axis,
+       .halign = plot::HAlign::Center,
+       .valign = plot::VAlign::Top});
 }
 
 // Heads side by side, as square as the count allows.
@@ -102,8 +106,8 @@ HeadSummary summarize_head(const AttentionPicture& picture, int64_t layer, int64
             "attention figure: layer ", layer, " has scores ", to_string(map.scores.shape()),
             " and weights ", to_string(map.probabilities.shape()), "; expected [1, heads, ", T,
             ", ", T, "] for ", T, " labels");
-  MMX_CHECK(head >= 0 && head < map.probabilities.size(1), "attention figure: head ", head,
-            " of ", map.probabilities.size(1));
+  MMX_CHECK(head >= 0 && head < map.probabilities.size(1), "attention figure: head ", head, " of ",
+            map.probabilities.size(1));
   const Tensor scores = map.scores.slice(1, head, head + 1);
   const Tensor probs = map.probabilities.slice(1, head, head + 1);
   const AttentionMeasures m = attention_measures(scores, probs, Tensor(), picture.causal);
@@ -137,7 +141,8 @@ std::vector<std::filesystem::path> write_attention_heatmaps(const AttentionPictu
     const plot::Rect body = canvas.bounds().inset(0, kHeaderHeight, 0, 0);
     for (int64_t head = 0; head < heads; ++head)
       head_heatmap(picture, layer, head, /*with_labels=*/true)
-          .draw(canvas, plot::grid_cell(body, rows, cols, static_cast<int>(head)).inset(4, 4, 4, 4));
+          .draw(canvas,
+                plot::grid_cell(body, rows, cols, static_cast<int>(head)).inset(4, 4, 4, 4));
     written.push_back(dir / ("attention_layer" + std::to_string(layer) + ".png"));
     canvas.save_png(written.back().string());
   }

@@ -22,8 +22,8 @@ struct AttentionPicture {
 
 // The paper's measures and the support of one head's rows.
 struct HeadSummary {
-  double sparsity = 0;       // mean S over the head's rows (NaN: no row has a term)
-  double multimodality = 0;  // mean M
+  double sparsity = 0;           // mean S over the head's rows (NaN: no row has a term)
+  double multimodality = 0;      // mean M
   std::vector<int64_t> support;  // per query row: how many keys carry non-zero weight
 };
 // `layer`, `head` index picture.layers; checked.

@@ -19,7 +19,8 @@ std::vector<double> grey_levels(const Tensor& image) {
   const std::vector<float> v = image.contiguous().to_vector();
   std::vector<double> grey(static_cast<size_t>(HW), 0.0);
   for (int64_t c = 0; c < C; ++c)
-    for (int64_t i = 0; i < HW; ++i) grey[static_cast<size_t>(i)] += v[static_cast<size_t>(c * HW + i)] / C;
+    for (int64_t i = 0; i < HW; ++i)
+      grey[static_cast<size_t>(i)] += v[static_cast<size_t>(c * HW + i)] / C;
   const auto [lo, hi] = std::minmax_element(grey.begin(), grey.end());
   const double low = *lo, span = *hi > *lo ? *hi - *lo : 1.0;
   for (double& g : grey) g = (g - low) / span;
@@ -34,7 +35,8 @@ std::vector<double> received(const nn::AttentionMap& map, int64_t head,
   std::vector<double> out(static_cast<size_t>(T), 0.0);
   for (int64_t q = 0; q < T; ++q) {
     if (query && q != *query) continue;
-    for (int64_t k = 0; k < T; ++k) out[static_cast<size_t>(k)] += p[static_cast<size_t>(q * T + k)];
+    for (int64_t k = 0; k < T; ++k)
+      out[static_cast<size_t>(k)] += p[static_cast<size_t>(q * T + k)];
   }
   if (!query)
     for (double& w : out) w /= static_cast<double>(T);
@@ -53,8 +55,9 @@ void draw_panel(plot::Canvas& canvas, const plot::Rect& area, const Panel& image
                 const std::optional<int64_t>& query) {
   canvas.text({area.x + area.width / 2, area.y + 2}, title,
               {.size = 13, .halign = plot::HAlign::Center, .valign = plot::VAlign::Top});
-  const double scale = std::floor(std::min(area.width / static_cast<double>(image.width),
-                                           (area.height - kPanelTitle) / static_cast<double>(image.height)));
+  const double scale =
+      std::floor(std::min(area.width / static_cast<double>(image.width),
+                          (area.height - kPanelTitle) / static_cast<double>(image.height)));
   const double x0 = area.x + (area.width - scale * static_cast<double>(image.width)) / 2;
   const double y0 = area.y + kPanelTitle;
   const int64_t per_row = image.width / image.patch_size;
@@ -76,8 +79,10 @@ void draw_panel(plot::Canvas& canvas, const plot::Rect& area, const Panel& image
     }
   const double side = scale * static_cast<double>(image.patch_size);
   for (int64_t i = 1; i < per_row; ++i) {  // the patch grid
-    canvas.line({x0 + i * side, y0}, {x0 + i * side, y0 + scale * image.height}, {255, 255, 255}, 0.6);
-    canvas.line({x0, y0 + i * side}, {x0 + scale * image.width, y0 + i * side}, {255, 255, 255}, 0.6);
+    canvas.line({x0 + i * side, y0}, {x0 + i * side, y0 + scale * image.height}, {255, 255, 255},
+                0.6);
+    canvas.line({x0, y0 + i * side}, {x0 + scale * image.width, y0 + i * side}, {255, 255, 255},
+                0.6);
   }
   if (weights && query)
     canvas.stroke_rect({x0 + (*query % per_row) * side, y0 + (*query / per_row) * side, side, side},
@@ -102,24 +107,29 @@ std::filesystem::path write_attention_overlay(const ImageAttention& input,
                   map.probabilities.size(2) == tokens && map.probabilities.size(3) == tokens,
               "attention overlay: weights ", to_string(map.probabilities.shape()), " for ", tokens,
               " patches; expected [1, heads, ", tokens, ", ", tokens, "]");
-  MMX_CHECK(!input.query || (*input.query >= 0 && *input.query < tokens), "attention overlay: query patch ",
-            input.query.value_or(0), " outside 0..", tokens - 1);
+  MMX_CHECK(!input.query || (*input.query >= 0 && *input.query < tokens),
+            "attention overlay: query patch ", input.query.value_or(0), " outside 0..", tokens - 1);
 
   const std::vector<double> grey = grey_levels(image);
   const Panel panel{&grey, H, W, p};
   const int64_t heads = layers.front().probabilities.size(1);
   const double cell_w = 200, cell_h = 200 + kPanelTitle;
   const int columns = static_cast<int>(heads) + 1;
-  plot::Canvas canvas(static_cast<int>(columns * cell_w),
-                      static_cast<int>(kHeader + cell_h * (1 + static_cast<double>(layers.size()))));
-  const std::string which = input.query ? "from query patch " + input.picture.labels[static_cast<size_t>(*input.query)] +
-                                              " (red)"
-                                        : "averaged over every query patch";
-  canvas.text({canvas.width() / 2.0, 8}, input.picture.normalizer + " attention received by each patch, " + which,
+  plot::Canvas canvas(
+      static_cast<int>(columns * cell_w),
+      static_cast<int>(kHeader + cell_h * (1 + static_cast<double>(layers.size()))));
+  const std::string which =
+      input.query
+          ? "from query patch " + input.picture.labels[static_cast<size_t>(*input.query)] + " (red)"
+          : "averaged over every query patch";
+  canvas.text({canvas.width() / 2.0, 8},
+              input.picture.normalizer + " attention received by each patch, " + which,
               {.size = 17, .halign = plot::HAlign::Center, .valign = plot::VAlign::Top});
   canvas.text({canvas.width() / 2.0, 34},
               "yellow: most weight in that panel, dark purple: none; rows: layers, columns: heads",
-              {.size = 12, .color = plot::colors::axis, .halign = plot::HAlign::Center,
+              {.size = 12,
+               .color = plot::colors::axis,
+               .halign = plot::HAlign::Center,
                .valign = plot::VAlign::Top});
   const plot::Rect body = canvas.bounds().inset(0, kHeader, 0, 0);
   const int rows = 1 + static_cast<int>(layers.size());
@@ -133,9 +143,11 @@ std::filesystem::path write_attention_overlay(const ImageAttention& input,
     for (int64_t head = 0; head < heads; ++head) {
       const std::vector<double> w = received(layers[layer], head, input.query);
       for (size_t k = 0; k < w.size(); ++k) mean[k] += w[k] / static_cast<double>(heads);
-      const int index = static_cast<int>((layer + 1) * static_cast<size_t>(columns)) + static_cast<int>(head);
+      const int index =
+          static_cast<int>((layer + 1) * static_cast<size_t>(columns)) + static_cast<int>(head);
       draw_panel(canvas, plot::grid_cell(body, rows, columns, index).inset(6, 0, 6, 6), panel,
-                 "layer " + std::to_string(layer) + ", head " + std::to_string(head), &w, input.query);
+                 "layer " + std::to_string(layer) + ", head " + std::to_string(head), &w,
+                 input.query);
     }
     const int index = static_cast<int>((layer + 1) * static_cast<size_t>(columns)) + columns - 1;
     draw_panel(canvas, plot::grid_cell(body, rows, columns, index).inset(6, 0, 6, 6), panel,

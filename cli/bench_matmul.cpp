@@ -1,10 +1,10 @@
 // `mmx bench matmul`: the engine's matmul (tensor in, tensor out, primitive cache, NoGrad)
 // against a bare oneDNN matmul primitive created once, for square sizes, in one process. The
 // two are timed alternately, call by call, so a load change on the machine hits both alike.
+#include <omp.h>
 #include <chrono>
 #include <cstdio>
 #include <nlohmann/json.hpp>
-#include <omp.h>
 #include <vector>
 
 #include "cli/bench_support.hpp"
@@ -45,15 +45,18 @@ void run_matmul_bench(const BenchOptions& opt) {
       bare_ms.push_back(time_ms([&] { bare.run(); }));
     }
     const double e = bench::median(engine_ms), o = bench::median(bare_ms);
-    const double gflop = 2.0 * static_cast<double>(n) * static_cast<double>(n) *
-                         static_cast<double>(n) * 1e-9;
+    const double gflop =
+        2.0 * static_cast<double>(n) * static_cast<double>(n) * static_cast<double>(n) * 1e-9;
     const double overhead = 100.0 * (e - o) / o;
     if (opt.json) {
-      const nlohmann::json row = {{"suite", "matmul"},         {"n", n},
+      const nlohmann::json row = {{"suite", "matmul"},
+                                  {"n", n},
                                   {"threads", omp_get_max_threads()},
-                                  {"repeats", opt.repeats},      {"engine_ms", e},
+                                  {"repeats", opt.repeats},
+                                  {"engine_ms", e},
                                   {"engine_gflops", gflop / (e * 1e-3)},
-                                  {"onednn_ms", o},              {"onednn_gflops", gflop / (o * 1e-3)},
+                                  {"onednn_ms", o},
+                                  {"onednn_gflops", gflop / (o * 1e-3)},
                                   {"overhead_pct", overhead}};
       std::printf("%s\n", row.dump().c_str());
     } else {

@@ -69,40 +69,61 @@ std::vector<Entry> make_entries(const Tensor& x, const Tensor& g) {
   };
   std::vector<Entry> entries;
   // Kernels: the raw math, what the ratio target is about.
-  entries.push_back({"softmax (oneDNN) kernels", [x] { return kernels::softmax_forward(x); },
-                     [g](const Tensor& y) { (void)kernels::softmax_backward(y, g); }, {}, {}, {}});
-  entries.push_back({"multimax order 2 kernels",
-                     [x, t, r] { return kernels::multimax_forward(x, t, r, 2, Tensor(), false); },
-                     [x, g, t, r](const Tensor& y) {
-                       (void)kernels::multimax_backward(x, y, g, t, r, 2, false);
-                     }, {}, {}, {}});
-  entries.push_back({"multimax order 1 kernels",
-                     [x, t, r] { return kernels::multimax_forward(x, t, r, 1, Tensor(), false); },
-                     [x, g, t, r](const Tensor& y) {
-                       (void)kernels::multimax_backward(x, y, g, t, r, 1, false);
-                     }, {}, {}, {}});
+  entries.push_back({"softmax (oneDNN) kernels",
+                     [x] { return kernels::softmax_forward(x); },
+                     [g](const Tensor& y) { (void)kernels::softmax_backward(y, g); },
+                     {},
+                     {},
+                     {}});
+  entries.push_back(
+      {"multimax order 2 kernels",
+       [x, t, r] { return kernels::multimax_forward(x, t, r, 2, Tensor(), false); },
+       [x, g, t, r](const Tensor& y) { (void)kernels::multimax_backward(x, y, g, t, r, 2, false); },
+       {},
+       {},
+       {}});
+  entries.push_back(
+      {"multimax order 1 kernels",
+       [x, t, r] { return kernels::multimax_forward(x, t, r, 1, Tensor(), false); },
+       [x, g, t, r](const Tensor& y) { (void)kernels::multimax_backward(x, y, g, t, r, 1, false); },
+       {},
+       {},
+       {}});
   // Ops through the tape, as training runs them (x, t and r require grad).
   entries.push_back({"softmax op + tape", [xg] { return softmax(xg); }, op_backward, {}, {}, {}});
   entries.push_back({"multimax op + tape",
-                     [xg, t, r] { return multimax(xg, MultiMaxParams{t, r, 2}); }, op_backward,
-                     {}, {}, {}});
+                     [xg, t, r] {
+                       return multimax(xg, MultiMaxParams{t, r, 2});
+                     },
+                     op_backward,
+                     {},
+                     {},
+                     {}});
   // The peers, as kernels.
   entries.push_back({"softmax_temperature kernels",
-                     [x] {
-                       return kernels::softmax_temperature_forward(x, 0.5f, Tensor(), false);
-                     },
+                     [x] { return kernels::softmax_temperature_forward(x, 0.5f, Tensor(), false); },
                      [g](const Tensor& y) { (void)kernels::softmax_rows_backward(y, g, 2.0f); },
-                     {}, {}, {}});
+                     {},
+                     {},
+                     {}});
   entries.push_back({"sparsemax kernels",
                      [x] { return kernels::sparsemax_forward(x, Tensor(), false); },
-                     [g](const Tensor& y) { (void)kernels::sparsemax_backward(y, g); }, {}, {}, {}});
+                     [g](const Tensor& y) { (void)kernels::sparsemax_backward(y, g); },
+                     {},
+                     {},
+                     {}});
   entries.push_back({"entmax15 kernels",
                      [x] { return kernels::entmax15_forward(x, Tensor(), false); },
-                     [g](const Tensor& y) { (void)kernels::entmax15_backward(y, g); }, {}, {}, {}});
+                     [g](const Tensor& y) { (void)kernels::entmax15_backward(y, g); },
+                     {},
+                     {},
+                     {}});
   entries.push_back({"evsoftmax kernels",
                      [x] { return kernels::evsoftmax_forward(x, Tensor(), false, false, 0.0f); },
                      [g](const Tensor& y) { (void)kernels::softmax_rows_backward(y, g, 1.0f); },
-                     {}, {}, {}});
+                     {},
+                     {},
+                     {}});
   return entries;
 }
 
@@ -124,24 +145,27 @@ void run_normalizers_bench(const BenchOptions& opt) {
   const double softmax_kernels = median(entries[0].total_ms);
   const double softmax_op = median(entries[3].total_ms);
   if (!opt.json)
-    std::printf("normalizers fwd+bwd on [%lld, %lld] f32, %d threads, median of %d\n"
-                "%-28s %9s %9s %9s %13s\n",
-                static_cast<long long>(kRows), static_cast<long long>(kCols),
-                omp_get_max_threads(), opt.repeats, "", "fwd ms", "bwd ms", "total ms",
-                "vs softmax");
+    std::printf(
+        "normalizers fwd+bwd on [%lld, %lld] f32, %d threads, median of %d\n"
+        "%-28s %9s %9s %9s %13s\n",
+        static_cast<long long>(kRows), static_cast<long long>(kCols), omp_get_max_threads(),
+        opt.repeats, "", "fwd ms", "bwd ms", "total ms", "vs softmax");
   for (const Entry& e : entries) {
     const bool op_row = e.name.find("op + tape") != std::string::npos;
     const double total = median(e.total_ms);
     const double ratio = total / (op_row ? softmax_op : softmax_kernels);
     const bool target_row = e.name == "multimax order 2 kernels";
     if (opt.json) {
-      const nlohmann::json row = {{"suite", "normalizers"},     {"name", e.name},
-                                  {"rows", kRows},              {"cols", kCols},
+      const nlohmann::json row = {{"suite", "normalizers"},
+                                  {"name", e.name},
+                                  {"rows", kRows},
+                                  {"cols", kCols},
                                   {"threads", omp_get_max_threads()},
                                   {"repeats", opt.repeats},
                                   {"forward_ms", median(e.forward_ms)},
                                   {"backward_ms", median(e.backward_ms)},
-                                  {"total_ms", total},          {"ratio_vs_softmax", ratio}};
+                                  {"total_ms", total},
+                                  {"ratio_vs_softmax", ratio}};
       nlohmann::json out = row;
       if (target_row) {
         out["target_ratio"] = kTargetRatio;

@@ -46,11 +46,11 @@ void run_overhead_bench(const BenchOptions& opt) {
   const std::vector<bench::ReferenceConfig> configs =
       bench::reference_configs("overhead", opt.config);
   if (!opt.json)
-    std::printf("overhead: SoftMax and MultiMax models of one config trained in one process, a "
-                "step of each in turn,\n%d pairs after %d warm-up; ratio = median over the pairs "
-                "of MultiMax's step time over SoftMax's\n%-6s %7s %12s %13s %8s\n",
-                opt.steps, opt.warmup, "config", "threads", "softmax ms", "multimax ms",
-                "ratio");
+    std::printf(
+        "overhead: SoftMax and MultiMax models of one config trained in one process, a "
+        "step of each in turn,\n%d pairs after %d warm-up; ratio = median over the pairs "
+        "of MultiMax's step time over SoftMax's\n%-6s %7s %12s %13s %8s\n",
+        opt.steps, opt.warmup, "config", "threads", "softmax ms", "multimax ms", "ratio");
   for (const bench::ReferenceConfig& c : configs) {
     const nlohmann::ordered_json row = overhead_one(c, opt);
     if (opt.json) {
@@ -58,8 +58,7 @@ void run_overhead_bench(const BenchOptions& opt) {
       continue;
     }
     std::printf("%-6s %7d %12.2f %13.2f %7.3fx\n", c.name, row["threads"].get<int>(),
-                row["softmax_ms_per_step"].get<double>(),
-                row["multimax_ms_per_step"].get<double>(),
+                row["softmax_ms_per_step"].get<double>(), row["multimax_ms_per_step"].get<double>(),
                 row["multimax_over_softmax"].get<double>());
     std::fflush(stdout);
   }

@@ -75,18 +75,20 @@ nlohmann::ordered_json sample_one(const bench::ReferenceConfig& c, const std::st
 }
 
 void run_sample_bench(const BenchOptions& opt) {
-  const std::vector<bench::ReferenceConfig> configs = bench::reference_configs("sample", opt.config);
+  const std::vector<bench::ReferenceConfig> configs =
+      bench::reference_configs("sample", opt.config);
   const std::vector<std::string> attns = bench::attention_names("sample", opt.attn);
   for (const bench::ReferenceConfig& c : configs)
     MMX_CHECK(opt.sample_tokens < c.seq, "bench sample: --tokens ", opt.sample_tokens,
               " does not fit the ", c.name, " context of ", c.seq,
               " positions after the one-token prompt (at most ", c.seq - 1, ")");
   if (!opt.json)
-    std::printf("sample: greedy decoding from a one-token prompt, random-init weights, %d "
-                "threads,\nmedian tokens/s of %d rounds (KV cache and full forward per token "
-                "alternating)\n%-6s %-9s %9s %7s %12s %14s %8s %6s\n",
-                omp_get_max_threads(), opt.rounds, "config", "attn", "params", "tokens",
-                "cached tok/s", "uncached tok/s", "speedup", "same");
+    std::printf(
+        "sample: greedy decoding from a one-token prompt, random-init weights, %d "
+        "threads,\nmedian tokens/s of %d rounds (KV cache and full forward per token "
+        "alternating)\n%-6s %-9s %9s %7s %12s %14s %8s %6s\n",
+        omp_get_max_threads(), opt.rounds, "config", "attn", "params", "tokens", "cached tok/s",
+        "uncached tok/s", "speedup", "same");
   for (const bench::ReferenceConfig& c : configs)
     for (const std::string& attn : attns) {
       const nlohmann::ordered_json row = sample_one(c, attn, opt);

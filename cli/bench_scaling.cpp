@@ -67,10 +67,10 @@ nlohmann::ordered_json run_cell(int64_t seq, int64_t d_model, const std::string&
 
 nlohmann::ordered_json run_cell_in_child(int64_t seq, int64_t d_model, const std::string& attn,
                                          const BenchOptions& opt) {
-  const auto rows = bench::run_self(
-      "scaling", cat("bench scaling --json --attn ", attn, " --seqs ", seq, " --d-models ",
-                     d_model, " --steps ", opt.steps, " --warmup ", opt.warmup, " --threads ",
-                     omp_get_max_threads()));
+  const auto rows =
+      bench::run_self("scaling", cat("bench scaling --json --attn ", attn, " --seqs ", seq,
+                                     " --d-models ", d_model, " --steps ", opt.steps, " --warmup ",
+                                     opt.warmup, " --threads ", omp_get_max_threads()));
   MMX_CHECK(rows.size() == 1, "bench scaling: the child for seq ", seq, ", d_model ", d_model,
             " printed ", rows.size(), " rows, expected 1");
   return rows.front();
@@ -109,12 +109,12 @@ void run_scaling_bench(const BenchOptions& opt) {
         cells[{seq, d}] = cell;
       }
     if (opt.json) continue;
-    std::printf("scaling, %s: vocab %lld, %lld layers, %lld heads, batch %lld, random tokens, "
-                "AdamW, %d threads;\nmedian of %d steps after %d warm-up, %s\n",
-                attn.c_str(), static_cast<long long>(kVocab), static_cast<long long>(kLayers),
-                static_cast<long long>(kHeads), static_cast<long long>(kBatch),
-                omp_get_max_threads(), opt.steps, opt.warmup,
-                one_cell ? "this process" : "one process per cell");
+    std::printf(
+        "scaling, %s: vocab %lld, %lld layers, %lld heads, batch %lld, random tokens, "
+        "AdamW, %d threads;\nmedian of %d steps after %d warm-up, %s\n",
+        attn.c_str(), static_cast<long long>(kVocab), static_cast<long long>(kLayers),
+        static_cast<long long>(kHeads), static_cast<long long>(kBatch), omp_get_max_threads(),
+        opt.steps, opt.warmup, one_cell ? "this process" : "one process per cell");
     print_grid("ms/step", "ms_per_step", "  %12.1f", cells, opt);
     print_grid("peak MB", "peak_rss_mb", "  %12.1f", cells, opt);
     std::fflush(stdout);

@@ -53,7 +53,7 @@ class ForkedSgemmTimer {
   ForkedSgemmTimer(const ForkedSgemmTimer&) = delete;
   ForkedSgemmTimer& operator=(const ForkedSgemmTimer&) = delete;
   int64_t n() const { return n_; }
-  void time_call();  // one call in the child; returns when it is done
+  void time_call();       // one call in the child; returns when it is done
   double gflops() const;  // 2 n^3 FLOPs over the median call
 
  private:

@@ -10,11 +10,11 @@
 // configs would report the largest so far for every later one. When more than one (config,
 // attention) pair is asked for, each runs in its own child process (this binary re-executed
 // through /proc/self/exe with one pair), and its JSON line is collected here.
+#include <omp.h>
 #include <algorithm>
 #include <cstdio>
 #include <memory>
 #include <nlohmann/json.hpp>
-#include <omp.h>
 #include <string>
 #include <vector>
 
@@ -48,10 +48,11 @@ nlohmann::ordered_json profile_json(const bench::TrainingTiming& run, int steps)
 void print_profile(const nlohmann::ordered_json& r) {
   const nlohmann::ordered_json& p = r["profile"];
   const double step = r["ms_per_step"].get<double>();
-  std::printf("  where a %s %s step goes (ms per step, mean over the timed steps; an op's forward "
-              "is the time since the op before it):\n  %-22s %7s %10s %10s %10s %7s\n",
-              r["config"].get<std::string>().c_str(), r["attn"].get<std::string>().c_str(), "op",
-              "calls", "forward", "backward", "total", "share");
+  std::printf(
+      "  where a %s %s step goes (ms per step, mean over the timed steps; an op's forward "
+      "is the time since the op before it):\n  %-22s %7s %10s %10s %10s %7s\n",
+      r["config"].get<std::string>().c_str(), r["attn"].get<std::string>().c_str(), "op", "calls",
+      "forward", "backward", "total", "share");
   double sum = 0;
   auto line = [&](const std::string& name, double calls, double fwd, double bwd) {
     sum += fwd + bwd;
@@ -62,8 +63,8 @@ void print_profile(const nlohmann::ordered_json& r) {
     line(op["op"].get<std::string>(), op["calls"].get<double>(), op["forward_ms"].get<double>(),
          op["backward_ms"].get<double>());
   line("optimizer step", 1, p["optimizer_ms"].get<double>(), 0.0);
-  std::printf("  %-22s %7s %10s %10s %10.2f %6.1f%% of the median step (%.2f ms)\n", "all", "",
-              "", "", sum, 100.0 * sum / step, step);
+  std::printf("  %-22s %7s %10s %10s %10.2f %6.1f%% of the median step (%.2f ms)\n", "all", "", "",
+              "", sum, 100.0 * sum / step, step);
 }
 
 // One (config, attention) run in this process: the reference's loop, step for step.
@@ -75,9 +76,11 @@ nlohmann::ordered_json train_one(const bench::ReferenceConfig& c, const std::str
   if (opt.sgemm_n > 0) sgemm = std::make_unique<bench::ForkedSgemmTimer>(opt.sgemm_n);
   const MatmulPrecisionGuard precision(parse_matmul_precision(opt.precision));
   const bench::TrainingTiming run = bench::time_training(
-      config, c.batch, opt.warmup, opt.steps, [&] {
+      config, c.batch, opt.warmup, opt.steps,
+      [&] {
         if (sgemm) sgemm->time_call();
-      }, opt.profile);
+      },
+      opt.profile);
 
   const double tokens_per_s = static_cast<double>(c.batch * c.seq) / run.ms_per_step * 1e3;
   const double flops_per_token = bench::training_flops_per_token(config, run.parameters);
@@ -108,10 +111,10 @@ nlohmann::ordered_json train_one(const bench::ReferenceConfig& c, const std::str
 nlohmann::ordered_json train_in_child(const std::string& config, const std::string& attn,
                                       const BenchOptions& opt) {
   const auto rows = bench::run_self(
-      "train", cat("bench train --json --config ", config, " --attn ", attn, " --steps ",
-                   opt.steps, " --warmup ", opt.warmup, " --sgemm-n ", opt.sgemm_n,
-                   " --threads ", omp_get_max_threads(), " --precision ", opt.precision,
-                   opt.profile ? " --profile" : ""));
+      "train",
+      cat("bench train --json --config ", config, " --attn ", attn, " --steps ", opt.steps,
+          " --warmup ", opt.warmup, " --sgemm-n ", opt.sgemm_n, " --threads ",
+          omp_get_max_threads(), " --precision ", opt.precision, opt.profile ? " --profile" : ""));
   MMX_CHECK(rows.size() == 1, "bench train: the child for ", config, "/", attn, " printed ",
             rows.size(), " rows, expected 1");
   return rows.front();
@@ -120,10 +123,9 @@ nlohmann::ordered_json train_in_child(const std::string& config, const std::stri
 void print_row(const nlohmann::ordered_json& r) {
   std::printf("%-6s %-9s %7d %9lld %10.2f %10.1f %9.1f %10.4f %9.1f",
               r["config"].get<std::string>().c_str(), r["attn"].get<std::string>().c_str(),
-              r["threads"].get<int>(), r["params"].get<long long>(),
-              r["ms_per_step"].get<double>(), r["tokens_per_s"].get<double>(),
-              r["peak_rss_mb"].get<double>(), r["final_loss"].get<double>(),
-              r["train_gflops"].get<double>());
+              r["threads"].get<int>(), r["params"].get<long long>(), r["ms_per_step"].get<double>(),
+              r["tokens_per_s"].get<double>(), r["peak_rss_mb"].get<double>(),
+              r["final_loss"].get<double>(), r["train_gflops"].get<double>());
   if (r["mfu"].is_null())
     std::printf(" %9s %6s\n", "-", "-");
   else
@@ -137,15 +139,15 @@ void run_train_bench(const BenchOptions& opt) {
 
   const bool one_run = configs.size() * attns.size() == 1;
   if (!opt.json)
-    std::printf("train: random tokens, AdamW, %s matmuls, median of %d steps after %d warm-up%s;\n"
-                "GFLOP/s = 6 x params + 6 x layers x seq x d_model per token (causal "
-                "attention's unmasked half),\nMFU = that over the sgemm rate (n = %lld) "
-                "timed between the steps\n"
-                "%-6s %-9s %7s %9s %10s %10s %9s %10s %9s %9s %6s\n",
-                opt.precision.c_str(), opt.steps, opt.warmup,
-                one_run ? "" : ", one process per row",
-                static_cast<long long>(opt.sgemm_n), "config", "attn", "threads", "params",
-                "ms/step", "tokens/s", "peak MB", "final loss", "GFLOP/s", "sgemm", "MFU");
+    std::printf(
+        "train: random tokens, AdamW, %s matmuls, median of %d steps after %d warm-up%s;\n"
+        "GFLOP/s = 6 x params + 6 x layers x seq x d_model per token (causal "
+        "attention's unmasked half),\nMFU = that over the sgemm rate (n = %lld) "
+        "timed between the steps\n"
+        "%-6s %-9s %7s %9s %10s %10s %9s %10s %9s %9s %6s\n",
+        opt.precision.c_str(), opt.steps, opt.warmup, one_run ? "" : ", one process per row",
+        static_cast<long long>(opt.sgemm_n), "config", "attn", "threads", "params", "ms/step",
+        "tokens/s", "peak MB", "final loss", "GFLOP/s", "sgemm", "MFU");
   for (const bench::ReferenceConfig& c : configs)
     for (const std::string& attn : attns) {
       const nlohmann::ordered_json row =

@@ -1,7 +1,7 @@
 #include "cli/command_registry.hpp"
 
-#include <map>
 #include <omp.h>
+#include <map>
 #include <vector>
 
 namespace mmx::cli {
@@ -30,8 +30,7 @@ void add_registered_commands(CLI::App& app) {
   for (const CommandSetup& setup : commands()) setup(app);
 }
 
-bool register_bench_suite(const std::string& name, const std::string& description,
-                          BenchSuite run) {
+bool register_bench_suite(const std::string& name, const std::string& description, BenchSuite run) {
   suites()[name] = {description, std::move(run)};
   return true;
 }
@@ -54,7 +53,8 @@ const bool bench_registered = register_command([](CLI::App& app) {
       ->check(CLI::IsMember({"tiny", "small", "all"}));
   cmd->add_option("--attn", opt->attn, "train, scaling, sample: attention function")
       ->check(CLI::IsMember({"softmax", "multimax", "all"}));
-  cmd->add_option("--steps", opt->steps, "train, scaling: timed steps; overhead: timed pairs of steps")
+  cmd->add_option("--steps", opt->steps,
+                  "train, scaling: timed steps; overhead: timed pairs of steps")
       ->check(CLI::Range(1, 100000));
   cmd->add_option("--warmup", opt->warmup, "train, scaling, overhead: untimed steps before timing")
       ->check(CLI::Range(0, 100000));
@@ -84,7 +84,8 @@ const bool bench_registered = register_command([](CLI::App& app) {
       for (const auto& [name, suite] : suites()) run.push_back(name);
     for (const std::string& name : run) {
       auto it = suites().find(name);
-      if (it == suites().end()) throw CLI::ValidationError("bench", "unknown suite '" + name + "'; see mmx bench --help");
+      if (it == suites().end())
+        throw CLI::ValidationError("bench", "unknown suite '" + name + "'; see mmx bench --help");
       it->second.run(*opt);
     }
   });

@@ -16,8 +16,8 @@ void add_registered_commands(CLI::App& app);
 
 // `mmx bench <suite>`: each suite prints a table (or one JSON object per row with --json).
 struct BenchOptions {
-  int repeats = 20;   // timed repetitions; figures are medians
-  int threads = 0;    // 0: physical cores
+  int repeats = 20;  // timed repetitions; figures are medians
+  int threads = 0;   // 0: physical cores
   bool json = false;
   // Training suites: which model configs and attention functions, and how many steps.
   std::string config = "all";  // tiny | small | all
@@ -39,7 +39,6 @@ struct BenchOptions {
   int rounds = 3;
 };
 using BenchSuite = std::function<void(const BenchOptions&)>;
-bool register_bench_suite(const std::string& name, const std::string& description,
-                          BenchSuite run);
+bool register_bench_suite(const std::string& name, const std::string& description, BenchSuite run);
 
 }  // namespace mmx::cli

@@ -23,7 +23,7 @@ struct CompareCommand {
   std::string attention = "softmax,multimax,sparsemax,entmax15";
   int64_t steps = 300;
   int64_t seeds = 2;
-  int64_t eval_interval = 0;  // 0: a tenth of the steps
+  int64_t eval_interval = 0;          // 0: a tenth of the steps
   std::vector<std::string> settings;  // KEY=VALUE over the task's options
   std::string out;
   int threads = 0;
@@ -36,8 +36,8 @@ std::vector<std::string> parse_attention_list(const std::string& list) {
     const std::string name = list.substr(start, comma == std::string::npos ? comma : comma - start);
     MMX_CHECK(!name.empty(), "compare: --attn '", list, "' has an empty name");
     const std::string canonical = nn::attention_kind_name(nn::parse_attention_kind(name));
-    MMX_CHECK(std::find(kinds.begin(), kinds.end(), canonical) == kinds.end(), "compare: --attn names ",
-              canonical, " twice");
+    MMX_CHECK(std::find(kinds.begin(), kinds.end(), canonical) == kinds.end(),
+              "compare: --attn names ", canonical, " twice");
     kinds.push_back(canonical);
   }
   return kinds;
@@ -47,7 +47,8 @@ std::vector<std::string> parse_attention_list(const std::string& list) {
 // parses (numbers, true, "quoted"), else taken as a string (paths).
 void apply_setting(nlohmann::json& options, const std::string& setting) {
   const size_t eq = setting.find('=');
-  MMX_CHECK(eq != std::string::npos && eq > 0, "compare: --set wants KEY=VALUE, got '", setting, "'");
+  MMX_CHECK(eq != std::string::npos && eq > 0, "compare: --set wants KEY=VALUE, got '", setting,
+            "'");
   const std::string key = setting.substr(0, eq), text = setting.substr(eq + 1);
   nlohmann::json value = nlohmann::json::parse(text, nullptr, /*allow_exceptions=*/false);
   if (value.is_discarded()) value = text;
@@ -65,7 +66,8 @@ void apply_setting(nlohmann::json& options, const std::string& setting) {
 nlohmann::json base_options(const CompareCommand& c) {
   nlohmann::json options = nn::default_trainer_options(c.task);
   options["steps"] = c.steps;
-  options["eval_interval"] = c.eval_interval > 0 ? c.eval_interval : std::max<int64_t>(1, c.steps / 10);
+  options["eval_interval"] =
+      c.eval_interval > 0 ? c.eval_interval : std::max<int64_t>(1, c.steps / 10);
   // A short budget would end inside the default warmup; then warm up for a tenth of it.
   if (options.contains("warmup") && options["warmup"].get<int64_t>() >= c.steps)
     options["warmup"] = c.steps / 10;
@@ -97,9 +99,11 @@ void run_compare(const CompareCommand& c) {
     const std::string& kind = kinds[i / static_cast<size_t>(c.seeds)];
     const uint64_t seed = i % static_cast<size_t>(c.seeds);
     std::unique_ptr<nn::Trainer> trainer = nn::make_trainer(c.task, run_options[i]);
-    CompareRun run{kind, seed, out / (kind + "-seed" + std::to_string(seed)), trainer->items_per_step(), {}};
-    const std::string label = kind + " seed " + std::to_string(seed) + " (" + std::to_string(i + 1) +
-                              "/" + std::to_string(run_options.size()) + ")";
+    CompareRun run{
+        kind, seed, out / (kind + "-seed" + std::to_string(seed)), trainer->items_per_step(), {}};
+    const std::string label = kind + " seed " + std::to_string(seed) + " (" +
+                              std::to_string(i + 1) + "/" + std::to_string(run_options.size()) +
+                              ")";
     std::fprintf(stderr, "\n== %s: %s ==\n", label.c_str(), trainer->describe().c_str());
     const SessionResult result = train_with_progress(*trainer, run.dir, label);
     MMX_CHECK(result.end == nn::TrainingEnd::finished, "compare: interrupted during ", label,
@@ -116,7 +120,8 @@ void run_compare(const CompareCommand& c) {
   io::write_file_atomically(json, compare_json(c.task, options, runs, summaries).dump(2) + "\n");
   write_compare_curves(runs, png,
                        c.task + ": " + std::to_string(c.steps) + " steps, " +
-                           std::to_string(c.seeds) + " seed" + (c.seeds > 1 ? "s" : "") + " per attention kind");
+                           std::to_string(c.seeds) + " seed" + (c.seeds > 1 ? "s" : "") +
+                           " per attention kind");
   std::printf("\nruns: %s/<attn>-seed<k>/\nsummary: %s\ncurves: %s\n", out.c_str(), json.c_str(),
               png.c_str());
 }
@@ -125,18 +130,23 @@ const bool registered = register_command([](CLI::App& app) {
   auto c = std::make_shared<CompareCommand>();
   auto* cmd = app.add_subcommand(
       "compare", "Train one task with several attention normalizers on the same seeds and compare");
-  cmd->add_option("--task", c->task, "lm (character GPT), vit (Fashion-MNIST ViT), mt (translation)")
+  cmd->add_option("--task", c->task,
+                  "lm (character GPT), vit (Fashion-MNIST ViT), mt (translation)")
       ->capture_default_str();
-  cmd->add_option("--attn", c->attention, "Comma-separated attention normalizers")->capture_default_str();
+  cmd->add_option("--attn", c->attention, "Comma-separated attention normalizers")
+      ->capture_default_str();
   cmd->add_option("--steps", c->steps, "Optimizer steps per run")->capture_default_str();
-  cmd->add_option("--seeds", c->seeds, "Seeds 0..K-1, each run once per normalizer")->capture_default_str();
+  cmd->add_option("--seeds", c->seeds, "Seeds 0..K-1, each run once per normalizer")
+      ->capture_default_str();
   cmd->add_option("--eval-interval", c->eval_interval, "Steps between evaluations (0: steps / 10)")
       ->capture_default_str()
       ->check(CLI::NonNegativeNumber);
   cmd->add_option("--set", c->settings,
-                  "KEY=VALUE over the task's options JSON, repeatable (e.g. model.d_model=64, batch=32, data=DIR)");
+                  "KEY=VALUE over the task's options JSON, repeatable (e.g. model.d_model=64, "
+                  "batch=32, data=DIR)");
   cmd->add_option("--out", c->out, "Output folder (default runs/compare-<task>)");
-  cmd->add_option("--threads", c->threads, "OpenMP threads (0: one per core)")->check(CLI::Range(0, 1024));
+  cmd->add_option("--threads", c->threads, "OpenMP threads (0: one per core)")
+      ->check(CLI::Range(0, 1024));
   cmd->callback([c] {
     apply_threads(c->threads);
     run_compare(*c);

@@ -21,7 +21,8 @@ plot::LineChart panel(const std::vector<CompareRun>& runs, const std::string& ti
   chart.y_axis.label = y_label;
   std::vector<std::string> kinds;
   for (const CompareRun& r : runs)
-    if (std::find(kinds.begin(), kinds.end(), r.attention) == kinds.end()) kinds.push_back(r.attention);
+    if (std::find(kinds.begin(), kinds.end(), r.attention) == kinds.end())
+      kinds.push_back(r.attention);
   for (size_t k = 0; k < kinds.size(); ++k) {
     const plot::Color color = plot::palette(static_cast<int>(k));
     std::vector<double> steps, mean;
@@ -37,8 +38,8 @@ plot::LineChart panel(const std::vector<CompareRun>& runs, const std::string& ti
         steps = x;
         mean.assign(y.size(), 0.0);
       }
-      MMX_CHECK(x == steps, "compare figure: the ", kinds[k], " runs evaluated at different steps (",
-                r.dir.string(), ")");
+      MMX_CHECK(x == steps, "compare figure: the ", kinds[k],
+                " runs evaluated at different steps (", r.dir.string(), ")");
       for (size_t i = 0; i < y.size(); ++i) mean[i] += y[i];
       plot::Series& s = chart.add_series("", std::move(x), std::move(y));
       s.color = plot::mix(color, plot::colors::white, 0.45);

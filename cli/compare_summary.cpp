@@ -76,7 +76,8 @@ std::vector<KindSummary> summarize_runs(const std::vector<CompareRun>& runs) {
   std::vector<std::string> kinds;
   for (const CompareRun& r : runs) {
     MMX_CHECK(!r.evals.empty(), "compare: run ", r.dir.string(), " has no evaluation");
-    if (std::find(kinds.begin(), kinds.end(), r.attention) == kinds.end()) kinds.push_back(r.attention);
+    if (std::find(kinds.begin(), kinds.end(), r.attention) == kinds.end())
+      kinds.push_back(r.attention);
   }
   std::vector<KindSummary> summaries;
   for (const std::string& kind : kinds) {
@@ -96,7 +97,8 @@ std::vector<KindSummary> summarize_runs(const std::vector<CompareRun>& runs) {
       MMX_CHECK(last.attention_layers == k.layers && last.sparsity.size() == k.sparsity.size() &&
                     last.multimodality.size() == k.multimodality.size() &&
                     (last.metric ? last.metric->name : "") == k.metric_name,
-                "compare: the runs of ", kind, " report different layers or metrics (", r.dir.string(), ")");
+                "compare: the runs of ", kind, " report different layers or metrics (",
+                r.dir.string(), ")");
       loss.push_back(last.val_loss);
       if (last.metric) metric.push_back(last.metric->value);
       ms.push_back(ms_per_step(r));
@@ -121,17 +123,20 @@ std::string format_compare_table(const std::vector<KindSummary>& summaries, int6
   const bool measures = !summaries.front().layers.empty();
   // The S column is as wide as its longest entry (mt has six layers) plus a gap.
   size_t s_width = 22;
-  for (const KindSummary& k : summaries) s_width = std::max(s_width, per_layer(k.sparsity).size() + 3);
+  for (const KindSummary& k : summaries)
+    s_width = std::max(s_width, per_layer(k.sparsity).size() + 3);
   std::string out = pad("attention", 11) + pad("val loss", 18) +
                     (metric.empty() ? "" : pad(metric, 16)) + "ms/step" +
                     (measures ? "   " + pad("S per layer", s_width) + "M per layer" : "") + "\n";
   for (const KindSummary& k : summaries) {
     char ms[32];
     std::snprintf(ms, sizeof ms, "%.1f", k.ms_per_step.mean);
-    out += pad(k.attention, 11) + pad(format_spread(k.val_loss, 4), 18) +
-           (metric.empty() ? "" : pad(k.metric ? format_spread(*k.metric, 2) : "-", 16)) +
-           (measures ? pad(ms, 10) + pad(per_layer(k.sparsity), s_width) + per_layer(k.multimodality) : ms) +
-           "\n";
+    out +=
+        pad(k.attention, 11) + pad(format_spread(k.val_loss, 4), 18) +
+        (metric.empty() ? "" : pad(k.metric ? format_spread(*k.metric, 2) : "-", 16)) +
+        (measures ? pad(ms, 10) + pad(per_layer(k.sparsity), s_width) + per_layer(k.multimodality)
+                  : ms) +
+        "\n";
   }
   std::string layers;
   for (const std::string& l : summaries.front().layers) layers += (layers.empty() ? "" : " ") + l;
@@ -139,8 +144,9 @@ std::string format_compare_table(const std::vector<KindSummary>& summaries, int6
       measures ? "S, M: mean attention sparsity and multi-modality per layer [" + layers +
                      "], higher = more"
                : "S, M: this task's evaluation does not report attention measures";
-  const std::string spread =
-      seeds > 1 ? "mean ± sample std over " + std::to_string(seeds) + " seeds" : "one seed, no spread";
+  const std::string spread = seeds > 1
+                                 ? "mean ± sample std over " + std::to_string(seeds) + " seeds"
+                                 : "one seed, no spread";
   char note[192];
   std::snprintf(note, sizeof note,
                 "(final evaluation; %s; ms/step: median training step of each run, mean over "

@@ -17,9 +17,9 @@ namespace mmx::cli {
 struct CompareRun {
   std::string attention;  // "softmax", "multimax", ...
   uint64_t seed = 0;
-  std::filesystem::path dir;         // its checkpoint and log.jsonl
-  double items_per_step = 0;         // to turn throughput into time per step
-  std::vector<nn::EvalRecord> evals; // every evaluation in order; the last is the final one
+  std::filesystem::path dir;          // its checkpoint and log.jsonl
+  double items_per_step = 0;          // to turn throughput into time per step
+  std::vector<nn::EvalRecord> evals;  // every evaluation in order; the last is the final one
 };
 
 // Mean and spread of one figure over seeds. `std` is the sample standard deviation (n - 1 in

@@ -64,8 +64,8 @@ void run_demo(const CLI::App& cmd, const DemoCommand& c) {
     sampling.top_k = 0;
     Generator gen(trainer.options().seed);
     const std::vector<int64_t> prompt = nn::encode_prompt(trainer.tokenizer(), c.prompt);
-    run.sample = c.prompt + trainer.tokenizer().decode(
-                                nn::generate(trainer.model(), prompt, c.sample_tokens, sampling, gen));
+    run.sample = c.prompt + trainer.tokenizer().decode(nn::generate(
+                                trainer.model(), prompt, c.sample_tokens, sampling, gen));
     if (std::string(kind) == "multimax") run.multimax_params = describe_multimax(trainer.model());
     runs.push_back(std::move(run));
   }
@@ -79,15 +79,17 @@ void run_demo(const CLI::App& cmd, const DemoCommand& c) {
               "sparsity S per layer", "multi-modality M per layer");
   for (const DemoRun& r : runs) {
     const nn::EvalRecord& e = *r.result.last_eval;
-    std::printf("%-9s %9.4f %9.4f %7.0fs  %-28s %-28s\n", r.name.c_str(), e.val_loss,
-                e.train_loss, r.result.seconds, format_per_layer(e.sparsity).c_str(),
+    std::printf("%-9s %9.4f %9.4f %7.0fs  %-28s %-28s\n", r.name.c_str(), e.val_loss, e.train_loss,
+                r.result.seconds, format_per_layer(e.sparsity).c_str(),
                 format_per_layer(e.multimodality).c_str());
   }
-  std::printf("\n(S and M: the MultiMax paper's Definitions 3.2-3.3, averaged over the rows of a fixed\n"
-              " validation batch, each row's relevance threshold eps = the mean of its scores.)\n");
+  std::printf(
+      "\n(S and M: the MultiMax paper's Definitions 3.2-3.3, averaged over the rows of a fixed\n"
+      " validation batch, each row's relevance threshold eps = the mean of its scores.)\n");
   for (const DemoRun& r : runs)
     if (!r.multimax_params.empty())
-      std::printf("\nMultiMax learned (t0..t3 then r0..r3 per layer):\n%s", r.multimax_params.c_str());
+      std::printf("\nMultiMax learned (t0..t3 then r0..r3 per layer):\n%s",
+                  r.multimax_params.c_str());
   for (const DemoRun& r : runs)
     std::printf("\n--- sample from the %s model (temperature 0.8) ---\n%s\n", r.name.c_str(),
                 r.sample.c_str());
@@ -105,7 +107,8 @@ const bool registered = register_command([](CLI::App& app) {
   auto* cmd = app.add_subcommand(
       "demo", "Train a SoftMax GPT and a MultiMax GPT side by side on the fortunes and compare");
   add_train_flags(*cmd, c->flags, /*with_attention=*/false);
-  cmd->add_option("--out", c->out, "Output directory (one folder per model)")->capture_default_str();
+  cmd->add_option("--out", c->out, "Output directory (one folder per model)")
+      ->capture_default_str();
   cmd->add_option("--prompt", c->prompt, "Prompt of the text samples")->capture_default_str();
   cmd->add_option("--sample-tokens", c->sample_tokens, "Characters to sample from each model")
       ->capture_default_str()

@@ -22,16 +22,17 @@ struct EvalCommand {
 void run_eval(const EvalCommand& c) {
   apply_threads(c.threads);
   std::unique_ptr<nn::Trainer> trainer = nn::resume_trainer(c.checkpoint);
-  MMX_CHECK(c.beam == 0 || std::string(trainer->task()) == "mt", "eval: --beam applies to mt "
-            "checkpoints; ", c.checkpoint, " holds a '", trainer->task(), "' run");
-  std::printf("checkpoint %s: %s, step %ld, %s attention\n", c.checkpoint.c_str(),
-              trainer->task(), trainer->step(), trainer->attention_name().c_str());
+  MMX_CHECK(c.beam == 0 || std::string(trainer->task()) == "mt",
+            "eval: --beam applies to mt "
+            "checkpoints; ",
+            c.checkpoint, " holds a '", trainer->task(), "' run");
+  std::printf("checkpoint %s: %s, step %ld, %s attention\n", c.checkpoint.c_str(), trainer->task(),
+              trainer->step(), trainer->attention_name().c_str());
   const auto start = std::chrono::steady_clock::now();
   const std::vector<nn::TaskMetric> metrics = trainer->test({.beam = c.beam, .limit = c.limit});
   const double seconds =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-  for (const nn::TaskMetric& m : metrics)
-    std::printf("test %s: %.2f\n", m.name.c_str(), m.value);
+  for (const nn::TaskMetric& m : metrics) std::printf("test %s: %.2f\n", m.name.c_str(), m.value);
   std::fflush(stdout);
   std::fprintf(stderr, "(evaluated in %.1f s)\n", seconds);
 }

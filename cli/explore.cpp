@@ -25,7 +25,8 @@ std::string join(const std::array<float, 4>& v) {
 
 std::array<float, 4> parse_four(const std::string& text, const std::string& what) {
   const std::vector<float> v = parse_floats(text, what);
-  MMX_CHECK(v.size() == 4, what, ": expected 4 comma-separated values (one per term), got ", v.size());
+  MMX_CHECK(v.size() == 4, what, ": expected 4 comma-separated values (one per term), got ",
+            v.size());
   return {v[0], v[1], v[2], v[3]};
 }
 
@@ -42,7 +43,8 @@ struct ExploreArgs {
 
 const bool explore_registered = register_command([](CLI::App& app) {
   auto* cmd = app.add_subcommand(
-      "explore", "Apply SoftMax, SparseMax, EntMax-1.5, EvSoftMax and MultiMax to one score vector");
+      "explore",
+      "Apply SoftMax, SparseMax, EntMax-1.5, EvSoftMax and MultiMax to one score vector");
   auto args = std::make_shared<ExploreArgs>();
   cmd->add_option("--values", args->values, "Scores, comma-separated")->capture_default_str();
   cmd->add_option("--t", args->t, "MultiMax t0,t1,t2,t3 (default " + join(kDefaultT) + ")");
@@ -66,13 +68,16 @@ const bool explore_registered = register_command([](CLI::App& app) {
     options.eps = args->eps;
     if (args->target != -1) options.target = args->target;
     const ExploreReport report = explore(options);
-    if (args->json) std::cout << to_json(report).dump(2) << "\n";
-    else std::cout << to_text(report);
+    if (args->json)
+      std::cout << to_json(report).dump(2) << "\n";
+    else
+      std::cout << to_text(report);
     if (!args->plot_dir.empty()) {
       // With --json, stdout stays one JSON object: the paths go to stderr.
       std::ostream& out = args->json ? std::cerr : std::cout;
       out << (args->json ? "" : "\n") << "figures:\n";
-      for (const std::string& path : write_explore_figures(args->plot_dir, options)) out << "  " << path << "\n";
+      for (const std::string& path : write_explore_figures(args->plot_dir, options))
+        out << "  " << path << "\n";
     }
   });
 });

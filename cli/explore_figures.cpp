@@ -26,7 +26,9 @@ std::string fmt(const char* format, double value) {
   return buffer;
 }
 
-std::vector<double> to_double(const std::vector<float>& v) { return {v.begin(), v.end()}; }
+std::vector<double> to_double(const std::vector<float>& v) {
+  return {v.begin(), v.end()};
+}
 
 // Breakpoints in use, merged when two share a position: "r₀ = r₂ = 0".
 std::vector<std::pair<double, std::string>> breakpoint_labels(const ExploreOptions& o) {
@@ -35,8 +37,10 @@ std::vector<std::pair<double, std::string>> breakpoint_labels(const ExploreOptio
   for (int k = 0; k < (o.order == 2 ? 4 : 2); ++k) {
     const double r = o.r[static_cast<size_t>(k)];
     auto same = std::find_if(out.begin(), out.end(), [r](const auto& e) { return e.first == r; });
-    if (same == out.end()) out.push_back({r, names[k]});
-    else same->second += std::string(" = ") + names[k];
+    if (same == out.end())
+      out.push_back({r, names[k]});
+    else
+      same->second += std::string(" = ") + names[k];
   }
   for (auto& [r, label] : out) label += fmt(" = %g", r);
   return out;
@@ -58,13 +62,16 @@ std::string write_modulator(const std::string& dir, const ExploreOptions& o) {
   sigma_chart.title = "MultiMax modulator σ(x)";
   sigma_chart.x_axis.label = "score x";
   sigma_chart.y_axis.label = "modulated score σ(x)";
-  sigma_chart.add_series("identity (SoftMax)", to_double(grid), to_double(grid)).color = plot::colors::muted;
+  sigma_chart.add_series("identity (SoftMax)", to_double(grid), to_double(grid)).color =
+      plot::colors::muted;
   sigma_chart.series.back().dash = {6, 4};
   sigma_chart.add_series("σ(x)", to_double(grid), to_double(curve.sigma)).color = plot::palette(3);
-  sigma_chart.add_points("input scores", to_double(o.values), to_double(at_input.sigma), Marker::Circle)
+  sigma_chart
+      .add_points("input scores", to_double(o.values), to_double(at_input.sigma), Marker::Circle)
       .color = plot::palette(0);
   for (const auto& [r, label] : breakpoint_labels(o))
-    sigma_chart.references.push_back({.kind = ReferenceLine::Kind::Vertical, .value = r, .label = label});
+    sigma_chart.references.push_back(
+        {.kind = ReferenceLine::Kind::Vertical, .value = r, .label = label});
   sigma_chart.legend = plot::LegendPlace::BottomRight;
 
   LineChart slope_chart;
@@ -72,11 +79,14 @@ std::string write_modulator(const std::string& dir, const ExploreOptions& o) {
   slope_chart.x_axis.label = "score x";
   slope_chart.y_axis.label = "dσ/dx";
   slope_chart.add_series("dσ/dx", to_double(grid), to_double(curve.slope)).color = plot::palette(3);
-  slope_chart.add_points("input scores", to_double(o.values), to_double(at_input.slope), Marker::Circle)
+  slope_chart
+      .add_points("input scores", to_double(o.values), to_double(at_input.slope), Marker::Circle)
       .color = plot::palette(0);
-  slope_chart.references.push_back({.kind = ReferenceLine::Kind::Horizontal, .value = 1.0, .label = "SoftMax"});
+  slope_chart.references.push_back(
+      {.kind = ReferenceLine::Kind::Horizontal, .value = 1.0, .label = "SoftMax"});
   for (const auto& [r, label] : breakpoint_labels(o))
-    slope_chart.references.push_back({.kind = ReferenceLine::Kind::Vertical, .value = r, .label = ""});
+    slope_chart.references.push_back(
+        {.kind = ReferenceLine::Kind::Vertical, .value = r, .label = ""});
 
   Canvas canvas(1400, 560);
   sigma_chart.draw(canvas, plot::grid_cell(canvas.bounds(), 1, 2, 0));
@@ -94,9 +104,18 @@ struct InputPath {
 
 const std::vector<InputPath>& input_paths() {
   static const std::vector<InputPath> paths = {
-      {"(u, 0, −u)", [](float u) { return std::array<float, 3>{u, 0.0f, -u}; }},
-      {"(u, u−2, −1)", [](float u) { return std::array<float, 3>{u, u - 2.0f, -1.0f}; }},
-      {"(u, u/2, u/4)", [](float u) { return std::array<float, 3>{u, u / 2.0f, u / 4.0f}; }},
+      {"(u, 0, −u)",
+       [](float u) {
+         return std::array<float, 3>{u, 0.0f, -u};
+       }},
+      {"(u, u−2, −1)",
+       [](float u) {
+         return std::array<float, 3>{u, u - 2.0f, -1.0f};
+       }},
+      {"(u, u/2, u/4)",
+       [](float u) {
+         return std::array<float, 3>{u, u / 2.0f, u / 4.0f};
+       }},
   };
   return paths;
 }
@@ -108,12 +127,10 @@ std::string write_simplex(const std::string& dir, const ExploreOptions& o) {
     Mapping mapping;
     float temperature;
   };
-  const std::vector<Panel> panels = {{"SoftMax (T = 1)", Mapping::SoftMax, 1.0f},
-                                     {"SparseMax", Mapping::SparseMax, 1.0f},
-                                     {"EntMax-1.5", Mapping::EntMax15, 1.0f},
-                                     {"SoftMax (T = 2)", Mapping::SoftMax, 2.0f},
-                                     {"EvSoftMax", Mapping::EvSoftMax, 1.0f},
-                                     {"MultiMax", Mapping::MultiMax, 1.0f}};
+  const std::vector<Panel> panels = {
+      {"SoftMax (T = 1)", Mapping::SoftMax, 1.0f}, {"SparseMax", Mapping::SparseMax, 1.0f},
+      {"EntMax-1.5", Mapping::EntMax15, 1.0f},     {"SoftMax (T = 2)", Mapping::SoftMax, 2.0f},
+      {"EvSoftMax", Mapping::EvSoftMax, 1.0f},     {"MultiMax", Mapping::MultiMax, 1.0f}};
   Canvas canvas(1500, 1080);
   const plot::Rect body = canvas.bounds().inset(0, 90, 0, 0);
   canvas.text({20, 14}, "Each mapping's output along three input paths x(u), u = 0 … 12",
@@ -130,13 +147,15 @@ std::string write_simplex(const std::string& dir, const ExploreOptions& o) {
       std::vector<plot::Distribution3> points;
       for (int step = 0; step <= 48; ++step) {
         const std::array<float, 3> x = path.at(static_cast<float>(step) * 0.25f);
-        const std::vector<float> p = apply_mapping(panels[i].mapping, {x.begin(), x.end()}, o, panels[i].temperature);
+        const std::vector<float> p =
+            apply_mapping(panels[i].mapping, {x.begin(), x.end()}, o, panels[i].temperature);
         points.push_back({p[0], p[1], p[2]});
       }
       simplex.add_path(path.name, points);
     }
     if (legend.empty())
-      for (const plot::SimplexPath& path : simplex.paths) legend.push_back({path.name, path.color, true, {}, Marker::Circle});
+      for (const plot::SimplexPath& path : simplex.paths)
+        legend.push_back({path.name, path.color, true, {}, Marker::Circle});
     // Dots every 2 units of u: where the path slows down, the dots bunch up.
     const size_t line_count = simplex.paths.size();
     for (size_t k = 0; k < line_count; ++k) {
@@ -151,7 +170,8 @@ std::string write_simplex(const std::string& dir, const ExploreOptions& o) {
     }
     simplex.draw(canvas, plot::grid_cell(body, 2, 3, static_cast<int>(i)));
   }
-  plot::draw_legend(canvas, legend, {canvas.width() - plot::legend_box(legend, {0, 0}).width - 20, 8});
+  plot::draw_legend(canvas, legend,
+                    {canvas.width() - plot::legend_box(legend, {0, 0}).width - 20, 8});
   const std::string path = dir + "/simplex.png";
   canvas.save_png(path);
   return path;
@@ -172,10 +192,11 @@ std::string write_tradeoff(const std::string& dir, const ExploreOptions& o) {
     Marker marker;
     const char* name;
   };
-  const std::vector<PointMapping> point_mappings = {{Mapping::SparseMax, Marker::Square, "SparseMax"},
-                                                    {Mapping::EntMax15, Marker::Triangle, "EntMax-1.5"},
-                                                    {Mapping::EvSoftMax, Marker::Diamond, "EvSoftMax"},
-                                                    {Mapping::MultiMax, Marker::Circle, "MultiMax"}};
+  const std::vector<PointMapping> point_mappings = {
+      {Mapping::SparseMax, Marker::Square, "SparseMax"},
+      {Mapping::EntMax15, Marker::Triangle, "EntMax-1.5"},
+      {Mapping::EvSoftMax, Marker::Diamond, "EvSoftMax"},
+      {Mapping::MultiMax, Marker::Circle, "MultiMax"}};
   std::vector<plot::LegendEntry> legend;
   for (size_t i = 0; i < middles.size(); ++i) {
     const std::vector<float> x{10.0f, middles[i], -1.0f};
@@ -188,7 +209,8 @@ std::string write_tradeoff(const std::string& dir, const ExploreOptions& o) {
       ss.push_back(m.sparsity);
     }
     chart.add_series("", ms, ss).color = color;
-    legend.push_back({fmt("v = %g: SoftMax, T = 1/8 … 8", middles[i]), color, true, {}, Marker::None});
+    legend.push_back(
+        {fmt("v = %g: SoftMax, T = 1/8 … 8", middles[i]), color, true, {}, Marker::None});
     for (const PointMapping& pm : point_mappings) {
       const Measures m = measure(x, apply_mapping(pm.mapping, x, o), o.eps);
       plot::Series& s = chart.add_points("", {m.multimodality}, {m.sparsity}, pm.marker);
@@ -198,21 +220,24 @@ std::string write_tradeoff(const std::string& dir, const ExploreOptions& o) {
     if (middles[i] == 8) {  // name the temperatures on one curve
       for (float T : o.temperatures) {
         const Measures m = measure(x, apply_mapping(Mapping::SoftMax, x, o, T), o.eps);
-        chart.annotations.push_back({m.multimodality + 0.012, m.sparsity - 0.035, fmt("T=%g", T), color});
+        chart.annotations.push_back(
+            {m.multimodality + 0.012, m.sparsity - 0.035, fmt("T=%g", T), color});
       }
     }
   }
-  for (const PointMapping& pm : point_mappings) legend.push_back({pm.name, plot::colors::axis, false, {}, pm.marker});
+  for (const PointMapping& pm : point_mappings)
+    legend.push_back({pm.name, plot::colors::axis, false, {}, pm.marker});
 
   Canvas canvas(1100, 760);
   chart.draw(canvas, {0, 0, 780, 760});
   plot::draw_legend(canvas, legend, {790, 60});
   canvas.text({790, 60 + plot::legend_box(legend, {0, 0}).height + 16},
               "colour: the input (10, v, −1)", {.size = 13, .color = plot::colors::axis});
-  canvas.text({790, 60 + plot::legend_box(legend, {0, 0}).height + 36},
-              "shape: the mapping", {.size = 13, .color = plot::colors::axis});
+  canvas.text({790, 60 + plot::legend_box(legend, {0, 0}).height + 36}, "shape: the mapping",
+              {.size = 13, .color = plot::colors::axis});
   canvas.text({790, 60 + plot::legend_box(legend, {0, 0}).height + 56},
-              "(v = 10 ties the maximum: M is undefined)", {.size = 13, .color = plot::colors::axis});
+              "(v = 10 ties the maximum: M is undefined)",
+              {.size = 13, .color = plot::colors::axis});
   const std::string path = dir + "/tradeoff.png";
   canvas.save_png(path);
   return path;
@@ -220,11 +245,13 @@ std::string write_tradeoff(const std::string& dir, const ExploreOptions& o) {
 
 }  // namespace
 
-std::vector<std::string> write_explore_figures(const std::string& dir, const ExploreOptions& options) {
+std::vector<std::string> write_explore_figures(const std::string& dir,
+                                               const ExploreOptions& options) {
   std::error_code ec;
   std::filesystem::create_directories(dir, ec);
-  MMX_CHECK(!ec && std::filesystem::is_directory(dir), "explore: cannot create the figure directory '",
-            dir, "'", ec ? ": " + ec.message() : std::string());
+  MMX_CHECK(!ec && std::filesystem::is_directory(dir),
+            "explore: cannot create the figure directory '", dir, "'",
+            ec ? ": " + ec.message() : std::string());
   return {write_modulator(dir, options), write_simplex(dir, options), write_tradeoff(dir, options)};
 }
 

@@ -11,6 +11,7 @@ namespace mmx::cli {
 
 // Writes modulator.png, simplex.png and tradeoff.png into `dir` (created if missing) for the
 // MultiMax setting and temperatures in `options`; returns the paths written, in that order.
-std::vector<std::string> write_explore_figures(const std::string& dir, const ExploreOptions& options);
+std::vector<std::string> write_explore_figures(const std::string& dir,
+                                               const ExploreOptions& options);
 
 }  // namespace mmx::cli

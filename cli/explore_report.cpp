@@ -30,19 +30,23 @@ std::array<float, 4> to_array4(const Tensor& t) {
 }
 
 void validate(const ExploreOptions& o) {
-  MMX_CHECK(!o.values.empty(), "explore: --values is empty; give at least one number, e.g. 10,8,-1");
-  for (float v : o.values) MMX_CHECK(std::isfinite(v), "explore: --values has a non-finite entry ", v);
+  MMX_CHECK(!o.values.empty(),
+            "explore: --values is empty; give at least one number, e.g. 10,8,-1");
+  for (float v : o.values)
+    MMX_CHECK(std::isfinite(v), "explore: --values has a non-finite entry ", v);
   for (size_t k = 0; k < 4; ++k)
-    MMX_CHECK(std::isfinite(o.t[k]) && std::isfinite(o.r[k]), "explore: --t and --r must be finite");
+    MMX_CHECK(std::isfinite(o.t[k]) && std::isfinite(o.r[k]),
+              "explore: --t and --r must be finite");
   MMX_CHECK(o.order == 1 || o.order == 2, "explore: --order must be 1 or 2, got ", o.order);
   MMX_CHECK(!o.temperatures.empty(), "explore: --temperatures is empty");
   for (float T : o.temperatures)
-    MMX_CHECK(std::isfinite(T) && T > 0, "explore: temperature ", T, " must be positive and finite");
+    MMX_CHECK(std::isfinite(T) && T > 0, "explore: temperature ", T,
+              " must be positive and finite");
   MMX_CHECK(std::isfinite(o.eps), "explore: --eps must be finite, got ", o.eps);
   if (o.target) {
     const auto n = static_cast<int64_t>(o.values.size());
-    MMX_CHECK(*o.target >= 0 && *o.target < n, "explore: --target ", *o.target,
-              " is outside [0, ", n, ") for ", n, " values");
+    MMX_CHECK(*o.target >= 0 && *o.target < n, "explore: --target ", *o.target, " is outside [0, ",
+              n, ") for ", n, " values");
   }
 }
 
@@ -69,7 +73,8 @@ std::vector<float> apply_mapping(Mapping mapping, const std::vector<float>& x,
     case Mapping::EntMax15: return entmax15(row).to_vector();
     case Mapping::EvSoftMax: return evsoftmax(row).to_vector();
     case Mapping::MultiMax:
-      return multimax(row, {param_tensor(options.t), param_tensor(options.r), options.order}).to_vector();
+      return multimax(row, {param_tensor(options.t), param_tensor(options.r), options.order})
+          .to_vector();
   }
   throw Error("apply_mapping: unknown mapping");
 }
@@ -89,7 +94,8 @@ Modulation modulate(const std::vector<float>& xs, const std::array<float, 4>& t,
   x.requires_grad_();
   // sigma(x) = x + t0 relu(r0 - x) + t1 relu(x - r1) [+ t2 relu(r2 - x)^2 + t3 relu(x - r3)^2]
   Tensor sigma = x + relu(r[0] - x) * t[0] + relu(x - r[1]) * t[1];
-  if (order == 2) sigma = sigma + pow(relu(r[2] - x), 2.0f) * t[2] + pow(relu(x - r[3]), 2.0f) * t[3];
+  if (order == 2)
+    sigma = sigma + pow(relu(r[2] - x), 2.0f) * t[2] + pow(relu(x - r[3]), 2.0f) * t[3];
   // sigma acts elementwise, so d(sum sigma)/dx_i is dsigma/dx at x_i.
   sum(sigma).backward();
   return {sigma.detach().to_vector(), x.grad().to_vector()};
@@ -181,10 +187,15 @@ std::string format_list(const float* values, size_t n) {
   }
   return out + "]";
 }
-std::string format_list(const std::vector<float>& v) { return format_list(v.data(), v.size()); }
-std::string format_list(const std::array<float, 4>& v) { return format_list(v.data(), v.size()); }
+std::string format_list(const std::vector<float>& v) {
+  return format_list(v.data(), v.size());
+}
+std::string format_list(const std::array<float, 4>& v) {
+  return format_list(v.data(), v.size());
+}
 
-// M or S; "n/a" when the measure has no term (e.g. M with no score strictly between eps and the max).
+// M or S; "n/a" when the measure has no term (e.g. M with no score strictly between eps and the
+// max).
 std::string format_measure(double v) {
   if (std::isnan(v)) return "n/a";
   char buffer[32];
@@ -200,8 +211,8 @@ std::string to_text(const ExploreReport& report) {
   out << "input x = " << format_list(report.input) << "   eps = " << report.eps
       << "   s = " << report.reference << " (smallest SoftMax T=1 probability)\n"
       << "M: multi-modality, S: sparsity (the paper's Definitions 3.2, 3.3; higher = more)\n\n";
-  std::snprintf(line, sizeof line, "%-16s %-36s %8s %8s %8s %8s\n", "mapping", "p", "M", "S", "support",
-                "entropy");
+  std::snprintf(line, sizeof line, "%-16s %-36s %8s %8s %8s %8s\n", "mapping", "p", "M", "S",
+                "support", "entropy");
   out << line;
   for (const MappingResult& m : report.mappings) {
     std::string name = m.name;
@@ -221,13 +232,15 @@ std::string to_text(const ExploreReport& report) {
     std::snprintf(line, sizeof line, "%12s %12s %12s\n", "x", "sigma(x)", "dsigma/dx");
     out << line;
     for (size_t i = 0; i < m.sigma.size(); ++i) {
-      std::snprintf(line, sizeof line, "%12.4g %12.4g %12.4g\n", static_cast<double>(report.input[i]),
-                    static_cast<double>(m.sigma[i]), static_cast<double>(m.dsigma_dx[i]));
+      std::snprintf(line, sizeof line, "%12.4g %12.4g %12.4g\n",
+                    static_cast<double>(report.input[i]), static_cast<double>(m.sigma[i]),
+                    static_cast<double>(m.dsigma_dx[i]));
       out << line;
     }
   }
   const GradientResult& g = report.grad;
-  out << "\nloss -log p[" << g.target << "] = " << g.loss << "   gradients from the multimax op's backward:\n"
+  out << "\nloss -log p[" << g.target << "] = " << g.loss
+      << "   gradients from the multimax op's backward:\n"
       << "  dL/dx = " << format_list(g.dx) << "\n"
       << "  dL/dt = " << format_list(g.dt) << "\n"
       << "  dL/dr = " << format_list(g.dr) << "\n";
@@ -245,9 +258,10 @@ std::vector<float> parse_floats(const std::string& text, const std::string& what
     if (item.empty() && text.find_first_not_of(" \t") == std::string::npos) break;  // ""
     float value = 0;
     const char* end = item.data() + item.size();
-    const auto [ptr, ec] = std::from_chars(item.data() + (item.starts_with('+') ? 1 : 0), end, value);
-    MMX_CHECK(!item.empty() && ec == std::errc() && ptr == end && std::isfinite(value), what,
-              ": '", item, "' is not a number (in '", text, "')");
+    const auto [ptr, ec] =
+        std::from_chars(item.data() + (item.starts_with('+') ? 1 : 0), end, value);
+    MMX_CHECK(!item.empty() && ec == std::errc() && ptr == end && std::isfinite(value), what, ": '",
+              item, "' is not a number (in '", text, "')");
     out.push_back(value);
     start = comma + 1;
   }

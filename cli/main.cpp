@@ -20,8 +20,7 @@
 // is to re-execute ourselves with it set. An explicit OMP_WAIT_POLICY or GOMP_SPINCOUNT in the
 // environment is respected.
 void default_to_short_openmp_spin(char** argv) {
-  if (std::getenv("OMP_WAIT_POLICY") != nullptr || std::getenv("GOMP_SPINCOUNT") != nullptr)
-    return;
+  if (std::getenv("OMP_WAIT_POLICY") != nullptr || std::getenv("GOMP_SPINCOUNT") != nullptr) return;
   setenv("GOMP_SPINCOUNT", "10000", 1);
   execv("/proc/self/exe", argv);  // returns only on failure: then run with libgomp's default
 }
@@ -62,8 +61,8 @@ int main(int argc, char** argv) {
       commands += (commands.empty() ? "" : ", ") + sub->get_name();
     }
     if (!known)
-      return fail(("unknown command '" + std::string(argv[1]) + "'; the commands are " +
-                   commands).c_str());
+      return fail(
+          ("unknown command '" + std::string(argv[1]) + "'; the commands are " + commands).c_str());
   }
   // Under mpirun every rank runs this same command line; only train divides its work among
   // them (the others would each do all of it, and bench's child processes would inherit MPI).

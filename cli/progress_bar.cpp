@@ -1,8 +1,8 @@
 #include "cli/progress_bar.hpp"
 
+#include <unistd.h>
 #include <cmath>
 #include <cstdio>
-#include <unistd.h>
 
 namespace mmx::cli {
 
@@ -10,17 +10,23 @@ std::string format_duration(double seconds) {
   if (!std::isfinite(seconds) || seconds < 0) return "?";
   const auto s = static_cast<int64_t>(std::lround(seconds));
   char buf[32];
-  if (s >= 3600) std::snprintf(buf, sizeof buf, "%ldh%02ldm", s / 3600, (s % 3600) / 60);
-  else if (s >= 60) std::snprintf(buf, sizeof buf, "%ldm%02lds", s / 60, s % 60);
-  else std::snprintf(buf, sizeof buf, "%lds", s);
+  if (s >= 3600)
+    std::snprintf(buf, sizeof buf, "%ldh%02ldm", s / 3600, (s % 3600) / 60);
+  else if (s >= 60)
+    std::snprintf(buf, sizeof buf, "%ldm%02lds", s / 60, s % 60);
+  else
+    std::snprintf(buf, sizeof buf, "%lds", s);
   return buf;
 }
 
 std::string format_rate(double value) {
   char buf[32];
-  if (value >= 1e6) std::snprintf(buf, sizeof buf, "%.2fM", value / 1e6);
-  else if (value >= 1e3) std::snprintf(buf, sizeof buf, "%.1fk", value / 1e3);
-  else std::snprintf(buf, sizeof buf, "%.0f", value);
+  if (value >= 1e6)
+    std::snprintf(buf, sizeof buf, "%.2fM", value / 1e6);
+  else if (value >= 1e3)
+    std::snprintf(buf, sizeof buf, "%.1fk", value / 1e3);
+  else
+    std::snprintf(buf, sizeof buf, "%.0f", value);
   return buf;
 }
 

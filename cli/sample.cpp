@@ -47,16 +47,14 @@ void run_sample(SampleCommand c) {
   Generator gen(c.seed);
   const auto start = std::chrono::steady_clock::now();
   const std::vector<int64_t> generated =
-      nn::generate(model, prompt, c.tokens, c.sampling, gen, [&](int64_t token) {
-        write_text(loaded.tokenizer.decode({token}));
-      });
+      nn::generate(model, prompt, c.tokens, c.sampling, gen,
+                   [&](int64_t token) { write_text(loaded.tokenizer.decode({token})); });
   const double seconds =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   write_text("\n");
   std::fprintf(stderr, "%zu tokens in %.3f s: %.1f tokens/s (%s, step %ld checkpoint)\n",
                generated.size(), seconds, static_cast<double>(generated.size()) / seconds,
-               c.sampling.use_cache ? "KV cache" : "no cache, full forward per token",
-               loaded.step);
+               c.sampling.use_cache ? "KV cache" : "no cache, full forward per token", loaded.step);
 }
 
 const bool registered = register_command([](CLI::App& app) {

@@ -24,7 +24,8 @@ struct TrainCommand {
 std::unique_ptr<nn::Trainer> resume_run(const CLI::App& cmd, const TrainCommand& c) {
   const nn::SavedRun saved = nn::read_saved_run(c.resume);
   MMX_CHECK(cmd.count("--task") == 0 || c.task == saved.task, "train: --task ", c.task,
-            " differs from the resumed run's ", saved.task, "; drop --task, or start a new run "
+            " differs from the resumed run's ", saved.task,
+            "; drop --task, or start a new run "
             "without --resume");
   const int64_t extend_to = resume_extension_from_flags(cmd, saved);
   std::unique_ptr<nn::Trainer> trainer = nn::resume_trainer(c.resume, extend_to);
@@ -45,12 +46,12 @@ void report_data_parallel(const nn::Trainer& trainer, int64_t steps_trained, dou
   nn::distributed::Communicator& comm = nn::distributed::world();
   if (comm.size() == 1 || steps_trained == 0) return;
   const double steps = static_cast<double>(steps_trained);
-  std::printf("data-parallel: %d ranks; per step and rank: %.3f MB allreduced, %.2f ms in "
-              "collectives (%.1f%% of the training time); %.0f %s/s over all ranks\n",
-              comm.size(), static_cast<double>(comm.bytes_sent()) / steps / 1e6,
-              comm.seconds_in_collectives() / steps * 1e3,
-              100.0 * comm.seconds_in_collectives() / seconds,
-              steps * trainer.items_per_step() / seconds, trainer.item_unit());
+  std::printf(
+      "data-parallel: %d ranks; per step and rank: %.3f MB allreduced, %.2f ms in "
+      "collectives (%.1f%% of the training time); %.0f %s/s over all ranks\n",
+      comm.size(), static_cast<double>(comm.bytes_sent()) / steps / 1e6,
+      comm.seconds_in_collectives() / steps * 1e3, 100.0 * comm.seconds_in_collectives() / seconds,
+      steps * trainer.items_per_step() / seconds, trainer.item_unit());
 }
 
 void run_train(const CLI::App& cmd, const TrainCommand& c) {
@@ -62,9 +63,9 @@ void run_train(const CLI::App& cmd, const TrainCommand& c) {
   } else {
     trainer = nn::make_trainer(c.task, options_from_flags(cmd, task_flag_set(c.task)));
     if (cmd.count("--out") == 0)
-      out_dir = std::filesystem::path("runs") /
-                (c.task == "lm" ? trainer->attention_name()
-                                : c.task + "-" + trainer->attention_name());
+      out_dir =
+          std::filesystem::path("runs") /
+          (c.task == "lm" ? trainer->attention_name() : c.task + "-" + trainer->attention_name());
   }
   nn::distributed::Communicator& comm = nn::distributed::world();
   if (comm.is_main()) {
@@ -92,8 +93,9 @@ void run_train(const CLI::App& cmd, const TrainCommand& c) {
 const bool registered = register_command([](CLI::App& app) {
   auto c = std::make_shared<TrainCommand>();
   auto* cmd = app.add_subcommand(
-      "train", "Train a character-level GPT (lm), a Fashion-MNIST ViT (vit) or a German->English "
-               "translator (mt)");
+      "train",
+      "Train a character-level GPT (lm), a Fashion-MNIST ViT (vit) or a German->English "
+      "translator (mt)");
   cmd->add_option("--task", c->task, "What to train: lm, vit or mt")
       ->capture_default_str()
       ->check(CLI::IsMember({"lm", "vit", "mt"}));

@@ -10,20 +10,29 @@ const TaskFlagSet& mt_flag_set() {
   static const TaskFlagSet set{
       "mt",
       {{"--layers", {"/model/encoder_layers", "/model/decoder_layers"}},
-       {"--d-model", {"/model/d_model"}}, {"--heads", {"/model/heads"}},
-       {"--batch", {"/batch"}}, {"--steps", {"/steps"}}, {"--lr", {"/lr"}},
-       {"--min-lr", {"/min_lr"}}, {"--warmup", {"/warmup"}},
-       {"--weight-decay", {"/weight_decay"}}, {"--dropout", {"/model/dropout"}},
+       {"--d-model", {"/model/d_model"}},
+       {"--heads", {"/model/heads"}},
+       {"--batch", {"/batch"}},
+       {"--steps", {"/steps"}},
+       {"--lr", {"/lr"}},
+       {"--min-lr", {"/min_lr"}},
+       {"--warmup", {"/warmup"}},
+       {"--weight-decay", {"/weight_decay"}},
+       {"--dropout", {"/model/dropout"}},
        {"--clip", {"/clip"}},
        {"--attn",
         {"/model/encoder_attention", "/model/decoder_attention", "/model/cross_attention"}},
        {"--multimax-order", {"/model/multimax_order"}},
        {"--multimax-per-head", {"/model/multimax_per_head"}},
-       {"--eval-interval", {"/eval_interval"}}, {"--eval-batch", {"/eval_pairs"}},
-       {"--seed", {"/seed"}}, {"--data", {"/data"}}, {"--precision", {"/precision"}},
+       {"--eval-interval", {"/eval_interval"}},
+       {"--eval-batch", {"/eval_pairs"}},
+       {"--seed", {"/seed"}},
+       {"--data", {"/data"}},
+       {"--precision", {"/precision"}},
        {"--enc-attn", {"/model/encoder_attention"}},
        {"--dec-attn", {"/model/decoder_attention"}},
-       {"--cross-attn", {"/model/cross_attention"}}, {"--max-chars", {"/max_chars"}}}};
+       {"--cross-attn", {"/model/cross_attention"}},
+       {"--max-chars", {"/max_chars"}}}};
   return set;
 }
 

@@ -6,18 +6,28 @@
 namespace mmx::cli {
 
 const TaskFlagSet& vit_flag_set() {
-  static const TaskFlagSet set{
-      "vit",
-      {{"--layers", {"/model/layers"}}, {"--d-model", {"/model/d_model"}},
-       {"--heads", {"/model/heads"}}, {"--batch", {"/batch"}}, {"--steps", {"/steps"}},
-       {"--lr", {"/lr"}}, {"--min-lr", {"/min_lr"}}, {"--warmup", {"/warmup"}},
-       {"--weight-decay", {"/weight_decay"}}, {"--dropout", {"/model/dropout"}},
-       {"--clip", {"/clip"}}, {"--attn", {"/model/attention"}},
-       {"--multimax-order", {"/model/multimax_order"}},
-       {"--multimax-per-head", {"/model/multimax_per_head"}},
-       {"--multimax-logits", {"/model/multimax_logits"}},
-       {"--eval-interval", {"/eval_interval"}}, {"--eval-batch", {"/val_images"}},
-       {"--seed", {"/seed"}}, {"--data", {"/data"}}, {"--precision", {"/precision"}}, {"--patch", {"/model/patch_size"}}}};
+  static const TaskFlagSet set{"vit",
+                               {{"--layers", {"/model/layers"}},
+                                {"--d-model", {"/model/d_model"}},
+                                {"--heads", {"/model/heads"}},
+                                {"--batch", {"/batch"}},
+                                {"--steps", {"/steps"}},
+                                {"--lr", {"/lr"}},
+                                {"--min-lr", {"/min_lr"}},
+                                {"--warmup", {"/warmup"}},
+                                {"--weight-decay", {"/weight_decay"}},
+                                {"--dropout", {"/model/dropout"}},
+                                {"--clip", {"/clip"}},
+                                {"--attn", {"/model/attention"}},
+                                {"--multimax-order", {"/model/multimax_order"}},
+                                {"--multimax-per-head", {"/model/multimax_per_head"}},
+                                {"--multimax-logits", {"/model/multimax_logits"}},
+                                {"--eval-interval", {"/eval_interval"}},
+                                {"--eval-batch", {"/val_images"}},
+                                {"--seed", {"/seed"}},
+                                {"--data", {"/data"}},
+                                {"--precision", {"/precision"}},
+                                {"--patch", {"/model/patch_size"}}}};
   return set;
 }
 

@@ -14,7 +14,9 @@ namespace mmx::cli {
 
 namespace {
 std::atomic<bool> stop_signal{false};
-extern "C" void request_stop(int) { stop_signal.store(true); }
+extern "C" void request_stop(int) {
+  stop_signal.store(true);
+}
 
 // Installs the handlers for the lifetime of a session and restores the previous ones after.
 class StopOnSignals {
@@ -91,8 +93,9 @@ SessionResult train_with_progress(nn::Trainer& trainer, const std::filesystem::p
   if (!shows_progress) return result;
   bar.finish();
   if (result.end == nn::TrainingEnd::interrupted)
-    std::fprintf(stderr, "%s: interrupted at step %ld; checkpoint saved to %s (continue with --resume %s)\n",
-                 label.c_str(), trainer.step(), out_dir.c_str(), out_dir.c_str());
+    std::fprintf(
+        stderr, "%s: interrupted at step %ld; checkpoint saved to %s (continue with --resume %s)\n",
+        label.c_str(), trainer.step(), out_dir.c_str(), out_dir.c_str());
   return result;
 }
 

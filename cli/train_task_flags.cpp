@@ -112,10 +112,11 @@ int64_t resume_extension_from_flags(const CLI::App& cmd, const nn::SavedRun& sav
       extend_to = now.get<int64_t>();
       continue;
     }
-    throw Error(cat("train: ", flag, " ", as_typed(now), " differs from the resumed run's ",
-                    as_typed(was), pointer == "/steps" ? " (a run can be extended, not shortened)" : "",
-                    "; drop ", flag, " to keep the run's value, or start a new run without "
-                    "--resume"));
+    throw Error(
+        cat("train: ", flag, " ", as_typed(now), " differs from the resumed run's ", as_typed(was),
+            pointer == "/steps" ? " (a run can be extended, not shortened)" : "", "; drop ", flag,
+            " to keep the run's value, or start a new run without "
+            "--resume"));
   }
   return extend_to;
 }

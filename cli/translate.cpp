@@ -35,8 +35,7 @@ const bool registered = register_command([](CLI::App& app) {
   cmd->add_option("--threads", c->threads, "OpenMP threads (0: one per core)")
       ->capture_default_str()
       ->check(CLI::Range(0, 1024));
-  cmd->add_option("texts", c->texts, "German texts, one translation printed per text")
-      ->required();
+  cmd->add_option("texts", c->texts, "German texts, one translation printed per text")->required();
   cmd->callback([c] { run_translate(*c); });
 });
 

@@ -23,8 +23,8 @@ std::string cat(const Parts&... parts) {
 }
 
 /// Throws mmx::Error with the streamed message parts when `cond` is false.
-#define MMX_CHECK(cond, ...)                              \
-  do {                                                    \
+#define MMX_CHECK(cond, ...)                                  \
+  do {                                                        \
     if (!(cond)) throw ::mmx::Error(::mmx::cat(__VA_ARGS__)); \
   } while (0)
 

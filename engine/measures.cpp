@@ -13,7 +13,9 @@ namespace mmx {
 
 namespace {
 
-bool open(float score) { return score > -INFINITY; }
+bool open(float score) {
+  return score > -INFINITY;
+}
 
 double row_multimodality(const float* x, const float* phi, int64_t n, double eps) {
   double top_x = -INFINITY, top_phi = -INFINITY;
@@ -69,15 +71,16 @@ double row_entropy(const float* phi, int64_t n) {
   return h;
 }
 
-Shape row_shape(const Tensor& t) { return Shape(t.shape().begin(), t.shape().end() - 1); }
+Shape row_shape(const Tensor& t) {
+  return Shape(t.shape().begin(), t.shape().end() - 1);
+}
 
 // Applies fn(row index, x row, phi row, n) to every row; the result has one value per row.
 Tensor per_row(const char* op, const Tensor& x, const Tensor& phi,
                const std::function<double(int64_t, const float*, const float*, int64_t)>& fn) {
   MMX_CHECK(x.defined() && x.dim() >= 1, op, ": needs a scores tensor with at least one axis");
   MMX_CHECK(!phi.defined() || phi.shape() == x.shape(), op, ": scores of shape ",
-            to_string(x.shape()), " and distribution of shape ", to_string(phi.shape()),
-            " differ");
+            to_string(x.shape()), " and distribution of shape ", to_string(phi.shape()), " differ");
   const std::vector<float> xv = x.to_vector();
   const std::vector<float> pv = phi.defined() ? phi.to_vector() : xv;
   const int64_t n = x.size(-1);
@@ -90,17 +93,16 @@ Tensor per_row(const char* op, const Tensor& x, const Tensor& phi,
 }  // namespace
 
 Tensor multimodality(const Tensor& x, const Tensor& phi, float eps) {
-  return per_row("multimodality", x, phi, [eps](int64_t, const float* xr, const float* pr,
-                                                int64_t n) {
-    return row_multimodality(xr, pr, n, eps);
-  });
+  return per_row("multimodality", x, phi,
+                 [eps](int64_t, const float* xr, const float* pr, int64_t n) {
+                   return row_multimodality(xr, pr, n, eps);
+                 });
 }
 
 Tensor softmax_min_probability(const Tensor& x) {
-  return per_row("softmax_min_probability", x, Tensor(),
-                 [](int64_t, const float* xr, const float*, int64_t n) {
-                   return row_softmax_min(xr, n);
-                 });
+  return per_row(
+      "softmax_min_probability", x, Tensor(),
+      [](int64_t, const float* xr, const float*, int64_t n) { return row_softmax_min(xr, n); });
 }
 
 Tensor sparsity(const Tensor& x, const Tensor& phi, float eps, const Tensor& reference) {
@@ -111,16 +113,16 @@ Tensor sparsity(const Tensor& x, const Tensor& phi, float eps, const Tensor& ref
               " is neither one value nor one per row of scores ", to_string(x.shape()));
     s = reference.to_vector();
   }
-  return per_row("sparsity", x, phi, [&](int64_t row, const float* xr, const float* pr,
-                                         int64_t n) {
+  return per_row("sparsity", x, phi, [&](int64_t row, const float* xr, const float* pr, int64_t n) {
     const double ref = s.empty() ? row_softmax_min(xr, n) : s[s.size() == 1 ? 0 : row];
     return row_sparsity(xr, pr, n, eps, ref);
   });
 }
 
 Tensor support_size(const Tensor& phi) {
-  return per_row("support_size", phi, phi, [](int64_t, const float*, const float* pr,
-                                              int64_t n) { return row_support(pr, n); });
+  return per_row("support_size", phi, phi, [](int64_t, const float*, const float* pr, int64_t n) {
+    return row_support(pr, n);
+  });
 }
 
 Tensor entropy(const Tensor& phi) {
@@ -129,12 +131,12 @@ Tensor entropy(const Tensor& phi) {
   });
 }
 
-AttentionMeasures attention_measures(const Tensor& scores, const Tensor& probs,
-                                     const Tensor& mask, bool causal) {
+AttentionMeasures attention_measures(const Tensor& scores, const Tensor& probs, const Tensor& mask,
+                                     bool causal) {
   MMX_CHECK(probs.defined() && probs.shape() == scores.shape(),
-            "attention_measures: scores of shape ",
-            to_string(scores.shape()), " and probabilities of shape ",
-            to_string(probs.defined() ? probs.shape() : Shape{}), " differ");
+            "attention_measures: scores of shape ", to_string(scores.shape()),
+            " and probabilities of shape ", to_string(probs.defined() ? probs.shape() : Shape{}),
+            " differ");
   const std::vector<float> x = scores.to_vector(), p = probs.to_vector();
   const std::vector<float> m =
       kernels::dense_additive_mask("attention_measures", scores, mask, causal).to_vector();

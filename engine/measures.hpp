@@ -35,11 +35,11 @@ Tensor entropy(const Tensor& phi);
 /// row's average score); s is the row's smallest SoftMax(t=1) probability. Rows where S or M
 /// has no term are left out of that average; the counts say how many rows each used.
 struct AttentionMeasures {
-  double sparsity = 0;        ///< mean S over rows with an entry below eps
-  double multimodality = 0;   ///< mean M over rows with an entry in (eps, max)
-  double support = 0;         ///< mean number of non-zero weights per row
-  double entropy = 0;         ///< mean entropy per row, nats
-  int64_t rows = 0;           ///< rows with at least one unmasked column
+  double sparsity = 0;       ///< mean S over rows with an entry below eps
+  double multimodality = 0;  ///< mean M over rows with an entry in (eps, max)
+  double support = 0;        ///< mean number of non-zero weights per row
+  double entropy = 0;        ///< mean entropy per row, nats
+  int64_t rows = 0;          ///< rows with at least one unmasked column
   /// rows that entered the sparsity mean
   int64_t sparsity_rows = 0;
   /// rows that entered the multi-modality mean

@@ -8,9 +8,13 @@ namespace {
 thread_local MatmulPrecision current_precision = MatmulPrecision::fp32;
 }
 
-void set_matmul_precision(MatmulPrecision precision) { current_precision = precision; }
+void set_matmul_precision(MatmulPrecision precision) {
+  current_precision = precision;
+}
 
-MatmulPrecision matmul_precision() { return current_precision; }
+MatmulPrecision matmul_precision() {
+  return current_precision;
+}
 
 MatmulPrecision parse_matmul_precision(const std::string& name) {
   if (name == "fp32") return MatmulPrecision::fp32;

@@ -11,7 +11,9 @@ uint64_t splitmix64(uint64_t& x) {
   z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
   return z ^ (z >> 31);
 }
-uint64_t rotl(uint64_t x, int k) { return (x << k) | (x >> (64 - k)); }
+uint64_t rotl(uint64_t x, int k) {
+  return (x << k) | (x >> (64 - k));
+}
 }  // namespace
 
 Generator::Generator(uint64_t seed) {
@@ -36,7 +38,9 @@ uint64_t Generator::next_u64() {
   return result;
 }
 
-float Generator::uniform() { return static_cast<float>(next_u64() >> 40) * 0x1.0p-24f; }
+float Generator::uniform() {
+  return static_cast<float>(next_u64() >> 40) * 0x1.0p-24f;
+}
 
 float Generator::normal() {
   // One pair per call (the second value is dropped) keeps the state a plain 4-word array.

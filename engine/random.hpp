@@ -16,9 +16,9 @@ class Generator {
 
   /// The next 64 random bits.
   uint64_t next_u64();
-  float uniform();                  ///< [0, 1)
-  float normal();                   ///< N(0, 1), Box-Muller, the same on every platform
-  uint64_t below(uint64_t bound);   ///< uniform integer in [0, bound)
+  float uniform();                 ///< [0, 1)
+  float normal();                  ///< N(0, 1), Box-Muller, the same on every platform
+  uint64_t below(uint64_t bound);  ///< uniform integer in [0, bound)
 
   /// A new stream seeded from this one's current state and `salt`, without advancing this one:
   /// whatever is drawn from it leaves this stream's later numbers as they were.

@@ -2,8 +2,8 @@
 
 #include <cmath>
 #include <cstdlib>
-#include <functional>
 #include <cstring>
+#include <functional>
 #include <iomanip>
 #ifdef __GLIBC__
 #include <malloc.h>
@@ -39,17 +39,21 @@ Storage::Storage(int64_t n) : size(n) {
   (void)allocator_tuned;
   // 64-byte alignment lets SIMD loads and oneDNN run at full width; round the byte count up
   // as aligned_alloc requires a multiple of the alignment.
-  const size_t bytes = ((static_cast<size_t>(std::max<int64_t>(n, 1)) * sizeof(float) + 63) / 64) * 64;
+  const size_t bytes =
+      ((static_cast<size_t>(std::max<int64_t>(n, 1)) * sizeof(float) + 63) / 64) * 64;
   data = static_cast<float*>(std::aligned_alloc(64, bytes));
   if (!data) throw Error(cat("tensor: cannot allocate ", n, " floats"));
 }
 
-Storage::~Storage() { std::free(data); }
+Storage::~Storage() {
+  std::free(data);
+}
 
 // ---------------------------------------------------------------- creation
 
 Tensor Tensor::empty(const Shape& shape) {
-  for (int64_t s : shape) MMX_CHECK(s >= 0, "tensor: negative size in shape ", mmx::to_string(shape));
+  for (int64_t s : shape)
+    MMX_CHECK(s >= 0, "tensor: negative size in shape ", mmx::to_string(shape));
   auto impl = std::make_shared<TensorImpl>();
   impl->storage = std::make_shared<Storage>(mmx::numel(shape));
   impl->shape = shape;
@@ -57,9 +61,15 @@ Tensor Tensor::empty(const Shape& shape) {
   return Tensor(std::move(impl));
 }
 
-Tensor Tensor::zeros(const Shape& shape) { return full(shape, 0.0f); }
-Tensor Tensor::ones(const Shape& shape) { return full(shape, 1.0f); }
-Tensor Tensor::scalar(float value) { return full({}, value); }
+Tensor Tensor::zeros(const Shape& shape) {
+  return full(shape, 0.0f);
+}
+Tensor Tensor::ones(const Shape& shape) {
+  return full(shape, 1.0f);
+}
+Tensor Tensor::scalar(float value) {
+  return full({}, value);
+}
 
 Tensor Tensor::full(const Shape& shape, float value) {
   Tensor t = empty(shape);
@@ -88,8 +98,8 @@ Tensor Tensor::uniform(const Shape& shape, Generator& gen, float low, float high
 }
 
 Tensor Tensor::from_data(const std::vector<float>& values, const Shape& shape) {
-  MMX_CHECK(static_cast<int64_t>(values.size()) == mmx::numel(shape), "from_data: ",
-            values.size(), " values do not fill shape ", mmx::to_string(shape));
+  MMX_CHECK(static_cast<int64_t>(values.size()) == mmx::numel(shape), "from_data: ", values.size(),
+            " values do not fill shape ", mmx::to_string(shape));
   Tensor t = empty(shape);
   std::copy(values.begin(), values.end(), t.data());
   return t;
@@ -112,12 +122,22 @@ const TensorImpl& Tensor::checked() const {
   return *impl_;
 }
 
-const Shape& Tensor::shape() const { return checked().shape; }
-const Shape& Tensor::strides() const { return checked().strides; }
-int64_t Tensor::offset() const { return checked().offset; }
-int64_t Tensor::numel() const { return mmx::numel(shape()); }
+const Shape& Tensor::shape() const {
+  return checked().shape;
+}
+const Shape& Tensor::strides() const {
+  return checked().strides;
+}
+int64_t Tensor::offset() const {
+  return checked().offset;
+}
+int64_t Tensor::numel() const {
+  return mmx::numel(shape());
+}
 
-int64_t Tensor::size(int64_t axis) const { return shape()[wrap_axis(axis, dim(), "size")]; }
+int64_t Tensor::size(int64_t axis) const {
+  return shape()[wrap_axis(axis, dim(), "size")];
+}
 
 bool Tensor::is_contiguous() const {
   const Shape& sh = shape();
@@ -147,15 +167,15 @@ const float* Tensor::data() const {
 }
 
 float Tensor::item() const {
-  MMX_CHECK(numel() == 1, "item: tensor of shape ", mmx::to_string(shape()),
-            " has ", numel(), " elements, not 1");
+  MMX_CHECK(numel() == 1, "item: tensor of shape ", mmx::to_string(shape()), " has ", numel(),
+            " elements, not 1");
   return *data();
 }
 
 namespace {
 int64_t element_offset(const Tensor& t, std::initializer_list<int64_t> index) {
-  MMX_CHECK(static_cast<int64_t>(index.size()) == t.dim(), "at: ", index.size(),
-            " indices for a ", t.dim(), "-d tensor of shape ", to_string(t.shape()));
+  MMX_CHECK(static_cast<int64_t>(index.size()) == t.dim(), "at: ", index.size(), " indices for a ",
+            t.dim(), "-d tensor of shape ", to_string(t.shape()));
   int64_t off = 0, axis = 0;
   for (int64_t i : index) {
     MMX_CHECK(i >= 0 && i < t.shape()[axis], "at: index ", i, " out of range for axis ", axis,
@@ -219,12 +239,18 @@ std::string Tensor::to_string(int max_per_axis) const {
   return out.str();
 }
 
-std::ostream& operator<<(std::ostream& out, const Tensor& t) { return out << t.to_string(); }
+std::ostream& operator<<(std::ostream& out, const Tensor& t) {
+  return out << t.to_string();
+}
 
 // ---------------------------------------------------------------- in-place
 
-void Tensor::bump_version() { ++checked().storage->version; }
-uint64_t Tensor::version() const { return checked().storage->version; }
+void Tensor::bump_version() {
+  ++checked().storage->version;
+}
+uint64_t Tensor::version() const {
+  return checked().storage->version;
+}
 
 Tensor& Tensor::fill_(float value) {
   float* p = data();
@@ -277,8 +303,7 @@ Tensor& Tensor::add_(const Tensor& other, float alpha) {
   float* p = data();
   // Why: optimizers and gradient sums call this per parameter per step. Dense operands that do
   // not overlap (or are the very same elements) take a vectorised loop.
-  if (is_contiguous() && other.is_contiguous() &&
-      (!shares_storage(other) || other.data() == p)) {
+  if (is_contiguous() && other.is_contiguous() && (!shares_storage(other) || other.data() == p)) {
     const float* v = other.data();
     const int64_t n = numel();
 #pragma omp simd
@@ -304,7 +329,8 @@ AutogradMeta& Tensor::autograd() const {
 }
 
 Tensor& Tensor::requires_grad_(bool on) {
-  MMX_CHECK(is_leaf() || on, "requires_grad_: only leaf tensors can stop requiring grad; use detach()");
+  MMX_CHECK(is_leaf() || on,
+            "requires_grad_: only leaf tensors can stop requiring grad; use detach()");
   autograd().requires_grad = on;
   return *this;
 }
@@ -313,7 +339,9 @@ bool Tensor::requires_grad() const {
   return defined() && impl_->autograd && impl_->autograd->requires_grad;
 }
 
-bool Tensor::is_leaf() const { return !impl_ || !impl_->autograd || impl_->autograd->is_leaf(); }
+bool Tensor::is_leaf() const {
+  return !impl_ || !impl_->autograd || impl_->autograd->is_leaf();
+}
 
 Tensor Tensor::grad() const {
   return impl_ && impl_->autograd ? impl_->autograd->grad : Tensor();
@@ -329,7 +357,9 @@ void Tensor::zero_grad() {
   if (impl_ && impl_->autograd) impl_->autograd->grad = Tensor();
 }
 
-void Tensor::retain_grad() { autograd().retains_grad = true; }
+void Tensor::retain_grad() {
+  autograd().retains_grad = true;
+}
 
 Tensor Tensor::detach() const {
   const TensorImpl& i = checked();
@@ -348,26 +378,60 @@ void Tensor::backward(const Tensor& seed, bool retain_graph) const {
 
 // ---------------------------------------------------------------- shortcuts to ops
 
-Tensor Tensor::reshape(const Shape& s) const { return mmx::reshape(*this, s); }
-Tensor Tensor::permute(const Shape& axes) const { return mmx::permute(*this, axes); }
-Tensor Tensor::transpose(int64_t a, int64_t b) const { return mmx::transpose(*this, a, b); }
+Tensor Tensor::reshape(const Shape& s) const {
+  return mmx::reshape(*this, s);
+}
+Tensor Tensor::permute(const Shape& axes) const {
+  return mmx::permute(*this, axes);
+}
+Tensor Tensor::transpose(int64_t a, int64_t b) const {
+  return mmx::transpose(*this, a, b);
+}
 Tensor Tensor::slice(int64_t axis, int64_t start, int64_t end) const {
   return mmx::slice(*this, axis, start, end);
 }
-Tensor Tensor::expand(const Shape& s) const { return mmx::expand(*this, s); }
-Tensor Tensor::contiguous() const { return mmx::contiguous(*this); }
+Tensor Tensor::expand(const Shape& s) const {
+  return mmx::expand(*this, s);
+}
+Tensor Tensor::contiguous() const {
+  return mmx::contiguous(*this);
+}
 
-Tensor operator+(const Tensor& a, const Tensor& b) { return add(a, b); }
-Tensor operator-(const Tensor& a, const Tensor& b) { return sub(a, b); }
-Tensor operator*(const Tensor& a, const Tensor& b) { return mul(a, b); }
-Tensor operator/(const Tensor& a, const Tensor& b) { return div(a, b); }
-Tensor operator+(const Tensor& a, float b) { return add(a, b); }
-Tensor operator-(const Tensor& a, float b) { return sub(a, b); }
-Tensor operator*(const Tensor& a, float b) { return mul(a, b); }
-Tensor operator/(const Tensor& a, float b) { return div(a, b); }
-Tensor operator+(float a, const Tensor& b) { return add(b, a); }
-Tensor operator-(float a, const Tensor& b) { return add(neg(b), a); }
-Tensor operator*(float a, const Tensor& b) { return mul(b, a); }
-Tensor operator-(const Tensor& a) { return neg(a); }
+Tensor operator+(const Tensor& a, const Tensor& b) {
+  return add(a, b);
+}
+Tensor operator-(const Tensor& a, const Tensor& b) {
+  return sub(a, b);
+}
+Tensor operator*(const Tensor& a, const Tensor& b) {
+  return mul(a, b);
+}
+Tensor operator/(const Tensor& a, const Tensor& b) {
+  return div(a, b);
+}
+Tensor operator+(const Tensor& a, float b) {
+  return add(a, b);
+}
+Tensor operator-(const Tensor& a, float b) {
+  return sub(a, b);
+}
+Tensor operator*(const Tensor& a, float b) {
+  return mul(a, b);
+}
+Tensor operator/(const Tensor& a, float b) {
+  return div(a, b);
+}
+Tensor operator+(float a, const Tensor& b) {
+  return add(b, a);
+}
+Tensor operator-(float a, const Tensor& b) {
+  return add(neg(b), a);
+}
+Tensor operator*(float a, const Tensor& b) {
+  return mul(b, a);
+}
+Tensor operator-(const Tensor& a) {
+  return neg(a);
+}
 
 }  // namespace mmx

@@ -98,17 +98,17 @@ class Tensor {
   float* data();
   /// Read-only pointer to element 0 of this view.
   const float* data() const;
-  float item() const;                                   ///< the one element of a 1-element tensor
+  float item() const;                                    ///< the one element of a 1-element tensor
   float at(std::initializer_list<int64_t> index) const;  ///< bounds-checked element read
   void set(std::initializer_list<int64_t> index, float value);  ///< bounds-checked, in-place
-  std::vector<float> to_vector() const;                  ///< elements in row-major order
+  std::vector<float> to_vector() const;                         ///< elements in row-major order
   /// The values as nested brackets, at most `max_per_axis` per axis.
   std::string to_string(int max_per_axis = 6) const;
 
   // --- in-place (no autograd; bump the version so saved copies are detected) ---
   /// Sets every element to `value`.
   Tensor& fill_(float value);
-  Tensor& copy_(const Tensor& src);        ///< same shape
+  Tensor& copy_(const Tensor& src);                       ///< same shape
   Tensor& add_(const Tensor& other, float alpha = 1.0f);  ///< same shape
   /// Counts an in-place write made through data().
   void bump_version();
@@ -120,8 +120,8 @@ class Tensor {
   Tensor& requires_grad_(bool on = true);
   /// Whether gradients flow to this tensor.
   bool requires_grad() const;
-  bool is_leaf() const;   ///< not produced by a recorded op
-  Tensor grad() const;    ///< undefined until backward reaches this tensor
+  bool is_leaf() const;  ///< not produced by a recorded op
+  Tensor grad() const;   ///< undefined until backward reaches this tensor
   /// Replaces the gradient.
   void set_grad(const Tensor& g);
   void zero_grad();       ///< drops the gradient

@@ -13,10 +13,10 @@ int main() {
   Tensor b = Tensor::scalar(2.0f).requires_grad_();
 
   // 2. Every op records one node on the tape: its backward closure and what it saved.
-  Tensor c = a + b;            // -2
-  Tensor d = a * b + pow(b, 3.0f);  // -8 + 8 = 0
-  Tensor e = c - d;            // -2
-  Tensor f = e * e;            // 4
+  Tensor c = a + b;                                              // -2
+  Tensor d = a * b + pow(b, 3.0f);                               // -8 + 8 = 0
+  Tensor e = c - d;                                              // -2
+  Tensor f = e * e;                                              // 4
   Tensor g = f / 2.0f + relu(Tensor::scalar(10.0f) + a * 2.0f);  // 2 + 2 = 4
   std::printf("forward:  g = %.4f   (tape holds %zu nodes)\n", g.item(), autograd::tape_size());
 
@@ -24,16 +24,16 @@ int main() {
   g.backward();
   // By hand: dg/de = e = -2; de/da = 1 - b = -1; relu'(2) * 2 = 2 -> dg/da = 2 + 2 = 4.
   //          de/db = 1 - (a + 3b^2) = 1 - 8 = -7 -> dg/db = (-2)(-7) = 14.
-  std::printf("backward: dg/da = %.4f (by hand 4)   dg/db = %.4f (by hand 14)\n",
-              a.grad().item(), b.grad().item());
+  std::printf("backward: dg/da = %.4f (by hand 4)   dg/db = %.4f (by hand 14)\n", a.grad().item(),
+              b.grad().item());
   std::printf("          the tape is cleared after backward: %zu nodes\n", autograd::tape_size());
 
   // 4. Tensors: the same ops broadcast over shapes. A tiny linear layer and its gradients.
   Generator gen(0);
-  Tensor x = Tensor::randn({4, 3}, gen);                  // a batch of 4 inputs
+  Tensor x = Tensor::randn({4, 3}, gen);                   // a batch of 4 inputs
   Tensor w = Tensor::randn({2, 3}, gen).requires_grad_();  // 2 outputs
   Tensor bias = Tensor::zeros({2}).requires_grad_();
-  Tensor y = tanh(matmul(x, w.transpose(0, 1)) + bias);   // [4, 2]; transpose is a view
+  Tensor y = tanh(matmul(x, w.transpose(0, 1)) + bias);  // [4, 2]; transpose is a view
   Tensor loss = mean(y * y);
   loss.backward();
   std::printf("\nlinear layer: loss = %.5f\n", loss.item());

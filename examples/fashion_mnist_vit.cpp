@@ -22,8 +22,8 @@ int main(int argc, char** argv) {
   const std::string attention = argc > 2 ? argv[2] : "softmax";
 
   nlohmann::json options = nn::default_trainer_options("vit");
-  const int64_t steps_per_epoch = (60000 - options["val_images"].get<int64_t>()) /
-                                  options["batch"].get<int64_t>();
+  const int64_t steps_per_epoch =
+      (60000 - options["val_images"].get<int64_t>()) / options["batch"].get<int64_t>();
   options["steps"] = epochs * steps_per_epoch;
   options["eval_interval"] = steps_per_epoch;
   options["warmup"] = options["steps"].get<int64_t>() / 20;
@@ -38,8 +38,8 @@ int main(int argc, char** argv) {
     if (trainer->step() % trainer->eval_interval() == 0) {
       const nn::EvalRecord r = trainer->evaluate();
       std::printf("epoch %lld: train loss %.4f, held-out accuracy %.2f%%, %.0f img/s, %.0f s\n",
-                  static_cast<long long>(r.step / steps_per_epoch), r.train_loss,
-                  r.metric->value, r.items_per_s,
+                  static_cast<long long>(r.step / steps_per_epoch), r.train_loss, r.metric->value,
+                  r.items_per_s,
                   std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
       std::fflush(stdout);
     }

@@ -17,7 +17,8 @@ bool same_contents(const mmx::io::SafetensorsContents& a, const mmx::io::Safeten
     const mmx::Tensor& y = b.tensors[i].second;
     if (a.tensors[i].first != b.tensors[i].first || x.shape() != y.shape()) return false;
     // Bytes, not floats: NaN payloads must survive too.
-    if (std::memcmp(x.data(), y.data(), static_cast<size_t>(x.numel()) * sizeof(float)) != 0) return false;
+    if (std::memcmp(x.data(), y.data(), static_cast<size_t>(x.numel()) * sizeof(float)) != 0)
+      return false;
   }
   return true;
 }

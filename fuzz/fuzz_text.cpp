@@ -23,7 +23,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   if (!json.is_discarded()) {
     try {
       const auto tokenizer = mmx::data::CharTokenizer::from_json(json);
-      if (mmx::data::CharTokenizer::from_json(tokenizer.to_json()).vocab() != tokenizer.vocab()) std::abort();
+      if (mmx::data::CharTokenizer::from_json(tokenizer.to_json()).vocab() != tokenizer.vocab())
+        std::abort();
     } catch (const mmx::Error&) {
     }
   }

@@ -48,8 +48,7 @@ CausalSelfAttention::Heads CausalSelfAttention::project_heads(const Tensor& x) c
           slice(all, 1, 2 * heads_, 3 * heads_)};
 }
 
-Tensor CausalSelfAttention::normalize(const Tensor& scores, const Tensor& mask,
-                                      bool causal) const {
+Tensor CausalSelfAttention::normalize(const Tensor& scores, const Tensor& mask, bool causal) const {
   return normalize_attention(kind_, scores, mask, causal, multimax_.get(), is_training());
 }
 
@@ -58,8 +57,7 @@ float CausalSelfAttention::scale() const {
 }
 
 Tensor CausalSelfAttention::attend(const Tensor& q, const Tensor& k, const Tensor& v,
-                                   const Tensor& mask, bool causal,
-                                   AttentionMap* capture) const {
+                                   const Tensor& mask, bool causal, AttentionMap* capture) const {
   const int64_t B = q.size(0), H = q.size(1), T = q.size(2), dh = q.size(3);
   // Plain causal self-attention skips the key blocks above the diagonal (their weights are 0);
   // its scores are then 0 there, which the causal normalizer and the measures mask anyway.
@@ -102,8 +100,8 @@ Tensor CausalSelfAttention::forward_cached(const Tensor& x, Tensor& keys, Tensor
   const int64_t T = x.size(1), end = start + T;
   MMX_CHECK(keys.dim() == 4 && keys.shape() == values.shape() && keys.size(0) == x.size(0) &&
                 keys.size(1) == heads_ && end <= keys.size(2) && start >= 0,
-            "CausalSelfAttention::forward_cached: positions [", start, ", ", end,
-            ") of x ", to_string(x.shape()), " do not fit the cache ", to_string(keys.shape()));
+            "CausalSelfAttention::forward_cached: positions [", start, ", ", end, ") of x ",
+            to_string(x.shape()), " do not fit the cache ", to_string(keys.shape()));
   slice(keys, 2, start, end).copy_(h.k);
   slice(values, 2, start, end).copy_(h.v);
   Tensor k = slice(keys, 2, 0, end), v = slice(values, 2, 0, end);

@@ -18,7 +18,8 @@ namespace mmx::nn {
 /// Multi-head self-attention with a configurable normalizer (see the file comment).
 class CausalSelfAttention : public Module {
  public:
-  /// Weights drawn from `init_gen`, dropout masks from `dropout_gen`; causal = false lets every position see every other.
+  /// Weights drawn from `init_gen`, dropout masks from `dropout_gen`; causal = false lets every
+  /// position see every other.
   CausalSelfAttention(const GPTConfig& config, Generator& init_gen, Generator& dropout_gen,
                       bool causal = true);
 
@@ -44,8 +45,8 @@ class CausalSelfAttention : public Module {
   /// 1 / sqrt(head size), attention's score scale.
   float scale() const;
   /// softmax-like weights of q k^T / sqrt(dh), then p v, merged back to [B, T, d] and projected.
-  Tensor attend(const Tensor& q, const Tensor& k, const Tensor& v, const Tensor& mask,
-                bool causal, AttentionMap* capture) const;
+  Tensor attend(const Tensor& q, const Tensor& k, const Tensor& v, const Tensor& mask, bool causal,
+                AttentionMap* capture) const;
   Tensor normalize(const Tensor& scores, const Tensor& mask, bool causal) const;
   /// The heads side by side [B, T, H dh], projected (and residual dropout).
   Tensor project_out(const Tensor& merged) const;

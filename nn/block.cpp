@@ -20,8 +20,7 @@ Tensor Block::forward(const Tensor& x, AttentionMap* capture) const {
   return h + mlp_.forward(ln2_.forward(h));
 }
 
-Tensor Block::forward_cached(const Tensor& x, Tensor& keys, Tensor& values,
-                             int64_t start) const {
+Tensor Block::forward_cached(const Tensor& x, Tensor& keys, Tensor& values, int64_t start) const {
   Tensor h = x + attn_.forward_cached(ln1_.forward(x), keys, values, start);
   return h + mlp_.forward(ln2_.forward(h));
 }

@@ -14,7 +14,8 @@ class Dropout : public Module {
   /// Draws its masks from `gen`, which must outlive the layer.
   Dropout(float p, Generator& gen);
 
-  /// x with each element zeroed with probability p and the rest scaled by 1 / (1 - p); x itself in eval mode.
+  /// x with each element zeroed with probability p and the rest scaled by 1 / (1 - p); x itself in
+  /// eval mode.
   Tensor forward(const Tensor& x) const;
   /// Whether forward changes anything now: training, with p > 0.
   bool active() const { return p_ > 0.0f && is_training(); }

@@ -6,8 +6,8 @@
 namespace mmx::nn {
 
 Embedding::Embedding(int64_t vocab, int64_t dim, Generator& gen) {
-  MMX_CHECK(vocab > 0 && dim > 0, "Embedding: sizes must be positive, got vocab ", vocab,
-            ", dim ", dim);
+  MMX_CHECK(vocab > 0 && dim > 0, "Embedding: sizes must be positive, got vocab ", vocab, ", dim ",
+            dim);
   weight_ = register_parameter("weight", Tensor::randn({vocab, dim}, gen));
 }
 

@@ -16,8 +16,8 @@ GPT::GPT(const GPTConfig& config, uint64_t seed)
       ln_(config.d_model),
       head_(config.d_model, config.vocab, init_gen_, /*bias=*/false) {
   register_module("tok", tok_);
-  pos_ = register_parameter("pos", Tensor::randn({config.seq_len, config.d_model}, init_gen_,
-                                                 0.0f, 0.02f));
+  pos_ = register_parameter(
+      "pos", Tensor::randn({config.seq_len, config.d_model}, init_gen_, 0.0f, 0.02f));
   register_module("embedding_dropout", embedding_dropout_);
   for (int64_t l = 0; l < config.layers; ++l)
     blocks_.push_back(std::make_unique<Block>(config, init_gen_, dropout_gen_));
@@ -78,8 +78,7 @@ Tensor GPT::forward_incremental(const std::vector<int64_t>& ids, int64_t batch,
   NoGrad no_grad;
   MMX_CHECK(static_cast<int64_t>(cache.keys.size()) == config_.layers && cache.batch() == batch,
             "GPT::forward_incremental: cache built for ", cache.keys.size(), " layers, batch ",
-            cache.batch(), "; the model has ", config_.layers, " layers, the input batch ",
-            batch);
+            cache.batch(), "; the model has ", config_.layers, " layers, the input batch ", batch);
   MMX_CHECK(batch > 0 && !ids.empty() && static_cast<int64_t>(ids.size()) % batch == 0,
             "GPT::forward_incremental: ", ids.size(), " token ids for batch ", batch);
   const int64_t n = static_cast<int64_t>(ids.size()) / batch;

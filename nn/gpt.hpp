@@ -30,8 +30,8 @@ class GPT : public Module {
   Tensor forward(const std::vector<int64_t>& ids, int64_t batch, int64_t seq,
                  std::vector<AttentionMap>* attention = nullptr) const;
   /// Mean next-token cross-entropy; targets laid out like ids.
-  Tensor loss(const std::vector<int64_t>& ids, const std::vector<int64_t>& targets,
-              int64_t batch, int64_t seq) const;
+  Tensor loss(const std::vector<int64_t>& ids, const std::vector<int64_t>& targets, int64_t batch,
+              int64_t seq) const;
   /// Per-layer attention scores and weights [batch, heads, seq, seq], without autograd.
   std::vector<AttentionMap> attention_maps(const std::vector<int64_t>& ids, int64_t batch,
                                            int64_t seq) const;

@@ -32,9 +32,9 @@ struct GPTConfig {
   float dropout = 0.0f;
   /// the normalizer of every attention layer
   AttentionKind attention = AttentionKind::Softmax;
-  int multimax_order = 2;           ///< 1 or 2
-  bool multimax_per_head = false;   ///< one (t, r) per head instead of one per layer
-  bool multimax_logits = false;     ///< also modulate the output logits with MultiMax
+  int multimax_order = 2;          ///< 1 or 2
+  bool multimax_per_head = false;  ///< one (t, r) per head instead of one per layer
+  bool multimax_logits = false;    ///< also modulate the output logits with MultiMax
 
   /// d_model / heads
   int64_t head_dim() const { return d_model / heads; }

@@ -11,6 +11,8 @@ LayerNorm::LayerNorm(int64_t dim, float eps) : eps_(eps) {
   bias_ = register_parameter("bias", Tensor::zeros({dim}));
 }
 
-Tensor LayerNorm::forward(const Tensor& x) const { return layer_norm(x, weight_, bias_, eps_); }
+Tensor LayerNorm::forward(const Tensor& x) const {
+  return layer_norm(x, weight_, bias_, eps_);
+}
 
 }  // namespace mmx::nn

@@ -78,9 +78,9 @@ float LMTrainer::train_step() {
   // Data-parallel: this rank's share of the global batch (all of it on a single process).
   distributed::Communicator& comm = distributed::world();
   const distributed::RankRows share = distributed::rank_rows(options_.batch, comm);
-  const data::TokenBatch b = dataset_.sample(data::Split::train, options_.batch,
-                                             options_.model.seq_len, data_gen_, share.begin,
-                                             share.count);
+  const data::TokenBatch b =
+      dataset_.sample(data::Split::train, options_.batch, options_.model.seq_len, data_gen_,
+                      share.begin, share.count);
   const distributed::RankDropoutStream dropout(model_->dropout_generator(), comm);
   Tensor loss = model_->loss(b.inputs, b.targets, b.batch, b.seq);
   const float value =
@@ -97,8 +97,9 @@ EvalRecord LMTrainer::evaluate() {
   r.lr = schedule_.lr_at(step_ > 0 ? step_ - 1 : 0);
   r.item_unit = item_unit();
   running_.report_and_reset(r, items_per_step());
-  const int64_t rows = std::min<int64_t>(options_.eval_batch, std::max<int64_t>(
-      1, std::ssize(dataset_.tokens(data::Split::val)) / (options_.model.seq_len + 1)));
+  const int64_t rows = std::min<int64_t>(
+      options_.eval_batch, std::max<int64_t>(1, std::ssize(dataset_.tokens(data::Split::val)) /
+                                                    (options_.model.seq_len + 1)));
   const data::TokenBatch v = dataset_.fixed_batch(data::Split::val, rows, options_.model.seq_len);
   model_->eval();
   {
@@ -115,8 +116,7 @@ std::vector<TaskMetric> LMTrainer::test(const TestOptions&) {
   // Evenly spaced windows covering the split (capped, so memory stays small).
   constexpr int64_t kMaxWindows = 128;
   const int64_t rows = std::clamp<int64_t>(
-      std::ssize(dataset_.tokens(data::Split::val)) / (options_.model.seq_len + 1), 1,
-      kMaxWindows);
+      std::ssize(dataset_.tokens(data::Split::val)) / (options_.model.seq_len + 1), 1, kMaxWindows);
   const data::TokenBatch v = dataset_.fixed_batch(data::Split::val, rows, options_.model.seq_len);
   model_->eval();
   double loss = 0;
@@ -149,8 +149,9 @@ void LMTrainer::save(const std::filesystem::path& dir) const {
       {"config", options_.model},
       {"vocab", tokenizer_.to_json()},
       {"train_options", options_},
-      {"rng", {{"data", data::generator_state_to_json(data_gen_.state())},
-               {"dropout", data::generator_state_to_json(model_->dropout_generator().state())}}},
+      {"rng",
+       {{"data", data::generator_state_to_json(data_gen_.state())},
+        {"dropout", data::generator_state_to_json(model_->dropout_generator().state())}}},
       {"running", running_.to_json()},
       {"task", task()}};
   c.optimizer = optimizer_->state_tensors();
@@ -182,8 +183,8 @@ std::unique_ptr<LMTrainer> LMTrainer::resume(const data::Checkpoint& c,
 
 LoadedModel load_model(const std::filesystem::path& dir) {
   const data::Checkpoint c = data::load_checkpoint(dir);
-  MMX_CHECK(checkpoint_task(c.model_metadata) == "lm", "load_model: ", dir.string(),
-            " holds a '", checkpoint_task(c.model_metadata), "' run, not a language model");
+  MMX_CHECK(checkpoint_task(c.model_metadata) == "lm", "load_model: ", dir.string(), " holds a '",
+            checkpoint_task(c.model_metadata), "' run, not a language model");
   const auto config = checkpoint_field<GPTConfig>(c.model_metadata, "config", dir);
   LoadedModel m{std::make_unique<GPT>(config),
                 data::CharTokenizer::from_json(
@@ -201,10 +202,12 @@ std::unique_ptr<Trainer> make_lm_trainer(const nlohmann::json& options) {
 }
 
 std::unique_ptr<Trainer> resume_lm_trainer(const data::Checkpoint& c,
-                                            const std::filesystem::path& dir) {
+                                           const std::filesystem::path& dir) {
   return LMTrainer::resume(c, dir);
 }
 
-nlohmann::json default_lm_options() { return TrainOptions{}; }
+nlohmann::json default_lm_options() {
+  return TrainOptions{};
+}
 
 }  // namespace mmx::nn

@@ -11,8 +11,8 @@
 #include <vector>
 
 #include "engine/random.hpp"
-#include "nn/data/checkpoint.hpp"
 #include "nn/data/char_tokenizer.hpp"
+#include "nn/data/checkpoint.hpp"
 #include "nn/data/text_dataset.hpp"
 #include "nn/gpt.hpp"
 #include "nn/optim/adamw.hpp"
@@ -27,7 +27,12 @@ namespace mmx::nn {
 struct TrainOptions : OptimOptions {
   /// This task's defaults for the shared fields.
   TrainOptions() {
-    batch = 16; steps = 1000; lr = 2e-3f; min_lr = 2e-4f; warmup = 50; weight_decay = 0.1f;
+    batch = 16;
+    steps = 1000;
+    lr = 2e-3f;
+    min_lr = 2e-4f;
+    warmup = 50;
+    weight_decay = 0.1f;
     eval_interval = 100;
   }
 

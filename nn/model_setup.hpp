@@ -17,6 +17,8 @@ const Config& validated(const Config& config) {
 
 /// The seed of a model's dropout stream, derived from its weights' `seed` but apart from it:
 /// turning dropout on or off does not change the initial weights.
-constexpr uint64_t dropout_seed(uint64_t seed) { return seed ^ 0x9E3779B97F4A7C15ull; }
+constexpr uint64_t dropout_seed(uint64_t seed) {
+  return seed ^ 0x9E3779B97F4A7C15ull;
+}
 
 }  // namespace mmx::nn

@@ -8,8 +8,8 @@ namespace {
 
 void check_fresh_name(const std::string& name, const NamedTensors& parameters,
                       const std::vector<std::pair<std::string, Module*>>& children) {
-  MMX_CHECK(!name.empty() && name.find('.') == std::string::npos,
-            "Module: invalid name '", name, "' (non-empty, no dots)");
+  MMX_CHECK(!name.empty() && name.find('.') == std::string::npos, "Module: invalid name '", name,
+            "' (non-empty, no dots)");
   for (const auto& [existing, tensor] : parameters)
     MMX_CHECK(existing != name, "Module: name '", name, "' registered twice");
   for (const auto& [existing, child] : children)

@@ -43,8 +43,8 @@ data::PhrasePairSplits load_pairs(const MTOptions& o) {
   data::PhrasePairSplits splits =
       data::load_phrase_pairs(o.data.empty() ? data::kDebianDeEnPath : o.data, p);
   const std::string path = o.data.empty() ? data::kDebianDeEnPath : o.data;
-  MMX_CHECK(!splits.train.empty() && !splits.valid.empty() && !splits.test.empty(), "train: ",
-            path, " gave ", splits.train.size(), " train / ", splits.valid.size(), " valid / ",
+  MMX_CHECK(!splits.train.empty() && !splits.valid.empty() && !splits.test.empty(), "train: ", path,
+            " gave ", splits.train.size(), " train / ", splits.valid.size(), " valid / ",
             splits.test.size(), " test phrase pairs; every split needs at least one");
   return splits;
 }
@@ -68,7 +68,9 @@ MTOptions with_data(MTOptions o, const data::PhrasePairSplits& pairs,
   return o;
 }
 
-uint64_t batches_seed(uint64_t seed) { return seed ^ 0x7A45'0F5Eull; }
+uint64_t batches_seed(uint64_t seed) {
+  return seed ^ 0x7A45'0F5Eull;
+}
 
 std::vector<data::PhrasePair> first(const std::vector<data::PhrasePair>& pairs, int64_t n) {
   return {pairs.begin(), pairs.begin() + std::min<int64_t>(n, std::ssize(pairs))};
@@ -103,17 +105,14 @@ std::vector<std::string> targets_of(const std::vector<data::PhrasePair>& pairs) 
 }
 }  // namespace
 
-MTTrainer::MTTrainer(const MTOptions& options, data::PhrasePairSplits pairs,
-                     TranslationVocab vocab)
+MTTrainer::MTTrainer(const MTOptions& options, data::PhrasePairSplits pairs, TranslationVocab vocab)
     : options_(with_data(options, pairs, vocab)),
       pairs_(std::move(pairs)),
       vocab_(std::move(vocab)),
       schedule_(options_.schedule()),
       batches_(std::ssize(pairs_.train), options_.batch, batches_seed(options_.seed)) {
   model_ = std::make_unique<Seq2Seq>(options_.model, options_.seed);
-  optimizer_ = std::make_unique<AdamW>(
-      model_->named_parameters(),
-      options_.adamw());
+  optimizer_ = std::make_unique<AdamW>(model_->named_parameters(), options_.adamw());
   model_->train();
 }
 
@@ -153,15 +152,15 @@ EvalRecord MTTrainer::evaluate() {
     NoGrad no_grad;
     const Seq2SeqBatch b = make_batch(vocab_, slice);
     Seq2SeqAttentionMaps maps;
-    r.val_loss = model_
-                     ->loss(b.source, b.source_len, b.target_in, b.target_out, b.target_len,
-                            b.batch, &maps)
-                     .item();
+    r.val_loss =
+        model_
+            ->loss(b.source, b.source_len, b.target_in, b.target_out, b.target_len, b.batch, &maps)
+            .item();
     add_attention_measures(r, "enc.", maps.encoder);
     add_attention_measures(r, "dec.", maps.decoder);
     add_attention_measures(r, "cross.", maps.cross);
-    r.metric = TaskMetric{
-        "chrF", metrics::corpus_chrf(translate_sources(*model_, vocab_, slice, 1), targets_of(slice))};
+    r.metric = TaskMetric{"chrF", metrics::corpus_chrf(translate_sources(*model_, vocab_, slice, 1),
+                                                       targets_of(slice))};
   }
   model_->train();
   return r;
@@ -178,12 +177,10 @@ std::vector<TaskMetric> MTTrainer::test(const TestOptions& options) {
   if (options.beam > 1) beams.push_back(options.beam);
   for (int64_t beam : beams) {
     NoGrad no_grad;
-    const std::vector<std::string> hypotheses =
-        translate_sources(*model_, vocab_, pairs, beam);
+    const std::vector<std::string> hypotheses = translate_sources(*model_, vocab_, pairs, beam);
     const std::string suffix = beam > 1 ? cat("_beam", beam) : "";
     out.push_back({"chrF" + suffix, metrics::corpus_chrf(hypotheses, references)});
-    out.push_back(
-        {"exact_match" + suffix, 100.0 * metrics::exact_match(hypotheses, references)});
+    out.push_back({"exact_match" + suffix, 100.0 * metrics::exact_match(hypotheses, references)});
   }
   model_->train();
   return out;
@@ -203,10 +200,10 @@ std::string MTTrainer::describe() const {
   return cat("model: ", model_->parameter_count(), " parameters, attention encoder ",
              attention_kind_name(m.encoder_attention), " / decoder ",
              attention_kind_name(m.decoder_attention), " / cross ",
-             attention_kind_name(m.cross_attention), ", ", m.encoder_layers, "+",
-             m.decoder_layers, " layers x d ", m.d_model, ", vocab ", m.vocab, "; phrase pairs ",
-             pairs_.train.size(), " train / ", pairs_.valid.size(), " valid / ",
-             pairs_.test.size(), " test (<= ", options_.max_chars, " chars)",
+             attention_kind_name(m.cross_attention), ", ", m.encoder_layers, "+", m.decoder_layers,
+             " layers x d ", m.d_model, ", vocab ", m.vocab, "; phrase pairs ", pairs_.train.size(),
+             " train / ", pairs_.valid.size(), " valid / ", pairs_.test.size(),
+             " test (<= ", options_.max_chars, " chars)",
              options_.precision == "bf16" ? "; bf16 matmuls" : "");
 }
 
@@ -221,8 +218,9 @@ void MTTrainer::save(const std::filesystem::path& dir) const {
       {"config", options_.model},
       {"vocab", vocab_.chars().to_json()},
       {"train_options", options_},
-      {"rng", {{"batches", batches_.state().to_json()},
-               {"dropout", data::generator_state_to_json(model_->dropout_generator().state())}}},
+      {"rng",
+       {{"batches", batches_.state().to_json()},
+        {"dropout", data::generator_state_to_json(model_->dropout_generator().state())}}},
       {"running", running_.to_json()}};
   c.optimizer = optimizer_->state_tensors();
   save_checkpoint(dir, c);
@@ -253,7 +251,8 @@ std::unique_ptr<MTTrainer> MTTrainer::resume(const data::Checkpoint& c,
 LoadedTranslator load_translator(const std::filesystem::path& dir) {
   const data::Checkpoint c = data::load_checkpoint(dir);
   MMX_CHECK(checkpoint_task(c.model_metadata) == "mt", "translate: ", dir.string(), " holds a '",
-            checkpoint_task(c.model_metadata), "' run, not a translator (train one with "
+            checkpoint_task(c.model_metadata),
+            "' run, not a translator (train one with "
             "mmx train --task mt)");
   const auto config = checkpoint_field<Seq2SeqConfig>(c.model_metadata, "config", dir);
   LoadedTranslator t{std::make_unique<Seq2Seq>(config), saved_vocab(c, dir), c.step};
@@ -277,10 +276,12 @@ std::unique_ptr<Trainer> make_mt_trainer(const nlohmann::json& options) {
 }
 
 std::unique_ptr<Trainer> resume_mt_trainer(const data::Checkpoint& c,
-                                            const std::filesystem::path& dir) {
+                                           const std::filesystem::path& dir) {
   return MTTrainer::resume(c, dir);
 }
 
-nlohmann::json default_mt_options() { return MTOptions{}; }
+nlohmann::json default_mt_options() {
+  return MTOptions{};
+}
 
 }  // namespace mmx::nn

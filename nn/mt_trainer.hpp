@@ -28,7 +28,12 @@ namespace mmx::nn {
 struct MTOptions : OptimOptions {
   /// This task's defaults for the shared fields.
   MTOptions() {
-    batch = 64; steps = 2000; lr = 2e-3f; min_lr = 1e-4f; warmup = 100; weight_decay = 0.01f;
+    batch = 64;
+    steps = 2000;
+    lr = 2e-3f;
+    min_lr = 1e-4f;
+    warmup = 100;
+    weight_decay = 0.01f;
     eval_interval = 500;
   }
 

@@ -9,7 +9,9 @@ namespace mmx::nn {
 
 namespace {
 
-std::string shape_of(const Tensor& t) { return t.defined() ? to_string(t.shape()) : "undefined"; }
+std::string shape_of(const Tensor& t) {
+  return t.defined() ? to_string(t.shape()) : "undefined";
+}
 
 std::map<std::string, Tensor> index_by_name(const NamedTensors& tensors, const char* what) {
   std::map<std::string, Tensor> out;

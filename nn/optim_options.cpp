@@ -11,8 +11,8 @@ void OptimOptions::validate() const {
   MMX_CHECK(steps >= 1, "train: --steps must be at least 1, got ", steps);
   MMX_CHECK(lr > 0 && std::isfinite(lr), "train: --lr must be a positive number, got ", lr);
   MMX_CHECK(min_lr >= 0 && min_lr <= lr, "train: --min-lr must lie in [0, lr], got ", min_lr);
-  MMX_CHECK(warmup >= 0 && warmup < steps, "train: --warmup must lie in [0, --steps), got ",
-            warmup, " with --steps ", steps);
+  MMX_CHECK(warmup >= 0 && warmup < steps, "train: --warmup must lie in [0, --steps), got ", warmup,
+            " with --steps ", steps);
   MMX_CHECK(weight_decay >= 0, "train: --weight-decay must be >= 0, got ", weight_decay);
   MMX_CHECK(clip >= 0, "train: --clip must be >= 0 (0 disables), got ", clip);
   MMX_CHECK(eval_interval >= 1, "train: --eval-interval must be at least 1, got ", eval_interval);

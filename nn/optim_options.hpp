@@ -1,7 +1,7 @@
 /// \file
 /// OptimOptions: what every task's training run shares (batch, schedule, AdamW, clipping,
-/// evaluation cadence, seed, data, matmul precision), with its validation and JSON. Each task's options derive
-/// from it, set their own defaults and add their model and evaluation fields.
+/// evaluation cadence, seed, data, matmul precision), with its validation and JSON. Each task's
+/// options derive from it, set their own defaults and add their model and evaluation fields.
 #pragma once
 
 #include <cstdint>

@@ -31,8 +31,7 @@ int64_t pick_token(const std::vector<float>& logits, const SamplingOptions& opti
   const auto higher = [&](int64_t a, int64_t b) {
     return logits[a] > logits[b] || (logits[a] == logits[b] && a < b);
   };
-  if (options.temperature == 0.0f)
-    return *std::min_element(order.begin(), order.end(), higher);
+  if (options.temperature == 0.0f) return *std::min_element(order.begin(), order.end(), higher);
   std::partial_sort(order.begin(), order.begin() + keep, order.end(), higher);
 
   // softmax(logits / T) over the kept candidates, in double so a long tail adds up exactly
@@ -89,8 +88,8 @@ class CachedLogits : public NextTokenLogits {
     if (cache_.length == 0) return refill(history, std::min(length, seq_len));
     // The cache holds history[window_start_, window_start_ + cache_.length).
     const int64_t fed = window_start_ + cache_.length;
-    MMX_CHECK(fed < length, "sample: the history must grow between calls (", length,
-              " tokens, ", fed, " already decoded)");
+    MMX_CHECK(fed < length, "sample: the history must grow between calls (", length, " tokens, ",
+              fed, " already decoded)");
     if (length - window_start_ > seq_len) return refill(history, std::max<int64_t>(1, seq_len / 2));
     return last_row(model_.forward_incremental({history.begin() + fed, history.end()}, 1, cache_));
   }
@@ -110,7 +109,8 @@ class CachedLogits : public NextTokenLogits {
 }  // namespace
 
 std::unique_ptr<NextTokenLogits> make_next_token_logits(const GPT& model, bool use_cache) {
-  MMX_CHECK(!model.is_training(), "sample: the model is in training mode (dropout would apply); "
+  MMX_CHECK(!model.is_training(),
+            "sample: the model is in training mode (dropout would apply); "
             "call eval() first");
   if (use_cache) return std::make_unique<CachedLogits>(model);
   return std::make_unique<FullForwardLogits>(model);
@@ -124,8 +124,8 @@ std::vector<int64_t> generate(const GPT& model, const std::vector<int64_t>& prom
   MMX_CHECK(!prompt.empty(), "sample: empty prompt; start from a token (see start_token)");
   const int64_t vocab = model.config().vocab;
   for (size_t i = 0; i < prompt.size(); ++i)
-    MMX_CHECK(prompt[i] >= 0 && prompt[i] < vocab, "sample: prompt token ", i, " is id ",
-              prompt[i], ", outside the vocabulary [0, ", vocab, ")");
+    MMX_CHECK(prompt[i] >= 0 && prompt[i] < vocab, "sample: prompt token ", i, " is id ", prompt[i],
+              ", outside the vocabulary [0, ", vocab, ")");
 
   std::unique_ptr<NextTokenLogits> logits = make_next_token_logits(model, options.use_cache);
   std::vector<int64_t> history = prompt;

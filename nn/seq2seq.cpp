@@ -15,8 +15,7 @@ void check_ids(const char* what, const std::vector<int64_t>& ids, int64_t batch,
                int64_t max_len) {
   MMX_CHECK(batch > 0 && len > 0 && static_cast<int64_t>(ids.size()) == batch * len,
             "Seq2Seq: ", ids.size(), " ", what, " ids for batch ", batch, " x length ", len);
-  MMX_CHECK(len <= max_len, "Seq2Seq: ", what, " length ", len, " exceeds the model's ",
-            max_len);
+  MMX_CHECK(len <= max_len, "Seq2Seq: ", what, " length ", len, " exceeds the model's ", max_len);
 }
 
 // Additive [batch, 1, 1, len]: -inf where ids hold kPadId, else 0. As a key mask it hides
@@ -38,8 +37,7 @@ Tensor gather_rows(const Tensor& x, const std::vector<int64_t>& rows) {
   std::vector<Tensor> parts;
   parts.reserve(rows.size());
   for (int64_t r : rows) {
-    MMX_CHECK(r >= 0 && r < x.size(0), "select_rows: row ", r, " outside a batch of ",
-              x.size(0));
+    MMX_CHECK(r >= 0 && r < x.size(0), "select_rows: row ", r, " outside a batch of ", x.size(0));
     parts.push_back(slice(x, 0, r, r + 1));
   }
   return mmx::cat(parts, int64_t{0});
@@ -75,8 +73,8 @@ Seq2Seq::Seq2Seq(const Seq2SeqConfig& config, uint64_t seed)
   register_module("embedding_dropout", embedding_dropout_);
 }
 
-EncodedSource Seq2Seq::encode(const std::vector<int64_t>& source, int64_t batch,
-                              int64_t source_len, std::vector<AttentionMap>* capture) const {
+EncodedSource Seq2Seq::encode(const std::vector<int64_t>& source, int64_t batch, int64_t source_len,
+                              std::vector<AttentionMap>* capture) const {
   check_ids("source", source, batch, source_len, config_.max_source_len);
   const Tensor mask = padding_mask(source, batch, source_len);
   Tensor x = src_tok_.forward(source, {batch, source_len}) + slice(src_pos_, 0, 0, source_len);
@@ -96,8 +94,8 @@ Tensor Seq2Seq::embed_target(const std::vector<int64_t>& ids, int64_t batch, int
 }
 
 Tensor Seq2Seq::forward(const std::vector<int64_t>& source, int64_t source_len,
-                        const std::vector<int64_t>& target_in, int64_t target_len,
-                        int64_t batch, Seq2SeqAttentionMaps* capture) const {
+                        const std::vector<int64_t>& target_in, int64_t target_len, int64_t batch,
+                        Seq2SeqAttentionMaps* capture) const {
   check_ids("target", target_in, batch, target_len, config_.max_target_len);
   const EncodedSource encoded =
       encode(source, batch, source_len, capture ? &capture->encoder : nullptr);
@@ -123,9 +121,8 @@ Tensor Seq2Seq::forward(const std::vector<int64_t>& source, int64_t source_len,
 }
 
 Tensor Seq2Seq::loss(const std::vector<int64_t>& source, int64_t source_len,
-                     const std::vector<int64_t>& target_in,
-                     const std::vector<int64_t>& target_out, int64_t target_len,
-                     int64_t batch, Seq2SeqAttentionMaps* capture) const {
+                     const std::vector<int64_t>& target_in, const std::vector<int64_t>& target_out,
+                     int64_t target_len, int64_t batch, Seq2SeqAttentionMaps* capture) const {
   MMX_CHECK(target_out.size() == target_in.size(), "Seq2Seq::loss: ", target_out.size(),
             " targets for ", target_in.size(), " decoder inputs");
   return cross_entropy(forward(source, source_len, target_in, target_len, batch, capture),
@@ -154,8 +151,8 @@ Tensor Seq2Seq::decode_step(const std::vector<int64_t>& tokens, DecoderState& st
             " and ", state.memory_kv.size(), " layers");
   Tensor x = embed_target(tokens, batch, 1, position);
   for (size_t l = 0; l < decoder_.size(); ++l)
-    x = decoder_[l].forward_step(x, state.self_cache.keys[l], state.self_cache.values[l],
-                                 position, state.memory_kv[l], state.memory_mask);
+    x = decoder_[l].forward_step(x, state.self_cache.keys[l], state.self_cache.values[l], position,
+                                 state.memory_kv[l], state.memory_mask);
   state.self_cache.length += 1;
   return reshape(head_.forward(decoder_ln_.forward(x)), {batch, config_.vocab});
 }

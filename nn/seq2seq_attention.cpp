@@ -20,8 +20,8 @@ Seq2SeqAttention::Seq2SeqAttention(const Seq2SeqAttentionOptions& options, Gener
       attention_dropout_(options.dropout, dropout_gen),
       residual_dropout_(options.dropout, dropout_gen) {
   MMX_CHECK(options.d_model > 0 && options.heads > 0 && options.d_model % options.heads == 0,
-            "Seq2SeqAttention: heads (", options.heads, ") must divide d_model (",
-            options.d_model, ")");
+            "Seq2SeqAttention: heads (", options.heads, ") must divide d_model (", options.d_model,
+            ")");
   register_module("q", q_);
   register_module("kv", kv_);
   register_module("proj", proj_);
@@ -49,8 +49,7 @@ KeyValues Seq2SeqAttention::project_key_values(const Tensor& memory) const {
 }
 
 Tensor Seq2SeqAttention::attend(const Tensor& q, const Tensor& k, const Tensor& v,
-                                const Tensor& key_mask, bool causal,
-                                AttentionMap* capture) const {
+                                const Tensor& key_mask, bool causal, AttentionMap* capture) const {
   const int64_t B = q.size(0), H = q.size(1), T = q.size(2), dh = q.size(3);
   const float scale = 1.0f / std::sqrt(static_cast<float>(dh));
   Tensor scores = matmul(mul(q, scale), transpose(k, -2, -1));  // [B, H, T, S]
@@ -64,8 +63,8 @@ Tensor Seq2SeqAttention::attend(const Tensor& q, const Tensor& k, const Tensor& 
 
 Tensor Seq2SeqAttention::forward(const Tensor& queries, const Tensor& memory,
                                  const Tensor& key_mask, AttentionMap* capture) const {
-  MMX_CHECK(queries.dim() == 3 && queries.size(2) == q_.weight().size(1) &&
-                memory.dim() == 3 && memory.size(0) == queries.size(0),
+  MMX_CHECK(queries.dim() == 3 && queries.size(2) == q_.weight().size(1) && memory.dim() == 3 &&
+                memory.size(0) == queries.size(0),
             "Seq2SeqAttention: queries ", to_string(queries.shape()), " and memory ",
             to_string(memory.shape()), " must be [B, T, ", q_.weight().size(1), "], [B, S, ",
             q_.weight().size(1), "]");
@@ -73,25 +72,23 @@ Tensor Seq2SeqAttention::forward(const Tensor& queries, const Tensor& memory,
             "Seq2SeqAttention: causal attention needs as many queries as keys, got ",
             to_string(queries.shape()), " and ", to_string(memory.shape()));
   KeyValues kv = project_key_values(memory);
-  return attend(split_heads(q_.forward(queries)), kv.keys, kv.values, key_mask, causal_,
-                capture);
+  return attend(split_heads(q_.forward(queries)), kv.keys, kv.values, key_mask, causal_, capture);
 }
 
 Tensor Seq2SeqAttention::forward_with(const Tensor& queries, const KeyValues& kv,
                                       const Tensor& key_mask) const {
   NoGrad no_grad;
-  return attend(split_heads(q_.forward(queries)), kv.keys, kv.values, key_mask, false,
-                nullptr);
+  return attend(split_heads(q_.forward(queries)), kv.keys, kv.values, key_mask, false, nullptr);
 }
 
 Tensor Seq2SeqAttention::forward_step(const Tensor& x, Tensor& keys, Tensor& values,
                                       int64_t position) const {
   NoGrad no_grad;
-  MMX_CHECK(x.dim() == 3 && x.size(1) == 1 && keys.dim() == 4 &&
-                keys.shape() == values.shape() && keys.size(0) == x.size(0) &&
-                keys.size(1) == heads_ && position >= 0 && position < keys.size(2),
-            "Seq2SeqAttention::forward_step: x ", to_string(x.shape()), " at position ",
-            position, " does not fit the cache ", to_string(keys.shape()));
+  MMX_CHECK(x.dim() == 3 && x.size(1) == 1 && keys.dim() == 4 && keys.shape() == values.shape() &&
+                keys.size(0) == x.size(0) && keys.size(1) == heads_ && position >= 0 &&
+                position < keys.size(2),
+            "Seq2SeqAttention::forward_step: x ", to_string(x.shape()), " at position ", position,
+            " does not fit the cache ", to_string(keys.shape()));
   KeyValues kv = project_key_values(x);
   slice(keys, 2, position, position + 1).copy_(kv.keys);
   slice(values, 2, position, position + 1).copy_(kv.values);

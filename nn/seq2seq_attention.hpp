@@ -40,7 +40,8 @@ struct KeyValues {
   ///@}
 };
 
-/// Multi-head attention whose queries and keys/values may come from different sequences (see the file comment).
+/// Multi-head attention whose queries and keys/values may come from different sequences (see the
+/// file comment).
 class Seq2SeqAttention : public Module {
  public:
   /// Weights drawn from `init_gen`; dropout masks from `dropout_gen`.

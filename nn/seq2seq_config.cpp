@@ -19,8 +19,7 @@ void Seq2SeqConfig::validate() const {
             decoder_layers);
   MMX_CHECK(max_source_len > 0, "Seq2SeqConfig: max_source_len must be positive, got ",
             max_source_len);
-  MMX_CHECK(max_target_len > 1, "Seq2SeqConfig: max_target_len must be > 1, got ",
-            max_target_len);
+  MMX_CHECK(max_target_len > 1, "Seq2SeqConfig: max_target_len must be > 1, got ", max_target_len);
   MMX_CHECK(dropout >= 0.0f && dropout < 1.0f, "Seq2SeqConfig: dropout must be in [0, 1), got ",
             dropout);
   MMX_CHECK(multimax_order == 1 || multimax_order == 2,

@@ -34,8 +34,7 @@ class DecoderLayer : public Module {
   /// x [B, T, d] (targets shifted right), memory [B, S, d] the encoder's output. The captures,
   /// when given, receive the self- and the cross-attention's maps.
   Tensor forward(const Tensor& x, const Tensor& memory, const Tensor& memory_mask,
-                 AttentionMap* self_capture = nullptr,
-                 AttentionMap* cross_capture = nullptr) const;
+                 AttentionMap* self_capture = nullptr, AttentionMap* cross_capture = nullptr) const;
 
   /// Inference, one position per row: x [B, 1, d] at `position`; self-attention through the
   /// cache buffers, cross-attention through the encoder's precomputed keys/values.

@@ -115,8 +115,7 @@ SavedRun read_saved_run(const std::filesystem::path& dir) {
   return {task, c.step, checkpoint_field<nlohmann::json>(c.model_metadata, kOptionsKey, dir)};
 }
 
-std::unique_ptr<Trainer> resume_trainer(const std::filesystem::path& dir,
-                                        int64_t extend_to_steps) {
+std::unique_ptr<Trainer> resume_trainer(const std::filesystem::path& dir, int64_t extend_to_steps) {
   data::Checkpoint checkpoint = data::load_checkpoint(dir);
   const std::string task = checkpoint_task(checkpoint.model_metadata);
   check_task(task);

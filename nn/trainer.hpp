@@ -11,8 +11,9 @@
 ///   options["seed"] = 3;
 ///   std::unique_ptr<nn::Trainer> t = nn::make_trainer("vit", options);  // validates (mmx::Error)
 ///   nn::run_training(*t, out_dir, hooks);                          // log.jsonl + checkpoint
-///   nn::EvalRecord last = ...;  // from the on_eval hook, or read_training_log + EvalRecord::from_json
-///   std::vector<nn::TaskMetric> test = t->test({});              // the test split's scores
+///   nn::EvalRecord last = ...;  // from the on_eval hook, or read_training_log +
+///   EvalRecord::from_json std::vector<nn::TaskMetric> test = t->test({});              // the test
+///   split's scores
 ///
 /// A checkpoint's model metadata names its task ("task"; absent in older runs, meaning "lm"), so
 /// resume_trainer(dir) rebuilds the right trainer. Every trainer resumes bit for bit (same seed,
@@ -46,12 +47,12 @@ struct TaskMetric {
 struct EvalRecord {
   /// optimizer steps done when evaluated
   int64_t step = 0;
-  double train_loss = 0;   ///< mean training loss since the previous evaluation
-  double val_loss = 0;     ///< on the task's fixed validation data
+  double train_loss = 0;  ///< mean training loss since the previous evaluation
+  double val_loss = 0;    ///< on the task's fixed validation data
   /// the learning rate of the last step
   double lr = 0;
-  double items_per_s = 0;  ///< training throughput since the previous evaluation
-  std::string item_unit;   ///< what an item is: "tok" (lm), "img" (vit), "pair" (mt)
+  double items_per_s = 0;            ///< training throughput since the previous evaluation
+  std::string item_unit;             ///< what an item is: "tok" (lm), "img" (vit), "pair" (mt)
   std::optional<TaskMetric> metric;  ///< vit: accuracy, mt: chrF; lm: none
   /// One entry per attention layer, in model order, averaged over the validation rows (the
   /// paper's S and M, each row's eps = the mean of its scores). Names: lm and vit "0", "1", ...;
@@ -98,12 +99,12 @@ class Trainer {
   /// mt "chrF" and "exact_match" (greedy), plus "chrF_beam<K>", "exact_match_beam<K>" for beam K.
   virtual std::vector<TaskMetric> test(const TestOptions& options) = 0;
 
-  virtual int64_t step() const = 0;            ///< optimizer steps done
-  virtual int64_t total_steps() const = 0;     ///< where the run ends
-  virtual int64_t eval_interval() const = 0;   ///< steps between evaluations and checkpoints
-  virtual double items_per_step() const = 0;   ///< for throughput: tokens, images or pairs
-  virtual const char* item_unit() const = 0;   ///< "tok", "img", "pair"
-  virtual const char* task() const = 0;        ///< "lm", "vit", "mt"
+  virtual int64_t step() const = 0;           ///< optimizer steps done
+  virtual int64_t total_steps() const = 0;    ///< where the run ends
+  virtual int64_t eval_interval() const = 0;  ///< steps between evaluations and checkpoints
+  virtual double items_per_step() const = 0;  ///< for throughput: tokens, images or pairs
+  virtual const char* item_unit() const = 0;  ///< "tok", "img", "pair"
+  virtual const char* task() const = 0;       ///< "lm", "vit", "mt"
   /// "softmax", "multimax", ...; mt with differing kinds "enc-softmax_dec-multimax_cross-softmax".
   virtual std::string attention_name() const = 0;
   /// One line for the console: parameters, attention, shape.
@@ -133,8 +134,8 @@ std::unique_ptr<Trainer> resume_trainer(const std::filesystem::path& dir,
 /// What a checkpoint directory holds, without building its trainer: for comparing a resumed
 /// run's options with the ones a user gives again.
 struct SavedRun {
-  std::string task;      ///< "lm", "vit", "mt"
-  int64_t step = 0;      ///< optimizer steps done
+  std::string task;        ///< "lm", "vit", "mt"
+  int64_t step = 0;        ///< optimizer steps done
   nlohmann::json options;  ///< the run's options, as make_trainer reads them
 };
 /// The run saved in `dir` (an mmx::Error when it holds no loadable checkpoint).

@@ -32,11 +32,14 @@ std::unique_ptr<Trainer> make_vit_trainer(const nlohmann::json& options);
 /// A fresh mt run from its options JSON.
 std::unique_ptr<Trainer> make_mt_trainer(const nlohmann::json& options);
 /// An lm run continued from checkpoint `c` read from `dir`.
-std::unique_ptr<Trainer> resume_lm_trainer(const data::Checkpoint& c, const std::filesystem::path& dir);
+std::unique_ptr<Trainer> resume_lm_trainer(const data::Checkpoint& c,
+                                           const std::filesystem::path& dir);
 /// A vit run continued from checkpoint `c` read from `dir`.
-std::unique_ptr<Trainer> resume_vit_trainer(const data::Checkpoint& c, const std::filesystem::path& dir);
+std::unique_ptr<Trainer> resume_vit_trainer(const data::Checkpoint& c,
+                                            const std::filesystem::path& dir);
 /// An mt run continued from checkpoint `c` read from `dir`.
-std::unique_ptr<Trainer> resume_mt_trainer(const data::Checkpoint& c, const std::filesystem::path& dir);
+std::unique_ptr<Trainer> resume_mt_trainer(const data::Checkpoint& c,
+                                           const std::filesystem::path& dir);
 /// lm's options JSON with every default.
 nlohmann::json default_lm_options();
 /// vit's options JSON with every default.

@@ -47,8 +47,10 @@ TrainingEnd run_training(Trainer& trainer, const std::filesystem::path& out_dir,
     MMX_CHECK(!ec, "train: cannot create the output directory ", out_dir.string(), ": ",
               ec.message());
     const std::filesystem::path log_file = out_dir / "log.jsonl";
-    if (trainer.step() == 0) std::ofstream(log_file, std::ios::trunc);
-    else truncate_log(log_file, trainer.step());
+    if (trainer.step() == 0)
+      std::ofstream(log_file, std::ios::trunc);
+    else
+      truncate_log(log_file, trainer.step());
     log.open(log_file, std::ios::app);
     MMX_CHECK(log.good(), "train: cannot write ", log_file.string());
   }

@@ -15,9 +15,9 @@ namespace mmx::nn {
 
 /// Callbacks run_training calls; each may be empty.
 struct TrainingHooks {
-  std::function<void(int64_t step, float loss)> on_step;        ///< after every step
-  std::function<void(const EvalRecord& record)> on_eval;         ///< after every evaluation
-  std::function<bool()> stop_requested;                          ///< polled between steps
+  std::function<void(int64_t step, float loss)> on_step;  ///< after every step
+  std::function<void(const EvalRecord& record)> on_eval;  ///< after every evaluation
+  std::function<bool()> stop_requested;                   ///< polled between steps
 };
 
 /// How run_training ended: every step done, or stop_requested said stop.

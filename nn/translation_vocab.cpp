@@ -32,8 +32,7 @@ std::string TranslationVocab::decode(const std::vector<int64_t>& ids) const {
   return chars_.decode(chars);
 }
 
-Seq2SeqBatch make_batch(const TranslationVocab& vocab,
-                        const std::vector<data::PhrasePair>& pairs) {
+Seq2SeqBatch make_batch(const TranslationVocab& vocab, const std::vector<data::PhrasePair>& pairs) {
   MMX_CHECK(!pairs.empty(), "make_batch: no phrase pairs");
   std::vector<std::vector<int64_t>> sources, targets;
   Seq2SeqBatch b;
@@ -41,11 +40,9 @@ Seq2SeqBatch make_batch(const TranslationVocab& vocab,
   for (const data::PhrasePair& pair : pairs) {
     sources.push_back(vocab.encode(pair.source));
     targets.push_back(vocab.encode(pair.target));
-    MMX_CHECK(!sources.back().empty(), "make_batch: empty source for target '", pair.target,
-              "'");
+    MMX_CHECK(!sources.back().empty(), "make_batch: empty source for target '", pair.target, "'");
     b.source_len = std::max<int64_t>(b.source_len, static_cast<int64_t>(sources.back().size()));
-    b.target_len =
-        std::max<int64_t>(b.target_len, static_cast<int64_t>(targets.back().size()) + 1);
+    b.target_len = std::max<int64_t>(b.target_len, static_cast<int64_t>(targets.back().size()) + 1);
   }
   b.source.assign(b.batch * b.source_len, kPadId);
   b.target_in.assign(b.batch * b.target_len, kPadId);

@@ -50,7 +50,6 @@ struct Seq2SeqBatch {
   ///@}
 };
 /// Encodes and pads `pairs` into one teacher-forcing batch.
-Seq2SeqBatch make_batch(const TranslationVocab& vocab,
-                        const std::vector<data::PhrasePair>& pairs);
+Seq2SeqBatch make_batch(const TranslationVocab& vocab, const std::vector<data::PhrasePair>& pairs);
 
 }  // namespace mmx::nn

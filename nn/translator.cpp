@@ -50,8 +50,7 @@ std::vector<float> uncached_next_logits(const Seq2Seq& model, const PaddedSource
       model.forward(src.ids, src.length, prefix, length, src.batch).to_vector();
   std::vector<float> last(src.batch * vocab);
   for (int64_t b = 0; b < src.batch; ++b)
-    std::copy_n(all.begin() + (b * length + length - 1) * vocab, vocab,
-                last.begin() + b * vocab);
+    std::copy_n(all.begin() + (b * length + length - 1) * vocab, vocab, last.begin() + b * vocab);
   return last;
 }
 
@@ -84,8 +83,10 @@ std::vector<std::vector<int64_t>> greedy_decode(const Seq2Seq& model,
     for (int64_t b = 0; b < src.batch; ++b) {
       if (done[b]) continue;  // a finished row keeps its cache slot, fed EOS; output is final
       next[b] = argmax_token(logits.data() + b * vocab, vocab);
-      if (next[b] == kEosId) done[b] = true;
-      else out[b].push_back(next[b]);
+      if (next[b] == kEosId)
+        done[b] = true;
+      else
+        out[b].push_back(next[b]);
       all_done = all_done && done[b];
     }
     if (all_done) break;
@@ -118,8 +119,7 @@ std::vector<int64_t> beam_search(const Seq2Seq& model, const std::vector<int64_t
   std::vector<Candidate> candidates;
   for (int64_t step = 0; step < budget && !alive.empty(); ++step) {
     std::vector<int64_t> inputs;
-    for (const Hypothesis& h : alive)
-      inputs.push_back(h.tokens.empty() ? kBosId : h.tokens.back());
+    for (const Hypothesis& h : alive) inputs.push_back(h.tokens.empty() ? kBosId : h.tokens.back());
     const std::vector<float> logits = model.decode_step(inputs, state).to_vector();
     candidates.clear();
     for (size_t i = 0; i < alive.size(); ++i) {
@@ -160,10 +160,9 @@ std::vector<int64_t> beam_search(const Seq2Seq& model, const std::vector<int64_t
     return h.log_prob / std::pow(length, static_cast<double>(options.length_penalty));
   };
   // max_element keeps the first of equal scores: the earlier-finished, better-ranked one.
-  const auto best = std::max_element(finished.begin(), finished.end(),
-                                     [&](const Hypothesis& a, const Hypothesis& b) {
-                                       return score(a) < score(b);
-                                     });
+  const auto best = std::max_element(
+      finished.begin(), finished.end(),
+      [&](const Hypothesis& a, const Hypothesis& b) { return score(a) < score(b); });
   return best->tokens;
 }
 

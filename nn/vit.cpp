@@ -18,8 +18,8 @@ ViT::ViT(const ViTConfig& config, uint64_t seed)
       ln_(config.d_model),
       head_(config.d_model, config.classes, init_gen_) {
   register_module("patch", patch_);
-  pos_ = register_parameter("pos", Tensor::randn({config.tokens(), config.d_model}, init_gen_,
-                                                 0.0f, 0.02f));
+  pos_ = register_parameter(
+      "pos", Tensor::randn({config.tokens(), config.d_model}, init_gen_, 0.0f, 0.02f));
   register_module("embedding_dropout", embedding_dropout_);
   const GPTConfig block_config = config.block_config();
   for (int64_t l = 0; l < config.layers; ++l)
@@ -36,10 +36,9 @@ ViT::ViT(const ViTConfig& config, uint64_t seed)
 
 Tensor ViT::patchify(const Tensor& images) const {
   const int64_t C = config_.channels, S = config_.image_size, p = config_.patch_size;
-  MMX_CHECK(images.dim() == 4 && images.size(0) > 0 && images.size(1) == C &&
-                images.size(2) == S && images.size(3) == S,
-            "ViT: expected images [B, ", C, ", ", S, ", ", S, "], got ",
-            to_string(images.shape()));
+  MMX_CHECK(images.dim() == 4 && images.size(0) > 0 && images.size(1) == C && images.size(2) == S &&
+                images.size(3) == S,
+            "ViT: expected images [B, ", C, ", ", S, ", ", S, "], got ", to_string(images.shape()));
   const int64_t B = images.size(0), g = config_.patches_per_side();
   // [B, C, g, p, g, p] -> [B, g, g, C, p, p]: patch (row, col) becomes one token of C*p*p pixels.
   Tensor grid = permute(reshape(images, {B, C, g, p, g, p}), {0, 2, 4, 1, 3, 5});

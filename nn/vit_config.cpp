@@ -25,8 +25,8 @@ GPTConfig ViTConfig::block_config() const {
 void ViTConfig::validate() const {
   MMX_CHECK(image_size > 0, "ViTConfig: image_size must be positive, got ", image_size);
   MMX_CHECK(channels > 0, "ViTConfig: channels must be positive, got ", channels);
-  MMX_CHECK(patch_size > 0 && image_size % patch_size == 0, "ViTConfig: patch_size (",
-            patch_size, ") must be positive and divide image_size (", image_size, ")");
+  MMX_CHECK(patch_size > 0 && image_size % patch_size == 0, "ViTConfig: patch_size (", patch_size,
+            ") must be positive and divide image_size (", image_size, ")");
   MMX_CHECK(classes > 1, "ViTConfig: classes must be at least 2, got ", classes);
   // d_model, layers, heads, dropout and the MultiMax settings are the Block's: one set of checks.
   try {

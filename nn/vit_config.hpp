@@ -16,7 +16,7 @@ struct ViTConfig {
   int64_t image_size = 28;  ///< square images, image_size x image_size pixels
   /// colour channels per pixel
   int64_t channels = 1;
-  int64_t patch_size = 7;   ///< must divide image_size
+  int64_t patch_size = 7;  ///< must divide image_size
   /// labels the classifier chooses from
   int64_t classes = 10;
   /// width of the residual stream

@@ -6,8 +6,8 @@
 
 #include "engine/autograd/tape.hpp"
 #include "engine/error.hpp"
-#include "engine/precision.hpp"
 #include "engine/ops.hpp"
+#include "engine/precision.hpp"
 #include "nn/distributed/data_parallel.hpp"
 
 namespace mmx::nn {
@@ -53,7 +53,9 @@ VitOptions with_data(VitOptions o, const data::FashionMnist& data) {
   return o;
 }
 
-uint64_t batches_seed(uint64_t seed) { return seed ^ 0xBA7C'4E50ull; }
+uint64_t batches_seed(uint64_t seed) {
+  return seed ^ 0xBA7C'4E50ull;
+}
 
 // Images per forward pass when scoring: bounds the attention maps' memory.
 constexpr int64_t kScoreChunk = 500;
@@ -69,9 +71,7 @@ VitTrainer::VitTrainer(const VitOptions& options, data::FashionMnist data)
                batches_seed(options_.seed)) {
   distributed::rank_rows(options_.batch, distributed::world());  // refuses a batch N cannot split
   model_ = std::make_unique<ViT>(options_.model, options_.seed);
-  optimizer_ = std::make_unique<AdamW>(
-      model_->named_parameters(),
-      options_.adamw());
+  optimizer_ = std::make_unique<AdamW>(model_->named_parameters(), options_.adamw());
   model_->train();
 }
 
@@ -174,8 +174,9 @@ void VitTrainer::save(const std::filesystem::path& dir) const {
       {"config", options_.model},
       {"train_options", options_},
       {"normalization", {{"mean", data_.normalization.mean}, {"std", data_.normalization.std}}},
-      {"rng", {{"batches", batches_.state().to_json()},
-               {"dropout", data::generator_state_to_json(model_->dropout_generator().state())}}},
+      {"rng",
+       {{"batches", batches_.state().to_json()},
+        {"dropout", data::generator_state_to_json(model_->dropout_generator().state())}}},
       {"running", running_.to_json()}};
   c.optimizer = optimizer_->state_tensors();
   save_checkpoint(dir, c);
@@ -216,6 +217,8 @@ std::unique_ptr<Trainer> resume_vit_trainer(const data::Checkpoint& c,
   return VitTrainer::resume(c, dir);
 }
 
-nlohmann::json default_vit_options() { return VitOptions{}; }
+nlohmann::json default_vit_options() {
+  return VitOptions{};
+}
 
 }  // namespace mmx::nn

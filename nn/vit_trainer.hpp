@@ -24,7 +24,12 @@ namespace mmx::nn {
 struct VitOptions : OptimOptions {
   /// This task's defaults for the shared fields.
   VitOptions() {
-    batch = 128; steps = 2150; lr = 2e-3f; min_lr = 1e-4f; warmup = 100; weight_decay = 0.05f;
+    batch = 128;
+    steps = 2150;
+    lr = 2e-3f;
+    min_lr = 1e-4f;
+    warmup = 100;
+    weight_decay = 0.05f;
     eval_interval = 430;  // about one epoch
   }
 

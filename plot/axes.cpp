@@ -64,7 +64,8 @@ std::vector<double> nice_ticks(double lo, double hi, int target) {
 }
 
 std::vector<double> log_ticks(double lo, double hi) {
-  MMX_CHECK(lo > 0 && lo < hi, "log_ticks: range [", lo, ", ", hi, "] must be positive and increasing");
+  MMX_CHECK(lo > 0 && lo < hi, "log_ticks: range [", lo, ", ", hi,
+            "] must be positive and increasing");
   std::vector<double> out;
   for (double e = std::floor(std::log10(lo)); e <= std::ceil(std::log10(hi)); e += 1) {
     const double v = std::pow(10.0, e);
@@ -79,7 +80,8 @@ std::string format_tick(double value, double step) {
   if (magnitude != 0 && (magnitude >= 1e5 || magnitude < 1e-3)) {
     std::snprintf(buffer, sizeof buffer, "%g", value);
   } else {
-    const int decimals = step > 0 ? std::max(0, static_cast<int>(std::ceil(-std::log10(step) - 1e-9))) : 0;
+    const int decimals =
+        step > 0 ? std::max(0, static_cast<int>(std::ceil(-std::log10(step) - 1e-9))) : 0;
     std::snprintf(buffer, sizeof buffer, "%.*f", std::min(decimals, 6), value);
   }
   return buffer;
@@ -94,7 +96,8 @@ Axes::Axes(const Rect& area, std::string title, AxisSpec x, AxisSpec y,
   double widest_tick = 0;
   const std::vector<double> yt = ticks(y_lo_, y_hi_, y_.scale, 6);
   const double ystep = yt.size() > 1 ? yt[1] - yt[0] : 1;
-  for (double v : yt) widest_tick = std::max(widest_tick, text_width(format_tick(v, ystep), kTickSize));
+  for (double v : yt)
+    widest_tick = std::max(widest_tick, text_width(format_tick(v, ystep), kTickSize));
   const double left = 14 + widest_tick + (y_.label.empty() ? 0 : kLabelSize + 10);
   const double bottom = 28 + (x_.label.empty() ? 0 : kLabelSize + 10);
   const double top = title_.empty() ? 12 : kTitleSize + 18;
@@ -104,7 +107,8 @@ Axes::Axes(const Rect& area, std::string title, AxisSpec x, AxisSpec y,
 }
 
 double Axes::map(double v, double lo, double hi, Scale scale) const {
-  if (scale == Scale::Log) return (std::log10(v) - std::log10(lo)) / (std::log10(hi) - std::log10(lo));
+  if (scale == Scale::Log)
+    return (std::log10(v) - std::log10(lo)) / (std::log10(hi) - std::log10(lo));
   return (v - lo) / (hi - lo);
 }
 
@@ -162,7 +166,9 @@ void Axes::draw_frame(Canvas& canvas) const {
                 {.size = kLabelSize, .halign = HAlign::Center, .valign = VAlign::Bottom});
   if (!y_.label.empty())
     canvas.text({area_.x + 4, plot_.y + plot_.height / 2}, y_.label,
-                {.size = kLabelSize, .halign = HAlign::Center, .valign = VAlign::Top,
+                {.size = kLabelSize,
+                 .halign = HAlign::Center,
+                 .valign = VAlign::Top,
                  .direction = TextDirection::Up});
   if (!title_.empty())
     canvas.text({plot_.x + plot_.width / 2, area_.y + 6}, title_,

@@ -21,8 +21,8 @@ Rect grid_cell(const Rect& area, int rows, int cols, int index) {
 }
 
 Canvas::Canvas(int width, int height, Color background) {
-  MMX_CHECK(width > 0 && height > 0 && width <= 16384 && height <= 16384,
-            "Canvas: size ", width, "x", height, " must be in 1..16384 on each side");
+  MMX_CHECK(width > 0 && height > 0 && width <= 16384 && height <= 16384, "Canvas: size ", width,
+            "x", height, " must be in 1..16384 on each side");
   image_.width = width;
   image_.height = height;
   image_.pixels.resize(static_cast<size_t>(width) * static_cast<size_t>(height) * 3);
@@ -43,7 +43,8 @@ bool Canvas::visible(int x, int y) const {
 void Canvas::blend(int x, int y, Color color, double alpha) {
   if (alpha <= 0 || !visible(x, y)) return;
   alpha = std::min(alpha, 1.0);
-  uint8_t* p = image_.pixels.data() + (static_cast<size_t>(y) * static_cast<size_t>(width()) + static_cast<size_t>(x)) * 3;
+  uint8_t* p = image_.pixels.data() +
+               (static_cast<size_t>(y) * static_cast<size_t>(width()) + static_cast<size_t>(x)) * 3;
   const Color mixed = mix({p[0], p[1], p[2]}, color, alpha);
   p[0] = mixed.r;
   p[1] = mixed.g;
@@ -51,8 +52,10 @@ void Canvas::blend(int x, int y, Color color, double alpha) {
 }
 
 void Canvas::fill_rect(const Rect& rect, Color color) {
-  const int x0 = static_cast<int>(std::floor(rect.x)), x1 = static_cast<int>(std::ceil(rect.right()));
-  const int y0 = static_cast<int>(std::floor(rect.y)), y1 = static_cast<int>(std::ceil(rect.bottom()));
+  const int x0 = static_cast<int>(std::floor(rect.x)),
+            x1 = static_cast<int>(std::ceil(rect.right()));
+  const int y0 = static_cast<int>(std::floor(rect.y)),
+            y1 = static_cast<int>(std::ceil(rect.bottom()));
   for (int y = std::max(0, y0); y < std::min(height(), y1); ++y) {
     // Partial coverage on the edges keeps fractional rects (heatmap cells) seamless.
     const double cover_y = std::min<double>(y + 1, rect.bottom()) - std::max<double>(y, rect.y);
@@ -64,8 +67,11 @@ void Canvas::fill_rect(const Rect& rect, Color color) {
 }
 
 void Canvas::stroke_rect(const Rect& rect, Color color, double line_width) {
-  polyline({{rect.x, rect.y}, {rect.right(), rect.y}, {rect.right(), rect.bottom()},
-            {rect.x, rect.bottom()}, {rect.x, rect.y}},
+  polyline({{rect.x, rect.y},
+            {rect.right(), rect.y},
+            {rect.right(), rect.bottom()},
+            {rect.x, rect.bottom()},
+            {rect.x, rect.y}},
            color, line_width);
 }
 
@@ -145,13 +151,16 @@ void Canvas::polyline(const std::vector<Point>& points, Color color, double line
         const double d = distance_to_segment({x + 0.5, y + 0.5}, a, b);
         // A 1-pixel ramp at the edge of the stroke: anti-aliasing without supersampling.
         const auto c = static_cast<float>(std::clamp(half + 0.5 - d, 0.0, 1.0));
-        float& cell = coverage[static_cast<size_t>(y - y0) * static_cast<size_t>(bw) + static_cast<size_t>(x - x0)];
+        float& cell = coverage[static_cast<size_t>(y - y0) * static_cast<size_t>(bw) +
+                               static_cast<size_t>(x - x0)];
         cell = std::max(cell, c);
       }
   }
   for (int y = y0; y <= y1; ++y)
     for (int x = x0; x <= x1; ++x)
-      blend(x, y, color, coverage[static_cast<size_t>(y - y0) * static_cast<size_t>(bw) + static_cast<size_t>(x - x0)]);
+      blend(x, y, color,
+            coverage[static_cast<size_t>(y - y0) * static_cast<size_t>(bw) +
+                     static_cast<size_t>(x - x0)]);
 }
 
 void Canvas::fill_circle(Point center, double radius, Color color) {
@@ -168,8 +177,10 @@ void Canvas::fill_circle(Point center, double radius, Color color) {
 
 void Canvas::stroke_circle(Point center, double radius, Color color, double line_width) {
   const double reach = radius + line_width / 2 + 1;
-  const int x0 = static_cast<int>(std::floor(center.x - reach)), x1 = static_cast<int>(std::ceil(center.x + reach));
-  const int y0 = static_cast<int>(std::floor(center.y - reach)), y1 = static_cast<int>(std::ceil(center.y + reach));
+  const int x0 = static_cast<int>(std::floor(center.x - reach)),
+            x1 = static_cast<int>(std::ceil(center.x + reach));
+  const int y0 = static_cast<int>(std::floor(center.y - reach)),
+            y1 = static_cast<int>(std::ceil(center.y + reach));
   for (int y = y0; y <= y1; ++y)
     for (int x = x0; x <= x1; ++x) {
       const double d = std::abs(std::hypot(x + 0.5 - center.x, y + 0.5 - center.y) - radius);
@@ -197,8 +208,10 @@ void Canvas::fill_polygon(const std::vector<Point>& vertices, Color color) {
     min_y = std::min(min_y, p.y), max_y = std::max(max_y, p.y);
   }
   constexpr int kSamples = 4;  // 4x4 supersampling per pixel: smooth edges on small markers
-  for (int y = std::max(0, static_cast<int>(std::floor(min_y))); y <= std::min(height() - 1, static_cast<int>(std::ceil(max_y))); ++y)
-    for (int x = std::max(0, static_cast<int>(std::floor(min_x))); x <= std::min(width() - 1, static_cast<int>(std::ceil(max_x))); ++x) {
+  for (int y = std::max(0, static_cast<int>(std::floor(min_y)));
+       y <= std::min(height() - 1, static_cast<int>(std::ceil(max_y))); ++y)
+    for (int x = std::max(0, static_cast<int>(std::floor(min_x)));
+         x <= std::min(width() - 1, static_cast<int>(std::ceil(max_x))); ++x) {
       int hits = 0;
       for (int sy = 0; sy < kSamples; ++sy)
         for (int sx = 0; sx < kSamples; ++sx)
@@ -226,10 +239,12 @@ void Canvas::text(Point anchor, std::string_view content, const TextStyle& style
   // Top-left corner of the (possibly rotated) mask on the canvas. Rotating 90 degrees
   // counter-clockwise sends mask (u, v) to canvas (v, width - 1 - u).
   const int left = static_cast<int>(std::lround(up ? anchor.x - across : anchor.x - along));
-  const int top = static_cast<int>(std::lround(up ? anchor.y - (mask.width - along) : anchor.y - across));
+  const int top =
+      static_cast<int>(std::lround(up ? anchor.y - (mask.width - along) : anchor.y - across));
   for (int v = 0; v < mask.height; ++v)
     for (int u = 0; u < mask.width; ++u) {
-      const uint8_t a = mask.alpha[static_cast<size_t>(v) * static_cast<size_t>(mask.width) + static_cast<size_t>(u)];
+      const uint8_t a = mask.alpha[static_cast<size_t>(v) * static_cast<size_t>(mask.width) +
+                                   static_cast<size_t>(u)];
       if (a == 0) continue;
       const int x = up ? left + v : left + u;
       const int y = up ? top + (mask.width - 1 - u) : top + v;

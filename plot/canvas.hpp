@@ -54,7 +54,9 @@ class Canvas {
 
   int width() const { return image_.width; }
   int height() const { return image_.height; }
-  Rect bounds() const { return {0, 0, static_cast<double>(width()), static_cast<double>(height())}; }
+  Rect bounds() const {
+    return {0, 0, static_cast<double>(width()), static_cast<double>(height())};
+  }
   Color pixel(int x, int y) const { return image_.at(x, y); }
   const RgbImage& image() const { return image_; }
 

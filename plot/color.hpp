@@ -14,9 +14,9 @@ struct Color {
 namespace colors {
 inline constexpr Color white{255, 255, 255};
 inline constexpr Color black{0, 0, 0};
-inline constexpr Color grid{225, 225, 225};     // light grid lines behind the data
-inline constexpr Color axis{60, 60, 60};        // frame, ticks, tick labels
-inline constexpr Color muted{120, 120, 120};    // reference lines (identity, breakpoints)
+inline constexpr Color grid{225, 225, 225};   // light grid lines behind the data
+inline constexpr Color axis{60, 60, 60};      // frame, ticks, tick labels
+inline constexpr Color muted{120, 120, 120};  // reference lines (identity, breakpoints)
 }  // namespace colors
 
 // The i-th colour of the categorical palette (matplotlib's tab10), wrapping around: series

@@ -53,7 +53,7 @@ std::vector<char32_t> decode_utf8(std::string_view text) {
   std::vector<char32_t> out;
   for (size_t i = 0; i < text.size();) {
     const auto lead = static_cast<unsigned char>(text[i]);
-    const int extra = lead < 0x80 ? 0
+    const int extra = lead < 0x80           ? 0
                       : (lead >> 5) == 0x6  ? 1
                       : (lead >> 4) == 0xE  ? 2
                       : (lead >> 3) == 0x1E ? 3
@@ -117,7 +117,8 @@ TextMask render_text(std::string_view text, double pixel_size) {
         const int x = left + static_cast<int>(col);
         const int y = top + static_cast<int>(row);
         if (x < 0 || y < 0 || x >= mask.width || y >= mask.height) continue;
-        uint8_t& dst = mask.alpha[static_cast<size_t>(y) * static_cast<size_t>(mask.width) + static_cast<size_t>(x)];
+        uint8_t& dst = mask.alpha[static_cast<size_t>(y) * static_cast<size_t>(mask.width) +
+                                  static_cast<size_t>(x)];
         dst = std::max(dst, bitmap.buffer[row * static_cast<unsigned>(bitmap.pitch) + col]);
       }
     }

@@ -5,8 +5,8 @@
 #include <cstdio>
 
 #include "engine/error.hpp"
-#include "plot/font.hpp"
 #include "plot/axes.hpp"
+#include "plot/font.hpp"
 
 namespace mmx::plot {
 
@@ -21,12 +21,13 @@ double widest(const std::vector<std::string>& labels, double size) {
 }  // namespace
 
 void Heatmap::draw(Canvas& canvas, const Rect& area) const {
-  MMX_CHECK(rows > 0 && cols > 0 && values.size() == static_cast<size_t>(rows) * static_cast<size_t>(cols),
+  MMX_CHECK(rows > 0 && cols > 0 &&
+                values.size() == static_cast<size_t>(rows) * static_cast<size_t>(cols),
             "Heatmap: ", rows, "x", cols, " matrix with ", values.size(), " values");
-  MMX_CHECK(row_labels.empty() || row_labels.size() == static_cast<size_t>(rows), "Heatmap: ",
-            row_labels.size(), " row labels for ", rows, " rows");
-  MMX_CHECK(col_labels.empty() || col_labels.size() == static_cast<size_t>(cols), "Heatmap: ",
-            col_labels.size(), " column labels for ", cols, " columns");
+  MMX_CHECK(row_labels.empty() || row_labels.size() == static_cast<size_t>(rows),
+            "Heatmap: ", row_labels.size(), " row labels for ", rows, " rows");
+  MMX_CHECK(col_labels.empty() || col_labels.size() == static_cast<size_t>(cols),
+            "Heatmap: ", col_labels.size(), " column labels for ", cols, " columns");
   double lo = range ? range->first : INFINITY, hi = range ? range->second : -INFINITY;
   if (!range)
     for (double v : values)
@@ -43,10 +44,13 @@ void Heatmap::draw(Canvas& canvas, const Rect& area) const {
   const double row_label_w = widest(row_labels, label_size);
   const double col_label_w = widest(col_labels, label_size);
   const double colorbar_w = 16 + 8 + 50 + (colorbar_label.empty() ? 0 : kLabelSize + 8);
-  const double left = 10 + (row_label_w > 0 ? row_label_w + 8 : 0) + (y_label.empty() ? 0 : kLabelSize + 8);
+  const double left =
+      10 + (row_label_w > 0 ? row_label_w + 8 : 0) + (y_label.empty() ? 0 : kLabelSize + 8);
   const double grid_w_guess = area.width - left - colorbar_w - 16;
   const bool vertical_cols = !col_labels.empty() && col_label_w + 4 > grid_w_guess / cols;
-  const double col_label_h = col_labels.empty() ? 0 : vertical_cols ? col_label_w + 8 : label_size + 10;
+  const double col_label_h = col_labels.empty() ? 0
+                             : vertical_cols    ? col_label_w + 8
+                                                : label_size + 10;
   const double bottom = 10 + col_label_h + (x_label.empty() ? 0 : kLabelSize + 8);
   const Rect grid = area.inset(left, top, colorbar_w + 16, bottom);
   MMX_CHECK(grid.width > 4 && grid.height > 4, "Heatmap: area ", area.width, "x", area.height,
@@ -55,7 +59,8 @@ void Heatmap::draw(Canvas& canvas, const Rect& area) const {
 
   for (int r = 0; r < rows; ++r)
     for (int c = 0; c < cols; ++c) {
-      const double v = values[static_cast<size_t>(r) * static_cast<size_t>(cols) + static_cast<size_t>(c)];
+      const double v =
+          values[static_cast<size_t>(r) * static_cast<size_t>(cols) + static_cast<size_t>(c)];
       const Color color = std::isfinite(v) ? viridis((v - lo) / (hi - lo)) : Color{200, 200, 200};
       const Rect cell{grid.x + c * cw, grid.y + r * ch, cw, ch};
       canvas.fill_rect(cell, color);
@@ -65,8 +70,10 @@ void Heatmap::draw(Canvas& canvas, const Rect& area) const {
         // Dark text on the bright end of viridis, white on the dark end.
         const bool bright = std::isfinite(v) && (v - lo) / (hi - lo) > 0.6;
         canvas.text({cell.x + cw / 2, cell.y + ch / 2}, text,
-                    {.size = std::min(12.0, ch * 0.45), .color = bright ? colors::black : colors::white,
-                     .halign = HAlign::Center, .valign = VAlign::Middle});
+                    {.size = std::min(12.0, ch * 0.45),
+                     .color = bright ? colors::black : colors::white,
+                     .halign = HAlign::Center,
+                     .valign = VAlign::Middle});
       }
     }
   canvas.stroke_rect(grid, colors::axis, 1.0);
@@ -96,7 +103,9 @@ void Heatmap::draw(Canvas& canvas, const Rect& area) const {
                 {.size = kLabelSize, .halign = HAlign::Center, .valign = VAlign::Bottom});
   if (!y_label.empty())
     canvas.text({area.x + 4, grid.y + grid.height / 2}, y_label,
-                {.size = kLabelSize, .halign = HAlign::Center, .valign = VAlign::Top,
+                {.size = kLabelSize,
+                 .halign = HAlign::Center,
+                 .valign = VAlign::Top,
                  .direction = TextDirection::Up});
   if (!title.empty())
     canvas.text({grid.x + grid.width / 2, area.y + 6}, title,
@@ -117,7 +126,9 @@ void Heatmap::draw(Canvas& canvas, const Rect& area) const {
   }
   if (!colorbar_label.empty())
     canvas.text({area.right() - 6 - kLabelSize, bar.y + bar.height / 2}, colorbar_label,
-                {.size = kLabelSize, .halign = HAlign::Center, .valign = VAlign::Top,
+                {.size = kLabelSize,
+                 .halign = HAlign::Center,
+                 .valign = VAlign::Top,
                  .direction = TextDirection::Up});
 }
 

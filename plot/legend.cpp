@@ -10,20 +10,21 @@ namespace mmx::plot {
 
 void draw_marker(Canvas& canvas, Point c, Marker marker, double r, Color color) {
   switch (marker) {
-    case Marker::None:
-      return;
+    case Marker::None: return;
     case Marker::Circle:
       canvas.fill_circle(c, r, color);
       canvas.stroke_circle(c, r, colors::white, 1.0);  // a rim separates overlapping points
       return;
     case Marker::Square: {
       const double h = r * 0.9;
-      canvas.fill_polygon({{c.x - h, c.y - h}, {c.x + h, c.y - h}, {c.x + h, c.y + h}, {c.x - h, c.y + h}}, color);
+      canvas.fill_polygon(
+          {{c.x - h, c.y - h}, {c.x + h, c.y - h}, {c.x + h, c.y + h}, {c.x - h, c.y + h}}, color);
       return;
     }
     case Marker::Triangle: {
       const double s = r * 1.2;
-      canvas.fill_polygon({{c.x, c.y - s}, {c.x + s * std::numbers::sqrt3 / 2, c.y + s / 2},
+      canvas.fill_polygon({{c.x, c.y - s},
+                           {c.x + s * std::numbers::sqrt3 / 2, c.y + s / 2},
                            {c.x - s * std::numbers::sqrt3 / 2, c.y + s / 2}},
                           color);
       return;
@@ -42,7 +43,8 @@ constexpr double kRow = 20, kPad = 8, kSwatch = 28, kGap = 6;
 
 Rect legend_box(const std::vector<LegendEntry>& entries, Point top_left) {
   double widest = 0;
-  for (const LegendEntry& e : entries) widest = std::max(widest, text_width(e.name, kLegendTextSize));
+  for (const LegendEntry& e : entries)
+    widest = std::max(widest, text_width(e.name, kLegendTextSize));
   return {top_left.x, top_left.y, kPad * 2 + kSwatch + kGap + widest,
           kPad * 2 + kRow * static_cast<double>(entries.size())};
 }

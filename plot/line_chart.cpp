@@ -38,10 +38,11 @@ bool plottable(double x, double y, const AxisSpec& xs, const AxisSpec& ys) {
 Point legend_corner(LegendPlace place, const Rect& plot, const Rect& box_size,
                     const std::vector<Point>& points) {
   const double m = 8;
-  const Point corners[4] = {{plot.x + m, plot.y + m},
-                            {plot.right() - m - box_size.width, plot.y + m},
-                            {plot.x + m, plot.bottom() - m - box_size.height},
-                            {plot.right() - m - box_size.width, plot.bottom() - m - box_size.height}};
+  const Point corners[4] = {
+      {plot.x + m, plot.y + m},
+      {plot.right() - m - box_size.width, plot.y + m},
+      {plot.x + m, plot.bottom() - m - box_size.height},
+      {plot.right() - m - box_size.width, plot.bottom() - m - box_size.height}};
   switch (place) {
     case LegendPlace::TopLeft: return corners[0];
     case LegendPlace::TopRight: return corners[1];
@@ -80,15 +81,22 @@ void LineChart::draw(Canvas& canvas, const Rect& area) const {
   const auto [y_lo, y_hi] = axes.y_range();
   for (const ReferenceLine& r : references) {
     Point a, b;
-    if (r.kind == ReferenceLine::Kind::Vertical) a = axes.to_pixel(r.value, y_lo), b = axes.to_pixel(r.value, y_hi);
-    else if (r.kind == ReferenceLine::Kind::Horizontal) a = axes.to_pixel(x_lo, r.value), b = axes.to_pixel(x_hi, r.value);
-    else a = axes.to_pixel(std::min(x_lo, y_lo), std::min(x_lo, y_lo)), b = axes.to_pixel(std::max(x_hi, y_hi), std::max(x_hi, y_hi));
+    if (r.kind == ReferenceLine::Kind::Vertical)
+      a = axes.to_pixel(r.value, y_lo), b = axes.to_pixel(r.value, y_hi);
+    else if (r.kind == ReferenceLine::Kind::Horizontal)
+      a = axes.to_pixel(x_lo, r.value), b = axes.to_pixel(x_hi, r.value);
+    else
+      a = axes.to_pixel(std::min(x_lo, y_lo), std::min(x_lo, y_lo)),
+      b = axes.to_pixel(std::max(x_hi, y_hi), std::max(x_hi, y_hi));
     canvas.line(a, b, r.color, 1.5, r.dash);
     if (!r.label.empty()) {
       const Point at = r.kind == ReferenceLine::Kind::Vertical ? Point{a.x + 4, plot.y + 6}
                                                                : Point{plot.x + 6, a.y - 4};
-      canvas.text(at, r.label, {.size = kTickSize, .color = r.color,
-                                .valign = r.kind == ReferenceLine::Kind::Vertical ? VAlign::Top : VAlign::Bottom});
+      canvas.text(
+          at, r.label,
+          {.size = kTickSize,
+           .color = r.color,
+           .valign = r.kind == ReferenceLine::Kind::Vertical ? VAlign::Top : VAlign::Bottom});
     }
   }
   std::vector<Point> drawn;  // every data point, for placing the legend

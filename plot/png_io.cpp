@@ -15,7 +15,8 @@ namespace mmx::plot {
 Color RgbImage::at(int x, int y) const {
   MMX_CHECK(x >= 0 && y >= 0 && x < width && y < height, "RgbImage::at: pixel (", x, ", ", y,
             ") outside a ", width, "x", height, " image");
-  const size_t i = (static_cast<size_t>(y) * static_cast<size_t>(width) + static_cast<size_t>(x)) * 3;
+  const size_t i =
+      (static_cast<size_t>(y) * static_cast<size_t>(width) + static_cast<size_t>(x)) * 3;
   return {pixels[i], pixels[i + 1], pixels[i + 2]};
 }
 
@@ -69,7 +70,8 @@ bool decode_rows(std::FILE* file, int* width, int* height, std::vector<uint8_t>*
     return false;
   }
   pixels->resize(stride * static_cast<size_t>(*height));
-  for (int y = 0; y < *height; ++y) png_read_row(png, pixels->data() + static_cast<size_t>(y) * stride, nullptr);
+  for (int y = 0; y < *height; ++y)
+    png_read_row(png, pixels->data() + static_cast<size_t>(y) * stride, nullptr);
   png_read_end(png, nullptr);
   png_destroy_read_struct(&png, &info, nullptr);
   return true;

@@ -25,7 +25,8 @@ SimplexPath& SimplexPlot::add_path(std::string name, std::vector<Distribution3> 
 void SimplexPlot::draw(Canvas& canvas, const Rect& area) const {
   for (const SimplexPath& path : paths)
     for (const Distribution3& p : path.points)
-      MMX_CHECK(p[0] >= -1e-6 && p[1] >= -1e-6 && p[2] >= -1e-6 && std::abs(p[0] + p[1] + p[2] - 1) < 1e-3,
+      MMX_CHECK(p[0] >= -1e-6 && p[1] >= -1e-6 && p[2] >= -1e-6 &&
+                    std::abs(p[0] + p[1] + p[2] - 1) < 1e-3,
                 "SimplexPlot: path '", path.name, "' has (", p[0], ", ", p[1], ", ", p[2],
                 "), which is not a distribution");
 
@@ -77,7 +78,8 @@ void SimplexPlot::draw(Canvas& canvas, const Rect& area) const {
   if (!title.empty())
     canvas.text({area.x + area.width / 2, area.y + 6}, title,
                 {.size = kTitleSize, .halign = HAlign::Center, .valign = VAlign::Top});
-  if (!entries.empty()) draw_legend(canvas, entries, {area.right() - legend_size.width - 10, area.y + top});
+  if (!entries.empty())
+    draw_legend(canvas, entries, {area.right() - legend_size.width - 10, area.y + top});
 }
 
 void SimplexPlot::save_png(const std::string& path, int width, int height) const {

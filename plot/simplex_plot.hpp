@@ -18,7 +18,7 @@ struct SimplexPath {
   std::vector<Distribution3> points;
   Color color;
   Marker marker = Marker::None;  // drawn at every point
-  double line_width = 2.0;  // 0: markers only
+  double line_width = 2.0;       // 0: markers only
 };
 
 struct SimplexPlot {

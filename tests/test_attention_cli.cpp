@@ -43,7 +43,8 @@ TEST_CASE("mmx attention: heatmaps per layer for a GPT checkpoint; bad input is 
   REQUIRE(r.exit_code == 0);
   CHECK(r.output.find("sparsemax attention") != std::string::npos);
   CHECK(r.output.find("support") != std::string::npos);
-  for (const char* name : {"attention_layer0.png", "attention_layer1.png", "attention_overview.png"}) {
+  for (const char* name :
+       {"attention_layer0.png", "attention_layer1.png", "attention_overview.png"}) {
     CAPTURE(name);
     const std::string path = pictures + "/" + name;
     CHECK(r.output.find("wrote " + path) != std::string::npos);
@@ -89,14 +90,16 @@ TEST_CASE("mmx attention: a ViT checkpoint on a test image gives heatmaps and th
   ScratchDir dir("attention-vit-cli");
   const std::string ckpt = (dir / "vit").string();
   REQUIRE(run_mmx("train --task vit --attn sparsemax --steps 4 --warmup 1 --batch 16 --d-model 16"
-                  " --layers 1 --heads 2 --eval-interval 4 --out " + ckpt + " --threads 1")
+                  " --layers 1 --heads 2 --eval-interval 4 --out " +
+                  ckpt + " --threads 1")
               .exit_code == 0);
   const std::string pictures = (dir / "pictures").string();
-  const CliResult r =
-      run_mmx("attention --ckpt " + ckpt + " --image 3 --query 5 --out " + pictures + " --threads 1");
+  const CliResult r = run_mmx("attention --ckpt " + ckpt + " --image 3 --query 5 --out " +
+                              pictures + " --threads 1");
   REQUIRE(r.exit_code == 0);
   CHECK(r.output.find("test image 3: ") != std::string::npos);
-  for (const char* name : {"attention_layer0.png", "attention_overview.png", "attention_image.png"}) {
+  for (const char* name :
+       {"attention_layer0.png", "attention_overview.png", "attention_image.png"}) {
     CAPTURE(name);
     CHECK(r.output.find("wrote " + pictures + "/" + name) != std::string::npos);
     CHECK(mmx::plot::read_png(pictures + "/" + name).width >= 400);

@@ -15,8 +15,8 @@ using namespace mmx;
 TEST_CASE("gradients flow in reverse and accumulate where a tensor is used twice") {
   Tensor a = Tensor::scalar(2.0f).requires_grad_();
   Tensor b = Tensor::scalar(-3.0f).requires_grad_();
-  Tensor c = a * b;       // -6
-  Tensor d = c + a * a;   // -6 + 4 = -2
+  Tensor c = a * b;      // -6
+  Tensor d = c + a * a;  // -6 + 4 = -2
   d.backward();
   CHECK(d.item() == -2.0f);
   CHECK(a.grad().item() == doctest::Approx(b.item() + 2 * a.item()));  // -3 + 4
@@ -119,24 +119,55 @@ struct ShapeOpCase {
 
 TEST_CASE("shape ops: gradients match central differences") {
   const std::vector<ShapeOpCase> cases = {
-      {"reshape", {2, 6}, [](const Tensor& x) { return x.reshape({3, -1}); }},
-      {"reshape of a transposed view", {3, 4}, [](const Tensor& x) { return x.transpose(0, 1).reshape({12}); }},
-      {"permute", {2, 3, 4}, [](const Tensor& x) { return x.permute({2, 0, 1}); }},
+      {"reshape",
+       {2, 6},
+       [](const Tensor& x) {
+         return x.reshape({3, -1});
+       }},
+      {"reshape of a transposed view",
+       {3, 4},
+       [](const Tensor& x) { return x.transpose(0, 1).reshape({12}); }},
+      {"permute",
+       {2, 3, 4},
+       [](const Tensor& x) {
+         return x.permute({2, 0, 1});
+       }},
       {"transpose", {3, 5}, [](const Tensor& x) { return x.transpose(0, 1); }},
       {"slice", {4, 5}, [](const Tensor& x) { return x.slice(1, 1, 4); }},
       // Slices add into windows of one gradient (attention's q, k, v): disjoint, overlapping,
       // beside another use of the whole tensor, and of a transposed view.
-      {"three slices of one tensor", {2, 6, 3}, [](const Tensor& x) {
-         return x.slice(1, 0, 2) + x.slice(1, 2, 4) * 2.0f + x.slice(1, 4, 6) * 3.0f; }},
-      {"overlapping slices and the whole", {4, 3}, [](const Tensor& x) {
-         return cat({x.slice(0, 0, 3) * 2.0f, x.slice(0, 1, 4), x}, 0); }},
-      {"slices of a transposed view", {3, 4}, [](const Tensor& x) {
+      {"three slices of one tensor",
+       {2, 6, 3},
+       [](const Tensor& x) {
+         return x.slice(1, 0, 2) + x.slice(1, 2, 4) * 2.0f + x.slice(1, 4, 6) * 3.0f;
+       }},
+      {"overlapping slices and the whole",
+       {4, 3},
+       [](const Tensor& x) {
+         return cat({x.slice(0, 0, 3) * 2.0f, x.slice(0, 1, 4), x}, 0);
+       }},
+      {"slices of a transposed view",
+       {3, 4},
+       [](const Tensor& x) {
          const Tensor t = x.transpose(0, 1);
-         return t.slice(1, 1, 3) * t.slice(1, 0, 2); }},
-      {"expand", {3, 1}, [](const Tensor& x) { return x.expand({2, 3, 4}); }},
+         return t.slice(1, 1, 3) * t.slice(1, 0, 2);
+       }},
+      {"expand",
+       {3, 1},
+       [](const Tensor& x) {
+         return x.expand({2, 3, 4});
+       }},
       {"contiguous", {3, 4}, [](const Tensor& x) { return x.transpose(0, 1).contiguous(); }},
-      {"cat", {2, 3}, [](const Tensor& x) { return cat({x, x.slice(1, 0, 2), x}, 1); }},
-      {"split", {2, 6}, [](const Tensor& x) { return split(x, {2, 4}, 1)[1]; }},
+      {"cat",
+       {2, 3},
+       [](const Tensor& x) {
+         return cat({x, x.slice(1, 0, 2), x}, 1);
+       }},
+      {"split",
+       {2, 6},
+       [](const Tensor& x) {
+         return split(x, {2, 4}, 1)[1];
+       }},
   };
   for (const ShapeOpCase& c : cases) {
     const std::string name = c.name;

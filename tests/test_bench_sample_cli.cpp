@@ -46,9 +46,9 @@ TEST_CASE("bench sample refuses bad flags") {
     const char* flags;
     const char* message;
   };
-  for (const Case& c : {Case{"--config tiny --tokens 128", "does not fit"},
-                        Case{"--rounds 0", "--rounds"}, Case{"--tokens -3", "--tokens"},
-                        Case{"--config huge", "--config"}}) {
+  for (const Case& c :
+       {Case{"--config tiny --tokens 128", "does not fit"}, Case{"--rounds 0", "--rounds"},
+        Case{"--tokens -3", "--tokens"}, Case{"--config huge", "--config"}}) {
     CAPTURE(c.flags);
     const CliResult r = run_mmx(std::string("bench sample ") + c.flags, true);
     CHECK(r.exit_code != 0);

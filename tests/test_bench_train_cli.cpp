@@ -19,10 +19,10 @@ TEST_CASE("bench train --json: the reference's keys, consistent figures, one row
       "bench train --json --config tiny --attn all --steps 2 --warmup 0 --threads 1 "
       "--sgemm-n 128",
       2);
-  const std::vector<std::string> keys = {"engine", "config", "attn", "threads", "params",
-                                         "ms_per_step", "tokens_per_s", "peak_rss_mb",
-                                         "final_loss", "flops_per_token", "train_gflops",
-                                         "sgemm_n", "sgemm_gflops", "mfu"};
+  const std::vector<std::string> keys = {
+      "engine",       "config",       "attn",         "threads",    "params",
+      "ms_per_step",  "tokens_per_s", "peak_rss_mb",  "final_loss", "flops_per_token",
+      "train_gflops", "sgemm_n",      "sgemm_gflops", "mfu"};
   for (const auto& row : rows) {
     CHECK(json_keys(row) == keys);
     CHECK(row["engine"].get<std::string>().rfind("multimax-", 0) == 0);
@@ -56,12 +56,12 @@ TEST_CASE("bench train --json: the reference's keys, consistent figures, one row
 }
 
 TEST_CASE("bench overhead: SoftMax and MultiMax trained in turn, the same runs as bench train's") {
-  const auto row = mmx_json_rows(
-      "bench overhead --json --config tiny --steps 3 --warmup 1 --threads 1", 1)[0];
-  CHECK(json_keys(row) ==
-        std::vector<std::string>{"suite", "config", "threads", "pairs", "softmax_ms_per_step",
-                                 "multimax_ms_per_step", "multimax_over_softmax",
-                                 "softmax_final_loss", "multimax_final_loss"});
+  const auto row =
+      mmx_json_rows("bench overhead --json --config tiny --steps 3 --warmup 1 --threads 1", 1)[0];
+  CHECK(json_keys(row) == std::vector<std::string>{"suite", "config", "threads", "pairs",
+                                                   "softmax_ms_per_step", "multimax_ms_per_step",
+                                                   "multimax_over_softmax", "softmax_final_loss",
+                                                   "multimax_final_loss"});
   CHECK(row["config"] == "tiny");
   CHECK(row["pairs"] == 3);
   CHECK(row["softmax_ms_per_step"].get<double>() > 0);
@@ -69,7 +69,8 @@ TEST_CASE("bench overhead: SoftMax and MultiMax trained in turn, the same runs a
   CHECK(row["multimax_over_softmax"].get<double>() > 0);
   // Each model took warm-up + pairs = 4 steps, as bench train's 4 steps of the same seed.
   const auto train = mmx_json_rows(
-      "bench train --json --config tiny --attn all --steps 4 --warmup 0 --threads 1 --sgemm-n 0", 2);
+      "bench train --json --config tiny --attn all --steps 4 --warmup 0 --threads 1 --sgemm-n 0",
+      2);
   CHECK(row["softmax_final_loss"] == train[0]["final_loss"]);
   CHECK(row["multimax_final_loss"] == train[1]["final_loss"]);
   CHECK(row["softmax_final_loss"] != row["multimax_final_loss"]);

@@ -251,10 +251,14 @@ TEST_CASE("vit and mt trained in bf16: the guard is set, the losses stay within 
   write_tiny_image_set(dir / "images");
   const nlohmann::json vit = {
       {"model", {{"patch_size", 4}, {"d_model", 16}, {"layers", 2}, {"heads", 2}}},
-      {"batch", 16}, {"val_images", 40}, {"data", (dir / "images").string()}};
+      {"batch", 16},
+      {"val_images", 40},
+      {"data", (dir / "images").string()}};
   const nlohmann::json mt = {
       {"model", {{"d_model", 16}, {"heads", 2}, {"encoder_layers", 1}, {"decoder_layers", 1}}},
-      {"batch", 8}, {"eval_pairs", 8}, {"max_chars", 24},
+      {"batch", 8},
+      {"eval_pairs", 8},
+      {"max_chars", 24},
       {"data", write_tiny_phrase_file(dir / "phrases.txt").string()}};
   for (const auto& [task, base] : {std::pair{"vit", vit}, std::pair{"mt", mt}}) {
     CAPTURE(task);
@@ -272,7 +276,7 @@ TEST_CASE("vit and mt trained in bf16: the guard is set, the losses stay within 
     };
     const std::vector<float> fp32 = losses("fp32"), bf16 = losses("bf16");
     CHECK(matmul_precision() == MatmulPrecision::fp32);  // the trainers' guards restored it
-    CHECK(bf16 != fp32);  // the runs really differ in precision
+    CHECK(bf16 != fp32);                                 // the runs really differ in precision
     for (size_t i = 0; i < fp32.size(); ++i) {
       CAPTURE(i);
       CHECK(std::isfinite(bf16[i]));

@@ -22,9 +22,9 @@ namespace {
 
 struct Row {
   std::string name;
-  Shape shape;          // [..., T, d] of q, k, v
-  bool strided_k;       // k read through a permuted view, as attention's heads are
-  float tolerance;      // absolute, against the double loops
+  Shape shape;      // [..., T, d] of q, k, v
+  bool strided_k;   // k read through a permuted view, as attention's heads are
+  float tolerance;  // absolute, against the double loops
 };
 
 const Row kRows[] = {
@@ -72,8 +72,7 @@ TEST_CASE("causal block products match their naive loops") {
       CHECK(max_abs_diff(kernels::causal_scores_forward(q, k, scale),
                          kernels::causal_scores_forward_naive(q, k, scale)) <= row.tolerance);
       CHECK(max_abs_diff(kernels::causal_weighted_sum_forward(p, k, scale),
-                         kernels::causal_weighted_sum_forward_naive(p, k, scale)) <=
-            row.tolerance);
+                         kernels::causal_weighted_sum_forward_naive(p, k, scale)) <= row.tolerance);
       CHECK(max_abs_diff(kernels::causal_transposed_sum_forward(p, k, scale),
                          kernels::causal_transposed_sum_forward_naive(p, k, scale)) <=
             row.tolerance);
@@ -102,8 +101,7 @@ TEST_CASE("causal ops: gradcheck, and equal to the masked plain products") {
         [](const std::vector<Tensor>& x) { return causal_scores(x[0], x[1]); }, {q, k}, opt);
     CHECK_MESSAGE(scores.ok, scores.message);
     const GradcheckResult scaled = gradcheck(
-        [](const std::vector<Tensor>& x) { return causal_scores(x[0], x[1], 0.35f); }, {q, k},
-        opt);
+        [](const std::vector<Tensor>& x) { return causal_scores(x[0], x[1], 0.35f); }, {q, k}, opt);
     CHECK_MESSAGE(scaled.ok, scaled.message);
     const GradcheckResult sums = gradcheck(
         [](const std::vector<Tensor>& x) { return causal_weighted_sum(x[0], x[1]); }, {p, k}, opt);
@@ -118,8 +116,7 @@ TEST_CASE("causal ops: gradcheck, and equal to the masked plain products") {
     CHECK(max_abs_diff(causal_weighted_sum(p, k), matmul(masked_fill(p, upper, 0.0f), k)) <=
           row.tolerance);
     CHECK(max_abs_diff(causal_scores(q, k),
-                       masked_fill(matmul(q, transpose(k, -2, -1)), upper, 0.0f)) <=
-          row.tolerance);
+                       masked_fill(matmul(q, transpose(k, -2, -1)), upper, 0.0f)) <= row.tolerance);
     CHECK(max_abs_diff(causal_scores(q, k, 0.35f),
                        masked_fill(matmul(mul(q, 0.35f), transpose(k, -2, -1)), upper, 0.0f)) <=
           row.tolerance);

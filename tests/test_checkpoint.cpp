@@ -21,13 +21,15 @@ Checkpoint sample_checkpoint(int64_t step) {
   Generator gen(static_cast<uint64_t>(step));
   Checkpoint c;
   c.step = step;
-  c.model = {{"tok.weight", Tensor::randn({5, 4}, gen)}, {"pos", Tensor::randn({3, 4}, gen)},
+  c.model = {{"tok.weight", Tensor::randn({5, 4}, gen)},
+             {"pos", Tensor::randn({3, 4}, gen)},
              {"blocks.0.attn.qkv.weight", Tensor::randn({4, 12}, gen)}};
   c.model_metadata = {{"config", {{"layers", 1}, {"dim", 4}, {"attention", "multimax"}}},
                       {"vocab", CharTokenizer::from_text(U"hello").to_json()},
                       {"rng", generator_state_to_json(gen.state())},
                       {"note", "plain text"}};
-  c.optimizer = {{"tok.weight.m", Tensor::zeros({5, 4})}, {"tok.weight.v", Tensor::full({5, 4}, 0.5f)}};
+  c.optimizer = {{"tok.weight.m", Tensor::zeros({5, 4})},
+                 {"tok.weight.v", Tensor::full({5, 4}, 0.5f)}};
   c.optimizer_metadata = {{"kind", "adamw"}, {"t", step}};
   return c;
 }
@@ -67,7 +69,8 @@ TEST_CASE("round trip: tensors, metadata and step come back exactly") {
   CHECK(loaded.model_metadata == saved.model_metadata);
   CHECK(loaded.optimizer_metadata == saved.optimizer_metadata);
   CHECK(CharTokenizer::from_json(loaded.model_metadata["vocab"]).vocab_size() == 4);
-  for (const char* leftover : {"model.safetensors.tmp", "optimizer.safetensors.tmp", "checkpoint.json.tmp"})
+  for (const char* leftover :
+       {"model.safetensors.tmp", "optimizer.safetensors.tmp", "checkpoint.json.tmp"})
     CHECK_FALSE(fs::exists(dir / "run" / leftover));
 }
 
@@ -97,7 +100,8 @@ TEST_CASE("an interrupted save (new model, old optimizer and manifest) is refuse
   ScratchDir dir("ckpt-torn");
   save_checkpoint(dir / "a", sample_checkpoint(1));
   save_checkpoint(dir / "b", sample_checkpoint(2));
-  fs::copy_file(dir / "b" / kModelFile, dir / "a" / kModelFile, fs::copy_options::overwrite_existing);
+  fs::copy_file(dir / "b" / kModelFile, dir / "a" / kModelFile,
+                fs::copy_options::overwrite_existing);
   const std::string message = load_error(dir / "a");
   CHECK(message.find((dir / "a" / kModelFile).string()) != std::string::npos);
   CHECK(message.find("does not match checkpoint.json") != std::string::npos);
@@ -121,7 +125,8 @@ TEST_CASE("corruption and inconsistency: each raises an error naming the file") 
     auto m = manifest();
     m["step"] = 5;
     overwrite(ck / kManifestFile, m.dump());
-    CHECK(load_error(ck).find("is from step 3 but checkpoint.json says step 5") != std::string::npos);
+    CHECK(load_error(ck).find("is from step 3 but checkpoint.json says step 5") !=
+          std::string::npos);
   }
   SUBCASE("missing manifest") {
     fresh();
@@ -161,23 +166,30 @@ TEST_CASE("save refuses reserved keys and non-object metadata, naming the file")
   ScratchDir dir("ckpt-save");
   Checkpoint c = sample_checkpoint(1);
   c.model_metadata["mmx.step"] = 9;
-  CHECK_THROWS_WITH_AS(save_checkpoint(dir.path, c), doctest::Contains("model.safetensors metadata key 'mmx.step'"), Error);
+  CHECK_THROWS_WITH_AS(save_checkpoint(dir.path, c),
+                       doctest::Contains("model.safetensors metadata key 'mmx.step'"), Error);
   c = sample_checkpoint(1);
   c.optimizer_metadata = nlohmann::json::array();
-  CHECK_THROWS_WITH_AS(save_checkpoint(dir.path, c), doctest::Contains("optimizer.safetensors metadata must be a JSON object"), Error);
+  CHECK_THROWS_WITH_AS(save_checkpoint(dir.path, c),
+                       doctest::Contains("optimizer.safetensors metadata must be a JSON object"),
+                       Error);
   c = sample_checkpoint(1);
   c.model.push_back(c.model[0]);
-  CHECK_THROWS_WITH_AS(save_checkpoint(dir.path, c), doctest::Contains("duplicate tensor name 'tok.weight'"), Error);
+  CHECK_THROWS_WITH_AS(save_checkpoint(dir.path, c),
+                       doctest::Contains("duplicate tensor name 'tok.weight'"), Error);
 }
 
 TEST_CASE("generator state survives JSON exactly") {
   Generator gen(123);
   for (int i = 0; i < 5; ++i) gen.next_u64();
   Generator resumed(0);
-  resumed.set_state(generator_state_from_json(nlohmann::json::parse(generator_state_to_json(gen.state()).dump())));
+  resumed.set_state(generator_state_from_json(
+      nlohmann::json::parse(generator_state_to_json(gen.state()).dump())));
   CHECK(resumed.next_u64() == gen.next_u64());
   CHECK_THROWS_WITH_AS(generator_state_from_json(nlohmann::json::parse(R"(["1","2","3"])")),
                        doctest::Contains("expected 4 hex strings"), Error);
-  CHECK_THROWS_WITH_AS(generator_state_from_json(nlohmann::json::parse(R"(["zz00000000000000","0000000000000000","0000000000000000","0000000000000000"])")),
-                       doctest::Contains("word 0"), Error);
+  CHECK_THROWS_WITH_AS(
+      generator_state_from_json(nlohmann::json::parse(
+          R"(["zz00000000000000","0000000000000000","0000000000000000","0000000000000000"])")),
+      doctest::Contains("word 0"), Error);
 }

@@ -23,8 +23,7 @@ namespace fs = std::filesystem;
 namespace {
 
 fs::path write_corpus(const ScratchDir& dir) {
-  return write_word_corpus(dir / "corpus.txt", 21,
-                           {"north ", "south ", "east\n", "west, "}, 1500);
+  return write_word_corpus(dir / "corpus.txt", 21, {"north ", "south ", "east\n", "west, "}, 1500);
 }
 
 nn::TrainOptions tiny_options(const fs::path& corpus) {
@@ -58,7 +57,8 @@ void write_bytes(const fs::path& path, const std::string& bytes) {
 }
 
 // Replaces `file` in checkpoint `dir` and updates the manifest's size and hash to match.
-void replace_with_matching_manifest(const fs::path& dir, const char* file, const std::string& bytes) {
+void replace_with_matching_manifest(const fs::path& dir, const char* file,
+                                    const std::string& bytes) {
   write_bytes(dir / file, bytes);
   nlohmann::json manifest = nlohmann::json::parse(io::read_file_bytes(dir / data::kManifestFile));
   manifest["files"][file] = {{"bytes", bytes.size()}, {"fnv1a64", fnv1a64_hex(bytes)}};
@@ -82,7 +82,8 @@ bool contains(const std::string& text, const std::string& part) {
 bool same_state(const io::NamedTensors& a, const io::NamedTensors& b) {
   if (a.size() != b.size()) return false;
   for (size_t i = 0; i < a.size(); ++i)
-    if (a[i].first != b[i].first || a[i].second.to_vector() != b[i].second.to_vector()) return false;
+    if (a[i].first != b[i].first || a[i].second.to_vector() != b[i].second.to_vector())
+      return false;
   return true;
 }
 
@@ -117,7 +118,8 @@ struct SavedRun {
 TEST_CASE("damaged checkpoints: each error names the file and the problem") {
   SavedRun run;
   const std::string model = io::read_file_bytes(run.good / data::kModelFile);
-  const uint64_t header_bytes = static_cast<unsigned char>(model[0]) | (static_cast<uint64_t>(static_cast<unsigned char>(model[1])) << 8);
+  const uint64_t header_bytes = static_cast<unsigned char>(model[0]) |
+                                (static_cast<uint64_t>(static_cast<unsigned char>(model[1])) << 8);
   struct Row {
     const char* name;
     std::function<void(const fs::path&)> damage;
@@ -125,36 +127,57 @@ TEST_CASE("damaged checkpoints: each error names the file and the problem") {
     const char* problem;  // and the words that say what is wrong
   };
   const std::vector<Row> rows = {
-      {"truncated model file", [&](const fs::path& d) { write_bytes(d / data::kModelFile, model.substr(0, model.size() / 2)); },
+      {"truncated model file",
+       [&](const fs::path& d) {
+         write_bytes(d / data::kModelFile, model.substr(0, model.size() / 2));
+       },
        data::kModelFile, "does not match"},
       {"truncated, manifest rewritten to match",
-       [&](const fs::path& d) { replace_with_matching_manifest(d, data::kModelFile, model.substr(0, model.size() - 4)); },
+       [&](const fs::path& d) {
+         replace_with_matching_manifest(d, data::kModelFile, model.substr(0, model.size() - 4));
+       },
        data::kModelFile, "exceed the"},
-      {"cut inside the header", [&](const fs::path& d) { replace_with_matching_manifest(d, data::kModelFile, model.substr(0, 40)); },
+      {"cut inside the header",
+       [&](const fs::path& d) {
+         replace_with_matching_manifest(d, data::kModelFile, model.substr(0, 40));
+       },
        data::kModelFile, "truncated file"},
-      {"empty model file", [&](const fs::path& d) { replace_with_matching_manifest(d, data::kModelFile, ""); },
+      {"empty model file",
+       [&](const fs::path& d) { replace_with_matching_manifest(d, data::kModelFile, ""); },
        data::kModelFile, "too short"},
-      {"flipped byte in the header", [&](const fs::path& d) { std::string b = model; b[8] = '['; write_bytes(d / data::kModelFile, b); },
+      {"flipped byte in the header",
+       [&](const fs::path& d) {
+         std::string b = model;
+         b[8] = '[';
+         write_bytes(d / data::kModelFile, b);
+       },
        data::kModelFile, "does not match"},
-      {"F16 dtype", [&](const fs::path& d) {
+      {"F16 dtype",
+       [&](const fs::path& d) {
          std::string b = model;
          b.replace(b.find("F32"), 3, "F16");
          replace_with_matching_manifest(d, data::kModelFile, b);
-       }, data::kModelFile, "dtype F16 is not supported"},
-      {"huge shape claim", [&](const fs::path& d) {
+       },
+       data::kModelFile, "dtype F16 is not supported"},
+      {"huge shape claim",
+       [&](const fs::path& d) {
          std::string b = model;
          const size_t at = b.find("\"shape\":[");
          b.replace(at, 9, "\"shape\":[99999999,");  // the header length changes: fix it up
          const uint64_t n = header_bytes + 9;
-         for (int i = 0; i < 8; ++i) b[static_cast<size_t>(i)] = static_cast<char>((n >> (8 * i)) & 0xFF);
+         for (int i = 0; i < 8; ++i)
+           b[static_cast<size_t>(i)] = static_cast<char>((n >> (8 * i)) & 0xFF);
          replace_with_matching_manifest(d, data::kModelFile, b);
-       }, data::kModelFile, "needs"},
+       },
+       data::kModelFile, "needs"},
       {"missing optimizer file", [&](const fs::path& d) { fs::remove(d / data::kOptimizerFile); },
        data::kOptimizerFile, "cannot open"},
-      {"manifest replaced by a directory", [&](const fs::path& d) {
+      {"manifest replaced by a directory",
+       [&](const fs::path& d) {
          fs::remove(d / data::kManifestFile);
          fs::create_directory(d / data::kManifestFile);
-       }, data::kManifestFile, "is a directory"},
+       },
+       data::kManifestFile, "is a directory"},
   };
   for (const Row& row : rows) {
     CAPTURE(std::string(row.name));
@@ -178,14 +201,21 @@ TEST_CASE("a checkpoint that does not fit the model: missing tensor, wrong shape
   const std::vector<Row> rows = {
       {"a tensor missing", [](data::Checkpoint& c) { c.model.pop_back(); }, "missing tensor"},
       {"a tensor of the wrong shape",
-       [](data::Checkpoint& c) { c.model.front().second = Tensor::zeros({3, 5}); }, "has shape [3, 5]"},
-      {"an extra tensor", [](data::Checkpoint& c) { c.model.emplace_back("stray.weight", Tensor::zeros({2})); },
+       [](data::Checkpoint& c) {
+         c.model.front().second = Tensor::zeros({3, 5});
+       },
+       "has shape [3, 5]"},
+      {"an extra tensor",
+       [](data::Checkpoint& c) { c.model.emplace_back("stray.weight", Tensor::zeros({2})); },
        "unexpected tensor 'stray.weight'"},
       {"a config wider than the tensors",
-       [](data::Checkpoint& c) { c.model_metadata["train_options"]["model"]["d_model"] = 16; }, "shape"},
+       [](data::Checkpoint& c) { c.model_metadata["train_options"]["model"]["d_model"] = 16; },
+       "shape"},
       {"a config that fails validation",
-       [](data::Checkpoint& c) { c.model_metadata["train_options"]["model"]["heads"] = 3; }, "heads"},
-      {"options missing", [](data::Checkpoint& c) { c.model_metadata.erase("train_options"); }, "train_options"},
+       [](data::Checkpoint& c) { c.model_metadata["train_options"]["model"]["heads"] = 3; },
+       "heads"},
+      {"options missing", [](data::Checkpoint& c) { c.model_metadata.erase("train_options"); },
+       "train_options"},
   };
   for (const Row& row : rows) {
     CAPTURE(std::string(row.name));
@@ -212,21 +242,25 @@ TEST_CASE("every flipped header byte: a clear error or a consistent load, never 
   SavedRun run;
   const fs::path model_path = run.good / data::kModelFile;
   const std::string model = io::read_file_bytes(model_path);
-  const size_t header_end = 8 + (static_cast<unsigned char>(model[0]) | (static_cast<size_t>(static_cast<unsigned char>(model[1])) << 8));
+  const size_t header_end = 8 + (static_cast<unsigned char>(model[0]) |
+                                 (static_cast<size_t>(static_cast<unsigned char>(model[1])) << 8));
   // In memory, past the manifest's hash (which would catch every flip): the parser and the
   // model's load are what is tested here.
   nn::GPT target(run.trainer->options().model);
   int refused = 0, loaded = 0;
   for (size_t at = 0; at < header_end; ++at) {
     std::string bytes = model;
-    bytes[at] = static_cast<char>(bytes[at] ^ 0x20);  // letters change case, digits and quotes break
+    bytes[at] =
+        static_cast<char>(bytes[at] ^ 0x20);  // letters change case, digits and quotes break
     try {
       target.load_state_dict(io::parse_safetensors(bytes, model_path.string()).tensors);
       ++loaded;  // the flip changed a metadata string or the padding, not the structure
     } catch (const Error& e) {
       const std::string message = e.what();
       // The file, or (for a name or shape the model rejects) the tensor, is named.
-      CHECK_MESSAGE((contains(message, model_path.string()) || contains(message, "load_state_dict")), message);
+      CHECK_MESSAGE(
+          (contains(message, model_path.string()) || contains(message, "load_state_dict")),
+          message);
       ++refused;
     }
   }
@@ -238,8 +272,9 @@ TEST_CASE("a full disk at any byte of a save leaves the previous checkpoint whol
   SavedRun run;
   const data::Checkpoint before = data::load_checkpoint(run.good);
   run.trainer->train_step();  // the next save differs from the one on disk
-  const int64_t total = static_cast<int64_t>(io::read_file_bytes(run.good / data::kModelFile).size() +
-                                             io::read_file_bytes(run.good / data::kOptimizerFile).size());
+  const int64_t total =
+      static_cast<int64_t>(io::read_file_bytes(run.good / data::kModelFile).size() +
+                           io::read_file_bytes(run.good / data::kOptimizerFile).size());
   int faults = 0;
   for (int64_t fail_at = 0; fail_at < total + 200; fail_at += std::max<int64_t>(1, total / 47)) {
     CAPTURE(fail_at);
@@ -275,7 +310,8 @@ TEST_CASE("a kill between the renames: the *.prev backup loads, the next save cl
     fs::create_hard_link(dir / file, dir / (std::string(file) + ".prev"));
   run.trainer->train_step();
   run.trainer->save(run.scratch / "next");
-  fs::rename(run.scratch / "next" / data::kModelFile, dir / data::kModelFile);  // the link keeps the old file
+  fs::rename(run.scratch / "next" / data::kModelFile,
+             dir / data::kModelFile);  // the link keeps the old file
 
   const data::Checkpoint recovered = data::load_checkpoint(dir);
   CHECK(recovered.step == 1);
@@ -289,14 +325,17 @@ TEST_CASE("a kill between the renames: the *.prev backup loads, the next save cl
 TEST_CASE("a read-only directory and a small full tmpfs: clear errors, previous checkpoint kept") {
   SavedRun run;
   SUBCASE("read-only directory") {
-    fs::permissions(run.good, fs::perms::owner_write | fs::perms::group_write | fs::perms::others_write,
+    fs::permissions(run.good,
+                    fs::perms::owner_write | fs::perms::group_write | fs::perms::others_write,
                     fs::perm_options::remove);
     if (::geteuid() == 0) {
-      MESSAGE("skipped: running as root, which writes through permission bits (the injected "
-              "write fault above covers the same path)");
+      MESSAGE(
+          "skipped: running as root, which writes through permission bits (the injected "
+          "write fault above covers the same path)");
     } else {
       run.trainer->train_step();
-      CHECK_THROWS_WITH_AS(run.trainer->save(run.good), doctest::Contains("Permission denied"), Error);
+      CHECK_THROWS_WITH_AS(run.trainer->save(run.good), doctest::Contains("Permission denied"),
+                           Error);
       CHECK(data::load_checkpoint(run.good).step == 1);
     }
     fs::permissions(run.good, fs::perms::owner_all, fs::perm_options::add);
@@ -315,7 +354,8 @@ TEST_CASE("a read-only directory and a small full tmpfs: clear errors, previous 
     const fs::path dir = mount_point / "run";
     run.trainer->save(dir);
     run.trainer->train_step();
-    CHECK_THROWS_WITH_AS(run.trainer->save(dir), doctest::Contains("No space left on device"), Error);
+    CHECK_THROWS_WITH_AS(run.trainer->save(dir), doctest::Contains("No space left on device"),
+                         Error);
     CHECK(data::load_checkpoint(dir).step == 1);
     CHECK(leftovers(dir).empty());
     ::umount(mount_point.c_str());

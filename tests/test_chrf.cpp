@@ -32,7 +32,10 @@ TEST_CASE("sentence_chrf: hand-computed table") {
       // P 1/3, R 1: F = 5/3 / (4/3 + 1) = 5/7.
       {"clipped counts", "aaa", "a", 100.0 * 5.0 / 7.0},
       // Code points, not bytes: n=1 3/4, n=2 2/3, n=3 1/2, n=4 0; P = R = 23/48.
-      {"umlaut is one character", "\xC3\xBC" "ber", "uber", 100.0 * 23.0 / 48.0},
+      {"umlaut is one character",
+       "\xC3\xBC"
+       "ber",
+       "uber", 100.0 * 23.0 / 48.0},
   };
   for (const Row& row : rows) {
     CAPTURE(row.what);

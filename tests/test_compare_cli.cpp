@@ -25,8 +25,10 @@ TEST_CASE("mmx compare: lm runs per attention and seed, table, JSON and curves; 
                            " --set model.d_model=16 --set model.layers=2 --set model.heads=2"
                            " --set model.seq_len=16 --set batch=4 --set eval_batch=4 --threads 1";
   const std::string out = (dir / "cmp").string();
-  const CliResult r = run_mmx("compare --attn softmax,sparsemax --seeds 2 --steps 6 "
-                              "--eval-interval 3 --out " + out + tiny);
+  const CliResult r = run_mmx(
+      "compare --attn softmax,sparsemax --seeds 2 --steps 6 "
+      "--eval-interval 3 --out " +
+      out + tiny);
   REQUIRE(r.exit_code == 0);
   CHECK(r.output.find("mean ± sample std over 2 seeds") != std::string::npos);
   for (const char* kind : {"\nsoftmax ", "\nsparsemax "}) {
@@ -52,14 +54,15 @@ TEST_CASE("mmx compare: lm runs per attention and seed, table, JSON and curves; 
         losses.push_back(loss);
         sum += loss;
         CHECK(run.at("final").at("step") == 6);
-        CHECK(std::filesystem::exists(std::filesystem::path(run.at("dir").get<std::string>()) / "log.jsonl"));
+        CHECK(std::filesystem::exists(std::filesystem::path(run.at("dir").get<std::string>()) /
+                                      "log.jsonl"));
       }
     REQUIRE(losses.size() == 2);
     CHECK(s.at("val_loss").at("n") == 2);
     CHECK(s.at("val_loss").at("mean").get<double>() == doctest::Approx(sum / 2));
     CHECK(s.at("val_loss").at("std").get<double>() ==
           doctest::Approx(std::abs(losses[0] - losses[1]) / std::sqrt(2.0)));
-    CHECK(losses[0] != losses[1]);  // the seeds differ
+    CHECK(losses[0] != losses[1]);                  // the seeds differ
     CHECK(s.at("attention_sparsity").size() == 2);  // one S per layer
     CHECK(s.at("ms_per_step").at("mean").get<double>() > 0);
   }

@@ -51,8 +51,8 @@ TEST_CASE("rank_rows: equal contiguous shares, or an error naming batch and rank
     int rank, size;
     int64_t batch, begin, count;
   };
-  for (const Row& r : std::vector<Row>{{0, 1, 5, 0, 5}, {0, 2, 8, 0, 4}, {1, 2, 8, 4, 4},
-                                       {2, 4, 8, 4, 2}, {3, 4, 4, 3, 1}}) {
+  for (const Row& r : std::vector<Row>{
+           {0, 1, 5, 0, 5}, {0, 2, 8, 0, 4}, {1, 2, 8, 4, 4}, {2, 4, 8, 4, 2}, {3, 4, 4, 3, 1}}) {
     CAPTURE(r.rank);
     CAPTURE(r.size);
     const nn::distributed::RankRows rows =

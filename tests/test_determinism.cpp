@@ -34,7 +34,9 @@ struct ThreadCount {
     }
     REQUIRE(team == n);  // the comparisons below mean nothing if the team did not change
   }
-  ~ThreadCount() { omp_set_num_threads(saved); }
+  ~ThreadCount() {
+    omp_set_num_threads(saved);
+  }
 };
 
 bool bit_identical(const std::vector<float>& a, const std::vector<float>& b) {
@@ -54,8 +56,9 @@ Tensor random_tensor(const Shape& shape, uint64_t seed, float scale = 1.0f) {
 }
 
 // Forward output, then the gradient of every input, flattened into one vector.
-std::vector<float> forward_and_gradients(const std::function<Tensor(const std::vector<Tensor>&)>& op,
-                                         const std::vector<Tensor>& inputs) {
+std::vector<float> forward_and_gradients(
+    const std::function<Tensor(const std::vector<Tensor>&)>& op,
+    const std::vector<Tensor>& inputs) {
   std::vector<Tensor> leaves;
   for (const Tensor& x : inputs) leaves.push_back(x.detach().requires_grad_());
   const Tensor y = op(leaves);
@@ -89,8 +92,8 @@ nn::TrainOptions tiny_run(const std::filesystem::path& corpus) {
 }
 
 std::filesystem::path write_corpus(const ScratchDir& dir) {
-  return write_word_corpus(dir / "corpus.txt", 5,
-                           {"cat ", "dog ", "bird\n", "fish, ", "ant. "}, 3000);
+  return write_word_corpus(dir / "corpus.txt", 5, {"cat ", "dog ", "bird\n", "fish, ", "ant. "},
+                           3000);
 }
 
 // The losses of a fresh run's steps, then every parameter after them.
@@ -138,25 +141,52 @@ TEST_CASE("OpenMP kernels across 1, 2 and 3 threads: races would show as mismatc
     float tolerance;
   };
   const std::vector<Row> rows = {
-      {"softmax_temperature causal", [](const auto& in) { return softmax_temperature(in[0], 0.7f, Tensor(), true); }, {scores}, 0},
-      {"multimax: scores only", [&](const auto& in) { return multimax(in[0], {t, r, 2}, Tensor(), true); }, {scores}, 0},
+      {"softmax_temperature causal",
+       [](const auto& in) { return softmax_temperature(in[0], 0.7f, Tensor(), true); },
+       {scores},
+       0},
+      {"multimax: scores only",
+       [&](const auto& in) {
+         return multimax(in[0], {t, r, 2}, Tensor(), true);
+       },
+       {scores},
+       0},
       // dt and dr sum over every row: per-thread partial sums, added in thread order.
-      {"multimax: with t and r", [](const auto& in) { return multimax(in[0], {in[1], in[2], 2}, Tensor(), true); },
-       {scores, t, r}, 1e-5f},
+      {"multimax: with t and r",
+       [](const auto& in) {
+         return multimax(in[0], {in[1], in[2], 2}, Tensor(), true);
+       },
+       {scores, t, r},
+       1e-5f},
       {"sparsemax", [](const auto& in) { return sparsemax(in[0], Tensor(), true); }, {scores}, 0},
       {"entmax15", [](const auto& in) { return entmax15(in[0], Tensor(), true); }, {scores}, 0},
-      {"evsoftmax training", [](const auto& in) { return evsoftmax(in[0], Tensor(), true, true); }, {scores}, 0},
+      {"evsoftmax training",
+       [](const auto& in) { return evsoftmax(in[0], Tensor(), true, true); },
+       {scores},
+       0},
       {"softmax", [](const auto& in) { return softmax(in[0]); }, {big}, 0},
       {"log_softmax", [](const auto& in) { return log_softmax(in[0]); }, {big}, 0},
-      {"layer_norm", [](const auto& in) { return layer_norm(in[0], in[1], in[2]); }, {big, gamma, beta}, 1e-5f},
+      {"layer_norm",
+       [](const auto& in) { return layer_norm(in[0], in[1], in[2]); },
+       {big, gamma, beta},
+       1e-5f},
       {"gelu", [](const auto& in) { return gelu(in[0]); }, {big}, 0},
       {"add broadcast", [](const auto& in) { return add(in[0], in[1]); }, {big, gamma}, 0},
       {"sum over rows", [](const auto& in) { return sum(in[0], {0}); }, {big}, 0},
       {"max over columns", [](const auto& in) { return max(in[0], 1); }, {big}, 0},
-      {"matmul (oneDNN)", [](const auto& in) { return matmul(in[0], in[1]); }, {big, weight}, 1e-5f},
+      {"matmul (oneDNN)",
+       [](const auto& in) { return matmul(in[0], in[1]); },
+       {big, weight},
+       1e-5f},
       // The mean loss adds per-thread partial sums (an OpenMP reduction).
-      {"cross_entropy", [&](const auto& in) { return cross_entropy(in[0], targets); }, {big}, 1e-6f},
-      {"transpose + contiguous", [](const auto& in) { return contiguous(transpose(in[0], 0, 1)); }, {big}, 0},
+      {"cross_entropy",
+       [&](const auto& in) { return cross_entropy(in[0], targets); },
+       {big},
+       1e-6f},
+      {"transpose + contiguous",
+       [](const auto& in) { return contiguous(transpose(in[0], 0, 1)); },
+       {big},
+       0},
   };
   for (const Row& row : rows) {
     CAPTURE(std::string(row.name));
@@ -177,7 +207,9 @@ TEST_CASE("OpenMP kernels across 1, 2 and 3 threads: races would show as mismatc
       } else {
         const float difference = max_relative_difference(a, one);
         CHECK(difference <= row.tolerance);
-        if (difference > 0) MESSAGE(std::string(row.name), ", ", threads, " threads vs 1: relative difference ", difference);
+        if (difference > 0)
+          MESSAGE(std::string(row.name), ", ", threads, " threads vs 1: relative difference ",
+                  difference);
       }
     }
   }
@@ -198,8 +230,10 @@ TEST_CASE("training with 1 and 2 threads: the same curve up to float rounding") 
   // Losses only (the first `steps` entries): within 1e-4 relative after 6 steps.
   for (int64_t s = 0; s < options.steps; ++s) {
     CAPTURE(s);
-    CHECK(two[static_cast<size_t>(s)] == doctest::Approx(one[static_cast<size_t>(s)]).epsilon(1e-4));
+    CHECK(two[static_cast<size_t>(s)] ==
+          doctest::Approx(one[static_cast<size_t>(s)]).epsilon(1e-4));
   }
   MESSAGE("1 vs 2 threads, bit-identical: ", std::string(bit_identical(one, two) ? "yes" : "no"),
-          "; largest relative difference over losses and parameters: ", max_relative_difference(two, one));
+          "; largest relative difference over losses and parameters: ",
+          max_relative_difference(two, one));
 }

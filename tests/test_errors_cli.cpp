@@ -155,7 +155,8 @@ TEST_CASE("every subcommand refuses bad input with one clear line and a non-zero
     REQUIRE(!lines.empty());
     CHECK(lines.back().find(c.expected) != std::string::npos);
     CHECK(lines.size() <= 2);
-    for (size_t i = 0; i + 1 < lines.size(); ++i) CHECK(lines[i].find("error") == std::string::npos);
+    for (size_t i = 0; i + 1 < lines.size(); ++i)
+      CHECK(lines[i].find("error") == std::string::npos);
     CHECK(r.output.find("terminate called") == std::string::npos);
     ++tried;
   }

@@ -12,8 +12,8 @@
 #include <string>
 
 #include "cli/explore_report.hpp"
-#include "mmx_cli.hpp"
 #include "engine/error.hpp"
+#include "mmx_cli.hpp"
 #include "plot/png_io.hpp"
 #include "tests/scratch_dir.hpp"
 
@@ -21,14 +21,17 @@ using namespace mmx::cli;
 
 namespace {
 
-const MappingResult& find(const ExploreReport& report, const std::string& name, float temperature = 1) {
+const MappingResult& find(const ExploreReport& report, const std::string& name,
+                          float temperature = 1) {
   for (const MappingResult& m : report.mappings)
     if (m.name == name && (!m.temperature || *m.temperature == temperature)) return m;
   FAIL("no mapping " << name);
   throw;
 }
 
-double relu(double v) { return v > 0 ? v : 0; }
+double relu(double v) {
+  return v > 0 ? v : 0;
+}
 
 // Float gradients that are sums of cancelling terms (dr1 below) are exact only to ~1e-7.
 bool close(double actual, double expected) {
@@ -81,7 +84,11 @@ TEST_CASE("MultiMax's sigma, slope and gradients match the closed forms of DESIG
       {{10, 8, -1}, kDefaultT, kDefaultR, 2, std::nullopt},
       {{10, 8, -1}, kDefaultT, kDefaultR, 2, 1},
       {{1.5f, -0.3f, 2.2f, 0.4f}, {0.3f, -0.2f, 0.1f, 0.05f}, {0.0f, 1.0f, -0.5f, 1.8f}, 2, 3},
-      {{1.5f, -0.3f, 2.2f, 0.4f}, {0.3f, -0.2f, 0.1f, 0.05f}, {0.0f, 1.0f, -0.5f, 1.8f}, 1, std::nullopt},
+      {{1.5f, -0.3f, 2.2f, 0.4f},
+       {0.3f, -0.2f, 0.1f, 0.05f},
+       {0.0f, 1.0f, -0.5f, 1.8f},
+       1,
+       std::nullopt},
   };
   for (const Row& row : rows) {
     ExploreOptions options;
@@ -97,14 +104,16 @@ TEST_CASE("MultiMax's sigma, slope and gradients match the closed forms of DESIG
     const double q = row.order == 2 ? 1.0 : 0.0;  // order 1 drops the quadratic terms
     const size_t n = row.values.size();
     const size_t K = static_cast<size_t>(report.grad.target);
-    const auto largest = std::max_element(row.values.begin(), row.values.end()) - row.values.begin();
+    const auto largest =
+        std::max_element(row.values.begin(), row.values.end()) - row.values.begin();
     CHECK(report.grad.target == row.target.value_or(largest));
     CHECK(report.grad.loss == doctest::Approx(-std::log(mm.p[K])).epsilon(1e-5));
     std::array<double, 4> dt{}, dr{};
     for (size_t i = 0; i < n; ++i) {
       const double x = row.values[i];
-      const double sigma = x + t[0] * relu(r[0] - x) + t[1] * relu(x - r[1]) +
-                           q * (t[2] * relu(r[2] - x) * relu(r[2] - x) + t[3] * relu(x - r[3]) * relu(x - r[3]));
+      const double sigma =
+          x + t[0] * relu(r[0] - x) + t[1] * relu(x - r[1]) +
+          q * (t[2] * relu(r[2] - x) * relu(r[2] - x) + t[3] * relu(x - r[3]) * relu(x - r[3]));
       const double slope = 1 - t[0] * (x < r[0]) + t[1] * (x > r[1]) +
                            q * (-2 * t[2] * relu(r[2] - x) + 2 * t[3] * relu(x - r[3]));
       CHECK(mm.sigma[i] == doctest::Approx(sigma).epsilon(1e-5));
@@ -114,8 +123,10 @@ TEST_CASE("MultiMax's sigma, slope and gradients match the closed forms of DESIG
       CHECK(close(report.grad.dx[i], ds * slope));
       dt[0] += ds * relu(r[0] - x), dr[0] += ds * t[0] * (x < r[0]);
       dt[1] += ds * relu(x - r[1]), dr[1] -= ds * t[1] * (x > r[1]);
-      dt[2] += q * ds * relu(r[2] - x) * relu(r[2] - x), dr[2] += q * ds * 2 * t[2] * relu(r[2] - x);
-      dt[3] += q * ds * relu(x - r[3]) * relu(x - r[3]), dr[3] -= q * ds * 2 * t[3] * relu(x - r[3]);
+      dt[2] += q * ds * relu(r[2] - x) * relu(r[2] - x),
+          dr[2] += q * ds * 2 * t[2] * relu(r[2] - x);
+      dt[3] += q * ds * relu(x - r[3]) * relu(x - r[3]),
+          dr[3] -= q * ds * 2 * t[3] * relu(x - r[3]);
     }
     for (size_t k = 0; k < 4; ++k) {
       CHECK(close(report.grad.dt[k], dt[k]));
@@ -164,7 +175,8 @@ TEST_CASE("mmx explore --json prints one object with the issue's keys") {
   CHECK(mappings[0].at("name") == "softmax");
   CHECK(mappings[0].at("temperature") == 0.5);
   for (const auto& m : mappings)
-    for (const char* key : {"name", "p", "multimodality", "sparsity", "support"}) CHECK(m.contains(key));
+    for (const char* key : {"name", "p", "multimodality", "sparsity", "support"})
+      CHECK(m.contains(key));
   CHECK(mappings[6].at("name") == "multimax");
   CHECK(mappings[6].at("sigma").size() == 3);
   CHECK(mappings[6].at("dsigma_dx").size() == 3);

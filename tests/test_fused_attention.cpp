@@ -27,7 +27,7 @@ struct Row {
   int64_t batch, heads, T, d;  // q, k, v [batch, heads, T, d]
   bool strided;                // q, k, v as strided views of one [batch, T, 3 heads, d] tensor
   Normalizer normalizer;
-  float tolerance;             // absolute, against the naive chain
+  float tolerance;  // absolute, against the naive chain
 };
 
 const Row kRows[] = {
@@ -167,9 +167,9 @@ TEST_CASE("causal_self_attention: gradcheck with SoftMax and with MultiMax's t a
   const Tensor qkv = Tensor::uniform({1, 9, 3 * 2 * 4}, gen, -1.0f, 1.0f).requires_grad_();
   GradcheckOptions opt;
   opt.atol = 2e-3f;
-  const GradcheckResult softmax = gradcheck(
-      [](const std::vector<Tensor>& in) { return causal_self_attention(in[0], 2, 0.5f); }, {qkv},
-      opt);
+  const GradcheckResult softmax =
+      gradcheck([](const std::vector<Tensor>& in) { return causal_self_attention(in[0], 2, 0.5f); },
+                {qkv}, opt);
   CHECK_MESSAGE(softmax.ok, softmax.message);
   for (int order : {1, 2}) {
     CAPTURE(order);

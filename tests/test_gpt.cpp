@@ -43,8 +43,8 @@ TEST_CASE("GPT parameter names and count follow the PyTorch reference") {
   // The reference's "tiny" config: vocab 96, d 128, 4 layers, 4 heads, seq 128.
   GPTConfig c;
   const int64_t d = c.d_model, V = c.vocab;
-  const int64_t per_block = 2 * (2 * d)                  // ln1, ln2
-                            + (d * 3 * d + 3 * d) + (d * d + d)  // qkv, proj
+  const int64_t per_block = 2 * (2 * d)                               // ln1, ln2
+                            + (d * 3 * d + 3 * d) + (d * d + d)       // qkv, proj
                             + (d * 4 * d + 4 * d) + (4 * d * d + d);  // fc, out
   const int64_t base = V * d + c.seq_len * d + c.layers * per_block + 2 * d + V * d;
   CHECK(GPT(c).parameter_count() == base);
@@ -52,11 +52,11 @@ TEST_CASE("GPT parameter names and count follow the PyTorch reference") {
   GPT multimax(c);
   CHECK(multimax.parameter_count() == base + c.layers * 8);
   const NamedTensors names = multimax.named_parameters();
-  for (const char* name : {"tok.weight", "pos", "blocks.0.ln1.weight", "blocks.3.attn.qkv.weight",
-                           "blocks.3.attn.qkv.bias", "blocks.2.attn.proj.weight",
-                           "blocks.0.attn.multimax.t", "blocks.0.attn.multimax.r",
-                           "blocks.1.mlp.fc.weight", "blocks.1.mlp.out.bias", "ln.bias",
-                           "head.weight"})
+  for (const char* name :
+       {"tok.weight", "pos", "blocks.0.ln1.weight", "blocks.3.attn.qkv.weight",
+        "blocks.3.attn.qkv.bias", "blocks.2.attn.proj.weight", "blocks.0.attn.multimax.t",
+        "blocks.0.attn.multimax.r", "blocks.1.mlp.fc.weight", "blocks.1.mlp.out.bias", "ln.bias",
+        "head.weight"})
     CHECK_MESSAGE(has_name(names, name), name);
   CHECK(!has_name(names, "head.bias"));
   CHECK(!has_name(names, "head_multimax.t"));
@@ -141,8 +141,8 @@ TEST_CASE("a GPT rebuilt from its JSON config and safetensors state gives the sa
   GPTConfig c = tiny(AttentionKind::MultiMax);
   c.multimax_logits = true;
   GPT original(c, 21);
-  const std::string bytes = io::serialize_safetensors(
-      original.state_dict(), {{"config", nlohmann::json(c).dump()}});
+  const std::string bytes =
+      io::serialize_safetensors(original.state_dict(), {{"config", nlohmann::json(c).dump()}});
 
   const io::SafetensorsContents file = io::parse_safetensors(bytes, "memory");
   GPT rebuilt(nlohmann::json::parse(file.metadata.at("config")).get<GPTConfig>(), 99);
@@ -152,8 +152,8 @@ TEST_CASE("a GPT rebuilt from its JSON config and safetensors state gives the sa
 }
 
 TEST_CASE("attention maps: per layer, causal, rows summing to one, scores beside them") {
-  for (AttentionKind kind : {AttentionKind::Softmax, AttentionKind::MultiMax,
-                             AttentionKind::SparseMax}) {
+  for (AttentionKind kind :
+       {AttentionKind::Softmax, AttentionKind::MultiMax, AttentionKind::SparseMax}) {
     const std::string kind_name = attention_kind_name(kind);
     CAPTURE(kind_name);
     GPT model(tiny(kind), 5);
@@ -194,8 +194,8 @@ TEST_CASE("GPT rejects bad input with errors naming the problem") {
   GPT model(tiny());
   CHECK_THROWS_WITH_AS(model.forward(random_ids(7, 13, 1), 2, 4), doctest::Contains("7 token ids"),
                        Error);
-  CHECK_THROWS_WITH_AS(model.forward(random_ids(20, 13, 1), 2, 10),
-                       doctest::Contains("seq_len 9"), Error);
+  CHECK_THROWS_WITH_AS(model.forward(random_ids(20, 13, 1), 2, 10), doctest::Contains("seq_len 9"),
+                       Error);
   std::vector<int64_t> out_of_range(4, 0);
   out_of_range[2] = 13;
   CHECK_THROWS_AS(model.forward(out_of_range, 1, 4), Error);
@@ -209,9 +209,9 @@ TEST_CASE("GPT rejects bad input with errors naming the problem") {
 }
 
 TEST_CASE("KV-cache decoding gives the full forward's logits") {
-  for (AttentionKind kind : {AttentionKind::Softmax, AttentionKind::MultiMax,
-                             AttentionKind::SparseMax, AttentionKind::EntMax15,
-                             AttentionKind::EvSoftmax}) {
+  for (AttentionKind kind :
+       {AttentionKind::Softmax, AttentionKind::MultiMax, AttentionKind::SparseMax,
+        AttentionKind::EntMax15, AttentionKind::EvSoftmax}) {
     GPTConfig c = tiny(kind);
     c.multimax_logits = kind == AttentionKind::MultiMax;
     c.multimax_per_head = kind == AttentionKind::MultiMax;
@@ -239,8 +239,8 @@ TEST_CASE("KV-cache decoding gives the full forward's logits") {
         for (int64_t b = 0; b < B; ++b)
           for (int64_t i = 0; i < n; ++i)
             for (int64_t v = 0; v < V; ++v)
-              max_diff = std::max(max_diff, std::fabs(logits.at({b, i, v}) -
-                                                      full.at({b, start + i, v})));
+              max_diff =
+                  std::max(max_diff, std::fabs(logits.at({b, i, v}) - full.at({b, start + i, v})));
         start += n;
       }
       CHECK(cache.length == T);

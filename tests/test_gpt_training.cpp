@@ -47,7 +47,8 @@ void sample_batch(const std::vector<int64_t>& corpus, int64_t batch, int64_t seq
   ids.clear();
   targets.clear();
   for (int64_t b = 0; b < batch; ++b) {
-    const auto start = static_cast<int64_t>(gen.below(corpus.size() - static_cast<size_t>(seq) - 1));
+    const auto start =
+        static_cast<int64_t>(gen.below(corpus.size() - static_cast<size_t>(seq) - 1));
     for (int64_t i = 0; i < seq; ++i) {
       ids.push_back(corpus[static_cast<size_t>(start + i)]);
       targets.push_back(corpus[static_cast<size_t>(start + i + 1)]);
@@ -91,15 +92,18 @@ void train_and_check(AttentionKind kind) {
   Generator held_out(99);
   sample_batch(corpus, 64, c.seq_len, held_out, ids, targets);
   const float final_loss = model.loss(ids, targets, 64, c.seq_len).item();
-  MESSAGE("unigram entropy ", entropy, ", first loss ", first_loss, ", held-out loss ",
-          final_loss);
-  CHECK(first_loss > 0.9 * entropy);          // started near chance
-  CHECK(final_loss < 0.5 * entropy);          // learned the transitions
-  CHECK(final_loss < std::log(2.0) + 0.25);   // close to the chain's own entropy
+  MESSAGE("unigram entropy ", entropy, ", first loss ", first_loss, ", held-out loss ", final_loss);
+  CHECK(first_loss > 0.9 * entropy);         // started near chance
+  CHECK(final_loss < 0.5 * entropy);         // learned the transitions
+  CHECK(final_loss < std::log(2.0) + 0.25);  // close to the chain's own entropy
 }
 
 }  // namespace
 
-TEST_CASE("a tiny softmax GPT learns a Markov chain") { train_and_check(AttentionKind::Softmax); }
+TEST_CASE("a tiny softmax GPT learns a Markov chain") {
+  train_and_check(AttentionKind::Softmax);
+}
 
-TEST_CASE("a tiny MultiMax GPT learns a Markov chain") { train_and_check(AttentionKind::MultiMax); }
+TEST_CASE("a tiny MultiMax GPT learns a Markov chain") {
+  train_and_check(AttentionKind::MultiMax);
+}

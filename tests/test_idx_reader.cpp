@@ -36,7 +36,8 @@ Bytes counting(size_t n) {
 
 void write_plain(const std::filesystem::path& path, const Bytes& bytes) {
   std::ofstream(path, std::ios::binary)
-      .write(reinterpret_cast<const char*>(bytes.data()), static_cast<std::streamsize>(bytes.size()));
+      .write(reinterpret_cast<const char*>(bytes.data()),
+             static_cast<std::streamsize>(bytes.size()));
 }
 
 Bytes read_plain(const std::filesystem::path& path) {
@@ -98,26 +99,38 @@ TEST_CASE("read_idx: broken files are errors that name the file and the problem"
   Bytes trailing = good;
   trailing.push_back(0);
   const std::vector<Row> rows{
-      {"truncated-payload.idx", truncated_payload, false, "truncated: the payload needs 34 bytes, the data ends after 29"},
+      {"truncated-payload.idx", truncated_payload, false,
+       "truncated: the payload needs 34 bytes, the data ends after 29"},
       {"truncated-payload.gz", truncated_payload, true, "truncated: the payload needs 34"},
-      {"truncated-header.idx", truncated_header, false, "truncated: the header needs 16 bytes, the data ends after 9"},
+      {"truncated-header.idx", truncated_header, false,
+       "truncated: the header needs 16 bytes, the data ends after 9"},
       {"empty.idx", {}, false, "truncated: the header needs 4 bytes, the data ends after 0"},
-      {"bad-magic.idx", {0x1F, 0x00, 0x08, 0x01, 0, 0, 0, 1, 7}, false, "bad magic: starts with 0x1F 0x00"},
+      {"bad-magic.idx",
+       {0x1F, 0x00, 0x08, 0x01, 0, 0, 0, 1, 7},
+       false,
+       "bad magic: starts with 0x1F 0x00"},
       {"text.idx", {'h', 'e', 'l', 'l', 'o'}, false, "bad magic"},
-      {"float.idx", idx_bytes(0x0D, {2}, Bytes(8)), true, "data type 0x0D (float32) is not supported"},
-      {"unknown-type.idx", idx_bytes(0x42, {2}, Bytes(2)), false, "data type 0x42 (not an IDX type)"},
+      {"float.idx", idx_bytes(0x0D, {2}, Bytes(8)), true,
+       "data type 0x0D (float32) is not supported"},
+      {"unknown-type.idx", idx_bytes(0x42, {2}, Bytes(2)), false,
+       "data type 0x42 (not an IDX type)"},
       {"rank0.idx", {0, 0, 0x08, 0}, false, "rank 0"},
-      {"dims-too-small.idx", idx_bytes(0x08, {2, 3, 2}, counting(18)), false, "trailing data after the 28 bytes"},
-      {"dims-too-large.gz", idx_bytes(0x08, {2, 3, 4}, counting(18)), true, "truncated: the payload needs 40 bytes, the data ends after 34"},
+      {"dims-too-small.idx", idx_bytes(0x08, {2, 3, 2}, counting(18)), false,
+       "trailing data after the 28 bytes"},
+      {"dims-too-large.gz", idx_bytes(0x08, {2, 3, 4}, counting(18)), true,
+       "truncated: the payload needs 40 bytes, the data ends after 34"},
       {"trailing.gz", trailing, true, "trailing data"},
       // dims claiming 1e12 bytes: refused from the header alone, before any allocation.
-      {"hostile.gz", idx_bytes(0x08, {1000000, 1000, 1000}, counting(10)), true, "dims 1000000 x 1000 x 1000 claim more than the limit"},
+      {"hostile.gz", idx_bytes(0x08, {1000000, 1000, 1000}, counting(10)), true,
+       "dims 1000000 x 1000 x 1000 claim more than the limit"},
   };
   for (const Row& row : rows) {
     CAPTURE(row.name);
     const auto path = dir / row.name;
-    if (row.gzip) write_gzip(path, row.bytes);
-    else write_plain(path, row.bytes);
+    if (row.gzip)
+      write_gzip(path, row.bytes);
+    else
+      write_plain(path, row.bytes);
     const std::string message = idx_error(path);
     CAPTURE(message);
     CHECK(message.find(path.string()) != std::string::npos);
@@ -214,7 +227,8 @@ TEST_CASE("ImageDataset::from_idx: normalized pixels, labels, gather and range")
   CHECK_THROWS_WITH_AS(ImageDataset::from_idx(dir / "images.gz", dir / "two-labels.gz", 3, norm),
                        doctest::Contains("holds 3 images but"), Error);
   CHECK_THROWS_WITH_AS(ImageDataset::from_idx(dir / "images.gz", dir / "labels.gz", 2, norm),
-                       doctest::Contains("label 2 of item 0 is not below the class count 2"), Error);
+                       doctest::Contains("label 2 of item 0 is not below the class count 2"),
+                       Error);
   CHECK_THROWS_WITH_AS(ImageDataset::from_idx(dir / "labels.gz", dir / "labels.gz", 3, norm),
                        doctest::Contains("expected images [N, H, W]"), Error);
 }
@@ -272,9 +286,9 @@ TEST_CASE("Fashion-MNIST test split from the installed package") {
   const std::filesystem::path dir = kFashionMnistDir;
   REQUIRE_MESSAGE(std::filesystem::exists(dir / "t10k-labels-idx1-ubyte.gz"),
                   "install dataset-fashion-mnist (setup.sh does)");
-  const ImageDataset test = ImageDataset::from_idx(dir / "t10k-images-idx3-ubyte.gz",
-                                                   dir / "t10k-labels-idx1-ubyte.gz",
-                                                   kFashionMnistClasses, {0.0f, 1.0f});
+  const ImageDataset test =
+      ImageDataset::from_idx(dir / "t10k-images-idx3-ubyte.gz", dir / "t10k-labels-idx1-ubyte.gz",
+                             kFashionMnistClasses, {0.0f, 1.0f});
   CHECK(test.size() == 10000);
   CHECK(test.image_shape() == Shape{1, 28, 28});
   std::vector<int64_t> per_class(10, 0);

@@ -21,17 +21,27 @@ using Clock = std::chrono::steady_clock;
 namespace {
 
 fs::path write_corpus(const ScratchDir& dir) {
-  return write_word_corpus(dir / "corpus.txt", 8,
-                           {"up ", "down ", "left\n", "right, ", "stop. "}, 4000);
+  return write_word_corpus(dir / "corpus.txt", 8, {"up ", "down ", "left\n", "right, ", "stop. "},
+                           4000);
 }
 
 // Tiny and single-threaded (bit-exact resume needs the same thread count), with an evaluation
 // and a checkpoint every 4 steps, so a random kill often lands inside a save.
 std::vector<std::string> fresh_run(const fs::path& corpus, const fs::path& out, int steps) {
-  return {MMX_CLI_PATH, "train", "--data", corpus.string(), "--out", out.string(),
-          "--d-model", "16", "--layers", "1", "--heads", "2", "--seq", "16", "--batch", "4",
-          "--warmup", "1", "--eval-interval", "4", "--eval-batch", "4", "--threads", "1",
-          "--steps", std::to_string(steps), "--attn", "multimax"};
+  return {MMX_CLI_PATH,      "train",
+          "--data",          corpus.string(),
+          "--out",           out.string(),
+          "--d-model",       "16",
+          "--layers",        "1",
+          "--heads",         "2",
+          "--seq",           "16",
+          "--batch",         "4",
+          "--warmup",        "1",
+          "--eval-interval", "4",
+          "--eval-batch",    "4",
+          "--threads",       "1",
+          "--steps",         std::to_string(steps),
+          "--attn",          "multimax"};
 }
 // The thread count is not part of the checkpoint, and MultiMax's t and r gradients sum per
 // thread: a bit-exact resume needs the original run's count again.
@@ -40,7 +50,9 @@ std::vector<std::string> resumed_run(const fs::path& out) {
 }
 
 // Runs to the end; returns its exit code.
-int run(const std::vector<std::string>& args) { return wait_for(spawn_quiet(args)); }
+int run(const std::vector<std::string>& args) {
+  return wait_for(spawn_quiet(args));
+}
 
 bool has_checkpoint(const fs::path& out) {
   try {
@@ -55,8 +67,8 @@ bool has_checkpoint(const fs::path& out) {
 std::vector<std::string> losses(const fs::path& out) {
   std::vector<std::string> lines;
   for (const nlohmann::json& r : mmx::nn::read_training_log(out / "log.jsonl"))
-    lines.push_back(nlohmann::json{{"step", r.at("step")}, {"train_loss", r.at("train_loss")},
-                                   {"val_loss", r.at("val_loss")}}
+    lines.push_back(nlohmann::json{
+        {"step", r.at("step")}, {"train_loss", r.at("train_loss")}, {"val_loss", r.at("val_loss")}}
                         .dump());
   return lines;
 }
@@ -113,7 +125,8 @@ TEST_CASE("a resume rewrites the log in one step: never seen shorter, whenever a
       if (ec || now < before) ++shorter;
       if (!ec && now > before) break;
       int status = 0;
-      if (waitpid(pid, &status, WNOHANG) == pid) FAIL("the resumed run ended before its first evaluation");
+      if (waitpid(pid, &status, WNOHANG) == pid)
+        FAIL("the resumed run ended before its first evaluation");
     }
     REQUIRE(kill(pid, SIGTERM) == 0);
     REQUIRE(wait_for(pid) == 0);
@@ -122,13 +135,16 @@ TEST_CASE("a resume rewrites the log in one step: never seen shorter, whenever a
   CHECK(shorter == 0);
 }
 
-TEST_CASE("SIGKILL at random moments: the last checkpoint always loads and the run resumes to the same log") {
+TEST_CASE(
+    "SIGKILL at random moments: the last checkpoint always loads and the run resumes to the same "
+    "log") {
   ScratchDir dir("interrupts-kill");
   const fs::path corpus = write_corpus(dir);
   const int steps = 120;
   const auto start = Clock::now();
   REQUIRE(run(fresh_run(corpus, dir / "reference", steps)) == 0);
-  const double reference_ms = std::chrono::duration<double, std::milli>(Clock::now() - start).count();
+  const double reference_ms =
+      std::chrono::duration<double, std::milli>(Clock::now() - start).count();
   const std::vector<std::string> expected = losses(dir / "reference");
   REQUIRE(expected.size() == static_cast<size_t>(steps / 4));
 

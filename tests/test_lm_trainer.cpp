@@ -78,7 +78,8 @@ TEST_CASE("the loop logs each evaluation, saves on stop, and resumes to the same
 
   nn::LMTrainer straight(options);
   CHECK(nn::run_training(straight, dir / "straight", {}) == nn::TrainingEnd::finished);
-  const std::vector<nlohmann::json> expected = nn::read_training_log(dir / "straight" / "log.jsonl");
+  const std::vector<nlohmann::json> expected =
+      nn::read_training_log(dir / "straight" / "log.jsonl");
   REQUIRE(expected.size() == 3);  // steps 4, 8, 12
   for (const nlohmann::json& r : expected) {
     CHECK(r.at("attention_sparsity").size() == 2);
@@ -149,8 +150,8 @@ TEST_CASE("an extended run goes on from the saved optimizer state and rate, and 
   CHECK(resumed->total_steps() == 40);
   while (resumed->step() < 40) got.push_back(resumed->train_step());
   CHECK(got == expected);
-  CHECK_THROWS_WITH_AS(nn::resume_trainer(dir / "ext", 30), doctest::Contains("can only be extended"),
-                       Error);
+  CHECK_THROWS_WITH_AS(nn::resume_trainer(dir / "ext", 30),
+                       doctest::Contains("can only be extended"), Error);
 }
 
 TEST_CASE("a non-finite loss stops with the step and leaves the last checkpoint loadable") {

@@ -1,7 +1,7 @@
 // `mpirun -np N mmx train` (data-parallel training over MPI) as a user runs it on one machine:
-// two ranks reproduce one process's loss curve (lm and vit), a checkpoint moves between 1 and 2 ranks, a
-// batch two ranks cannot split is a clear error, and a rank killed mid-run ends the job within
-// seconds with the last checkpoint loadable. Built only with MMX_MPI (tests/CMakeLists.txt).
+// two ranks reproduce one process's loss curve (lm and vit), a checkpoint moves between 1 and 2
+// ranks, a batch two ranks cannot split is a clear error, and a rank killed mid-run ends the job
+// within seconds with the last checkpoint loadable. Built only with MMX_MPI (tests/CMakeLists.txt).
 #include <doctest/doctest.h>
 #include <signal.h>
 #include <spawn.h>
@@ -25,12 +25,13 @@ using Clock = std::chrono::steady_clock;
 // jobs) launching at once would otherwise pin their rank 0s to the same core.
 std::string mpirun(int ranks) {
   return "env OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 mpirun --oversubscribe "
-         "--bind-to none -np " + std::to_string(ranks) + " " + MMX_CLI_PATH;
+         "--bind-to none -np " +
+         std::to_string(ranks) + " " + MMX_CLI_PATH;
 }
 
 std::filesystem::path write_corpus(const ScratchDir& dir) {
-  return write_word_corpus(dir / "corpus.txt", 3,
-                           {"one ", "two ", "three\n", "four, ", "five. "}, 4000);
+  return write_word_corpus(dir / "corpus.txt", 3, {"one ", "two ", "three\n", "four, ", "five. "},
+                           4000);
 }
 
 // A tiny lm run; one thread per rank; no dropout, so every rank's arithmetic is the same.
@@ -38,8 +39,8 @@ std::string tiny_run(const std::filesystem::path& corpus, const std::filesystem:
                      int steps, int eval_interval) {
   return "train --data " + corpus.string() + " --out " + out.string() +
          " --d-model 16 --layers 1 --heads 2 --seq 16 --batch 4 --warmup 1 --eval-batch 4"
-         " --threads 1 --dropout 0 --attn multimax --steps " + std::to_string(steps) +
-         " --eval-interval " + std::to_string(eval_interval);
+         " --threads 1 --dropout 0 --attn multimax --steps " +
+         std::to_string(steps) + " --eval-interval " + std::to_string(eval_interval);
 }
 
 // Every logged train and validation loss of `run` within `relative` of `reference`'s.
@@ -151,7 +152,8 @@ TEST_CASE("a rank killed mid-run ends the job; the checkpoint resumes on 1 rank"
   REQUIRE(run_mmx(tiny_run(corpus, dir / "straight", kSteps, 10)).exit_code == 0);
 
   const std::filesystem::path out = dir / "killed";
-  const pid_t job = spawn_shell(mpirun(2) + " " + tiny_run(corpus, out, kSteps, 10), dir / "job.log");
+  const pid_t job =
+      spawn_shell(mpirun(2) + " " + tiny_run(corpus, out, kSteps, 10), dir / "job.log");
   REQUIRE(wait_for_file(out / "checkpoint.json", std::chrono::seconds(60)));
   pid_t rank1 = -1;
   for (int tries = 0; rank1 < 0 && tries < 100; ++tries) rank1 = find_rank(job, 1);
@@ -181,29 +183,34 @@ TEST_CASE("a 1-process checkpoint resumes on 2 ranks and stays on the curve") {
   REQUIRE(run_mmx(tiny_run(corpus, dir / "straight", kSteps, 10)).exit_code == 0);
 
   const std::filesystem::path out = dir / "grown";
-  const pid_t single = spawn_shell(std::string(MMX_CLI_PATH) + " " + tiny_run(corpus, out, kSteps, 10),
-                                   dir / "single.log");
+  const pid_t single = spawn_shell(
+      std::string(MMX_CLI_PATH) + " " + tiny_run(corpus, out, kSteps, 10), dir / "single.log");
   REQUIRE(wait_for_file(out / "checkpoint.json", std::chrono::seconds(60)));
   REQUIRE(kill(single, SIGINT) == 0);  // Ctrl-C: saves and exits 0
   REQUIRE(wait_for(single) == 0);
   REQUIRE(checkpoint_step(out) < kSteps);
 
-  const CliResult two = run_shell(mpirun(2) + " train --resume " + out.string() + " --threads 1 2>&1");
+  const CliResult two =
+      run_shell(mpirun(2) + " train --resume " + out.string() + " --threads 1 2>&1");
   CAPTURE(two.output);
   REQUIRE(two.exit_code == 0);
   CHECK(two.output.find("resuming") != std::string::npos);
   check_same_curve(dir / "straight", out, kSteps / 10, 1e-5);
 }
 
-TEST_CASE("a batch 2 ranks cannot split, --task mt, or another command: one clear error per rank, no hang") {
+TEST_CASE(
+    "a batch 2 ranks cannot split, --task mt, or another command: one clear error per rank, no "
+    "hang") {
   ScratchDir dir("mpi-bad");
   const std::filesystem::path corpus = write_corpus(dir);
   struct Case {
     std::string arguments, expected;
   };
   const std::vector<Case> cases = {
-      {"train --data " + corpus.string() + " --d-model 16 --layers 1 --heads 2 --seq 16"
-       " --batch 3 --warmup 1 --steps 10 --threads 1 --out " + (dir / "odd").string(),
+      {"train --data " + corpus.string() +
+           " --d-model 16 --layers 1 --heads 2 --seq 16"
+           " --batch 3 --warmup 1 --steps 10 --threads 1 --out " +
+           (dir / "odd").string(),
        "train: --batch 3 is not a multiple of the 2 ranks"},
       {"train --task mt --steps 10 --warmup 1 --threads 1 --out " + (dir / "mt").string(),
        "train: data-parallel training (2 ranks) supports --task lm and vit, not mt"},

@@ -42,8 +42,8 @@ TEST_CASE("Module names nested parameters in registration order and counts them"
   Generator gen(1);
   Outer model(gen);
   CHECK(names_of(model.named_parameters()) ==
-        std::vector<std::string>{"scale", "inner.ln.weight", "inner.ln.bias",
-                                 "inner.proj.weight", "inner.proj.bias"});
+        std::vector<std::string>{"scale", "inner.ln.weight", "inner.ln.bias", "inner.proj.weight",
+                                 "inner.proj.bias"});
   CHECK(model.parameter_count() == 2 + 4 + 4 + 12 + 3);
   for (const Tensor& p : model.parameters()) CHECK(p.requires_grad());
   Linear no_bias(5, 7, gen, false);

@@ -29,7 +29,7 @@ void set_grad(Tensor p, const std::vector<float>& values) {
 
 TEST_CASE("AdamW: two steps by hand, decay only on the matrix") {
   Tensor w = parameter({1.0f, -2.0f}, {1, 2});  // 2-d: decayed
-  Tensor b = parameter({0.5f}, {1});             // 1-d: not decayed
+  Tensor b = parameter({0.5f}, {1});            // 1-d: not decayed
   AdamWOptions opt;
   opt.learning_rate = 0.1f;
   opt.beta1 = 0.9f;
@@ -133,8 +133,8 @@ TEST_CASE("warmup + cosine schedule") {
   WarmupCosineSchedule s{.peak_lr = 1.0f, .min_lr = 0.1f, .warmup_steps = 4, .total_steps = 14};
   CHECK(s.lr_at(0) == doctest::Approx(0.25));
   CHECK(s.lr_at(3) == doctest::Approx(1.0));
-  CHECK(s.lr_at(4) == doctest::Approx(1.0));              // cosine starts at the peak
-  CHECK(s.lr_at(9) == doctest::Approx(0.55));             // halfway: (peak + floor) / 2
+  CHECK(s.lr_at(4) == doctest::Approx(1.0));   // cosine starts at the peak
+  CHECK(s.lr_at(9) == doctest::Approx(0.55));  // halfway: (peak + floor) / 2
   CHECK(s.lr_at(14) == doctest::Approx(0.1));
   CHECK(s.lr_at(1000) == doctest::Approx(0.1));
   for (int64_t step = 5; step < 14; ++step) CHECK(s.lr_at(step) < s.lr_at(step - 1));
@@ -142,8 +142,8 @@ TEST_CASE("warmup + cosine schedule") {
   const WarmupCosineSchedule e = s.extended(9, 25);
   CHECK(e.total_steps == 25);
   CHECK(e.extended_at == 9);
-  CHECK(e.lr_at(9) == s.lr_at(9));                 // no jump at the extension
-  CHECK(e.lr_at(17) == doctest::Approx(0.325));    // halfway: (0.55 + 0.1) / 2
+  CHECK(e.lr_at(9) == s.lr_at(9));               // no jump at the extension
+  CHECK(e.lr_at(17) == doctest::Approx(0.325));  // halfway: (0.55 + 0.1) / 2
   CHECK(e.lr_at(25) == doctest::Approx(0.1));
   for (int64_t step = 10; step <= 25; ++step) CHECK(e.lr_at(step) < e.lr_at(step - 1));
   // A finished run is at the floor and stays there; within the warmup only the total moves.
@@ -153,8 +153,8 @@ TEST_CASE("warmup + cosine schedule") {
   CHECK(early.lr_at(2) == s.lr_at(2));
   CHECK(early.lr_at(4) == doctest::Approx(1.0));
   CHECK(early.lr_at(14) == doctest::Approx(0.55));  // the cosine's middle moved to (4 + 24) / 2
-  CHECK_THROWS_AS(s.extended(9, 14), Error);       // not beyond the end
-  CHECK_THROWS_AS(s.extended(15, 20), Error);      // a step past the old end
+  CHECK_THROWS_AS(s.extended(9, 14), Error);        // not beyond the end
+  CHECK_THROWS_AS(s.extended(15, 20), Error);       // a step past the old end
   WarmupCosineSchedule bad{.warmup_steps = 10, .total_steps = 10};
   CHECK_THROWS_AS(bad.lr_at(0), Error);
 }

@@ -64,21 +64,20 @@ Normalizer multimax_normalizer(int order, int64_t heads) {
 }
 
 // For the peers whose backward needs only p and g.
-Normalizer peer(std::string name,
-                std::function<Tensor(const Tensor&, const Tensor&, bool)> fast,
-                std::function<Tensor(const Tensor&, const Tensor&, bool)> naive,
-                std::function<Tensor(const Tensor&, const Tensor&, const Tensor&, bool)> backward_fast,
-                std::function<Tensor(const Tensor&, const Tensor&)> backward_naive,
-                std::function<Tensor(const Tensor&, const Tensor&, bool)> op) {
+Normalizer peer(
+    std::string name, std::function<Tensor(const Tensor&, const Tensor&, bool)> fast,
+    std::function<Tensor(const Tensor&, const Tensor&, bool)> naive,
+    std::function<Tensor(const Tensor&, const Tensor&, const Tensor&, bool)> backward_fast,
+    std::function<Tensor(const Tensor&, const Tensor&)> backward_naive,
+    std::function<Tensor(const Tensor&, const Tensor&, bool)> op) {
   Normalizer n;
   n.name = std::move(name);
   n.forward = [=](const Tensor& x, const Tensor& mask, bool causal, bool use_fast) {
     return use_fast ? fast(x, mask, causal) : naive(x, mask, causal);
   };
-  n.backward = [=](const Tensor&, const Tensor& p, const Tensor& g, const Tensor& mask,
-                   bool causal, bool use_fast) {
-    return std::vector<Tensor>{use_fast ? backward_fast(p, g, mask, causal)
-                                        : backward_naive(p, g)};
+  n.backward = [=](const Tensor&, const Tensor& p, const Tensor& g, const Tensor& mask, bool causal,
+                   bool use_fast) {
+    return std::vector<Tensor>{use_fast ? backward_fast(p, g, mask, causal) : backward_naive(p, g)};
   };
   n.op = [=](const std::vector<Tensor>& in, const Tensor& mask, bool causal) {
     return op(in[0], mask, causal);
@@ -96,19 +95,21 @@ Normalizer normalizer(const std::string& name) {
     return peer(
         name, [=](auto& x, auto& m, bool c) { return softmax_temperature_forward(x, temp, m, c); },
         [=](auto& x, auto& m, bool c) { return softmax_temperature_forward_naive(x, temp, m, c); },
-        [=](auto& p, auto& g, auto& m, bool c) { return softmax_rows_backward(p, g, 1.0f / temp, m, c); },
+        [=](auto& p, auto& g, auto& m, bool c) {
+          return softmax_rows_backward(p, g, 1.0f / temp, m, c);
+        },
         [=](auto& p, auto& g) { return softmax_rows_backward_naive(p, g, 1.0f / temp); },
         [=](auto& x, auto& m, bool c) { return softmax_temperature(x, temp, m, c); });
   if (name == "sparsemax")
-    return peer(name, sparsemax_forward, sparsemax_forward_naive,
-                [](auto& p, auto& g, auto&, bool) { return sparsemax_backward(p, g); },
-                sparsemax_backward_naive,
-                [](auto& x, auto& m, bool c) { return sparsemax(x, m, c); });
+    return peer(
+        name, sparsemax_forward, sparsemax_forward_naive,
+        [](auto& p, auto& g, auto&, bool) { return sparsemax_backward(p, g); },
+        sparsemax_backward_naive, [](auto& x, auto& m, bool c) { return sparsemax(x, m, c); });
   if (name == "entmax15")
-    return peer(name, entmax15_forward, entmax15_forward_naive,
-                [](auto& p, auto& g, auto&, bool) { return entmax15_backward(p, g); },
-                entmax15_backward_naive,
-                [](auto& x, auto& m, bool c) { return entmax15(x, m, c); });
+    return peer(
+        name, entmax15_forward, entmax15_forward_naive,
+        [](auto& p, auto& g, auto&, bool) { return entmax15_backward(p, g); },
+        entmax15_backward_naive, [](auto& x, auto& m, bool c) { return entmax15(x, m, c); });
   const bool training = name == "evsoftmax_training";
   const float eps = 1e-2f;  // large enough that gradcheck sees the below-mean entries
   return peer(
@@ -127,9 +128,9 @@ struct Shapes {
 
 // Masks are 0 / -inf; shapes cover broadcast masks, causal, one column and a length-1 axis.
 const std::vector<Shapes> kGeneralShapes = {
-    {{7}, {}, false},           {{5, 9}, {5, 9}, false},       {{2, 4, 6}, {6}, false},
-    {{2, 5, 5}, {}, true},      {{2, 4, 6}, {4, 1}, true},     {{3, 1}, {}, false},
-    {{2, 1, 4}, {}, true},      {{4, 3, 2}, {1, 3, 2}, false},
+    {{7}, {}, false},      {{5, 9}, {5, 9}, false},       {{2, 4, 6}, {6}, false},
+    {{2, 5, 5}, {}, true}, {{2, 4, 6}, {4, 1}, true},     {{3, 1}, {}, false},
+    {{2, 1, 4}, {}, true}, {{4, 3, 2}, {1, 3, 2}, false},
 };
 const std::vector<Shapes> kHeadShapes = {
     {{2, 3, 4, 4}, {}, true}, {{1, 3, 5, 7}, {5, 7}, false}, {{2, 3, 1, 1}, {}, false}};
@@ -143,8 +144,7 @@ const std::vector<Case> kCases = {
     {"softmax_temperature", &kGeneralShapes, 2e-6f}, {"multimax1", &kGeneralShapes, 2e-6f},
     {"multimax2", &kGeneralShapes, 2e-6f},           {"multimax2_heads", &kHeadShapes, 2e-6f},
     {"sparsemax", &kGeneralShapes, 2e-6f},           {"entmax15", &kGeneralShapes, 2e-6f},
-    {"evsoftmax", &kGeneralShapes, 2e-6f},
-    {"evsoftmax_training", &kGeneralShapes, 2e-6f},
+    {"evsoftmax", &kGeneralShapes, 2e-6f},           {"evsoftmax_training", &kGeneralShapes, 2e-6f},
 };
 
 Tensor random_mask(const Shape& shape, Generator& gen) {
@@ -206,8 +206,9 @@ TEST_CASE("normalizers: fast vs naive kernels and gradcheck, one row per op and 
 }
 
 TEST_CASE("normalizers: appending masked columns leaves every row bit for bit unchanged") {
-  const char* ops[] = {"softmax_temperature", "multimax1", "multimax2", "sparsemax",
-                       "entmax15", "evsoftmax", "evsoftmax_training"};
+  const char* ops[] = {"softmax_temperature", "multimax1", "multimax2",
+                       "sparsemax",           "entmax15",  "evsoftmax",
+                       "evsoftmax_training"};
   Generator gen(3);
   for (const char* name : ops) {
     Normalizer n = normalizer(name);
@@ -215,8 +216,8 @@ TEST_CASE("normalizers: appending masked columns leaves every row bit for bit un
       const int64_t rows = 1 + static_cast<int64_t>(gen.below(6));
       const int64_t cols = 1 + static_cast<int64_t>(gen.below(40));
       const int64_t extra = 1 + static_cast<int64_t>(gen.below(20));
-      const std::string label = std::string(name) + " rows, cols, extra " +
-                                to_string({rows, cols, extra});
+      const std::string label =
+          std::string(name) + " rows, cols, extra " + to_string({rows, cols, extra});
       CAPTURE(label);
       const Tensor x = Tensor::randn({rows, cols}, gen, 0.0f, 3.0f);
       const Tensor mask = random_mask({rows, cols}, gen);
@@ -232,7 +233,8 @@ TEST_CASE("normalizers: appending masked columns leaves every row bit for bit un
       const Tensor wide_p = n.forward(wide_x, wide_mask, false, true);
       const Tensor g = Tensor::randn({rows, cols + extra}, gen);
       const Tensor wide_dx = n.backward(wide_x, wide_p, g, Tensor(), false, true)[0];
-      const Tensor dx = n.backward(x, p, g.slice(1, 0, cols).contiguous(), Tensor(), false, true)[0];
+      const Tensor dx =
+          n.backward(x, p, g.slice(1, 0, cols).contiguous(), Tensor(), false, true)[0];
       for (int64_t i = 0; i < rows; ++i) {
         for (int64_t j = 0; j < cols; ++j) {
           REQUIRE(wide_p.at({i, j}) == p.at({i, j}));
@@ -248,8 +250,9 @@ TEST_CASE("normalizers: appending masked columns leaves every row bit for bit un
 }
 
 TEST_CASE("normalizers: fully masked rows, huge inputs, ties, -inf scores, one column") {
-  const char* ops[] = {"softmax_temperature", "multimax1", "multimax2", "sparsemax",
-                       "entmax15", "evsoftmax", "evsoftmax_training"};
+  const char* ops[] = {"softmax_temperature", "multimax1", "multimax2",
+                       "sparsemax",           "entmax15",  "evsoftmax",
+                       "evsoftmax_training"};
   for (const char* name : ops) {
     Normalizer n = normalizer(name);
     const std::string op_name = name;
@@ -271,9 +274,8 @@ TEST_CASE("normalizers: fully masked rows, huge inputs, ties, -inf scores, one c
     }
 
     // Scores of 1e4 in magnitude, ties, -inf in x itself: fast agrees with naive, rows sum to 1.
-    const Tensor big = Tensor::from_data({1e4f, -1e4f, 9999.5f, 1e4f, 2, 2, 2, 2, -INFINITY,
-                                          0.5f, -INFINITY, 0.25f},
-                                         {3, 4});
+    const Tensor big = Tensor::from_data(
+        {1e4f, -1e4f, 9999.5f, 1e4f, 2, 2, 2, 2, -INFINITY, 0.5f, -INFINITY, 0.25f}, {3, 4});
     const Tensor pb = n.forward(big, Tensor(), false, true);
     // fp32 holds a modulated score near 1e4 only to ~1e-3, and exp turns that into a relative
     // error of ~1e-3 * |dp/ds|: the double-precision reference is met to 2e-4, not 2e-6.
@@ -353,8 +355,8 @@ TEST_CASE("normalizers: strided views of x and of the mask give what their copie
   const Tensor x = base.detach().transpose(0, 1);  // [4, 5], not contiguous
   const Tensor mask_base = random_mask({5, 4}, gen);
   const Tensor mask = mask_base.transpose(0, 1);
-  for (const char* name : {"softmax_temperature", "multimax2", "sparsemax", "entmax15",
-                           "evsoftmax"}) {
+  for (const char* name :
+       {"softmax_temperature", "multimax2", "sparsemax", "entmax15", "evsoftmax"}) {
     Normalizer n = normalizer(name);
     const std::string op_name = name;
     CAPTURE(op_name);

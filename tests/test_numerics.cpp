@@ -34,9 +34,9 @@ Tensor extreme_scores() {
                            {4, 4});
 }
 Tensor mask_first_row() {
-  return Tensor::from_data({-INFINITY, -INFINITY, -INFINITY, -INFINITY, 0, 0, 0, 0,
-                            0, 0, 0, 0, 0, 0, 0, -INFINITY},
-                           {4, 4});
+  return Tensor::from_data(
+      {-INFINITY, -INFINITY, -INFINITY, -INFINITY, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, -INFINITY},
+      {4, 4});
 }
 
 }  // namespace
@@ -70,7 +70,8 @@ TEST_CASE("multimax with extreme parameters: finite outputs and gradients") {
       CHECK(sum == doctest::Approx(1.0).epsilon(1e-5));
     }
     // A loss that weights columns differently, so no gradient cancels by symmetry.
-    sum(mul(p, Tensor::from_data({1, -2, 3, 0.5f, 1, -2, 3, 0.5f, 1, -2, 3, 0.5f, 1, -2, 3, 0.5f}, {4, 4})))
+    sum(mul(p, Tensor::from_data({1, -2, 3, 0.5f, 1, -2, 3, 0.5f, 1, -2, 3, 0.5f, 1, -2, 3, 0.5f},
+                                 {4, 4})))
         .backward();
     CHECK(all_finite(x.grad()));
     CHECK(all_finite(params.t.grad()));
@@ -110,7 +111,8 @@ TEST_CASE("a GPT with MultiMax pushed to extremes and logits of 1e4: finite loss
         Tensor param = p;
         if (name.ends_with("multimax.t")) param.fill_(row.t);
         if (name.ends_with("multimax.r")) param.fill_(row.r);
-        if (name.starts_with("tok.")) param.copy_(mul(param, Tensor::full({1}, row.embedding_scale)));
+        if (name.starts_with("tok."))
+          param.copy_(mul(param, Tensor::full({1}, row.embedding_scale)));
       }
     }
     Tensor loss = model.loss(ids, targets, 2, 6);
@@ -124,7 +126,9 @@ TEST_CASE("a GPT with MultiMax pushed to extremes and logits of 1e4: finite loss
   }
 }
 
-TEST_CASE("a parameter gone bad mid-run: the error names the step and the parameter, the last checkpoint stays") {
+TEST_CASE(
+    "a parameter gone bad mid-run: the error names the step and the parameter, the last checkpoint "
+    "stays") {
   ScratchDir dir("numerics-run");
   const std::filesystem::path corpus = dir / "corpus.txt";
   {
@@ -146,7 +150,7 @@ TEST_CASE("a parameter gone bad mid-run: the error names the step and the parame
   struct Row {
     const char* parameter;  // poisoned after step 7
     float value;
-    const char* expected;   // what the error says
+    const char* expected;  // what the error says
   };
   const std::vector<Row> rows = {
       // The loss goes NaN: the error names the first non-finite parameter.

@@ -3,8 +3,8 @@
 // Then the oneDNN backward against its naive reference, max's ties and the primitive cache.
 #include <doctest/doctest.h>
 
-#include <cmath>
 #include <algorithm>
+#include <cmath>
 #include <functional>
 #include <string>
 
@@ -26,7 +26,7 @@ using Inputs = std::vector<Tensor>;
 using Fn = std::function<Tensor(const Inputs&)>;
 
 enum class Domain { Any, Positive, AwayFromZero };  // log/sqrt/div want > 0, relu avoids its kink
-enum class View { None, Transpose, Expand };         // how input 0 reaches the op
+enum class View { None, Transpose, Expand };        // how input 0 reaches the op
 
 struct Row {
   std::string name;
@@ -34,9 +34,9 @@ struct Row {
   Fn op;                      // the autograd op
   Fn reference;               // the naive kernel
   Domain domain = Domain::Any;
-  View view = View::None;     // Transpose swaps the last two axes; Expand goes to `expand_to`
+  View view = View::None;  // Transpose swaps the last two axes; Expand goes to `expand_to`
   Shape expand_to = {};
-  float tol = 1e-5f;          // forward: |op - reference| <= tol * (1 + |reference|)
+  float tol = 1e-5f;  // forward: |op - reference| <= tol * (1 + |reference|)
 };
 
 // The mask used by the selection rows, fixed so that rows are deterministic.
@@ -70,140 +70,241 @@ Fn naive_max(int64_t axis, bool keepdim) {
 
 const std::vector<Row>& rows() {
   using B = BinaryOp;
-  static const std::vector<Row> table = {
-      // --- broadcast binaries
-      {.name = "add same shape", .shapes = {{2, 3}, {2, 3}},
-       .op = [](const Inputs& x) { return add(x[0], x[1]); }, .reference = naive_binary(B::Add)},
-      {.name = "add [3,1]x[1,4]", .shapes = {{3, 1}, {1, 4}},
-       .op = [](const Inputs& x) { return add(x[0], x[1]); }, .reference = naive_binary(B::Add)},
-      {.name = "add [2,3,4]x[4]", .shapes = {{2, 3, 4}, {4}},
-       .op = [](const Inputs& x) { return add(x[0], x[1]); }, .reference = naive_binary(B::Add)},
-      {.name = "add [4]x[2,3,4] (swapped for oneDNN)", .shapes = {{4}, {2, 3, 4}},
-       .op = [](const Inputs& x) { return add(x[0], x[1]); }, .reference = naive_binary(B::Add)},
-      {.name = "add [2,3]x[] scalar-shaped", .shapes = {{2, 3}, {}},
-       .op = [](const Inputs& x) { return add(x[0], x[1]); }, .reference = naive_binary(B::Add)},
-      {.name = "sub same shape", .shapes = {{2, 3}, {2, 3}},
-       .op = [](const Inputs& x) { return sub(x[0], x[1]); }, .reference = naive_binary(B::Sub)},
-      {.name = "sub [4]x[2,3,4] (own loop)", .shapes = {{4}, {2, 3, 4}},
-       .op = [](const Inputs& x) { return sub(x[0], x[1]); }, .reference = naive_binary(B::Sub)},
-      {.name = "mul [3,1]x[1,4]", .shapes = {{3, 1}, {1, 4}},
-       .op = [](const Inputs& x) { return mul(x[0], x[1]); }, .reference = naive_binary(B::Mul)},
-      {.name = "mul [2,3,4]x[4]", .shapes = {{2, 3, 4}, {4}},
-       .op = [](const Inputs& x) { return mul(x[0], x[1]); }, .reference = naive_binary(B::Mul)},
-      {.name = "mul []x[2,3]", .shapes = {{}, {2, 3}},
-       .op = [](const Inputs& x) { return mul(x[0], x[1]); }, .reference = naive_binary(B::Mul)},
-      {.name = "div [2,3,4]x[3,1]", .shapes = {{2, 3, 4}, {3, 1}},
-       .op = [](const Inputs& x) { return div(x[0], x[1]); }, .reference = naive_binary(B::Div),
-       .domain = Domain::Positive},
-      {.name = "div []x[2,3]", .shapes = {{}, {2, 3}},
-       .op = [](const Inputs& x) { return div(x[0], x[1]); }, .reference = naive_binary(B::Div),
-       .domain = Domain::Positive},
-      {.name = "add transposed", .shapes = {{4, 3}, {3, 4}},
-       .op = [](const Inputs& x) { return add(x[0], x[1]); }, .reference = naive_binary(B::Add),
-       .view = View::Transpose},
-      {.name = "mul transposed x [4]", .shapes = {{2, 4, 3}, {4}},
-       .op = [](const Inputs& x) { return mul(x[0], x[1]); }, .reference = naive_binary(B::Mul),
-       .view = View::Transpose},
-      {.name = "add expanded", .shapes = {{3, 1}, {3, 4}},
-       .op = [](const Inputs& x) { return add(x[0], x[1]); }, .reference = naive_binary(B::Add),
-       .view = View::Expand, .expand_to = {3, 4}},
-      {.name = "div expanded", .shapes = {{1, 4}, {3, 4}},
-       .op = [](const Inputs& x) { return div(x[0], x[1]); }, .reference = naive_binary(B::Div),
-       .domain = Domain::Positive, .view = View::Expand, .expand_to = {3, 4}},
-      // --- scalar variants and neg
-      {.name = "add scalar", .shapes = {{2, 3}},
-       .op = [](const Inputs& x) { return add(x[0], 1.5f); },
-       .reference = naive_eltwise(Eltwise::Linear, 1.0f, 1.5f)},
-      {.name = "sub scalar", .shapes = {{2, 3}},
-       .op = [](const Inputs& x) { return sub(x[0], 0.5f); },
-       .reference = naive_eltwise(Eltwise::Linear, 1.0f, -0.5f)},
-      {.name = "mul scalar transposed", .shapes = {{4, 3}},
-       .op = [](const Inputs& x) { return mul(x[0], -2.0f); },
-       .reference = naive_eltwise(Eltwise::Linear, -2.0f), .view = View::Transpose},
-      {.name = "div scalar", .shapes = {{2, 3}},
-       .op = [](const Inputs& x) { return div(x[0], 4.0f); },
-       .reference = naive_eltwise(Eltwise::Linear, 0.25f)},
-      {.name = "neg", .shapes = {{5}},
-       .op = [](const Inputs& x) { return neg(x[0]); },
-       .reference = naive_eltwise(Eltwise::Linear, -1.0f)},
-      // --- activations (oneDNN forward and backward)
-      {.name = "exp", .shapes = {{2, 3, 4}},
-       .op = [](const Inputs& x) { return exp(x[0]); }, .reference = naive_eltwise(Eltwise::Exp)},
-      {.name = "exp transposed", .shapes = {{4, 3}},
-       .op = [](const Inputs& x) { return exp(x[0]); }, .reference = naive_eltwise(Eltwise::Exp),
-       .view = View::Transpose},
-      {.name = "log", .shapes = {{2, 5}},
-       .op = [](const Inputs& x) { return log(x[0]); }, .reference = naive_eltwise(Eltwise::Log),
-       .domain = Domain::Positive},
-      {.name = "sqrt", .shapes = {{2, 5}},
-       .op = [](const Inputs& x) { return sqrt(x[0]); },
-       .reference = naive_eltwise(Eltwise::Sqrt), .domain = Domain::Positive},
-      {.name = "pow 3", .shapes = {{2, 5}},
-       .op = [](const Inputs& x) { return pow(x[0], 3.0f); },
-       .reference = naive_eltwise(Eltwise::Pow, 3.0f), .domain = Domain::Positive},
-      {.name = "pow -0.5", .shapes = {{6}},
-       .op = [](const Inputs& x) { return pow(x[0], -0.5f); },
-       .reference = naive_eltwise(Eltwise::Pow, -0.5f), .domain = Domain::Positive},
-      {.name = "tanh", .shapes = {{3, 4}},
-       .op = [](const Inputs& x) { return tanh(x[0]); },
-       .reference = naive_eltwise(Eltwise::Tanh)},
-      {.name = "relu", .shapes = {{3, 4}},
-       .op = [](const Inputs& x) { return relu(x[0]); },
-       .reference = naive_eltwise(Eltwise::Relu), .domain = Domain::AwayFromZero},
-      {.name = "relu expanded", .shapes = {{3, 1}},
-       .op = [](const Inputs& x) { return relu(x[0]); },
-       .reference = naive_eltwise(Eltwise::Relu), .domain = Domain::AwayFromZero,
-       .view = View::Expand, .expand_to = {2, 3, 4}},
-      {.name = "gelu tanh", .shapes = {{3, 4}},
-       .op = [](const Inputs& x) { return gelu(x[0], GeluForm::Tanh); },
-       .reference = naive_eltwise(Eltwise::GeluTanh)},
-      {.name = "gelu exact", .shapes = {{3, 4}},
-       .op = [](const Inputs& x) { return gelu(x[0], GeluForm::Exact); },
-       .reference = naive_eltwise(Eltwise::GeluExact)},
-      // --- reductions
-      {.name = "sum all", .shapes = {{2, 3, 4}},
-       .op = [](const Inputs& x) { return sum(x[0]); }, .reference = naive_sum({}, false)},
-      {.name = "sum axis 1 keepdim", .shapes = {{2, 3, 4}},
-       .op = [](const Inputs& x) { return sum(x[0], {1}, true); },
-       .reference = naive_sum({1}, true)},
-      {.name = "sum axes 0,2", .shapes = {{2, 3, 4}},
-       .op = [](const Inputs& x) { return sum(x[0], {0, 2}); },
-       .reference = naive_sum({0, 2}, false)},
-      {.name = "sum axis -1 transposed", .shapes = {{2, 5, 3}},
-       .op = [](const Inputs& x) { return sum(x[0], {-1}); }, .reference = naive_sum({-1}, false),
-       .view = View::Transpose},
-      {.name = "sum leading axes 0,1", .shapes = {{2, 3, 4}},
-       .op = [](const Inputs& x) { return sum(x[0], {0, 1}); },
-       .reference = naive_sum({0, 1}, false)},
-      {.name = "sum of a 0-d", .shapes = {{}},
-       .op = [](const Inputs& x) { return sum(x[0]); }, .reference = naive_sum({}, false)},
-      {.name = "mean axes 1,2 keepdim", .shapes = {{2, 3, 4}},
-       .op = [](const Inputs& x) { return mean(x[0], {1, 2}, true); },
-       .reference = naive_sum({1, 2}, true, true)},
-      {.name = "mean all expanded", .shapes = {{3, 1}},
-       .op = [](const Inputs& x) { return mean(x[0]); }, .reference = naive_sum({}, false, true),
-       .view = View::Expand, .expand_to = {3, 4}},
-      {.name = "max axis 1", .shapes = {{2, 5, 3}},
-       .op = [](const Inputs& x) { return max(x[0], 1); }, .reference = naive_max(1, false)},
-      {.name = "max axis -1 keepdim", .shapes = {{4, 6}},
-       .op = [](const Inputs& x) { return max(x[0], -1, true); }, .reference = naive_max(-1, true)},
-      {.name = "max axis 0 transposed", .shapes = {{5, 3}},
-       .op = [](const Inputs& x) { return max(x[0], 0); }, .reference = naive_max(0, false),
-       .view = View::Transpose},
-      // --- selection
-      {.name = "where [3,1] cond, [3,4] x [4]", .shapes = {{3, 4}, {4}},
-       .op = [](const Inputs& x) { return where(mask_3x1(), x[0], x[1]); },
-       .reference = [](const Inputs& x) { return kernels::where_forward_naive(mask_3x1(), x[0], x[1]); }},
-      {.name = "where 3-way broadcast", .shapes = {{2, 1, 1}, {4}},
-       .op = [](const Inputs& x) { return where(mask_3x1(), x[0], x[1]); },
-       .reference = [](const Inputs& x) { return kernels::where_forward_naive(mask_3x1(), x[0], x[1]); }},
-      {.name = "masked_fill transposed", .shapes = {{4, 3}},
-       .op = [](const Inputs& x) { return masked_fill(x[0], mask_3x1(), -7.0f); },
-       .reference = [](const Inputs& x) {
-         return kernels::where_forward_naive(mask_3x1(), Tensor::scalar(-7.0f), x[0]);
-       },
-       .view = View::Transpose},
-  };
+  static const std::vector<Row>
+      table =
+          {
+              // --- broadcast binaries
+              {.name = "add same shape",
+               .shapes = {{2, 3}, {2, 3}},
+               .op = [](const Inputs& x) { return add(x[0], x[1]); },
+               .reference = naive_binary(B::Add)},
+              {.name = "add [3,1]x[1,4]",
+               .shapes = {{3, 1}, {1, 4}},
+               .op = [](const Inputs& x) { return add(x[0], x[1]); },
+               .reference = naive_binary(B::Add)},
+              {.name = "add [2,3,4]x[4]",
+               .shapes = {{2, 3, 4}, {4}},
+               .op = [](const Inputs& x) { return add(x[0], x[1]); },
+               .reference = naive_binary(B::Add)},
+              {.name = "add [4]x[2,3,4] (swapped for oneDNN)",
+               .shapes = {{4}, {2, 3, 4}},
+               .op = [](const Inputs& x) { return add(x[0], x[1]); },
+               .reference = naive_binary(B::Add)},
+              {.name = "add [2,3]x[] scalar-shaped",
+               .shapes = {{2, 3}, {}},
+               .op = [](const Inputs& x) { return add(x[0], x[1]); },
+               .reference = naive_binary(B::Add)},
+              {.name = "sub same shape",
+               .shapes = {{2, 3}, {2, 3}},
+               .op = [](const Inputs& x) { return sub(x[0], x[1]); },
+               .reference = naive_binary(B::Sub)},
+              {.name = "sub [4]x[2,3,4] (own loop)",
+               .shapes = {{4}, {2, 3, 4}},
+               .op = [](const Inputs& x) { return sub(x[0], x[1]); },
+               .reference = naive_binary(B::Sub)},
+              {.name = "mul [3,1]x[1,4]",
+               .shapes = {{3, 1}, {1, 4}},
+               .op = [](const Inputs& x) { return mul(x[0], x[1]); },
+               .reference = naive_binary(B::Mul)},
+              {.name = "mul [2,3,4]x[4]",
+               .shapes = {{2, 3, 4}, {4}},
+               .op = [](const Inputs& x) { return mul(x[0], x[1]); },
+               .reference = naive_binary(B::Mul)},
+              {.name = "mul []x[2,3]",
+               .shapes = {{}, {2, 3}},
+               .op = [](const Inputs& x) { return mul(x[0], x[1]); },
+               .reference = naive_binary(B::Mul)},
+              {.name = "div [2,3,4]x[3,1]",
+               .shapes = {{2, 3, 4}, {3, 1}},
+               .op = [](const Inputs& x) { return div(x[0], x[1]); },
+               .reference = naive_binary(B::Div),
+               .domain = Domain::Positive},
+              {.name = "div []x[2,3]",
+               .shapes = {{}, {2, 3}},
+               .op = [](const Inputs& x) { return div(x[0], x[1]); },
+               .reference = naive_binary(B::Div),
+               .domain = Domain::Positive},
+              {.name = "add transposed",
+               .shapes = {{4, 3}, {3, 4}},
+               .op = [](const Inputs& x) { return add(x[0], x[1]); },
+               .reference = naive_binary(B::Add),
+               .view = View::Transpose},
+              {.name = "mul transposed x [4]",
+               .shapes = {{2, 4, 3}, {4}},
+               .op = [](const Inputs& x) { return mul(x[0], x[1]); },
+               .reference = naive_binary(B::Mul),
+               .view = View::Transpose},
+              {.name = "add expanded",
+               .shapes = {{3, 1}, {3, 4}},
+               .op = [](const Inputs& x) { return add(x[0], x[1]); },
+               .reference = naive_binary(B::Add),
+               .view = View::Expand,
+               .expand_to = {3, 4}},
+              {.name = "div expanded",
+               .shapes = {{1, 4}, {3, 4}},
+               .op = [](const Inputs& x) { return div(x[0], x[1]); },
+               .reference = naive_binary(B::Div),
+               .domain = Domain::Positive,
+               .view = View::Expand,
+               .expand_to = {3, 4}},
+              // --- scalar variants and neg
+              {.name = "add scalar",
+               .shapes = {{2, 3}},
+               .op = [](const Inputs& x) { return add(x[0], 1.5f); },
+               .reference = naive_eltwise(Eltwise::Linear, 1.0f, 1.5f)},
+              {.name = "sub scalar",
+               .shapes = {{2, 3}},
+               .op = [](const Inputs& x) { return sub(x[0], 0.5f); },
+               .reference = naive_eltwise(Eltwise::Linear, 1.0f, -0.5f)},
+              {.name = "mul scalar transposed",
+               .shapes = {{4, 3}},
+               .op = [](const Inputs& x) { return mul(x[0], -2.0f); },
+               .reference = naive_eltwise(Eltwise::Linear, -2.0f),
+               .view = View::Transpose},
+              {.name = "div scalar",
+               .shapes = {{2, 3}},
+               .op = [](const Inputs& x) { return div(x[0], 4.0f); },
+               .reference = naive_eltwise(Eltwise::Linear, 0.25f)},
+              {.name = "neg",
+               .shapes = {{5}},
+               .op = [](const Inputs& x) { return neg(x[0]); },
+               .reference = naive_eltwise(Eltwise::Linear, -1.0f)},
+              // --- activations (oneDNN forward and backward)
+              {.name = "exp",
+               .shapes = {{2, 3, 4}},
+               .op = [](const Inputs& x) { return exp(x[0]); },
+               .reference = naive_eltwise(Eltwise::Exp)},
+              {.name = "exp transposed",
+               .shapes = {{4, 3}},
+               .op = [](const Inputs& x) { return exp(x[0]); },
+               .reference = naive_eltwise(Eltwise::Exp),
+               .view = View::Transpose},
+              {.name = "log",
+               .shapes = {{2, 5}},
+               .op = [](const Inputs& x) { return log(x[0]); },
+               .reference = naive_eltwise(Eltwise::Log),
+               .domain = Domain::Positive},
+              {.name = "sqrt",
+               .shapes = {{2, 5}},
+               .op = [](const Inputs& x) { return sqrt(x[0]); },
+               .reference = naive_eltwise(Eltwise::Sqrt),
+               .domain = Domain::Positive},
+              {.name = "pow 3",
+               .shapes = {{2, 5}},
+               .op = [](const Inputs& x) { return pow(x[0], 3.0f); },
+               .reference = naive_eltwise(Eltwise::Pow, 3.0f),
+               .domain = Domain::Positive},
+              {.name = "pow -0.5",
+               .shapes = {{6}},
+               .op = [](const Inputs& x) { return pow(x[0], -0.5f); },
+               .reference = naive_eltwise(Eltwise::Pow, -0.5f),
+               .domain = Domain::Positive},
+              {.name = "tanh",
+               .shapes = {{3, 4}},
+               .op = [](const Inputs& x) { return tanh(x[0]); },
+               .reference = naive_eltwise(Eltwise::Tanh)},
+              {.name = "relu",
+               .shapes = {{3, 4}},
+               .op = [](const Inputs& x) { return relu(x[0]); },
+               .reference = naive_eltwise(Eltwise::Relu),
+               .domain = Domain::AwayFromZero},
+              {.name = "relu expanded",
+               .shapes = {{3, 1}},
+               .op = [](const Inputs& x) { return relu(x[0]); },
+               .reference = naive_eltwise(Eltwise::Relu),
+               .domain = Domain::AwayFromZero,
+               .view = View::Expand,
+               .expand_to = {2, 3, 4}},
+              {.name = "gelu tanh",
+               .shapes = {{3, 4}},
+               .op = [](const Inputs& x) { return gelu(x[0], GeluForm::Tanh); },
+               .reference = naive_eltwise(Eltwise::GeluTanh)},
+              {.name = "gelu exact",
+               .shapes = {{3, 4}},
+               .op = [](const Inputs& x) { return gelu(x[0], GeluForm::Exact); },
+               .reference = naive_eltwise(Eltwise::GeluExact)},
+              // --- reductions
+              {.name = "sum all",
+               .shapes = {{2, 3, 4}},
+               .op = [](const Inputs& x) { return sum(x[0]); },
+               .reference = naive_sum({}, false)},
+              {.name = "sum axis 1 keepdim",
+               .shapes = {{2, 3, 4}},
+               .op = [](const Inputs& x) { return sum(x[0], {1}, true); },
+               .reference = naive_sum({1}, true)},
+              {.name = "sum axes 0,2",
+               .shapes = {{2, 3, 4}},
+               .op =
+                   [](const Inputs& x) {
+                     return sum(x[0], {0, 2});
+                   },
+               .reference = naive_sum({0, 2}, false)},
+              {.name = "sum axis -1 transposed",
+               .shapes = {{2, 5, 3}},
+               .op = [](const Inputs& x) { return sum(x[0], {-1}); },
+               .reference = naive_sum({-1}, false),
+               .view = View::Transpose},
+              {.name = "sum leading axes 0,1",
+               .shapes = {{2, 3, 4}},
+               .op =
+                   [](const Inputs& x) {
+                     return sum(x[0], {0, 1});
+                   },
+               .reference = naive_sum({0, 1}, false)},
+              {.name = "sum of a 0-d",
+               .shapes = {{}},
+               .op = [](const Inputs& x) { return sum(x[0]); },
+               .reference = naive_sum({}, false)},
+              {.name = "mean axes 1,2 keepdim",
+               .shapes = {{2, 3, 4}},
+               .op =
+                   [](const Inputs& x) {
+                     return mean(x[0], {1, 2}, true);
+                   },
+               .reference = naive_sum({1, 2}, true, true)},
+              {.name = "mean all expanded",
+               .shapes = {{3, 1}},
+               .op = [](const Inputs& x) { return mean(x[0]); },
+               .reference = naive_sum({}, false, true),
+               .view = View::Expand,
+               .expand_to = {3, 4}},
+              {.name = "max axis 1",
+               .shapes = {{2, 5, 3}},
+               .op = [](const Inputs& x) { return max(x[0], 1); },
+               .reference = naive_max(1, false)},
+              {.name = "max axis -1 keepdim",
+               .shapes = {{4, 6}},
+               .op = [](const Inputs& x) { return max(x[0], -1, true); },
+               .reference = naive_max(-1, true)},
+              {.name = "max axis 0 transposed",
+               .shapes = {{5, 3}},
+               .op = [](const Inputs& x) { return max(x[0], 0); },
+               .reference = naive_max(0, false),
+               .view = View::Transpose},
+              // --- selection
+              {.name = "where [3,1] cond, [3,4] x [4]",
+               .shapes = {{3, 4}, {4}},
+               .op = [](const Inputs& x) { return where(mask_3x1(), x[0], x[1]); },
+               .reference =
+                   [](const Inputs& x) {
+                     return kernels::where_forward_naive(mask_3x1(), x[0], x[1]);
+                   }},
+              {.name = "where 3-way broadcast",
+               .shapes = {{2, 1, 1}, {4}},
+               .op = [](const Inputs& x) { return where(mask_3x1(), x[0], x[1]); },
+               .reference =
+                   [](const Inputs& x) {
+                     return kernels::where_forward_naive(mask_3x1(), x[0], x[1]);
+                   }},
+              {.name = "masked_fill transposed",
+               .shapes = {{4, 3}},
+               .op = [](const Inputs& x) { return masked_fill(x[0], mask_3x1(), -7.0f); },
+               .reference =
+                   [](const Inputs& x) {
+                     return kernels::where_forward_naive(mask_3x1(), Tensor::scalar(-7.0f), x[0]);
+                   },
+               .view = View::Transpose},
+          };
   return table;
 }
 
@@ -255,8 +356,8 @@ TEST_CASE("elementwise ops: forward matches the naive reference, gradients match
     CHECK(got.is_contiguous());
     CHECK(max_relative_diff(got, want) <= row.tol);
 
-    const GradcheckResult r = gradcheck(
-        [&row](const Inputs& in) { return row.op(as_viewed(row, in)); }, leaves);
+    const GradcheckResult r =
+        gradcheck([&row](const Inputs& in) { return row.op(as_viewed(row, in)); }, leaves);
     CHECK_MESSAGE(r.ok, r.message);
   }
 }
@@ -266,12 +367,16 @@ TEST_CASE("oneDNN eltwise backward matches the naive derivative") {
   const Tensor any = make_input({3, 5}, Domain::AwayFromZero, gen);
   const Tensor positive = make_input({3, 5}, Domain::Positive, gen);
   const Tensor grad_y = Tensor::uniform({3, 5}, gen, -1.0f, 1.0f);
-  struct Case { Eltwise kind; float alpha; bool needs_positive; };
-  for (const Case c : {Case{Eltwise::Exp, 0, false}, Case{Eltwise::Log, 0, true},
-                       Case{Eltwise::Sqrt, 0, true}, Case{Eltwise::Pow, 2.5f, true},
-                       Case{Eltwise::Tanh, 0, false}, Case{Eltwise::Relu, 0, false},
-                       Case{Eltwise::GeluTanh, 0, false}, Case{Eltwise::GeluExact, 0, false},
-                       Case{Eltwise::Linear, 3.0f, false}}) {
+  struct Case {
+    Eltwise kind;
+    float alpha;
+    bool needs_positive;
+  };
+  for (const Case c :
+       {Case{Eltwise::Exp, 0, false}, Case{Eltwise::Log, 0, true}, Case{Eltwise::Sqrt, 0, true},
+        Case{Eltwise::Pow, 2.5f, true}, Case{Eltwise::Tanh, 0, false},
+        Case{Eltwise::Relu, 0, false}, Case{Eltwise::GeluTanh, 0, false},
+        Case{Eltwise::GeluExact, 0, false}, Case{Eltwise::Linear, 3.0f, false}}) {
     CAPTURE(kernels::eltwise_name(c.kind));
     const Tensor& x = c.needs_positive ? positive : any;
     CHECK(max_relative_diff(kernels::eltwise_backward(c.kind, x, grad_y, c.alpha),
@@ -300,7 +405,8 @@ TEST_CASE("large inputs take the parallel paths and still match the references")
                           kernels::sum_forward_naive(a.transpose(0, 1), {0, 2}, false)) <= 1e-4f);
   CHECK(max_relative_diff(kernels::sum_forward(a, {0}, true),
                           kernels::sum_forward_naive(a, {0}, true)) <= 1e-4f);
-  const auto fast = kernels::max_forward(a, 1, false), naive = kernels::max_forward_naive(a, 1, false);
+  const auto fast = kernels::max_forward(a, 1, false),
+             naive = kernels::max_forward_naive(a, 1, false);
   CHECK(fast.indices == naive.indices);
   CHECK(max_relative_diff(fast.values, naive.values) == 0.0f);
 }

@@ -33,9 +33,12 @@ struct Row {
   float tol = 1e-5f;          // forward: |op - reference| <= tol * (1 + |reference|)
 };
 
-Tensor t_last(const Tensor& x) { return transpose(x, -1, -2); }
+Tensor t_last(const Tensor& x) {
+  return transpose(x, -1, -2);
+}
 
-Fn naive_matmul(std::function<Tensor(const Tensor&)> va = {}, std::function<Tensor(const Tensor&)> vb = {}) {
+Fn naive_matmul(std::function<Tensor(const Tensor&)> va = {},
+                std::function<Tensor(const Tensor&)> vb = {}) {
   return [=](const Inputs& x) {
     return kernels::matmul_forward_naive(va ? va(x[0]) : x[0], vb ? vb(x[1]) : x[1]);
   };
@@ -59,111 +62,186 @@ const std::vector<int64_t> kIds = {3, 0, 6, 3, 3, 1};
 const std::vector<Row>& rows() {
   static const std::vector<Row> table = {
       // --- matmul
-      {"matmul [3,4]x[4,5]", {{3, 4}, {4, 5}},
-       [](const Inputs& x) { return matmul(x[0], x[1]); }, naive_matmul()},
-      {"matmul batched [2,3,4]x[2,4,5]", {{2, 3, 4}, {2, 4, 5}},
-       [](const Inputs& x) { return matmul(x[0], x[1]); }, naive_matmul()},
-      {"matmul broadcast [2,1,3,4]x[3,4,5]", {{2, 1, 3, 4}, {3, 4, 5}},
-       [](const Inputs& x) { return matmul(x[0], x[1]); }, naive_matmul()},
-      {"matmul batch x matrix [2,3,4]x[4,5]", {{2, 3, 4}, {4, 5}},
-       [](const Inputs& x) { return matmul(x[0], x[1]); }, naive_matmul()},
-      {"matmul matrix x batch [3,4]x[2,4,5]", {{3, 4}, {2, 4, 5}},
-       [](const Inputs& x) { return matmul(x[0], x[1]); }, naive_matmul()},
-      {"matmul A^T view", {{4, 3}, {4, 5}},
-       [](const Inputs& x) { return matmul(t_last(x[0]), x[1]); }, naive_matmul(t_last)},
-      {"matmul B^T view", {{3, 4}, {5, 4}},
-       [](const Inputs& x) { return matmul(x[0], t_last(x[1])); }, naive_matmul({}, t_last)},
-      {"matmul batched A^T.B^T", {{2, 4, 3}, {2, 5, 4}},
+      {"matmul [3,4]x[4,5]",
+       {{3, 4}, {4, 5}},
+       [](const Inputs& x) { return matmul(x[0], x[1]); },
+       naive_matmul()},
+      {"matmul batched [2,3,4]x[2,4,5]",
+       {{2, 3, 4}, {2, 4, 5}},
+       [](const Inputs& x) { return matmul(x[0], x[1]); },
+       naive_matmul()},
+      {"matmul broadcast [2,1,3,4]x[3,4,5]",
+       {{2, 1, 3, 4}, {3, 4, 5}},
+       [](const Inputs& x) { return matmul(x[0], x[1]); },
+       naive_matmul()},
+      {"matmul batch x matrix [2,3,4]x[4,5]",
+       {{2, 3, 4}, {4, 5}},
+       [](const Inputs& x) { return matmul(x[0], x[1]); },
+       naive_matmul()},
+      {"matmul matrix x batch [3,4]x[2,4,5]",
+       {{3, 4}, {2, 4, 5}},
+       [](const Inputs& x) { return matmul(x[0], x[1]); },
+       naive_matmul()},
+      {"matmul A^T view",
+       {{4, 3}, {4, 5}},
+       [](const Inputs& x) { return matmul(t_last(x[0]), x[1]); },
+       naive_matmul(t_last)},
+      {"matmul B^T view",
+       {{3, 4}, {5, 4}},
+       [](const Inputs& x) { return matmul(x[0], t_last(x[1])); },
+       naive_matmul({}, t_last)},
+      {"matmul batched A^T.B^T",
+       {{2, 4, 3}, {2, 5, 4}},
        [](const Inputs& x) { return matmul(t_last(x[0]), t_last(x[1])); },
        naive_matmul(t_last, t_last)},
-      {"matmul sliced A (row stride 6)", {{3, 6}, {4, 5}},
+      {"matmul sliced A (row stride 6)",
+       {{3, 6}, {4, 5}},
        [](const Inputs& x) { return matmul(slice(x[0], 1, 1, 5), x[1]); },
        naive_matmul([](const Tensor& a) { return slice(a, 1, 1, 5); })},
-      {"matmul expanded batch A", {{1, 3, 4}, {2, 4, 5}},
-       [](const Inputs& x) { return matmul(expand(x[0], {2, 3, 4}), x[1]); },
-       naive_matmul([](const Tensor& a) { return expand(a, {2, 3, 4}); })},
-      {"matmul both expanded on one batch axis", {{1, 3, 4}, {1, 4, 5}},
-       [](const Inputs& x) { return matmul(expand(x[0], {2, 3, 4}), expand(x[1], {2, 4, 5})); },
-       naive_matmul([](const Tensor& a) { return expand(a, {2, 3, 4}); },
-                    [](const Tensor& b) { return expand(b, {2, 4, 5}); })},
-      {"matmul expanded B against a size-1 batch of A", {{1, 3, 4}, {1, 4, 5}},
-       [](const Inputs& x) { return matmul(x[0], expand(x[1], {2, 4, 5})); },
-       naive_matmul({}, [](const Tensor& b) { return expand(b, {2, 4, 5}); })},
-      {"matmul 4-d attention-like [2,2,3,4]x[2,2,4,3]^T", {{2, 2, 3, 4}, {2, 2, 3, 4}},
-       [](const Inputs& x) { return matmul(x[0], t_last(x[1])); }, naive_matmul({}, t_last)},
-      {"matmul permuted batch A [3,2,4]->[2,3,4]", {{3, 2, 4}, {4, 5}},
-       [](const Inputs& x) { return matmul(permute(x[0], {1, 0, 2}), x[1]); },
-       naive_matmul([](const Tensor& a) { return permute(a, {1, 0, 2}); })},
-      {"matmul k=1 outer product", {{3, 1}, {1, 4}},
-       [](const Inputs& x) { return matmul(x[0], x[1]); }, naive_matmul()},
+      {"matmul expanded batch A",
+       {{1, 3, 4}, {2, 4, 5}},
+       [](const Inputs& x) {
+         return matmul(expand(x[0], {2, 3, 4}), x[1]);
+       },
+       naive_matmul([](const Tensor& a) {
+         return expand(a, {2, 3, 4});
+       })},
+      {"matmul both expanded on one batch axis",
+       {{1, 3, 4}, {1, 4, 5}},
+       [](const Inputs& x) {
+         return matmul(expand(x[0], {2, 3, 4}), expand(x[1], {2, 4, 5}));
+       },
+       naive_matmul(
+           [](const Tensor& a) {
+             return expand(a, {2, 3, 4});
+           },
+           [](const Tensor& b) {
+             return expand(b, {2, 4, 5});
+           })},
+      {"matmul expanded B against a size-1 batch of A",
+       {{1, 3, 4}, {1, 4, 5}},
+       [](const Inputs& x) {
+         return matmul(x[0], expand(x[1], {2, 4, 5}));
+       },
+       naive_matmul({},
+                    [](const Tensor& b) {
+                      return expand(b, {2, 4, 5});
+                    })},
+      {"matmul 4-d attention-like [2,2,3,4]x[2,2,4,3]^T",
+       {{2, 2, 3, 4}, {2, 2, 3, 4}},
+       [](const Inputs& x) { return matmul(x[0], t_last(x[1])); },
+       naive_matmul({}, t_last)},
+      {"matmul permuted batch A [3,2,4]->[2,3,4]",
+       {{3, 2, 4}, {4, 5}},
+       [](const Inputs& x) {
+         return matmul(permute(x[0], {1, 0, 2}), x[1]);
+       },
+       naive_matmul([](const Tensor& a) {
+         return permute(a, {1, 0, 2});
+       })},
+      {"matmul k=1 outer product",
+       {{3, 1}, {1, 4}},
+       [](const Inputs& x) { return matmul(x[0], x[1]); },
+       naive_matmul()},
       // --- linear
-      {"linear [3,4] w[5,4] b[5]", {{3, 4}, {5, 4}, {5}},
+      {"linear [3,4] w[5,4] b[5]",
+       {{3, 4}, {5, 4}, {5}},
        [](const Inputs& x) { return linear(x[0], x[1], x[2]); },
        [](const Inputs& x) { return naive_linear(x[0], x[1], x[2]); }},
-      {"linear [2,3,4] no bias", {{2, 3, 4}, {5, 4}},
+      {"linear [2,3,4] no bias",
+       {{2, 3, 4}, {5, 4}},
        [](const Inputs& x) { return linear(x[0], x[1], Tensor()); },
        [](const Inputs& x) { return naive_linear(x[0], x[1], Tensor()); }},
-      {"linear 1-d x [4]", {{4}, {2, 4}, {2}},
+      {"linear 1-d x [4]",
+       {{4}, {2, 4}, {2}},
        [](const Inputs& x) { return linear(x[0], x[1], x[2]); },
        [](const Inputs& x) { return naive_linear(x[0], x[1], x[2]); }},
-      {"linear transposed x", {{4, 3}, {5, 4}, {5}},
+      {"linear transposed x",
+       {{4, 3}, {5, 4}, {5}},
        [](const Inputs& x) { return linear(t_last(x[0]), x[1], x[2]); },
        [](const Inputs& x) { return naive_linear(t_last(x[0]), x[1], x[2]); }},
-      {"linear permuted x (needs a copy)", {{3, 2, 4}, {5, 4}, {5}},
-       [](const Inputs& x) { return linear(permute(x[0], {1, 0, 2}), x[1], x[2]); },
-       [](const Inputs& x) { return naive_linear(permute(x[0], {1, 0, 2}), x[1], x[2]); }},
+      {"linear permuted x (needs a copy)",
+       {{3, 2, 4}, {5, 4}, {5}},
+       [](const Inputs& x) {
+         return linear(permute(x[0], {1, 0, 2}), x[1], x[2]);
+       },
+       [](const Inputs& x) {
+         return naive_linear(permute(x[0], {1, 0, 2}), x[1], x[2]);
+       }},
       // --- softmax / log_softmax
-      {"softmax [3,5]", {{3, 5}}, [](const Inputs& x) { return softmax(x[0]); },
+      {"softmax [3,5]",
+       {{3, 5}},
+       [](const Inputs& x) { return softmax(x[0]); },
        [](const Inputs& x) { return kernels::softmax_forward_naive(x[0]); }},
-      {"softmax [2,3,7]", {{2, 3, 7}}, [](const Inputs& x) { return softmax(x[0]); },
+      {"softmax [2,3,7]",
+       {{2, 3, 7}},
+       [](const Inputs& x) { return softmax(x[0]); },
        [](const Inputs& x) { return kernels::softmax_forward_naive(x[0]); }},
-      {"softmax transposed", {{6, 4}}, [](const Inputs& x) { return softmax(t_last(x[0])); },
+      {"softmax transposed",
+       {{6, 4}},
+       [](const Inputs& x) { return softmax(t_last(x[0])); },
        [](const Inputs& x) { return kernels::softmax_forward_naive(t_last(x[0])); }},
-      {"log_softmax [3,5]", {{3, 5}}, [](const Inputs& x) { return log_softmax(x[0]); },
+      {"log_softmax [3,5]",
+       {{3, 5}},
+       [](const Inputs& x) { return log_softmax(x[0]); },
        [](const Inputs& x) { return kernels::log_softmax_forward_naive(x[0]); }},
-      {"log_softmax [2,3,7]", {{2, 3, 7}}, [](const Inputs& x) { return log_softmax(x[0]); },
+      {"log_softmax [2,3,7]",
+       {{2, 3, 7}},
+       [](const Inputs& x) { return log_softmax(x[0]); },
        [](const Inputs& x) { return kernels::log_softmax_forward_naive(x[0]); }},
-      {"log_softmax transposed", {{6, 4}},
+      {"log_softmax transposed",
+       {{6, 4}},
        [](const Inputs& x) { return log_softmax(t_last(x[0])); },
        [](const Inputs& x) { return kernels::log_softmax_forward_naive(t_last(x[0])); }},
       // --- layer_norm
-      {"layer_norm [4,6] w b", {{4, 6}, {6}, {6}},
+      {"layer_norm [4,6] w b",
+       {{4, 6}, {6}, {6}},
        [](const Inputs& x) { return layer_norm(x[0], x[1], x[2]); },
        [](const Inputs& x) { return kernels::layer_norm_forward_naive(x[0], x[1], x[2], 1e-5f); },
        1e-4f},
-      {"layer_norm [2,3,8] w b", {{2, 3, 8}, {8}, {8}},
+      {"layer_norm [2,3,8] w b",
+       {{2, 3, 8}, {8}, {8}},
        [](const Inputs& x) { return layer_norm(x[0], x[1], x[2]); },
        [](const Inputs& x) { return kernels::layer_norm_forward_naive(x[0], x[1], x[2], 1e-5f); },
        1e-4f},
-      {"layer_norm no weight, no bias", {{3, 5}},
+      {"layer_norm no weight, no bias",
+       {{3, 5}},
        [](const Inputs& x) { return layer_norm(x[0], Tensor(), Tensor()); },
        [](const Inputs& x) {
          return kernels::layer_norm_forward_naive(x[0], Tensor(), Tensor(), 1e-5f);
        },
        1e-4f},
-      {"layer_norm transposed x, weight only", {{5, 3}, {5}},
+      {"layer_norm transposed x, weight only",
+       {{5, 3}, {5}},
        [](const Inputs& x) { return layer_norm(t_last(x[0]), x[1], Tensor()); },
        [](const Inputs& x) {
          return kernels::layer_norm_forward_naive(t_last(x[0]), x[1], Tensor(), 1e-5f);
        },
        1e-4f},
       // --- embedding (ids repeat, so the backward must add)
-      {"embedding [7,3] ids [2,3]", {{7, 3}},
-       [](const Inputs& x) { return embedding(x[0], kIds, {2, 3}); },
+      {"embedding [7,3] ids [2,3]",
+       {{7, 3}},
+       [](const Inputs& x) {
+         return embedding(x[0], kIds, {2, 3});
+       },
        [](const Inputs& x) {
          return reshape(kernels::embedding_forward_naive(x[0], kIds), {2, 3, 3});
        }},
-      {"embedding transposed table", {{3, 7}},
+      {"embedding transposed table",
+       {{3, 7}},
        [](const Inputs& x) { return embedding(t_last(x[0]), kIds, {6}); },
        [](const Inputs& x) { return kernels::embedding_forward_naive(t_last(x[0]), kIds); }},
       // --- cross_entropy (one ignored row each)
-      {"cross_entropy [4,5]", {{4, 5}},
+      {"cross_entropy [4,5]",
+       {{4, 5}},
        [](const Inputs& x) { return cross_entropy(x[0], kTargets4); },
        [](const Inputs& x) { return naive_cross_entropy(x[0], kTargets4); }},
-      {"cross_entropy [2,3,5]", {{2, 3, 5}},
+      {"cross_entropy [2,3,5]",
+       {{2, 3, 5}},
        [](const Inputs& x) { return cross_entropy(x[0], kTargets6); },
        [](const Inputs& x) { return naive_cross_entropy(x[0], kTargets6); }},
-      {"cross_entropy transposed logits", {{5, 4}},
+      {"cross_entropy transposed logits",
+       {{5, 4}},
        [](const Inputs& x) { return cross_entropy(t_last(x[0]), kTargets4); },
        [](const Inputs& x) { return naive_cross_entropy(t_last(x[0]), kTargets4); }},
   };
@@ -236,8 +314,8 @@ TEST_CASE("softmax and layer_norm: bad shapes raise mmx::Error naming the op and
 }
 
 TEST_CASE("matmul: empty inner dimension gives zeros (plus the bias)") {
-  const Tensor y = linear(Tensor::zeros({3, 0}), Tensor::zeros({2, 0}),
-                          Tensor::from_data({1.5f, -2.0f}, {2}));
+  const Tensor y =
+      linear(Tensor::zeros({3, 0}), Tensor::zeros({2, 0}), Tensor::from_data({1.5f, -2.0f}, {2}));
   CHECK(y.to_vector() == std::vector<float>{1.5f, -2.0f, 1.5f, -2.0f, 1.5f, -2.0f});
 }
 

@@ -60,9 +60,9 @@ TEST_CASE("parse_dictionary_line: alternatives aligned, synonyms to the first ta
        Pairs{{"Aas", "carrion"}, {"Aasfleisch", "carrion"}}, 0},
       {"Aalfang {m}\r", std::nullopt, 0},  // no " :: "
       {"a :: b :: c", std::nullopt, 0},
-      {"a | b :: x", std::nullopt, 0},       // 2 alternatives vs 1
-      {"a (open :: x", std::nullopt, 0},     // unbalanced
-      {"a \xFF b :: x", std::nullopt, 0},    // invalid UTF-8
+      {"a | b :: x", std::nullopt, 0},     // 2 alternatives vs 1
+      {"a (open :: x", std::nullopt, 0},   // unbalanced
+      {"a \xFF b :: x", std::nullopt, 0},  // invalid UTF-8
       {"# Version :: devel", Pairs{}, 0},
       {"   ", Pairs{}, 0},
       {"{m} | Haus {n} :: [coll.] | house", Pairs{{"Haus", "house"}}, 1},
@@ -84,11 +84,11 @@ std::string small_dictionary() {
          "Haus {n} | Häuser {pl} :: house | houses\n"
          "broken line without separator\n"
          "Katze {f} :: cat\n"
-         "Katze {f} :: cat\n"                      // duplicate
-         "a | b :: only one\n"                     // malformed: alternatives
+         "Katze {f} :: cat\n"   // duplicate
+         "a | b :: only one\n"  // malformed: alternatives
          "Donaudampfschifffahrtsgesellschaft {f} :: Danube steamship company\n"  // too long
          "Hund {m}; Köter {m} [pej.] :: dog; cur\n"
-         "Maus (unclosed :: mouse\n";               // malformed: bracket
+         "Maus (unclosed :: mouse\n";  // malformed: bracket
 }
 
 }  // namespace
@@ -108,8 +108,7 @@ TEST_CASE("read_phrase_pairs: stats on a small file with good and malformed line
   CHECK(s.too_long == 1);
   CHECK(s.kept == 5);
   const std::vector<PhrasePair> expected = {
-      {"Haus", "house"}, {"Häuser", "houses"}, {"Katze", "cat"}, {"Hund", "dog"},
-      {"Köter", "dog"}};
+      {"Haus", "house"}, {"Häuser", "houses"}, {"Katze", "cat"}, {"Hund", "dog"}, {"Köter", "dog"}};
   CHECK(splits.train == expected);
   CHECK(splits.valid.empty());
   CHECK(splits.test.empty());

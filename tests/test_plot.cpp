@@ -67,7 +67,8 @@ TEST_CASE("viridis matches matplotlib's table at its ends and middle") {
     double t;
     Color expected;  // matplotlib's viridis(t) in 8 bits
   };
-  for (const Row& row : {Row{0.0, {68, 1, 84}}, Row{0.5, {33, 145, 140}}, Row{1.0, {253, 231, 37}}}) {
+  for (const Row& row :
+       {Row{0.0, {68, 1, 84}}, Row{0.5, {33, 145, 140}}, Row{1.0, {253, 231, 37}}}) {
     const Color c = viridis(row.t);
     CHECK(std::abs(c.r - row.expected.r) <= 5);
     CHECK(std::abs(c.g - row.expected.g) <= 5);
@@ -91,7 +92,7 @@ TEST_CASE("canvas primitives land where they are drawn and round-trip through PN
   CHECK(image.height == 80);
   CHECK(image.at(0, 0) == colors::white);
   CHECK(image.at(20, 20) == red);
-  CHECK(image.at(75, 60) == blue);         // on the line's centre
+  CHECK(image.at(75, 60) == blue);           // on the line's centre
   CHECK(image.at(75, 64) == colors::white);  // 3px wide: 4px below is clear
   CHECK(image.at(90, 25) == Color{0, 160, 0});
   CHECK(count_non_white(image, {5, 60, 60, 18}) > 20);  // the text left ink
@@ -108,11 +109,14 @@ TEST_CASE("clipping drops drawing outside the clip rect") {
 
 TEST_CASE("vertical text runs top to bottom in a narrow column") {
   Canvas canvas(60, 200);
-  canvas.text({30, 100}, "a long y label", {.size = 14, .halign = HAlign::Center,
-                                            .valign = VAlign::Middle, .direction = TextDirection::Up});
+  canvas.text({30, 100}, "a long y label",
+              {.size = 14,
+               .halign = HAlign::Center,
+               .valign = VAlign::Middle,
+               .direction = TextDirection::Up});
   const RgbImage& image = canvas.image();
   CHECK(count_non_white(image, {20, 40, 20, 120}) > 50);  // the column holds the ink
-  CHECK(count_non_white(image, {0, 0, 18, 200}) == 0);     // nothing spills sideways
+  CHECK(count_non_white(image, {0, 0, 18, 200}) == 0);    // nothing spills sideways
   CHECK(count_non_white(image, {42, 0, 18, 200}) == 0);
 }
 
@@ -130,7 +134,8 @@ TEST_CASE("line chart: series colours, white background, legend text, log-y") {
   }
   chart.add_series("train", x, train);
   chart.add_series("valid", x, valid).marker = Marker::Circle;
-  chart.references.push_back({.kind = ReferenceLine::Kind::Horizontal, .value = 1.0, .label = "1 nat"});
+  chart.references.push_back(
+      {.kind = ReferenceLine::Kind::Horizontal, .value = 1.0, .label = "1 nat"});
   chart.save_png((dir / "loss.png").string(), 640, 420);
 
   const RgbImage image = read_png((dir / "loss.png").string());

@@ -69,12 +69,15 @@ TEST_CASE("round trip keeps names, order, shapes, values and metadata") {
 }
 
 TEST_CASE("our file's layout, byte by byte") {
-  const std::string bytes = serialize_safetensors({{"a", Tensor::from_data({1.0f, -2.0f}, {2})}}, {{"k", "v"}});
-  const std::string json = R"({"__metadata__":{"k":"v"},"a":{"dtype":"F32","shape":[2],"data_offsets":[0,8]}})";
+  const std::string bytes =
+      serialize_safetensors({{"a", Tensor::from_data({1.0f, -2.0f}, {2})}}, {{"k", "v"}});
+  const std::string json =
+      R"({"__metadata__":{"k":"v"},"a":{"dtype":"F32","shape":[2],"data_offsets":[0,8]}})";
   const std::string padded = json + std::string((8 - json.size() % 8) % 8, ' ');
   CHECK(padded.size() % 8 == 0);
-  const std::string expected = u64_le(padded.size()) + padded +
-                               std::string("\x00\x00\x80\x3f\x00\x00\x00\xc0", 8);  // 1.0f, -2.0f LE
+  const std::string expected =
+      u64_le(padded.size()) + padded +
+      std::string("\x00\x00\x80\x3f\x00\x00\x00\xc0", 8);  // 1.0f, -2.0f LE
   CHECK(bytes == expected);
 }
 
@@ -83,7 +86,8 @@ TEST_CASE("reads a file built by hand as another writer lays it out") {
   const std::string header =
       R"({"b":{"dtype":"F32","shape":[1],"data_offsets":[0,4]},)"
       R"("a":{"dtype":"F32","shape":[2,1],"data_offsets":[4,12]},"__metadata__":{"format":"pt"}})";
-  const SafetensorsContents c = parse_safetensors(file_with_header(header, f32_le({5.0f, 1.5f, -3.0f})), "hand");
+  const SafetensorsContents c =
+      parse_safetensors(file_with_header(header, f32_le({5.0f, 1.5f, -3.0f})), "hand");
   REQUIRE(c.tensors.size() == 2);
   CHECK(c.tensors[0].first == "b");  // file (data) order
   CHECK(c.tensor("b").to_vector() == std::vector<float>{5.0f});
@@ -108,35 +112,48 @@ TEST_CASE("malformed files raise an error naming the file and the problem") {
     const char* message;
   };
   const std::vector<Row> rows = {
-      {"shorter than the length field", good.substr(0, 5), "too short for the 8-byte header length"},
-      {"truncated inside the header", good.substr(0, 20), "exceeds the 12 bytes after the length field"},
+      {"shorter than the length field", good.substr(0, 5),
+       "too short for the 8-byte header length"},
+      {"truncated inside the header", good.substr(0, 20),
+       "exceeds the 12 bytes after the length field"},
       {"truncated data", good.substr(0, good.size() - 1), "exceed the 15 data bytes"},
       {"trailing bytes", good + "xxxx", "4 trailing data bytes"},
       {"header length 2^63", u64_le(uint64_t{1} << 63) + "{}", "exceeds the 100000000-byte limit"},
       {"flipped first header byte", flipped(8), "header does not start with '{'"},
       {"flipped quote in the header", flipped(9), "header is not valid JSON"},
-      {"header is an array", file_with_header("{}", "") .replace(8, 2, "[]"), "does not start with '{'"},
+      {"header is an array", file_with_header("{}", "").replace(8, 2, "[]"),
+       "does not start with '{'"},
       {"bad dtype", hand(R"("w":{"dtype":"F16","shape":[2],"data_offsets":[0,4]})", 4),
        "tensor 'w': dtype F16 is not supported (only F32)"},
-      {"missing dtype", hand(R"("w":{"shape":[1],"data_offsets":[0,4]})", 4), "tensor 'w': missing \"dtype\""},
+      {"missing dtype", hand(R"("w":{"shape":[1],"data_offsets":[0,4]})", 4),
+       "tensor 'w': missing \"dtype\""},
       {"shape vs span", hand(R"("w":{"dtype":"F32","shape":[3],"data_offsets":[0,8]})", 8),
        "shape [3] needs 12 bytes but data_offsets [0, 8] span 8"},
       {"offsets out of range", hand(R"("w":{"dtype":"F32","shape":[2],"data_offsets":[8,16]})", 8),
        "data_offsets [8, 16] exceed the 8 data bytes"},
-      {"offsets backwards", hand(R"("w":{"dtype":"F32","shape":[0],"data_offsets":[8,4]})", 8), "run backwards"},
+      {"offsets backwards", hand(R"("w":{"dtype":"F32","shape":[0],"data_offsets":[8,4]})", 8),
+       "run backwards"},
       {"negative offset", hand(R"("w":{"dtype":"F32","shape":[1],"data_offsets":[-4,0]})", 0),
        "must be a non-negative integer"},
       {"negative dimension", hand(R"("w":{"dtype":"F32","shape":[-1],"data_offsets":[0,4]})", 4),
        "shape entry must be a non-negative integer"},
-      {"overlap", hand(R"("a":{"dtype":"F32","shape":[2],"data_offsets":[0,8]},)"
-                       R"("b":{"dtype":"F32","shape":[2],"data_offsets":[4,12]})", 12), "overlaps tensor 'a'"},
-      {"gap", hand(R"("a":{"dtype":"F32","shape":[1],"data_offsets":[4,8]})", 8), "gap of 4 bytes before tensor 'a'"},
-      {"hostile 1 TB tensor", hand(R"("w":{"dtype":"F32","shape":[262144,1048576],"data_offsets":[0,1099511627776]})", 16),
+      {"overlap",
+       hand(R"("a":{"dtype":"F32","shape":[2],"data_offsets":[0,8]},)"
+            R"("b":{"dtype":"F32","shape":[2],"data_offsets":[4,12]})",
+            12),
+       "overlaps tensor 'a'"},
+      {"gap", hand(R"("a":{"dtype":"F32","shape":[1],"data_offsets":[4,8]})", 8),
+       "gap of 4 bytes before tensor 'a'"},
+      {"hostile 1 TB tensor",
+       hand(R"("w":{"dtype":"F32","shape":[262144,1048576],"data_offsets":[0,1099511627776]})", 16),
        "data_offsets [0, 1099511627776] exceed the 16 data bytes"},
-      {"shape overflowing 64 bits", hand(R"("w":{"dtype":"F32","shape":[4294967296,4294967296],"data_offsets":[0,4]})", 4),
+      {"shape overflowing 64 bits",
+       hand(R"("w":{"dtype":"F32","shape":[4294967296,4294967296],"data_offsets":[0,4]})", 4),
        "is too large to address"},
-      {"non-string metadata", hand(R"("__metadata__":{"step":3})", 0), "value for 'step' is not a string"},
-      {"empty name", hand(R"("":{"dtype":"F32","shape":[1],"data_offsets":[0,4]})", 4), "empty name"},
+      {"non-string metadata", hand(R"("__metadata__":{"step":3})", 0),
+       "value for 'step' is not a string"},
+      {"empty name", hand(R"("":{"dtype":"F32","shape":[1],"data_offsets":[0,4]})", 4),
+       "empty name"},
   };
   for (const Row& row : rows) {
     CAPTURE(row.what);
@@ -148,9 +165,12 @@ TEST_CASE("malformed files raise an error naming the file and the problem") {
 
 TEST_CASE("the writer refuses duplicate, empty and reserved names") {
   const Tensor t = Tensor::ones({1});
-  CHECK_THROWS_WITH_AS(serialize_safetensors({{"a", t}, {"a", t}}, {}), doctest::Contains("duplicate tensor name 'a'"), Error);
-  CHECK_THROWS_WITH_AS(serialize_safetensors({{"", t}}, {}), doctest::Contains("empty name"), Error);
-  CHECK_THROWS_WITH_AS(serialize_safetensors({{"__metadata__", t}}, {}), doctest::Contains("reserved"), Error);
+  CHECK_THROWS_WITH_AS(serialize_safetensors({{"a", t}, {"a", t}}, {}),
+                       doctest::Contains("duplicate tensor name 'a'"), Error);
+  CHECK_THROWS_WITH_AS(serialize_safetensors({{"", t}}, {}), doctest::Contains("empty name"),
+                       Error);
+  CHECK_THROWS_WITH_AS(serialize_safetensors({{"__metadata__", t}}, {}),
+                       doctest::Contains("reserved"), Error);
 }
 
 TEST_CASE("files: atomic save, load, and errors that name the file") {
@@ -183,11 +203,13 @@ TEST_CASE("files: atomic save, load, and errors that name the file") {
                          doctest::Contains(missing_text.c_str()), Error);
   }
   SUBCASE("a writer-side error names the file too") {
-    CHECK_THROWS_WITH_AS(save_safetensors(path, {{"a", Tensor::zeros({1})}, {"a", Tensor::zeros({1})}}),
-                         doctest::Contains(path_text.c_str()), Error);
+    CHECK_THROWS_WITH_AS(
+        save_safetensors(path, {{"a", Tensor::zeros({1})}, {"a", Tensor::zeros({1})}}),
+        doctest::Contains(path_text.c_str()), Error);
   }
   SUBCASE("a missing file") {
-    CHECK_THROWS_WITH_AS(load_safetensors(dir / "absent.safetensors"), doctest::Contains("absent.safetensors"), Error);
+    CHECK_THROWS_WITH_AS(load_safetensors(dir / "absent.safetensors"),
+                         doctest::Contains("absent.safetensors"), Error);
   }
   SUBCASE("a truncated file on disk") {
     const std::string bytes = read_file_bytes(path);

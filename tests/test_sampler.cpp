@@ -163,8 +163,8 @@ TEST_CASE("a prompt longer than seq_len: both paths start from its last seq_len 
 }
 
 TEST_CASE("cached and uncached decoding pick the same tokens while the context fits") {
-  const SamplingOptions settings[] = {{0.0f, 0, true}, {1.0f, 0, true}, {0.7f, 4, true},
-                                      {1.5f, 0, true}};
+  const SamplingOptions settings[] = {
+      {0.0f, 0, true}, {1.0f, 0, true}, {0.7f, 4, true}, {1.5f, 0, true}};
   for (const ModelCase& m : kModels) {
     const auto model = tiny_gpt(m);
     for (const SamplingOptions& options : settings) {
@@ -220,8 +220,8 @@ TEST_CASE("generate: input errors") {
   Generator gen(0);
   CHECK_THROWS_WITH_AS(generate(*model, {1}, 5, {-1.0f, 0, true}, gen),
                        doctest::Contains("temperature must be >= 0"), Error);
-  CHECK_THROWS_WITH_AS(generate(*model, {1}, 5, {1.0f, -2, true}, gen),
-                       doctest::Contains("top_k"), Error);
+  CHECK_THROWS_WITH_AS(generate(*model, {1}, 5, {1.0f, -2, true}, gen), doctest::Contains("top_k"),
+                       Error);
   CHECK_THROWS_WITH_AS(generate(*model, {1}, -1, {}, gen), doctest::Contains("new tokens"), Error);
   CHECK_THROWS_WITH_AS(generate(*model, {}, 5, {}, gen), doctest::Contains("empty prompt"), Error);
   CHECK_THROWS_WITH_AS(generate(*model, {1, 11}, 5, {}, gen), doctest::Contains("id 11"), Error);

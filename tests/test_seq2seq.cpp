@@ -53,8 +53,7 @@ struct KindsRow {
   AttentionKind encoder, decoder, cross;
 };
 const std::vector<KindsRow> kKinds = {
-    {"softmax everywhere", AttentionKind::Softmax, AttentionKind::Softmax,
-     AttentionKind::Softmax},
+    {"softmax everywhere", AttentionKind::Softmax, AttentionKind::Softmax, AttentionKind::Softmax},
     {"multimax self, softmax cross (the official recipe)", AttentionKind::MultiMax,
      AttentionKind::MultiMax, AttentionKind::Softmax},
     {"multimax everywhere", AttentionKind::MultiMax, AttentionKind::MultiMax,
@@ -66,8 +65,8 @@ const std::vector<KindsRow> kKinds = {
 }  // namespace
 
 TEST_CASE("Seq2SeqConfig: JSON round trip and validation") {
-  Seq2SeqConfig c = tiny_config(AttentionKind::MultiMax, AttentionKind::Softmax,
-                                AttentionKind::SparseMax);
+  Seq2SeqConfig c =
+      tiny_config(AttentionKind::MultiMax, AttentionKind::Softmax, AttentionKind::SparseMax);
   c.multimax_per_head = true;
   const nlohmann::json j = c;
   const Seq2SeqConfig back = j.get<Seq2SeqConfig>();
@@ -105,8 +104,8 @@ TEST_CASE("Seq2Seq: MultiMax parameters exist exactly where configured") {
 }
 
 TEST_CASE("Seq2Seq: the cross-attention MultiMax gets a gradient from the loss") {
-  Seq2Seq model(tiny_config(AttentionKind::Softmax, AttentionKind::Softmax,
-                            AttentionKind::MultiMax));
+  Seq2Seq model(
+      tiny_config(AttentionKind::Softmax, AttentionKind::Softmax, AttentionKind::MultiMax));
   const std::vector<int64_t> src = {3, 4, 5, 6}, tin = {kBosId, 7, 8}, tout = {7, 8, kEosId};
   model.loss(src, 4, tin, tout, 3, 1).backward();
   for (const auto& [name, p] : model.named_parameters())
@@ -118,15 +117,14 @@ TEST_CASE("Seq2Seq: the cross-attention MultiMax gets a gradient from the loss")
 }
 
 TEST_CASE("Seq2Seq: padding a source does not change its logits") {
-  Seq2Seq model(tiny_config(AttentionKind::MultiMax, AttentionKind::Softmax,
-                            AttentionKind::MultiMax));
+  Seq2Seq model(
+      tiny_config(AttentionKind::MultiMax, AttentionKind::Softmax, AttentionKind::MultiMax));
   model.eval();
   NoGrad no_grad;
   const std::vector<int64_t> tin = {kBosId, 5, 6};
   const auto alone = model.forward({3, 4, 5}, 3, tin, 3, 1).to_vector();
   const auto padded =
-      model.forward({3, 4, 5, kPadId, kPadId, 9, 8, 7, 6, 5}, 5, {kBosId, 5, 6, kBosId, 4, 4},
-                    3, 2)
+      model.forward({3, 4, 5, kPadId, kPadId, 9, 8, 7, 6, 5}, 5, {kBosId, 5, 6, kBosId, 4, 4}, 3, 2)
           .to_vector();
   REQUIRE(padded.size() == 2 * alone.size());
   for (size_t i = 0; i < alone.size(); ++i)
@@ -217,8 +215,8 @@ TEST_CASE("greedy decoding: cached == uncached; beam size 1 == greedy") {
 }
 
 TEST_CASE("translator: bad input is an error") {
-  Seq2Seq model(tiny_config(AttentionKind::Softmax, AttentionKind::Softmax,
-                            AttentionKind::Softmax));
+  Seq2Seq model(
+      tiny_config(AttentionKind::Softmax, AttentionKind::Softmax, AttentionKind::Softmax));
   model.eval();
   CHECK_THROWS_AS(greedy_decode(model, {}), Error);
   CHECK_THROWS_AS(greedy_decode(model, {{}}), Error);
@@ -271,8 +269,8 @@ TEST_CASE("Seq2Seq learns to reverse short strings") {
     for (int i = 0; i < 32; ++i) pairs.push_back(random_pair());
     const Seq2SeqBatch b = make_batch(vocab, pairs);
     optimizer.zero_grad();
-    Tensor loss = model.loss(b.source, b.source_len, b.target_in, b.target_out, b.target_len,
-                             b.batch);
+    Tensor loss =
+        model.loss(b.source, b.source_len, b.target_in, b.target_out, b.target_len, b.batch);
     loss.backward();
     optimizer.step();
     (step == 0 ? first : last) = loss.item();

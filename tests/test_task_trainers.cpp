@@ -16,9 +16,9 @@ using namespace mmx;
 namespace {
 struct TaskCase {
   std::string task;
-  std::string metric;               // the evaluation's task metric
-  std::vector<std::string> tests;   // what test() reports
-  size_t attention_layers;          // S/M entries per evaluation
+  std::string metric;              // the evaluation's task metric
+  std::vector<std::string> tests;  // what test() reports
+  size_t attention_layers;         // S/M entries per evaluation
 };
 
 // Tiny models on the generated data; dropout on, so the dropout stream crosses the checkpoint.
@@ -26,13 +26,21 @@ nlohmann::json tiny_options(const TaskCase& c, const ScratchDir& dir, nn::Attent
   nlohmann::json o;
   if (c.task == "vit") {
     write_tiny_image_set(dir / "images");
-    o = {{"model", {{"patch_size", 4}, {"d_model", 16}, {"layers", 2}, {"heads", 2},
-                    {"dropout", 0.1}}},
-         {"batch", 16}, {"val_images", 40}, {"data", (dir / "images").string()}};
+    o = {{"model",
+          {{"patch_size", 4}, {"d_model", 16}, {"layers", 2}, {"heads", 2}, {"dropout", 0.1}}},
+         {"batch", 16},
+         {"val_images", 40},
+         {"data", (dir / "images").string()}};
   } else {
-    o = {{"model", {{"d_model", 16}, {"heads", 2}, {"encoder_layers", 1},
-                    {"decoder_layers", 1}, {"dropout", 0.1}}},
-         {"batch", 8}, {"eval_pairs", 8}, {"max_chars", 24},
+    o = {{"model",
+          {{"d_model", 16},
+           {"heads", 2},
+           {"encoder_layers", 1},
+           {"decoder_layers", 1},
+           {"dropout", 0.1}}},
+         {"batch", 8},
+         {"eval_pairs", 8},
+         {"max_chars", 24},
          {"data", write_tiny_phrase_file(dir / "phrases.txt").string()}};
   }
   o["steps"] = 12;
@@ -45,7 +53,10 @@ nlohmann::json tiny_options(const TaskCase& c, const ScratchDir& dir, nn::Attent
 
 const std::vector<TaskCase> kCases = {
     {"vit", "accuracy", {"accuracy"}, 2},
-    {"mt", "chrF", {"chrF", "exact_match", "chrF_beam2", "exact_match_beam2"}, 3},  // enc, dec, cross
+    {"mt",
+     "chrF",
+     {"chrF", "exact_match", "chrF_beam2", "exact_match_beam2"},
+     3},  // enc, dec, cross
 };
 }  // namespace
 

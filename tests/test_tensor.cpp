@@ -115,7 +115,9 @@ TEST_CASE("bad shapes, axes and indices raise errors that name the op and shapes
   CHECK(message([&] { x.expand({4, 3}); }).find("expand: cannot expand [2, 3]") == 0);
   CHECK(message([&] { x.at({2, 0}); }).find("index 2 out of range") != std::string::npos);
   CHECK(message([&] { x.permute({0, 0}); }).find("repeated") != std::string::npos);
-  CHECK(message([&] { cat({x, Tensor::zeros({3, 3})}, 1); }).find("cat: shapes [2, 3] and [3, 3]") == 0);
+  CHECK(message([&] {
+          cat({x, Tensor::zeros({3, 3})}, 1);
+        }).find("cat: shapes [2, 3] and [3, 3]") == 0);
   CHECK(message([&] { Tensor().shape(); }).find("undefined") != std::string::npos);
   CHECK(message([&] { x.item(); }).find("item") == 0);
 }
@@ -132,9 +134,14 @@ TEST_CASE("the strided copy kernel matches its naive walk on every kind of view"
   Generator gen(9);
   Tensor base = Tensor::randn({4, 5, 6}, gen);
   const std::vector<Tensor> views = {
-      base, base.transpose(0, 2), base.permute({1, 2, 0}), base.slice(2, 1, 4),
-      base.slice(0, 1, 3).transpose(1, 2), Tensor::randn({5, 1}, gen).expand({3, 5, 7}),
-      Tensor::scalar(2.0f), Tensor::randn({300, 400}, gen).transpose(0, 1)};  // parallel path
+      base,
+      base.transpose(0, 2),
+      base.permute({1, 2, 0}),
+      base.slice(2, 1, 4),
+      base.slice(0, 1, 3).transpose(1, 2),
+      Tensor::randn({5, 1}, gen).expand({3, 5, 7}),
+      Tensor::scalar(2.0f),
+      Tensor::randn({300, 400}, gen).transpose(0, 1)};  // parallel path
   for (const Tensor& v : views) {
     std::vector<float> fast(static_cast<size_t>(v.numel())), naive(fast.size());
     kernels::copy_strided(v, fast.data());

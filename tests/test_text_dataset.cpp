@@ -35,13 +35,13 @@ TEST_CASE("a folder like the fortunes package: which files are read, in which or
   ScratchDir dir("corpus");
   write(dir / "cookie", "hello\n%\n");
   write(dir / "cookie.dat", std::string("\x00\x00\x00\x02\x00", 5));  // binary index
-  fs::create_symlink("cookie", dir / "cookie.u8");                     // UTF-8 twin of `cookie`
-  write(dir / "lonely.u8", "u8 only\n");                                // no plain twin: read
-  write(dir / "sub/b", "x\xFFy");                                       // broken UTF-8, no final newline
-  fs::create_symlink(dir / "sub/b", dir / "z_link");                   // same file again: read once
+  fs::create_symlink("cookie", dir / "cookie.u8");                    // UTF-8 twin of `cookie`
+  write(dir / "lonely.u8", "u8 only\n");                              // no plain twin: read
+  write(dir / "sub/b", "x\xFFy");                     // broken UTF-8, no final newline
+  fs::create_symlink(dir / "sub/b", dir / "z_link");  // same file again: read once
   write(dir / ".hidden", "secret\n");
   write(dir / ".git/config", "secret\n");
-  write(dir / "image", std::string("PNG\0\1", 5));                      // binary without extension
+  write(dir / "image", std::string("PNG\0\1", 5));  // binary without extension
 
   const TextCorpus corpus = load_text_corpus(dir.path);
   CHECK(corpus.files == std::vector<fs::path>{dir / "cookie", dir / "lonely.u8", dir / "sub/b"});
@@ -56,11 +56,14 @@ TEST_CASE("a single file; errors for missing, binary and empty inputs") {
 
   write(dir / "blob.bin", std::string("a\0b", 3));
   const std::string blob = (dir / "blob.bin").string();
-  CHECK_THROWS_WITH_AS(load_text_corpus(blob), doctest::Contains((blob + " is not a text file").c_str()), Error);
-  CHECK_THROWS_WITH_AS(load_text_corpus(dir / "absent"), doctest::Contains("does not exist"), Error);
+  CHECK_THROWS_WITH_AS(load_text_corpus(blob),
+                       doctest::Contains((blob + " is not a text file").c_str()), Error);
+  CHECK_THROWS_WITH_AS(load_text_corpus(dir / "absent"), doctest::Contains("does not exist"),
+                       Error);
 
   fs::create_directory(dir / "empty_dir");
-  CHECK_THROWS_WITH_AS(load_text_corpus(dir / "empty_dir"), doctest::Contains("no text files under"), Error);
+  CHECK_THROWS_WITH_AS(load_text_corpus(dir / "empty_dir"),
+                       doctest::Contains("no text files under"), Error);
   write(dir / "blank/empty.txt", "");
   CHECK_THROWS_WITH_AS(load_text_corpus(dir / "blank"), doctest::Contains("is empty"), Error);
 
@@ -93,7 +96,9 @@ TEST_CASE("the split: the last 10% is validation") {
   CHECK_THROWS_WITH_AS(TextDataset({}), doctest::Contains("no tokens"), Error);
 }
 
-TEST_CASE("random windows: targets are the next tokens, stay in their split, and replay from a saved state") {
+TEST_CASE(
+    "random windows: targets are the next tokens, stay in their split, and replay from a saved "
+    "state") {
   const TextDataset data(iota(100));
   Generator gen(3);
   const Generator::State saved = gen.state();
@@ -104,8 +109,9 @@ TEST_CASE("random windows: targets are the next tokens, stay in their split, and
     CHECK(b.targets[i] == b.inputs[i] + 1);  // iota: the next token is the next integer
     CHECK(b.targets[i] < 90);                // never a validation token
   }
-  for (int64_t row = 0; row < 8; ++row)      // each row is one contiguous window
-    CHECK(b.inputs[static_cast<size_t>(row * 16 + 15)] == b.inputs[static_cast<size_t>(row * 16)] + 15);
+  for (int64_t row = 0; row < 8; ++row)  // each row is one contiguous window
+    CHECK(b.inputs[static_cast<size_t>(row * 16 + 15)] ==
+          b.inputs[static_cast<size_t>(row * 16)] + 15);
 
   Generator replay(0);
   replay.set_state(saved);
@@ -123,25 +129,31 @@ TEST_CASE("every start position is reachable, including the last") {
   std::vector<int64_t> starts;
   for (int64_t row = 0; row < 500; ++row) starts.push_back(b.inputs[static_cast<size_t>(row * 3)]);
   CHECK(*std::min_element(starts.begin(), starts.end()) == 0);
-  CHECK(*std::max_element(starts.begin(), starts.end()) == 6);  // window 6..9 ends at the last token
+  CHECK(*std::max_element(starts.begin(), starts.end()) ==
+        6);  // window 6..9 ends at the last token
 }
 
 TEST_CASE("the fixed batch is the same every call and spans the split") {
   const TextDataset data(iota(200));
   const TokenBatch a = data.fixed_batch(Split::val, 3, 5);
   CHECK(a.inputs == data.fixed_batch(Split::val, 3, 5).inputs);
-  CHECK(a.inputs[0] == 180);          // first window starts at the split's start
-  CHECK(a.targets.back() == 199);     // last window ends at the split's end
+  CHECK(a.inputs[0] == 180);       // first window starts at the split's start
+  CHECK(a.targets.back() == 199);  // last window ends at the split's end
   CHECK(data.fixed_batch(Split::val, 1, 5).inputs[0] == 180);
 }
 
 TEST_CASE("a corpus shorter than seq + 1 is an error naming the sizes") {
   const TextDataset data(iota(20));
   Generator gen(0);
-  CHECK_THROWS_WITH_AS(data.sample(Split::train, 2, 18, gen),
-                       doctest::Contains("train split has 18 tokens (of 20 in the corpus), fewer than seq + 1 = 19"), Error);
-  CHECK_THROWS_WITH_AS(data.fixed_batch(Split::val, 1, 2), doctest::Contains("val split has 2 tokens"), Error);
-  CHECK_THROWS_WITH_AS(TextDataset(iota(20), 0.0).fixed_batch(Split::val, 1, 1), doctest::Contains("val split has 0 tokens"), Error);
-  CHECK_THROWS_WITH_AS(data.sample(Split::train, 0, 4, gen), doctest::Contains("must be positive"), Error);
+  CHECK_THROWS_WITH_AS(
+      data.sample(Split::train, 2, 18, gen),
+      doctest::Contains("train split has 18 tokens (of 20 in the corpus), fewer than seq + 1 = 19"),
+      Error);
+  CHECK_THROWS_WITH_AS(data.fixed_batch(Split::val, 1, 2),
+                       doctest::Contains("val split has 2 tokens"), Error);
+  CHECK_THROWS_WITH_AS(TextDataset(iota(20), 0.0).fixed_batch(Split::val, 1, 1),
+                       doctest::Contains("val split has 0 tokens"), Error);
+  CHECK_THROWS_WITH_AS(data.sample(Split::train, 0, 4, gen), doctest::Contains("must be positive"),
+                       Error);
   CHECK_NOTHROW(data.sample(Split::train, 1, 17, gen));  // exactly seq + 1 tokens is enough
 }

@@ -15,17 +15,27 @@
 
 namespace {
 std::filesystem::path write_corpus(const ScratchDir& dir) {
-  return write_word_corpus(dir / "corpus.txt", 3,
-                           {"one ", "two ", "three\n", "four, ", "five. "}, 4000);
+  return write_word_corpus(dir / "corpus.txt", 3, {"one ", "two ", "three\n", "four, ", "five. "},
+                           4000);
 }
 
 // A tiny model, so steps take milliseconds.
-std::vector<std::string> tiny_run(const std::filesystem::path& corpus, const std::filesystem::path& out,
-                                  int steps) {
-  return {MMX_CLI_PATH, "train", "--data", corpus.string(), "--out", out.string(),
-          "--d-model", "16", "--layers", "1", "--heads", "2", "--seq", "16", "--batch", "4",
-          "--warmup", "1", "--eval-interval", "10", "--eval-batch", "4", "--threads", "1",
-          "--steps", std::to_string(steps), "--attn", "multimax"};
+std::vector<std::string> tiny_run(const std::filesystem::path& corpus,
+                                  const std::filesystem::path& out, int steps) {
+  return {MMX_CLI_PATH,      "train",
+          "--data",          corpus.string(),
+          "--out",           out.string(),
+          "--d-model",       "16",
+          "--layers",        "1",
+          "--heads",         "2",
+          "--seq",           "16",
+          "--batch",         "4",
+          "--warmup",        "1",
+          "--eval-interval", "10",
+          "--eval-batch",    "4",
+          "--threads",       "1",
+          "--steps",         std::to_string(steps),
+          "--attn",          "multimax"};
 }
 
 }  // namespace
@@ -67,8 +77,10 @@ TEST_CASE("--steps below the default warmup runs: the warmup keeps its share of 
   std::vector<std::string> args = tiny_run(corpus, dir / "short", 20);
   std::string command;  // tiny_run less its --warmup 1
   for (size_t i = 1; i < args.size(); ++i)
-    if (args[i] == "--warmup") ++i;
-    else command += " " + args[i];
+    if (args[i] == "--warmup")
+      ++i;
+    else
+      command += " " + args[i];
   REQUIRE(run_mmx(command).exit_code == 0);
   CHECK(mmx::nn::read_saved_run(dir / "short").options.at("warmup") == 50 * 20 / 1000);
   // A warmup the user gave stays theirs, and out of range stays an error.
@@ -96,8 +108,9 @@ TEST_CASE("--resume: the run's own flags are accepted, a different value named, 
            {"--layers 2", "--layers 2 differs from the resumed run's 1; drop --layers"},
            {"--lr 0.01", "--lr 0.01 differs from the resumed run's 0.002"},
            {"--attn softmax", "--attn softmax differs from the resumed run's multimax"},
-           {"--steps 10", "--steps 10 differs from the resumed run's 20 (a run can be extended, "
-                          "not shortened)"}}) {
+           {"--steps 10",
+            "--steps 10 differs from the resumed run's 20 (a run can be extended, "
+            "not shortened)"}}) {
     CAPTURE(c.flags);
     const CliResult r = run_mmx("train --resume " + out.string() + " " + c.flags);
     CHECK(r.exit_code != 0);

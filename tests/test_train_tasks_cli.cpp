@@ -12,8 +12,9 @@
 #include "tiny_task_data.hpp"
 
 namespace {
-const std::string kSmallRun = " --steps 8 --eval-interval 4 --warmup 1 --threads 1 --d-model 16"
-                              " --heads 2 --layers 1";
+const std::string kSmallRun =
+    " --steps 8 --eval-interval 4 --warmup 1 --threads 1 --d-model 16"
+    " --heads 2 --layers 1";
 
 std::string vit_run(const ScratchDir& dir, const std::string& out) {
   write_tiny_image_set(dir / "images");
@@ -27,7 +28,9 @@ std::string mt_run(const ScratchDir& dir, const std::string& out) {
          (dir / out).string() + kSmallRun;
 }
 
-int64_t lines(const std::string& text) { return std::count(text.begin(), text.end(), '\n'); }
+int64_t lines(const std::string& text) {
+  return std::count(text.begin(), text.end(), '\n');
+}
 }  // namespace
 
 TEST_CASE("vit: train, eval and resume from the command line") {
@@ -54,7 +57,8 @@ TEST_CASE("vit: --steps below the default warmup runs, with the warmup's share o
   const std::string out = (dir / "short").string();
   REQUIRE(run_mmx("train --task vit --data " + (dir / "images").string() +
                   " --patch 4 --batch 16 --eval-batch 40 --steps 60 --eval-interval 30 --threads 1"
-                  " --d-model 16 --heads 2 --layers 1 --out " + out)
+                  " --d-model 16 --heads 2 --layers 1 --out " +
+                  out)
               .exit_code == 0);
   const mmx::nn::SavedRun saved = mmx::nn::read_saved_run(out);
   CHECK(saved.step == 60);
@@ -74,24 +78,23 @@ TEST_CASE("mt: per-side attention flags, train, eval with beam, translate") {
   CHECK(eval.output.find("checkpoint " + (dir / "run").string() +
                          ": mt, step 8, enc-multimax_dec-softmax_cross-softmax attention") !=
         std::string::npos);
-  for (const char* metric : {"test chrF: ", "test exact_match: ", "test chrF_beam2: ",
-                             "test exact_match_beam2: "})
+  for (const char* metric :
+       {"test chrF: ", "test exact_match: ", "test chrF_beam2: ", "test exact_match_beam2: "})
     CHECK(eval.output.find(metric) != std::string::npos);
 
   // Resumed with its own flags: mt's --attn writes all three sides and --enc-attn overrides one,
   // so only the encoder's differs from what --attn alone would give; both equal the run's.
   CHECK(run_mmx(mt_run(dir, "run") + " --resume " + (dir / "run").string()).exit_code == 0);
-  const CliResult other = run_mmx(mt_run(dir, "run") + " --dec-attn multimax --resume " +
-                                  (dir / "run").string());
+  const CliResult other =
+      run_mmx(mt_run(dir, "run") + " --dec-attn multimax --resume " + (dir / "run").string());
   CHECK(other.exit_code != 0);
   CHECK(other.output.find("--dec-attn multimax differs from the resumed run's softmax") !=
         std::string::npos);
 
   for (const char* beam : {"", " --beam 3"}) {
     CAPTURE(beam);
-    const CliResult t = run_mmx("translate --ckpt " + (dir / "run").string() + beam +
-                                    " 'ein kleines Haus' Baum",
-                                false);
+    const CliResult t = run_mmx(
+        "translate --ckpt " + (dir / "run").string() + beam + " 'ein kleines Haus' Baum", false);
     CHECK(t.exit_code == 0);
     CHECK(lines(t.output) == 2);  // one translation per text
   }

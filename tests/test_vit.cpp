@@ -4,8 +4,8 @@
 
 #include <algorithm>
 #include <cmath>
-#include <string>
 #include <nlohmann/json.hpp>
+#include <string>
 
 #include "engine/autograd/tape.hpp"
 #include "engine/error.hpp"
@@ -60,8 +60,7 @@ TEST_CASE("ViT: patchify lays each patch out as channels then rows") {
   for (int64_t ch = 0; ch < 2; ++ch)
     for (int64_t dy = 0; dy < 4; ++dy)
       for (int64_t dx = 0; dx < 4; ++dx) {
-        CHECK(patches.at({1, 3, ch * 16 + dy * 4 + dx}) ==
-              images.at({1, ch, 4 + dy, 4 + dx}));
+        CHECK(patches.at({1, 3, ch * 16 + dy * 4 + dx}) == images.at({1, ch, 4 + dy, 4 + dx}));
         CHECK(patches.at({0, 1, ch * 16 + dy * 4 + dx}) == images.at({0, ch, dy, 4 + dx}));
       }
   CHECK_THROWS_WITH_AS(model.patchify(Tensor::zeros({2, 1, 8, 8})),
@@ -82,13 +81,20 @@ TEST_CASE("ViT: shapes and parameter names") {
 
   std::vector<std::string> names;
   for (const auto& [name, tensor] : model.named_parameters()) names.push_back(name);
-  const std::vector<std::string> expected_prefix{
-      "pos", "patch.weight", "patch.bias", "blocks.0.ln1.weight", "blocks.0.ln1.bias",
-      "blocks.0.attn.qkv.weight", "blocks.0.attn.qkv.bias", "blocks.0.attn.proj.weight",
-      "blocks.0.attn.proj.bias", "blocks.0.attn.multimax.t", "blocks.0.attn.multimax.r"};
+  const std::vector<std::string> expected_prefix{"pos",
+                                                 "patch.weight",
+                                                 "patch.bias",
+                                                 "blocks.0.ln1.weight",
+                                                 "blocks.0.ln1.bias",
+                                                 "blocks.0.attn.qkv.weight",
+                                                 "blocks.0.attn.qkv.bias",
+                                                 "blocks.0.attn.proj.weight",
+                                                 "blocks.0.attn.proj.bias",
+                                                 "blocks.0.attn.multimax.t",
+                                                 "blocks.0.attn.multimax.r"};
   REQUIRE(names.size() > expected_prefix.size());
   CHECK(std::vector<std::string>(names.begin(), names.begin() + 11) == expected_prefix);
-  const std::vector<std::string> expected_suffix{"ln.weight", "ln.bias", "head.weight",
+  const std::vector<std::string> expected_suffix{"ln.weight", "ln.bias",         "head.weight",
                                                  "head.bias", "head_multimax.t", "head_multimax.r"};
   CHECK(std::vector<std::string>(names.end() - 6, names.end()) == expected_suffix);
   const auto params = model.named_parameters();
@@ -123,9 +129,9 @@ TEST_CASE("ViT: attention is not causal, every patch sees every other") {
 }
 
 TEST_CASE("ViT: every normalizer runs forward and backward") {
-  for (AttentionKind kind : {AttentionKind::Softmax, AttentionKind::MultiMax,
-                             AttentionKind::SparseMax, AttentionKind::EntMax15,
-                             AttentionKind::EvSoftmax}) {
+  for (AttentionKind kind :
+       {AttentionKind::Softmax, AttentionKind::MultiMax, AttentionKind::SparseMax,
+        AttentionKind::EntMax15, AttentionKind::EvSoftmax}) {
     for (bool logits_multimax : {false, true}) {
       CAPTURE(attention_kind_name(kind));
       CAPTURE(logits_multimax);
@@ -165,19 +171,25 @@ TEST_CASE("ViTConfig: JSON round trip and validation") {
 
   nlohmann::json missing = j;
   missing.erase("patch_size");
-  CHECK_THROWS_WITH_AS(missing.get<ViTConfig>(), doctest::Contains("lacks field 'patch_size'"), Error);
+  CHECK_THROWS_WITH_AS(missing.get<ViTConfig>(), doctest::Contains("lacks field 'patch_size'"),
+                       Error);
   nlohmann::json wrong_type = j;
   wrong_type["layers"] = "four";
-  CHECK_THROWS_WITH_AS(wrong_type.get<ViTConfig>(), doctest::Contains("field 'layers' has the wrong type"), Error);
+  CHECK_THROWS_WITH_AS(wrong_type.get<ViTConfig>(),
+                       doctest::Contains("field 'layers' has the wrong type"), Error);
   nlohmann::json bad_patch = j;
   bad_patch["patch_size"] = 3;
-  CHECK_THROWS_WITH_AS(bad_patch.get<ViTConfig>(), doctest::Contains("patch_size (3) must be positive and divide image_size (8)"), Error);
+  CHECK_THROWS_WITH_AS(
+      bad_patch.get<ViTConfig>(),
+      doctest::Contains("patch_size (3) must be positive and divide image_size (8)"), Error);
   nlohmann::json bad_heads = j;
   bad_heads["heads"] = 3;
-  CHECK_THROWS_WITH_AS(bad_heads.get<ViTConfig>(), doctest::Contains("ViTConfig: GPTConfig: heads (3)"), Error);
+  CHECK_THROWS_WITH_AS(bad_heads.get<ViTConfig>(),
+                       doctest::Contains("ViTConfig: GPTConfig: heads (3)"), Error);
   nlohmann::json bad_attention = j;
   bad_attention["attention"] = "hardmax";
-  CHECK_THROWS_WITH_AS(bad_attention.get<ViTConfig>(), doctest::Contains("unknown attention kind 'hardmax'"), Error);
+  CHECK_THROWS_WITH_AS(bad_attention.get<ViTConfig>(),
+                       doctest::Contains("unknown attention kind 'hardmax'"), Error);
 }
 
 TEST_CASE("ViT: learns a tiny synthetic image task") {
@@ -194,7 +206,8 @@ TEST_CASE("ViT: learns a tiny synthetic image task") {
   c.attention = AttentionKind::MultiMax;
   c.multimax_logits = true;
   ViT model(c, 11);
-  AdamW optimizer(model.named_parameters(), AdamWOptions{.learning_rate = 3e-3f, .weight_decay = 0.0f});
+  AdamW optimizer(model.named_parameters(),
+                  AdamWOptions{.learning_rate = 3e-3f, .weight_decay = 0.0f});
   Generator gen(12);
   const auto make_batch = [&](int64_t n, std::vector<int64_t>& labels) {
     Tensor images = Tensor::randn({n, 1, 8, 8}, gen, 0.0f, 0.5f);

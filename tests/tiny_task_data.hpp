@@ -14,8 +14,7 @@
 // `count` words drawn from `words` by a Generator seeded `seed`, written to `file`: text a tiny
 // GPT learns in a few steps (each test passes its own words, so the vocabularies differ).
 inline std::filesystem::path write_word_corpus(const std::filesystem::path& file, uint64_t seed,
-                                               const std::vector<std::string>& words,
-                                               int count) {
+                                               const std::vector<std::string>& words, int count) {
   std::ofstream out(file);
   mmx::Generator gen(seed);
   for (int i = 0; i < count; ++i) out << words[static_cast<size_t>(gen.below(words.size()))];
@@ -63,9 +62,9 @@ inline void write_tiny_image_set(const std::filesystem::path& dir, int64_t train
 // house"), a few hundred lines, enough for every split to get pairs.
 inline std::filesystem::path write_tiny_phrase_file(const std::filesystem::path& file) {
   const std::vector<std::pair<const char*, const char*>> nouns = {
-      {"Haus", "house"}, {"Baum", "tree"},  {"Hund", "dog"},  {"Tisch", "table"},
+      {"Haus", "house"}, {"Baum", "tree"},  {"Hund", "dog"},    {"Tisch", "table"},
       {"Weg", "path"},   {"Berg", "hill"},  {"Stuhl", "chair"}, {"Ball", "ball"},
-      {"Fisch", "fish"}, {"Turm", "tower"}, {"Zug", "train"}, {"Hut", "hat"}};
+      {"Fisch", "fish"}, {"Turm", "tower"}, {"Zug", "train"},   {"Hut", "hat"}};
   const std::vector<std::pair<const char*, const char*>> adjectives = {
       {"kleines", "small"}, {"altes", "old"},   {"neues", "new"},   {"rotes", "red"},
       {"gutes", "good"},    {"langes", "long"}, {"kaltes", "cold"}, {"warmes", "warm"},

@@ -30,7 +30,7 @@ struct Node {
   std::vector<std::shared_ptr<AutogradMeta>> inputs;  // null where no gradient is wanted
   std::shared_ptr<AutogradMeta> output;
   std::vector<SavedVersion> saved;
-  BackwardFn backward;         // empty for a window node
+  BackwardFn backward;  // empty for a window node
   std::optional<Window> window;
 };
 
@@ -155,7 +155,9 @@ void finish_node(Node& node, AutogradMeta& out, bool retain_graph, OpProfile& pr
 
 namespace autograd {
 
-bool grad_enabled() { return tape().grad_enabled; }
+bool grad_enabled() {
+  return tape().grad_enabled;
+}
 
 bool needs_grad(std::initializer_list<Tensor> inputs) {
   if (!grad_enabled()) return false;
@@ -214,11 +216,11 @@ void run_backward(const Tensor& root, const Tensor& seed, bool retain_graph) {
   }
   Tape& t = tape();
   const int64_t start = root_meta.tape_position;
-  MMX_CHECK(root_meta.tape_generation == t.generation &&
-                start < static_cast<int64_t>(t.nodes.size()),
-            "backward: the graph of this tensor was already freed (backward ran through it "
-            "before, or the tape was cleared); pass retain_graph=true to the first backward "
-            "to run it twice");
+  MMX_CHECK(
+      root_meta.tape_generation == t.generation && start < static_cast<int64_t>(t.nodes.size()),
+      "backward: the graph of this tensor was already freed (backward ran through it "
+      "before, or the tape was cleared); pass retain_graph=true to the first backward "
+      "to run it twice");
 
   NoGrad no_grad;  // backward closures compute gradients, they do not record
   accumulate(root_meta, seed);
@@ -260,7 +262,9 @@ void start_op_profile() {
   p.last = Clock::now();
 }
 
-void mark_op_profile() { tape().profile.last = Clock::now(); }
+void mark_op_profile() {
+  tape().profile.last = Clock::now();
+}
 
 std::map<std::string, OpTime> stop_op_profile() {
   OpProfile& p = tape().profile;
@@ -268,7 +272,9 @@ std::map<std::string, OpTime> stop_op_profile() {
   return std::move(p.totals);
 }
 
-size_t tape_size() { return tape().nodes.size(); }
+size_t tape_size() {
+  return tape().nodes.size();
+}
 
 void clear_tape() {
   tape().nodes.clear();
@@ -302,7 +308,11 @@ Tensor sum_to_shape(const Tensor& grad, const Shape& shape) {
 
 }  // namespace autograd
 
-NoGrad::NoGrad() : previous_(tape().grad_enabled) { tape().grad_enabled = false; }
-NoGrad::~NoGrad() { tape().grad_enabled = previous_; }
+NoGrad::NoGrad() : previous_(tape().grad_enabled) {
+  tape().grad_enabled = false;
+}
+NoGrad::~NoGrad() {
+  tape().grad_enabled = previous_;
+}
 
 }  // namespace mmx

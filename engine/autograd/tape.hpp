@@ -22,7 +22,7 @@ struct AutogradMeta {
   bool retains_grad = false;  ///< keep grad of a non-leaf after backward
   /// accumulated by backward; undefined until then
   Tensor grad;
-  Shape shape;                ///< for reducing broadcast gradients back to this shape
+  Shape shape;  ///< for reducing broadcast gradients back to this shape
   /// Set for outputs of recorded ops: which tape (generation) and which node made it.
   uint64_t tape_generation = 0;
   /// the node that made it; -1 for a leaf

@@ -96,11 +96,14 @@ void write_file_atomically(const std::filesystem::path& path, std::string_view b
   StagedFile(path, bytes).commit();
 }
 
-void inject_write_failure_after(int64_t bytes) { bytes_before_injected_failure = bytes; }
+void inject_write_failure_after(int64_t bytes) {
+  bytes_before_injected_failure = bytes;
+}
 
 std::string read_file_bytes(const std::filesystem::path& path) {
   std::error_code ec;
-  if (std::filesystem::is_directory(path, ec)) throw Error(cat("cannot read ", path.string(), ": is a directory"));
+  if (std::filesystem::is_directory(path, ec))
+    throw Error(cat("cannot read ", path.string(), ": is a directory"));
   std::ifstream in(path, std::ios::binary);
   if (!in) throw Error(cat("cannot open ", path.string(), ": ", std::strerror(errno)));
   std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());

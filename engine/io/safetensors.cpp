@@ -14,7 +14,8 @@
 namespace mmx::io {
 
 // The format is little-endian; we copy float bytes straight through.
-static_assert(std::endian::native == std::endian::little, "safetensors I/O assumes a little-endian host");
+static_assert(std::endian::native == std::endian::little,
+              "safetensors I/O assumes a little-endian host");
 
 namespace {
 
@@ -27,7 +28,8 @@ void put_u64_le(std::string& out, uint64_t v) {
 
 uint64_t get_u64_le(std::string_view bytes) {
   uint64_t v = 0;
-  for (int i = 7; i >= 0; --i) v = (v << 8) | static_cast<unsigned char>(bytes[static_cast<size_t>(i)]);
+  for (int i = 7; i >= 0; --i)
+    v = (v << 8) | static_cast<unsigned char>(bytes[static_cast<size_t>(i)]);
   return v;
 }
 
@@ -39,7 +41,8 @@ struct Entry {
   uint64_t end = 0;
 };
 
-uint64_t read_unsigned(const nlohmann::json& value, const std::string& label, const std::string& what) {
+uint64_t read_unsigned(const nlohmann::json& value, const std::string& label,
+                       const std::string& what) {
   MMX_CHECK(value.is_number_unsigned(), "safetensors: ", label, ": ", what,
             " must be a non-negative integer, got ", value.dump());
   return value.get<uint64_t>();
@@ -64,8 +67,8 @@ Entry parse_entry(const std::string& name, const nlohmann::json& info, const std
   bool overflow = false;
   for (const auto& dim : shape) {
     const uint64_t d = read_unsigned(dim, label, where + ": shape entry");
-    MMX_CHECK(d <= static_cast<uint64_t>(std::numeric_limits<int64_t>::max()), "safetensors: ", label,
-              ": ", where, ": dimension ", d, " is too large");
+    MMX_CHECK(d <= static_cast<uint64_t>(std::numeric_limits<int64_t>::max()),
+              "safetensors: ", label, ": ", where, ": dimension ", d, " is too large");
     entry.shape.push_back(static_cast<int64_t>(d));
     if (d != 0 && nbytes > std::numeric_limits<uint64_t>::max() / d) overflow = true;
     nbytes = overflow ? 0 : nbytes * d;
@@ -83,8 +86,8 @@ Entry parse_entry(const std::string& name, const nlohmann::json& info, const std
   MMX_CHECK(entry.begin <= entry.end, "safetensors: ", label, ": ", where, ": data_offsets [",
             entry.begin, ", ", entry.end, "] run backwards");
   MMX_CHECK(entry.end - entry.begin == nbytes, "safetensors: ", label, ": ", where, ": shape ",
-            to_string(entry.shape), " needs ", nbytes, " bytes but data_offsets [", entry.begin, ", ",
-            entry.end, "] span ", entry.end - entry.begin);
+            to_string(entry.shape), " needs ", nbytes, " bytes but data_offsets [", entry.begin,
+            ", ", entry.end, "] span ", entry.end - entry.begin);
   return entry;
 }
 
@@ -101,14 +104,16 @@ StringMetadata parse_metadata(const nlohmann::json& meta, const std::string& lab
 
 // The reference reader requires the tensors to tile the data section exactly; so do we.
 // `entries` are sorted by offsets.
-void check_layout(const std::vector<Entry>& entries, uint64_t data_bytes, const std::string& label) {
+void check_layout(const std::vector<Entry>& entries, uint64_t data_bytes,
+                  const std::string& label) {
   uint64_t cursor = 0;
   const Entry* previous = nullptr;
   for (const Entry& e : entries) {
-    MMX_CHECK(e.end <= data_bytes, "safetensors: ", label, ": tensor '", e.name, "': data_offsets [",
-              e.begin, ", ", e.end, "] exceed the ", data_bytes, " data bytes in the file");
-    MMX_CHECK(e.begin >= cursor, "safetensors: ", label, ": tensor '", e.name, "' overlaps tensor '",
-              previous ? previous->name : "", "'");
+    MMX_CHECK(e.end <= data_bytes, "safetensors: ", label, ": tensor '", e.name,
+              "': data_offsets [", e.begin, ", ", e.end, "] exceed the ", data_bytes,
+              " data bytes in the file");
+    MMX_CHECK(e.begin >= cursor, "safetensors: ", label, ": tensor '", e.name,
+              "' overlaps tensor '", previous ? previous->name : "", "'");
     MMX_CHECK(e.begin == cursor, "safetensors: ", label, ": gap of ", e.begin - cursor,
               " bytes before tensor '", e.name, "'");
     cursor = e.end;
@@ -137,11 +142,13 @@ std::string serialize_safetensors(const NamedTensors& tensors, const StringMetad
     MMX_CHECK(seen.insert(name).second, "save_safetensors: duplicate tensor name '", name, "'");
     MMX_CHECK(t.defined(), "save_safetensors: tensor '", name, "' is undefined");
     const uint64_t nbytes = static_cast<uint64_t>(t.numel()) * sizeof(float);
-    header[name] = {{"dtype", "F32"}, {"shape", t.shape()}, {"data_offsets", {offset, offset + nbytes}}};
+    header[name] = {
+        {"dtype", "F32"}, {"shape", t.shape()}, {"data_offsets", {offset, offset + nbytes}}};
     offset += nbytes;
   }
   std::string json = header.dump();
-  json.append((8 - json.size() % 8) % 8, ' ');  // keeps the data 8-byte aligned, as the reference does
+  json.append((8 - json.size() % 8) % 8,
+              ' ');  // keeps the data 8-byte aligned, as the reference does
 
   std::string out;
   out.reserve(8 + json.size() + offset);
@@ -149,7 +156,8 @@ std::string serialize_safetensors(const NamedTensors& tensors, const StringMetad
   out += json;
   for (const auto& entry : tensors) {
     const Tensor dense = entry.second.contiguous();
-    out.append(reinterpret_cast<const char*>(dense.data()), static_cast<size_t>(dense.numel()) * sizeof(float));
+    out.append(reinterpret_cast<const char*>(dense.data()),
+               static_cast<size_t>(dense.numel()) * sizeof(float));
   }
   return out;
 }
@@ -158,12 +166,14 @@ SafetensorsContents parse_safetensors(std::string_view bytes, const std::string&
   MMX_CHECK(bytes.size() >= 8, "safetensors: ", label, ": file is ", bytes.size(),
             " bytes, too short for the 8-byte header length");
   const uint64_t header_bytes = get_u64_le(bytes);
-  MMX_CHECK(header_bytes <= kMaxHeaderBytes, "safetensors: ", label, ": header length ", header_bytes,
-            " exceeds the ", kMaxHeaderBytes, "-byte limit");
-  MMX_CHECK(header_bytes <= bytes.size() - 8, "safetensors: ", label, ": header length ", header_bytes,
-            " exceeds the ", bytes.size() - 8, " bytes after the length field (truncated file?)");
+  MMX_CHECK(header_bytes <= kMaxHeaderBytes, "safetensors: ", label, ": header length ",
+            header_bytes, " exceeds the ", kMaxHeaderBytes, "-byte limit");
+  MMX_CHECK(header_bytes <= bytes.size() - 8, "safetensors: ", label, ": header length ",
+            header_bytes, " exceeds the ", bytes.size() - 8,
+            " bytes after the length field (truncated file?)");
   const std::string_view text = bytes.substr(8, header_bytes);
-  MMX_CHECK(!text.empty() && text[0] == '{', "safetensors: ", label, ": header does not start with '{'");
+  MMX_CHECK(!text.empty() && text[0] == '{', "safetensors: ", label,
+            ": header does not start with '{'");
   const nlohmann::json header = nlohmann::json::parse(text, nullptr, /*allow_exceptions=*/false);
   MMX_CHECK(!header.is_discarded(), "safetensors: ", label, ": header is not valid JSON");
   MMX_CHECK(header.is_object(), "safetensors: ", label, ": header is not a JSON object");
@@ -171,8 +181,10 @@ SafetensorsContents parse_safetensors(std::string_view bytes, const std::string&
   SafetensorsContents contents;
   std::vector<Entry> entries;
   for (const auto& [name, info] : header.items()) {
-    if (name == kMetadataKey) contents.metadata = parse_metadata(info, label);
-    else entries.push_back(parse_entry(name, info, label));
+    if (name == kMetadataKey)
+      contents.metadata = parse_metadata(info, label);
+    else
+      entries.push_back(parse_entry(name, info, label));
   }
   std::sort(entries.begin(), entries.end(), [](const Entry& a, const Entry& b) {
     return a.begin < b.begin || (a.begin == b.begin && a.end < b.end);

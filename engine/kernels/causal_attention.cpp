@@ -42,16 +42,19 @@ Tensor destination(const char* op, const Tensor& into, const Shape& shape) {
 }
 
 // Where row i of a lower triangle packed by rows starts.
-int64_t row_start(int64_t i) { return i * (i + 1) / 2; }
+int64_t row_start(int64_t i) {
+  return i * (i + 1) / 2;
+}
 
 // Matrix m's head: matrices run over the batch axes with the last (the heads, axis -3) fastest.
-int64_t head_of_matrix(int64_t m, int64_t heads) { return m % heads; }
+int64_t head_of_matrix(int64_t m, int64_t heads) {
+  return m % heads;
+}
 
 }  // namespace
 
-CausalAttention causal_attention_forward(const Tensor& q_in, const Tensor& k_in,
-                                         const Tensor& v_in, float scale,
-                                         const AttentionNormalizer& n, Tensor y_into) {
+CausalAttention causal_attention_forward(const Tensor& q_in, const Tensor& k_in, const Tensor& v_in,
+                                         float scale, const AttentionNormalizer& n, Tensor y_into) {
   const char* op = "causal_attention";
   check_operands(op, q_in, k_in, v_in);
   const int64_t heads = normalizer_heads(op, q_in, n);
@@ -59,8 +62,8 @@ CausalAttention causal_attention_forward(const Tensor& q_in, const Tensor& k_in,
   const std::vector<Matrix> q = matrices(q_in, q_keep), k = matrices(k_in, k_keep),
                             v = matrices(v_in, v_keep);
   const int64_t T = q_in.size(-2), d = q_in.size(-1), count = static_cast<int64_t>(q.size());
-  CausalAttention out{destination(op, y_into, q_in.shape()),
-                      Tensor::empty(square_shape(q_in)), Tensor()};
+  CausalAttention out{destination(op, y_into, q_in.shape()), Tensor::empty(square_shape(q_in)),
+                      Tensor()};
   if (out.p.numel() == 0) return out;
   const std::vector<OutMatrix> y = output_matrices(out.y);
   const bool multimax = n.is_multimax();
@@ -75,7 +78,7 @@ CausalAttention causal_attention_forward(const Tensor& q_in, const Tensor& k_in,
   float* p = out.p.data();
 #pragma omp parallel if (count * T * T * d >= kCausalParallelMinWork)
   {
-    std::vector<float> pack;  // the products' packed operand
+    std::vector<float> pack;                                // the products' packed operand
     std::vector<float> scores(static_cast<size_t>(T * T));  // one matrix, in this thread's cache
 #pragma omp for schedule(static)
     for (int64_t m = 0; m < count; ++m) {
@@ -102,17 +105,15 @@ CausalAttention causal_attention_forward(const Tensor& q_in, const Tensor& k_in,
 }
 
 CausalAttentionGradients causal_attention_backward(const Tensor& q_in, const Tensor& k_in,
-                                                   const Tensor& v_in,
-                                                   const CausalAttention& saved,
+                                                   const Tensor& v_in, const CausalAttention& saved,
                                                    const Tensor& gy_in, float scale,
                                                    const AttentionNormalizer& n,
                                                    CausalAttentionGradients into) {
   const char* op = "causal_attention backward";
   check_operands(op, q_in, k_in, v_in);
   MMX_CHECK(gy_in.shape() == q_in.shape() && saved.p.shape() == square_shape(q_in), op,
-            ": need gy ", to_string(q_in.shape()), " and p ",
-            to_string(square_shape(q_in)), ", got ", to_string(gy_in.shape()), " and ",
-            to_string(saved.p.shape()));
+            ": need gy ", to_string(q_in.shape()), " and p ", to_string(square_shape(q_in)),
+            ", got ", to_string(gy_in.shape()), " and ", to_string(saved.p.shape()));
   const int64_t heads = normalizer_heads(op, q_in, n);
   const bool multimax = n.is_multimax();
   Tensor q_keep, k_keep, v_keep, gy_keep, p_keep;
@@ -150,8 +151,8 @@ CausalAttentionGradients causal_attention_backward(const Tensor& q_in, const Ten
         const float* pi = p[at].data + i * p[at].row_stride;
         if (multimax)
           rows->row(thread, head_of_matrix(m, heads),
-                    saved.scores.data() + m * row_start(T) + row_start(i), pi,
-                    g + i * T, i + 1, T, g + i * T, /*stream=*/false);
+                    saved.scores.data() + m * row_start(T) + row_start(i), pi, g + i * T, i + 1, T,
+                    g + i * T, /*stream=*/false);
         else
           softmax_backward_row(pi, g + i * T, i + 1, 1.0f, g + i * T);
       }

@@ -33,9 +33,8 @@ struct CausalAttention {
 CausalAttention causal_attention_forward(const Tensor& q, const Tensor& k, const Tensor& v,
                                          float scale, const AttentionNormalizer& normalizer,
                                          Tensor y_into = Tensor());
-CausalAttention causal_attention_forward_naive(const Tensor& q, const Tensor& k,
-                                               const Tensor& v, float scale,
-                                               const AttentionNormalizer& normalizer);
+CausalAttention causal_attention_forward_naive(const Tensor& q, const Tensor& k, const Tensor& v,
+                                               float scale, const AttentionNormalizer& normalizer);
 
 struct CausalAttentionGradients {
   Tensor dq, dk, dv;  // q's shape: new dense tensors, or the `into` views they were written to

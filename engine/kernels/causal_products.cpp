@@ -15,7 +15,9 @@ namespace {
 // loads one Vec and R scalars per step of its inner loop for R fused multiply-adds.
 constexpr int kTileRows = 8;
 
-Shape batch_of(const Tensor& t) { return Shape(t.shape().begin(), t.shape().end() - 2); }
+Shape batch_of(const Tensor& t) {
+  return Shape(t.shape().begin(), t.shape().end() - 2);
+}
 
 // a, b [..., T, d] with the same batch axes.
 void check_pair(const char* op, const Tensor& a, const Tensor& b) {
@@ -43,7 +45,9 @@ void pack(const Matrix& m, int64_t rows, int64_t cols, int64_t width, bool trans
       to[static_cast<size_t>(r * width + c)] = transpose ? m.at(c, r) : m.at(r, c);
 }
 
-int64_t round_up(int64_t n, int64_t to) { return (n + to - 1) / to * to; }
+int64_t round_up(int64_t n, int64_t to) {
+  return (n + to - 1) / to * to;
+}
 
 // Writes the first `count` (<= 16) lanes of v to `to`, lanes past `keep_until` as zero.
 inline void store_lanes(float* to, Vec v, int64_t count, int64_t keep_until) {
@@ -56,8 +60,8 @@ inline void store_lanes(float* to, Vec v, int64_t count, int64_t keep_until) {
 // Rows [i0, i0 + R) against the key columns [0, i0 + R): all below-or-on the diagonal of some
 // row of the tile; entries above each row's own diagonal are written as zero.
 template <int R>
-void scores_tile(const Matrix& a, const float* bt, int64_t width, int64_t d, int64_t T,
-                 int64_t i0, float scale, bool stream_zeros, float* s) {
+void scores_tile(const Matrix& a, const float* bt, int64_t width, int64_t d, int64_t T, int64_t i0,
+                 float scale, bool stream_zeros, float* s) {
   for (int64_t j0 = 0; j0 < i0 + R; j0 += kVecLanes) {
     Vec acc[R] = {};
     for (int64_t k = 0; k < d; ++k) {
@@ -72,7 +76,10 @@ void scores_tile(const Matrix& a, const float* bt, int64_t width, int64_t d, int
       float* row = s + (i0 + r) * T + j0;
       const int64_t visible = i0 + r + 1 - j0;  // columns j0 .. i0 + r are on or below
       if (visible >= count) {
-        if (count == kVecLanes) store(row, acc[r]); else store_lanes(row, acc[r], count, count);
+        if (count == kVecLanes)
+          store(row, acc[r]);
+        else
+          store_lanes(row, acc[r], count, count);
       } else {
         store_lanes(row, acc[r], count, visible);
       }
@@ -120,7 +127,10 @@ void weighted_sum_tile(const Matrix& p, const float* b, int64_t width, int64_t T
   for (int r = 0; r < R; ++r) {
     acc[r] *= scale;
     float* row = y.data + (o0 + r) * y.row_stride + c0;
-    if (count == kVecLanes) store(row, acc[r]); else store_lanes(row, acc[r], count, count);
+    if (count == kVecLanes)
+      store(row, acc[r]);
+    else
+      store_lanes(row, acc[r], count, count);
   }
 }
 
@@ -178,12 +188,17 @@ std::vector<int64_t> matrix_offsets(const Tensor& t) {
     offset = 0;
     for (size_t d = 0; d < batch.size(); ++d) offset += index[d] * t.strides()[d];
     for (size_t d = batch.size(); d-- > 0;)  // next batch index, last axis fastest
-      if (++index[d] < batch[d]) break; else index[d] = 0;
+      if (++index[d] < batch[d])
+        break;
+      else
+        index[d] = 0;
   }
   return offsets;
 }
 
-int64_t row_stride_of(const Tensor& t) { return t.strides()[t.strides().size() - 2]; }
+int64_t row_stride_of(const Tensor& t) {
+  return t.strides()[t.strides().size() - 2];
+}
 }  // namespace
 
 std::vector<Matrix> matrices(const Tensor& t, Tensor& keep) {
@@ -214,9 +229,8 @@ void causal_scores_matrix(const Matrix& a, const Matrix& b, int64_t T, int64_t d
   if (stream_zeros) streaming_stores_done();  // before another thread reads the matrix
 }
 
-void causal_weighted_sum_matrix(const Matrix& p, const Matrix& b, int64_t T, int64_t d,
-                                float scale, bool transposed, std::vector<float>& scratch,
-                                const OutMatrix& y) {
+void causal_weighted_sum_matrix(const Matrix& p, const Matrix& b, int64_t T, int64_t d, float scale,
+                                bool transposed, std::vector<float>& scratch, const OutMatrix& y) {
   if (transposed)
     weighted_sum_matrix<true>(p, b, T, d, scale, scratch, y);
   else
@@ -294,8 +308,8 @@ Tensor causal_sum_naive(const char* op, const Tensor& p, const Tensor& b, bool t
         double total = 0.0;
         for (int64_t other = transposed ? out : 0; other <= (transposed ? v.T - 1 : out); ++other) {
           const int64_t i = transposed ? other : out, j = transposed ? out : other;
-          total += static_cast<double>(v.a[(h * v.T + i) * v.T + j]) *
-                   v.b[(h * v.T + other) * v.d + k];
+          total +=
+              static_cast<double>(v.a[(h * v.T + i) * v.T + j]) * v.b[(h * v.T + other) * v.d + k];
         }
         y.data()[(h * v.T + out) * v.d + k] = static_cast<float>(scale * total);
       }

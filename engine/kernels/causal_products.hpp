@@ -55,9 +55,8 @@ std::vector<OutMatrix> output_matrices(Tensor& t);
 void causal_scores_matrix(const Matrix& a, const Matrix& b, int64_t T, int64_t d, float scale,
                           bool stream_zeros, std::vector<float>& scratch, float* s);
 // y [T, d] = scale tril(p) b, or (transposed) scale tril(p)^T b, for p [T, T], b [T, d].
-void causal_weighted_sum_matrix(const Matrix& p, const Matrix& b, int64_t T, int64_t d,
-                                float scale, bool transposed, std::vector<float>& scratch,
-                                const OutMatrix& y);
+void causal_weighted_sum_matrix(const Matrix& p, const Matrix& b, int64_t T, int64_t d, float scale,
+                                bool transposed, std::vector<float>& scratch, const OutMatrix& y);
 
 // A batch of causal products below this many multiply-adds runs on the calling thread: waking
 // the OpenMP team costs more.

@@ -10,9 +10,9 @@
 namespace mmx::kernels {
 
 struct CrossEntropyForward {
-  float loss = 0.0f;     // mean over counted rows, 0 when none count
-  int64_t counted = 0;   // rows whose target is not ignore_index
-  Tensor logsumexp;      // [rows], kept for the backward
+  float loss = 0.0f;    // mean over counted rows, 0 when none count
+  int64_t counted = 0;  // rows whose target is not ignore_index
+  Tensor logsumexp;     // [rows], kept for the backward
 };
 
 // logits [rows, C] contiguous; every target is in [0, C) or ignore_index (the op checks).

@@ -25,7 +25,7 @@ int64_t matmul_operand_copies();
 // --------------------------------------------------------------- softmax (dnnl_softmax.cpp)
 // Over the last axis; x of any strides, results contiguous.
 Tensor softmax_forward(const Tensor& x);
-Tensor softmax_backward(const Tensor& y, const Tensor& gy);      // y = softmax(x)
+Tensor softmax_backward(const Tensor& y, const Tensor& gy);  // y = softmax(x)
 Tensor log_softmax_forward(const Tensor& x);
 Tensor log_softmax_backward(const Tensor& y, const Tensor& gy);  // y = log_softmax(x)
 
@@ -41,7 +41,7 @@ struct LayerNormBackward {
   Tensor dx, dweight, dbias;  // dweight/dbias undefined when weight/bias were
 };
 LayerNormBackward layer_norm_backward(const Tensor& x, const Tensor& weight, const Tensor& bias,
-                                      const Tensor& mean, const Tensor& variance,
-                                      const Tensor& gy, float eps);
+                                      const Tensor& mean, const Tensor& variance, const Tensor& gy,
+                                      float eps);
 
 }  // namespace mmx::kernels

@@ -35,8 +35,8 @@ Tensor map_rows(const Tensor& x, F&& f) {
 }  // namespace
 
 Tensor matmul_forward_naive(const Tensor& a, const Tensor& b, const Tensor& bias) {
-  MMX_CHECK(a.dim() >= 2 && b.dim() >= 2 && a.size(-1) == b.size(-2),
-            "matmul_naive: bad shapes ", to_string(a.shape()), " x ", to_string(b.shape()));
+  MMX_CHECK(a.dim() >= 2 && b.dim() >= 2 && a.size(-1) == b.size(-2), "matmul_naive: bad shapes ",
+            to_string(a.shape()), " x ", to_string(b.shape()));
   const int64_t m = a.size(-2), k = a.size(-1), n = b.size(-1);
   Shape out_shape = broadcast_shapes(Shape(a.shape().begin(), a.shape().end() - 2),
                                      Shape(b.shape().begin(), b.shape().end() - 2), "matmul");
@@ -72,7 +72,8 @@ Tensor softmax_forward_naive(const Tensor& x) {
     double mx = -INFINITY, total = 0.0;
     for (double v : row) mx = std::max(mx, v);
     for (double v : row) total += std::exp(v - mx);
-    for (size_t j = 0; j < row.size(); ++j) out[j] = static_cast<float>(std::exp(row[j] - mx) / total);
+    for (size_t j = 0; j < row.size(); ++j)
+      out[j] = static_cast<float>(std::exp(row[j] - mx) / total);
   });
 }
 

@@ -37,7 +37,9 @@ void for_each_row(const Shape& shape, const std::array<Shape, N>& strides, F&& r
   }
 }
 
-int64_t inner_stride(const Shape& strides) { return strides.empty() ? 0 : strides.back(); }
+int64_t inner_stride(const Shape& strides) {
+  return strides.empty() ? 0 : strides.back();
+}
 
 float apply(BinaryOp op, float x, float y) {
   switch (op) {

@@ -1,5 +1,6 @@
 // Elementwise kernels: broadcast binaries, eltwise activations, where. Raw float math, no autograd.
-// Each fast kernel (oneDNN or an own strided loop) has a `_naive` reference beside it for the tests.
+// Each fast kernel (oneDNN or an own strided loop) has a `_naive` reference beside it for the
+// tests.
 #pragma once
 
 #include "engine/tensor.hpp"
@@ -33,8 +34,8 @@ const char* eltwise_name(Eltwise kind);
 
 Tensor eltwise_forward(Eltwise kind, const Tensor& x, float alpha = 0.0f, float beta = 0.0f);
 // dL/dx from x and dL/dy.
-Tensor eltwise_backward(Eltwise kind, const Tensor& x, const Tensor& grad_y,
-                        float alpha = 0.0f, float beta = 0.0f);
+Tensor eltwise_backward(Eltwise kind, const Tensor& x, const Tensor& grad_y, float alpha = 0.0f,
+                        float beta = 0.0f);
 Tensor eltwise_forward_naive(Eltwise kind, const Tensor& x, float alpha = 0.0f, float beta = 0.0f);
 Tensor eltwise_backward_naive(Eltwise kind, const Tensor& x, const Tensor& grad_y,
                               float alpha = 0.0f, float beta = 0.0f);

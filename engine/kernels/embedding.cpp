@@ -29,7 +29,8 @@ Tensor embedding_forward_naive(const Tensor& weight, const std::vector<int64_t>&
   const int64_t n = static_cast<int64_t>(ids.size()), d = weight.size(1);
   Tensor out = Tensor::empty({n, d});
   for (int64_t i = 0; i < n; ++i)
-    for (int64_t j = 0; j < d; ++j) out.data()[i * d + j] = weight.at({ids[static_cast<size_t>(i)], j});
+    for (int64_t j = 0; j < d; ++j)
+      out.data()[i * d + j] = weight.at({ids[static_cast<size_t>(i)], j});
   return out;
 }
 
@@ -59,8 +60,7 @@ Tensor embedding_backward_naive(const Tensor& gy, const std::vector<int64_t>& id
   const int64_t n = static_cast<int64_t>(ids.size()), d = gy.size(1);
   Tensor gw = Tensor::zeros({vocab, d});
   for (int64_t i = 0; i < n; ++i)
-    for (int64_t j = 0; j < d; ++j)
-      gw.data()[ids[static_cast<size_t>(i)] * d + j] += gy.at({i, j});
+    for (int64_t j = 0; j < d; ++j) gw.data()[ids[static_cast<size_t>(i)] * d + j] += gy.at({i, j});
   return gw;
 }
 

@@ -12,39 +12,39 @@ namespace mmx::kernels {
 
 Tensor entmax15_forward(const Tensor& x, const Tensor& mask, bool causal) {
   const RowLayout layout = row_layout("entmax15", x, mask, causal);
-  return map_score_rows(layout, contiguous_copy(x), [](const float* z, int64_t active, float* p,
-                                                        double* sorted) {
-    double top = -INFINITY;
-    for (int64_t j = 0; j < active; ++j) top = std::max(top, static_cast<double>(z[j]));
-    if (top == -INFINITY) {
-      std::fill(p, p + active, 0.0f);
-      return;
-    }
-    // Work on u = (z - max z) / 2 <= 0: the variance below loses nothing to scores of 1e4.
-    // tau >= -1 (u = 0 alone has mass >= 1 there), so only u > -1 (z > max - 2) can be in the
-    // support: sort those few instead of the row.
-    int64_t n = 0;
-    for (int64_t j = 0; j < active; ++j)
-      if (z[j] > -INFINITY && (z[j] - top) / 2.0 > -1.0) sorted[n++] = (z[j] - top) / 2.0;
-    std::sort(sorted, sorted + n, std::greater<double>());
-    // Peters et al., Alg. 2: with the k largest u in the support, sum (u_i - tau)^2 = 1 gives
-    // tau_k = mean_k - sqrt((1 - k * var_k) / k); the support is the largest k with
-    // tau_k <= u_(k).
-    double sum = 0.0, sum_sq = 0.0, tau = 0.0;
-    for (int64_t k = 1; k <= n; ++k) {
-      const double u = sorted[k - 1], kd = static_cast<double>(k);
-      sum += u;
-      sum_sq += u * u;
-      const double mean = sum / kd;
-      const double spread = kd * (sum_sq / kd - mean * mean);
-      const double tau_k = mean - std::sqrt(std::max((1.0 - spread) / kd, 0.0));
-      if (tau_k <= u) tau = tau_k;
-    }
-    for (int64_t j = 0; j < active; ++j) {
-      const double gap = z[j] > -INFINITY ? std::max((z[j] - top) / 2.0 - tau, 0.0) : 0.0;
-      p[j] = static_cast<float>(gap * gap);
-    }
-  });
+  return map_score_rows(
+      layout, contiguous_copy(x), [](const float* z, int64_t active, float* p, double* sorted) {
+        double top = -INFINITY;
+        for (int64_t j = 0; j < active; ++j) top = std::max(top, static_cast<double>(z[j]));
+        if (top == -INFINITY) {
+          std::fill(p, p + active, 0.0f);
+          return;
+        }
+        // Work on u = (z - max z) / 2 <= 0: the variance below loses nothing to scores of 1e4.
+        // tau >= -1 (u = 0 alone has mass >= 1 there), so only u > -1 (z > max - 2) can be in the
+        // support: sort those few instead of the row.
+        int64_t n = 0;
+        for (int64_t j = 0; j < active; ++j)
+          if (z[j] > -INFINITY && (z[j] - top) / 2.0 > -1.0) sorted[n++] = (z[j] - top) / 2.0;
+        std::sort(sorted, sorted + n, std::greater<double>());
+        // Peters et al., Alg. 2: with the k largest u in the support, sum (u_i - tau)^2 = 1 gives
+        // tau_k = mean_k - sqrt((1 - k * var_k) / k); the support is the largest k with
+        // tau_k <= u_(k).
+        double sum = 0.0, sum_sq = 0.0, tau = 0.0;
+        for (int64_t k = 1; k <= n; ++k) {
+          const double u = sorted[k - 1], kd = static_cast<double>(k);
+          sum += u;
+          sum_sq += u * u;
+          const double mean = sum / kd;
+          const double spread = kd * (sum_sq / kd - mean * mean);
+          const double tau_k = mean - std::sqrt(std::max((1.0 - spread) / kd, 0.0));
+          if (tau_k <= u) tau = tau_k;
+        }
+        for (int64_t j = 0; j < active; ++j) {
+          const double gap = z[j] > -INFINITY ? std::max((z[j] - top) / 2.0 - tau, 0.0) : 0.0;
+          p[j] = static_cast<float>(gap * gap);
+        }
+      });
 }
 
 Tensor entmax15_forward_naive(const Tensor& x, const Tensor& mask, bool causal) {

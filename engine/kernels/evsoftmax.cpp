@@ -13,8 +13,7 @@ namespace mmx::kernels {
 
 namespace {
 float check_eps(bool training, float eps) {
-  MMX_CHECK(eps >= 0.0f && std::isfinite(eps), "evsoftmax: eps must be >= 0 and finite, got ",
-            eps);
+  MMX_CHECK(eps >= 0.0f && std::isfinite(eps), "evsoftmax: eps must be >= 0 and finite, got ", eps);
   return training ? eps : 0.0f;
 }
 }  // namespace
@@ -23,34 +22,35 @@ Tensor evsoftmax_forward(const Tensor& x, const Tensor& mask, bool causal, bool 
                          float eps) {
   const float floor_weight = check_eps(training, eps);
   const RowLayout layout = row_layout("evsoftmax", x, mask, causal);
-  return map_score_rows(layout, contiguous_copy(x), [floor_weight](const float* z, int64_t active,
-                                                                    float* p, double*) {
-    double sum = 0.0;
-    int64_t open = 0;
-    float top = -INFINITY;
-    for (int64_t j = 0; j < active; ++j) {
-      if (z[j] == -INFINITY) continue;
-      sum += z[j];
-      ++open;
-      top = std::max(top, z[j]);
-    }
-    if (open == 0) {
-      std::fill(p, p + active, 0.0f);
-      return;
-    }
-    const double mean = sum / static_cast<double>(open);
-    float total = 0.0f;
+  return map_score_rows(layout, contiguous_copy(x),
+                        [floor_weight](const float* z, int64_t active, float* p, double*) {
+                          double sum = 0.0;
+                          int64_t open = 0;
+                          float top = -INFINITY;
+                          for (int64_t j = 0; j < active; ++j) {
+                            if (z[j] == -INFINITY) continue;
+                            sum += z[j];
+                            ++open;
+                            top = std::max(top, z[j]);
+                          }
+                          if (open == 0) {
+                            std::fill(p, p + active, 0.0f);
+                            return;
+                          }
+                          const double mean = sum / static_cast<double>(open);
+                          float total = 0.0f;
 #pragma omp simd reduction(+ : total)
-    for (int64_t j = 0; j < active; ++j) {
-      const float weight = (static_cast<double>(z[j]) >= mean ? 1.0f : 0.0f) + floor_weight;
-      const float e = weight * vec_exp(z[j] - top);
-      p[j] = e;
-      total += e;
-    }
-    const float inv = 1.0f / total;
+                          for (int64_t j = 0; j < active; ++j) {
+                            const float weight =
+                                (static_cast<double>(z[j]) >= mean ? 1.0f : 0.0f) + floor_weight;
+                            const float e = weight * vec_exp(z[j] - top);
+                            p[j] = e;
+                            total += e;
+                          }
+                          const float inv = 1.0f / total;
 #pragma omp simd
-    for (int64_t j = 0; j < active; ++j) p[j] *= inv;
-  });
+                          for (int64_t j = 0; j < active; ++j) p[j] *= inv;
+                        });
 }
 
 Tensor evsoftmax_forward_naive(const Tensor& x, const Tensor& mask, bool causal, bool training,

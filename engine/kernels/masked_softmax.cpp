@@ -24,8 +24,8 @@ void normalize_row(float* p, int64_t active, int64_t cols) {
 
 void softmax_row_in_place(float* s, int64_t active, int64_t cols, float top) {
   if (top == -INFINITY) active = 0;
-  // exp without a reduction, so omp simd vectorises it cleanly, then the sum over the row (hot
-  // in L1) as Vecs: see vec16.hpp for why.
+    // exp without a reduction, so omp simd vectorises it cleanly, then the sum over the row (hot
+    // in L1) as Vecs: see vec16.hpp for why.
 #pragma omp simd
   for (int64_t j = 0; j < active; ++j) s[j] = vec_exp(s[j] - top);
   normalize_row(s, active, cols);
@@ -94,8 +94,7 @@ void softmax_temperature_row(const float* x, const float* mask, int64_t active, 
   softmax_row_in_place(p, active, cols, top);
 }
 
-void softmax_backward_row(const float* p, const float* g, int64_t active, float scale,
-                          float* dx) {
+void softmax_backward_row(const float* p, const float* g, int64_t active, float scale, float* dx) {
   const float dot = dot_row(p, g, active);
 #pragma omp simd
   for (int64_t j = 0; j < active; ++j) dx[j] = p[j] * (g[j] - dot) * scale;

@@ -31,8 +31,7 @@ void softmax_row_in_place(float* s, int64_t active, int64_t cols, float top);
 void softmax_temperature_row(const float* x, const float* mask, int64_t active, int64_t cols,
                              float inv_t, float* p);
 // dx[0, active) = p * (g - sum(p * g)) * scale over one row's active columns. dx may be g.
-void softmax_backward_row(const float* p, const float* g, int64_t active, float scale,
-                          float* dx);
+void softmax_backward_row(const float* p, const float* g, int64_t active, float scale, float* dx);
 // sum over j < n of v[j]
 float sum_row(const float* v, int64_t n);
 // max over j < n of v[j]; -inf for n == 0

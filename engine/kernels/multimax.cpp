@@ -70,7 +70,7 @@ void backward_row(const float* x, const float* p, const float* g, int64_t active
     const Vec ds = pv * (gv - dot);
     // Strict brackets as selects (masked adds), not products with 0/1. relu(r0 - x) is r0 - x
     // where x < r0, so ds * relu(r0 - x) is (ds where x < r0) * (r0 - x): one compare.
-    const VecMask in_low = xv < c.r0, in_high = xv > c.r1;
+    const VecMask in_low = xv<c.r0, in_high = xv> c.r1;
     const Vec ds_low = in_low ? ds : Vec{}, ds_high = in_high ? ds : Vec{};
     Vec slope = 1.0f + (in_low ? broadcast(-c.t0) : Vec{}) + (in_high ? broadcast(c.t1) : Vec{});
     t0 += ds_low * (c.r0 - xv);
@@ -101,11 +101,11 @@ void backward_row(const float* x, const float* p, const float* g, int64_t active
     // on selected to p = 0, which adds nothing: causal rows end here 15 times in 16.
     const Vec lane = {0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15};
     const VecMask live = lane < static_cast<float>(active - j);
-    const Vec dxv = chunk(live ? load(x + j) : Vec{}, live ? load(p + j) : Vec{},
-                          live ? load(g + j) : Vec{});
+    const Vec dxv =
+        chunk(live ? load(x + j) : Vec{}, live ? load(p + j) : Vec{}, live ? load(g + j) : Vec{});
     store(dx + j, dxv);  // zero past `active`: ds is 0 there
     j += kVecLanes;
-    active = j;          // the fill below starts after this chunk
+    active = j;             // the fill below starts after this chunk
   } else if (j < active) {  // the same at the row's end, through a padded copy
     alignas(64) float xt[kVecLanes] = {}, pt[kVecLanes] = {}, gt[kVecLanes] = {}, dxt[kVecLanes];
     std::copy(x + j, x + active, xt);
@@ -137,15 +137,14 @@ int64_t multimax_heads(const char* op, const Tensor& x, const Tensor& t, const T
                        int order) {
   MMX_CHECK(order == 1 || order == 2, op, ": order must be 1 or 2, got ", order);
   MMX_CHECK(t.defined() && r.defined(), op, ": the parameters t and r must both be defined");
-  MMX_CHECK(t.shape() == r.shape(), op, ": t of shape ", to_string(t.shape()),
-            " and r of shape ", to_string(r.shape()), " differ");
+  MMX_CHECK(t.shape() == r.shape(), op, ": t of shape ", to_string(t.shape()), " and r of shape ",
+            to_string(r.shape()), " differ");
   const Shape& s = t.shape();
   MMX_CHECK((s.size() == 1 || s.size() == 2) && s.back() == 4, op,
             ": t and r must have shape [4] (per layer) or [H, 4] (per head), got ", to_string(s));
   if (s.size() == 1) return 1;
-  MMX_CHECK(x.dim() >= 3 && x.size(-3) == s[0], op, ": per-head parameters of shape ",
-            to_string(s), " need an input of shape [.., ", s[0], ", T, S], got ",
-            to_string(x.shape()));
+  MMX_CHECK(x.dim() >= 3 && x.size(-3) == s[0], op, ": per-head parameters of shape ", to_string(s),
+            " need an input of shape [.., ", s[0], ", T, S], got ", to_string(x.shape()));
   return s[0];
 }
 
@@ -268,8 +267,12 @@ MultiMaxGradients multimax_backward(const Tensor& x, const Tensor& p, const Tens
 // ----------------------------------------------------------------- naive references (double)
 
 namespace {
-double relu(double v) { return v > 0.0 ? v : 0.0; }
-double step(bool condition) { return condition ? 1.0 : 0.0; }
+double relu(double v) {
+  return v > 0.0 ? v : 0.0;
+}
+double step(bool condition) {
+  return condition ? 1.0 : 0.0;
+}
 }  // namespace
 
 Tensor multimax_forward_naive(const Tensor& x, const Tensor& t, const Tensor& r, int order,

@@ -66,8 +66,8 @@ class MultiMaxRowsBackward {
   MultiMaxRowsBackward(const Tensor& t, const Tensor& r, int order, int64_t heads, int threads);
   // One row of head h, on thread `thread` (< threads): writes dx[0, cols) (dx may be g; with
   // `stream` its full chunks go past the caches) and adds the row's terms to that thread's sums.
-  void row(int thread, int64_t h, const float* x, const float* p, const float* g,
-           int64_t active, int64_t cols, float* dx, bool stream);
+  void row(int thread, int64_t h, const float* x, const float* p, const float* g, int64_t active,
+           int64_t cols, float* dx, bool stream);
   // Each thread, after its last row: folds what its lanes still hold.
   void thread_done(int thread);
   // dt and dr (t's shape, zero-initialised) from every thread's sums.

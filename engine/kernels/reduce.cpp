@@ -194,11 +194,11 @@ MaxResult max_forward_naive(const Tensor& x, int64_t axis, bool keepdim) {
   return r;
 }
 
-Tensor max_backward(const Tensor& grad_y, const std::vector<int64_t>& indices,
-                    const Shape& x_shape, int64_t axis) {
+Tensor max_backward(const Tensor& grad_y, const std::vector<int64_t>& indices, const Shape& x_shape,
+                    int64_t axis) {
   MMX_CHECK(grad_y.is_contiguous() && grad_y.numel() == static_cast<int64_t>(indices.size()),
-            "max backward: gradient of shape ", to_string(grad_y.shape()), " for ",
-            indices.size(), " maxima");
+            "max backward: gradient of shape ", to_string(grad_y.shape()), " for ", indices.size(),
+            " maxima");
   Tensor grad_x = Tensor::zeros(x_shape);
   const Shape x_strides = contiguous_strides(x_shape);
   Shape kept_shape, kept_strides;

@@ -27,7 +27,7 @@ struct MaxResult {
 MaxResult max_forward(const Tensor& x, int64_t axis, bool keepdim);
 MaxResult max_forward_naive(const Tensor& x, int64_t axis, bool keepdim);
 // Scatters grad_y (contiguous, one value per max) to the first maxima; zeros elsewhere.
-Tensor max_backward(const Tensor& grad_y, const std::vector<int64_t>& indices,
-                    const Shape& x_shape, int64_t axis);
+Tensor max_backward(const Tensor& grad_y, const std::vector<int64_t>& indices, const Shape& x_shape,
+                    int64_t axis);
 
 }  // namespace mmx::kernels

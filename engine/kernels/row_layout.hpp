@@ -38,7 +38,9 @@ RowLayout row_layout(const char* op, const Tensor& x, const Tensor& mask, bool c
 Tensor dense_additive_mask(const char* op, const Tensor& x, const Tensor& mask, bool causal);
 
 // Large rows x cols pay for an OpenMP team; small ones run on the calling thread.
-inline bool worth_threads(int64_t rows, int64_t cols) { return rows > 1 && rows * cols >= 16384; }
+inline bool worth_threads(int64_t rows, int64_t cols) {
+  return rows > 1 && rows * cols >= 16384;
+}
 
 // The skeleton of the sort- and mean-based normalizers: for each row (in parallel) calls
 // row_fn(z, active, out, scratch) with z[j] = x[j] + mask[j] for j < active, out the row's

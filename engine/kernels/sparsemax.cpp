@@ -12,32 +12,33 @@ namespace mmx::kernels {
 
 Tensor sparsemax_forward(const Tensor& x, const Tensor& mask, bool causal) {
   const RowLayout layout = row_layout("sparsemax", x, mask, causal);
-  return map_score_rows(layout, contiguous_copy(x), [](const float* z, int64_t active, float* p,
-                                                        double* sorted) {
-    // tau >= max - 1 (the max alone has mass >= 1 there), so only scores above max - 1 can be
-    // in the support: sort those few instead of the row.
-    float top = -INFINITY;
-    for (int64_t j = 0; j < active; ++j) top = std::max(top, z[j]);
-    int64_t n = 0;
-    for (int64_t j = 0; j < active; ++j)
-      if (z[j] > -INFINITY && static_cast<double>(z[j]) > static_cast<double>(top) - 1.0)
-        sorted[n++] = z[j];
-    std::sort(sorted, sorted + n, std::greater<double>());
-    // The support is the k largest scores for the largest k with 1 + k z_(k) > sum_{i<=k} z_(i);
-    // then tau = (sum of the support - 1) / k. Doubles keep 1 visible next to scores of 1e4.
-    double cumulative = 0.0, support_sum = 0.0;
-    int64_t support = 0;
-    for (int64_t k = 1; k <= n; ++k) {
-      cumulative += sorted[k - 1];
-      if (1.0 + static_cast<double>(k) * sorted[k - 1] > cumulative) {
-        support = k;
-        support_sum = cumulative;
-      }
-    }
-    const double tau = support > 0 ? (support_sum - 1.0) / static_cast<double>(support) : 0.0;
-    for (int64_t j = 0; j < active; ++j)
-      p[j] = z[j] > -INFINITY ? static_cast<float>(std::max(z[j] - tau, 0.0)) : 0.0f;
-  });
+  return map_score_rows(
+      layout, contiguous_copy(x), [](const float* z, int64_t active, float* p, double* sorted) {
+        // tau >= max - 1 (the max alone has mass >= 1 there), so only scores above max - 1 can be
+        // in the support: sort those few instead of the row.
+        float top = -INFINITY;
+        for (int64_t j = 0; j < active; ++j) top = std::max(top, z[j]);
+        int64_t n = 0;
+        for (int64_t j = 0; j < active; ++j)
+          if (z[j] > -INFINITY && static_cast<double>(z[j]) > static_cast<double>(top) - 1.0)
+            sorted[n++] = z[j];
+        std::sort(sorted, sorted + n, std::greater<double>());
+        // The support is the k largest scores for the largest k with 1 + k z_(k) > sum_{i<=k}
+        // z_(i); then tau = (sum of the support - 1) / k. Doubles keep 1 visible next to scores of
+        // 1e4.
+        double cumulative = 0.0, support_sum = 0.0;
+        int64_t support = 0;
+        for (int64_t k = 1; k <= n; ++k) {
+          cumulative += sorted[k - 1];
+          if (1.0 + static_cast<double>(k) * sorted[k - 1] > cumulative) {
+            support = k;
+            support_sum = cumulative;
+          }
+        }
+        const double tau = support > 0 ? (support_sum - 1.0) / static_cast<double>(support) : 0.0;
+        for (int64_t j = 0; j < active; ++j)
+          p[j] = z[j] > -INFINITY ? static_cast<float>(std::max(z[j] - tau, 0.0)) : 0.0f;
+      });
 }
 
 Tensor sparsemax_forward_naive(const Tensor& x, const Tensor& mask, bool causal) {

@@ -23,7 +23,9 @@ inline Vec load(const float* from) {
   std::memcpy(&v, from, sizeof v);
   return v;
 }
-inline void store(float* to, Vec v) { std::memcpy(to, &v, sizeof v); }
+inline void store(float* to, Vec v) {
+  std::memcpy(to, &v, sizeof v);
+}
 
 // Outputs at least this large are written past the caches (store_streaming): by the time the
 // row loop ends they have been evicted anyway, and a normal store first reads each line in
@@ -58,9 +60,15 @@ inline void streaming_stores_done() {
 #endif
 }
 
-inline Vec broadcast(float v) { return Vec{} + v; }
-inline Vec vmax(Vec a, Vec b) { return a > b ? a : b; }
-inline Vec relu(Vec v) { return v > 0.0f ? v : Vec{}; }
+inline Vec broadcast(float v) {
+  return Vec{} + v;
+}
+inline Vec vmax(Vec a, Vec b) {
+  return a > b ? a : b;
+}
+inline Vec relu(Vec v) {
+  return v > 0.0f ? v : Vec{};
+}
 
 // Folds the 16 lanes with `op` by halving the vector: 4 dependent steps, not 15.
 template <typename Op>

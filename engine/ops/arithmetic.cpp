@@ -77,10 +77,20 @@ Tensor affine(const char* op, const Tensor& x, float scale, float shift) {
 }
 }  // namespace
 
-Tensor add(const Tensor& a, float b) { return affine("add", a, 1.0f, b); }
-Tensor sub(const Tensor& a, float b) { return affine("sub", a, 1.0f, -b); }
-Tensor mul(const Tensor& a, float b) { return affine("mul", a, b, 0.0f); }
-Tensor div(const Tensor& a, float b) { return affine("div", a, 1.0f / b, 0.0f); }
-Tensor neg(const Tensor& a) { return affine("neg", a, -1.0f, 0.0f); }
+Tensor add(const Tensor& a, float b) {
+  return affine("add", a, 1.0f, b);
+}
+Tensor sub(const Tensor& a, float b) {
+  return affine("sub", a, 1.0f, -b);
+}
+Tensor mul(const Tensor& a, float b) {
+  return affine("mul", a, b, 0.0f);
+}
+Tensor div(const Tensor& a, float b) {
+  return affine("div", a, 1.0f / b, 0.0f);
+}
+Tensor neg(const Tensor& a) {
+  return affine("neg", a, -1.0f, 0.0f);
+}
 
 }  // namespace mmx

@@ -4,9 +4,9 @@
 // dp = tril(g v^T) and dv = tril(p)^T g. causal_self_attention fuses the chain scores -> normalizer
 // -> weighted sum per (batch, head) matrix (kernels/causal_attention.hpp), reading the heads
 // from the qkv projection and writing y and the qkv gradient in place: no head copies.
+#include "engine/kernels/causal_attention.hpp"
 #include "engine/autograd/tape.hpp"
 #include "engine/error.hpp"
-#include "engine/kernels/causal_attention.hpp"
 #include "engine/kernels/causal_products.hpp"
 #include "engine/normalizers.hpp"
 #include "engine/ops.hpp"
@@ -80,8 +80,8 @@ Tensor causal_self_attention(const Tensor& qkv, int64_t heads, float scale,
                        const kernels::CausalAttentionGradients g =
                            kernels::causal_attention_backward(
                                heads_view(source, heads, 3, 0), heads_view(source, heads, 3, 1),
-                               heads_view(source, heads, 3, 2), out,
-                               heads_view(gy, heads, 1, 0), scale, normalizer, into);
+                               heads_view(source, heads, 3, 2), out, heads_view(gy, heads, 1, 0),
+                               scale, normalizer, into);
                        std::vector<Tensor> grads{dqkv};
                        if (normalizer.is_multimax()) {
                          grads.push_back(g.dt);

@@ -1,8 +1,8 @@
 // cross_entropy: fused log-softmax + negative log-likelihood over the last axis, mean over the
 // rows whose target is not ignore_index. Backward: (softmax - onehot) * dL / count.
+#include "engine/kernels/cross_entropy.hpp"
 #include "engine/autograd/tape.hpp"
 #include "engine/error.hpp"
-#include "engine/kernels/cross_entropy.hpp"
 #include "engine/kernels/elementwise.hpp"
 #include "engine/ops.hpp"
 

@@ -1,6 +1,6 @@
 // entmax15 op: exact sort-based forward; backward needs only the output (weights sqrt(p)).
-#include "engine/autograd/tape.hpp"
 #include "engine/kernels/entmax15.hpp"
+#include "engine/autograd/tape.hpp"
 #include "engine/normalizers.hpp"
 
 namespace mmx {

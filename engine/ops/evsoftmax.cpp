@@ -1,7 +1,7 @@
 // evsoftmax op: the mean-thresholded softmax; its weights are locally constant in x, so the
 // backward is the softmax backward on the output.
-#include "engine/autograd/tape.hpp"
 #include "engine/kernels/evsoftmax.hpp"
+#include "engine/autograd/tape.hpp"
 #include "engine/kernels/masked_softmax.hpp"
 #include "engine/normalizers.hpp"
 

@@ -14,12 +14,13 @@ Tensor layer_norm(const Tensor& x, const Tensor& weight, const Tensor& bias, flo
   if (autograd::needs_grad({x, weight, bias})) {
     std::vector<Tensor> saved{x};
     if (weight.defined()) saved.push_back(weight);
-    autograd::record("layer_norm", {x, weight, bias}, y, saved,
-                     [x, weight, bias, mean = f.mean, variance = f.variance, eps](const Tensor& gy) {
-                       kernels::LayerNormBackward g =
-                           kernels::layer_norm_backward(x, weight, bias, mean, variance, gy, eps);
-                       return std::vector<Tensor>{g.dx, g.dweight, g.dbias};
-                     });
+    autograd::record(
+        "layer_norm", {x, weight, bias}, y, saved,
+        [x, weight, bias, mean = f.mean, variance = f.variance, eps](const Tensor& gy) {
+          kernels::LayerNormBackward g =
+              kernels::layer_norm_backward(x, weight, bias, mean, variance, gy, eps);
+          return std::vector<Tensor>{g.dx, g.dweight, g.dbias};
+        });
   }
   return y;
 }

@@ -20,8 +20,10 @@ Tensor rows_view(const Tensor& t) {
   int64_t rows = 1, row_stride = 0;
   for (size_t d = shape.size() > 0 ? shape.size() - 1 : 0; d-- > 0;) {
     if (shape[d] == 1) continue;
-    if (rows == 1) row_stride = strides[d];
-    else if (strides[d] != row_stride * rows) return Tensor();
+    if (rows == 1)
+      row_stride = strides[d];
+    else if (strides[d] != row_stride * rows)
+      return Tensor();
     rows *= shape[d];
   }
   if (rows == 1) row_stride = last * std::max<int64_t>(last_stride, 1);
@@ -72,9 +74,9 @@ Tensor matmul(const Tensor& a, const Tensor& b) {
 }
 
 Tensor linear(const Tensor& x, const Tensor& weight, const Tensor& bias) {
-  MMX_CHECK(weight.dim() == 2 && x.dim() >= 1 && x.size(-1) == weight.size(1),
-            "linear: input ", to_string(x.shape()), " does not fit weight ",
-            to_string(weight.shape()), " ([out, in])");
+  MMX_CHECK(weight.dim() == 2 && x.dim() >= 1 && x.size(-1) == weight.size(1), "linear: input ",
+            to_string(x.shape()), " does not fit weight ", to_string(weight.shape()),
+            " ([out, in])");
   const int64_t out_features = weight.size(0);
   MMX_CHECK(!bias.defined() || bias.shape() == Shape{out_features}, "linear: bias of shape ",
             to_string(bias.shape()), " for weight ", to_string(weight.shape()));
@@ -85,18 +87,19 @@ Tensor linear(const Tensor& x, const Tensor& weight, const Tensor& bias) {
   Tensor y = with_shape(y_rows, with_last(x.shape(), out_features));
   if (autograd::needs_grad({x, weight, bias})) {
     const Shape x_shape = x.shape();
-    autograd::record(
-        "linear", {x, weight, bias}, y, {x_rows, weight},
-        [x_rows, weight, x_shape, x_grad = x.requires_grad(),
-         bias_grad = bias.requires_grad()](const Tensor& gy) {
-          const Tensor gy_rows = with_shape(gy, {x_rows.size(0), gy.size(-1)});
-          Tensor gx, gw, gb;
-          if (x_grad) gx = with_shape(kernels::matmul_forward(gy_rows, weight), x_shape);
-          if (weight.requires_grad())
-            gw = kernels::matmul_forward(kernels::matrix_transpose_view(gy_rows), x_rows);
-          if (bias_grad) gb = sum(gy_rows, {0});
-          return std::vector<Tensor>{gx, gw, gb};
-        });
+    autograd::record("linear", {x, weight, bias}, y, {x_rows, weight},
+                     [x_rows, weight, x_shape, x_grad = x.requires_grad(),
+                      bias_grad = bias.requires_grad()](const Tensor& gy) {
+                       const Tensor gy_rows = with_shape(gy, {x_rows.size(0), gy.size(-1)});
+                       Tensor gx, gw, gb;
+                       if (x_grad)
+                         gx = with_shape(kernels::matmul_forward(gy_rows, weight), x_shape);
+                       if (weight.requires_grad())
+                         gw = kernels::matmul_forward(kernels::matrix_transpose_view(gy_rows),
+                                                      x_rows);
+                       if (bias_grad) gb = sum(gy_rows, {0});
+                       return std::vector<Tensor>{gx, gw, gb};
+                     });
   }
   return y;
 }

@@ -1,6 +1,6 @@
 // multimax op: the fused kernel forward; backward gives dx, dt and dr in one pass over x, p, g.
-#include "engine/autograd/tape.hpp"
 #include "engine/kernels/multimax.hpp"
+#include "engine/autograd/tape.hpp"
 #include "engine/normalizers.hpp"
 
 namespace mmx {

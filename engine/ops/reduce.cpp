@@ -1,9 +1,9 @@
 // sum and mean over any set of axes, max over one axis. Backward broadcasts the output
 // gradient back over the reduced axes (a stride-0 view, no copy); max routes it to the first
 // maximal element of each slice.
+#include "engine/kernels/reduce.hpp"
 #include "engine/autograd/tape.hpp"
 #include "engine/kernels/elementwise.hpp"
-#include "engine/kernels/reduce.hpp"
 #include "engine/ops.hpp"
 
 namespace mmx {
@@ -11,8 +11,7 @@ namespace mmx {
 namespace {
 
 // gy (contiguous, reduced shape) seen as a tensor of x_shape: stride 0 on the reduced axes.
-Tensor spread_over_axes(const Tensor& gy, const Shape& x_shape,
-                        const std::vector<int64_t>& axes) {
+Tensor spread_over_axes(const Tensor& gy, const Shape& x_shape, const std::vector<int64_t>& axes) {
   Shape strides = contiguous_strides(kernels::reduced_shape(x_shape, axes, true));
   for (int64_t a : axes) strides[static_cast<size_t>(a)] = 0;
   return Tensor::view_of(gy, x_shape, strides, gy.offset());
@@ -55,10 +54,10 @@ Tensor max(const Tensor& x, int64_t axis, bool keepdim) {
   Tensor y = r.values;
   if (autograd::needs_grad({x})) {
     const Shape x_shape = x.shape();
-    autograd::record("max", {x}, y, {}, [x_shape, a, indices = std::move(r.indices)](
-                                             const Tensor& gy) {
-      return std::vector<Tensor>{kernels::max_backward(gy, indices, x_shape, a)};
-    });
+    autograd::record("max", {x}, y, {},
+                     [x_shape, a, indices = std::move(r.indices)](const Tensor& gy) {
+                       return std::vector<Tensor>{kernels::max_backward(gy, indices, x_shape, a)};
+                     });
   }
   return y;
 }

@@ -39,9 +39,8 @@ Tensor contiguous(const Tensor& x) {
   Tensor y = Tensor::empty(x.shape());
   kernels::copy_strided(x, y.data());
   if (autograd::needs_grad({x}))
-    autograd::record("contiguous", {x}, y, {}, [](const Tensor& gy) {
-      return std::vector<Tensor>{gy};
-    });
+    autograd::record("contiguous", {x}, y, {},
+                     [](const Tensor& gy) { return std::vector<Tensor>{gy}; });
   return y;
 }
 
@@ -139,8 +138,8 @@ Tensor cat(const std::vector<Tensor>& xs, int64_t axis) {
   int64_t start = 0;
   for (const Tensor& t : xs) {
     starts.push_back(start);
-    Tensor window = Tensor::view_of(y, t.shape(), y.strides(),
-                                    start * y.strides()[static_cast<size_t>(ax)]);
+    Tensor window =
+        Tensor::view_of(y, t.shape(), y.strides(), start * y.strides()[static_cast<size_t>(ax)]);
     window.copy_(t);
     start += t.shape()[static_cast<size_t>(ax)];
   }

@@ -18,8 +18,7 @@ Tensor softmax(const Tensor& x) {
 }
 
 Tensor log_softmax(const Tensor& x) {
-  MMX_CHECK(x.dim() >= 1, "log_softmax: needs at least one axis, got shape ",
-            to_string(x.shape()));
+  MMX_CHECK(x.dim() >= 1, "log_softmax: needs at least one axis, got shape ", to_string(x.shape()));
   Tensor y = kernels::log_softmax_forward(x);
   if (autograd::needs_grad({x}))
     autograd::record("log_softmax", {x}, y, {y}, [y](const Tensor& gy) {

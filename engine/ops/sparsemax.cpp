@@ -1,6 +1,6 @@
 // sparsemax op: exact sort-based forward; backward needs only the output (its support).
-#include "engine/autograd/tape.hpp"
 #include "engine/kernels/sparsemax.hpp"
+#include "engine/autograd/tape.hpp"
 #include "engine/normalizers.hpp"
 
 namespace mmx {

@@ -26,12 +26,24 @@ Tensor eltwise_op(const char* op, Eltwise kind, const Tensor& x, float alpha = 0
 
 }  // namespace
 
-Tensor exp(const Tensor& x) { return eltwise_op("exp", Eltwise::Exp, x); }
-Tensor log(const Tensor& x) { return eltwise_op("log", Eltwise::Log, x); }
-Tensor sqrt(const Tensor& x) { return eltwise_op("sqrt", Eltwise::Sqrt, x); }
-Tensor pow(const Tensor& x, float exponent) { return eltwise_op("pow", Eltwise::Pow, x, exponent); }
-Tensor tanh(const Tensor& x) { return eltwise_op("tanh", Eltwise::Tanh, x); }
-Tensor relu(const Tensor& x) { return eltwise_op("relu", Eltwise::Relu, x); }
+Tensor exp(const Tensor& x) {
+  return eltwise_op("exp", Eltwise::Exp, x);
+}
+Tensor log(const Tensor& x) {
+  return eltwise_op("log", Eltwise::Log, x);
+}
+Tensor sqrt(const Tensor& x) {
+  return eltwise_op("sqrt", Eltwise::Sqrt, x);
+}
+Tensor pow(const Tensor& x, float exponent) {
+  return eltwise_op("pow", Eltwise::Pow, x, exponent);
+}
+Tensor tanh(const Tensor& x) {
+  return eltwise_op("tanh", Eltwise::Tanh, x);
+}
+Tensor relu(const Tensor& x) {
+  return eltwise_op("relu", Eltwise::Relu, x);
+}
 
 // Exact GELU keeps its slope from the forward pass instead of x: the backward is then one
 // multiply (see kernels/gelu.hpp), and the memory kept is the same one tensor.
@@ -42,8 +54,7 @@ Tensor gelu(const Tensor& x, GeluForm form) {
   const Tensor slope = g.slope;
   autograd::record("gelu", {x}, g.y, {slope}, [slope](const Tensor& gy) {
     // Over gy when the tape holds no other handle on it: one activation-sized tensor fewer.
-    return std::vector<Tensor>{
-        kernels::gelu_exact_backward(gy, slope, autograd::reusable(gy))};
+    return std::vector<Tensor>{kernels::gelu_exact_backward(gy, slope, autograd::reusable(gy))};
   });
   return g.y;
 }

@@ -68,14 +68,17 @@ CharTokenizer CharTokenizer::from_json(const nlohmann::json& json) {
   // Checked as types first: json.value() throws nlohmann's exception on a non-string "type".
   MMX_CHECK(json.is_object() && json.contains("type") && json["type"].is_string() &&
                 json["type"].get<std::string>() == "char",
-            "tokenizer: expected {\"type\": \"char\", \"vocab\": [...]}, got ", json.dump().substr(0, 80));
-  MMX_CHECK(json.contains("vocab") && json["vocab"].is_array(), "tokenizer: \"vocab\" is missing or not an array");
+            "tokenizer: expected {\"type\": \"char\", \"vocab\": [...]}, got ",
+            json.dump().substr(0, 80));
+  MMX_CHECK(json.contains("vocab") && json["vocab"].is_array(),
+            "tokenizer: \"vocab\" is missing or not an array");
   std::vector<char32_t> vocab;
   for (const auto& entry : json["vocab"]) {
     MMX_CHECK(entry.is_string(), "tokenizer: vocabulary entry ", vocab.size(), " is not a string");
     const DecodedText decoded = decode_utf8(entry.get<std::string>());
-    MMX_CHECK(decoded.code_points.size() == 1 && decoded.replaced == 0, "tokenizer: vocabulary entry ",
-              vocab.size(), " (", entry.dump(), ") is not exactly one character");
+    MMX_CHECK(decoded.code_points.size() == 1 && decoded.replaced == 0,
+              "tokenizer: vocabulary entry ", vocab.size(), " (", entry.dump(),
+              ") is not exactly one character");
     vocab.push_back(decoded.code_points[0]);
   }
   return CharTokenizer(std::move(vocab));

@@ -35,8 +35,8 @@ std::string fnv1a64_hex(std::string_view bytes) {
 }
 
 io::StringMetadata encode_metadata(const nlohmann::json& metadata, int64_t step, const char* file) {
-  MMX_CHECK(metadata.is_object(), "save_checkpoint: ", file, " metadata must be a JSON object, got ",
-            metadata.type_name());
+  MMX_CHECK(metadata.is_object(), "save_checkpoint: ", file,
+            " metadata must be a JSON object, got ", metadata.type_name());
   io::StringMetadata out;
   for (const auto& [key, value] : metadata.items()) {
     MMX_CHECK(key.rfind(kReservedPrefix, 0) != 0, "save_checkpoint: ", file, " metadata key '", key,
@@ -47,7 +47,8 @@ io::StringMetadata encode_metadata(const nlohmann::json& metadata, int64_t step,
   return out;
 }
 
-// Values are JSON-encoded by us; one written by another tool that is not JSON comes back as a string.
+// Values are JSON-encoded by us; one written by another tool that is not JSON comes back as a
+// string.
 nlohmann::json decode_metadata(const io::StringMetadata& metadata) {
   nlohmann::json out = nlohmann::json::object();
   for (const auto& [key, text] : metadata) {
@@ -79,7 +80,8 @@ io::SafetensorsContents load_part(const fs::path& dir, const char* file, const s
   const fs::path path = dir / (file + suffix);
   const std::string where = path.string();
   const std::string manifest_path = (dir / (kManifestFile + suffix)).string();
-  MMX_CHECK(manifest.contains("files") && manifest["files"].is_object() && manifest["files"].contains(file),
+  MMX_CHECK(manifest.contains("files") && manifest["files"].is_object() &&
+                manifest["files"].contains(file),
             "load_checkpoint: ", manifest_path, " has no entry for ", file);
   const nlohmann::json& entry = manifest["files"][file];
   MMX_CHECK(entry.is_object() && entry.contains("bytes") && entry["bytes"].is_number_unsigned() &&
@@ -93,9 +95,10 @@ io::SafetensorsContents load_part(const fs::path& dir, const char* file, const s
             " (size or content hash differs): the file was changed, or a save was interrupted");
   io::SafetensorsContents contents = io::parse_safetensors(bytes, where);
   const auto it = contents.metadata.find(kStepKey);
-  MMX_CHECK(it != contents.metadata.end(), "load_checkpoint: ", where, " has no \"", kStepKey, "\" metadata");
-  MMX_CHECK(it->second == std::to_string(step), "load_checkpoint: ", where, " is from step ", it->second,
-            " but ", kManifestFile, " says step ", step);
+  MMX_CHECK(it != contents.metadata.end(), "load_checkpoint: ", where, " has no \"", kStepKey,
+            "\" metadata");
+  MMX_CHECK(it->second == std::to_string(step), "load_checkpoint: ", where, " is from step ",
+            it->second, " but ", kManifestFile, " says step ", step);
   return contents;
 }
 
@@ -106,13 +109,18 @@ Checkpoint load_set(const fs::path& dir, const std::string& suffix) {
   std::error_code ec;
   MMX_CHECK(fs::exists(manifest_path, ec), "load_checkpoint: ", where,
             " is missing: not a checkpoint directory, or its first save was interrupted");
-  const nlohmann::json manifest = nlohmann::json::parse(io::read_file_bytes(manifest_path), nullptr, false);
-  MMX_CHECK(!manifest.is_discarded() && manifest.is_object(), "load_checkpoint: ", where, " is not a JSON object");
-  MMX_CHECK(manifest.contains("format") && manifest["format"] == kFormat, "load_checkpoint: ", where,
-            " is not an ", kFormat, " manifest");
-  MMX_CHECK(manifest.contains("version") && manifest["version"] == kVersion, "load_checkpoint: ", where,
-            " has version ", manifest.value("version", nlohmann::json()).dump(), "; this build reads version ", kVersion);
-  MMX_CHECK(manifest.contains("step") && manifest["step"].is_number_integer() && manifest["step"].get<int64_t>() >= 0,
+  const nlohmann::json manifest =
+      nlohmann::json::parse(io::read_file_bytes(manifest_path), nullptr, false);
+  MMX_CHECK(!manifest.is_discarded() && manifest.is_object(), "load_checkpoint: ", where,
+            " is not a JSON object");
+  MMX_CHECK(manifest.contains("format") && manifest["format"] == kFormat,
+            "load_checkpoint: ", where, " is not an ", kFormat, " manifest");
+  MMX_CHECK(manifest.contains("version") && manifest["version"] == kVersion,
+            "load_checkpoint: ", where, " has version ",
+            manifest.value("version", nlohmann::json()).dump(), "; this build reads version ",
+            kVersion);
+  MMX_CHECK(manifest.contains("step") && manifest["step"].is_number_integer() &&
+                manifest["step"].get<int64_t>() >= 0,
             "load_checkpoint: ", where, " has no valid \"step\"");
   const int64_t step = manifest["step"].get<int64_t>();
 
@@ -212,12 +220,15 @@ nlohmann::json generator_state_to_json(const Generator::State& state) {
 }
 
 Generator::State generator_state_from_json(const nlohmann::json& json) {
-  MMX_CHECK(json.is_array() && json.size() == 4, "generator state: expected 4 hex strings, got ", json.dump());
+  MMX_CHECK(json.is_array() && json.size() == 4, "generator state: expected 4 hex strings, got ",
+            json.dump());
   Generator::State state{};
   for (size_t i = 0; i < 4; ++i) {
-    const bool ok = json[i].is_string() && json[i].get<std::string>().size() == 16 &&
-                    json[i].get<std::string>().find_first_not_of("0123456789abcdef") == std::string::npos;
-    MMX_CHECK(ok, "generator state: word ", i, " (", json[i].dump(), ") is not 16 lowercase hex digits");
+    const bool ok =
+        json[i].is_string() && json[i].get<std::string>().size() == 16 &&
+        json[i].get<std::string>().find_first_not_of("0123456789abcdef") == std::string::npos;
+    MMX_CHECK(ok, "generator state: word ", i, " (", json[i].dump(),
+              ") is not 16 lowercase hex digits");
     state[i] = std::stoull(json[i].get<std::string>(), nullptr, 16);
   }
   return state;

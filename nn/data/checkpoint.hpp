@@ -23,7 +23,7 @@ inline constexpr const char* kManifestFile = "checkpoint.json";
 struct Checkpoint {
   /// the optimizer steps taken when it was saved
   int64_t step = 0;
-  io::NamedTensors model;      ///< e.g. "tok.weight", "blocks.0.attn.qkv.weight"
+  io::NamedTensors model;  ///< e.g. "tok.weight", "blocks.0.attn.qkv.weight"
   ///@{
   /// Any JSON object (config, vocab, rng state, ...). Each top-level value is stored JSON-encoded
   /// as one safetensors metadata string; keys starting with "mmx." are reserved.

@@ -13,7 +13,9 @@ namespace mmx::data {
 
 namespace {
 
-std::string dims_string(const std::vector<int64_t>& dims) { return to_string(Shape(dims)); }
+std::string dims_string(const std::vector<int64_t>& dims) {
+  return to_string(Shape(dims));
+}
 
 // Mean and standard deviation of the pixels scaled to [0, 1].
 PixelNormalization measure_normalization(const IdxArray& images) {
@@ -56,8 +58,8 @@ ImageDataset to_dataset(const IdxArray& images, const IdxArray& labels,
 }  // namespace
 
 const std::array<const char*, 10>& fashion_mnist_class_names() {
-  static const std::array<const char*, 10> names{"T-shirt/top", "Trouser", "Pullover", "Dress",
-                                                 "Coat",        "Sandal",  "Shirt",    "Sneaker",
+  static const std::array<const char*, 10> names{"T-shirt/top", "Trouser",   "Pullover", "Dress",
+                                                 "Coat",        "Sandal",    "Shirt",    "Sneaker",
                                                  "Bag",         "Ankle boot"};
   return names;
 }
@@ -66,8 +68,8 @@ ImageDataset::ImageDataset(Tensor images, std::vector<int64_t> labels, int64_t c
     : images_(images.contiguous()), labels_(std::move(labels)), classes_(classes) {
   MMX_CHECK(images_.dim() == 4, "image dataset: expected images [N, C, H, W], got ",
             to_string(images_.shape()));
-  MMX_CHECK(static_cast<int64_t>(labels_.size()) == images_.size(0), "image dataset: ",
-            images_.size(0), " images but ", labels_.size(), " labels");
+  MMX_CHECK(static_cast<int64_t>(labels_.size()) == images_.size(0),
+            "image dataset: ", images_.size(0), " images but ", labels_.size(), " labels");
   MMX_CHECK(classes_ > 0, "image dataset: classes must be positive, got ", classes_);
   for (size_t i = 0; i < labels_.size(); ++i)
     MMX_CHECK(labels_[i] >= 0 && labels_[i] < classes_, "image dataset: label ", labels_[i],
@@ -77,8 +79,8 @@ ImageDataset::ImageDataset(Tensor images, std::vector<int64_t> labels, int64_t c
 ImageDataset ImageDataset::from_idx(const std::filesystem::path& images_path,
                                     const std::filesystem::path& labels_path, int64_t classes,
                                     PixelNormalization normalization) {
-  return to_dataset(read_idx(images_path), read_idx(labels_path), images_path, labels_path,
-                    classes, normalization);
+  return to_dataset(read_idx(images_path), read_idx(labels_path), images_path, labels_path, classes,
+                    normalization);
 }
 
 Shape ImageDataset::image_shape() const {
@@ -115,9 +117,9 @@ FashionMnist load_fashion_mnist(const std::filesystem::path& dir) {
   ImageDataset train = to_dataset(train_images, read_idx(file("train-labels-idx1-ubyte.gz")),
                                   file("train-images-idx3-ubyte.gz"),
                                   file("train-labels-idx1-ubyte.gz"), kFashionMnistClasses, norm);
-  ImageDataset test = ImageDataset::from_idx(file("t10k-images-idx3-ubyte.gz"),
-                                             file("t10k-labels-idx1-ubyte.gz"),
-                                             kFashionMnistClasses, norm);
+  ImageDataset test =
+      ImageDataset::from_idx(file("t10k-images-idx3-ubyte.gz"), file("t10k-labels-idx1-ubyte.gz"),
+                             kFashionMnistClasses, norm);
   return {std::move(train), std::move(test), norm};
 }
 
@@ -147,8 +149,8 @@ std::span<const int64_t> ShuffledBatches::next() {
 }
 
 nlohmann::json ShuffledBatches::State::to_json() const {
-  return {{"epoch_start", generator_state_to_json(epoch_start)}, {"epoch", epoch},
-          {"cursor", cursor}};
+  return {
+      {"epoch_start", generator_state_to_json(epoch_start)}, {"epoch", epoch}, {"cursor", cursor}};
 }
 
 ShuffledBatches::State ShuffledBatches::State::from_json(const nlohmann::json& json) {
@@ -157,10 +159,10 @@ ShuffledBatches::State ShuffledBatches::State::from_json(const nlohmann::json& j
 }
 
 void ShuffledBatches::set_state(const State& state) {
-  MMX_CHECK(state.epoch >= 0 && state.cursor >= 0 && state.cursor <= size_ &&
-                state.cursor % batch_ == 0,
-            "shuffled batches: state (epoch ", state.epoch, ", cursor ", state.cursor,
-            ") does not fit ", size_, " items in batches of ", batch_);
+  MMX_CHECK(
+      state.epoch >= 0 && state.cursor >= 0 && state.cursor <= size_ && state.cursor % batch_ == 0,
+      "shuffled batches: state (epoch ", state.epoch, ", cursor ", state.cursor, ") does not fit ",
+      size_, " items in batches of ", batch_);
   gen_.set_state(state.epoch_start);
   shuffle();
   epoch_ = state.epoch;

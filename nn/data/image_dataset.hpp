@@ -70,8 +70,8 @@ class ImageDataset {
 
 /// The Fashion-MNIST train and test sets, normalized alike.
 struct FashionMnist {
-  ImageDataset train;  ///< 60000 images [1, 28, 28]
-  ImageDataset test;   ///< 10000
+  ImageDataset train;                ///< 60000 images [1, 28, 28]
+  ImageDataset test;                 ///< 10000
   PixelNormalization normalization;  ///< measured on the training pixels, applied to both
 };
 /// Reads train-images-idx3-ubyte.gz, train-labels-idx1-ubyte.gz, t10k-images-idx3-ubyte.gz and

@@ -28,7 +28,9 @@ std::vector<std::string_view> split_on(std::string_view text, std::string_view s
   return parts;
 }
 
-bool is_space(char c) { return c == ' ' || c == '\t' || c == '\r' || c == '\n'; }
+bool is_space(char c) {
+  return c == ' ' || c == '\t' || c == '\r' || c == '\n';
+}
 
 // Drops whitespace-delimited tokens of the form /ABBR/ ("/HI/", "/:-)/"); a lone "/" or words
 // joined by a slash ("anorganisch/akzidentell") stay.
@@ -90,10 +92,10 @@ uint64_t mix(uint64_t z) {
 
 void PhrasePairOptions::validate() const {
   MMX_CHECK(max_chars >= 0, "phrase pairs: max_chars must be >= 0, got ", max_chars);
-  MMX_CHECK(std::isfinite(valid_fraction) && std::isfinite(test_fraction) &&
-                valid_fraction >= 0 && test_fraction >= 0 && valid_fraction + test_fraction < 1,
-            "phrase pairs: valid_fraction ", valid_fraction, " and test_fraction ",
-            test_fraction, " must be >= 0 and sum to less than 1");
+  MMX_CHECK(std::isfinite(valid_fraction) && std::isfinite(test_fraction) && valid_fraction >= 0 &&
+                test_fraction >= 0 && valid_fraction + test_fraction < 1,
+            "phrase pairs: valid_fraction ", valid_fraction, " and test_fraction ", test_fraction,
+            " must be >= 0 and sum to less than 1");
 }
 
 std::optional<std::string> strip_annotations(std::string_view text) {

@@ -51,13 +51,13 @@ struct PhrasePairOptions {
 
 /// What reading a dictionary found, line by line.
 struct PhrasePairStats {
-  int64_t lines = 0;        ///< every line read, comments included
-  int64_t comments = 0;     ///< '#' lines and blank lines
-  int64_t malformed = 0;    ///< skipped lines (see the rules above)
-  int64_t empty = 0;        ///< synonyms empty after stripping
-  int64_t too_long = 0;     ///< pairs dropped by max_chars
-  int64_t duplicates = 0;   ///< pairs seen before
-  int64_t kept = 0;         ///< pairs in train + valid + test
+  int64_t lines = 0;                     ///< every line read, comments included
+  int64_t comments = 0;                  ///< '#' lines and blank lines
+  int64_t malformed = 0;                 ///< skipped lines (see the rules above)
+  int64_t empty = 0;                     ///< synonyms empty after stripping
+  int64_t too_long = 0;                  ///< pairs dropped by max_chars
+  int64_t duplicates = 0;                ///< pairs seen before
+  int64_t kept = 0;                      ///< pairs in train + valid + test
   std::vector<int64_t> malformed_lines;  ///< 1-based line numbers of the first 20 malformed lines
 };
 

@@ -52,7 +52,9 @@ void append_file(TextCorpus& corpus, const fs::path& file, const std::string& by
   corpus.files.push_back(file);
 }
 
-bool is_binary(const std::string& bytes) { return bytes.find('\0') != std::string::npos; }
+bool is_binary(const std::string& bytes) {
+  return bytes.find('\0') != std::string::npos;
+}
 
 }  // namespace
 
@@ -62,7 +64,8 @@ TextCorpus load_text_corpus(const fs::path& path) {
   TextCorpus corpus;
   if (!fs::is_directory(path, ec)) {
     const std::string bytes = io::read_file_bytes(path);
-    MMX_CHECK(!is_binary(bytes), "corpus: ", path.string(), " is not a text file (it contains NUL bytes)");
+    MMX_CHECK(!is_binary(bytes), "corpus: ", path.string(),
+              " is not a text file (it contains NUL bytes)");
     append_file(corpus, path, bytes);
   } else {
     std::set<fs::path> seen;  // canonical paths: a file reached through two links is read once
@@ -73,14 +76,16 @@ TextCorpus load_text_corpus(const fs::path& path) {
     }
     MMX_CHECK(!corpus.files.empty(), "corpus: no text files under ", path.string());
   }
-  MMX_CHECK(!corpus.text.empty(), "corpus: ", path.string(), " is empty: there is no text to train on");
+  MMX_CHECK(!corpus.text.empty(), "corpus: ", path.string(),
+            " is empty: there is no text to train on");
   return corpus;
 }
 
 TextCorpus load_default_corpus(const fs::path& dir) {
   std::error_code ec;
   MMX_CHECK(fs::is_directory(dir, ec), "corpus: the default corpus ", dir.string(),
-            " is missing: run `apt-get install fortunes`, or pass --data PATH (a UTF-8 text file or a folder of them)");
+            " is missing: run `apt-get install fortunes`, or pass --data PATH (a UTF-8 text file "
+            "or a folder of them)");
   return load_text_corpus(dir);
 }
 

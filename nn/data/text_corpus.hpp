@@ -15,9 +15,9 @@ inline constexpr const char* kDefaultCorpusDir = "/usr/share/games/fortunes";
 
 /// The text of a corpus and where it came from.
 struct TextCorpus {
-  std::u32string text;                        ///< every file's code points, in `files` order
-  std::vector<std::filesystem::path> files;   ///< the files read, sorted
-  int64_t replaced = 0;                       ///< invalid UTF-8 sequences turned into U+FFFD
+  std::u32string text;                       ///< every file's code points, in `files` order
+  std::vector<std::filesystem::path> files;  ///< the files read, sorted
+  int64_t replaced = 0;                      ///< invalid UTF-8 sequences turned into U+FFFD
 };
 
 /// `path` is a file or a folder. A folder is walked recursively in sorted path order, skipping:

@@ -7,13 +7,16 @@
 
 namespace mmx::data {
 
-const char* to_string(Split split) { return split == Split::train ? "train" : "val"; }
+const char* to_string(Split split) {
+  return split == Split::train ? "train" : "val";
+}
 
 TextDataset::TextDataset(std::vector<int64_t> ids, double val_fraction) : ids_(std::move(ids)) {
   MMX_CHECK(val_fraction >= 0.0 && val_fraction < 1.0, "text dataset: val_fraction ", val_fraction,
             " is outside [0, 1)");
   MMX_CHECK(!ids_.empty(), "text dataset: the corpus has no tokens");
-  const auto val_size = static_cast<int64_t>(std::floor(val_fraction * static_cast<double>(ids_.size())));
+  const auto val_size =
+      static_cast<int64_t>(std::floor(val_fraction * static_cast<double>(ids_.size())));
   train_size_ = size() - val_size;
 }
 
@@ -23,16 +26,20 @@ std::span<const int64_t> TextDataset::tokens(Split split) const {
                                : all.subspan(static_cast<size_t>(train_size_));
 }
 
-std::span<const int64_t> TextDataset::checked_tokens(Split split, int64_t batch, int64_t seq) const {
-  MMX_CHECK(batch > 0 && seq > 0, "text dataset: batch and seq must be positive, got [", batch, ", ", seq, "]");
+std::span<const int64_t> TextDataset::checked_tokens(Split split, int64_t batch,
+                                                     int64_t seq) const {
+  MMX_CHECK(batch > 0 && seq > 0, "text dataset: batch and seq must be positive, got [", batch,
+            ", ", seq, "]");
   const std::span<const int64_t> t = tokens(split);
-  MMX_CHECK(static_cast<int64_t>(t.size()) >= seq + 1, "text dataset: the ", to_string(split), " split has ",
-            t.size(), " tokens (of ", size(), " in the corpus), fewer than seq + 1 = ", seq + 1,
+  MMX_CHECK(static_cast<int64_t>(t.size()) >= seq + 1, "text dataset: the ", to_string(split),
+            " split has ", t.size(), " tokens (of ", size(),
+            " in the corpus), fewer than seq + 1 = ", seq + 1,
             ": use a longer corpus or a shorter sequence");
   return t;
 }
 
-void TextDataset::copy_window(std::span<const int64_t> tokens, int64_t start, int64_t row, TokenBatch& out) {
+void TextDataset::copy_window(std::span<const int64_t> tokens, int64_t start, int64_t row,
+                              TokenBatch& out) {
   const auto from = tokens.begin() + start;
   std::copy(from, from + out.seq, out.inputs.begin() + row * out.seq);
   std::copy(from + 1, from + 1 + out.seq, out.targets.begin() + row * out.seq);

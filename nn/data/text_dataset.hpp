@@ -57,7 +57,8 @@ class TextDataset {
 
  private:
   std::span<const int64_t> checked_tokens(Split split, int64_t batch, int64_t seq) const;
-  static void copy_window(std::span<const int64_t> tokens, int64_t start, int64_t row, TokenBatch& out);
+  static void copy_window(std::span<const int64_t> tokens, int64_t start, int64_t row,
+                          TokenBatch& out);
 
   std::vector<int64_t> ids_;
   int64_t train_size_ = 0;  ///< ids_[0, train_size_) train, the rest validation

@@ -13,7 +13,9 @@ std::string code_name(char32_t c) {
   return code;
 }
 
-bool is_continuation(unsigned char b) { return (b & 0xC0) == 0x80; }
+bool is_continuation(unsigned char b) {
+  return (b & 0xC0) == 0x80;
+}
 
 // For a lead byte: the number of continuation bytes and the allowed range of the FIRST one.
 // The narrowed ranges are what exclude overlong forms (E0, F0), surrogates (ED) and values past

@@ -11,7 +11,8 @@ RankRows rank_rows(int64_t global_batch, const Communicator& comm) {
   MMX_CHECK(global_batch % ranks == 0, "train: --batch ", global_batch,
             " is not a multiple of the ", ranks,
             " ranks: data-parallel training gives every rank an equal share of each batch; use "
-            "a --batch divisible by ", ranks, " (or a different -np)");
+            "a --batch divisible by ",
+            ranks, " (or a different -np)");
   const int64_t share = global_batch / ranks;
   return {comm.rank() * share, share};
 }
@@ -49,7 +50,8 @@ void average_gradients(const std::vector<Tensor>& parameters, Communicator& comm
   }
   const size_t bucket = bucket_bytes / sizeof(float);
   for (size_t first = 0; first < flat.size(); first += bucket)
-    comm.allreduce_sum(std::span<float>(flat).subspan(first, std::min(bucket, flat.size() - first)));
+    comm.allreduce_sum(
+        std::span<float>(flat).subspan(first, std::min(bucket, flat.size() - first)));
 
   const float scale = 1.0f / static_cast<float>(comm.size());
   at = 0;

@@ -21,6 +21,8 @@ Communicator& world() {
   return single;
 }
 
-bool built_with_mpi() { return false; }
+bool built_with_mpi() {
+  return false;
+}
 
 }  // namespace mmx::nn::distributed

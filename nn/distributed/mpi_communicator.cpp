@@ -42,8 +42,8 @@ class MpiCommunicator final : public Communicator {
     MMX_CHECK(values.size() <= static_cast<size_t>(INT_MAX), "allreduce: ", values.size(),
               " floats do not fit one MPI message; split them into buckets");
     const Timer timer(seconds_);
-    MPI_Allreduce(MPI_IN_PLACE, values.data(), static_cast<int>(values.size()), MPI_FLOAT,
-                  MPI_SUM, MPI_COMM_WORLD);
+    MPI_Allreduce(MPI_IN_PLACE, values.data(), static_cast<int>(values.size()), MPI_FLOAT, MPI_SUM,
+                  MPI_COMM_WORLD);
     bytes_sent_ += values.size_bytes();
   }
 
@@ -89,7 +89,9 @@ class MpiCommunicator final : public Communicator {
   double seconds_ = 0;
 };
 
-bool launched_by_mpirun() { return std::getenv("OMPI_COMM_WORLD_SIZE") != nullptr; }
+bool launched_by_mpirun() {
+  return std::getenv("OMPI_COMM_WORLD_SIZE") != nullptr;
+}
 
 }  // namespace
 
@@ -103,6 +105,8 @@ Communicator& world() {
   return mpi;
 }
 
-bool built_with_mpi() { return true; }
+bool built_with_mpi() {
+  return true;
+}
 
 }  // namespace mmx::nn::distributed

@@ -6,8 +6,7 @@ namespace mmx::nn {
 
 SGD::SGD(NamedTensors parameters, float learning_rate, float momentum)
     : Optimizer(std::move(parameters), learning_rate), momentum_(momentum) {
-  MMX_CHECK(momentum >= 0.0f && momentum < 1.0f, "SGD: momentum must be in [0, 1), got ",
-            momentum);
+  MMX_CHECK(momentum >= 0.0f && momentum < 1.0f, "SGD: momentum must be in [0, 1), got ", momentum);
   velocity_ = add_buffer("momentum");
 }
 

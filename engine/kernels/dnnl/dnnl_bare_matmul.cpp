@@ -25,8 +25,8 @@ BareMatmul::BareMatmul(int64_t m, int64_t k, int64_t n) : impl_(std::make_unique
   const memory::desc b_md({k, n}, memory::data_type::f32, memory::format_tag::ab);
   const memory::desc c_md({m, n}, memory::data_type::f32, memory::format_tag::ab);
   dnnl::engine& engine = dnnl_backend::cpu_engine();
-  s.primitive = dnnl::matmul(
-      dnnl::matmul::primitive_desc(dnnl::matmul::desc(a_md, b_md, c_md), engine));
+  s.primitive =
+      dnnl::matmul(dnnl::matmul::primitive_desc(dnnl::matmul::desc(a_md, b_md, c_md), engine));
   s.args = {{DNNL_ARG_SRC, memory(a_md, engine, s.a.data())},
             {DNNL_ARG_WEIGHTS, memory(b_md, engine, s.b.data())},
             {DNNL_ARG_DST, memory(c_md, engine, s.c.data())}};

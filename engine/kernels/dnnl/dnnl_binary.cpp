@@ -1,6 +1,6 @@
+#include "engine/error.hpp"
 #include "engine/kernels/dnnl/dnnl_context.hpp"
 #include "engine/kernels/dnnl_elementwise.hpp"
-#include "engine/error.hpp"
 
 namespace mmx::kernels {
 
@@ -41,8 +41,8 @@ Tensor dnnl_binary(BinaryOp op, const Tensor& a, const Tensor& b) {
   const Tensor dst = Tensor::view_of(out, dst_shape, contiguous_strides(dst_shape), 0);
 
   using namespace dnnl_backend;
-  const std::string key = std::string("binary:") + binary_op_name(op) + ":" + layout_key(src0) +
-                          ":" + layout_key(src1);
+  const std::string key =
+      std::string("binary:") + binary_op_name(op) + ":" + layout_key(src0) + ":" + layout_key(src1);
   dnnl::primitive& prim = cached_primitive(key, [&] {
     const dnnl::binary::desc desc(binary_algorithm(op), memory_desc(src0), memory_desc(src1),
                                   memory_desc(dst));

@@ -36,9 +36,13 @@ dnnl::memory::desc memory_desc(const Shape& shape, const Shape& strides) {
                             dnnl::memory::dims(strides.begin(), strides.end()));
 }
 
-dnnl::memory::desc memory_desc(const Tensor& t) { return memory_desc(t.shape(), t.strides()); }
+dnnl::memory::desc memory_desc(const Tensor& t) {
+  return memory_desc(t.shape(), t.strides());
+}
 
-dnnl::memory memory_of(const Tensor& t) { return memory_of(t, memory_desc(t)); }
+dnnl::memory memory_of(const Tensor& t) {
+  return memory_of(t, memory_desc(t));
+}
 
 dnnl::memory memory_of(const Tensor& t, const dnnl::memory::desc& md) {
   return dnnl::memory(md, cpu_engine(), const_cast<float*>(t.data()));
@@ -66,5 +70,7 @@ std::string layout_key(const Tensor& t) {
 }  // namespace mmx::dnnl_backend
 
 namespace mmx::kernels {
-PrimitiveCacheStats primitive_cache_stats() { return dnnl_backend::cache().stats; }
+PrimitiveCacheStats primitive_cache_stats() {
+  return dnnl_backend::cache().stats;
+}
 }  // namespace mmx::kernels

@@ -64,9 +64,8 @@ Tensor dnnl_eltwise_forward(Eltwise kind, const Tensor& x, float alpha, float be
   if (y.numel() == 0) return y;
   const EltwiseSpec spec = eltwise_spec(kind, alpha, beta);
   using namespace dnnl_backend;
-  dnnl::primitive& prim = cached_primitive(spec_key("fwd", kind, spec, x), [&] {
-    return dnnl::eltwise_forward(forward_pd(spec, x));
-  });
+  dnnl::primitive& prim = cached_primitive(
+      spec_key("fwd", kind, spec, x), [&] { return dnnl::eltwise_forward(forward_pd(spec, x)); });
   const dnnl::memory::desc md = dense_desc(x);
   prim.execute(cpu_stream(), {{DNNL_ARG_SRC, memory_of(x, md)}, {DNNL_ARG_DST, memory_of(y, md)}});
   cpu_stream().wait();

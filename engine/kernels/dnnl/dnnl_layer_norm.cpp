@@ -4,18 +4,18 @@
 
 #include "engine/error.hpp"
 #include "engine/kernels/dense.hpp"
-#include "engine/kernels/elementwise.hpp"
 #include "engine/kernels/dnnl/dnnl_context.hpp"
+#include "engine/kernels/elementwise.hpp"
 
 namespace mmx::kernels {
 
 namespace {
 
+using dnnl::memory;
 using dnnl_backend::cached_primitive;
 using dnnl_backend::cpu_engine;
 using dnnl_backend::cpu_stream;
 using dnnl_backend::memory_of;
-using dnnl::memory;
 using Flags = dnnl::normalization_flags;
 
 // oneDNN sees x as [rows, C] and the statistics as [rows], whatever the leading axes.
@@ -108,10 +108,8 @@ LayerNormBackward layer_norm_backward(const Tensor& x_in, const Tensor& weight_i
   const dnnl::prop_kind kind =
       flags == Flags::none ? dnnl::prop_kind::backward_data : dnnl::prop_kind::backward;
   dnnl::primitive& p = cached_primitive(key_for("layer_norm_bwd", x, flags, eps), [&] {
-    const dnnl::layer_normalization_backward::desc desc(kind, l.data, l.data, l.stats, eps,
-                                                        flags);
-    return dnnl::layer_normalization_backward(
-        {desc, cpu_engine(), forward_pd(l, flags, eps)});
+    const dnnl::layer_normalization_backward::desc desc(kind, l.data, l.data, l.stats, eps, flags);
+    return dnnl::layer_normalization_backward({desc, cpu_engine(), forward_pd(l, flags, eps)});
   });
   std::unordered_map<int, memory> args{{DNNL_ARG_SRC, memory_of(x, l.data)},
                                        {DNNL_ARG_DIFF_DST, memory_of(gy, l.data)},

@@ -6,10 +6,10 @@
 #include <vector>
 
 #include "engine/error.hpp"
-#include "engine/precision.hpp"
 #include "engine/kernels/dense.hpp"
-#include "engine/kernels/elementwise.hpp"
 #include "engine/kernels/dnnl/dnnl_context.hpp"
+#include "engine/kernels/elementwise.hpp"
+#include "engine/precision.hpp"
 
 namespace mmx::kernels {
 
@@ -88,7 +88,9 @@ Tensor empty_sum(const Shape& out_shape, const Tensor& bias) {
 
 }  // namespace
 
-int64_t matmul_operand_copies() { return operand_copies; }
+int64_t matmul_operand_copies() {
+  return operand_copies;
+}
 
 Tensor matrix_transpose_view(const Tensor& t) {
   MMX_CHECK(t.dim() >= 2, "transpose: need a matrix, got shape ", to_string(t.shape()));
@@ -183,10 +185,10 @@ void run_matmul(Tensor a, Tensor b, Tensor bias, Tensor& out, bool accumulate,
   if (bias.defined()) append_layout(key, lbias);
 
   using dnnl_backend::memory_desc;
-  const dnnl::memory::desc a_md = bf16 ? dense_desc(la, dnnl::memory::data_type::bf16)
-                                        : memory_desc(la.dims, la.strides);
-  const dnnl::memory::desc b_md = bf16 ? dense_desc(lb, dnnl::memory::data_type::bf16)
-                                        : memory_desc(lb.dims, lb.strides);
+  const dnnl::memory::desc a_md =
+      bf16 ? dense_desc(la, dnnl::memory::data_type::bf16) : memory_desc(la.dims, la.strides);
+  const dnnl::memory::desc b_md =
+      bf16 ? dense_desc(lb, dnnl::memory::data_type::bf16) : memory_desc(lb.dims, lb.strides);
   const dnnl::memory::desc c_md = memory_desc(lc.dims, lc.strides);
   const dnnl::memory::desc bias_md =
       bias.defined() ? memory_desc(lbias.dims, lbias.strides) : dnnl::memory::desc();

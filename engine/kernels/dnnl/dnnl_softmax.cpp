@@ -4,8 +4,8 @@
 
 #include "engine/error.hpp"
 #include "engine/kernels/dense.hpp"
-#include "engine/kernels/elementwise.hpp"
 #include "engine/kernels/dnnl/dnnl_context.hpp"
+#include "engine/kernels/elementwise.hpp"
 
 namespace mmx::kernels {
 
@@ -77,8 +77,8 @@ Tensor log_softmax_forward(const Tensor& x) {
 }
 
 Tensor log_softmax_backward(const Tensor& y, const Tensor& gy) {
-  return normalize_backward<dnnl::logsoftmax_forward, dnnl::logsoftmax_backward>("log_softmax",
-                                                                                 y, gy);
+  return normalize_backward<dnnl::logsoftmax_forward, dnnl::logsoftmax_backward>("log_softmax", y,
+                                                                                 gy);
 }
 
 }  // namespace mmx::kernels
