@@ -36,8 +36,10 @@ install_missing() {
   DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 }
 
+# MMX_CMAKE_ARGS: extra configure flags (CI passes -DMMX_WERROR=ON).
 build() {
-  cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=Release >/dev/null
+  # shellcheck disable=SC2086  # word splitting of the flags is the point
+  cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=Release ${MMX_CMAKE_ARGS:-} >/dev/null
   cmake --build build -j"$(nproc)"
 }
 
