@@ -124,14 +124,18 @@ const std::vector<InputPath>& input_paths() {
 std::string write_simplex(const std::string& dir, const ExploreOptions& o) {
   struct Panel {
     std::string title;
-    Mapping mapping;
+    nn::AttentionKind kind;
     float temperature;
   };
-  const std::vector<Panel> panels = {
-      {"SoftMax (T = 1)", Mapping::SoftMax, 1.0f}, {"SparseMax", Mapping::SparseMax, 1.0f},
-      {"EntMax-1.5", Mapping::EntMax15, 1.0f},     {"SoftMax (T = 2)", Mapping::SoftMax, 2.0f},
-      {"EvSoftMax", Mapping::EvSoftMax, 1.0f},     {"MultiMax", Mapping::MultiMax, 1.0f}};
-  Canvas canvas(1500, 1080);
+  std::vector<Panel> panels;  // every normalizer of the table, SoftMax at T = 1 and 2
+  for (const nn::Normalizer& n : nn::normalizers()) {
+    if (n.has_temperature)
+      for (float T : {1.0f, 2.0f}) panels.push_back({n.title + fmt(" (T = %g)", T), n.kind, T});
+    else
+      panels.push_back({n.title, n.kind, 1.0f});
+  }
+  const int rows = static_cast<int>(panels.size() + 2) / 3;
+  Canvas canvas(1500, 90 + 495 * rows);
   const plot::Rect body = canvas.bounds().inset(0, 90, 0, 0);
   canvas.text({20, 14}, "Each mapping's output along three input paths x(u), u = 0 … 12",
               {.size = 19, .valign = plot::VAlign::Top});
@@ -148,7 +152,7 @@ std::string write_simplex(const std::string& dir, const ExploreOptions& o) {
       for (int step = 0; step <= 48; ++step) {
         const std::array<float, 3> x = path.at(static_cast<float>(step) * 0.25f);
         const std::vector<float> p =
-            apply_mapping(panels[i].mapping, {x.begin(), x.end()}, o, panels[i].temperature);
+            apply_normalizer(panels[i].kind, {x.begin(), x.end()}, o, panels[i].temperature);
         points.push_back({p[0], p[1], p[2]});
       }
       simplex.add_path(path.name, points);
@@ -168,7 +172,7 @@ std::string write_simplex(const std::string& dir, const ExploreOptions& o) {
       dots.line_width = 0;
       simplex.paths.push_back(dots);
     }
-    simplex.draw(canvas, plot::grid_cell(body, 2, 3, static_cast<int>(i)));
+    simplex.draw(canvas, plot::grid_cell(body, rows, 3, static_cast<int>(i)));
   }
   plot::draw_legend(canvas, legend,
                     {canvas.width() - plot::legend_box(legend, {0, 0}).width - 20, 8});
@@ -188,15 +192,16 @@ std::string write_tradeoff(const std::string& dir, const ExploreOptions& o) {
   // v = 10 would tie the maximum, leaving M without a term (undefined); 9 shows the near tie.
   const std::vector<float> middles{9, 8, 6, 4, 2};
   struct PointMapping {
-    Mapping mapping;
+    nn::AttentionKind kind;
     Marker marker;
     const char* name;
   };
-  const std::vector<PointMapping> point_mappings = {
-      {Mapping::SparseMax, Marker::Square, "SparseMax"},
-      {Mapping::EntMax15, Marker::Triangle, "EntMax-1.5"},
-      {Mapping::EvSoftMax, Marker::Diamond, "EvSoftMax"},
-      {Mapping::MultiMax, Marker::Circle, "MultiMax"}};
+  // Every normalizer without a temperature is one point per input, each with its own marker.
+  const Marker markers[] = {Marker::Circle, Marker::Square, Marker::Triangle, Marker::Diamond};
+  std::vector<PointMapping> point_mappings;
+  for (const nn::Normalizer& n : nn::normalizers())
+    if (!n.has_temperature)
+      point_mappings.push_back({n.kind, markers[point_mappings.size() % 4], n.title});
   std::vector<plot::LegendEntry> legend;
   for (size_t i = 0; i < middles.size(); ++i) {
     const std::vector<float> x{10.0f, middles[i], -1.0f};
@@ -204,7 +209,7 @@ std::string write_tradeoff(const std::string& dir, const ExploreOptions& o) {
     std::vector<double> ms, ss;
     for (int step = 0; step <= 60; ++step) {  // T from 1/8 to 8, log-spaced
       const float T = static_cast<float>(std::pow(2.0, -3.0 + step * 0.1));
-      const Measures m = measure(x, apply_mapping(Mapping::SoftMax, x, o, T), o.eps);
+      const Measures m = measure(x, apply_normalizer(nn::AttentionKind::Softmax, x, o, T), o.eps);
       ms.push_back(m.multimodality);
       ss.push_back(m.sparsity);
     }
@@ -212,14 +217,14 @@ std::string write_tradeoff(const std::string& dir, const ExploreOptions& o) {
     legend.push_back(
         {fmt("v = %g: SoftMax, T = 1/8 … 8", middles[i]), color, true, {}, Marker::None});
     for (const PointMapping& pm : point_mappings) {
-      const Measures m = measure(x, apply_mapping(pm.mapping, x, o), o.eps);
+      const Measures m = measure(x, apply_normalizer(pm.kind, x, o), o.eps);
       plot::Series& s = chart.add_points("", {m.multimodality}, {m.sparsity}, pm.marker);
       s.color = color;
-      s.marker_radius = pm.mapping == Mapping::MultiMax ? 7 : 5;
+      s.marker_radius = pm.kind == nn::AttentionKind::MultiMax ? 7 : 5;
     }
     if (middles[i] == 8) {  // name the temperatures on one curve
       for (float T : o.temperatures) {
-        const Measures m = measure(x, apply_mapping(Mapping::SoftMax, x, o, T), o.eps);
+        const Measures m = measure(x, apply_normalizer(nn::AttentionKind::Softmax, x, o, T), o.eps);
         chart.annotations.push_back(
             {m.multimodality + 0.012, m.sparsity - 0.035, fmt("T=%g", T), color});
       }

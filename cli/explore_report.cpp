@@ -52,31 +52,14 @@ void validate(const ExploreOptions& o) {
 
 }  // namespace
 
-const char* mapping_key(Mapping mapping) {
-  switch (mapping) {
-    case Mapping::SoftMax: return "softmax";
-    case Mapping::SparseMax: return "sparsemax";
-    case Mapping::EntMax15: return "entmax15";
-    case Mapping::EvSoftMax: return "evsoftmax";
-    case Mapping::MultiMax: return "multimax";
-  }
-  return "unknown";
-}
-
-std::vector<float> apply_mapping(Mapping mapping, const std::vector<float>& x,
-                                 const ExploreOptions& options, float temperature) {
+std::vector<float> apply_normalizer(nn::AttentionKind kind, const std::vector<float>& x,
+                                    const ExploreOptions& options, float temperature) {
   NoGrad no_grad;
-  const Tensor row = row_tensor(x);
-  switch (mapping) {
-    case Mapping::SoftMax: return softmax_temperature(row, temperature).to_vector();
-    case Mapping::SparseMax: return sparsemax(row).to_vector();
-    case Mapping::EntMax15: return entmax15(row).to_vector();
-    case Mapping::EvSoftMax: return evsoftmax(row).to_vector();
-    case Mapping::MultiMax:
-      return multimax(row, {param_tensor(options.t), param_tensor(options.r), options.order})
-          .to_vector();
-  }
-  throw Error("apply_mapping: unknown mapping");
+  const MultiMaxParams params{param_tensor(options.t), param_tensor(options.r), options.order};
+  nn::NormalizerInputs inputs;
+  inputs.multimax = &params;
+  inputs.temperature = temperature;
+  return nn::normalizer(kind).apply(row_tensor(x), inputs).to_vector();
 }
 
 Measures measure(const std::vector<float>& x, const std::vector<float>& p, float eps) {
@@ -108,11 +91,11 @@ ExploreReport explore(const ExploreOptions& options) {
   report.input = x;
   report.eps = options.eps;
   report.reference = softmax_min_probability(row_tensor(x)).item();
-  auto add = [&](Mapping mapping, std::optional<float> temperature) {
+  auto add = [&](const nn::Normalizer& n, std::optional<float> temperature) {
     MappingResult result;
-    result.name = mapping_key(mapping);
+    result.name = n.name;
     result.temperature = temperature;
-    result.p = apply_mapping(mapping, x, options, temperature.value_or(1.0f));
+    result.p = apply_normalizer(n.kind, x, options, temperature.value_or(1.0f));
     const Measures m = measure(x, result.p, options.eps);
     result.multimodality = m.multimodality;
     result.sparsity = m.sparsity;
@@ -121,11 +104,15 @@ ExploreReport explore(const ExploreOptions& options) {
     report.mappings.push_back(std::move(result));
     return &report.mappings.back();
   };
-  for (float T : options.temperatures) add(Mapping::SoftMax, T);
-  add(Mapping::SparseMax, std::nullopt);
-  add(Mapping::EntMax15, std::nullopt);
-  add(Mapping::EvSoftMax, std::nullopt);
-  MappingResult* multimax_result = add(Mapping::MultiMax, std::nullopt);
+  // Every row of the table, MultiMax last: the report explains its modulation below the table.
+  for (const nn::Normalizer& n : nn::normalizers()) {
+    if (n.kind == nn::AttentionKind::MultiMax) continue;
+    if (n.has_temperature)
+      for (float T : options.temperatures) add(n, T);
+    else
+      add(n, std::nullopt);
+  }
+  MappingResult* multimax_result = add(nn::normalizer(nn::AttentionKind::MultiMax), std::nullopt);
   const Modulation modulation = modulate(x, options.t, options.r, options.order);
   multimax_result->sigma = modulation.sigma;
   multimax_result->dsigma_dx = modulation.slope;

@@ -8,6 +8,8 @@
 #include <string>
 #include <vector>
 
+#include "nn/normalizers.hpp"
+
 namespace mmx::cli {
 
 // The default MultiMax setting (second order). Below the low breakpoint 0 the scores are pushed
@@ -29,7 +31,7 @@ struct ExploreOptions {
 
 // One normalizer's output on the input and its measures.
 struct MappingResult {
-  std::string name;                  // softmax, sparsemax, entmax15, evsoftmax, multimax
+  std::string name;                  // the table's name: softmax, multimax, ...
   std::optional<float> temperature;  // softmax only
   std::vector<float> p;
   double multimodality = 0;
@@ -66,12 +68,10 @@ struct Modulation {
 Modulation modulate(const std::vector<float>& xs, const std::array<float, 4>& t,
                     const std::array<float, 4>& r, int order);
 
-// The mappings explore compares. `apply_mapping` gives one's output distribution on one input
-// row (temperature is read by SoftMax only; MultiMax reads options.t, .r, .order).
-enum class Mapping { SoftMax, SparseMax, EntMax15, EvSoftMax, MultiMax };
-const char* mapping_key(Mapping mapping);  // the JSON name: "softmax", "entmax15", ...
-std::vector<float> apply_mapping(Mapping mapping, const std::vector<float>& x,
-                                 const ExploreOptions& options, float temperature = 1.0f);
+// A normalizer of nn/normalizers.hpp's table on one input row (temperature is read by SoftMax
+// only; MultiMax reads options.t, .r, .order).
+std::vector<float> apply_normalizer(nn::AttentionKind kind, const std::vector<float>& x,
+                                    const ExploreOptions& options, float temperature = 1.0f);
 
 struct Measures {
   double multimodality = 0;

@@ -90,7 +90,7 @@ void add_train_flags(CLI::App& cmd, TrainFlags& f, bool with_attention) {
   if (with_attention)
     cmd.add_option("--attn", f.attention, "Attention normalizer")
         ->capture_default_str()
-        ->check(CLI::IsMember({"softmax", "multimax", "sparsemax", "entmax15", "evsoftmax"}));
+        ->check(CLI::IsMember(nn::normalizer_names()));
   cmd.add_option("--multimax-order", m.multimax_order, "MultiMax modulator order")
       ->capture_default_str()
       ->check(CLI::IsMember({1, 2}));

@@ -3,6 +3,7 @@
 // --attn sets all three attentions and --enc-attn / --dec-attn / --cross-attn override it
 // (all_run_flags lists the shared flags first, so they are applied after --attn).
 #include "cli/train_task_flags.hpp"
+#include "nn/normalizers.hpp"
 
 namespace mmx::cli {
 
@@ -37,7 +38,7 @@ const TaskFlagSet& mt_flag_set() {
 }
 
 void add_mt_only_flags(CLI::App& cmd) {
-  const auto kinds = CLI::IsMember({"softmax", "multimax", "sparsemax", "entmax15", "evsoftmax"});
+  const auto kinds = CLI::IsMember(nn::normalizer_names());
   cmd.add_option("--enc-attn")
       ->description("mt: encoder self-attention normalizer (overrides --attn)")
       ->check(kinds);

@@ -7,7 +7,7 @@
 #include "engine/error.hpp"
 #include "engine/normalizers.hpp"
 #include "engine/ops.hpp"
-#include "nn/attention_normalizer.hpp"
+#include "nn/normalizers.hpp"
 
 namespace mmx::nn {
 
@@ -49,7 +49,13 @@ CausalSelfAttention::Heads CausalSelfAttention::project_heads(const Tensor& x) c
 }
 
 Tensor CausalSelfAttention::normalize(const Tensor& scores, const Tensor& mask, bool causal) const {
-  return normalize_attention(kind_, scores, mask, causal, multimax_.get(), is_training());
+  // MultiMax reads its (t, r) through the table's inputs; the others ignore them.
+  const MultiMaxParams params = multimax_ ? multimax_->params() : MultiMaxParams{};
+  return normalizer(kind_).apply(scores, {.mask = mask,
+                                          .causal = causal,
+                                          .multimax = multimax_ ? &params : nullptr,
+                                          .training = is_training(),
+                                          .temperature = 1.0f});
 }
 
 float CausalSelfAttention::scale() const {

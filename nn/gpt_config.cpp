@@ -1,39 +1,11 @@
 #include "nn/gpt_config.hpp"
 
-#include <array>
 #include <nlohmann/json.hpp>
 
 #include "engine/error.hpp"
 #include "nn/config_reader.hpp"
 
 namespace mmx::nn {
-
-namespace {
-
-constexpr std::array<std::pair<AttentionKind, const char*>, 5> kAttentionNames{{
-    {AttentionKind::Softmax, "softmax"},
-    {AttentionKind::MultiMax, "multimax"},
-    {AttentionKind::SparseMax, "sparsemax"},
-    {AttentionKind::EntMax15, "entmax15"},
-    {AttentionKind::EvSoftmax, "evsoftmax"},
-}};
-
-}  // namespace
-
-const char* attention_kind_name(AttentionKind kind) {
-  for (const auto& [k, name] : kAttentionNames)
-    if (k == kind) return name;
-  throw Error("attention_kind_name: unknown AttentionKind");
-}
-
-AttentionKind parse_attention_kind(const std::string& name) {
-  std::string choices;
-  for (const auto& [kind, known] : kAttentionNames) {
-    if (name == known) return kind;
-    choices += choices.empty() ? known : cat(", ", known);
-  }
-  throw Error(cat("unknown attention kind '", name, "' (choose one of ", choices, ")"));
-}
 
 void GPTConfig::validate() const {
   MMX_CHECK(vocab > 0, "GPTConfig: vocab must be positive, got ", vocab);

@@ -8,14 +8,9 @@
 
 #include <nlohmann/json_fwd.hpp>
 
+#include "nn/normalizers.hpp"
+
 namespace mmx::nn {
-
-/// The function that turns attention scores into weights.
-enum class AttentionKind { Softmax, MultiMax, SparseMax, EntMax15, EvSoftmax };
-
-const char* attention_kind_name(AttentionKind kind);  ///< "softmax", "multimax", ...
-/// The inverse of attention_kind_name; an unknown name is an mmx::Error listing the choices.
-AttentionKind parse_attention_kind(const std::string& name);
 
 /// A GPT's hyperparameters; validate() checks them.
 struct GPTConfig {

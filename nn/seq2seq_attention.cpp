@@ -5,7 +5,7 @@
 #include "engine/autograd/tape.hpp"
 #include "engine/error.hpp"
 #include "engine/ops.hpp"
-#include "nn/attention_normalizer.hpp"
+#include "nn/normalizers.hpp"
 
 namespace mmx::nn {
 
@@ -53,8 +53,13 @@ Tensor Seq2SeqAttention::attend(const Tensor& q, const Tensor& k, const Tensor& 
   const int64_t B = q.size(0), H = q.size(1), T = q.size(2), dh = q.size(3);
   const float scale = 1.0f / std::sqrt(static_cast<float>(dh));
   Tensor scores = matmul(mul(q, scale), transpose(k, -2, -1));  // [B, H, T, S]
-  const Tensor p =
-      normalize_attention(kind_, scores, key_mask, causal, multimax_.get(), is_training());
+  // MultiMax reads its (t, r) through the table's inputs; the others ignore them.
+  const MultiMaxParams params = multimax_ ? multimax_->params() : MultiMaxParams{};
+  const Tensor p = normalizer(kind_).apply(scores, {.mask = key_mask,
+                                                    .causal = causal,
+                                                    .multimax = multimax_ ? &params : nullptr,
+                                                    .training = is_training(),
+                                                    .temperature = 1.0f});
   if (capture) *capture = {scores.detach(), p.detach(), key_mask, causal};
   Tensor heads = matmul(attention_dropout_.forward(p), v);  // [B, H, T, dh]
   Tensor merged = reshape(transpose(heads, 1, 2), {B, T, H * dh});

@@ -22,7 +22,6 @@
 // Layers and models.
 #include "nn/attention.hpp"
 #include "nn/attention_map.hpp"
-#include "nn/attention_normalizer.hpp"
 #include "nn/block.hpp"
 #include "nn/config_reader.hpp"
 #include "nn/dropout.hpp"
@@ -39,6 +38,7 @@
 #include "nn/module_list.hpp"
 #include "nn/multimax_parameters.hpp"
 #include "nn/named_tensors.hpp"
+#include "nn/normalizers.hpp"
 #include "nn/sampler.hpp"
 #include "nn/seq2seq.hpp"
 #include "nn/seq2seq_attention.hpp"
