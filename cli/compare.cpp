@@ -4,12 +4,12 @@
 // S and M per layer, and writes compare.json and a figure of the validation curves.
 #include <algorithm>
 #include <cstdio>
-#include <sstream>
 
 #include "cli/command_registry.hpp"
 #include "cli/compare_figure.hpp"
 #include "cli/compare_summary.hpp"
 #include "cli/threads.hpp"
+#include "cli/train_flags.hpp"
 #include "cli/train_session.hpp"
 #include "engine/error.hpp"
 #include "engine/io/atomic_write.hpp"
@@ -21,13 +21,12 @@ namespace {
 struct CompareCommand {
   std::string task = "lm";
   std::string attention = "softmax,multimax,sparsemax,entmax15";
-  int64_t steps = 300;
   int64_t seeds = 2;
-  int64_t eval_interval = 0;          // 0: a tenth of the steps
-  std::vector<std::string> settings;  // KEY=VALUE over the task's options
   std::string out;
   int threads = 0;
 };
+
+constexpr int64_t kDefaultSteps = 300;
 
 std::vector<std::string> parse_attention_list(const std::string& list) {
   std::vector<std::string> kinds;
@@ -43,43 +42,22 @@ std::vector<std::string> parse_attention_list(const std::string& list) {
   return kinds;
 }
 
-// "model.d_model=64" writes 64 at options["model"]["d_model"]; the value is read as JSON when it
-// parses (numbers, true, "quoted"), else taken as a string (paths).
-void apply_setting(nlohmann::json& options, const std::string& setting) {
-  const size_t eq = setting.find('=');
-  MMX_CHECK(eq != std::string::npos && eq > 0, "compare: --set wants KEY=VALUE, got '", setting,
-            "'");
-  const std::string key = setting.substr(0, eq), text = setting.substr(eq + 1);
-  nlohmann::json value = nlohmann::json::parse(text, nullptr, /*allow_exceptions=*/false);
-  if (value.is_discarded()) value = text;
-  nlohmann::json* node = &options;
-  std::stringstream path(key);
-  std::string part;
-  while (std::getline(path, part, '.')) {
-    MMX_CHECK(node->is_object() && node->contains(part), "compare: --set ", key,
-              ": the task's options have no field '", part, "'");
-    node = &(*node)[part];
-  }
-  *node = value;
-}
-
-nlohmann::json base_options(const CompareCommand& c) {
-  nlohmann::json options = nn::default_trainer_options(c.task);
-  options["steps"] = c.steps;
-  options["eval_interval"] =
-      c.eval_interval > 0 ? c.eval_interval : std::max<int64_t>(1, c.steps / 10);
-  // A short budget would end inside the default warmup; then warm up for a tenth of it.
-  if (options.contains("warmup") && options["warmup"].get<int64_t>() >= c.steps)
-    options["warmup"] = c.steps / 10;
-  for (const std::string& s : c.settings) apply_setting(options, s);
+// The task's defaults with compare's own budget: `steps`, an evaluation every tenth of it, and
+// a warmup of a tenth when the task's default would not fit.
+nlohmann::json budget(const std::string& task, int64_t steps) {
+  nlohmann::json options = nn::default_trainer_options(task);
+  options["steps"] = steps;
+  options["eval_interval"] = std::max<int64_t>(1, steps / 10);
+  if (options["warmup"].get<int64_t>() >= steps) options["warmup"] = steps / 10;
   return options;
 }
 
-void run_compare(const CompareCommand& c) {
+void run_compare(const CLI::App& cmd, const CompareCommand& c) {
   MMX_CHECK(c.seeds >= 1, "compare: --seeds must be >= 1, got ", c.seeds);
-  MMX_CHECK(c.steps >= 1, "compare: --steps must be >= 1, got ", c.steps);
   const std::vector<std::string> kinds = parse_attention_list(c.attention);
-  const nlohmann::json options = base_options(c);
+  const CLI::Option* steps_flag = cmd.get_option("--steps");
+  const int64_t steps = steps_flag->count() > 0 ? steps_flag->as<int64_t>() : kDefaultSteps;
+  const nlohmann::json options = options_from_flags(cmd, c.task, budget(c.task, steps));
   const std::filesystem::path out = c.out.empty() ? "runs/compare-" + c.task : c.out;
   // Build every run's options first, so a bad --set fails before any training.
   std::vector<nlohmann::json> run_options;
@@ -93,7 +71,7 @@ void run_compare(const CompareCommand& c) {
   nn::make_trainer(c.task, run_options.front());  // validates the shared options
 
   std::fprintf(stderr, "compare %s: %zu attention kinds x %ld seeds, %ld steps each -> %s\n",
-               c.task.c_str(), kinds.size(), c.seeds, c.steps, out.c_str());
+               c.task.c_str(), kinds.size(), c.seeds, steps, out.c_str());
   std::vector<CompareRun> runs;
   for (size_t i = 0; i < run_options.size(); ++i) {
     const std::string& kind = kinds[i / static_cast<size_t>(c.seeds)];
@@ -119,7 +97,7 @@ void run_compare(const CompareCommand& c) {
   const std::filesystem::path json = out / "compare.json", png = out / "compare_curves.png";
   io::write_file_atomically(json, compare_json(c.task, options, runs, summaries).dump(2) + "\n");
   write_compare_curves(runs, png,
-                       c.task + ": " + std::to_string(c.steps) + " steps, " +
+                       c.task + ": " + std::to_string(steps) + " steps, " +
                            std::to_string(c.seeds) + " seed" + (c.seeds > 1 ? "s" : "") +
                            " per attention kind");
   std::printf("\nruns: %s/<attn>-seed<k>/\nsummary: %s\ncurves: %s\n", out.c_str(), json.c_str(),
@@ -132,24 +110,30 @@ const bool registered = register_command([](CLI::App& app) {
       "compare", "Train one task with several attention normalizers on the same seeds and compare");
   cmd->add_option("--task", c->task,
                   "lm (character GPT), vit (Fashion-MNIST ViT), mt (translation)")
+      ->capture_default_str()
+      ->check(CLI::IsMember(nn::trainer_tasks()));
+  cmd->add_option(
+         "--attn", c->attention,
+         "Comma-separated attention normalizers, of: " +
+             [] {
+               std::string names;
+               for (const std::string& n : nn::normalizer_names())
+                 names += (names.empty() ? "" : ", ") + n;
+               return names;
+             }())
       ->capture_default_str();
-  cmd->add_option("--attn", c->attention, "Comma-separated attention normalizers")
-      ->capture_default_str();
-  cmd->add_option("--steps", c->steps, "Optimizer steps per run")->capture_default_str();
   cmd->add_option("--seeds", c->seeds, "Seeds 0..K-1, each run once per normalizer")
       ->capture_default_str();
-  cmd->add_option("--eval-interval", c->eval_interval, "Steps between evaluations (0: steps / 10)")
-      ->capture_default_str()
-      ->check(CLI::NonNegativeNumber);
-  cmd->add_option("--set", c->settings,
-                  "KEY=VALUE over the task's options JSON, repeatable (e.g. model.d_model=64, "
-                  "batch=32, data=DIR)");
   cmd->add_option("--out", c->out, "Output folder (default runs/compare-<task>)");
   cmd->add_option("--threads", c->threads, "OpenMP threads (0: one per core)")
       ->check(CLI::Range(0, 1024));
-  cmd->callback([c] {
+  std::map<std::string, nlohmann::json> defaults;
+  for (const std::string& task : nn::trainer_tasks()) defaults[task] = budget(task, kDefaultSteps);
+  // --attn is a list here and --seed runs over --seeds.
+  add_train_flags(*cmd, defaults, {"--attn", "--seed"});
+  cmd->callback([cmd, c] {
     apply_threads(c->threads);
-    run_compare(*c);
+    run_compare(*cmd, *c);
   });
 });
 

@@ -5,16 +5,19 @@
 #include <cstdio>
 
 #include "cli/command_registry.hpp"
+#include "cli/threads.hpp"
 #include "cli/train_flags.hpp"
 #include "cli/train_session.hpp"
 #include "engine/error.hpp"
+#include "nn/lm_trainer.hpp"
 #include "nn/sampler.hpp"
 
 namespace mmx::cli {
 namespace {
 
 struct DemoCommand {
-  TrainFlags flags;
+  nlohmann::json base;  // lm's options with the demo's budget
+  int threads = 0;
   std::string out = "runs/demo";
   std::string prompt = "The ";
   int64_t sample_tokens = 300;
@@ -46,13 +49,14 @@ std::string describe_multimax(const nn::GPT& model) {
 }
 
 void run_demo(const CLI::App& cmd, const DemoCommand& c) {
-  apply_threads(c.flags.threads);
+  apply_threads(c.threads);
+  const nlohmann::json options = options_from_flags(cmd, "lm", c.base);
   std::vector<DemoRun> runs;
   for (const char* kind : {"softmax", "multimax"}) {
-    TrainFlags flags = c.flags;
-    flags.attention = kind;
+    nlohmann::json run_options = options;
+    nn::set_attention("lm", run_options, nn::parse_attention_kind(kind));
     DemoRun run{kind, std::filesystem::path(c.out) / kind, {}, {}, {}};
-    nn::LMTrainer trainer(flags.resolved(cmd));
+    nn::LMTrainer trainer(run_options.get<nn::TrainOptions>());
     std::fprintf(stderr, "\n== %s attention: %ld parameters, %ld steps of %ld characters ==\n",
                  kind, trainer.model().parameter_count(), trainer.options().steps,
                  trainer.tokens_per_step());
@@ -101,12 +105,16 @@ void run_demo(const CLI::App& cmd, const DemoCommand& c) {
 const bool registered = register_command([](CLI::App& app) {
   auto c = std::make_shared<DemoCommand>();
   // A budget that trains each model in about two minutes on 2 cores.
-  c->flags.options.steps = 800;
-  c->flags.options.warmup = 50;
-  c->flags.options.eval_interval = 100;
+  c->base = nn::default_trainer_options("lm");
+  c->base["steps"] = 800;
+  c->base["warmup"] = 50;
+  c->base["eval_interval"] = 100;
   auto* cmd = app.add_subcommand(
       "demo", "Train a SoftMax GPT and a MultiMax GPT side by side on the fortunes and compare");
-  add_train_flags(*cmd, c->flags, /*with_attention=*/false);
+  add_train_flags(*cmd, {{"lm", c->base}}, {"--attn"});  // the demo trains both normalizers
+  cmd->add_option("--threads", c->threads, "OpenMP threads (0: one per core)")
+      ->capture_default_str()
+      ->check(CLI::Range(0, 1024));
   cmd->add_option("--out", c->out, "Output directory (one folder per model)")
       ->capture_default_str();
   cmd->add_option("--prompt", c->prompt, "Prompt of the text samples")->capture_default_str();

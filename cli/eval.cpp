@@ -5,7 +5,7 @@
 #include <cstdio>
 
 #include "cli/command_registry.hpp"
-#include "cli/train_flags.hpp"
+#include "cli/threads.hpp"
 #include "engine/error.hpp"
 #include "nn/trainer.hpp"
 

@@ -8,6 +8,7 @@
 #include <string>
 
 #include "cli/command_registry.hpp"
+#include "cli/train_flags.hpp"
 #include "engine/error.hpp"
 #include "nn/distributed/communicator.hpp"
 
@@ -76,7 +77,7 @@ int main(int argc, char** argv) {
   } catch (const CLI::ParseError& e) {
     return app.exit(e);
   } catch (const mmx::Error& e) {
-    return fail(e.what());
+    return fail(mmx::cli::with_flag_names(e.what()).c_str());  // `warmup` -> --warmup
   } catch (const std::exception& e) {
     return fail(e.what());
   }

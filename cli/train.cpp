@@ -4,9 +4,9 @@
 #include <cstdio>
 
 #include "cli/command_registry.hpp"
+#include "cli/threads.hpp"
 #include "cli/train_flags.hpp"
 #include "cli/train_session.hpp"
-#include "cli/train_task_flags.hpp"
 #include "engine/error.hpp"
 #include "nn/distributed/communicator.hpp"
 
@@ -14,7 +14,7 @@ namespace mmx::cli {
 namespace {
 
 struct TrainCommand {
-  TrainFlags flags;
+  int threads = 0;
   std::string task = "lm";
   std::string out;
   std::string resume;
@@ -61,7 +61,8 @@ void run_train(const CLI::App& cmd, const TrainCommand& c) {
     trainer = resume_run(cmd, c);
     if (cmd.count("--out") == 0) out_dir = c.resume;
   } else {
-    trainer = nn::make_trainer(c.task, options_from_flags(cmd, task_flag_set(c.task)));
+    trainer = nn::make_trainer(
+        c.task, options_from_flags(cmd, c.task, nn::default_trainer_options(c.task)));
     if (cmd.count("--out") == 0)
       out_dir =
           std::filesystem::path("runs") /
@@ -99,9 +100,13 @@ const bool registered = register_command([](CLI::App& app) {
   cmd->add_option("--task", c->task, "What to train: lm, vit or mt")
       ->capture_default_str()
       ->check(CLI::IsMember({"lm", "vit", "mt"}));
-  add_train_flags(*cmd, c->flags);
-  add_vit_only_flags(*cmd);
-  add_mt_only_flags(*cmd);
+  std::map<std::string, nlohmann::json> defaults;
+  for (const std::string& task : nn::trainer_tasks())
+    defaults[task] = nn::default_trainer_options(task);
+  add_train_flags(*cmd, defaults);
+  cmd->add_option("--threads", c->threads, "OpenMP threads (0: one per core)")
+      ->capture_default_str()
+      ->check(CLI::Range(0, 1024));
   cmd->add_option("--out", c->out,
                   "Output directory: checkpoint, log.jsonl, loss.png (default runs/<attn> for lm, "
                   "runs/<task>-<attn> otherwise)");
@@ -110,7 +115,7 @@ const bool registered = register_command([](CLI::App& app) {
                   "--steps extends it)")
       ->check(CLI::ExistingDirectory);
   cmd->callback([cmd, c] {
-    apply_threads(c->flags.threads);
+    apply_threads(c->threads);
     run_train(*cmd, *c);
   });
 });

@@ -18,7 +18,7 @@ namespace mmx::nn {
 void TrainOptions::validate() const {
   model.validate();
   OptimOptions::validate();
-  MMX_CHECK(eval_batch >= 1, "train: --eval-batch must be at least 1, got ", eval_batch);
+  MMX_CHECK(eval_batch >= 1, "train: `eval_batch` must be at least 1, got ", eval_batch);
 }
 
 void to_json(nlohmann::json& j, const TrainOptions& o) {

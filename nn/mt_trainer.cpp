@@ -16,9 +16,9 @@ namespace mmx::nn {
 
 void MTOptions::validate() const {
   OptimOptions::validate();
-  MMX_CHECK(eval_pairs >= 1, "train: --eval-batch (valid pairs) must be at least 1, got ",
+  MMX_CHECK(eval_pairs >= 1, "train: `eval_pairs` (valid pairs) must be at least 1, got ",
             eval_pairs);
-  MMX_CHECK(max_chars >= 1, "train: --max-chars must be at least 1, got ", max_chars);
+  MMX_CHECK(max_chars >= 1, "train: `max_chars` must be at least 1, got ", max_chars);
   model.validate();
 }
 
@@ -63,7 +63,7 @@ MTOptions with_data(MTOptions o, const data::PhrasePairSplits& pairs,
   o.model.max_source_len = o.max_chars;
   o.model.max_target_len = o.max_chars + 1;  // BOS + text, or text + EOS
   o.validate();
-  MMX_CHECK(o.batch <= std::ssize(pairs.train), "train: --batch ", o.batch, " exceeds the ",
+  MMX_CHECK(o.batch <= std::ssize(pairs.train), "train: `batch` ", o.batch, " exceeds the ",
             pairs.train.size(), " training pairs");
   return o;
 }

@@ -29,7 +29,7 @@ float guarded_optimizer_step(Tensor& loss, float value, Module& model, Optimizer
     autograd::clear_tape();
     throw Error(cat("train: the loss became ", value, " at step ", step,
                     first_non_finite_parameter(model),
-                    "; stopping (the last checkpoint is kept). Try a lower --lr or --clip 1"));
+                    "; stopping (the last checkpoint is kept). Try a lower `lr` or `clip` 1"));
   }
   loss.backward();
   // Averaged before clipping, so the norm (and every update) is the global batch's on each rank.

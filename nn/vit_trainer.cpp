@@ -17,7 +17,7 @@ namespace mmx::nn {
 void VitOptions::validate() const {
   model.validate();
   OptimOptions::validate();
-  MMX_CHECK(val_images >= 1, "train: --eval-batch (held-out images) must be at least 1, got ",
+  MMX_CHECK(val_images >= 1, "train: `val_images` (held-out images) must be at least 1, got ",
             val_images);
 }
 
@@ -47,8 +47,8 @@ VitOptions with_data(VitOptions o, const data::FashionMnist& data) {
   o.model.image_size = shape[1];
   o.model.classes = data.train.classes();
   o.validate();
-  MMX_CHECK(o.val_images + o.batch <= data.train.size(), "train: --eval-batch (", o.val_images,
-            " held-out images) plus --batch (", o.batch, ") exceeds the ", data.train.size(),
+  MMX_CHECK(o.val_images + o.batch <= data.train.size(), "train: `val_images` (", o.val_images,
+            " held-out images) plus `batch` (", o.batch, ") exceeds the ", data.train.size(),
             " training images");
   return o;
 }

@@ -61,7 +61,7 @@ TEST_CASE("rank_rows: equal contiguous shares, or an error naming batch and rank
     CHECK(rows.count == r.count);
   }
   CHECK_THROWS_WITH_AS(nn::distributed::rank_rows(6, ScriptedCommunicator(0, 4)),
-                       doctest::Contains("--batch 6 is not a multiple of the 4 ranks"), Error);
+                       doctest::Contains("`batch` 6 is not a multiple of the 4 ranks"), Error);
 }
 
 TEST_CASE("average_gradients: (mine + others) / N through buckets that straddle parameters") {

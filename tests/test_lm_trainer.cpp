@@ -172,7 +172,7 @@ TEST_CASE("bad options are refused with the flag's name") {
   ScratchDir dir("trainer-bad");
   nn::TrainOptions options = small_options(write_corpus(dir), nn::AttentionKind::Softmax);
   options.warmup = options.steps;
-  CHECK_THROWS_WITH_AS(nn::LMTrainer{options}, doctest::Contains("--warmup"), Error);
+  CHECK_THROWS_WITH_AS(nn::LMTrainer{options}, doctest::Contains("`warmup`"), Error);
   options = small_options(dir / "corpus.txt", nn::AttentionKind::Softmax);
   options.model.seq_len = 100000;  // longer than the validation split
   CHECK_THROWS_AS(nn::LMTrainer{options}.evaluate(), Error);

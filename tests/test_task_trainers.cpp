@@ -170,10 +170,10 @@ TEST_CASE("make_trainer and resume_trainer refuse bad input with a clear error")
   CHECK_THROWS_AS(nn::make_trainer("vit", vit), Error);
   vit = tiny_options(kCases[0], dir, nn::AttentionKind::Softmax);
   vit["val_images"] = 1000;  // more than the 240 training images
-  CHECK_THROWS_WITH_AS(nn::make_trainer("vit", vit), doctest::Contains("--eval-batch"), Error);
+  CHECK_THROWS_WITH_AS(nn::make_trainer("vit", vit), doctest::Contains("`val_images`"), Error);
   nlohmann::json mt = tiny_options(kCases[1], dir, nn::AttentionKind::Softmax);
   mt["warmup"] = 12;
-  CHECK_THROWS_WITH_AS(nn::make_trainer("mt", mt), doctest::Contains("--warmup"), Error);
+  CHECK_THROWS_WITH_AS(nn::make_trainer("mt", mt), doctest::Contains("`warmup`"), Error);
   mt = tiny_options(kCases[1], dir, nn::AttentionKind::Softmax);
   mt["data"] = (dir / "missing.txt").string();
   CHECK_THROWS_WITH_AS(nn::make_trainer("mt", mt), doctest::Contains("missing.txt"), Error);

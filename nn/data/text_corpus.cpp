@@ -83,9 +83,10 @@ TextCorpus load_text_corpus(const fs::path& path) {
 
 TextCorpus load_default_corpus(const fs::path& dir) {
   std::error_code ec;
-  MMX_CHECK(fs::is_directory(dir, ec), "corpus: the default corpus ", dir.string(),
-            " is missing: run `apt-get install fortunes`, or pass --data PATH (a UTF-8 text file "
-            "or a folder of them)");
+  MMX_CHECK(
+      fs::is_directory(dir, ec), "corpus: the default corpus ", dir.string(),
+      " is missing: run `apt-get install fortunes`, or set `data` to a path (a UTF-8 text file "
+      "or a folder of them)");
   return load_text_corpus(dir);
 }
 

@@ -8,10 +8,10 @@ namespace mmx::nn::distributed {
 
 RankRows rank_rows(int64_t global_batch, const Communicator& comm) {
   const int64_t ranks = comm.size();
-  MMX_CHECK(global_batch % ranks == 0, "train: --batch ", global_batch,
+  MMX_CHECK(global_batch % ranks == 0, "train: `batch` ", global_batch,
             " is not a multiple of the ", ranks,
             " ranks: data-parallel training gives every rank an equal share of each batch; use "
-            "a --batch divisible by ",
+            "a `batch` divisible by ",
             ranks, " (or a different -np)");
   const int64_t share = global_batch / ranks;
   return {comm.rank() * share, share};
