@@ -1,15 +1,14 @@
 #include "nn/lm_trainer.hpp"
 
 #include <algorithm>
-#include <chrono>
 #include <cmath>
 
-#include "engine/autograd/tape.hpp"
 #include "engine/error.hpp"
-#include "engine/precision.hpp"
 #include "nn/data/checkpoint.hpp"
 #include "nn/data/text_corpus.hpp"
 #include "nn/distributed/data_parallel.hpp"
+#include "nn/options_json.hpp"
+#include "nn/task_table.hpp"
 
 namespace mmx::nn {
 
@@ -46,16 +45,15 @@ TrainOptions with_vocab(TrainOptions o, int64_t vocab) {
 }  // namespace
 
 LMTrainer::LMTrainer(const TrainOptions& options, EncodedCorpus corpus)
-    : options_(with_vocab(options, corpus.tokenizer.vocab_size())),
+    : Trainer(options),
+      options_(with_vocab(options, corpus.tokenizer.vocab_size())),
       tokenizer_(std::move(corpus.tokenizer)),
       dataset_(std::move(corpus.ids)),
-      schedule_(options_.schedule()),
       data_gen_(options_.seed ^ 0x5EED'DA7Aull) {
   options_.validate();
   distributed::rank_rows(options_.batch, distributed::world());  // refuses a batch N cannot split
   model_ = std::make_unique<GPT>(options_.model, options_.seed);
-  optimizer_ = std::make_unique<AdamW>(model_->named_parameters(), options_.adamw());
-  model_->train();
+  start_training();
 }
 
 LMTrainer::EncodedCorpus LMTrainer::encode_corpus(const std::string& path,
@@ -71,10 +69,7 @@ LMTrainer::LMTrainer(const TrainOptions& options)
 
 // ---------------------------------------------------------------- training
 
-float LMTrainer::train_step() {
-  const auto start = std::chrono::steady_clock::now();
-  const MatmulPrecisionGuard precision(options_.matmul_precision());
-  optimizer_->set_learning_rate(schedule_.lr_at(step_));
+Tensor LMTrainer::batch_loss() {
   // Data-parallel: this rank's share of the global batch (all of it on a single process).
   distributed::Communicator& comm = distributed::world();
   const distributed::RankRows share = distributed::rank_rows(options_.batch, comm);
@@ -82,50 +77,25 @@ float LMTrainer::train_step() {
       dataset_.sample(data::Split::train, options_.batch, options_.model.seq_len, data_gen_,
                       share.begin, share.count);
   const distributed::RankDropoutStream dropout(model_->dropout_generator(), comm);
-  Tensor loss = model_->loss(b.inputs, b.targets, b.batch, b.seq);
-  const float value =
-      guarded_optimizer_step(loss, loss.item(), *model_, *optimizer_, options_.clip, step_ + 1);
-  ++step_;
-  running_.add(value, start);
-  return value;
+  return model_->loss(b.inputs, b.targets, b.batch, b.seq);
 }
 
-EvalRecord LMTrainer::evaluate() {
-  const MatmulPrecisionGuard precision(options_.matmul_precision());
-  EvalRecord r;
-  r.step = step_;
-  r.lr = schedule_.lr_at(step_ > 0 ? step_ - 1 : 0);
-  r.item_unit = item_unit();
-  running_.report_and_reset(r, items_per_step());
+void LMTrainer::validate(EvalRecord& r) {
   const int64_t rows = std::min<int64_t>(
       options_.eval_batch, std::max<int64_t>(1, std::ssize(dataset_.tokens(data::Split::val)) /
                                                     (options_.model.seq_len + 1)));
   const data::TokenBatch v = dataset_.fixed_batch(data::Split::val, rows, options_.model.seq_len);
-  model_->eval();
-  {
-    NoGrad no_grad;
-    r.val_loss = model_->loss(v.inputs, v.targets, v.batch, v.seq).item();
-    add_attention_measures(r, "", model_->attention_maps(v.inputs, v.batch, v.seq));
-  }
-  model_->train();
-  return r;
+  r.val_loss = model_->loss(v.inputs, v.targets, v.batch, v.seq).item();
+  r.add_attention("", model_->attention_maps(v.inputs, v.batch, v.seq));
 }
 
-std::vector<TaskMetric> LMTrainer::test(const TestOptions&) {
-  const MatmulPrecisionGuard precision(options_.matmul_precision());
+std::vector<TaskMetric> LMTrainer::test_scores(const TestOptions&) {
   // Evenly spaced windows covering the split (capped, so memory stays small).
   constexpr int64_t kMaxWindows = 128;
   const int64_t rows = std::clamp<int64_t>(
       std::ssize(dataset_.tokens(data::Split::val)) / (options_.model.seq_len + 1), 1, kMaxWindows);
   const data::TokenBatch v = dataset_.fixed_batch(data::Split::val, rows, options_.model.seq_len);
-  model_->eval();
-  double loss = 0;
-  {
-    NoGrad no_grad;
-    loss = model_->loss(v.inputs, v.targets, v.batch, v.seq).item();
-  }
-  model_->train();
-  return {{"val_loss", loss}};
+  return {{"val_loss", model_->loss(v.inputs, v.targets, v.batch, v.seq).item()}};
 }
 
 std::string LMTrainer::attention_name() const {
@@ -141,21 +111,12 @@ std::string LMTrainer::describe() const {
 
 // ---------------------------------------------------------------- checkpoints
 
-void LMTrainer::save(const std::filesystem::path& dir) const {
-  data::Checkpoint c;
-  c.step = step_;
-  c.model = model_->state_dict();
-  c.model_metadata = {
-      {"config", options_.model},
-      {"vocab", tokenizer_.to_json()},
-      {"train_options", options_},
-      {"rng",
-       {{"data", data::generator_state_to_json(data_gen_.state())},
-        {"dropout", data::generator_state_to_json(model_->dropout_generator().state())}}},
-      {"running", running_.to_json()},
-      {"task", task()}};
-  c.optimizer = optimizer_->state_tensors();
-  save_checkpoint(dir, c);
+nlohmann::json LMTrainer::checkpoint_metadata() const {
+  return {{"config", options_.model},
+          {"vocab", tokenizer_.to_json()},
+          {"rng",
+           {{"data", data::generator_state_to_json(data_gen_.state())},
+            {"dropout", data::generator_state_to_json(model_->dropout_generator().state())}}}};
 }
 
 std::unique_ptr<LMTrainer> LMTrainer::resume(const std::filesystem::path& dir) {
@@ -171,13 +132,10 @@ std::unique_ptr<LMTrainer> LMTrainer::resume(const data::Checkpoint& c,
       checkpoint_field<nlohmann::json>(c.model_metadata, "vocab", dir));
   std::unique_ptr<LMTrainer> t(new LMTrainer(options, encode_corpus(options.data, &tokenizer)));
   t->model_->load_state_dict(c.model);
-  t->optimizer_->load_state_tensors(c.optimizer);
-  t->step_ = c.step;
+  t->restore_training(c, dir);
   const auto rng = checkpoint_field<nlohmann::json>(c.model_metadata, "rng", dir);
   t->data_gen_.set_state(data::generator_state_from_json(rng.at("data")));
   t->model_->dropout_generator().set_state(data::generator_state_from_json(rng.at("dropout")));
-  t->running_ =
-      RunningSums::from_json(checkpoint_field<nlohmann::json>(c.model_metadata, "running", dir));
   return t;
 }
 
@@ -195,19 +153,21 @@ LoadedModel load_model(const std::filesystem::path& dir) {
   return m;
 }
 
-// ---------------------------------------------------------------- factory (trainer_parts.hpp)
+// ---------------------------------------------------------------- the task table's row
 
-std::unique_ptr<Trainer> make_lm_trainer(const nlohmann::json& options) {
-  return std::make_unique<LMTrainer>(parse_options<TrainOptions>(options, "lm options"));
-}
-
-std::unique_ptr<Trainer> resume_lm_trainer(const data::Checkpoint& c,
-                                           const std::filesystem::path& dir) {
-  return LMTrainer::resume(c, dir);
-}
-
-nlohmann::json default_lm_options() {
-  return TrainOptions{};
+const TaskEntry& lm_task() {
+  static const TaskEntry entry{
+      "lm",
+      [] { return nlohmann::json(TrainOptions{}); },
+      [](const nlohmann::json& options) -> std::unique_ptr<Trainer> {
+        return std::make_unique<LMTrainer>(parse_options<TrainOptions>(options, "lm options"));
+      },
+      [](const data::Checkpoint& c, const std::filesystem::path& dir) -> std::unique_ptr<Trainer> {
+        return LMTrainer::resume(c, dir);
+      },
+      {"/model/attention"},
+      /*data_parallel=*/true};
+  return entry;
 }
 
 }  // namespace mmx::nn

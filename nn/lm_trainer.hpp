@@ -15,11 +15,8 @@
 #include "nn/data/checkpoint.hpp"
 #include "nn/data/text_dataset.hpp"
 #include "nn/gpt.hpp"
-#include "nn/optim/adamw.hpp"
-#include "nn/optim/lr_schedule.hpp"
 #include "nn/optim_options.hpp"
 #include "nn/trainer.hpp"
-#include "nn/trainer_parts.hpp"
 
 namespace mmx::nn {
 
@@ -58,16 +55,6 @@ class LMTrainer : public Trainer {
   static std::unique_ptr<LMTrainer> resume(const data::Checkpoint& checkpoint,
                                            const std::filesystem::path& dir);
 
-  float train_step() override;
-  EvalRecord evaluate() override;
-  /// Model + optimizer + every RNG state + options + vocab, atomically.
-  void save(const std::filesystem::path& dir) const override;
-  /// "val_loss": the mean over every whole window of the validation split.
-  std::vector<TaskMetric> test(const TestOptions& options) override;
-
-  int64_t step() const override { return step_; }
-  int64_t total_steps() const override { return options_.steps; }
-  int64_t eval_interval() const override { return options_.eval_interval; }
   double items_per_step() const override { return static_cast<double>(tokens_per_step()); }
   const char* item_unit() const override { return "tok"; }
   const char* task() const override { return "lm"; }
@@ -92,15 +79,20 @@ class LMTrainer : public Trainer {
   static EncodedCorpus encode_corpus(const std::string& path, const data::CharTokenizer* vocab);
   LMTrainer(const TrainOptions& options, EncodedCorpus corpus);
 
+  /// A random batch of windows of the training split (this rank's rows of it).
+  Tensor batch_loss() override;
+  /// Loss and per-layer S/M on a fixed batch of the validation split.
+  void validate(EvalRecord& r) override;
+  /// "val_loss": the mean over every whole window of the validation split.
+  std::vector<TaskMetric> test_scores(const TestOptions& options) override;
+  /// "config", "vocab", "rng" (data and dropout streams).
+  nlohmann::json checkpoint_metadata() const override;
+
   TrainOptions options_;
   data::CharTokenizer tokenizer_;
   data::TextDataset dataset_;
   std::unique_ptr<GPT> model_;
-  std::unique_ptr<AdamW> optimizer_;
-  WarmupCosineSchedule schedule_;
   Generator data_gen_;
-  int64_t step_ = 0;
-  RunningSums running_;
 };
 
 /// Loads a trained model (for sampling, attention pictures): the GPT and its tokenizer.

@@ -1,13 +1,13 @@
 #include "nn/mt_trainer.hpp"
 
 #include <algorithm>
-#include <chrono>
 #include <cmath>
 
 #include "engine/autograd/tape.hpp"
 #include "engine/error.hpp"
-#include "engine/precision.hpp"
 #include "nn/metrics/chrf.hpp"
+#include "nn/options_json.hpp"
+#include "nn/task_table.hpp"
 #include "nn/translator.hpp"
 
 namespace mmx::nn {
@@ -106,14 +106,13 @@ std::vector<std::string> targets_of(const std::vector<data::PhrasePair>& pairs) 
 }  // namespace
 
 MTTrainer::MTTrainer(const MTOptions& options, data::PhrasePairSplits pairs, TranslationVocab vocab)
-    : options_(with_data(options, pairs, vocab)),
+    : Trainer(options),
+      options_(with_data(options, pairs, vocab)),
       pairs_(std::move(pairs)),
       vocab_(std::move(vocab)),
-      schedule_(options_.schedule()),
       batches_(std::ssize(pairs_.train), options_.batch, batches_seed(options_.seed)) {
   model_ = std::make_unique<Seq2Seq>(options_.model, options_.seed);
-  optimizer_ = std::make_unique<AdamW>(model_->named_parameters(), options_.adamw());
-  model_->train();
+  start_training();
 }
 
 MTTrainer::MTTrainer(const MTOptions& options) : MTTrainer(options, load_pairs(options)) {}
@@ -123,52 +122,28 @@ MTTrainer::MTTrainer(const MTOptions& options, data::PhrasePairSplits pairs)
 
 // ---------------------------------------------------------------- training
 
-float MTTrainer::train_step() {
-  const auto start = std::chrono::steady_clock::now();
-  const MatmulPrecisionGuard precision(options_.matmul_precision());
-  optimizer_->set_learning_rate(schedule_.lr_at(step_));
+Tensor MTTrainer::batch_loss() {
   std::vector<data::PhrasePair> chosen;
   for (int64_t i : batches_.next()) chosen.push_back(pairs_.train[static_cast<size_t>(i)]);
   const Seq2SeqBatch b = make_batch(vocab_, chosen);
-  Tensor loss =
-      model_->loss(b.source, b.source_len, b.target_in, b.target_out, b.target_len, b.batch);
-  const float value = loss.item();
-  guarded_optimizer_step(loss, value, *model_, *optimizer_, options_.clip, step_ + 1);
-  ++step_;
-  running_.add(value, start);
-  return value;
+  return model_->loss(b.source, b.source_len, b.target_in, b.target_out, b.target_len, b.batch);
 }
 
-EvalRecord MTTrainer::evaluate() {
-  const MatmulPrecisionGuard precision(options_.matmul_precision());
-  EvalRecord r;
-  r.step = step_;
-  r.lr = schedule_.lr_at(step_ > 0 ? step_ - 1 : 0);
-  r.item_unit = item_unit();
-  running_.report_and_reset(r, items_per_step());
+void MTTrainer::validate(EvalRecord& r) {
   const std::vector<data::PhrasePair> slice = first(pairs_.valid, options_.eval_pairs);
-  model_->eval();
-  {
-    NoGrad no_grad;
-    const Seq2SeqBatch b = make_batch(vocab_, slice);
-    Seq2SeqAttentionMaps maps;
-    r.val_loss =
-        model_
-            ->loss(b.source, b.source_len, b.target_in, b.target_out, b.target_len, b.batch, &maps)
-            .item();
-    add_attention_measures(r, "enc.", maps.encoder);
-    add_attention_measures(r, "dec.", maps.decoder);
-    add_attention_measures(r, "cross.", maps.cross);
-    r.metric = TaskMetric{"chrF", metrics::corpus_chrf(translate_sources(*model_, vocab_, slice, 1),
-                                                       targets_of(slice))};
-  }
-  model_->train();
-  return r;
+  const Seq2SeqBatch b = make_batch(vocab_, slice);
+  Seq2SeqAttentionMaps maps;
+  r.val_loss =
+      model_->loss(b.source, b.source_len, b.target_in, b.target_out, b.target_len, b.batch, &maps)
+          .item();
+  r.add_attention("enc.", maps.encoder);
+  r.add_attention("dec.", maps.decoder);
+  r.add_attention("cross.", maps.cross);
+  r.metric = TaskMetric{"chrF", metrics::corpus_chrf(translate_sources(*model_, vocab_, slice, 1),
+                                                     targets_of(slice))};
 }
 
-std::vector<TaskMetric> MTTrainer::test(const TestOptions& options) {
-  const MatmulPrecisionGuard precision(options_.matmul_precision());
-  model_->eval();
+std::vector<TaskMetric> MTTrainer::test_scores(const TestOptions& options) {
   std::vector<TaskMetric> out;
   const std::vector<data::PhrasePair> pairs =
       options.limit > 0 ? first(pairs_.test, options.limit) : pairs_.test;
@@ -176,13 +151,11 @@ std::vector<TaskMetric> MTTrainer::test(const TestOptions& options) {
   std::vector<int64_t> beams = {1};
   if (options.beam > 1) beams.push_back(options.beam);
   for (int64_t beam : beams) {
-    NoGrad no_grad;
     const std::vector<std::string> hypotheses = translate_sources(*model_, vocab_, pairs, beam);
     const std::string suffix = beam > 1 ? cat("_beam", beam) : "";
     out.push_back({"chrF" + suffix, metrics::corpus_chrf(hypotheses, references)});
     out.push_back({"exact_match" + suffix, 100.0 * metrics::exact_match(hypotheses, references)});
   }
-  model_->train();
   return out;
 }
 
@@ -209,21 +182,12 @@ std::string MTTrainer::describe() const {
 
 // ---------------------------------------------------------------- checkpoints
 
-void MTTrainer::save(const std::filesystem::path& dir) const {
-  data::Checkpoint c;
-  c.step = step_;
-  c.model = model_->state_dict();
-  c.model_metadata = {
-      {"task", task()},
-      {"config", options_.model},
-      {"vocab", vocab_.chars().to_json()},
-      {"train_options", options_},
-      {"rng",
-       {{"batches", batches_.state().to_json()},
-        {"dropout", data::generator_state_to_json(model_->dropout_generator().state())}}},
-      {"running", running_.to_json()}};
-  c.optimizer = optimizer_->state_tensors();
-  save_checkpoint(dir, c);
+nlohmann::json MTTrainer::checkpoint_metadata() const {
+  return {{"config", options_.model},
+          {"vocab", vocab_.chars().to_json()},
+          {"rng",
+           {{"batches", batches_.state().to_json()},
+            {"dropout", data::generator_state_to_json(model_->dropout_generator().state())}}}};
 }
 
 namespace {
@@ -238,13 +202,10 @@ std::unique_ptr<MTTrainer> MTTrainer::resume(const data::Checkpoint& c,
   const auto options = checkpoint_field<MTOptions>(c.model_metadata, "train_options", dir);
   std::unique_ptr<MTTrainer> t(new MTTrainer(options, load_pairs(options), saved_vocab(c, dir)));
   t->model_->load_state_dict(c.model);
-  t->optimizer_->load_state_tensors(c.optimizer);
-  t->step_ = c.step;
+  t->restore_training(c, dir);
   const auto rng = checkpoint_field<nlohmann::json>(c.model_metadata, "rng", dir);
   t->batches_.set_state(data::ShuffledBatches::State::from_json(rng.at("batches")));
   t->model_->dropout_generator().set_state(data::generator_state_from_json(rng.at("dropout")));
-  t->running_ =
-      RunningSums::from_json(checkpoint_field<nlohmann::json>(c.model_metadata, "running", dir));
   return t;
 }
 
@@ -269,19 +230,21 @@ std::string translate(const LoadedTranslator& translator, std::string_view text,
   return translator.vocab.decode(beam_search(*translator.model, source, {.beam_size = beam}));
 }
 
-// ---------------------------------------------------------------- factory (trainer_parts.hpp)
+// ---------------------------------------------------------------- the task table's row
 
-std::unique_ptr<Trainer> make_mt_trainer(const nlohmann::json& options) {
-  return std::make_unique<MTTrainer>(parse_options<MTOptions>(options, "mt options"));
-}
-
-std::unique_ptr<Trainer> resume_mt_trainer(const data::Checkpoint& c,
-                                           const std::filesystem::path& dir) {
-  return MTTrainer::resume(c, dir);
-}
-
-nlohmann::json default_mt_options() {
-  return MTOptions{};
+const TaskEntry& mt_task() {
+  static const TaskEntry entry{
+      "mt",
+      [] { return nlohmann::json(MTOptions{}); },
+      [](const nlohmann::json& options) -> std::unique_ptr<Trainer> {
+        return std::make_unique<MTTrainer>(parse_options<MTOptions>(options, "mt options"));
+      },
+      [](const data::Checkpoint& c, const std::filesystem::path& dir) -> std::unique_ptr<Trainer> {
+        return MTTrainer::resume(c, dir);
+      },
+      {"/model/encoder_attention", "/model/decoder_attention", "/model/cross_attention"},
+      /*data_parallel=*/false};
+  return entry;
 }
 
 }  // namespace mmx::nn

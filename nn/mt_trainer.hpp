@@ -18,7 +18,6 @@
 #include "nn/optim_options.hpp"
 #include "nn/seq2seq.hpp"
 #include "nn/trainer.hpp"
-#include "nn/trainer_parts.hpp"
 #include "nn/translation_vocab.hpp"
 
 namespace mmx::nn {
@@ -67,18 +66,6 @@ class MTTrainer : public Trainer {
   static std::unique_ptr<MTTrainer> resume(const data::Checkpoint& checkpoint,
                                            const std::filesystem::path& dir);
 
-  float train_step() override;
-  /// Teacher-forced loss, greedy corpus chrF and the attention S/M of every layer ("enc.i",
-  /// "dec.i", "cross.i"; padded positions skipped) on the first eval_pairs valid pairs.
-  EvalRecord evaluate() override;
-  void save(const std::filesystem::path& dir) const override;
-  /// On the test split (or its first options.limit pairs): "chrF", "exact_match" (greedy);
-  /// with beam K > 1 also "chrF_beam<K>", "exact_match_beam<K>".
-  std::vector<TaskMetric> test(const TestOptions& options) override;
-
-  int64_t step() const override { return step_; }
-  int64_t total_steps() const override { return options_.steps; }
-  int64_t eval_interval() const override { return options_.eval_interval; }
   double items_per_step() const override { return static_cast<double>(options_.batch); }
   const char* item_unit() const override { return "pair"; }
   const char* task() const override { return "mt"; }
@@ -98,15 +85,20 @@ class MTTrainer : public Trainer {
   /// `vocab`: the checkpoint's when resuming, so the embeddings keep their characters.
   MTTrainer(const MTOptions& options, data::PhrasePairSplits pairs, TranslationVocab vocab);
 
+  /// The next shuffled batch of phrase pairs.
+  Tensor batch_loss() override;
+  /// Validation loss, chrF of greedy translations and per-layer S/M on the first valid pairs.
+  void validate(EvalRecord& r) override;
+  /// "chrF" and "exact_match", greedy and with beam search when options.beam > 1.
+  std::vector<TaskMetric> test_scores(const TestOptions& options) override;
+  /// "config", "vocab", "rng" (batch order and dropout).
+  nlohmann::json checkpoint_metadata() const override;
+
   MTOptions options_;
   data::PhrasePairSplits pairs_;
   TranslationVocab vocab_;
   std::unique_ptr<Seq2Seq> model_;
-  std::unique_ptr<AdamW> optimizer_;
-  WarmupCosineSchedule schedule_;
   data::ShuffledBatches batches_;
-  int64_t step_ = 0;
-  RunningSums running_;
 };
 
 /// A trained translator, for `mmx translate`: the model (in eval mode) and its vocabulary.

@@ -11,10 +11,10 @@
 ///   options["seed"] = 3;
 ///   std::unique_ptr<nn::Trainer> t = nn::make_trainer("vit", options);  // validates (mmx::Error)
 ///   nn::run_training(*t, out_dir, hooks);                          // log.jsonl + checkpoint
-///   nn::EvalRecord last = ...;  // from the on_eval hook, or read_training_log +
-///   EvalRecord::from_json std::vector<nn::TaskMetric> test = t->test({});              // the test
-///   split's scores
+///   nn::EvalRecord last = ...;  // on_eval hook, or read_training_log + EvalRecord::from_json
+///   std::vector<nn::TaskMetric> test = t->test({});                // the test split's scores
 ///
+/// The tasks are the rows of one table (nn/task_table.hpp): name, defaults, make, resume.
 /// A checkpoint's model metadata names its task ("task"; absent in older runs, meaning "lm"), so
 /// resume_trainer(dir) rebuilds the right trainer. Every trainer resumes bit for bit (same seed,
 /// same thread count): it saves model, optimizer, every random stream and its running sums.
@@ -28,8 +28,18 @@
 #include <string>
 #include <vector>
 
+#include "engine/tensor.hpp"
+#include "nn/attention_map.hpp"
 #include "nn/gpt_config.hpp"
 #include "nn/module.hpp"
+#include "nn/optim/lr_schedule.hpp"
+#include "nn/optim/optimizer.hpp"
+#include "nn/optim_options.hpp"
+#include "nn/running_sums.hpp"
+
+namespace mmx::data {
+struct Checkpoint;
+}
 
 namespace mmx::nn {
 
@@ -69,6 +79,9 @@ struct EvalRecord {
   nlohmann::json to_json() const;
   /// The inverse of to_json().
   static EvalRecord from_json(const nlohmann::json& json);
+  /// Appends each map's S and M, naming layer i `prefix` + i ("" for lm and vit; "enc.",
+  /// "dec.", "cross." for mt).
+  void add_attention(const std::string& prefix, const std::vector<AttentionMap>& maps);
 };
 
 /// What `test` reports on: beam > 1 adds beam-search scores for mt (ignored by lm and vit);
@@ -80,28 +93,33 @@ struct TestOptions {
   int64_t limit = 0;
 };
 
-/// One training run of any task (see the file comment).
+/// One training run of any task: the skeleton every task shares (see the file comment). It owns
+/// the step counter, the learning-rate schedule, AdamW, the precision guard, the guarded step
+/// and the running sums between evaluations; a task supplies its batch loss, its validation, its
+/// test scores, its model and what it adds to a checkpoint.
 class Trainer {
  public:
-  virtual ~Trainer() = default;
+  virtual ~Trainer();
 
-  /// One optimizer step on a fresh batch; returns its loss. A non-finite loss or gradient throws
-  /// an mmx::Error naming the step before anything is updated.
-  virtual float train_step() = 0;
+  /// One optimizer step on a fresh batch; returns its loss (averaged over the ranks under
+  /// data-parallel training). A non-finite loss or gradient throws an mmx::Error naming the
+  /// step before anything is updated.
+  float train_step();
   /// Validation loss, the task metric and per-layer attention S/M; resets the running sums.
   /// Leaves the training streams untouched, so evaluating does not change the loss curve.
-  virtual EvalRecord evaluate() = 0;
-  /// Writes model + optimizer + every RNG state + options (+ vocabulary, normalization) into
-  /// `dir`, atomically, with model metadata "task" = task().
-  virtual void save(const std::filesystem::path& dir) const = 0;
+  EvalRecord evaluate();
   /// Scores on the task's test split (held out from training and validation): lm "val_loss"
   /// (mean over the whole validation split; the corpus has no test split), vit "accuracy",
   /// mt "chrF" and "exact_match" (greedy), plus "chrF_beam<K>", "exact_match_beam<K>" for beam K.
-  virtual std::vector<TaskMetric> test(const TestOptions& options) = 0;
+  std::vector<TaskMetric> test(const TestOptions& options);
+  /// Writes model + optimizer + options + running sums and the task's own state (RNG streams,
+  /// vocabulary, ...) into `dir`, atomically, with model metadata "task" = task().
+  void save(const std::filesystem::path& dir) const;
 
-  virtual int64_t step() const = 0;           ///< optimizer steps done
-  virtual int64_t total_steps() const = 0;    ///< where the run ends
-  virtual int64_t eval_interval() const = 0;  ///< steps between evaluations and checkpoints
+  int64_t step() const { return step_; }                          ///< optimizer steps done
+  int64_t total_steps() const { return optim_.steps; }            ///< where the run ends
+  int64_t eval_interval() const { return optim_.eval_interval; }  ///< steps between evaluations
+
   virtual double items_per_step() const = 0;  ///< for throughput: tokens, images or pairs
   virtual const char* item_unit() const = 0;  ///< "tok", "img", "pair"
   virtual const char* task() const = 0;       ///< "lm", "vit", "mt"
@@ -115,6 +133,32 @@ class Trainer {
   virtual const Module& model() const = 0;
   /// The model being trained.
   virtual Module& model() = 0;
+
+ protected:
+  /// `optim`: the run's optimisation options (the part of the task's options this base reads).
+  explicit Trainer(const OptimOptions& optim);
+  /// Called by the task's constructor once its model exists: AdamW over its parameters, and
+  /// the model in training mode.
+  void start_training();
+  /// A resumed run: the step, AdamW's state and the running sums saved in `c` (read from `dir`).
+  void restore_training(const data::Checkpoint& c, const std::filesystem::path& dir);
+
+  /// The task's share of a step: this rank's part of the next batch, through the model; the
+  /// loss to minimise.
+  virtual Tensor batch_loss() = 0;
+  /// Fills r.val_loss, r.metric and the attention measures (model in eval mode, no tape).
+  virtual void validate(EvalRecord& r) = 0;
+  /// The test split's scores (model in eval mode).
+  virtual std::vector<TaskMetric> test_scores(const TestOptions& options) = 0;
+  /// What the task adds to the checkpoint's model metadata ("config", "rng", "vocab", ...).
+  virtual nlohmann::json checkpoint_metadata() const = 0;
+
+ private:
+  OptimOptions optim_;
+  WarmupCosineSchedule schedule_;
+  std::unique_ptr<Optimizer> optimizer_;
+  int64_t step_ = 0;
+  RunningSums running_;
 };
 
 /// The task names make_trainer accepts: {"lm", "vit", "mt"}.

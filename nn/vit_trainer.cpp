@@ -1,14 +1,14 @@
 #include "nn/vit_trainer.hpp"
 
 #include <algorithm>
-#include <chrono>
 #include <cmath>
 
 #include "engine/autograd/tape.hpp"
 #include "engine/error.hpp"
 #include "engine/ops.hpp"
-#include "engine/precision.hpp"
 #include "nn/distributed/data_parallel.hpp"
+#include "nn/options_json.hpp"
+#include "nn/task_table.hpp"
 
 namespace mmx::nn {
 
@@ -64,37 +64,28 @@ constexpr int64_t kMeasuredImages = 256;
 }  // namespace
 
 VitTrainer::VitTrainer(const VitOptions& options, data::FashionMnist data)
-    : options_(with_data(options, data)),
+    : Trainer(options),
+      options_(with_data(options, data)),
       data_(std::move(data)),
-      schedule_(options_.schedule()),
       batches_(data_.train.size() - options_.val_images, options_.batch,
                batches_seed(options_.seed)) {
   distributed::rank_rows(options_.batch, distributed::world());  // refuses a batch N cannot split
   model_ = std::make_unique<ViT>(options_.model, options_.seed);
-  optimizer_ = std::make_unique<AdamW>(model_->named_parameters(), options_.adamw());
-  model_->train();
+  start_training();
 }
 
 VitTrainer::VitTrainer(const VitOptions& options) : VitTrainer(options, load_images(options)) {}
 
 // ---------------------------------------------------------------- training
 
-float VitTrainer::train_step() {
-  const auto start = std::chrono::steady_clock::now();
-  const MatmulPrecisionGuard precision(options_.matmul_precision());
-  optimizer_->set_learning_rate(schedule_.lr_at(step_));
+Tensor VitTrainer::batch_loss() {
   // Data-parallel: this rank's share of the global batch (all of it on a single process).
   distributed::Communicator& comm = distributed::world();
   const distributed::RankRows share = distributed::rank_rows(options_.batch, comm);
   const data::ImageBatch b = data_.train.gather(
       batches_.next().subspan(static_cast<size_t>(share.begin), static_cast<size_t>(share.count)));
   const distributed::RankDropoutStream dropout(model_->dropout_generator(), comm);
-  Tensor loss = model_->loss(b.images, b.labels);
-  const float value =
-      guarded_optimizer_step(loss, loss.item(), *model_, *optimizer_, options_.clip, step_ + 1);
-  ++step_;
-  running_.add(value, start);
-  return value;
+  return model_->loss(b.images, b.labels);
 }
 
 std::pair<double, double> VitTrainer::score(const data::ImageDataset& dataset, int64_t start,
@@ -118,37 +109,21 @@ std::pair<double, double> VitTrainer::score(const data::ImageDataset& dataset, i
   return {loss_sum / total, 100.0 * static_cast<double>(correct) / total};
 }
 
-EvalRecord VitTrainer::evaluate() {
-  const MatmulPrecisionGuard precision(options_.matmul_precision());
-  EvalRecord r;
-  r.step = step_;
-  r.lr = schedule_.lr_at(step_ > 0 ? step_ - 1 : 0);
-  r.item_unit = item_unit();
-  running_.report_and_reset(r, items_per_step());
-  model_->eval();
+void VitTrainer::validate(EvalRecord& r) {
   const auto [loss, accuracy] = score(data_.train, train_images(), options_.val_images);
   r.val_loss = loss;
   r.metric = TaskMetric{"accuracy", accuracy};
-  {
-    NoGrad no_grad;
-    std::vector<AttentionMap> maps;
-    model_->forward(
-        data_.train.range(train_images(), std::min(kMeasuredImages, options_.val_images)).images,
-        &maps);
-    add_attention_measures(r, "", maps);
-  }
-  model_->train();
-  return r;
+  std::vector<AttentionMap> maps;
+  model_->forward(
+      data_.train.range(train_images(), std::min(kMeasuredImages, options_.val_images)).images,
+      &maps);
+  r.add_attention("", maps);
 }
 
-std::vector<TaskMetric> VitTrainer::test(const TestOptions& options) {
-  const MatmulPrecisionGuard precision(options_.matmul_precision());
-  model_->eval();
+std::vector<TaskMetric> VitTrainer::test_scores(const TestOptions& options) {
   const int64_t count =
       options.limit > 0 ? std::min(options.limit, data_.test.size()) : data_.test.size();
-  const double accuracy = score(data_.test, 0, count).second;
-  model_->train();
-  return {{"accuracy", accuracy}};
+  return {{"accuracy", score(data_.test, 0, count).second}};
 }
 
 std::string VitTrainer::attention_name() const {
@@ -165,21 +140,12 @@ std::string VitTrainer::describe() const {
 
 // ---------------------------------------------------------------- checkpoints
 
-void VitTrainer::save(const std::filesystem::path& dir) const {
-  data::Checkpoint c;
-  c.step = step_;
-  c.model = model_->state_dict();
-  c.model_metadata = {
-      {"task", task()},
-      {"config", options_.model},
-      {"train_options", options_},
-      {"normalization", {{"mean", data_.normalization.mean}, {"std", data_.normalization.std}}},
-      {"rng",
-       {{"batches", batches_.state().to_json()},
-        {"dropout", data::generator_state_to_json(model_->dropout_generator().state())}}},
-      {"running", running_.to_json()}};
-  c.optimizer = optimizer_->state_tensors();
-  save_checkpoint(dir, c);
+nlohmann::json VitTrainer::checkpoint_metadata() const {
+  return {{"config", options_.model},
+          {"normalization", {{"mean", data_.normalization.mean}, {"std", data_.normalization.std}}},
+          {"rng",
+           {{"batches", batches_.state().to_json()},
+            {"dropout", data::generator_state_to_json(model_->dropout_generator().state())}}}};
 }
 
 std::unique_ptr<VitTrainer> VitTrainer::resume(const data::Checkpoint& c,
@@ -196,29 +162,28 @@ std::unique_ptr<VitTrainer> VitTrainer::resume(const data::Checkpoint& c,
             t->data_.normalization.mean, "/", t->data_.normalization.std, ", saved ",
             saved.at("mean").get<float>(), "/", saved.at("std").get<float>(), ")");
   t->model_->load_state_dict(c.model);
-  t->optimizer_->load_state_tensors(c.optimizer);
-  t->step_ = c.step;
+  t->restore_training(c, dir);
   const auto rng = checkpoint_field<nlohmann::json>(c.model_metadata, "rng", dir);
   t->batches_.set_state(data::ShuffledBatches::State::from_json(rng.at("batches")));
   t->model_->dropout_generator().set_state(data::generator_state_from_json(rng.at("dropout")));
-  t->running_ =
-      RunningSums::from_json(checkpoint_field<nlohmann::json>(c.model_metadata, "running", dir));
   return t;
 }
 
-// ---------------------------------------------------------------- factory (trainer_parts.hpp)
+// ---------------------------------------------------------------- the task table's row
 
-std::unique_ptr<Trainer> make_vit_trainer(const nlohmann::json& options) {
-  return std::make_unique<VitTrainer>(parse_options<VitOptions>(options, "vit options"));
-}
-
-std::unique_ptr<Trainer> resume_vit_trainer(const data::Checkpoint& c,
-                                            const std::filesystem::path& dir) {
-  return VitTrainer::resume(c, dir);
-}
-
-nlohmann::json default_vit_options() {
-  return VitOptions{};
+const TaskEntry& vit_task() {
+  static const TaskEntry entry{
+      "vit",
+      [] { return nlohmann::json(VitOptions{}); },
+      [](const nlohmann::json& options) -> std::unique_ptr<Trainer> {
+        return std::make_unique<VitTrainer>(parse_options<VitOptions>(options, "vit options"));
+      },
+      [](const data::Checkpoint& c, const std::filesystem::path& dir) -> std::unique_ptr<Trainer> {
+        return VitTrainer::resume(c, dir);
+      },
+      {"/model/attention"},
+      /*data_parallel=*/true};
+  return entry;
 }
 
 }  // namespace mmx::nn

@@ -14,7 +14,6 @@
 #include "nn/optim/lr_schedule.hpp"
 #include "nn/optim_options.hpp"
 #include "nn/trainer.hpp"
-#include "nn/trainer_parts.hpp"
 #include "nn/vit.hpp"
 
 namespace mmx::nn {
@@ -53,16 +52,6 @@ class VitTrainer : public Trainer {
   static std::unique_ptr<VitTrainer> resume(const data::Checkpoint& checkpoint,
                                             const std::filesystem::path& dir);
 
-  float train_step() override;
-  /// Validation loss, accuracy and per-layer S/M on the held-out images.
-  EvalRecord evaluate() override;
-  void save(const std::filesystem::path& dir) const override;
-  /// "accuracy" on the test images.
-  std::vector<TaskMetric> test(const TestOptions& options) override;
-
-  int64_t step() const override { return step_; }
-  int64_t total_steps() const override { return options_.steps; }
-  int64_t eval_interval() const override { return options_.eval_interval; }
   double items_per_step() const override { return static_cast<double>(options_.batch); }
   const char* item_unit() const override { return "img"; }
   const char* task() const override { return "vit"; }
@@ -77,6 +66,15 @@ class VitTrainer : public Trainer {
  private:
   VitTrainer(const VitOptions& options, data::FashionMnist data);
 
+  /// The next shuffled batch of training images (this rank's rows of it).
+  Tensor batch_loss() override;
+  /// Validation loss, accuracy and per-layer S/M on the held-out images.
+  void validate(EvalRecord& r) override;
+  /// "accuracy" on the test images.
+  std::vector<TaskMetric> test_scores(const TestOptions& options) override;
+  /// "config", "normalization" (the pixels' mean/std), "rng" (batch order and dropout).
+  nlohmann::json checkpoint_metadata() const override;
+
   /// Mean loss and accuracy (percent) of images [start, start + count) of `dataset`.
   std::pair<double, double> score(const data::ImageDataset& dataset, int64_t start,
                                   int64_t count) const;
@@ -85,11 +83,7 @@ class VitTrainer : public Trainer {
   VitOptions options_;
   data::FashionMnist data_;
   std::unique_ptr<ViT> model_;
-  std::unique_ptr<AdamW> optimizer_;
-  WarmupCosineSchedule schedule_;
   data::ShuffledBatches batches_;
-  int64_t step_ = 0;
-  RunningSums running_;
 };
 
 }  // namespace mmx::nn

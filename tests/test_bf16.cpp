@@ -216,7 +216,7 @@ TEST_CASE("precision in the lm options: validated, saved, absent in old checkpoi
   j.erase("precision");
   CHECK(j.get<nn::TrainOptions>().precision == "fp32");
   o.precision = "int8";
-  CHECK_THROWS_WITH_AS(o.validate(), doctest::Contains("--precision"), Error);
+  CHECK_THROWS_WITH_AS(o.validate(), doctest::Contains("`precision`"), Error);
 }
 
 TEST_CASE("a tiny GPT trained in bf16: finite, falling loss within 2% of fp32's") {

@@ -75,7 +75,9 @@
 // Trainers for the three tasks (lm, vit, mt) and the loop around them.
 #include "nn/lm_trainer.hpp"
 #include "nn/mt_trainer.hpp"
+#include "nn/options_json.hpp"
+#include "nn/running_sums.hpp"
+#include "nn/task_table.hpp"
 #include "nn/trainer.hpp"
-#include "nn/trainer_parts.hpp"
 #include "nn/training_loop.hpp"
 #include "nn/vit_trainer.hpp"

@@ -1,0 +1,40 @@
+/// \file
+/// Reading a task's options and a checkpoint's metadata from JSON, with errors that name the
+/// field and where it came from.
+#pragma once
+
+#include <filesystem>
+#include <nlohmann/json.hpp>
+#include <string>
+
+#include "engine/error.hpp"
+
+namespace mmx::nn {
+
+/// meta[key] as T; a missing or mistyped field is an mmx::Error naming the checkpoint and key.
+template <typename T>
+T checkpoint_field(const nlohmann::json& meta, const char* key, const std::filesystem::path& dir) {
+  try {
+    return meta.at(key).get<T>();
+  } catch (const nlohmann::json::exception& e) {
+    throw Error(cat("checkpoint ", dir.string(), ": metadata field '", key,
+                    "' is missing or malformed (", e.what(), ")"));
+  }
+}
+
+/// Every key of `options` must exist in `defaults` (recursively, objects only); the result is
+/// `defaults` with `options` written over it. `where` prefixes errors ("vit options").
+nlohmann::json merge_known_fields(const nlohmann::json& defaults, const nlohmann::json& options,
+                                  const std::string& where);
+
+/// Parses options JSON into T, turning nlohmann errors into an mmx::Error naming `where`.
+template <typename T>
+T parse_options(const nlohmann::json& json, const std::string& where) {
+  try {
+    return json.get<T>();
+  } catch (const nlohmann::json::exception& e) {
+    throw Error(cat(where, ": ", e.what()));
+  }
+}
+
+}  // namespace mmx::nn
