@@ -65,7 +65,8 @@ std::vector<float> apply_normalizer(nn::AttentionKind kind, const std::vector<fl
 Measures measure(const std::vector<float>& x, const std::vector<float>& p, float eps) {
   NoGrad no_grad;
   const Tensor xt = row_tensor(x), pt = row_tensor(p);
-  // The default reference s: the smallest SoftMax(t=1) probability of x (DESIGN.md).
+  // The default reference s: the smallest SoftMax(t=1) probability of x (docs/design.md,
+  // "Sparsity and multi-modality").
   return {multimodality(xt, pt, eps).item(), sparsity(xt, pt, eps).item(),
           static_cast<int64_t>(support_size(pt).item()), entropy(pt).item()};
 }

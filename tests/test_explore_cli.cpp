@@ -1,4 +1,4 @@
-// `mmx explore`: the report's numbers against MultiMax's closed-form gradients (DESIGN.md),
+// `mmx explore`: the report's numbers against MultiMax's closed-form gradients (docs/design.md),
 // the documented default's claim (sparser and more multi-modal than SoftMax), input errors,
 // and the built binary's JSON, error exits and figures.
 #include <doctest/doctest.h>
@@ -73,7 +73,7 @@ TEST_CASE("the default MultiMax setting is sparser and more multi-modal than Sof
   CHECK(multimax.p[2] < softmax.p[2]);
 }
 
-TEST_CASE("MultiMax's sigma, slope and gradients match the closed forms of DESIGN.md") {
+TEST_CASE("MultiMax's sigma, slope and gradients match the closed forms of docs/design.md") {
   struct Row {
     std::vector<float> values;
     std::array<float, 4> t, r;

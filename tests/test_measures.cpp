@@ -1,5 +1,6 @@
 // The paper's multi-modality M and sparsity S, support size, entropy and their attention
-// averages, each against values computed by hand from the definitions in DESIGN.md.
+// averages, each against values computed by hand from the definitions in docs/design.md
+// ("Sparsity and multi-modality").
 #include <doctest/doctest.h>
 
 #include <cmath>

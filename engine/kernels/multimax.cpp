@@ -18,8 +18,8 @@ namespace {
 
 using Coeffs = MultiMaxCoeffs;
 
-// sigma(x) of DESIGN.md. A score of -inf stays -inf (a column masked in x itself): the
-// modulation would turn it into -inf + inf = NaN.
+// sigma(x) of docs/design.md "MultiMax". A score of -inf stays -inf (a column masked in x
+// itself): the modulation would turn it into -inf + inf = NaN.
 template <int Order>
 inline float modulate(float x, Coeffs c) {
   float s = x + c.t0 * std::max(c.r0 - x, 0.0f) + c.t1 * std::max(x - c.r1, 0.0f);

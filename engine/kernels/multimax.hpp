@@ -14,8 +14,8 @@ namespace mmx::kernels {
 int64_t multimax_heads(const char* op, const Tensor& x, const Tensor& t, const Tensor& r,
                        int order);
 
-// p = softmax(sigma(x) + mask) over the last axis; see DESIGN.md "MultiMax". Rows with every
-// column masked are all zeros. The mask (may be undefined) broadcasts to x; causal skips
+// p = softmax(sigma(x) + mask) over the last axis; see docs/design.md "MultiMax". Rows with
+// every column masked are all zeros. The mask (may be undefined) broadcasts to x; causal skips
 // column j > query i of the last two axes.
 Tensor multimax_forward(const Tensor& x, const Tensor& t, const Tensor& r, int order,
                         const Tensor& mask, bool causal);
