@@ -79,14 +79,11 @@ void run_image(const AttentionCommand& c, const std::filesystem::path& out) {
   const std::string task = nn::checkpoint_task(data::load_checkpoint(c.checkpoint).model_metadata);
   MMX_CHECK(task == "vit", "attention: --image needs a ViT checkpoint; ", c.checkpoint,
             " holds a '", task, "' run (give it --text)");
-  const std::unique_ptr<nn::Trainer> trainer = nn::resume_trainer(c.checkpoint);
-  auto& run = dynamic_cast<nn::VitTrainer&>(*trainer);
-  nn::ViT& model = run.model();
-  model.eval();
-  // The trainer keeps its data private; the test split read again is normalized the same way
-  // (the statistics come from the training pixels).
-  const std::string folder =
-      run.options().data.empty() ? data::kFashionMnistDir : run.options().data;
+  const nn::LoadedVit loaded = nn::load_vit(c.checkpoint);
+  const nn::ViT& model = *loaded.model;
+  // The test split read again is normalized as in training (the statistics come from the
+  // training pixels).
+  const std::string folder = loaded.data.empty() ? data::kFashionMnistDir : loaded.data;
   const data::FashionMnist mnist = data::load_fashion_mnist(folder);
   MMX_CHECK(*c.image < mnist.test.size(), "attention: --image ", *c.image, " is past the ",
             mnist.test.size(), " test images");
@@ -118,7 +115,7 @@ void run_image(const AttentionCommand& c, const std::filesystem::path& out) {
   image.caption = "test image " + std::to_string(*c.image) + ": " +
                   class_name(batch.labels.front()) + ", predicted " + class_name(predicted);
   std::printf("%s attention of the step-%ld checkpoint %s on %s\n", picture.normalizer.c_str(),
-              run.step(), c.checkpoint.c_str(), image.caption.c_str());
+              loaded.step, c.checkpoint.c_str(), image.caption.c_str());
   print_summary(picture);
   std::vector<std::filesystem::path> written = write_attention_heatmaps(picture, out);
   written.push_back(write_attention_overlay(image, out / "attention_image.png"));

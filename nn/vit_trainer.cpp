@@ -169,6 +169,17 @@ std::unique_ptr<VitTrainer> VitTrainer::resume(const data::Checkpoint& c,
   return t;
 }
 
+LoadedVit load_vit(const std::filesystem::path& dir) {
+  const data::Checkpoint c = data::load_checkpoint(dir);
+  const std::string task = checkpoint_task(c.model_metadata);
+  MMX_CHECK(task == "vit", "load_vit: ", dir.string(), " holds a '", task, "' run, not a ViT");
+  const auto options = checkpoint_field<VitOptions>(c.model_metadata, "train_options", dir);
+  LoadedVit v{std::make_unique<ViT>(options.model), options.data, c.step};
+  v.model->load_state_dict(c.model);
+  v.model->eval();
+  return v;
+}
+
 // ---------------------------------------------------------------- the task table's row
 
 const TaskEntry& vit_task() {

@@ -86,4 +86,17 @@ class VitTrainer : public Trainer {
   data::ShuffledBatches batches_;
 };
 
+/// A trained ViT, for looking at it (`mmx attention --image`): the model in eval mode, the
+/// folder of the images it was trained on, and its step. Nothing of the training run is rebuilt.
+struct LoadedVit {
+  /// the model
+  std::unique_ptr<ViT> model;
+  /// the run's --data (empty: Fashion-MNIST's Debian folder)
+  std::string data;
+  /// the training steps it had when saved
+  int64_t step = 0;
+};
+/// Loads the ViT saved in `checkpoint_dir`; another task's checkpoint is an mmx::Error.
+LoadedVit load_vit(const std::filesystem::path& checkpoint_dir);
+
 }  // namespace mmx::nn
