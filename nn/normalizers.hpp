@@ -34,6 +34,7 @@ struct NormalizerInputs {
 
 /// One row of the table.
 struct Normalizer {
+  /// the row's kind (rows are in AttentionKind order)
   AttentionKind kind;
   /// "softmax": flags, checkpoints, JSON, run folders
   const char* name;

@@ -41,6 +41,7 @@ struct OptimOptions {
   /// was extended at (0: never) and the rate reached there (lr_schedule.hpp says why). Written by
   /// extended_to(), never by hand; checkpoints from before extensions read as 0.
   int64_t extended_at = 0;
+  /// the learning rate the schedule had reached at extended_at
   float extended_lr = 0;
 
   /// Throws an mmx::Error naming the first bad field as its command-line flag.

@@ -32,9 +32,11 @@ struct TaskEntry {
   bool data_parallel;
 };
 
-/// The rows, defined beside each trainer (lm_trainer.cpp, vit_trainer.cpp, mt_trainer.cpp).
+/// The "lm" row (defined in lm_trainer.cpp, beside its trainer).
 const TaskEntry& lm_task();
+/// The "vit" row (vit_trainer.cpp).
 const TaskEntry& vit_task();
+/// The "mt" row (mt_trainer.cpp).
 const TaskEntry& mt_task();
 
 /// Every task, in the order `--task` lists them.
