@@ -8,7 +8,7 @@ run on stdout, keys in the order `mmx bench train --json` starts with:
 
   /usr/bin/python3 bench/torch_reference.py --config tiny --attn multimax --steps 10 --threads 2
 
-Model, as nn/gpt.hpp builds it (same parameter names): token embedding "tok" + learned
+Model, as nn/models/gpt.hpp builds it (same parameter names): token embedding "tok" + learned
 positions "pos", pre-LayerNorm blocks (causal attention, GELU MLP 4x), final LayerNorm "ln",
 head "head" without bias. MultiMax: the second-order modulator in front of the attention's
 SoftMax, its t[4] and r[4] shared by a layer's heads (or one set per head), optionally on the
@@ -102,7 +102,7 @@ class Block(nn.Module):
 
 class GPT(nn.Module):
     """c: vocab, d_model, layers, heads, seq_len, attention ("softmax" or "multimax"),
-    multimax_per_head, multimax_logits (the fields of nn/gpt_config.hpp's it models).
+    multimax_per_head, multimax_logits (the fields of nn/models/gpt_config.hpp's it models).
     multimax_init: shape -> (t, r), for every set of MultiMax parameters."""
 
     def __init__(self, c, multimax_init):

@@ -13,9 +13,9 @@
 #include "engine/error.hpp"
 #include "nn/data/checkpoint.hpp"
 #include "nn/data/image_dataset.hpp"
-#include "nn/lm_trainer.hpp"
-#include "nn/trainer.hpp"
-#include "nn/vit_trainer.hpp"
+#include "nn/tasks/lm/lm_trainer.hpp"
+#include "nn/tasks/trainer.hpp"
+#include "nn/tasks/vit/vit_trainer.hpp"
 
 namespace mmx::cli {
 namespace {

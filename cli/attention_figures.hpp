@@ -6,8 +6,8 @@
 #include <string>
 #include <vector>
 
-#include "nn/attention.hpp"
 #include "nn/data/char_tokenizer.hpp"
+#include "nn/layers/attention.hpp"
 
 namespace mmx::cli {
 

@@ -15,8 +15,8 @@
 #include "cli/command_registry.hpp"
 #include "engine/autograd/tape.hpp"
 #include "engine/error.hpp"
-#include "nn/gpt.hpp"
-#include "nn/sampler.hpp"
+#include "nn/models/gpt.hpp"
+#include "nn/models/sampler.hpp"
 
 namespace mmx::cli {
 
@@ -46,7 +46,7 @@ nlohmann::ordered_json sample_one(const bench::ReferenceConfig& c, const std::st
   nn::GPT model(c.gpt_config(attn), /*seed=*/0);
   model.eval();
   // seq - 1 new tokens after the one-token prompt fill the context exactly: no re-fill, so
-  // the two ways see the same history (see nn/sampler.hpp for the policy past that).
+  // the two ways see the same history (see nn/models/sampler.hpp for the policy past that).
   const int64_t n_new = opt.sample_tokens > 0 ? opt.sample_tokens : c.seq - 1;
   (void)decode(model, 4, true);  // warm-up: primitive creation for the shapes that recur
   (void)decode(model, 4, false);

@@ -17,7 +17,7 @@
 #include "cli/bench_support.hpp"
 #include "cli/command_registry.hpp"
 #include "engine/error.hpp"
-#include "nn/gpt_config.hpp"
+#include "nn/models/gpt_config.hpp"
 
 namespace mmx::cli {
 

@@ -16,7 +16,7 @@
 #include "engine/error.hpp"
 #include "engine/ops.hpp"
 #include "engine/random.hpp"
-#include "nn/gpt.hpp"
+#include "nn/models/gpt.hpp"
 #include "nn/optim/adamw.hpp"
 
 namespace mmx::cli::bench {

@@ -10,8 +10,8 @@
 #include <vector>
 
 #include "engine/autograd/tape.hpp"
-#include "nn/gpt.hpp"
-#include "nn/gpt_config.hpp"
+#include "nn/models/gpt.hpp"
+#include "nn/models/gpt_config.hpp"
 #include "nn/optim/adamw.hpp"
 
 namespace mmx::cli::bench {

@@ -23,7 +23,7 @@
 #include "engine/autograd/tape.hpp"
 #include "engine/error.hpp"
 #include "engine/precision.hpp"
-#include "nn/gpt_config.hpp"
+#include "nn/models/gpt_config.hpp"
 
 namespace mmx::cli {
 

@@ -13,7 +13,7 @@
 #include "cli/train_session.hpp"
 #include "engine/error.hpp"
 #include "engine/io/atomic_write.hpp"
-#include "nn/training_loop.hpp"
+#include "nn/tasks/training_loop.hpp"
 
 namespace mmx::cli {
 namespace {

@@ -9,7 +9,7 @@
 #include <string>
 #include <vector>
 
-#include "nn/trainer.hpp"
+#include "nn/tasks/trainer.hpp"
 
 namespace mmx::cli {
 

@@ -9,8 +9,8 @@
 #include "cli/train_flags.hpp"
 #include "cli/train_session.hpp"
 #include "engine/error.hpp"
-#include "nn/lm_trainer.hpp"
-#include "nn/sampler.hpp"
+#include "nn/models/sampler.hpp"
+#include "nn/tasks/lm/lm_trainer.hpp"
 
 namespace mmx::cli {
 namespace {

@@ -7,7 +7,7 @@
 #include "cli/command_registry.hpp"
 #include "cli/threads.hpp"
 #include "engine/error.hpp"
-#include "nn/trainer.hpp"
+#include "nn/tasks/trainer.hpp"
 
 namespace mmx::cli {
 namespace {

@@ -8,7 +8,7 @@
 #include <string>
 #include <vector>
 
-#include "nn/normalizers.hpp"
+#include "nn/layers/normalizers.hpp"
 
 namespace mmx::cli {
 
@@ -68,8 +68,8 @@ struct Modulation {
 Modulation modulate(const std::vector<float>& xs, const std::array<float, 4>& t,
                     const std::array<float, 4>& r, int order);
 
-// A normalizer of nn/normalizers.hpp's table on one input row (temperature is read by SoftMax
-// only; MultiMax reads options.t, .r, .order).
+// A normalizer of nn/layers/normalizers.hpp's table on one input row (temperature is read by
+// SoftMax only; MultiMax reads options.t, .r, .order).
 std::vector<float> apply_normalizer(nn::AttentionKind kind, const std::vector<float>& x,
                                     const ExploreOptions& options, float temperature = 1.0f);
 

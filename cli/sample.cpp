@@ -7,8 +7,8 @@
 #include "cli/command_registry.hpp"
 #include "cli/threads.hpp"
 #include "engine/error.hpp"
-#include "nn/lm_trainer.hpp"
-#include "nn/sampler.hpp"
+#include "nn/models/sampler.hpp"
+#include "nn/tasks/lm/lm_trainer.hpp"
 
 namespace mmx::cli {
 namespace {

@@ -4,8 +4,8 @@
 #include <charconv>
 
 #include "engine/error.hpp"
-#include "nn/normalizers.hpp"
-#include "nn/optim_options.hpp"
+#include "nn/layers/normalizers.hpp"
+#include "nn/optim/optim_options.hpp"
 
 namespace mmx::cli {
 

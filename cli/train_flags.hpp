@@ -10,7 +10,7 @@
 #include <string>
 #include <vector>
 
-#include "nn/trainer.hpp"
+#include "nn/tasks/trainer.hpp"
 
 namespace mmx::cli {
 

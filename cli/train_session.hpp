@@ -9,8 +9,8 @@
 #include <utility>
 #include <vector>
 
-#include "nn/trainer.hpp"
-#include "nn/training_loop.hpp"
+#include "nn/tasks/trainer.hpp"
+#include "nn/tasks/training_loop.hpp"
 
 namespace mmx::cli {
 

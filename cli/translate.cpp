@@ -4,7 +4,7 @@
 
 #include "cli/command_registry.hpp"
 #include "cli/threads.hpp"
-#include "nn/mt_trainer.hpp"
+#include "nn/tasks/mt/mt_trainer.hpp"
 
 namespace mmx::cli {
 namespace {

@@ -13,7 +13,7 @@
 #include <cstdio>
 #include <string>
 
-#include "nn/trainer.hpp"
+#include "nn/tasks/trainer.hpp"
 
 using namespace mmx;
 

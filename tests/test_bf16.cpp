@@ -12,8 +12,8 @@
 #include "engine/kernels/dense_naive.hpp"
 #include "engine/ops.hpp"
 #include "engine/precision.hpp"
-#include "nn/lm_trainer.hpp"
-#include "nn/trainer.hpp"
+#include "nn/tasks/lm/lm_trainer.hpp"
+#include "nn/tasks/trainer.hpp"
 #include "scratch_dir.hpp"
 #include "tiny_task_data.hpp"
 

@@ -13,7 +13,7 @@
 #include "engine/error.hpp"
 #include "engine/io/atomic_write.hpp"
 #include "nn/data/checkpoint.hpp"
-#include "nn/lm_trainer.hpp"
+#include "nn/tasks/lm/lm_trainer.hpp"
 #include "scratch_dir.hpp"
 #include "tiny_task_data.hpp"
 

@@ -13,7 +13,7 @@
 
 #include "engine/normalizers.hpp"
 #include "engine/ops.hpp"
-#include "nn/lm_trainer.hpp"
+#include "nn/tasks/lm/lm_trainer.hpp"
 #include "scratch_dir.hpp"
 #include "tiny_task_data.hpp"
 

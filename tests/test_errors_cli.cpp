@@ -8,7 +8,7 @@
 #include <sstream>
 
 #include "mmx_cli.hpp"
-#include "nn/lm_trainer.hpp"
+#include "nn/tasks/lm/lm_trainer.hpp"
 #include "scratch_dir.hpp"
 
 namespace fs = std::filesystem;

@@ -8,7 +8,7 @@
 
 #include "engine/error.hpp"
 #include "engine/io/safetensors.hpp"
-#include "nn/gpt.hpp"
+#include "nn/models/gpt.hpp"
 
 using namespace mmx;
 using namespace mmx::nn;

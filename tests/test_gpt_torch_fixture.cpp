@@ -8,7 +8,7 @@
 #include <fstream>
 #include <nlohmann/json.hpp>
 
-#include "nn/gpt.hpp"
+#include "nn/models/gpt.hpp"
 
 using namespace mmx;
 using namespace mmx::nn;

@@ -7,7 +7,7 @@
 #include <map>
 
 #include "engine/autograd/tape.hpp"
-#include "nn/gpt.hpp"
+#include "nn/models/gpt.hpp"
 #include "nn/optim/adamw.hpp"
 #include "nn/optim/grad_clip.hpp"
 #include "nn/optim/lr_schedule.hpp"

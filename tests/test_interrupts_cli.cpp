@@ -12,7 +12,7 @@
 #include "engine/random.hpp"
 #include "mmx_cli.hpp"
 #include "nn/data/checkpoint.hpp"
-#include "nn/training_loop.hpp"
+#include "nn/tasks/training_loop.hpp"
 #include "scratch_dir.hpp"
 #include "tiny_task_data.hpp"
 namespace fs = std::filesystem;

@@ -6,9 +6,9 @@
 #include <cmath>
 
 #include "engine/error.hpp"
-#include "nn/lm_trainer.hpp"
-#include "nn/optim_options.hpp"
-#include "nn/training_loop.hpp"
+#include "nn/optim/optim_options.hpp"
+#include "nn/tasks/lm/lm_trainer.hpp"
+#include "nn/tasks/training_loop.hpp"
 #include "scratch_dir.hpp"
 #include "tensor_compare.hpp"
 #include "tiny_task_data.hpp"

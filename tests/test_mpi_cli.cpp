@@ -14,7 +14,7 @@
 #include <thread>
 
 #include "mmx_cli.hpp"
-#include "nn/training_loop.hpp"
+#include "nn/tasks/training_loop.hpp"
 #include "scratch_dir.hpp"
 #include "tiny_task_data.hpp"
 

@@ -2,9 +2,9 @@
 #include <doctest/doctest.h>
 
 #include "engine/error.hpp"
-#include "nn/embedding.hpp"
-#include "nn/layer_norm.hpp"
-#include "nn/linear.hpp"
+#include "nn/layers/embedding.hpp"
+#include "nn/layers/layer_norm.hpp"
+#include "nn/layers/linear.hpp"
 
 using namespace mmx;
 using namespace mmx::nn;

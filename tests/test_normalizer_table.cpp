@@ -1,5 +1,5 @@
-// nn/normalizers.hpp's table: every AttentionKind has its row (also a static_assert there), the
-// names round-trip and are what the command line offers, and each row applies its own op with
+// nn/layers/normalizers.hpp's table: every AttentionKind has its row (also a static_assert there),
+// the names round-trip and are what the command line offers, and each row applies its own op with
 // the mask, causality, MultiMax parameters, training flag and temperature it is given.
 #include <doctest/doctest.h>
 
@@ -8,7 +8,7 @@
 #include "engine/error.hpp"
 #include "engine/normalizers.hpp"
 #include "engine/random.hpp"
-#include "nn/normalizers.hpp"
+#include "nn/layers/normalizers.hpp"
 #include "tensor_compare.hpp"
 
 using namespace mmx;

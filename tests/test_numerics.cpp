@@ -13,9 +13,9 @@
 #include "engine/normalizers.hpp"
 #include "engine/ops.hpp"
 #include "nn/data/checkpoint.hpp"
-#include "nn/gpt.hpp"
-#include "nn/lm_trainer.hpp"
-#include "nn/training_loop.hpp"
+#include "nn/models/gpt.hpp"
+#include "nn/tasks/lm/lm_trainer.hpp"
+#include "nn/tasks/training_loop.hpp"
 #include "scratch_dir.hpp"
 
 using namespace mmx;

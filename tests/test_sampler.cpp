@@ -8,7 +8,7 @@
 #include <set>
 
 #include "engine/error.hpp"
-#include "nn/sampler.hpp"
+#include "nn/models/sampler.hpp"
 
 using namespace mmx;
 using namespace mmx::nn;

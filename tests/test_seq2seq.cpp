@@ -13,10 +13,10 @@
 #include "engine/ops.hpp"
 #include "engine/random.hpp"
 #include "nn/metrics/chrf.hpp"
+#include "nn/models/seq2seq.hpp"
 #include "nn/optim/adamw.hpp"
-#include "nn/seq2seq.hpp"
-#include "nn/translation_vocab.hpp"
-#include "nn/translator.hpp"
+#include "nn/tasks/mt/translation_vocab.hpp"
+#include "nn/tasks/mt/translator.hpp"
 
 using namespace mmx;
 using namespace mmx::nn;

@@ -6,8 +6,8 @@
 #include <cmath>
 
 #include "engine/error.hpp"
-#include "nn/trainer.hpp"
-#include "nn/training_loop.hpp"
+#include "nn/tasks/trainer.hpp"
+#include "nn/tasks/training_loop.hpp"
 #include "scratch_dir.hpp"
 #include "tiny_task_data.hpp"
 

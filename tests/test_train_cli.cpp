@@ -7,9 +7,9 @@
 #include <thread>
 
 #include "mmx_cli.hpp"
-#include "nn/lm_trainer.hpp"
-#include "nn/trainer.hpp"
-#include "nn/training_loop.hpp"
+#include "nn/tasks/lm/lm_trainer.hpp"
+#include "nn/tasks/trainer.hpp"
+#include "nn/tasks/training_loop.hpp"
 #include "scratch_dir.hpp"
 #include "tiny_task_data.hpp"
 

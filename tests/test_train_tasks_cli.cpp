@@ -6,8 +6,8 @@
 #include <algorithm>
 
 #include "mmx_cli.hpp"
-#include "nn/trainer.hpp"
-#include "nn/training_loop.hpp"
+#include "nn/tasks/trainer.hpp"
+#include "nn/tasks/training_loop.hpp"
 #include "scratch_dir.hpp"
 #include "tiny_task_data.hpp"
 

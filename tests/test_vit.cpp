@@ -10,8 +10,8 @@
 #include "engine/autograd/tape.hpp"
 #include "engine/error.hpp"
 #include "engine/ops.hpp"
+#include "nn/models/vit.hpp"
 #include "nn/optim/adamw.hpp"
-#include "nn/vit.hpp"
 
 using namespace mmx;
 using namespace mmx::nn;

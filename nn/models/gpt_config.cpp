@@ -1,0 +1,53 @@
+#include "nn/models/gpt_config.hpp"
+
+#include <nlohmann/json.hpp>
+
+#include "engine/error.hpp"
+#include "nn/models/config_reader.hpp"
+
+namespace mmx::nn {
+
+void GPTConfig::validate() const {
+  MMX_CHECK(vocab > 0, "GPTConfig: vocab must be positive, got ", vocab);
+  MMX_CHECK(d_model > 0, "GPTConfig: d_model must be positive, got ", d_model);
+  MMX_CHECK(layers > 0, "GPTConfig: layers must be positive, got ", layers);
+  MMX_CHECK(heads > 0 && d_model % heads == 0, "GPTConfig: heads (", heads,
+            ") must be positive and divide d_model (", d_model, ")");
+  MMX_CHECK(seq_len > 0, "GPTConfig: seq_len must be positive, got ", seq_len);
+  MMX_CHECK(dropout >= 0.0f && dropout < 1.0f, "GPTConfig: dropout must be in [0, 1), got ",
+            dropout);
+  MMX_CHECK(multimax_order == 1 || multimax_order == 2,
+            "GPTConfig: multimax_order must be 1 or 2, got ", multimax_order);
+}
+
+void to_json(nlohmann::json& j, const GPTConfig& c) {
+  j = nlohmann::json{{"vocab", c.vocab},
+                     {"d_model", c.d_model},
+                     {"layers", c.layers},
+                     {"heads", c.heads},
+                     {"seq_len", c.seq_len},
+                     {"dropout", c.dropout},
+                     {"attention", attention_kind_name(c.attention)},
+                     {"multimax_order", c.multimax_order},
+                     {"multimax_per_head", c.multimax_per_head},
+                     {"multimax_logits", c.multimax_logits}};
+}
+
+void from_json(const nlohmann::json& j, GPTConfig& c) {
+  const ConfigReader in{j, "GPTConfig"};
+  GPTConfig read;
+  read.vocab = in.get<int64_t>("vocab");
+  read.d_model = in.get<int64_t>("d_model");
+  read.layers = in.get<int64_t>("layers");
+  read.heads = in.get<int64_t>("heads");
+  read.seq_len = in.get<int64_t>("seq_len");
+  read.dropout = in.get<float>("dropout");
+  read.attention = parse_attention_kind(in.get<std::string>("attention"));
+  read.multimax_order = in.get<int>("multimax_order");
+  read.multimax_per_head = in.get<bool>("multimax_per_head");
+  read.multimax_logits = in.get<bool>("multimax_logits");
+  read.validate();
+  c = read;
+}
+
+}  // namespace mmx::nn

@@ -1,0 +1,65 @@
+#include "nn/models/seq2seq_config.hpp"
+
+#include <nlohmann/json.hpp>
+
+#include "engine/error.hpp"
+#include "nn/models/config_reader.hpp"
+
+namespace mmx::nn {
+
+void Seq2SeqConfig::validate() const {
+  MMX_CHECK(vocab > kFirstCharId, "Seq2SeqConfig: vocab must exceed the ", kFirstCharId,
+            " special ids, got ", vocab);
+  MMX_CHECK(d_model > 0, "Seq2SeqConfig: d_model must be positive, got ", d_model);
+  MMX_CHECK(heads > 0 && d_model % heads == 0, "Seq2SeqConfig: heads (", heads,
+            ") must be positive and divide d_model (", d_model, ")");
+  MMX_CHECK(encoder_layers > 0, "Seq2SeqConfig: encoder_layers must be positive, got ",
+            encoder_layers);
+  MMX_CHECK(decoder_layers > 0, "Seq2SeqConfig: decoder_layers must be positive, got ",
+            decoder_layers);
+  MMX_CHECK(max_source_len > 0, "Seq2SeqConfig: max_source_len must be positive, got ",
+            max_source_len);
+  MMX_CHECK(max_target_len > 1, "Seq2SeqConfig: max_target_len must be > 1, got ", max_target_len);
+  MMX_CHECK(dropout >= 0.0f && dropout < 1.0f, "Seq2SeqConfig: dropout must be in [0, 1), got ",
+            dropout);
+  MMX_CHECK(multimax_order == 1 || multimax_order == 2,
+            "Seq2SeqConfig: multimax_order must be 1 or 2, got ", multimax_order);
+}
+
+void to_json(nlohmann::json& j, const Seq2SeqConfig& c) {
+  j = nlohmann::json{{"vocab", c.vocab},
+                     {"d_model", c.d_model},
+                     {"heads", c.heads},
+                     {"encoder_layers", c.encoder_layers},
+                     {"decoder_layers", c.decoder_layers},
+                     {"max_source_len", c.max_source_len},
+                     {"max_target_len", c.max_target_len},
+                     {"dropout", c.dropout},
+                     {"encoder_attention", attention_kind_name(c.encoder_attention)},
+                     {"decoder_attention", attention_kind_name(c.decoder_attention)},
+                     {"cross_attention", attention_kind_name(c.cross_attention)},
+                     {"multimax_order", c.multimax_order},
+                     {"multimax_per_head", c.multimax_per_head}};
+}
+
+void from_json(const nlohmann::json& j, Seq2SeqConfig& c) {
+  const ConfigReader in{j, "Seq2SeqConfig"};
+  Seq2SeqConfig read;
+  read.vocab = in.get<int64_t>("vocab");
+  read.d_model = in.get<int64_t>("d_model");
+  read.heads = in.get<int64_t>("heads");
+  read.encoder_layers = in.get<int64_t>("encoder_layers");
+  read.decoder_layers = in.get<int64_t>("decoder_layers");
+  read.max_source_len = in.get<int64_t>("max_source_len");
+  read.max_target_len = in.get<int64_t>("max_target_len");
+  read.dropout = in.get<float>("dropout");
+  read.encoder_attention = parse_attention_kind(in.get<std::string>("encoder_attention"));
+  read.decoder_attention = parse_attention_kind(in.get<std::string>("decoder_attention"));
+  read.cross_attention = parse_attention_kind(in.get<std::string>("cross_attention"));
+  read.multimax_order = in.get<int>("multimax_order");
+  read.multimax_per_head = in.get<bool>("multimax_per_head");
+  read.validate();
+  c = read;
+}
+
+}  // namespace mmx::nn

@@ -1,0 +1,62 @@
+/// \file
+/// Seq2SeqConfig: the shape of the encoder-decoder translator and, separately, the normalizer of
+/// each attention kind (encoder self, decoder self, cross), with its JSON form for checkpoints.
+#pragma once
+
+#include <cstdint>
+
+#include <nlohmann/json_fwd.hpp>
+
+#include "nn/models/gpt_config.hpp"
+
+namespace mmx::nn {
+
+///@{
+/// Token ids every Seq2Seq uses; the characters start at kFirstCharId (see TranslationVocab).
+inline constexpr int64_t kPadId = 0;  ///< fills short rows; never attended to, never a target
+inline constexpr int64_t kBosId = 1;  ///< the decoder's first input
+inline constexpr int64_t kEosId = 2;  ///< ends a target
+inline constexpr int64_t kFirstCharId = 3;
+///@}
+
+/// The encoder-decoder's hyperparameters; validate() checks them.
+struct Seq2SeqConfig {
+  /// One vocabulary for both languages (German and English share nearly all their characters),
+  /// but separate encoder and decoder embedding tables.
+  int64_t vocab = 100;  ///< including the three special ids
+  /// width of the residual stream
+  int64_t d_model = 128;
+  /// attention heads per attention (must divide d_model)
+  int64_t heads = 4;
+  /// encoder layers
+  int64_t encoder_layers = 3;
+  /// decoder layers
+  int64_t decoder_layers = 3;
+  int64_t max_source_len = 64;  ///< learned position table lengths; the target's counts BOS/EOS
+  /// the longest target, BOS and EOS included
+  int64_t max_target_len = 64;
+  /// dropout probability, in [0, 1)
+  float dropout = 0.0f;
+  /// The official MultiMax code never modulated cross-attention; here each is a free choice.
+  AttentionKind encoder_attention = AttentionKind::Softmax;
+  /// the decoder self-attention's normalizer
+  AttentionKind decoder_attention = AttentionKind::Softmax;
+  /// the cross-attention's normalizer
+  AttentionKind cross_attention = AttentionKind::Softmax;
+  /// 1 or 2, for every MultiMax attention
+  int multimax_order = 2;
+  /// one (t, r) per head instead of one per layer
+  bool multimax_per_head = false;
+
+  /// d_model / heads
+  int64_t head_dim() const { return d_model / heads; }
+  /// Throws an mmx::Error naming the first bad field.
+  void validate() const;
+};
+
+/// Reading requires every field, checks types and validates (all as mmx::Error).
+void to_json(nlohmann::json& j, const Seq2SeqConfig& config);
+/// See to_json.
+void from_json(const nlohmann::json& j, Seq2SeqConfig& config);
+
+}  // namespace mmx::nn

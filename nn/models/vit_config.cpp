@@ -1,0 +1,73 @@
+#include "nn/models/vit_config.hpp"
+
+#include <nlohmann/json.hpp>
+
+#include "engine/error.hpp"
+#include "nn/models/config_reader.hpp"
+
+namespace mmx::nn {
+
+GPTConfig ViTConfig::block_config() const {
+  GPTConfig c;
+  c.vocab = classes;
+  c.d_model = d_model;
+  c.layers = layers;
+  c.heads = heads;
+  c.seq_len = tokens();
+  c.dropout = dropout;
+  c.attention = attention;
+  c.multimax_order = multimax_order;
+  c.multimax_per_head = multimax_per_head;
+  c.multimax_logits = multimax_logits;
+  return c;
+}
+
+void ViTConfig::validate() const {
+  MMX_CHECK(image_size > 0, "ViTConfig: image_size must be positive, got ", image_size);
+  MMX_CHECK(channels > 0, "ViTConfig: channels must be positive, got ", channels);
+  MMX_CHECK(patch_size > 0 && image_size % patch_size == 0, "ViTConfig: patch_size (", patch_size,
+            ") must be positive and divide image_size (", image_size, ")");
+  MMX_CHECK(classes > 1, "ViTConfig: classes must be at least 2, got ", classes);
+  // d_model, layers, heads, dropout and the MultiMax settings are the Block's: one set of checks.
+  try {
+    block_config().validate();
+  } catch (const Error& e) {
+    throw Error(cat("ViTConfig: ", e.what()));
+  }
+}
+
+void to_json(nlohmann::json& j, const ViTConfig& c) {
+  j = nlohmann::json{{"image_size", c.image_size},
+                     {"channels", c.channels},
+                     {"patch_size", c.patch_size},
+                     {"classes", c.classes},
+                     {"d_model", c.d_model},
+                     {"layers", c.layers},
+                     {"heads", c.heads},
+                     {"dropout", c.dropout},
+                     {"attention", attention_kind_name(c.attention)},
+                     {"multimax_order", c.multimax_order},
+                     {"multimax_per_head", c.multimax_per_head},
+                     {"multimax_logits", c.multimax_logits}};
+}
+
+void from_json(const nlohmann::json& j, ViTConfig& c) {
+  const ConfigReader in{j, "ViTConfig"};
+  ViTConfig read;
+  read.image_size = in.get<int64_t>("image_size");
+  read.channels = in.get<int64_t>("channels");
+  read.patch_size = in.get<int64_t>("patch_size");
+  read.classes = in.get<int64_t>("classes");
+  read.d_model = in.get<int64_t>("d_model");
+  read.layers = in.get<int64_t>("layers");
+  read.heads = in.get<int64_t>("heads");
+  read.dropout = in.get<float>("dropout");
+  read.attention = parse_attention_kind(in.get<std::string>("attention"));
+  read.multimax_order = in.get<int>("multimax_order");
+  read.multimax_per_head = in.get<bool>("multimax_per_head");
+  read.multimax_logits = in.get<bool>("multimax_logits");
+  read.validate();
+  c = read;
+}
+
+}  // namespace mmx::nn

@@ -1,0 +1,81 @@
+#include "nn/tasks/training_loop.hpp"
+
+#include <fstream>
+
+#include "engine/error.hpp"
+#include "engine/io/atomic_write.hpp"
+#include "nn/distributed/communicator.hpp"
+
+namespace mmx::nn {
+
+std::vector<nlohmann::json> read_training_log(const std::filesystem::path& log_file) {
+  std::vector<nlohmann::json> records;
+  std::ifstream in(log_file);
+  if (!in) return records;
+  std::string line;
+  while (std::getline(in, line)) {
+    if (line.empty()) continue;
+    try {
+      records.push_back(nlohmann::json::parse(line));
+    } catch (const nlohmann::json::exception&) {
+      break;  // a line cut short by a crash ends the usable log
+    }
+  }
+  return records;
+}
+
+namespace {
+// Rewrites the log keeping only records up to `step`. Atomically: a kill in the middle of an
+// in-place rewrite would lose the records before the checkpoint, which no later resume restores.
+void truncate_log(const std::filesystem::path& log_file, int64_t step) {
+  std::string kept;
+  for (const nlohmann::json& r : read_training_log(log_file))
+    if (r.value("step", int64_t{0}) <= step) kept += r.dump() + '\n';
+  io::write_file_atomically(log_file, kept);
+}
+}  // namespace
+
+TrainingEnd run_training(Trainer& trainer, const std::filesystem::path& out_dir,
+                         const TrainingHooks& hooks) {
+  // Data-parallel: every rank trains, rank 0 alone writes the log and the checkpoint (the state
+  // is the same on every rank).
+  distributed::Communicator& comm = distributed::world();
+  std::ofstream log;
+  if (comm.is_main()) {
+    std::error_code ec;
+    std::filesystem::create_directories(out_dir, ec);
+    MMX_CHECK(!ec, "train: cannot create the output directory ", out_dir.string(), ": ",
+              ec.message());
+    const std::filesystem::path log_file = out_dir / "log.jsonl";
+    if (trainer.step() == 0)
+      std::ofstream(log_file, std::ios::trunc);
+    else
+      truncate_log(log_file, trainer.step());
+    log.open(log_file, std::ios::app);
+    MMX_CHECK(log.good(), "train: cannot write ", log_file.string());
+  }
+  const auto save = [&] {
+    if (comm.is_main()) trainer.save(out_dir);
+  };
+
+  const int64_t total = trainer.total_steps();
+  const int64_t interval = trainer.eval_interval();
+  while (trainer.step() < total) {
+    // Agreed by all ranks: a signal that reached one rank alone must stop them all.
+    if (comm.any(hooks.stop_requested && hooks.stop_requested())) {
+      save();
+      return TrainingEnd::interrupted;
+    }
+    const float loss = trainer.train_step();
+    if (hooks.on_step) hooks.on_step(trainer.step(), loss);
+    if (trainer.step() % interval == 0 || trainer.step() == total) {
+      const EvalRecord record = trainer.evaluate();
+      if (comm.is_main()) log << record.to_json().dump() << '\n' << std::flush;
+      save();
+      if (hooks.on_eval) hooks.on_eval(record);
+    }
+  }
+  return TrainingEnd::finished;
+}
+
+}  // namespace mmx::nn
