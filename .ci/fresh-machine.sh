@@ -23,6 +23,7 @@ esac
 MIRROR="${MMX_DEBIAN_MIRROR:-http://deb.debian.org/debian}"
 CACHE="${MMX_DEBOOTSTRAP_CACHE:-/var/cache/multimax-ci/bookworm-minbase.tar.gz}"
 root="$(mktemp -d /var/tmp/mmx-fresh.XXXXXX)"
+chmod 755 "$root"  # the chroot's / : mktemp makes it 0700, which locks out every other user
 log="$root.log"
 start=$SECONDS
 

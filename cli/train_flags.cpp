@@ -202,7 +202,8 @@ void add_train_flags(CLI::App& cmd, const std::map<std::string, nlohmann::json>&
       cmd.add_flag(row.flag, help);
       continue;
     }
-    CLI::Option* option = cmd.add_option(row.flag, help);
+    // The last of a repeated flag wins, so a flag can be appended to a command to change it.
+    CLI::Option* option = cmd.add_option(row.flag, help)->take_last();
     option->type_name(like.is_string()                                        ? "TEXT"
                       : like.is_number_integer() || like.is_number_unsigned() ? "INT"
                                                                               : "FLOAT");

@@ -120,10 +120,8 @@ TEST_CASE("--resume: the run's own flags are accepted, a different value named, 
 
   // Extended: the log goes on to step 40 from the saved state; a finished run is at --min-lr and
   // stays there.
-  const std::vector<std::string> extended = tiny_run(corpus, out, 40);
-  std::string extend_command;
-  for (size_t i = 1; i < extended.size(); ++i) extend_command += " " + extended[i];
-  const CliResult longer = run_mmx(extend_command + " --resume " + out.string());
+  // The first command with --steps appended: the last value of a repeated flag wins.
+  const CliResult longer = run_mmx(command + " --steps 40 --resume " + out.string());
   REQUIRE(longer.exit_code == 0);
   CHECK(longer.output.find("extending " + out.string() + " (lm) from 20 to 40 steps at step 20") !=
         std::string::npos);
