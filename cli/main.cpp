@@ -8,7 +8,7 @@
 #include <string>
 
 #include "cli/command_registry.hpp"
-#include "cli/train_flags.hpp"
+#include "cli/training/train_flags.hpp"
 #include "engine/error.hpp"
 #include "nn/distributed/communicator.hpp"
 

@@ -21,7 +21,7 @@ TEST_CASE("mmx compare: lm runs per attention and seed, table, JSON and curves; 
     const char* words[] = {"red ", "green ", "blue\n", "cyan, "};
     for (int i = 0; i < 2000; ++i) out << words[gen.below(4)];
   }
-  // The training flags are mmx train's (cli/train_flags.hpp's table).
+  // The training flags are mmx train's (cli/training/train_flags.hpp's table).
   const std::string tiny = " --data " + (dir / "corpus.txt").string() +
                            " --d-model 16 --layers 2 --heads 2 --seq 16 --batch 4 --eval-batch 4"
                            " --threads 1";

@@ -11,7 +11,7 @@
 #include <nlohmann/json.hpp>
 #include <string>
 
-#include "cli/explore_report.hpp"
+#include "cli/inspect/explore_report.hpp"
 #include "engine/error.hpp"
 #include "mmx_cli.hpp"
 #include "plot/png_io.hpp"

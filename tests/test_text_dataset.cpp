@@ -68,7 +68,8 @@ TEST_CASE("a single file; errors for missing, binary and empty inputs") {
   CHECK_THROWS_WITH_AS(load_text_corpus(dir / "blank"), doctest::Contains("is empty"), Error);
 
   CHECK_THROWS_WITH_AS(load_default_corpus(dir / "no-fortunes"),
-                       doctest::Contains("apt-get install fortunes`, or set `data` to a path"), Error);
+                       doctest::Contains("apt-get install fortunes`, or set `data` to a path"),
+                       Error);
 }
 
 TEST_CASE("the default corpus, when the fortunes package is installed") {

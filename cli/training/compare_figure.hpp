@@ -6,7 +6,7 @@
 #include <string>
 #include <vector>
 
-#include "cli/compare_summary.hpp"
+#include "cli/training/compare_summary.hpp"
 
 namespace mmx::cli {
 

@@ -5,8 +5,8 @@
 
 #include "cli/command_registry.hpp"
 #include "cli/threads.hpp"
-#include "cli/train_flags.hpp"
-#include "cli/train_session.hpp"
+#include "cli/training/train_flags.hpp"
+#include "cli/training/train_session.hpp"
 #include "engine/error.hpp"
 #include "nn/distributed/communicator.hpp"
 

@@ -1,4 +1,4 @@
-#include "cli/train_flags.hpp"
+#include "cli/training/train_flags.hpp"
 
 #include <algorithm>
 #include <charconv>

@@ -1,4 +1,4 @@
-#include "cli/explore_report.hpp"
+#include "cli/inspect/explore_report.hpp"
 
 #include <algorithm>
 #include <charconv>

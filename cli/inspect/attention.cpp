@@ -5,9 +5,9 @@
 #include <cstdio>
 #include <optional>
 
-#include "cli/attention_figures.hpp"
-#include "cli/attention_overlay.hpp"
 #include "cli/command_registry.hpp"
+#include "cli/inspect/attention_figures.hpp"
+#include "cli/inspect/attention_overlay.hpp"
 #include "cli/threads.hpp"
 #include "engine/autograd/tape.hpp"
 #include "engine/error.hpp"

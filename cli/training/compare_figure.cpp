@@ -1,4 +1,4 @@
-#include "cli/compare_figure.hpp"
+#include "cli/training/compare_figure.hpp"
 
 #include <algorithm>
 #include <functional>

@@ -1,4 +1,4 @@
-#include "cli/attention_figures.hpp"
+#include "cli/inspect/attention_figures.hpp"
 
 #include <algorithm>
 #include <cmath>

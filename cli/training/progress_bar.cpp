@@ -1,4 +1,4 @@
-#include "cli/progress_bar.hpp"
+#include "cli/training/progress_bar.hpp"
 
 #include <unistd.h>
 #include <cmath>

@@ -1,4 +1,4 @@
-#include "cli/attention_overlay.hpp"
+#include "cli/inspect/attention_overlay.hpp"
 
 #include <algorithm>
 #include <cmath>

@@ -1,11 +1,11 @@
-#include "cli/train_session.hpp"
+#include "cli/training/train_session.hpp"
 
 #include <atomic>
 #include <chrono>
 #include <csignal>
 #include <cstdio>
 
-#include "cli/progress_bar.hpp"
+#include "cli/training/progress_bar.hpp"
 #include "engine/error.hpp"
 #include "nn/distributed/communicator.hpp"
 #include "plot/line_chart.hpp"

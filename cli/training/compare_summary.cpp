@@ -1,4 +1,4 @@
-#include "cli/compare_summary.hpp"
+#include "cli/training/compare_summary.hpp"
 
 #include <algorithm>
 #include <cmath>

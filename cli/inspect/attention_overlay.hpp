@@ -6,7 +6,7 @@
 #include <optional>
 #include <string>
 
-#include "cli/attention_figures.hpp"
+#include "cli/inspect/attention_figures.hpp"
 #include "engine/tensor.hpp"
 
 namespace mmx::cli {

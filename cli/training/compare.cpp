@@ -6,11 +6,11 @@
 #include <cstdio>
 
 #include "cli/command_registry.hpp"
-#include "cli/compare_figure.hpp"
-#include "cli/compare_summary.hpp"
 #include "cli/threads.hpp"
-#include "cli/train_flags.hpp"
-#include "cli/train_session.hpp"
+#include "cli/training/compare_figure.hpp"
+#include "cli/training/compare_summary.hpp"
+#include "cli/training/train_flags.hpp"
+#include "cli/training/train_session.hpp"
 #include "engine/error.hpp"
 #include "engine/io/atomic_write.hpp"
 #include "nn/tasks/training_loop.hpp"

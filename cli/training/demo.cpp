@@ -6,8 +6,8 @@
 
 #include "cli/command_registry.hpp"
 #include "cli/threads.hpp"
-#include "cli/train_flags.hpp"
-#include "cli/train_session.hpp"
+#include "cli/training/train_flags.hpp"
+#include "cli/training/train_session.hpp"
 #include "engine/error.hpp"
 #include "nn/models/sampler.hpp"
 #include "nn/tasks/lm/lm_trainer.hpp"

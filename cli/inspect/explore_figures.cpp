@@ -1,4 +1,4 @@
-#include "cli/explore_figures.hpp"
+#include "cli/inspect/explore_figures.hpp"
 
 #include <algorithm>
 #include <array>

@@ -5,8 +5,8 @@
 #include <memory>
 
 #include "cli/command_registry.hpp"
-#include "cli/explore_figures.hpp"
-#include "cli/explore_report.hpp"
+#include "cli/inspect/explore_figures.hpp"
+#include "cli/inspect/explore_report.hpp"
 #include "engine/error.hpp"
 
 namespace mmx::cli {

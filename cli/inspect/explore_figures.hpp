@@ -5,7 +5,7 @@
 #include <string>
 #include <vector>
 
-#include "cli/explore_report.hpp"
+#include "cli/inspect/explore_report.hpp"
 
 namespace mmx::cli {
 
