@@ -9,7 +9,7 @@
 
 #include "cli/bench_support.hpp"
 #include "cli/command_registry.hpp"
-#include "engine/autograd/tape.hpp"
+#include "engine/autograd/no_grad.hpp"
 #include "engine/kernels/bare_matmul.hpp"
 #include "engine/ops.hpp"
 

@@ -4,7 +4,7 @@
 #include <chrono>
 #include <cmath>
 
-#include "engine/autograd/tape.hpp"
+#include "engine/autograd/no_grad.hpp"
 #include "engine/error.hpp"
 #include "engine/precision.hpp"
 #include "nn/metrics/chrf.hpp"

@@ -8,7 +8,7 @@
 #include <functional>
 #include <string>
 
-#include "engine/autograd/tape.hpp"
+#include "engine/autograd/no_grad.hpp"
 #include "engine/error.hpp"
 #include "engine/gradcheck.hpp"
 #include "engine/kernels/cross_entropy.hpp"

@@ -10,6 +10,7 @@
 #include <string>
 #include <vector>
 
+#include "engine/autograd/no_grad.hpp"
 #include "engine/tensor.hpp"
 
 namespace mmx {
@@ -93,17 +94,5 @@ void clear_tape();
 Tensor sum_to_shape(const Tensor& grad, const Shape& shape);
 
 }  // namespace autograd
-
-/// Scoped guard: no op records while it lives (evaluation, optimizer steps, sampling).
-class NoGrad {
- public:
-  NoGrad();
-  ~NoGrad();
-  NoGrad(const NoGrad&) = delete;
-  NoGrad& operator=(const NoGrad&) = delete;
-
- private:
-  bool previous_;
-};
 
 }  // namespace mmx

@@ -4,6 +4,7 @@
 #pragma once
 
 // Engine: tensors, the tape autograd, differentiable ops and MultiMax's normalizers.
+#include "engine/autograd/no_grad.hpp"
 #include "engine/autograd/tape.hpp"
 #include "engine/error.hpp"
 #include "engine/gradcheck.hpp"
