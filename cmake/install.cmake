@@ -18,11 +18,11 @@ target_include_directories(mmx_engine PUBLIC
   $<INSTALL_INTERFACE:${CMAKE_INSTALL_INCLUDEDIR}/mmx>)
 
 # The public headers: everything under engine/ and nn/ except the kernels (raw math and the
-# oneDNN backend stay private: no oneDNN header reaches a user).
+# oneDNN backend stay private: no oneDNN header reaches a user) and the tensor's strided copy.
 file(GLOB_RECURSE MMX_PUBLIC_HEADERS CONFIGURE_DEPENDS
   RELATIVE ${PROJECT_SOURCE_DIR}
   ${PROJECT_SOURCE_DIR}/engine/*.hpp ${PROJECT_SOURCE_DIR}/nn/*.hpp)
-list(FILTER MMX_PUBLIC_HEADERS EXCLUDE REGEX "^engine/kernels/")
+list(FILTER MMX_PUBLIC_HEADERS EXCLUDE REGEX "^engine/(kernels/|strided_copy.hpp)")
 foreach(header ${MMX_PUBLIC_HEADERS})
   get_filename_component(dir ${header} DIRECTORY)
   install(FILES ${PROJECT_SOURCE_DIR}/${header}

@@ -12,8 +12,8 @@
 
 #include "engine/autograd/tape.hpp"
 #include "engine/error.hpp"
-#include "engine/kernels/copy.hpp"
 #include "engine/ops.hpp"
+#include "engine/strided_copy.hpp"
 
 namespace mmx {
 
@@ -201,7 +201,7 @@ std::vector<float> Tensor::to_vector() const {
   // Why: the per-element offset walk costs ~10x a block copy; dense tensors are the usual case.
   if (is_contiguous()) return std::vector<float>(p, p + numel());
   std::vector<float> out(static_cast<size_t>(numel()));
-  kernels::copy_strided(*this, out.data());
+  copy_strided(*this, out.data());
   return out;
 }
 
@@ -269,7 +269,7 @@ Tensor& Tensor::copy_(const Tensor& src) {
   if (is_contiguous() && src.is_contiguous()) {
     std::memmove(p, src.data(), static_cast<size_t>(numel()) * sizeof(float));
   } else if (is_contiguous() && !shares_storage(src)) {
-    kernels::copy_strided(src, p);
+    copy_strided(src, p);
   } else if (!shares_storage(src) && src.is_contiguous()) {
     // A dense source into a window (slice's backward, a KV cache): row by row, one memcpy per
     // row when the window's rows are dense (a 0-d tensor is contiguous, so rank >= 1 here).
