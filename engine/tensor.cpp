@@ -10,7 +10,7 @@
 #endif
 #include <sstream>
 
-#include "engine/autograd/tape.hpp"
+#include "engine/autograd_meta.hpp"
 #include "engine/error.hpp"
 #include "engine/ops.hpp"
 #include "engine/strided_copy.hpp"
@@ -364,16 +364,6 @@ void Tensor::retain_grad() {
 Tensor Tensor::detach() const {
   const TensorImpl& i = checked();
   return view_of(*this, i.shape, i.strides, i.offset);
-}
-
-void Tensor::backward(bool retain_graph) const {
-  MMX_CHECK(numel() == 1, "backward: called on a tensor of shape ", mmx::to_string(shape()),
-            "; pass a seed gradient for non-scalar outputs");
-  backward(Tensor::ones(shape()), retain_graph);
-}
-
-void Tensor::backward(const Tensor& seed, bool retain_graph) const {
-  autograd::run_backward(*this, seed, retain_graph);
 }
 
 // ---------------------------------------------------------------- shortcuts to ops
