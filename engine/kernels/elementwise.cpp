@@ -4,7 +4,7 @@
 #include <cmath>
 
 #include "engine/error.hpp"
-#include "engine/kernels/dnnl_elementwise.hpp"
+#include "engine/kernels/dnnl/dnnl_kernels.hpp"
 #include "engine/strided_copy.hpp"
 
 namespace mmx::kernels {
