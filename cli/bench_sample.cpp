@@ -13,7 +13,7 @@
 
 #include "cli/bench_support.hpp"
 #include "cli/command_registry.hpp"
-#include "engine/autograd/tape.hpp"
+#include "engine/autograd/no_grad.hpp"
 #include "engine/error.hpp"
 #include "nn/models/gpt.hpp"
 #include "nn/models/sampler.hpp"

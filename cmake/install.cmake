@@ -9,20 +9,28 @@ add_library(multimax::engine ALIAS mmx_engine)
 add_library(multimax::nn ALIAS mmx_nn)
 set_target_properties(mmx_engine PROPERTIES EXPORT_NAME engine)
 set_target_properties(mmx_nn PROPERTIES EXPORT_NAME nn)
+# multimax::engine is an interface over the engine's layer libraries (engine/CMakeLists.txt),
+# installed beside it as libmmx_<layer>.a and exported as multimax::engine_<layer>: linking
+# multimax::engine links them all, in order. Kept apart, not merged into one archive, so the
+# installed libraries are the ones the build tree checked layer by layer.
+set(MMX_ENGINE_LAYER_TARGETS ${MMX_ENGINE_LAYERS})
+list(TRANSFORM MMX_ENGINE_LAYER_TARGETS PREPEND mmx_)
+foreach(layer ${MMX_ENGINE_LAYERS})
+  set_target_properties(mmx_${layer} PROPERTIES EXPORT_NAME engine_${layer})
+endforeach()
 
 # Installed, both <mmx/mmx.hpp> (include/) and the sources' own "engine/tensor.hpp" spelling
 # (include/mmx/) resolve. In the build tree include/ holds the umbrella header.
-target_include_directories(mmx_engine PUBLIC
+target_include_directories(mmx_engine INTERFACE
   $<BUILD_INTERFACE:${PROJECT_SOURCE_DIR}/include>
   $<INSTALL_INTERFACE:${CMAKE_INSTALL_INCLUDEDIR}>
   $<INSTALL_INTERFACE:${CMAKE_INSTALL_INCLUDEDIR}/mmx>)
 
-# The public headers: everything under engine/ and nn/ except the kernels (raw math and the
-# oneDNN backend stay private: no oneDNN header reaches a user).
-file(GLOB_RECURSE MMX_PUBLIC_HEADERS CONFIGURE_DEPENDS
-  RELATIVE ${PROJECT_SOURCE_DIR}
-  ${PROJECT_SOURCE_DIR}/engine/*.hpp ${PROJECT_SOURCE_DIR}/nn/*.hpp)
-list(FILTER MMX_PUBLIC_HEADERS EXCLUDE REGEX "^engine/kernels/")
+# The public headers: the engine's (its layers' own list: not the kernels, whose raw math and
+# oneDNN backend stay private, so no oneDNN header reaches a user) and everything under nn/.
+file(GLOB_RECURSE MMX_NN_HEADERS CONFIGURE_DEPENDS
+  RELATIVE ${PROJECT_SOURCE_DIR} ${PROJECT_SOURCE_DIR}/nn/*.hpp)
+set(MMX_PUBLIC_HEADERS ${MMX_ENGINE_PUBLIC_HEADERS} ${MMX_NN_HEADERS})
 foreach(header ${MMX_PUBLIC_HEADERS})
   get_filename_component(dir ${header} DIRECTORY)
   install(FILES ${PROJECT_SOURCE_DIR}/${header}
@@ -31,7 +39,7 @@ endforeach()
 install(FILES ${PROJECT_SOURCE_DIR}/include/mmx/mmx.hpp
         DESTINATION ${CMAKE_INSTALL_INCLUDEDIR}/mmx COMPONENT devel)
 
-install(TARGETS mmx_engine mmx_nn EXPORT multimaxTargets
+install(TARGETS mmx_engine ${MMX_ENGINE_LAYER_TARGETS} mmx_nn EXPORT multimaxTargets
         ARCHIVE DESTINATION ${CMAKE_INSTALL_LIBDIR} COMPONENT devel)
 install(TARGETS mmx RUNTIME DESTINATION ${CMAKE_INSTALL_BINDIR} COMPONENT cli)
 
@@ -62,6 +70,9 @@ set(MMX_PC_MPI_REQUIRES "")
 if(MMX_MPI)
   set(MMX_PC_MPI_REQUIRES " ompi-c")
 endif()
+# The engine's layer libraries, each before the ones it needs.
+list(TRANSFORM MMX_ENGINE_LAYERS PREPEND -lmmx_ OUTPUT_VARIABLE MMX_PC_ENGINE_LIBS)
+list(JOIN MMX_PC_ENGINE_LIBS " " MMX_PC_ENGINE_LIBS)
 configure_file(${PROJECT_SOURCE_DIR}/cmake/multimax.pc.in ${PROJECT_BINARY_DIR}/multimax.pc @ONLY)
 install(FILES ${PROJECT_BINARY_DIR}/multimax.pc
         DESTINATION ${CMAKE_INSTALL_LIBDIR}/pkgconfig COMPONENT devel)

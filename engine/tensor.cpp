@@ -10,10 +10,9 @@
 #endif
 #include <sstream>
 
-#include "engine/autograd/tape.hpp"
+#include "engine/autograd_meta.hpp"
 #include "engine/error.hpp"
-#include "engine/kernels/copy.hpp"
-#include "engine/ops.hpp"
+#include "engine/strided_copy.hpp"
 
 namespace mmx {
 
@@ -201,7 +200,7 @@ std::vector<float> Tensor::to_vector() const {
   // Why: the per-element offset walk costs ~10x a block copy; dense tensors are the usual case.
   if (is_contiguous()) return std::vector<float>(p, p + numel());
   std::vector<float> out(static_cast<size_t>(numel()));
-  kernels::copy_strided(*this, out.data());
+  copy_strided(*this, out.data());
   return out;
 }
 
@@ -269,7 +268,7 @@ Tensor& Tensor::copy_(const Tensor& src) {
   if (is_contiguous() && src.is_contiguous()) {
     std::memmove(p, src.data(), static_cast<size_t>(numel()) * sizeof(float));
   } else if (is_contiguous() && !shares_storage(src)) {
-    kernels::copy_strided(src, p);
+    copy_strided(src, p);
   } else if (!shares_storage(src) && src.is_contiguous()) {
     // A dense source into a window (slice's backward, a KV cache): row by row, one memcpy per
     // row when the window's rows are dense (a 0-d tensor is contiguous, so rank >= 1 here).
@@ -364,74 +363,6 @@ void Tensor::retain_grad() {
 Tensor Tensor::detach() const {
   const TensorImpl& i = checked();
   return view_of(*this, i.shape, i.strides, i.offset);
-}
-
-void Tensor::backward(bool retain_graph) const {
-  MMX_CHECK(numel() == 1, "backward: called on a tensor of shape ", mmx::to_string(shape()),
-            "; pass a seed gradient for non-scalar outputs");
-  backward(Tensor::ones(shape()), retain_graph);
-}
-
-void Tensor::backward(const Tensor& seed, bool retain_graph) const {
-  autograd::run_backward(*this, seed, retain_graph);
-}
-
-// ---------------------------------------------------------------- shortcuts to ops
-
-Tensor Tensor::reshape(const Shape& s) const {
-  return mmx::reshape(*this, s);
-}
-Tensor Tensor::permute(const Shape& axes) const {
-  return mmx::permute(*this, axes);
-}
-Tensor Tensor::transpose(int64_t a, int64_t b) const {
-  return mmx::transpose(*this, a, b);
-}
-Tensor Tensor::slice(int64_t axis, int64_t start, int64_t end) const {
-  return mmx::slice(*this, axis, start, end);
-}
-Tensor Tensor::expand(const Shape& s) const {
-  return mmx::expand(*this, s);
-}
-Tensor Tensor::contiguous() const {
-  return mmx::contiguous(*this);
-}
-
-Tensor operator+(const Tensor& a, const Tensor& b) {
-  return add(a, b);
-}
-Tensor operator-(const Tensor& a, const Tensor& b) {
-  return sub(a, b);
-}
-Tensor operator*(const Tensor& a, const Tensor& b) {
-  return mul(a, b);
-}
-Tensor operator/(const Tensor& a, const Tensor& b) {
-  return div(a, b);
-}
-Tensor operator+(const Tensor& a, float b) {
-  return add(a, b);
-}
-Tensor operator-(const Tensor& a, float b) {
-  return sub(a, b);
-}
-Tensor operator*(const Tensor& a, float b) {
-  return mul(a, b);
-}
-Tensor operator/(const Tensor& a, float b) {
-  return div(a, b);
-}
-Tensor operator+(float a, const Tensor& b) {
-  return add(b, a);
-}
-Tensor operator-(float a, const Tensor& b) {
-  return add(neg(b), a);
-}
-Tensor operator*(float a, const Tensor& b) {
-  return mul(b, a);
-}
-Tensor operator-(const Tensor& a) {
-  return neg(a);
 }
 
 }  // namespace mmx

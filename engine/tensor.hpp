@@ -1,6 +1,8 @@
 /// \file
 /// Tensor: a float32 N-d view (shape, strides, offset) onto shared, 64-byte aligned storage.
 /// Copying a Tensor copies a handle; views share storage. Autograd state hangs off AutogradMeta.
+/// backward() and the shortcuts to ops are declared here but defined in the layers that own them
+/// (engine/autograd/, engine/ops/), so this layer needs neither; multimax::engine links them.
 #pragma once
 
 #include <cstdint>
@@ -129,11 +131,13 @@ class Tensor {
   Tensor detach() const;  ///< shares storage, no autograd history
   ///@{
   /// Reverse-mode from this tensor. A non-scalar needs an explicit seed gradient.
+  /// Defined with the tape (engine/autograd/backward.cpp).
   void backward(bool retain_graph = false) const;
   void backward(const Tensor& seed, bool retain_graph = false) const;
   ///@}
 
-  // --- views and shape ops (autograd-aware shortcuts for the ops in ops.hpp) ---
+  // --- views and shape ops (autograd-aware shortcuts for the ops in ops.hpp, defined with
+  // them in engine/ops/tensor_shortcuts.cpp) ---
   /// The same elements with a new shape (a view when this tensor is contiguous).
   Tensor reshape(const Shape& shape) const;
   /// A view with the axes reordered: new axis i is old axis axes[i].
@@ -162,7 +166,8 @@ class Tensor {
 std::ostream& operator<<(std::ostream& out, const Tensor& t);
 
 ///@{
-/// Arithmetic operators: shortcuts for add/sub/mul/div/neg in ops.hpp (autograd-aware).
+/// Arithmetic operators: shortcuts for add/sub/mul/div/neg in ops.hpp (autograd-aware), defined
+/// with them (engine/ops/tensor_shortcuts.cpp).
 Tensor operator+(const Tensor& a, const Tensor& b);
 Tensor operator-(const Tensor& a, const Tensor& b);
 Tensor operator*(const Tensor& a, const Tensor& b);

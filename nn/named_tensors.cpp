@@ -2,7 +2,7 @@
 
 #include <map>
 
-#include "engine/autograd/tape.hpp"
+#include "engine/autograd/no_grad.hpp"
 #include "engine/error.hpp"
 
 namespace mmx::nn {

@@ -8,8 +8,8 @@
 #include <nlohmann/json.hpp>
 
 #include "engine/error.hpp"
-#include "engine/kernels/dense.hpp"
 #include "engine/kernels/dense_naive.hpp"
+#include "engine/kernels/matmul.hpp"
 #include "engine/ops.hpp"
 #include "engine/precision.hpp"
 #include "nn/tasks/lm/lm_trainer.hpp"

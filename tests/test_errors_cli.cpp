@@ -139,8 +139,8 @@ TEST_CASE("every subcommand refuses bad input with one clear line and a non-zero
       // bench.
       {"bench nosuchsuite", "nosuchsuite"},
       {"bench --bogus", "--bogus"},
-      {"bench matmul --repeats 0", "--repeats"},
-      {"bench matmul --threads many", "--threads"},
+      {"bench normalizers --repeats 0", "--repeats"},
+      {"bench normalizers --threads many", "--threads"},
   };
   int tried = 0;
   for (const Case& c : cases) {

@@ -6,7 +6,7 @@
 #include <cmath>
 #include <map>
 
-#include "engine/autograd/tape.hpp"
+#include "engine/autograd/no_grad.hpp"
 #include "nn/models/gpt.hpp"
 #include "nn/optim/adamw.hpp"
 #include "nn/optim/grad_clip.hpp"

@@ -214,7 +214,7 @@ TEST_CASE(
        "train: --batch 3 is not a multiple of the 2 ranks"},
       {"train --task mt --steps 10 --warmup 1 --threads 1 --out " + (dir / "mt").string(),
        "train: data-parallel training (2 ranks) supports --task lm and vit, not mt"},
-      {"bench matmul --repeats 1",
+      {"bench normalizers --repeats 1",
        "only `mmx train` runs data-parallel; start `mmx bench` as one process, without mpirun"},
   };
   for (const Case& c : cases) {

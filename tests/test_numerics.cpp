@@ -8,7 +8,7 @@
 #include <cmath>
 #include <fstream>
 
-#include "engine/autograd/tape.hpp"
+#include "engine/autograd/no_grad.hpp"
 #include "engine/error.hpp"
 #include "engine/normalizers.hpp"
 #include "engine/ops.hpp"

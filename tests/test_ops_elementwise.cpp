@@ -8,7 +8,7 @@
 #include <functional>
 #include <string>
 
-#include "engine/autograd/tape.hpp"
+#include "engine/autograd/no_grad.hpp"
 #include "engine/gradcheck.hpp"
 #include "engine/kernels/elementwise.hpp"
 #include "engine/kernels/gelu.hpp"

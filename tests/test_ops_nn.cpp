@@ -8,14 +8,16 @@
 #include <functional>
 #include <string>
 
-#include "engine/autograd/tape.hpp"
+#include "engine/autograd/no_grad.hpp"
 #include "engine/error.hpp"
 #include "engine/gradcheck.hpp"
 #include "engine/kernels/cross_entropy.hpp"
-#include "engine/kernels/dense.hpp"
 #include "engine/kernels/dense_naive.hpp"
 #include "engine/kernels/embedding.hpp"
+#include "engine/kernels/layer_norm.hpp"
+#include "engine/kernels/matmul.hpp"
 #include "engine/kernels/primitive_cache_stats.hpp"
+#include "engine/kernels/softmax.hpp"
 #include "engine/ops.hpp"
 
 using namespace mmx;

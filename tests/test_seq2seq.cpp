@@ -7,7 +7,7 @@
 #include <string>
 #include <vector>
 
-#include "engine/autograd/tape.hpp"
+#include "engine/autograd/no_grad.hpp"
 #include "engine/error.hpp"
 #include "engine/measures.hpp"
 #include "engine/ops.hpp"

@@ -4,8 +4,8 @@
 #include <cstdint>
 
 #include "engine/error.hpp"
-#include "engine/kernels/copy.hpp"
 #include "engine/ops.hpp"
+#include "engine/strided_copy.hpp"
 #include "engine/tensor.hpp"
 
 using namespace mmx;
@@ -130,7 +130,7 @@ TEST_CASE("printing shows values, shape and elides long axes") {
   CHECK(l.find("99") != std::string::npos);
 }
 
-TEST_CASE("the strided copy kernel matches its naive walk on every kind of view") {
+TEST_CASE("the strided copy matches its naive walk on every kind of view") {
   Generator gen(9);
   Tensor base = Tensor::randn({4, 5, 6}, gen);
   const std::vector<Tensor> views = {
@@ -144,8 +144,8 @@ TEST_CASE("the strided copy kernel matches its naive walk on every kind of view"
       Tensor::randn({300, 400}, gen).transpose(0, 1)};  // parallel path
   for (const Tensor& v : views) {
     std::vector<float> fast(static_cast<size_t>(v.numel())), naive(fast.size());
-    kernels::copy_strided(v, fast.data());
-    kernels::copy_strided_naive(v, naive.data());
+    copy_strided(v, fast.data());
+    copy_strided_naive(v, naive.data());
     CHECK(fast == naive);
   }
 }

@@ -9,7 +9,7 @@
 #include "cli/inspect/attention_figures.hpp"
 #include "cli/inspect/attention_overlay.hpp"
 #include "cli/threads.hpp"
-#include "engine/autograd/tape.hpp"
+#include "engine/autograd/no_grad.hpp"
 #include "engine/error.hpp"
 #include "nn/data/checkpoint.hpp"
 #include "nn/data/image_dataset.hpp"

@@ -6,7 +6,7 @@
 #include <cstdio>
 #include <sstream>
 
-#include "engine/autograd/tape.hpp"
+#include "engine/autograd/no_grad.hpp"
 #include "engine/error.hpp"
 #include "engine/measures.hpp"
 #include "engine/normalizers.hpp"

@@ -10,26 +10,11 @@
 #include <string>
 #include <vector>
 
+#include "engine/autograd/no_grad.hpp"
+#include "engine/autograd_meta.hpp"
 #include "engine/tensor.hpp"
 
 namespace mmx {
-
-/// What autograd knows about a tensor, kept apart from its data: a node holds the metas of
-/// its inputs (to route gradients) without keeping their storage alive.
-struct AutogradMeta {
-  /// gradients flow to this tensor
-  bool requires_grad = false;
-  bool retains_grad = false;  ///< keep grad of a non-leaf after backward
-  /// accumulated by backward; undefined until then
-  Tensor grad;
-  Shape shape;  ///< for reducing broadcast gradients back to this shape
-  /// Set for outputs of recorded ops: which tape (generation) and which node made it.
-  uint64_t tape_generation = 0;
-  /// the node that made it; -1 for a leaf
-  int64_t tape_position = -1;
-  /// Not made by a recorded op.
-  bool is_leaf() const { return tape_position < 0; }
-};
 
 /// Given dL/d(output), returns dL/d(input_i) for each input, in order. An undefined Tensor
 /// means "no gradient for this input". A returned gradient may have the broadcast shape; the
@@ -93,17 +78,5 @@ void clear_tape();
 Tensor sum_to_shape(const Tensor& grad, const Shape& shape);
 
 }  // namespace autograd
-
-/// Scoped guard: no op records while it lives (evaluation, optimizer steps, sampling).
-class NoGrad {
- public:
-  NoGrad();
-  ~NoGrad();
-  NoGrad(const NoGrad&) = delete;
-  NoGrad& operator=(const NoGrad&) = delete;
-
- private:
-  bool previous_;
-};
 
 }  // namespace mmx

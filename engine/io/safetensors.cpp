@@ -154,10 +154,17 @@ std::string serialize_safetensors(const NamedTensors& tensors, const StringMetad
   out.reserve(8 + json.size() + offset);
   put_u64_le(out, json.size());
   out += json;
+  // A strided tensor through its row-major copy: the io layer sits on the tensor alone, so not
+  // the contiguous() op (which would also record on the tape).
   for (const auto& entry : tensors) {
-    const Tensor dense = entry.second.contiguous();
-    out.append(reinterpret_cast<const char*>(dense.data()),
-               static_cast<size_t>(dense.numel()) * sizeof(float));
+    const Tensor& t = entry.second;
+    if (t.is_contiguous()) {
+      out.append(reinterpret_cast<const char*>(t.data()),
+                 static_cast<size_t>(t.numel()) * sizeof(float));
+    } else {
+      const std::vector<float> dense = t.to_vector();
+      out.append(reinterpret_cast<const char*>(dense.data()), dense.size() * sizeof(float));
+    }
   }
   return out;
 }

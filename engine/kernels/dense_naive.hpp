@@ -1,5 +1,6 @@
-// Plain-loop references for the oneDNN-backed dense kernels of dense.hpp (llm.c keeps
-// matmul_forward_naive beside matmul_forward for the same reason): tests compare the two.
+// Plain-loop references for the oneDNN-backed kernels of matmul.hpp, softmax.hpp and
+// layer_norm.hpp (llm.c keeps matmul_forward_naive beside matmul_forward for the same reason):
+// tests compare the two.
 #pragma once
 
 #include "engine/tensor.hpp"

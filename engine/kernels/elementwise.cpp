@@ -4,8 +4,8 @@
 #include <cmath>
 
 #include "engine/error.hpp"
-#include "engine/kernels/copy.hpp"
-#include "engine/kernels/dnnl_elementwise.hpp"
+#include "engine/kernels/dnnl/dnnl_kernels.hpp"
+#include "engine/strided_copy.hpp"
 
 namespace mmx::kernels {
 

@@ -1,8 +1,8 @@
 // layer_norm over the last axis with optional weight and bias: oneDNN forward saves each row's
 // mean and variance; the oneDNN backward uses them for dx, dweight and dbias in one pass.
+#include "engine/kernels/layer_norm.hpp"
 #include "engine/autograd/tape.hpp"
 #include "engine/error.hpp"
-#include "engine/kernels/dense.hpp"
 #include "engine/ops.hpp"
 
 namespace mmx {

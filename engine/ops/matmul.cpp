@@ -1,8 +1,8 @@
 // matmul and linear: forward on the oneDNN matmul kernel, backward through the same kernel on
 // transposed views (dA = dC.B^T, dB = A^T.dC), so no operand is ever copied to be transposed.
+#include "engine/kernels/matmul.hpp"
 #include "engine/autograd/tape.hpp"
 #include "engine/error.hpp"
-#include "engine/kernels/dense.hpp"
 #include "engine/kernels/elementwise.hpp"
 #include "engine/ops.hpp"
 

@@ -5,8 +5,8 @@
 
 #include "engine/autograd/tape.hpp"
 #include "engine/error.hpp"
-#include "engine/kernels/copy.hpp"
 #include "engine/ops.hpp"
+#include "engine/strided_copy.hpp"
 
 namespace mmx {
 
@@ -37,7 +37,7 @@ Shape resolve_reshape(const Shape& target, int64_t count, const Shape& from) {
 Tensor contiguous(const Tensor& x) {
   if (x.is_contiguous()) return x;
   Tensor y = Tensor::empty(x.shape());
-  kernels::copy_strided(x, y.data());
+  copy_strided(x, y.data());
   if (autograd::needs_grad({x}))
     autograd::record("contiguous", {x}, y, {},
                      [](const Tensor& gy) { return std::vector<Tensor>{gy}; });

@@ -1,8 +1,8 @@
 // softmax and log_softmax over the last axis: oneDNN forward, and oneDNN backward from the saved
 // output (softmax: dx = y*(g - sum(g*y)); log_softmax: dx = g - exp(y)*sum(g)).
+#include "engine/kernels/softmax.hpp"
 #include "engine/autograd/tape.hpp"
 #include "engine/error.hpp"
-#include "engine/kernels/dense.hpp"
 #include "engine/ops.hpp"
 
 namespace mmx {

@@ -4,7 +4,9 @@
 #pragma once
 
 // Engine: tensors, the tape autograd, differentiable ops and MultiMax's normalizers.
+#include "engine/autograd/no_grad.hpp"
 #include "engine/autograd/tape.hpp"
+#include "engine/autograd_meta.hpp"
 #include "engine/error.hpp"
 #include "engine/gradcheck.hpp"
 #include "engine/measures.hpp"

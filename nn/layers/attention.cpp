@@ -3,7 +3,7 @@
 #include <cmath>
 #include <limits>
 
-#include "engine/autograd/tape.hpp"
+#include "engine/autograd/no_grad.hpp"
 #include "engine/error.hpp"
 #include "engine/normalizers.hpp"
 #include "engine/ops.hpp"

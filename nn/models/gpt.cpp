@@ -1,6 +1,6 @@
 #include "nn/models/gpt.hpp"
 
-#include "engine/autograd/tape.hpp"
+#include "engine/autograd/no_grad.hpp"
 #include "engine/error.hpp"
 #include "engine/ops.hpp"
 #include "nn/models/model_setup.hpp"

@@ -2,7 +2,7 @@
 
 #include <limits>
 
-#include "engine/autograd/tape.hpp"
+#include "engine/autograd/no_grad.hpp"
 #include "engine/error.hpp"
 #include "engine/ops.hpp"
 #include "nn/models/model_setup.hpp"

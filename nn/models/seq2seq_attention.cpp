@@ -2,7 +2,7 @@
 
 #include <cmath>
 
-#include "engine/autograd/tape.hpp"
+#include "engine/autograd/no_grad.hpp"
 #include "engine/error.hpp"
 #include "engine/ops.hpp"
 #include "nn/layers/normalizers.hpp"

@@ -1,6 +1,6 @@
 #include "nn/optim/optimizer.hpp"
 
-#include "engine/autograd/tape.hpp"
+#include "engine/autograd/no_grad.hpp"
 #include "engine/error.hpp"
 
 namespace mmx::nn {

@@ -2,7 +2,7 @@
 
 #include <unordered_map>
 
-#include "engine/kernels/primitive_cache_stats.hpp"
+#include "engine/kernels/dnnl/dnnl_kernels.hpp"
 
 namespace mmx::dnnl_backend {
 
@@ -70,7 +70,7 @@ std::string layout_key(const Tensor& t) {
 }  // namespace mmx::dnnl_backend
 
 namespace mmx::kernels {
-PrimitiveCacheStats primitive_cache_stats() {
+PrimitiveCacheStats dnnl_primitive_cache_stats() {
   return dnnl_backend::cache().stats;
 }
 }  // namespace mmx::kernels

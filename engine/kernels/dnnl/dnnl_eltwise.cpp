@@ -2,7 +2,7 @@
 
 #include "engine/error.hpp"
 #include "engine/kernels/dnnl/dnnl_context.hpp"
-#include "engine/kernels/dnnl_elementwise.hpp"
+#include "engine/kernels/dnnl/dnnl_kernels.hpp"
 
 namespace mmx::kernels {
 

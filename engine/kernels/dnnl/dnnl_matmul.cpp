@@ -6,8 +6,8 @@
 #include <vector>
 
 #include "engine/error.hpp"
-#include "engine/kernels/dense.hpp"
 #include "engine/kernels/dnnl/dnnl_context.hpp"
+#include "engine/kernels/dnnl/dnnl_kernels.hpp"
 #include "engine/kernels/elementwise.hpp"
 #include "engine/precision.hpp"
 
@@ -76,46 +76,6 @@ void append_layout(std::string& key, const Layout& l) {
   key += ';';
 }
 
-// A zero-sized inner dimension: every output is the bias (or 0); oneDNN is not asked.
-Tensor empty_sum(const Shape& out_shape, const Tensor& bias) {
-  Tensor out = Tensor::zeros(out_shape);
-  if (!bias.defined() || out.numel() == 0) return out;
-  const int64_t n = out_shape.back();
-  for (int64_t row = 0; row < out.numel() / n; ++row)
-    for (int64_t j = 0; j < n; ++j) out.data()[row * n + j] = bias.data()[j * bias.strides()[0]];
-  return out;
-}
-
-}  // namespace
-
-int64_t matmul_operand_copies() {
-  return operand_copies;
-}
-
-Tensor matrix_transpose_view(const Tensor& t) {
-  MMX_CHECK(t.dim() >= 2, "transpose: need a matrix, got shape ", to_string(t.shape()));
-  Shape shape = t.shape();
-  Shape strides = t.strides();
-  std::swap(shape[shape.size() - 1], shape[shape.size() - 2]);
-  std::swap(strides[strides.size() - 1], strides[strides.size() - 2]);
-  return Tensor::view_of(t, shape, strides, t.offset());
-}
-
-namespace {
-
-// The output shape of a [..., m, k] x [..., k, n] product, checked; `op` names the caller.
-Shape product_shape(const Tensor& a, const Tensor& b, const char* op) {
-  MMX_CHECK(a.dim() >= 2 && b.dim() >= 2, op, ": need operands of rank >= 2, got ",
-            to_string(a.shape()), " x ", to_string(b.shape()));
-  MMX_CHECK(b.size(-2) == a.size(-1), op, ": inner dims differ: ", to_string(a.shape()), " x ",
-            to_string(b.shape()));
-  Shape out = broadcast_shapes(Shape(a.shape().begin(), a.shape().end() - 2),
-                               Shape(b.shape().begin(), b.shape().end() - 2), op);
-  out.push_back(a.size(-2));
-  out.push_back(b.size(-1));
-  return out;
-}
-
 // A dense row-major descriptor of `l`'s dims in `type`.
 dnnl::memory::desc dense_desc(const Layout& l, dnnl::memory::data_type type) {
   const Shape strides = contiguous_strides(l.dims);
@@ -156,10 +116,14 @@ dnnl::memory bf16_operand(const Tensor& t, const Layout& l, int slot) {
   return dst;
 }
 
-// out (= or +=, by `accumulate`) a b + bias on one cached primitive; out's layout is its strides.
-// With bf16, a and b are rounded to bf16 first; the product accumulates in fp32 into fp32 out.
-void run_matmul(Tensor a, Tensor b, Tensor bias, Tensor& out, bool accumulate,
-                MatmulPrecision precision) {
+}  // namespace
+
+int64_t dnnl_matmul_operand_copies() {
+  return operand_copies;
+}
+
+void dnnl_matmul(Tensor a, Tensor b, Tensor bias, Tensor& out, bool accumulate,
+                 MatmulPrecision precision) {
   const bool bf16 = precision == MatmulPrecision::bf16;
   const int64_t n = b.size(-1);
   const Shape& out_shape = out.shape();
@@ -214,37 +178,6 @@ void run_matmul(Tensor a, Tensor b, Tensor bias, Tensor& out, bool accumulate,
   if (bias.defined()) args.emplace(DNNL_ARG_BIAS, dnnl_backend::memory_of(bias, bias_md));
   primitive.execute(dnnl_backend::cpu_stream(), args);
   dnnl_backend::cpu_stream().wait();
-}
-
-}  // namespace
-
-Tensor matmul_forward(const Tensor& a, const Tensor& b, const Tensor& bias) {
-  const Shape out_shape = product_shape(a, b, "matmul");
-  const int64_t n = out_shape.back();
-  MMX_CHECK(!bias.defined() || bias.shape() == Shape{n}, "matmul: bias of shape ",
-            to_string(bias.shape()), " for an output with ", n, " columns");
-  if (numel(out_shape) == 0 || a.size(-1) == 0) return empty_sum(out_shape, bias);
-  Tensor out = Tensor::empty(out_shape);
-  run_matmul(a, b, bias, out, /*accumulate=*/false, matmul_precision());
-  return out;
-}
-
-void matmul_into(const Tensor& a, const Tensor& b, Tensor& out, bool accumulate) {
-  const Shape out_shape = product_shape(a, b, "matmul_into");
-  MMX_CHECK(out.shape() == out_shape, "matmul_into: ", to_string(a.shape()), " x ",
-            to_string(b.shape()), " gives ", to_string(out_shape), ", not the output's ",
-            to_string(out.shape()));
-  MMX_CHECK(out.numel() == 0 || out.strides().back() == 1, "matmul_into: the output ",
-            to_string(out.shape()), " needs a dense last axis, got strides ",
-            to_string(out.strides()));
-  if (out.numel() == 0) return;
-  if (a.size(-1) == 0) {  // an empty sum adds nothing, or overwrites with zeros
-    if (!accumulate) out.fill_(0.0f);
-    return;
-  }
-  // The causal attention blocks stay fp32: they are small, and a per-block bf16 copy would cost
-  // about what it saves.
-  run_matmul(a, b, Tensor(), out, accumulate, MatmulPrecision::fp32);
 }
 
 }  // namespace mmx::kernels

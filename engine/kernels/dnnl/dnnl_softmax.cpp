@@ -2,9 +2,8 @@
 // forward and backward. The two share every line but the primitive type.
 #include <string>
 
-#include "engine/error.hpp"
-#include "engine/kernels/dense.hpp"
 #include "engine/kernels/dnnl/dnnl_context.hpp"
+#include "engine/kernels/dnnl/dnnl_kernels.hpp"
 #include "engine/kernels/elementwise.hpp"
 
 namespace mmx::kernels {
@@ -17,10 +16,10 @@ using dnnl_backend::cpu_stream;
 using dnnl_backend::memory_desc;
 using dnnl_backend::memory_of;
 
-// Forward: Fwd is dnnl::softmax_forward or dnnl::logsoftmax_forward.
+// Forward (x checked by kernels/softmax.cpp): Fwd is dnnl::softmax_forward or
+// dnnl::logsoftmax_forward.
 template <typename Fwd>
 Tensor normalize_forward(const char* name, const Tensor& x) {
-  MMX_CHECK(x.dim() >= 1, name, ": needs at least one axis, got a scalar");
   Tensor y = Tensor::empty(x.shape());
   if (x.numel() == 0) return y;
   // The 2.x softmax takes one descriptor for src and dst: read x densely, as y is written.
@@ -37,11 +36,9 @@ Tensor normalize_forward(const char* name, const Tensor& x) {
   return y;
 }
 
-// Backward from the forward's output y and the incoming gradient gy.
+// Backward from the forward's output y and the incoming gradient gy (same shape, checked).
 template <typename Fwd, typename Bwd>
 Tensor normalize_backward(const char* name, const Tensor& y, const Tensor& gy) {
-  MMX_CHECK(y.shape() == gy.shape(), name, " backward: output ", to_string(y.shape()),
-            " and gradient ", to_string(gy.shape()), " differ in shape");
   const Tensor yd = contiguous_copy(y);
   const Tensor gyd = contiguous_copy(gy);
   Tensor gx = Tensor::empty(y.shape());
@@ -64,19 +61,19 @@ Tensor normalize_backward(const char* name, const Tensor& y, const Tensor& gy) {
 
 }  // namespace
 
-Tensor softmax_forward(const Tensor& x) {
+Tensor dnnl_softmax_forward(const Tensor& x) {
   return normalize_forward<dnnl::softmax_forward>("softmax", x);
 }
 
-Tensor softmax_backward(const Tensor& y, const Tensor& gy) {
+Tensor dnnl_softmax_backward(const Tensor& y, const Tensor& gy) {
   return normalize_backward<dnnl::softmax_forward, dnnl::softmax_backward>("softmax", y, gy);
 }
 
-Tensor log_softmax_forward(const Tensor& x) {
+Tensor dnnl_log_softmax_forward(const Tensor& x) {
   return normalize_forward<dnnl::logsoftmax_forward>("log_softmax", x);
 }
 
-Tensor log_softmax_backward(const Tensor& y, const Tensor& gy) {
+Tensor dnnl_log_softmax_backward(const Tensor& y, const Tensor& gy) {
   return normalize_backward<dnnl::logsoftmax_forward, dnnl::logsoftmax_backward>("log_softmax", y,
                                                                                  gy);
 }

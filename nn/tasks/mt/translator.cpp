@@ -4,7 +4,7 @@
 #include <cmath>
 #include <limits>
 
-#include "engine/autograd/tape.hpp"
+#include "engine/autograd/no_grad.hpp"
 #include "engine/error.hpp"
 
 namespace mmx::nn {

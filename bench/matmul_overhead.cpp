@@ -1,19 +1,20 @@
-// `mmx bench matmul`: the engine's matmul (tensor in, tensor out, primitive cache, NoGrad)
-// against a bare oneDNN matmul primitive created once, for square sizes, in one process. The
-// two are timed alternately, call by call, so a load change on the machine hits both alike.
+// The engine's matmul (tensor in, tensor out, primitive cache, NoGrad) against a bare oneDNN
+// matmul primitive created once, for square sizes, in one process. The two are timed
+// alternately, call by call, so a load change on the machine hits both alike.
 #include <omp.h>
+
 #include <chrono>
 #include <cstdio>
 #include <nlohmann/json.hpp>
 #include <vector>
 
-#include "cli/bench_support.hpp"
-#include "cli/command_registry.hpp"
-#include "engine/autograd/tape.hpp"
-#include "engine/kernels/bare_matmul.hpp"
+#include "bench/bare_matmul.hpp"
+#include "bench/kernel_bench.hpp"
+#include "engine/autograd/no_grad.hpp"
 #include "engine/ops.hpp"
+#include "engine/random.hpp"
 
-namespace mmx::cli {
+namespace mmx::bench {
 
 namespace {
 
@@ -25,7 +26,9 @@ double time_ms(F&& f) {
       .count();
 }
 
-void run_matmul_bench(const BenchOptions& opt) {
+}  // namespace
+
+void run_matmul_overhead(const KernelBenchOptions& opt) {
   NoGrad no_grad;
   Generator gen(1);
   if (!opt.json)
@@ -34,7 +37,7 @@ void run_matmul_bench(const BenchOptions& opt) {
                 "GFLOP/s", "overhead");
   for (int64_t n : {64, 128, 256, 512, 1024}) {
     const Tensor a = Tensor::randn({n, n}, gen), b = Tensor::randn({n, n}, gen);
-    kernels::BareMatmul bare(n, n, n);
+    BareMatmul bare(n, n, n);
     for (int w = 0; w < 3; ++w) {  // warm-up: primitive creation, caches, page faults
       (void)matmul(a, b);
       bare.run();
@@ -44,7 +47,7 @@ void run_matmul_bench(const BenchOptions& opt) {
       engine_ms.push_back(time_ms([&] { (void)matmul(a, b); }));
       bare_ms.push_back(time_ms([&] { bare.run(); }));
     }
-    const double e = bench::median(engine_ms), o = bench::median(bare_ms);
+    const double e = median(engine_ms), o = median(bare_ms);
     const double gflop =
         2.0 * static_cast<double>(n) * static_cast<double>(n) * static_cast<double>(n) * 1e-9;
     const double overhead = 100.0 * (e - o) / o;
@@ -66,10 +69,4 @@ void run_matmul_bench(const BenchOptions& opt) {
   }
 }
 
-const bool registered = register_bench_suite(
-    "matmul", "engine matmul vs a bare oneDNN matmul primitive, square sizes 64..1024",
-    run_matmul_bench);
-
-}  // namespace
-
-}  // namespace mmx::cli
+}  // namespace mmx::bench

@@ -1,11 +1,11 @@
 // A bare oneDNN matmul, [m, k] x [k, n], with no engine around it: the yardstick that
-// `mmx bench matmul` holds the engine's matmul against. Declared without oneDNN.
+// `mmx_bench_kernels matmul` holds the engine's matmul against. Declared without oneDNN.
 #pragma once
 
 #include <cstdint>
 #include <memory>
 
-namespace mmx::kernels {
+namespace mmx::bench {
 
 class BareMatmul {
  public:
@@ -22,4 +22,4 @@ class BareMatmul {
   std::unique_ptr<Impl> impl_;
 };
 
-}  // namespace mmx::kernels
+}  // namespace mmx::bench

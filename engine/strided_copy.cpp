@@ -1,8 +1,8 @@
-#include "engine/kernels/copy.hpp"
+#include "engine/strided_copy.hpp"
 
 #include <cstring>
 
-namespace mmx::kernels {
+namespace mmx {
 
 void copy_strided_naive(const Tensor& src, float* dst) {
   const float* s = src.data();
@@ -41,4 +41,4 @@ void copy_strided(const Tensor& src, float* dst) {
   }
 }
 
-}  // namespace mmx::kernels
+}  // namespace mmx

@@ -1,0 +1,82 @@
+// What the matmul kernels decide themselves: the product's shape, empty products, the transposed
+// view. The products run on oneDNN (kernels/dnnl/dnnl_matmul.cpp).
+#include "engine/kernels/matmul.hpp"
+
+#include <utility>
+
+#include "engine/error.hpp"
+#include "engine/kernels/dnnl/dnnl_kernels.hpp"
+#include "engine/precision.hpp"
+
+namespace mmx::kernels {
+
+namespace {
+
+// The output shape of a [..., m, k] x [..., k, n] product, checked; `op` names the caller.
+Shape product_shape(const Tensor& a, const Tensor& b, const char* op) {
+  MMX_CHECK(a.dim() >= 2 && b.dim() >= 2, op, ": need operands of rank >= 2, got ",
+            to_string(a.shape()), " x ", to_string(b.shape()));
+  MMX_CHECK(b.size(-2) == a.size(-1), op, ": inner dims differ: ", to_string(a.shape()), " x ",
+            to_string(b.shape()));
+  Shape out = broadcast_shapes(Shape(a.shape().begin(), a.shape().end() - 2),
+                               Shape(b.shape().begin(), b.shape().end() - 2), op);
+  out.push_back(a.size(-2));
+  out.push_back(b.size(-1));
+  return out;
+}
+
+// A zero-sized inner dimension: every output is the bias (or 0); oneDNN is not asked.
+Tensor empty_sum(const Shape& out_shape, const Tensor& bias) {
+  Tensor out = Tensor::zeros(out_shape);
+  if (!bias.defined() || out.numel() == 0) return out;
+  const int64_t n = out_shape.back();
+  for (int64_t row = 0; row < out.numel() / n; ++row)
+    for (int64_t j = 0; j < n; ++j) out.data()[row * n + j] = bias.data()[j * bias.strides()[0]];
+  return out;
+}
+
+}  // namespace
+
+int64_t matmul_operand_copies() {
+  return dnnl_matmul_operand_copies();
+}
+
+Tensor matrix_transpose_view(const Tensor& t) {
+  MMX_CHECK(t.dim() >= 2, "transpose: need a matrix, got shape ", to_string(t.shape()));
+  Shape shape = t.shape();
+  Shape strides = t.strides();
+  std::swap(shape[shape.size() - 1], shape[shape.size() - 2]);
+  std::swap(strides[strides.size() - 1], strides[strides.size() - 2]);
+  return Tensor::view_of(t, shape, strides, t.offset());
+}
+
+Tensor matmul_forward(const Tensor& a, const Tensor& b, const Tensor& bias) {
+  const Shape out_shape = product_shape(a, b, "matmul");
+  const int64_t n = out_shape.back();
+  MMX_CHECK(!bias.defined() || bias.shape() == Shape{n}, "matmul: bias of shape ",
+            to_string(bias.shape()), " for an output with ", n, " columns");
+  if (numel(out_shape) == 0 || a.size(-1) == 0) return empty_sum(out_shape, bias);
+  Tensor out = Tensor::empty(out_shape);
+  dnnl_matmul(a, b, bias, out, /*accumulate=*/false, matmul_precision());
+  return out;
+}
+
+void matmul_into(const Tensor& a, const Tensor& b, Tensor& out, bool accumulate) {
+  const Shape out_shape = product_shape(a, b, "matmul_into");
+  MMX_CHECK(out.shape() == out_shape, "matmul_into: ", to_string(a.shape()), " x ",
+            to_string(b.shape()), " gives ", to_string(out_shape), ", not the output's ",
+            to_string(out.shape()));
+  MMX_CHECK(out.numel() == 0 || out.strides().back() == 1, "matmul_into: the output ",
+            to_string(out.shape()), " needs a dense last axis, got strides ",
+            to_string(out.strides()));
+  if (out.numel() == 0) return;
+  if (a.size(-1) == 0) {  // an empty sum adds nothing, or overwrites with zeros
+    if (!accumulate) out.fill_(0.0f);
+    return;
+  }
+  // The causal attention blocks stay fp32: they are small, and a per-block bf16 copy would cost
+  // about what it saves.
+  dnnl_matmul(a, b, Tensor(), out, accumulate, MatmulPrecision::fp32);
+}
+
+}  // namespace mmx::kernels
