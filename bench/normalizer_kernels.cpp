@@ -66,15 +66,16 @@ std::vector<Entry> make_entries(const Tensor& x, const Tensor& g) {
                      {},
                      {}});
   for (int order : {2, 1})
-    entries.push_back(
-        {"multimax order " + std::to_string(order) + " kernels",
-         [x, t, r, order] { return kernels::multimax_forward(x, t, r, order, Tensor(), false); },
-         [x, g, t, r, order](const Tensor& y) {
-           (void)kernels::multimax_backward(x, y, g, t, r, order, false);
-         },
-         {},
-         {},
-         {}});
+    entries.push_back({"multimax order " + std::to_string(order) + " kernels",
+                       [x, params = MultiMaxParams{t, r, order}] {
+                         return kernels::multimax_forward(x, params, Tensor(), false);
+                       },
+                       [x, g, params = MultiMaxParams{t, r, order}](const Tensor& y) {
+                         (void)kernels::multimax_backward(x, y, g, params, false);
+                       },
+                       {},
+                       {},
+                       {}});
   entries.push_back({"softmax_temperature kernels",
                      [x] { return kernels::softmax_temperature_forward(x, 0.5f, Tensor(), false); },
                      [g](const Tensor& y) { (void)kernels::softmax_rows_backward(y, g, 2.0f); },

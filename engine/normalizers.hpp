@@ -3,6 +3,7 @@
 /// EntMax-1.5, EvSoftMax) as differentiable ops over the last axis, all taking the same masks.
 #pragma once
 
+#include "engine/multimax_params.hpp"
 #include "engine/tensor.hpp"
 
 namespace mmx {
@@ -18,18 +19,9 @@ namespace mmx {
 /// MultiMax (Zhou, Fritz, Keuper, ICML 2024):
 ///   sigma(x) = x + t0 relu(r0 - x) + t1 relu(x - r1) + t2 relu(r2 - x)^2 + t3 relu(x - r3)^2
 ///   multimax(x) = softmax(sigma(x) + mask)
-/// t and r are learnable, shape [4] (per layer) or [H, 4] (per head, x of shape [.., H, T, S]).
-/// Order 1 uses t[0..1], r[0..1] only (the other entries then get zero gradient). At a kink
-/// (x exactly at r_k) the derivative is the one-sided 0, as relu'(0) = 0.
-struct MultiMaxParams {
-  /// temperatures t0..t3
-  Tensor t;
-  /// breakpoints r0..r3
-  Tensor r;
-  /// 1 (linear terms) or 2 (also the squared terms)
-  int order = 2;
-};
-/// MultiMax over the last axis; `mask` is 0 / -inf, broadcastable to x.
+/// (t, r, order) come as one MultiMaxParams (engine/multimax_params.hpp); order 1's unused
+/// entries get zero gradient. At a kink (x exactly at r_k) the derivative is the one-sided 0, as
+/// relu'(0) = 0. `mask` is 0 / -inf, broadcastable to x.
 Tensor multimax(const Tensor& x, const MultiMaxParams& params, const Tensor& mask = Tensor(),
                 bool causal = false);
 ///@}

@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -59,8 +60,9 @@ Operands operands(const Row& row, Generator& gen) {
           all.slice(1, 2 * row.heads, 3 * row.heads)};
 }
 
-kernels::AttentionNormalizer normalizer_of(const Row& row) {
-  if (row.normalizer == Normalizer::Softmax) return {};
+// The row's MultiMax parameters; none (SoftMax) for a SoftMax row.
+std::optional<MultiMaxParams> multimax_of(const Row& row) {
+  if (row.normalizer == Normalizer::Softmax) return std::nullopt;
   const bool per_head = row.normalizer == Normalizer::MultiMaxPerHead;
   const int64_t sets = per_head ? row.heads : 1;
   std::vector<float> t, r;
@@ -70,7 +72,7 @@ kernels::AttentionNormalizer normalizer_of(const Row& row) {
     for (float v : {-0.5f, 0.5f, -1.0f, 1.0f}) r.push_back(v + shift);
   }
   const Shape shape = per_head ? Shape{sets, 4} : Shape{4};
-  return {Tensor::from_data(t, shape), Tensor::from_data(r, shape), per_head ? 2 : 1};
+  return MultiMaxParams{Tensor::from_data(t, shape), Tensor::from_data(r, shape), per_head ? 2 : 1};
 }
 
 bool same_bits(const Tensor& a, const Tensor& b) {
@@ -84,7 +86,8 @@ TEST_CASE("fused causal attention matches the naive chain, forward and backward"
     CAPTURE(row.name);
     Generator gen(5);
     const Operands x = operands(row, gen);
-    const kernels::AttentionNormalizer n = normalizer_of(row);
+    const std::optional<MultiMaxParams> multimax = multimax_of(row);
+    const MultiMaxParams* n = multimax ? &*multimax : nullptr;
     for (float scale : {1.0f, 0.35f}) {
       CAPTURE(scale);
       const kernels::CausalAttention fast =
@@ -102,7 +105,7 @@ TEST_CASE("fused causal attention matches the naive chain, forward and backward"
       CHECK(max_abs_diff(g.dq, ref.dq) <= row.tolerance);
       CHECK(max_abs_diff(g.dk, ref.dk) <= row.tolerance);
       CHECK(max_abs_diff(g.dv, ref.dv) <= row.tolerance);
-      if (n.is_multimax()) {  // sums over every score: tolerance grows with their count
+      if (n) {  // sums over every score: tolerance grows with their count
         const float sum_tolerance = row.tolerance * static_cast<float>(row.T);
         CHECK(max_abs_diff(g.dt, ref.dt) <= sum_tolerance);
         CHECK(max_abs_diff(g.dr, ref.dr) <= sum_tolerance);
@@ -117,20 +120,19 @@ TEST_CASE("the causal_self_attention op gives the unfused ops' values and gradie
     Generator gen(9);
     const int64_t B = row.batch, H = row.heads, T = row.T, D = row.heads * row.d;
     const Tensor qkv = Tensor::uniform({B, T, 3 * D}, gen, -1.0f, 1.0f);
-    const kernels::AttentionNormalizer n = normalizer_of(row);
+    const std::optional<MultiMaxParams> n = multimax_of(row);
     const float scale = 0.35f;
     const Tensor gy = Tensor::uniform({B, T, D}, gen, -1.0f, 1.0f);
     // Both from fresh leaves; returns y and the gradients of qkv (and of t, r).
     auto run = [&](bool fused) {
       std::vector<Tensor> leaves{qkv.detach().requires_grad_()};
-      MultiMaxParams params{n.t, n.r, n.order};
-      if (n.is_multimax()) {
-        params.t = n.t.detach().requires_grad_();
-        params.r = n.r.detach().requires_grad_();
+      MultiMaxParams params;
+      if (n) {
+        params = {n->t.detach().requires_grad_(), n->r.detach().requires_grad_(), n->order};
         leaves.push_back(params.t);
         leaves.push_back(params.r);
       }
-      const MultiMaxParams* multimax = n.is_multimax() ? &params : nullptr;
+      const MultiMaxParams* multimax = n ? &params : nullptr;
       Tensor y;
       if (fused) {
         y = causal_self_attention(leaves[0], H, scale, multimax);
@@ -200,13 +202,13 @@ TEST_CASE("causal_self_attention names itself and the shapes on bad input") {
   CHECK_THROWS_WITH_AS(causal_self_attention(Tensor::zeros({2, 4, 24}), 2, 1.0f, &three_heads),
                        doctest::Contains("per-head parameters of shape [3, 4]"), Error);
   const Tensor a = Tensor::zeros({2, 3, 4, 5});
-  CHECK_THROWS_WITH_AS(kernels::causal_attention_forward(a, a, Tensor::zeros({2, 3, 4, 6}), 1.0f,
-                                                         kernels::AttentionNormalizer{}),
-                       doctest::Contains("causal_attention: need q, k, v [..., T, d] of one "
-                                         "shape, got [2, 3, 4, 5], [2, 3, 4, 5] and [2, 3, 4, 6]"),
-                       Error);
+  CHECK_THROWS_WITH_AS(
+      kernels::causal_attention_forward(a, a, Tensor::zeros({2, 3, 4, 6}), 1.0f, nullptr),
+      doctest::Contains("causal_attention: need q, k, v [..., T, d] of one "
+                        "shape, got [2, 3, 4, 5], [2, 3, 4, 5] and [2, 3, 4, 6]"),
+      Error);
   const Tensor too_small = Tensor::zeros({2, 3, 4});
-  CHECK_THROWS_WITH_AS(kernels::causal_attention_forward(a, a, a, 1.0f, {}, too_small),
+  CHECK_THROWS_WITH_AS(kernels::causal_attention_forward(a, a, a, 1.0f, nullptr, too_small),
                        doctest::Contains("output of shape [2, 3, 4, 5] cannot go into [2, 3, 4]"),
                        Error);
 }

@@ -47,14 +47,15 @@ Normalizer multimax_normalizer(int order, int64_t heads) {
   n.name = "multimax order " + std::to_string(order) + (heads ? " per head" : " per layer");
   n.params = {t, r};
   n.forward = [=](const Tensor& x, const Tensor& mask, bool causal, bool fast) {
-    return fast ? kernels::multimax_forward(x, t, r, order, mask, causal)
-                : kernels::multimax_forward_naive(x, t, r, order, mask, causal);
+    const MultiMaxParams params{t, r, order};
+    return fast ? kernels::multimax_forward(x, params, mask, causal)
+                : kernels::multimax_forward_naive(x, params, mask, causal);
   };
   n.backward = [=](const Tensor& x, const Tensor& p, const Tensor& g, const Tensor&, bool causal,
                    bool fast) {
-    const kernels::MultiMaxGradients d =
-        fast ? kernels::multimax_backward(x, p, g, t, r, order, causal)
-             : kernels::multimax_backward_naive(x, p, g, t, r, order);
+    const MultiMaxParams params{t, r, order};
+    const kernels::MultiMaxGradients d = fast ? kernels::multimax_backward(x, p, g, params, causal)
+                                              : kernels::multimax_backward_naive(x, p, g, params);
     return std::vector<Tensor>{d.dx, d.dt, d.dr};
   };
   n.op = [=](const std::vector<Tensor>& in, const Tensor& mask, bool causal) {

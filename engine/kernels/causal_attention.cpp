@@ -22,8 +22,8 @@ void check_operands(const char* op, const Tensor& q, const Tensor& k, const Tens
 }
 
 // The heads the normalizer's parameters are for (1 for SoftMax or per-layer MultiMax).
-int64_t normalizer_heads(const char* op, const Tensor& q, const AttentionNormalizer& n) {
-  return n.is_multimax() ? multimax_heads(op, q, n.t, n.r, n.order) : 1;
+int64_t normalizer_heads(const char* op, const Tensor& q, const MultiMaxParams* multimax) {
+  return multimax ? multimax_heads(op, q, *multimax) : 1;
 }
 
 // [..., T, T] for q [..., T, d].
@@ -54,7 +54,7 @@ int64_t head_of_matrix(int64_t m, int64_t heads) {
 }  // namespace
 
 CausalAttention causal_attention_forward(const Tensor& q_in, const Tensor& k_in, const Tensor& v_in,
-                                         float scale, const AttentionNormalizer& n, Tensor y_into) {
+                                         float scale, const MultiMaxParams* n, Tensor y_into) {
   const char* op = "causal_attention";
   check_operands(op, q_in, k_in, v_in);
   const int64_t heads = normalizer_heads(op, q_in, n);
@@ -66,7 +66,7 @@ CausalAttention causal_attention_forward(const Tensor& q_in, const Tensor& k_in,
                       Tensor()};
   if (out.p.numel() == 0) return out;
   const std::vector<OutMatrix> y = output_matrices(out.y);
-  const bool multimax = n.is_multimax();
+  const bool multimax = n != nullptr;
   const int64_t triangle = row_start(T);  // floats in a matrix's packed lower triangle
   if (multimax) {
     Shape packed(q_in.shape().begin(), q_in.shape().end() - 2);
@@ -74,7 +74,7 @@ CausalAttention causal_attention_forward(const Tensor& q_in, const Tensor& k_in,
     out.scores = Tensor::empty(packed);
   }
   const std::vector<MultiMaxCoeffs> coeffs =
-      multimax ? multimax_coeffs(n.t, n.r) : std::vector<MultiMaxCoeffs>{};
+      multimax ? multimax_coeffs(*n) : std::vector<MultiMaxCoeffs>{};
   float* p = out.p.data();
 #pragma omp parallel if (count * T * T * d >= kCausalParallelMinWork)
   {
@@ -92,7 +92,7 @@ CausalAttention causal_attention_forward(const Tensor& q_in, const Tensor& k_in,
           // Its backward reads the scores: the rows' lower parts kept end to end.
           std::copy(si, si + i + 1, out.scores.data() + m * triangle + row_start(i));
           multimax_forward_row(si, nullptr, i + 1, T,
-                               coeffs[static_cast<size_t>(head_of_matrix(m, heads))], n.order,
+                               coeffs[static_cast<size_t>(head_of_matrix(m, heads))], n->order,
                                pm + i * T);
         } else {
           softmax_temperature_row(si, nullptr, i + 1, T, 1.0f, pm + i * T);
@@ -107,7 +107,7 @@ CausalAttention causal_attention_forward(const Tensor& q_in, const Tensor& k_in,
 CausalAttentionGradients causal_attention_backward(const Tensor& q_in, const Tensor& k_in,
                                                    const Tensor& v_in, const CausalAttention& saved,
                                                    const Tensor& gy_in, float scale,
-                                                   const AttentionNormalizer& n,
+                                                   const MultiMaxParams* n,
                                                    CausalAttentionGradients into) {
   const char* op = "causal_attention backward";
   check_operands(op, q_in, k_in, v_in);
@@ -115,7 +115,7 @@ CausalAttentionGradients causal_attention_backward(const Tensor& q_in, const Ten
             ": need gy ", to_string(q_in.shape()), " and p ", to_string(square_shape(q_in)),
             ", got ", to_string(gy_in.shape()), " and ", to_string(saved.p.shape()));
   const int64_t heads = normalizer_heads(op, q_in, n);
-  const bool multimax = n.is_multimax();
+  const bool multimax = n != nullptr;
   Tensor q_keep, k_keep, v_keep, gy_keep, p_keep;
   const std::vector<Matrix> q = matrices(q_in, q_keep), k = matrices(k_in, k_keep),
                             v = matrices(v_in, v_keep), gy = matrices(gy_in, gy_keep),
@@ -125,15 +125,15 @@ CausalAttentionGradients causal_attention_backward(const Tensor& q_in, const Ten
                                  destination(op, into.dk, q_in.shape()),
                                  destination(op, into.dv, q_in.shape()), Tensor(), Tensor()};
   if (multimax) {
-    grads.dt = Tensor::zeros(n.t.shape());
-    grads.dr = Tensor::zeros(n.r.shape());
+    grads.dt = Tensor::zeros(n->t.shape());
+    grads.dr = Tensor::zeros(n->r.shape());
   }
   if (saved.p.numel() == 0) return grads;
   const std::vector<OutMatrix> dq = output_matrices(grads.dq), dk = output_matrices(grads.dk),
                                dv = output_matrices(grads.dv);
   const bool threaded = count * T * T * d >= kCausalParallelMinWork;
   std::optional<MultiMaxRowsBackward> rows;
-  if (multimax) rows.emplace(n.t, n.r, n.order, heads, threaded ? omp_get_max_threads() : 1);
+  if (multimax) rows.emplace(*n, heads, threaded ? omp_get_max_threads() : 1);
 #pragma omp parallel if (threaded)
   {
     const int thread = omp_get_thread_num();
@@ -170,15 +170,14 @@ CausalAttentionGradients causal_attention_backward(const Tensor& q_in, const Ten
 // ---------------------------------------------- naive references: the unfused chain, naive
 
 namespace {
-Tensor normalize_naive(const Tensor& scores, const AttentionNormalizer& n) {
-  return n.is_multimax()
-             ? multimax_forward_naive(scores, n.t, n.r, n.order, Tensor(), /*causal=*/true)
-             : softmax_temperature_forward_naive(scores, 1.0f, Tensor(), /*causal=*/true);
+Tensor normalize_naive(const Tensor& scores, const MultiMaxParams* n) {
+  return n ? multimax_forward_naive(scores, *n, Tensor(), /*causal=*/true)
+           : softmax_temperature_forward_naive(scores, 1.0f, Tensor(), /*causal=*/true);
 }
 }  // namespace
 
 CausalAttention causal_attention_forward_naive(const Tensor& q, const Tensor& k, const Tensor& v,
-                                               float scale, const AttentionNormalizer& n) {
+                                               float scale, const MultiMaxParams* n) {
   check_operands("causal_attention", q, k, v);
   normalizer_heads("causal_attention", q, n);
   const Tensor scores = causal_scores_forward_naive(q, k, scale);
@@ -190,15 +189,15 @@ CausalAttentionGradients causal_attention_backward_naive(const Tensor& q, const 
                                                          const Tensor& v,
                                                          const CausalAttention& saved,
                                                          const Tensor& gy, float scale,
-                                                         const AttentionNormalizer& n) {
+                                                         const MultiMaxParams* n) {
   check_operands("causal_attention backward", q, k, v);
   const Tensor dp = causal_scores_forward_naive(gy, v);
   CausalAttentionGradients grads;
   grads.dv = causal_transposed_sum_forward_naive(saved.p, gy);
   Tensor ds;
-  if (n.is_multimax()) {
+  if (n) {
     const Tensor scores = causal_scores_forward_naive(q, k, scale);  // not what the fast one kept
-    MultiMaxGradients g = multimax_backward_naive(scores, saved.p, dp, n.t, n.r, n.order);
+    MultiMaxGradients g = multimax_backward_naive(scores, saved.p, dp, *n);
     ds = g.dx;
     grads.dt = g.dt;
     grads.dr = g.dr;

@@ -7,17 +7,13 @@
 // chain computes. The naive reference is the chain of the three naive kernels.
 #pragma once
 
+#include "engine/multimax_params.hpp"
 #include "engine/tensor.hpp"
 
 namespace mmx::kernels {
 
-// The normalizer applied to each row of scores: MultiMax with (t, r, order) when t is defined
-// (shapes as multimax_forward's, per layer or per head of axis -3), else SoftMax.
-struct AttentionNormalizer {
-  Tensor t, r;
-  int order = 2;
-  bool is_multimax() const { return t.defined(); }
-};
+// The normalizer applied to each row of scores: MultiMax with `multimax`'s (t, r, order) (per
+// layer or per head of axis -3, as multimax_forward's) or, where `multimax` is null, SoftMax.
 
 struct CausalAttention {
   Tensor y;       // [..., T, d] the attention output
@@ -31,10 +27,10 @@ struct CausalAttention {
 // `y_into` when given: q's shape, its last axis adjacent, e.g. the heads [B, H, T, dh] of a
 // [B, T, H dh] buffer, so that no transpose copy follows. Else y is a new dense tensor.
 CausalAttention causal_attention_forward(const Tensor& q, const Tensor& k, const Tensor& v,
-                                         float scale, const AttentionNormalizer& normalizer,
+                                         float scale, const MultiMaxParams* multimax,
                                          Tensor y_into = Tensor());
 CausalAttention causal_attention_forward_naive(const Tensor& q, const Tensor& k, const Tensor& v,
-                                               float scale, const AttentionNormalizer& normalizer);
+                                               float scale, const MultiMaxParams* multimax);
 
 struct CausalAttentionGradients {
   Tensor dq, dk, dv;  // q's shape: new dense tensors, or the `into` views they were written to
@@ -46,12 +42,12 @@ struct CausalAttentionGradients {
 CausalAttentionGradients causal_attention_backward(const Tensor& q, const Tensor& k,
                                                    const Tensor& v, const CausalAttention& saved,
                                                    const Tensor& gy, float scale,
-                                                   const AttentionNormalizer& normalizer,
+                                                   const MultiMaxParams* multimax,
                                                    CausalAttentionGradients into = {});
 CausalAttentionGradients causal_attention_backward_naive(const Tensor& q, const Tensor& k,
                                                          const Tensor& v,
                                                          const CausalAttention& saved,
                                                          const Tensor& gy, float scale,
-                                                         const AttentionNormalizer& normalizer);
+                                                         const MultiMaxParams* multimax);
 
 }  // namespace mmx::kernels

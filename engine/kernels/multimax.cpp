@@ -133,8 +133,10 @@ int64_t head_of(int64_t row, int64_t heads, int64_t queries) {
 
 }  // namespace
 
-int64_t multimax_heads(const char* op, const Tensor& x, const Tensor& t, const Tensor& r,
-                       int order) {
+int64_t multimax_heads(const char* op, const Tensor& x, const MultiMaxParams& params) {
+  const Tensor& t = params.t;
+  const Tensor& r = params.r;
+  const int order = params.order;
   MMX_CHECK(order == 1 || order == 2, op, ": order must be 1 or 2, got ", order);
   MMX_CHECK(t.defined() && r.defined(), op, ": the parameters t and r must both be defined");
   MMX_CHECK(t.shape() == r.shape(), op, ": t of shape ", to_string(t.shape()), " and r of shape ",
@@ -148,8 +150,8 @@ int64_t multimax_heads(const char* op, const Tensor& x, const Tensor& t, const T
   return s[0];
 }
 
-std::vector<MultiMaxCoeffs> multimax_coeffs(const Tensor& t, const Tensor& r) {
-  const std::vector<float> tv = t.to_vector(), rv = r.to_vector();
+std::vector<MultiMaxCoeffs> multimax_coeffs(const MultiMaxParams& params) {
+  const std::vector<float> tv = params.t.to_vector(), rv = params.r.to_vector();
   std::vector<MultiMaxCoeffs> heads(tv.size() / 4);
   for (size_t h = 0; h < heads.size(); ++h) {
     const float* th = tv.data() + 4 * h;
@@ -167,10 +169,9 @@ void multimax_forward_row(const float* x, const float* mask, int64_t active, int
     forward_row<2>(x, mask, active, cols, c, p);
 }
 
-MultiMaxRowsBackward::MultiMaxRowsBackward(const Tensor& t, const Tensor& r, int order,
-                                           int64_t heads, int threads)
-    : coeffs_(multimax_coeffs(t, r)),
-      order_(order),
+MultiMaxRowsBackward::MultiMaxRowsBackward(const MultiMaxParams& params, int64_t heads, int threads)
+    : coeffs_(multimax_coeffs(params)),
+      order_(params.order),
       heads_(heads),
       sums_(static_cast<size_t>(threads * heads)) {}
 
@@ -216,11 +217,11 @@ void MultiMaxRowsBackward::gradients(Tensor& dt, Tensor& dr) const {
   }
 }
 
-Tensor multimax_forward(const Tensor& x, const Tensor& t, const Tensor& r, int order,
-                        const Tensor& mask, bool causal) {
-  const int64_t heads = multimax_heads("multimax", x, t, r, order);
+Tensor multimax_forward(const Tensor& x, const MultiMaxParams& params, const Tensor& mask,
+                        bool causal) {
+  const int64_t heads = multimax_heads("multimax", x, params);
   const RowLayout layout = row_layout("multimax", x, mask, causal);
-  const std::vector<Coeffs> coeffs = multimax_coeffs(t, r);
+  const std::vector<Coeffs> coeffs = multimax_coeffs(params);
   const Tensor xc = contiguous_copy(x);
   Tensor p = Tensor::empty(x.shape());
   const float* xd = xc.data();
@@ -229,25 +230,24 @@ Tensor multimax_forward(const Tensor& x, const Tensor& t, const Tensor& r, int o
 #pragma omp parallel for schedule(static) if (worth_threads(layout.rows, cols))
   for (int64_t row = 0; row < layout.rows; ++row)
     multimax_forward_row(xd + row * cols, layout.mask_row(row), layout.active_cols(row), cols,
-                         coeffs[static_cast<size_t>(head_of(row, heads, layout.queries))], order,
-                         pd + row * cols);
+                         coeffs[static_cast<size_t>(head_of(row, heads, layout.queries))],
+                         params.order, pd + row * cols);
   return p;
 }
 
 MultiMaxGradients multimax_backward(const Tensor& x, const Tensor& p, const Tensor& g,
-                                    const Tensor& t, const Tensor& r, int order, bool causal,
-                                    Tensor into) {
-  const int64_t heads = multimax_heads("multimax backward", x, t, r, order);
+                                    const MultiMaxParams& params, bool causal, Tensor into) {
+  const int64_t heads = multimax_heads("multimax backward", x, params);
   const RowLayout layout = row_layout("multimax backward", x, Tensor(), causal);
   const Tensor xc = contiguous_copy(x), pc = contiguous_copy(p), gc = contiguous_copy(g);
   // Each row reads its g (the dot) before writing dx, and each chunk its g before its dx, so
   // `into` may be g's own buffer.
   MultiMaxGradients grads{output_or_into("multimax backward", into, x.shape()),
-                          Tensor::zeros(t.shape()), Tensor::zeros(r.shape())};
+                          Tensor::zeros(params.t.shape()), Tensor::zeros(params.r.shape())};
   const int64_t cols = layout.cols;
   const bool threaded = worth_threads(layout.rows, cols);
   const bool stream_dx = grads.dx.numel() * int64_t{sizeof(float)} >= kStreamingBytes;
-  MultiMaxRowsBackward rows(t, r, order, heads, threaded ? omp_get_max_threads() : 1);
+  MultiMaxRowsBackward rows(params, heads, threaded ? omp_get_max_threads() : 1);
 #pragma omp parallel if (threaded)
   {
     const int thread = omp_get_thread_num();
@@ -275,10 +275,11 @@ double step(bool condition) {
 }
 }  // namespace
 
-Tensor multimax_forward_naive(const Tensor& x, const Tensor& t, const Tensor& r, int order,
-                              const Tensor& mask, bool causal) {
-  const int64_t heads = multimax_heads("multimax", x, t, r, order);
-  const std::vector<float> xv = x.to_vector(), tv = t.to_vector(), rv = r.to_vector();
+Tensor multimax_forward_naive(const Tensor& x, const MultiMaxParams& params, const Tensor& mask,
+                              bool causal) {
+  const int64_t heads = multimax_heads("multimax", x, params);
+  const int order = params.order;
+  const std::vector<float> xv = x.to_vector(), tv = params.t.to_vector(), rv = params.r.to_vector();
   const std::vector<float> mv = dense_additive_mask("multimax", x, mask, causal).to_vector();
   const int64_t cols = x.size(-1), queries = x.dim() >= 2 ? x.size(-2) : 1;
   Tensor p = Tensor::zeros(x.shape());
@@ -307,13 +308,14 @@ Tensor multimax_forward_naive(const Tensor& x, const Tensor& t, const Tensor& r,
 }
 
 MultiMaxGradients multimax_backward_naive(const Tensor& x, const Tensor& p, const Tensor& g,
-                                          const Tensor& t, const Tensor& r, int order) {
-  const int64_t heads = multimax_heads("multimax backward", x, t, r, order);
+                                          const MultiMaxParams& params) {
+  const int64_t heads = multimax_heads("multimax backward", x, params);
+  const int order = params.order;
   const std::vector<float> xv = x.to_vector(), pv = p.to_vector(), gv = g.to_vector();
-  const std::vector<float> tv = t.to_vector(), rv = r.to_vector();
+  const std::vector<float> tv = params.t.to_vector(), rv = params.r.to_vector();
   const int64_t cols = x.size(-1), queries = x.dim() >= 2 ? x.size(-2) : 1;
-  MultiMaxGradients grads{Tensor::zeros(x.shape()), Tensor::zeros(t.shape()),
-                          Tensor::zeros(r.shape())};
+  MultiMaxGradients grads{Tensor::zeros(x.shape()), Tensor::zeros(params.t.shape()),
+                          Tensor::zeros(params.r.shape())};
   std::vector<double> dt(tv.size(), 0.0), dr(rv.size(), 0.0);
   for (int64_t row = 0; row * cols < x.numel(); ++row) {
     const int64_t h = heads == 1 ? 0 : (row / queries) % heads;

@@ -5,22 +5,23 @@
 #include <vector>
 
 #include "engine/kernels/vec16.hpp"
+#include "engine/multimax_params.hpp"
 #include "engine/tensor.hpp"
 
 namespace mmx::kernels {
 
-// t and r hold 4 values per layer ([4]) or per head ([H, 4], x of shape [.., H, T, S]); order 1
-// reads t[0..1], r[0..1] only. Returns H, or throws naming `op` and the shapes.
-int64_t multimax_heads(const char* op, const Tensor& x, const Tensor& t, const Tensor& r,
-                       int order);
+// The heads H of `params` for x: t and r hold 4 values per layer ([4], H = 1) or per head ([H, 4],
+// x of shape [.., H, T, S]); order 1 reads t[0..1], r[0..1] only. Throws naming `op` and the
+// shapes when they do not fit.
+int64_t multimax_heads(const char* op, const Tensor& x, const MultiMaxParams& params);
 
 // p = softmax(sigma(x) + mask) over the last axis; see docs/design.md "MultiMax". Rows with
 // every column masked are all zeros. The mask (may be undefined) broadcasts to x; causal skips
 // column j > query i of the last two axes.
-Tensor multimax_forward(const Tensor& x, const Tensor& t, const Tensor& r, int order,
-                        const Tensor& mask, bool causal);
-Tensor multimax_forward_naive(const Tensor& x, const Tensor& t, const Tensor& r, int order,
-                              const Tensor& mask, bool causal);
+Tensor multimax_forward(const Tensor& x, const MultiMaxParams& params, const Tensor& mask,
+                        bool causal);
+Tensor multimax_forward_naive(const Tensor& x, const MultiMaxParams& params, const Tensor& mask,
+                              bool causal);
 
 struct MultiMaxGradients {
   Tensor dx;  // x's shape
@@ -31,10 +32,10 @@ struct MultiMaxGradients {
 // their every term; `causal` only lets the loops stop early. dx goes into `into` when given
 // (dense, x's shape; it may be g itself), else a new tensor.
 MultiMaxGradients multimax_backward(const Tensor& x, const Tensor& p, const Tensor& g,
-                                    const Tensor& t, const Tensor& r, int order, bool causal,
+                                    const MultiMaxParams& params, bool causal,
                                     Tensor into = Tensor());
 MultiMaxGradients multimax_backward_naive(const Tensor& x, const Tensor& p, const Tensor& g,
-                                          const Tensor& t, const Tensor& r, int order);
+                                          const MultiMaxParams& params);
 
 // ---- one row at a time: what the two kernels above run per row, and what the fused causal
 // attention (causal_attention.hpp) runs per row of each (batch, head) matrix ----
@@ -45,7 +46,7 @@ struct MultiMaxCoeffs {
   float r0, r1, r2, r3;
 };
 // One per head (one for per-layer parameters).
-std::vector<MultiMaxCoeffs> multimax_coeffs(const Tensor& t, const Tensor& r);
+std::vector<MultiMaxCoeffs> multimax_coeffs(const MultiMaxParams& params);
 
 // p[0, cols) = softmax(sigma(x) + mask) of one row (mask may be nullptr), zero from `active` on.
 void multimax_forward_row(const float* x, const float* mask, int64_t active, int64_t cols,
@@ -63,7 +64,7 @@ struct LaneSums {
 // and the same sums for the same rows on the same thread count.
 class MultiMaxRowsBackward {
  public:
-  MultiMaxRowsBackward(const Tensor& t, const Tensor& r, int order, int64_t heads, int threads);
+  MultiMaxRowsBackward(const MultiMaxParams& params, int64_t heads, int threads);
   // One row of head h, on thread `thread` (< threads): writes dx[0, cols) (dx may be g; with
   // `stream` its full chunks go past the caches) and adds the row's terms to that thread's sums.
   void row(int thread, int64_t h, const float* x, const float* p, const float* g, int64_t active,

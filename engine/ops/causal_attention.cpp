@@ -4,9 +4,11 @@
 // dp = tril(g v^T) and dv = tril(p)^T g. causal_self_attention fuses the chain scores -> normalizer
 // -> weighted sum per (batch, head) matrix (kernels/causal_attention.hpp), reading the heads
 // from the qkv projection and writing y and the qkv gradient in place: no head copies.
-#include "engine/kernels/causal_attention.hpp"
+#include <optional>
+
 #include "engine/autograd/tape.hpp"
 #include "engine/error.hpp"
+#include "engine/kernels/causal_attention.hpp"
 #include "engine/kernels/causal_products.hpp"
 #include "engine/normalizers.hpp"
 #include "engine/ops.hpp"
@@ -53,10 +55,11 @@ Tensor causal_self_attention(const Tensor& qkv, int64_t heads, float scale,
   MMX_CHECK(qkv.dim() == 3 && heads > 0 && qkv.size(2) % (3 * heads) == 0,
             "causal_self_attention: need qkv [B, T, 3 x heads x head size], got ",
             to_string(qkv.shape()), " for ", heads, " heads");
-  kernels::AttentionNormalizer normalizer;
+  // The closure keeps its own copy of (t, r, order); none (SoftMax) when multimax is null.
+  const std::optional<MultiMaxParams> normalizer =
+      multimax ? std::optional<MultiMaxParams>(*multimax) : std::nullopt;
   std::vector<Tensor> inputs{qkv};
   if (multimax) {
-    normalizer = {multimax->t, multimax->r, multimax->order};
     inputs.push_back(multimax->t);
     inputs.push_back(multimax->r);
   }
@@ -65,7 +68,7 @@ Tensor causal_self_attention(const Tensor& qkv, int64_t heads, float scale,
   Tensor y = Tensor::empty({qkv.size(0), qkv.size(1), qkv.size(2) / 3});
   const kernels::CausalAttention out = kernels::causal_attention_forward(
       heads_view(source, heads, 3, 0), heads_view(source, heads, 3, 1),
-      heads_view(source, heads, 3, 2), scale, normalizer, heads_view(y, heads, 1, 0));
+      heads_view(source, heads, 3, 2), scale, multimax, heads_view(y, heads, 1, 0));
   if (autograd::needs_grad(inputs)) {
     std::vector<Tensor> saved = inputs;
     saved.push_back(out.p);
@@ -81,9 +84,9 @@ Tensor causal_self_attention(const Tensor& qkv, int64_t heads, float scale,
                            kernels::causal_attention_backward(
                                heads_view(source, heads, 3, 0), heads_view(source, heads, 3, 1),
                                heads_view(source, heads, 3, 2), out, heads_view(gy, heads, 1, 0),
-                               scale, normalizer, into);
+                               scale, normalizer ? &*normalizer : nullptr, into);
                        std::vector<Tensor> grads{dqkv};
-                       if (normalizer.is_multimax()) {
+                       if (normalizer) {
                          grads.push_back(g.dt);
                          grads.push_back(g.dr);
                        }

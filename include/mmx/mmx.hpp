@@ -10,6 +10,7 @@
 #include "engine/error.hpp"
 #include "engine/gradcheck.hpp"
 #include "engine/measures.hpp"
+#include "engine/multimax_params.hpp"
 #include "engine/normalizers.hpp"
 #include "engine/ops.hpp"
 #include "engine/precision.hpp"
@@ -23,6 +24,7 @@
 
 // Layers and models.
 #include "nn/layers/attention.hpp"
+#include "nn/layers/attention_config.hpp"
 #include "nn/layers/attention_map.hpp"
 #include "nn/layers/block.hpp"
 #include "nn/layers/dropout.hpp"
@@ -40,7 +42,6 @@
 #include "nn/models/model_setup.hpp"
 #include "nn/models/sampler.hpp"
 #include "nn/models/seq2seq.hpp"
-#include "nn/models/seq2seq_attention.hpp"
 #include "nn/models/seq2seq_config.hpp"
 #include "nn/models/seq2seq_layers.hpp"
 #include "nn/models/vit.hpp"

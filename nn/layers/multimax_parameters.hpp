@@ -4,7 +4,7 @@
 /// so a fresh MultiMax is close to SoftMax.
 #pragma once
 
-#include "engine/normalizers.hpp"
+#include "engine/multimax_params.hpp"
 #include "engine/random.hpp"
 #include "nn/module.hpp"
 
@@ -19,13 +19,13 @@ class MultiMaxParameters : public Module {
   MultiMaxParameters(int64_t heads, int order, const Generator& model_gen);
 
   /// Temperatures, [4] or [heads, 4].
-  const Tensor& t() const { return t_; }
+  const Tensor& t() const { return params_.t; }
   /// Breakpoints, [4] or [heads, 4].
-  const Tensor& r() const { return r_; }
+  const Tensor& r() const { return params_.r; }
   /// 1 or 2.
-  int order() const { return order_; }
-  /// What the multimax op takes.
-  MultiMaxParams params() const { return {t_, r_, order_}; }
+  int order() const { return params_.order; }
+  /// (t, r, order) as the ops and kernels take them.
+  const MultiMaxParams& params() const { return params_; }
 
   /// sigma(x), the modulation alone, from differentiable ops (shared parameters only). The
   /// output head uses it: softmax(sigma(logits)) is MultiMax, and cross-entropy on sigma(logits)
@@ -33,9 +33,7 @@ class MultiMaxParameters : public Module {
   Tensor modulate(const Tensor& x) const;
 
  private:
-  Tensor t_;
-  Tensor r_;
-  int order_;
+  MultiMaxParams params_;
 };
 
 }  // namespace mmx::nn
