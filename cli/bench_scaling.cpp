@@ -34,8 +34,8 @@ nn::GPTConfig cell_config(int64_t seq, int64_t d_model, const std::string& attn)
   config.heads = kHeads;
   config.seq_len = seq;
   config.d_model = d_model;
-  config.attention = nn::parse_attention_kind(attn);
-  config.multimax_order = 2;
+  config.attention.kind = nn::parse_attention_kind(attn);
+  config.attention.multimax_order = 2;
   try {
     config.validate();
   } catch (const Error& e) {

@@ -63,8 +63,8 @@ nn::GPTConfig ReferenceConfig::gpt_config(const std::string& attention) const {
   config.layers = layers;
   config.heads = heads;
   config.seq_len = seq;
-  config.attention = nn::parse_attention_kind(attention);
-  config.multimax_order = 2;
+  config.attention.kind = nn::parse_attention_kind(attention);
+  config.attention.multimax_order = 2;
   return config;
 }
 

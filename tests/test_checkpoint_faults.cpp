@@ -32,7 +32,7 @@ nn::TrainOptions tiny_options(const fs::path& corpus) {
   o.model.layers = 1;
   o.model.heads = 2;
   o.model.seq_len = 8;
-  o.model.attention = nn::AttentionKind::MultiMax;
+  o.model.attention.kind = nn::AttentionKind::MultiMax;
   o.batch = 2;
   o.steps = 10;
   o.warmup = 1;

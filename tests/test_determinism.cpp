@@ -80,7 +80,7 @@ nn::TrainOptions tiny_run(const std::filesystem::path& corpus) {
   o.model.heads = 2;
   o.model.seq_len = 32;
   o.model.dropout = 0.1f;
-  o.model.attention = nn::AttentionKind::MultiMax;
+  o.model.attention.kind = nn::AttentionKind::MultiMax;
   o.batch = 8;
   o.steps = 6;
   o.warmup = 1;

@@ -22,7 +22,7 @@ GPTConfig tiny(AttentionKind kind = AttentionKind::Softmax) {
   c.layers = 2;
   c.heads = 2;
   c.seq_len = 9;
-  c.attention = kind;
+  c.attention.kind = kind;
   return c;
 }
 
@@ -48,7 +48,7 @@ TEST_CASE("GPT parameter names and count follow the PyTorch reference") {
                             + (d * 4 * d + 4 * d) + (4 * d * d + d);  // fc, out
   const int64_t base = V * d + c.seq_len * d + c.layers * per_block + 2 * d + V * d;
   CHECK(GPT(c).parameter_count() == base);
-  c.attention = AttentionKind::MultiMax;
+  c.attention.kind = AttentionKind::MultiMax;
   GPT multimax(c);
   CHECK(multimax.parameter_count() == base + c.layers * 8);
   const NamedTensors names = multimax.named_parameters();
@@ -61,7 +61,7 @@ TEST_CASE("GPT parameter names and count follow the PyTorch reference") {
   CHECK(!has_name(names, "head.bias"));
   CHECK(!has_name(names, "head_multimax.t"));
 
-  c.multimax_per_head = true;
+  c.attention.multimax_per_head = true;
   c.multimax_logits = true;
   GPT per_head(c);
   const NamedTensors per_head_names = per_head.named_parameters();
@@ -75,7 +75,7 @@ TEST_CASE("one seed, one set of weights: MultiMax adds its (t, r) without shifti
   const NamedTensors softmax = GPT(tiny(AttentionKind::Softmax), 5).named_parameters();
   GPTConfig c = tiny(AttentionKind::MultiMax);
   for (bool per_head : {false, true}) {
-    c.multimax_per_head = per_head;
+    c.attention.multimax_per_head = per_head;
     const NamedTensors multimax = GPT(c, 5).named_parameters();
     size_t shared = 0;
     for (const auto& [name, w] : softmax)
@@ -99,7 +99,7 @@ TEST_CASE("one seed, one set of weights: MultiMax adds its (t, r) without shifti
 
 TEST_CASE("MultiMax parameters start small (truncated N(0, 0.02))") {
   GPTConfig c = tiny(AttentionKind::MultiMax);
-  c.multimax_per_head = true;
+  c.attention.multimax_per_head = true;
   GPT model(c);
   for (const auto& [name, t] : model.named_parameters()) {
     if (name.find("multimax") == std::string::npos) continue;
@@ -110,7 +110,7 @@ TEST_CASE("MultiMax parameters start small (truncated N(0, 0.02))") {
 TEST_CASE("GPTConfig JSON round trip and errors") {
   GPTConfig c = tiny(AttentionKind::EntMax15);
   c.dropout = 0.25f;
-  c.multimax_order = 1;
+  c.attention.multimax_order = 1;
   c.multimax_logits = true;
   nlohmann::json j = c;
   CHECK(j.at("attention") == "entmax15");
@@ -118,8 +118,8 @@ TEST_CASE("GPTConfig JSON round trip and errors") {
   CHECK(back.vocab == c.vocab);
   CHECK(back.seq_len == c.seq_len);
   CHECK(back.dropout == c.dropout);
-  CHECK(back.attention == c.attention);
-  CHECK(back.multimax_order == 1);
+  CHECK(back.attention.kind == c.attention.kind);
+  CHECK(back.attention.multimax_order == 1);
   CHECK(back.multimax_logits);
 
   nlohmann::json missing = j;
@@ -214,7 +214,7 @@ TEST_CASE("KV-cache decoding gives the full forward's logits") {
         AttentionKind::EntMax15, AttentionKind::EvSoftmax}) {
     GPTConfig c = tiny(kind);
     c.multimax_logits = kind == AttentionKind::MultiMax;
-    c.multimax_per_head = kind == AttentionKind::MultiMax;
+    c.attention.multimax_per_head = kind == AttentionKind::MultiMax;
     const std::string kind_name = attention_kind_name(kind);
     CAPTURE(kind_name);
     GPT model(c, 11);

@@ -67,7 +67,7 @@ void train_and_check(AttentionKind kind) {
   c.layers = 2;
   c.heads = 2;
   c.seq_len = 16;
-  c.attention = kind;
+  c.attention.kind = kind;
   GPT model(c, 1);
   AdamW optimizer(model.named_parameters(), AdamWOptions{.learning_rate = 3e-3f});
   const WarmupCosineSchedule schedule{

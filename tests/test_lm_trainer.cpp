@@ -29,7 +29,7 @@ nn::TrainOptions small_options(const std::filesystem::path& corpus, nn::Attentio
   o.model.heads = 2;
   o.model.seq_len = 16;
   o.model.dropout = 0.1f;  // exercises the dropout stream across the checkpoint
-  o.model.attention = kind;
+  o.model.attention.kind = kind;
   o.batch = 4;
   o.steps = 12;
   o.warmup = 2;

@@ -86,7 +86,7 @@ TEST_CASE("a GPT with MultiMax pushed to extremes and logits of 1e4: finite loss
   config.layers = 2;
   config.heads = 2;
   config.seq_len = 6;
-  config.attention = nn::AttentionKind::MultiMax;
+  config.attention.kind = nn::AttentionKind::MultiMax;
   struct Row {
     const char* name;
     bool per_head, logits;
@@ -102,7 +102,7 @@ TEST_CASE("a GPT with MultiMax pushed to extremes and logits of 1e4: finite loss
   const std::vector<int64_t> targets = {2, 3, 4, 5, 6, 7, 8, 9, 10, 0, 1, 2};
   for (const Row& row : rows) {
     CAPTURE(std::string(row.name));
-    config.multimax_per_head = row.per_head;
+    config.attention.multimax_per_head = row.per_head;
     config.multimax_logits = row.logits;
     nn::GPT model(config, 3);
     {
@@ -140,7 +140,7 @@ TEST_CASE(
   options.model.layers = 1;
   options.model.heads = 2;
   options.model.seq_len = 8;
-  options.model.attention = nn::AttentionKind::MultiMax;
+  options.model.attention.kind = nn::AttentionKind::MultiMax;
   options.batch = 2;
   options.steps = 20;
   options.warmup = 1;

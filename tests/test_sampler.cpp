@@ -38,7 +38,7 @@ std::unique_ptr<GPT> tiny_gpt(const ModelCase& m = kModels[0], uint64_t seed = 1
   c.layers = 2;
   c.heads = 2;
   c.seq_len = kSeqLen;
-  c.attention = m.attention;
+  c.attention.kind = m.attention;
   c.multimax_logits = m.multimax_logits;
   auto model = std::make_unique<GPT>(c, seed);
   Generator gen(seed + 100);

@@ -32,9 +32,9 @@ Seq2SeqConfig tiny_config(AttentionKind encoder, AttentionKind decoder, Attentio
   c.decoder_layers = 2;
   c.max_source_len = 8;
   c.max_target_len = 8;
-  c.encoder_attention = encoder;
-  c.decoder_attention = decoder;
-  c.cross_attention = cross;
+  c.encoder_attention.kind = encoder;
+  c.decoder_attention.kind = decoder;
+  c.cross_attention.kind = cross;
   return c;
 }
 
@@ -67,11 +67,13 @@ const std::vector<KindsRow> kKinds = {
 TEST_CASE("Seq2SeqConfig: JSON round trip and validation") {
   Seq2SeqConfig c =
       tiny_config(AttentionKind::MultiMax, AttentionKind::Softmax, AttentionKind::SparseMax);
-  c.multimax_per_head = true;
+  for (AttentionConfig* a : {&c.encoder_attention, &c.decoder_attention, &c.cross_attention})
+    a->multimax_per_head = true;
   const nlohmann::json j = c;
   const Seq2SeqConfig back = j.get<Seq2SeqConfig>();
   CHECK(nlohmann::json(back) == j);
-  CHECK(back.cross_attention == AttentionKind::SparseMax);
+  CHECK(back.cross_attention.kind == AttentionKind::SparseMax);
+  CHECK(back.decoder_attention.multimax_per_head);
   nlohmann::json bad = j;
   bad["cross_attention"] = "nope";
   CHECK_THROWS_AS(bad.get<Seq2SeqConfig>(), Error);
@@ -83,6 +85,10 @@ TEST_CASE("Seq2SeqConfig: JSON round trip and validation") {
   c = tiny_config(AttentionKind::Softmax, AttentionKind::Softmax, AttentionKind::Softmax);
   c.vocab = 3;
   CHECK_THROWS_AS(Seq2Seq{c}, Error);
+  // One order for the three attentions: the checkpoint stores it once.
+  c = tiny_config(AttentionKind::MultiMax, AttentionKind::MultiMax, AttentionKind::MultiMax);
+  c.cross_attention.multimax_order = 1;
+  CHECK_THROWS_WITH_AS(c.validate(), doctest::Contains("share one multimax_order"), Error);
 }
 
 TEST_CASE("Seq2Seq: MultiMax parameters exist exactly where configured") {
@@ -260,7 +266,7 @@ TEST_CASE("Seq2Seq learns to reverse short strings") {
   c.decoder_layers = 1;
   c.max_source_len = 6;
   c.max_target_len = 7;
-  c.cross_attention = AttentionKind::MultiMax;
+  c.cross_attention.kind = AttentionKind::MultiMax;
   Seq2Seq model(c, 1);
   AdamW optimizer(model.named_parameters(), {3e-3f, 0.9f, 0.98f, 1e-8f, 0.0f});
   float first = 0, last = 0;

@@ -72,7 +72,7 @@ TEST_CASE("ViT: patchify lays each patch out as channels then rows") {
 
 TEST_CASE("ViT: shapes and parameter names") {
   ViTConfig c = tiny_config();
-  c.attention = AttentionKind::MultiMax;
+  c.attention.kind = AttentionKind::MultiMax;
   c.multimax_logits = true;
   ViT model(c, 1);
   const Tensor logits = model.forward(Tensor::zeros({5, 2, 8, 8}));
@@ -136,7 +136,7 @@ TEST_CASE("ViT: every normalizer runs forward and backward") {
       CAPTURE(attention_kind_name(kind));
       CAPTURE(logits_multimax);
       ViTConfig c = tiny_config();
-      c.attention = kind;
+      c.attention.kind = kind;
       c.multimax_logits = logits_multimax;
       ViT model(c, 3);
       Generator gen(4);
@@ -155,17 +155,17 @@ TEST_CASE("ViT: every normalizer runs forward and backward") {
 TEST_CASE("ViTConfig: JSON round trip and validation") {
   ViTConfig c = tiny_config();
   c.dropout = 0.125f;
-  c.attention = AttentionKind::EntMax15;
-  c.multimax_order = 1;
-  c.multimax_per_head = true;
+  c.attention.kind = AttentionKind::EntMax15;
+  c.attention.multimax_order = 1;
+  c.attention.multimax_per_head = true;
   c.multimax_logits = true;
   const nlohmann::json j = c;
   const ViTConfig back = j.get<ViTConfig>();
   CHECK(nlohmann::json(back) == j);
   CHECK(back.patch_size == 4);
   CHECK(back.channels == 2);
-  CHECK(back.attention == AttentionKind::EntMax15);
-  CHECK(back.multimax_per_head);
+  CHECK(back.attention.kind == AttentionKind::EntMax15);
+  CHECK(back.attention.multimax_per_head);
   CHECK(back.tokens() == 4);
   CHECK(back.patch_features() == 32);
 
@@ -184,8 +184,8 @@ TEST_CASE("ViTConfig: JSON round trip and validation") {
       doctest::Contains("patch_size (3) must be positive and divide image_size (8)"), Error);
   nlohmann::json bad_heads = j;
   bad_heads["heads"] = 3;
-  CHECK_THROWS_WITH_AS(bad_heads.get<ViTConfig>(),
-                       doctest::Contains("ViTConfig: GPTConfig: heads (3)"), Error);
+  CHECK_THROWS_WITH_AS(bad_heads.get<ViTConfig>(), doctest::Contains("ViTConfig: heads (3)"),
+                       Error);
   nlohmann::json bad_attention = j;
   bad_attention["attention"] = "hardmax";
   CHECK_THROWS_WITH_AS(bad_attention.get<ViTConfig>(),
@@ -203,7 +203,7 @@ TEST_CASE("ViT: learns a tiny synthetic image task") {
   c.d_model = 16;
   c.layers = 1;
   c.heads = 2;
-  c.attention = AttentionKind::MultiMax;
+  c.attention.kind = AttentionKind::MultiMax;
   c.multimax_logits = true;
   ViT model(c, 11);
   AdamW optimizer(model.named_parameters(),

@@ -66,7 +66,7 @@ void run_text(const AttentionCommand& c, const std::filesystem::path& out) {
   AttentionPicture picture;
   picture.layers = model.attention_maps(ids, 1, T);
   picture.labels = character_labels(loaded.tokenizer, ids);
-  picture.normalizer = nn::attention_kind_name(model.config().attention);
+  picture.normalizer = nn::attention_kind_name(model.config().attention.kind);
   picture.position_name = "character";
   picture.causal = true;
   std::printf("%s attention of the step-%ld checkpoint %s on %ld characters\n",
@@ -103,7 +103,7 @@ void run_image(const AttentionCommand& c, const std::filesystem::path& out) {
     logits = model.forward(batch.images, &picture.layers).to_vector();
   }
   picture.labels = patch_labels(config.patches_per_side());
-  picture.normalizer = nn::attention_kind_name(config.attention);
+  picture.normalizer = nn::attention_kind_name(config.attention.kind);
   picture.position_name = "patch (row,col)";
   picture.causal = false;
   const auto class_name = [](int64_t k) -> std::string {

@@ -36,7 +36,7 @@ int main() {
   config.layers = 2;
   config.heads = 2;
   config.seq_len = 16;
-  config.attention = mmx::nn::AttentionKind::MultiMax;
+  config.attention.kind = mmx::nn::AttentionKind::MultiMax;
 
   mmx::nn::GPT model(config, /*seed=*/0);
   mmx::nn::AdamWOptions options;

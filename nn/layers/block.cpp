@@ -4,11 +4,11 @@
 
 namespace mmx::nn {
 
-Block::Block(const GPTConfig& config, Generator& init_gen, Generator& dropout_gen, bool causal)
-    : ln1_(config.d_model),
-      attn_(config, init_gen, dropout_gen, causal),
-      ln2_(config.d_model),
-      mlp_(config.d_model, config.dropout, init_gen, dropout_gen) {
+Block::Block(const AttentionOptions& attention, Generator& init_gen, Generator& dropout_gen)
+    : ln1_(attention.d_model),
+      attn_(attention, init_gen, dropout_gen),
+      ln2_(attention.d_model),
+      mlp_(attention.d_model, attention.dropout, init_gen, dropout_gen) {
   register_module("ln1", ln1_);
   register_module("attn", attn_);
   register_module("ln2", ln2_);

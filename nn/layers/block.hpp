@@ -12,20 +12,21 @@ namespace mmx::nn {
 /// One pre-LayerNorm transformer layer (see the file comment).
 class Block : public Module {
  public:
-  /// causal = false: attention over every position (see CausalSelfAttention).
-  Block(const GPTConfig& config, Generator& init_gen, Generator& dropout_gen, bool causal = true);
+  /// The attention from `attention` (its causal flag included); the MLP's width and dropout
+  /// are the attention's d_model and dropout.
+  Block(const AttentionOptions& attention, Generator& init_gen, Generator& dropout_gen);
 
   /// `capture`, when given, receives this layer's attention scores and weights [B, H, T, T].
   Tensor forward(const Tensor& x, AttentionMap* capture = nullptr) const;
-  /// See CausalSelfAttention::forward_cached.
+  /// See Attention::forward_cached.
   Tensor forward_cached(const Tensor& x, Tensor& keys, Tensor& values, int64_t start) const;
 
   /// This layer's attention, for its MultiMax parameters.
-  const CausalSelfAttention& attention() const { return attn_; }
+  const Attention& attention() const { return attn_; }
 
  private:
   LayerNorm ln1_;
-  CausalSelfAttention attn_;
+  Attention attn_;
   LayerNorm ln2_;
   MLP mlp_;
 };

@@ -20,12 +20,13 @@ GPT::GPT(const GPTConfig& config, uint64_t seed)
       "pos", Tensor::randn({config.seq_len, config.d_model}, init_gen_, 0.0f, 0.02f));
   register_module("embedding_dropout", embedding_dropout_);
   for (int64_t l = 0; l < config.layers; ++l)
-    blocks_.push_back(std::make_unique<Block>(config, init_gen_, dropout_gen_));
+    blocks_.push_back(std::make_unique<Block>(config.block_attention(), init_gen_, dropout_gen_));
   register_module("blocks", blocks_);
   register_module("ln", ln_);
   register_module("head", head_);
   if (config.multimax_logits) {
-    head_multimax_ = std::make_unique<MultiMaxParameters>(0, config.multimax_order, init_gen_);
+    head_multimax_ =
+        std::make_unique<MultiMaxParameters>(0, config.attention.multimax_order, init_gen_);
     register_module("head_multimax", *head_multimax_);
   }
 }

@@ -10,6 +10,7 @@
 
 #include "nn/layers/block.hpp"
 #include "nn/layers/embedding.hpp"
+#include "nn/models/gpt_config.hpp"
 #include "nn/models/kv_cache.hpp"
 #include "nn/module_list.hpp"
 

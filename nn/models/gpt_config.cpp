@@ -16,8 +16,16 @@ void GPTConfig::validate() const {
   MMX_CHECK(seq_len > 0, "GPTConfig: seq_len must be positive, got ", seq_len);
   MMX_CHECK(dropout >= 0.0f && dropout < 1.0f, "GPTConfig: dropout must be in [0, 1), got ",
             dropout);
-  MMX_CHECK(multimax_order == 1 || multimax_order == 2,
-            "GPTConfig: multimax_order must be 1 or 2, got ", multimax_order);
+  attention.validate("GPTConfig");
+}
+
+AttentionOptions GPTConfig::block_attention() const {
+  return {.d_model = d_model,
+          .heads = heads,
+          .dropout = dropout,
+          .causal = true,
+          .normalizer = attention,
+          .projection = AttentionProjection::Fused};
 }
 
 void to_json(nlohmann::json& j, const GPTConfig& c) {
@@ -27,9 +35,9 @@ void to_json(nlohmann::json& j, const GPTConfig& c) {
                      {"heads", c.heads},
                      {"seq_len", c.seq_len},
                      {"dropout", c.dropout},
-                     {"attention", attention_kind_name(c.attention)},
-                     {"multimax_order", c.multimax_order},
-                     {"multimax_per_head", c.multimax_per_head},
+                     {"attention", attention_kind_name(c.attention.kind)},
+                     {"multimax_order", c.attention.multimax_order},
+                     {"multimax_per_head", c.attention.multimax_per_head},
                      {"multimax_logits", c.multimax_logits}};
 }
 
@@ -42,9 +50,9 @@ void from_json(const nlohmann::json& j, GPTConfig& c) {
   read.heads = in.get<int64_t>("heads");
   read.seq_len = in.get<int64_t>("seq_len");
   read.dropout = in.get<float>("dropout");
-  read.attention = parse_attention_kind(in.get<std::string>("attention"));
-  read.multimax_order = in.get<int>("multimax_order");
-  read.multimax_per_head = in.get<bool>("multimax_per_head");
+  read.attention.kind = parse_attention_kind(in.get<std::string>("attention"));
+  read.attention.multimax_order = in.get<int>("multimax_order");
+  read.attention.multimax_per_head = in.get<bool>("multimax_per_head");
   read.multimax_logits = in.get<bool>("multimax_logits");
   read.validate();
   c = read;

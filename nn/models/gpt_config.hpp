@@ -8,7 +8,7 @@
 
 #include <nlohmann/json_fwd.hpp>
 
-#include "nn/layers/normalizers.hpp"
+#include "nn/layers/attention_config.hpp"
 
 namespace mmx::nn {
 
@@ -25,14 +25,15 @@ struct GPTConfig {
   int64_t seq_len = 128;  ///< the longest context (the learned position table's length)
   /// dropout probability, in [0, 1)
   float dropout = 0.0f;
-  /// the normalizer of every attention layer
-  AttentionKind attention = AttentionKind::Softmax;
-  int multimax_order = 2;          ///< 1 or 2
-  bool multimax_per_head = false;  ///< one (t, r) per head instead of one per layer
-  bool multimax_logits = false;    ///< also modulate the output logits with MultiMax
+  /// every attention layer's normalizer
+  AttentionConfig attention;
+  /// also modulate the output logits with MultiMax (of attention.multimax_order)
+  bool multimax_logits = false;
 
   /// d_model / heads
   int64_t head_dim() const { return d_model / heads; }
+  /// What each block's causal self-attention is built from.
+  AttentionOptions block_attention() const;
   /// Throws an mmx::Error naming the first bad field.
   void validate() const;
 };

@@ -22,8 +22,22 @@ void Seq2SeqConfig::validate() const {
   MMX_CHECK(max_target_len > 1, "Seq2SeqConfig: max_target_len must be > 1, got ", max_target_len);
   MMX_CHECK(dropout >= 0.0f && dropout < 1.0f, "Seq2SeqConfig: dropout must be in [0, 1), got ",
             dropout);
-  MMX_CHECK(multimax_order == 1 || multimax_order == 2,
-            "Seq2SeqConfig: multimax_order must be 1 or 2, got ", multimax_order);
+  encoder_attention.validate("Seq2SeqConfig");
+  for (const AttentionConfig* other : {&decoder_attention, &cross_attention})
+    MMX_CHECK(other->multimax_order == encoder_attention.multimax_order &&
+                  other->multimax_per_head == encoder_attention.multimax_per_head,
+              "Seq2SeqConfig: the three attentions share one multimax_order and one "
+              "multimax_per_head; set them alike");
+}
+
+AttentionOptions Seq2SeqConfig::attention_options(const AttentionConfig& normalizer,
+                                                  bool causal) const {
+  return {.d_model = d_model,
+          .heads = heads,
+          .dropout = dropout,
+          .causal = causal,
+          .normalizer = normalizer,
+          .projection = AttentionProjection::Split};
 }
 
 void to_json(nlohmann::json& j, const Seq2SeqConfig& c) {
@@ -35,11 +49,11 @@ void to_json(nlohmann::json& j, const Seq2SeqConfig& c) {
                      {"max_source_len", c.max_source_len},
                      {"max_target_len", c.max_target_len},
                      {"dropout", c.dropout},
-                     {"encoder_attention", attention_kind_name(c.encoder_attention)},
-                     {"decoder_attention", attention_kind_name(c.decoder_attention)},
-                     {"cross_attention", attention_kind_name(c.cross_attention)},
-                     {"multimax_order", c.multimax_order},
-                     {"multimax_per_head", c.multimax_per_head}};
+                     {"encoder_attention", attention_kind_name(c.encoder_attention.kind)},
+                     {"decoder_attention", attention_kind_name(c.decoder_attention.kind)},
+                     {"cross_attention", attention_kind_name(c.cross_attention.kind)},
+                     {"multimax_order", c.encoder_attention.multimax_order},
+                     {"multimax_per_head", c.encoder_attention.multimax_per_head}};
 }
 
 void from_json(const nlohmann::json& j, Seq2SeqConfig& c) {
@@ -53,11 +67,14 @@ void from_json(const nlohmann::json& j, Seq2SeqConfig& c) {
   read.max_source_len = in.get<int64_t>("max_source_len");
   read.max_target_len = in.get<int64_t>("max_target_len");
   read.dropout = in.get<float>("dropout");
-  read.encoder_attention = parse_attention_kind(in.get<std::string>("encoder_attention"));
-  read.decoder_attention = parse_attention_kind(in.get<std::string>("decoder_attention"));
-  read.cross_attention = parse_attention_kind(in.get<std::string>("cross_attention"));
-  read.multimax_order = in.get<int>("multimax_order");
-  read.multimax_per_head = in.get<bool>("multimax_per_head");
+  const int order = in.get<int>("multimax_order");
+  const bool per_head = in.get<bool>("multimax_per_head");
+  for (auto [attention, key] : {std::pair{&read.encoder_attention, "encoder_attention"},
+                                {&read.decoder_attention, "decoder_attention"},
+                                {&read.cross_attention, "cross_attention"}})
+    *attention = {.kind = parse_attention_kind(in.get<std::string>(key)),
+                  .multimax_order = order,
+                  .multimax_per_head = per_head};
   read.validate();
   c = read;
 }

@@ -7,7 +7,7 @@
 
 #include <nlohmann/json_fwd.hpp>
 
-#include "nn/models/gpt_config.hpp"
+#include "nn/layers/attention_config.hpp"
 
 namespace mmx::nn {
 
@@ -37,19 +37,19 @@ struct Seq2SeqConfig {
   int64_t max_target_len = 64;
   /// dropout probability, in [0, 1)
   float dropout = 0.0f;
-  /// The official MultiMax code never modulated cross-attention; here each is a free choice.
-  AttentionKind encoder_attention = AttentionKind::Softmax;
+  /// The encoder self-attention's normalizer. The official MultiMax code never modulated
+  /// cross-attention; here each kind is a free choice. The three share one multimax_order and
+  /// one multimax_per_head (validate() checks; a checkpoint stores them once).
+  AttentionConfig encoder_attention;
   /// the decoder self-attention's normalizer
-  AttentionKind decoder_attention = AttentionKind::Softmax;
+  AttentionConfig decoder_attention;
   /// the cross-attention's normalizer
-  AttentionKind cross_attention = AttentionKind::Softmax;
-  /// 1 or 2, for every MultiMax attention
-  int multimax_order = 2;
-  /// one (t, r) per head instead of one per layer
-  bool multimax_per_head = false;
+  AttentionConfig cross_attention;
 
   /// d_model / heads
   int64_t head_dim() const { return d_model / heads; }
+  /// What one of this model's attentions (one of the three above) is built from.
+  AttentionOptions attention_options(const AttentionConfig& normalizer, bool causal) const;
   /// Throws an mmx::Error naming the first bad field.
   void validate() const;
 };

@@ -4,17 +4,10 @@
 
 namespace mmx::nn {
 
-namespace {
-
-Seq2SeqAttentionOptions attention_options(const Seq2SeqConfig& c, AttentionKind kind, bool causal) {
-  return {c.d_model, c.heads, kind, c.multimax_order, c.multimax_per_head, c.dropout, causal};
-}
-
-}  // namespace
-
 EncoderLayer::EncoderLayer(const Seq2SeqConfig& config, Generator& init_gen, Generator& dropout_gen)
     : ln1_(config.d_model),
-      self_attn_(attention_options(config, config.encoder_attention, false), init_gen, dropout_gen),
+      self_attn_(config.attention_options(config.encoder_attention, /*causal=*/false), init_gen,
+                 dropout_gen),
       ln2_(config.d_model),
       mlp_(config.d_model, config.dropout, init_gen, dropout_gen) {
   register_module("ln1", ln1_);
@@ -31,9 +24,11 @@ Tensor EncoderLayer::forward(const Tensor& x, const Tensor& key_mask, AttentionM
 
 DecoderLayer::DecoderLayer(const Seq2SeqConfig& config, Generator& init_gen, Generator& dropout_gen)
     : ln1_(config.d_model),
-      self_attn_(attention_options(config, config.decoder_attention, true), init_gen, dropout_gen),
+      self_attn_(config.attention_options(config.decoder_attention, /*causal=*/true), init_gen,
+                 dropout_gen),
       ln2_(config.d_model),
-      cross_attn_(attention_options(config, config.cross_attention, false), init_gen, dropout_gen),
+      cross_attn_(config.attention_options(config.cross_attention, /*causal=*/false), init_gen,
+                  dropout_gen),
       ln3_(config.d_model),
       mlp_(config.d_model, config.dropout, init_gen, dropout_gen) {
   register_module("ln1", ln1_);
@@ -55,7 +50,7 @@ Tensor DecoderLayer::forward(const Tensor& x, const Tensor& memory, const Tensor
 
 Tensor DecoderLayer::forward_step(const Tensor& x, Tensor& keys, Tensor& values, int64_t position,
                                   const KeyValues& memory_kv, const Tensor& memory_mask) const {
-  Tensor h = x + self_attn_.forward_step(ln1_.forward(x), keys, values, position);
+  Tensor h = x + self_attn_.forward_cached(ln1_.forward(x), keys, values, position);
   h = h + cross_attn_.forward_with(ln2_.forward(h), memory_kv, memory_mask);
   return h + mlp_.forward(ln3_.forward(h));
 }

@@ -3,9 +3,9 @@
 /// MLP) and DecoderLayer (causal self-attention, cross-attention to the encoder, MLP).
 #pragma once
 
+#include "nn/layers/attention.hpp"
 #include "nn/layers/layer_norm.hpp"
 #include "nn/layers/mlp.hpp"
-#include "nn/models/seq2seq_attention.hpp"
 #include "nn/models/seq2seq_config.hpp"
 
 namespace mmx::nn {
@@ -21,7 +21,7 @@ class EncoderLayer : public Module {
 
  private:
   LayerNorm ln1_;
-  Seq2SeqAttention self_attn_;
+  Attention self_attn_;
   LayerNorm ln2_;
   MLP mlp_;
 };
@@ -45,9 +45,9 @@ class DecoderLayer : public Module {
 
  private:
   LayerNorm ln1_;
-  Seq2SeqAttention self_attn_;
+  Attention self_attn_;
   LayerNorm ln2_;
-  Seq2SeqAttention cross_attn_;
+  Attention cross_attn_;
   LayerNorm ln3_;
   MLP mlp_;
 };

@@ -21,15 +21,14 @@ ViT::ViT(const ViTConfig& config, uint64_t seed)
   pos_ = register_parameter(
       "pos", Tensor::randn({config.tokens(), config.d_model}, init_gen_, 0.0f, 0.02f));
   register_module("embedding_dropout", embedding_dropout_);
-  const GPTConfig block_config = config.block_config();
   for (int64_t l = 0; l < config.layers; ++l)
-    blocks_.push_back(
-        std::make_unique<Block>(block_config, init_gen_, dropout_gen_, /*causal=*/false));
+    blocks_.push_back(std::make_unique<Block>(config.block_attention(), init_gen_, dropout_gen_));
   register_module("blocks", blocks_);
   register_module("ln", ln_);
   register_module("head", head_);
   if (config.multimax_logits) {
-    head_multimax_ = std::make_unique<MultiMaxParameters>(0, config.multimax_order, init_gen_);
+    head_multimax_ =
+        std::make_unique<MultiMaxParameters>(0, config.attention.multimax_order, init_gen_);
     register_module("head_multimax", *head_multimax_);
   }
 }

@@ -7,33 +7,28 @@
 
 namespace mmx::nn {
 
-GPTConfig ViTConfig::block_config() const {
-  GPTConfig c;
-  c.vocab = classes;
-  c.d_model = d_model;
-  c.layers = layers;
-  c.heads = heads;
-  c.seq_len = tokens();
-  c.dropout = dropout;
-  c.attention = attention;
-  c.multimax_order = multimax_order;
-  c.multimax_per_head = multimax_per_head;
-  c.multimax_logits = multimax_logits;
-  return c;
-}
-
 void ViTConfig::validate() const {
   MMX_CHECK(image_size > 0, "ViTConfig: image_size must be positive, got ", image_size);
   MMX_CHECK(channels > 0, "ViTConfig: channels must be positive, got ", channels);
   MMX_CHECK(patch_size > 0 && image_size % patch_size == 0, "ViTConfig: patch_size (", patch_size,
             ") must be positive and divide image_size (", image_size, ")");
   MMX_CHECK(classes > 1, "ViTConfig: classes must be at least 2, got ", classes);
-  // d_model, layers, heads, dropout and the MultiMax settings are the Block's: one set of checks.
-  try {
-    block_config().validate();
-  } catch (const Error& e) {
-    throw Error(cat("ViTConfig: ", e.what()));
-  }
+  MMX_CHECK(d_model > 0, "ViTConfig: d_model must be positive, got ", d_model);
+  MMX_CHECK(layers > 0, "ViTConfig: layers must be positive, got ", layers);
+  MMX_CHECK(heads > 0 && d_model % heads == 0, "ViTConfig: heads (", heads,
+            ") must be positive and divide d_model (", d_model, ")");
+  MMX_CHECK(dropout >= 0.0f && dropout < 1.0f, "ViTConfig: dropout must be in [0, 1), got ",
+            dropout);
+  attention.validate("ViTConfig");
+}
+
+AttentionOptions ViTConfig::block_attention() const {
+  return {.d_model = d_model,
+          .heads = heads,
+          .dropout = dropout,
+          .causal = false,
+          .normalizer = attention,
+          .projection = AttentionProjection::Fused};
 }
 
 void to_json(nlohmann::json& j, const ViTConfig& c) {
@@ -45,9 +40,9 @@ void to_json(nlohmann::json& j, const ViTConfig& c) {
                      {"layers", c.layers},
                      {"heads", c.heads},
                      {"dropout", c.dropout},
-                     {"attention", attention_kind_name(c.attention)},
-                     {"multimax_order", c.multimax_order},
-                     {"multimax_per_head", c.multimax_per_head},
+                     {"attention", attention_kind_name(c.attention.kind)},
+                     {"multimax_order", c.attention.multimax_order},
+                     {"multimax_per_head", c.attention.multimax_per_head},
                      {"multimax_logits", c.multimax_logits}};
 }
 
@@ -62,9 +57,9 @@ void from_json(const nlohmann::json& j, ViTConfig& c) {
   read.layers = in.get<int64_t>("layers");
   read.heads = in.get<int64_t>("heads");
   read.dropout = in.get<float>("dropout");
-  read.attention = parse_attention_kind(in.get<std::string>("attention"));
-  read.multimax_order = in.get<int>("multimax_order");
-  read.multimax_per_head = in.get<bool>("multimax_per_head");
+  read.attention.kind = parse_attention_kind(in.get<std::string>("attention"));
+  read.attention.multimax_order = in.get<int>("multimax_order");
+  read.attention.multimax_per_head = in.get<bool>("multimax_per_head");
   read.multimax_logits = in.get<bool>("multimax_logits");
   read.validate();
   c = read;

@@ -7,7 +7,7 @@
 
 #include <nlohmann/json_fwd.hpp>
 
-#include "nn/models/gpt_config.hpp"
+#include "nn/layers/attention_config.hpp"
 
 namespace mmx::nn {
 
@@ -27,11 +27,10 @@ struct ViTConfig {
   int64_t heads = 4;
   /// dropout probability, in [0, 1)
   float dropout = 0.0f;
-  /// the normalizer of every attention layer
-  AttentionKind attention = AttentionKind::Softmax;
-  int multimax_order = 2;          ///< 1 or 2
-  bool multimax_per_head = false;  ///< one (t, r) per head instead of one per layer
-  bool multimax_logits = false;    ///< also modulate the classifier logits with MultiMax
+  /// every attention layer's normalizer
+  AttentionConfig attention;
+  /// also modulate the classifier logits with MultiMax (of attention.multimax_order)
+  bool multimax_logits = false;
 
   /// image_size / patch_size
   int64_t patches_per_side() const { return image_size / patch_size; }
@@ -39,9 +38,8 @@ struct ViTConfig {
   int64_t tokens() const { return patches_per_side() * patches_per_side(); }
   /// values per flattened patch, channels x patch_size^2
   int64_t patch_features() const { return channels * patch_size * patch_size; }
-  /// The settings the shared transformer Block reads (d_model, heads, dropout, attention and
-  /// MultiMax), with seq_len = tokens() and vocab = classes.
-  GPTConfig block_config() const;
+  /// What each block's attention is built from: every patch sees every other (not causal).
+  AttentionOptions block_attention() const;
   /// Throws an mmx::Error naming the first bad field.
   void validate() const;
 };

@@ -99,7 +99,7 @@ std::vector<TaskMetric> LMTrainer::test_scores(const TestOptions&) {
 }
 
 std::string LMTrainer::attention_name() const {
-  return attention_kind_name(options_.model.attention);
+  return attention_kind_name(options_.model.attention.kind);
 }
 
 std::string LMTrainer::describe() const {

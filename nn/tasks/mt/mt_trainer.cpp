@@ -161,21 +161,22 @@ std::vector<TaskMetric> MTTrainer::test_scores(const TestOptions& options) {
 
 std::string MTTrainer::attention_name() const {
   const Seq2SeqConfig& m = options_.model;
-  if (m.encoder_attention == m.decoder_attention && m.decoder_attention == m.cross_attention)
-    return attention_kind_name(m.encoder_attention);
-  return cat("enc-", attention_kind_name(m.encoder_attention), "_dec-",
-             attention_kind_name(m.decoder_attention), "_cross-",
-             attention_kind_name(m.cross_attention));
+  if (m.encoder_attention.kind == m.decoder_attention.kind &&
+      m.decoder_attention.kind == m.cross_attention.kind)
+    return attention_kind_name(m.encoder_attention.kind);
+  return cat("enc-", attention_kind_name(m.encoder_attention.kind), "_dec-",
+             attention_kind_name(m.decoder_attention.kind), "_cross-",
+             attention_kind_name(m.cross_attention.kind));
 }
 
 std::string MTTrainer::describe() const {
   const Seq2SeqConfig& m = options_.model;
   return cat("model: ", model_->parameter_count(), " parameters, attention encoder ",
-             attention_kind_name(m.encoder_attention), " / decoder ",
-             attention_kind_name(m.decoder_attention), " / cross ",
-             attention_kind_name(m.cross_attention), ", ", m.encoder_layers, "+", m.decoder_layers,
-             " layers x d ", m.d_model, ", vocab ", m.vocab, "; phrase pairs ", pairs_.train.size(),
-             " train / ", pairs_.valid.size(), " valid / ", pairs_.test.size(),
+             attention_kind_name(m.encoder_attention.kind), " / decoder ",
+             attention_kind_name(m.decoder_attention.kind), " / cross ",
+             attention_kind_name(m.cross_attention.kind), ", ", m.encoder_layers, "+",
+             m.decoder_layers, " layers x d ", m.d_model, ", vocab ", m.vocab, "; phrase pairs ",
+             pairs_.train.size(), " train / ", pairs_.valid.size(), " valid / ", pairs_.test.size(),
              " test (<= ", options_.max_chars, " chars)",
              options_.precision == "bf16" ? "; bf16 matmuls" : "");
 }

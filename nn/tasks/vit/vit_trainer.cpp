@@ -127,7 +127,7 @@ std::vector<TaskMetric> VitTrainer::test_scores(const TestOptions& options) {
 }
 
 std::string VitTrainer::attention_name() const {
-  return attention_kind_name(options_.model.attention);
+  return attention_kind_name(options_.model.attention.kind);
 }
 
 std::string VitTrainer::describe() const {
