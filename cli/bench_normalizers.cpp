@@ -1,6 +1,6 @@
-// `mmx bench normalizers`: MultiMax forward+backward against SoftMax on the same 16384 x 256
-// scores, then the peers, each as an op through the tape, as training runs them. The raw
-// kernels, and MultiMax's ratio target against oneDNN's softmax, are bench/'s
+// `mmx bench normalizers`: every normalizer of the table, forward+backward on the same
+// 16384 x 256 scores against SoftMax, each as an op through the tape, as attention runs them. The
+// raw kernels, and MultiMax's ratio target against oneDNN's softmax, are bench/'s
 // `mmx_bench_kernels normalizers`. Each repeat times every entry in turn, so a load change on the
 // machine hits all alike; figures are medians of forward+backward.
 #include <omp.h>
@@ -16,6 +16,7 @@
 #include "cli/command_registry.hpp"
 #include "engine/normalizers.hpp"
 #include "engine/ops.hpp"
+#include "nn/layers/normalizers.hpp"
 
 namespace mmx::cli {
 
@@ -37,18 +38,29 @@ struct Entry {
   std::vector<double> forward_ms, backward_ms, total_ms;
 };
 
+// A row per normalizer of the table (nn/layers/normalizers.hpp), as attention applies it, SoftMax
+// first (the ratios' base); then MultiMax of order 1 and SoftMax at a temperature other than 1.
 std::vector<Entry> make_entries(const Tensor& x, const Tensor& t, const Tensor& r) {
   std::vector<Entry> entries;
-  const auto add = [&entries](const std::string& name, std::function<Tensor()> forward) {
-    entries.push_back({name + " op + tape", std::move(forward), {}, {}, {}});
+  const auto add = [&](const std::string& name, const nn::Normalizer& row, int order,
+                       float temperature) {
+    entries.push_back({name + " op + tape",
+                       [x, t, r, &row, order, temperature] {
+                         const MultiMaxParams params{t, r, order};
+                         return row.apply(x, {.mask = Tensor(),
+                                              .causal = false,
+                                              .multimax = &params,
+                                              .training = false,
+                                              .temperature = temperature});
+                       },
+                       {},
+                       {},
+                       {}});
   };
-  add("softmax", [x] { return softmax(x); });
-  add("multimax", [x, t, r] { return multimax(x, MultiMaxParams{t, r, 2}); });
-  add("multimax order 1", [x, t, r] { return multimax(x, MultiMaxParams{t, r, 1}); });
-  add("softmax_temperature", [x] { return softmax_temperature(x, 0.5f); });
-  add("sparsemax", [x] { return sparsemax(x); });
-  add("entmax15", [x] { return entmax15(x); });
-  add("evsoftmax", [x] { return evsoftmax(x); });
+  for (const nn::Normalizer& row : nn::normalizers()) add(row.name, row, 2, 1.0f);
+  add("multimax order 1", nn::normalizer(nn::AttentionKind::MultiMax), 1, 1.0f);
+  for (const nn::Normalizer& row : nn::normalizers())
+    if (row.has_temperature) add(std::string(row.name) + " T=0.5", row, 2, 0.5f);
   return entries;
 }
 
@@ -113,8 +125,8 @@ void run_normalizers_bench(const BenchOptions& opt) {
 
 const bool registered = register_bench_suite(
     "normalizers",
-    "MultiMax fwd+bwd vs SoftMax on 16384x256 scores, plus SparseMax, EntMax-1.5, EvSoftMax and "
-    "SoftMax with temperature, as ops through the tape (kernels: mmx_bench_kernels)",
+    "every normalizer's fwd+bwd vs SoftMax on 16384x256 scores, as ops through the tape, as "
+    "attention runs them (kernels: mmx_bench_kernels)",
     run_normalizers_bench);
 
 }  // namespace
