@@ -35,9 +35,7 @@ Attention::Attention(const AttentionOptions& options, Generator& init_gen, Gener
       proj_(options.d_model, options.d_model, init_gen),
       attention_dropout_(options.dropout, dropout_gen),
       residual_dropout_(options.dropout, dropout_gen) {
-  MMX_CHECK(options.d_model > 0 && options.heads > 0 && options.d_model % options.heads == 0,
-            "Attention: heads (", options.heads, ") must divide d_model (", options.d_model, ")");
-  options.normalizer.validate("Attention");
+  options.validate("Attention");
   if (qkv_) register_module("qkv", *qkv_);
   if (q_) register_module("q", *q_);
   if (kv_) register_module("kv", *kv_);

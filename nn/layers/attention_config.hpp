@@ -42,6 +42,9 @@ struct AttentionOptions {
   AttentionConfig normalizer;
   /// see AttentionProjection
   AttentionProjection projection = AttentionProjection::Fused;
+  /// Throws an mmx::Error that starts with `owner` (the model's config) and names the bad field:
+  /// the checks every model's config shares (d_model, heads, dropout, the normalizer).
+  void validate(const char* owner) const;
 };
 
 }  // namespace mmx::nn

@@ -9,14 +9,9 @@ namespace mmx::nn {
 
 void GPTConfig::validate() const {
   MMX_CHECK(vocab > 0, "GPTConfig: vocab must be positive, got ", vocab);
-  MMX_CHECK(d_model > 0, "GPTConfig: d_model must be positive, got ", d_model);
   MMX_CHECK(layers > 0, "GPTConfig: layers must be positive, got ", layers);
-  MMX_CHECK(heads > 0 && d_model % heads == 0, "GPTConfig: heads (", heads,
-            ") must be positive and divide d_model (", d_model, ")");
   MMX_CHECK(seq_len > 0, "GPTConfig: seq_len must be positive, got ", seq_len);
-  MMX_CHECK(dropout >= 0.0f && dropout < 1.0f, "GPTConfig: dropout must be in [0, 1), got ",
-            dropout);
-  attention.validate("GPTConfig");
+  block_attention().validate("GPTConfig");
 }
 
 AttentionOptions GPTConfig::block_attention() const {

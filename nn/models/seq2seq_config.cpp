@@ -10,9 +10,6 @@ namespace mmx::nn {
 void Seq2SeqConfig::validate() const {
   MMX_CHECK(vocab > kFirstCharId, "Seq2SeqConfig: vocab must exceed the ", kFirstCharId,
             " special ids, got ", vocab);
-  MMX_CHECK(d_model > 0, "Seq2SeqConfig: d_model must be positive, got ", d_model);
-  MMX_CHECK(heads > 0 && d_model % heads == 0, "Seq2SeqConfig: heads (", heads,
-            ") must be positive and divide d_model (", d_model, ")");
   MMX_CHECK(encoder_layers > 0, "Seq2SeqConfig: encoder_layers must be positive, got ",
             encoder_layers);
   MMX_CHECK(decoder_layers > 0, "Seq2SeqConfig: decoder_layers must be positive, got ",
@@ -20,9 +17,7 @@ void Seq2SeqConfig::validate() const {
   MMX_CHECK(max_source_len > 0, "Seq2SeqConfig: max_source_len must be positive, got ",
             max_source_len);
   MMX_CHECK(max_target_len > 1, "Seq2SeqConfig: max_target_len must be > 1, got ", max_target_len);
-  MMX_CHECK(dropout >= 0.0f && dropout < 1.0f, "Seq2SeqConfig: dropout must be in [0, 1), got ",
-            dropout);
-  encoder_attention.validate("Seq2SeqConfig");
+  attention_options(encoder_attention, /*causal=*/false).validate("Seq2SeqConfig");
   for (const AttentionConfig* other : {&decoder_attention, &cross_attention})
     MMX_CHECK(other->multimax_order == encoder_attention.multimax_order &&
                   other->multimax_per_head == encoder_attention.multimax_per_head,

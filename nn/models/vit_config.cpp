@@ -13,13 +13,8 @@ void ViTConfig::validate() const {
   MMX_CHECK(patch_size > 0 && image_size % patch_size == 0, "ViTConfig: patch_size (", patch_size,
             ") must be positive and divide image_size (", image_size, ")");
   MMX_CHECK(classes > 1, "ViTConfig: classes must be at least 2, got ", classes);
-  MMX_CHECK(d_model > 0, "ViTConfig: d_model must be positive, got ", d_model);
   MMX_CHECK(layers > 0, "ViTConfig: layers must be positive, got ", layers);
-  MMX_CHECK(heads > 0 && d_model % heads == 0, "ViTConfig: heads (", heads,
-            ") must be positive and divide d_model (", d_model, ")");
-  MMX_CHECK(dropout >= 0.0f && dropout < 1.0f, "ViTConfig: dropout must be in [0, 1), got ",
-            dropout);
-  attention.validate("ViTConfig");
+  block_attention().validate("ViTConfig");
 }
 
 AttentionOptions ViTConfig::block_attention() const {
