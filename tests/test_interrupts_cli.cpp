@@ -25,23 +25,9 @@ fs::path write_corpus(const ScratchDir& dir) {
                            4000);
 }
 
-// Tiny and single-threaded (bit-exact resume needs the same thread count), with an evaluation
-// and a checkpoint every 4 steps, so a random kill often lands inside a save.
+// An evaluation and a checkpoint every 4 steps, so a random kill often lands inside a save.
 std::vector<std::string> fresh_run(const fs::path& corpus, const fs::path& out, int steps) {
-  return {MMX_CLI_PATH,      "train",
-          "--data",          corpus.string(),
-          "--out",           out.string(),
-          "--d-model",       "16",
-          "--layers",        "1",
-          "--heads",         "2",
-          "--seq",           "16",
-          "--batch",         "4",
-          "--warmup",        "1",
-          "--eval-interval", "4",
-          "--eval-batch",    "4",
-          "--threads",       "1",
-          "--steps",         std::to_string(steps),
-          "--attn",          "multimax"};
+  return mmx_argv(tiny_train_args(corpus, out, steps, 4));
 }
 // The thread count is not part of the checkpoint, and MultiMax's t and r gradients sum per
 // thread: a bit-exact resume needs the original run's count again.
