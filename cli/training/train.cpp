@@ -8,6 +8,7 @@
 #include "cli/training/train_flags.hpp"
 #include "cli/training/train_session.hpp"
 #include "engine/error.hpp"
+#include "nn/data/checkpoint.hpp"
 #include "nn/distributed/communicator.hpp"
 
 namespace mmx::cli {
@@ -22,13 +23,15 @@ struct TrainCommand {
 
 // The flags of the original command may be given again; only --steps may differ (upwards).
 std::unique_ptr<nn::Trainer> resume_run(const CLI::App& cmd, const TrainCommand& c) {
-  const nn::SavedRun saved = nn::read_saved_run(c.resume);
+  data::Checkpoint checkpoint = data::load_checkpoint(c.resume);
+  const nn::SavedRun saved = nn::saved_run(checkpoint, c.resume);
   MMX_CHECK(cmd.count("--task") == 0 || c.task == saved.task, "train: --task ", c.task,
             " differs from the resumed run's ", saved.task,
             "; drop --task, or start a new run "
             "without --resume");
   const int64_t extend_to = resume_extension_from_flags(cmd, saved);
-  std::unique_ptr<nn::Trainer> trainer = nn::resume_trainer(c.resume, extend_to);
+  std::unique_ptr<nn::Trainer> trainer =
+      nn::resume_trainer(std::move(checkpoint), c.resume, extend_to);
   if (nn::distributed::world().is_main()) {
     if (extend_to > 0)
       std::fprintf(stderr, "extending %s (%s) from %ld to %ld steps at step %ld\n",

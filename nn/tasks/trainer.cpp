@@ -7,6 +7,7 @@
 #include "engine/measures.hpp"
 #include "engine/precision.hpp"
 #include "nn/data/checkpoint.hpp"
+#include "nn/data/image_dataset.hpp"
 #include "nn/distributed/communicator.hpp"
 #include "nn/distributed/data_parallel.hpp"
 #include "nn/optim/adamw.hpp"
@@ -129,6 +130,19 @@ void Trainer::restore_training(const data::Checkpoint& c, const std::filesystem:
       RunningSums::from_json(checkpoint_field<nlohmann::json>(c.model_metadata, "running", dir));
 }
 
+nlohmann::json Trainer::shuffled_rng_json(const data::ShuffledBatches& batches,
+                                          const Generator& dropout) {
+  return {{"batches", batches.state().to_json()},
+          {"dropout", data::generator_state_to_json(dropout.state())}};
+}
+
+void Trainer::restore_shuffled_rng(const data::Checkpoint& c, const std::filesystem::path& dir,
+                                   data::ShuffledBatches& batches, Generator& dropout) {
+  const auto rng = checkpoint_field<nlohmann::json>(c.model_metadata, "rng", dir);
+  batches.set_state(data::ShuffledBatches::State::from_json(rng.at("batches")));
+  dropout.set_state(data::generator_state_from_json(rng.at("dropout")));
+}
+
 float Trainer::train_step() {
   const auto start = std::chrono::steady_clock::now();
   const MatmulPrecisionGuard precision(optim_.matmul_precision());
@@ -245,13 +259,20 @@ std::string checkpoint_task(const nlohmann::json& model_metadata) {
 }
 
 SavedRun read_saved_run(const std::filesystem::path& dir) {
-  const data::Checkpoint c = data::load_checkpoint(dir);
+  return saved_run(data::load_checkpoint(dir), dir);
+}
+
+SavedRun saved_run(const data::Checkpoint& c, const std::filesystem::path& dir) {
   const std::string task = task_entry(checkpoint_task(c.model_metadata)).name;
   return {task, c.step, checkpoint_field<nlohmann::json>(c.model_metadata, kOptionsKey, dir)};
 }
 
 std::unique_ptr<Trainer> resume_trainer(const std::filesystem::path& dir, int64_t extend_to_steps) {
-  data::Checkpoint checkpoint = data::load_checkpoint(dir);
+  return resume_trainer(data::load_checkpoint(dir), dir, extend_to_steps);
+}
+
+std::unique_ptr<Trainer> resume_trainer(data::Checkpoint checkpoint,
+                                        const std::filesystem::path& dir, int64_t extend_to_steps) {
   const TaskEntry& entry = task_entry(checkpoint_task(checkpoint.model_metadata));
   check_data_parallel(entry);
   if (extend_to_steps > 0) {
