@@ -19,6 +19,7 @@
 
 // Engine I/O: safetensors files, crash-safe file replacement.
 #include "engine/io/atomic_write.hpp"
+#include "engine/io/directory_lock.hpp"
 #include "engine/io/safetensors.hpp"
 
 // Layers and models.

@@ -246,7 +246,10 @@ void set_attention(const std::string& task, nlohmann::json& options, AttentionKi
 
 std::unique_ptr<Trainer> make_trainer(const std::string& task, const nlohmann::json& options) {
   const TaskEntry& entry = task_entry(task);
-  const nlohmann::json merged = merge_known_fields(entry.defaults(), options, task + " options");
+  nlohmann::json merged = merge_known_fields(entry.defaults(), options, task + " options");
+  // Stored absolute: a resume started from another working directory reads the same data.
+  if (const std::string data = merged.at("data").get<std::string>(); !data.empty())
+    merged["data"] = std::filesystem::absolute(data).lexically_normal().string();
   check_data_parallel(entry);
   return entry.make(merged);
 }
