@@ -16,6 +16,7 @@
 #include "engine/error.hpp"
 #include "mmx_cli.hpp"
 #include "nn/data/checkpoint.hpp"
+#include "nn/tasks/trainer.hpp"
 #include "nn/tasks/training_loop.hpp"
 #include "scratch_dir.hpp"
 #include "tiny_task_data.hpp"
@@ -277,4 +278,49 @@ TEST_CASE("an address-space limit too small for oneDNN is a clean error, not SIG
                                 " " + command_line(args) + "' 2>&1");
   CHECK(r.exit_code == 1);
   CHECK(contains(r.output, "the address-space limit (ulimit -v) is 70000 KB; mmx needs at least"));
+}
+
+TEST_CASE("a relative --data is stored absolute: --resume from another directory reads it") {
+  ScratchDir dir("rundir-relative");
+  write_corpus(dir);
+  const std::string mmx = MMX_CLI_PATH;
+  const std::vector<std::string> args = tiny_train_args("corpus.txt", "run", 10, 10);
+  REQUIRE(run_shell("cd " + dir.path.string() + " && " + mmx + " " + command_line(args) + " 2>&1")
+              .exit_code == 0);
+  CHECK(mmx::nn::read_saved_run(dir / "run").options.at("data") == (dir / "corpus.txt").string());
+  // From the filesystem's root, where corpus.txt means nothing.
+  const CliResult r = run_shell("cd / && " + mmx + " train --threads 1 --steps 20 --resume " +
+                                (dir / "run").string() + " 2>&1");
+  CAPTURE(r.output);
+  CHECK(r.exit_code == 0);
+  CHECK(logged_steps(dir / "run") == std::vector<int64_t>{10, 20});
+}
+
+TEST_CASE("--resume refuses data changed since the checkpoint, naming the file and what changed") {
+  ScratchDir dir("rundir-data-changed");
+  struct Case {
+    std::string name;
+    std::function<std::string(std::string)> change;  // the corpus's text -> the new text
+    std::string message;                             // "" for a resume that must run
+  };
+  const auto longer = [](std::string text) { return text + "red green\n"; };
+  const auto reordered = [](std::string text) { return std::string(text.rbegin(), text.rend()); };
+  const auto unchanged = [](std::string text) { return text; };
+  for (const Case& c : std::vector<Case>{
+           {"longer", longer, "bytes, was"},
+           {"reordered", reordered, "same size, different content"},
+           {"unchanged", unchanged, ""},
+       }) {
+    CAPTURE(c.name);
+    const fs::path corpus = write_corpus(dir), out = dir / c.name;
+    REQUIRE(run_mmx(command_line(tiny_train_args(corpus, out, 10, 10))).exit_code == 0);
+    write_text(corpus, c.change(read_text(corpus)));
+    const CliResult r = run_mmx("train --threads 1 --steps 20 --resume " + out.string());
+    CHECK((r.exit_code == 0) == c.message.empty());
+    if (!c.message.empty())
+      CHECK(contains(r.output, "train: the data " + corpus.string() + " changed since checkpoint " +
+                                   out.string()));
+    CHECK(contains(r.output, c.message));
+    CHECK(logged_steps(out).back() == (c.message.empty() ? 20 : 10));
+  }
 }

@@ -63,6 +63,7 @@
 // Data, metrics, checkpoints.
 #include "nn/data/char_tokenizer.hpp"
 #include "nn/data/checkpoint.hpp"
+#include "nn/data/data_fingerprint.hpp"
 #include "nn/data/idx_reader.hpp"
 #include "nn/data/image_dataset.hpp"
 #include "nn/data/phrase_pairs.hpp"

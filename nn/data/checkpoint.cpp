@@ -6,6 +6,7 @@
 
 #include "engine/error.hpp"
 #include "engine/io/atomic_write.hpp"
+#include "nn/data/data_fingerprint.hpp"
 
 namespace mmx::data {
 namespace fs = std::filesystem;
@@ -22,16 +23,6 @@ std::string hex64(uint64_t word) {
   char hex[17];
   std::snprintf(hex, sizeof hex, "%016llx", static_cast<unsigned long long>(word));
   return hex;
-}
-
-// FNV-1a 64: a fast content hash, enough to tell a file from another save's (not for security).
-std::string fnv1a64_hex(std::string_view bytes) {
-  uint64_t h = 0xcbf29ce484222325ULL;
-  for (char c : bytes) {
-    h ^= static_cast<unsigned char>(c);
-    h *= 0x100000001b3ULL;
-  }
-  return hex64(h);
 }
 
 io::StringMetadata encode_metadata(const nlohmann::json& metadata, int64_t step, const char* file) {

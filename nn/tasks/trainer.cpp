@@ -7,6 +7,7 @@
 #include "engine/measures.hpp"
 #include "engine/precision.hpp"
 #include "nn/data/checkpoint.hpp"
+#include "nn/data/data_fingerprint.hpp"
 #include "nn/data/image_dataset.hpp"
 #include "nn/distributed/communicator.hpp"
 #include "nn/distributed/data_parallel.hpp"
@@ -183,6 +184,15 @@ std::vector<TaskMetric> Trainer::test(const TestOptions& options) {
   return scores;
 }
 
+namespace {
+constexpr const char* kDataKey = "data_fingerprint";  // where a checkpoint records its data
+
+// The run's data path ("" for the task's default data, which is not fingerprinted).
+std::string data_path(const nlohmann::json& options) {
+  return options.contains("data") ? options["data"].get<std::string>() : "";
+}
+}  // namespace
+
 void Trainer::save(const std::filesystem::path& dir) const {
   data::Checkpoint c;
   c.step = step_;
@@ -191,6 +201,9 @@ void Trainer::save(const std::filesystem::path& dir) const {
   c.model_metadata["task"] = task();
   c.model_metadata["train_options"] = options_json();
   c.model_metadata["running"] = running_.to_json();
+  // Read again at each save: a small cost next to the save for the data sets a user names.
+  if (const std::string data = data_path(c.model_metadata["train_options"]); !data.empty())
+    c.model_metadata[kDataKey] = data::fingerprint_data(data).to_json();
   c.optimizer = optimizer_->state_tensors();
   save_checkpoint(dir, c);
 }
@@ -278,6 +291,15 @@ std::unique_ptr<Trainer> resume_trainer(data::Checkpoint checkpoint,
                                         const std::filesystem::path& dir, int64_t extend_to_steps) {
   const TaskEntry& entry = task_entry(checkpoint_task(checkpoint.model_metadata));
   check_data_parallel(entry);
+  // Checked before the task reads the data: changed data would at best fail with a less clear
+  // error (a character outside the vocabulary), at worst train on silently.
+  if (checkpoint.model_metadata.contains(kDataKey)) {
+    const auto saved = data::DataFingerprint::from_json(checkpoint.model_metadata[kDataKey]);
+    const std::string change = data::data_change(saved, data::fingerprint_data(saved.path));
+    MMX_CHECK(change.empty(), "train: the data ", saved.path, " changed since checkpoint ",
+              dir.string(), " was saved (", change,
+              "); resume on the data the run was trained on, or start a new run without --resume");
+  }
   if (extend_to_steps > 0) {
     nlohmann::json& options = checkpoint.model_metadata[kOptionsKey];
     auto optim = parse_options<OptimOptions>(options, "checkpoint " + dir.string());
