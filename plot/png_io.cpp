@@ -1,6 +1,7 @@
 #include "plot/png_io.hpp"
 
 #include <png.h>
+#include <unistd.h>
 
 #include <cerrno>
 #include <cstdio>
@@ -9,6 +10,7 @@
 #include <system_error>
 
 #include "engine/error.hpp"
+#include "engine/io/atomic_write.hpp"
 
 namespace mmx::plot {
 
@@ -85,7 +87,10 @@ void write_png(const std::string& path, const RgbImage& image) {
             "write_png: image is ", image.width, "x", image.height, " with ", image.pixels.size(),
             " bytes; expected width*height*3 > 0");
   const std::string temp = path + ".tmp";
-  std::FILE* file = std::fopen(temp.c_str(), "wb");
+  // Never through a link planted in the figure's folder.
+  const int fd = io::create_exclusively(temp);
+  std::FILE* file = ::fdopen(fd, "wb");
+  if (file == nullptr) ::close(fd);
   MMX_CHECK(file != nullptr, "write_png: cannot write '", path, "': ", std::strerror(errno));
   const bool encoded = encode_rows(file, image);
   const bool closed = std::fclose(file) == 0;

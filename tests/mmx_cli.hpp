@@ -41,6 +41,23 @@ inline CliResult run_mmx_stderr(const std::string& arguments) {
   return run_shell(std::string(MMX_CLI_PATH) + " " + arguments + " 2>&1 >/dev/null");
 }
 
+// `args` (arguments after the binary) joined into one line for run_mmx (no quoting: paths from
+// ScratchDir have no spaces).
+inline std::string command_line(const std::vector<std::string>& args) {
+  std::string line;
+  for (const std::string& a : args) {
+    if (!line.empty()) line += ' ';
+    line += a;
+  }
+  return line;
+}
+
+// The binary's path followed by `args`, for spawn_quiet.
+inline std::vector<std::string> mmx_argv(std::vector<std::string> args) {
+  args.insert(args.begin(), MMX_CLI_PATH);
+  return args;
+}
+
 // Starts args[0] (a path, no shell) with stdout and stderr discarded; returns its pid, for tests
 // that signal a running process.
 inline pid_t spawn_quiet(const std::vector<std::string>& args) {

@@ -25,23 +25,16 @@ fs::path write_corpus(const ScratchDir& dir) {
                            4000);
 }
 
-// Tiny and single-threaded (bit-exact resume needs the same thread count), with an evaluation
-// and a checkpoint every 4 steps, so a random kill often lands inside a save.
+// An evaluation and a checkpoint every 4 steps, so a random kill often lands inside a save.
 std::vector<std::string> fresh_run(const fs::path& corpus, const fs::path& out, int steps) {
-  return {MMX_CLI_PATH,      "train",
-          "--data",          corpus.string(),
-          "--out",           out.string(),
-          "--d-model",       "16",
-          "--layers",        "1",
-          "--heads",         "2",
-          "--seq",           "16",
-          "--batch",         "4",
-          "--warmup",        "1",
-          "--eval-interval", "4",
-          "--eval-batch",    "4",
-          "--threads",       "1",
-          "--steps",         std::to_string(steps),
-          "--attn",          "multimax"};
+  return mmx_argv(tiny_train_args(corpus, out, steps, 4));
+}
+// Starting over where a run was killed before its first save: its log (it may hold a record)
+// is a run that mmx train replaces only when told to.
+std::vector<std::string> started_over(const fs::path& corpus, const fs::path& out, int steps) {
+  std::vector<std::string> args = fresh_run(corpus, out, steps);
+  args.push_back("--overwrite");
+  return args;
 }
 // The thread count is not part of the checkpoint, and MultiMax's t and r gradients sum per
 // thread: a bit-exact resume needs the original run's count again.
@@ -156,7 +149,8 @@ TEST_CASE(
     for (int attempt = 0; attempt < 4; ++attempt) {
       CAPTURE(attempt);
       const bool resumable = has_checkpoint(out);
-      const pid_t pid = spawn_quiet(resumable ? resumed_run(out) : fresh_run(corpus, out, steps));
+      const pid_t pid =
+          spawn_quiet(resumable ? resumed_run(out) : started_over(corpus, out, steps));
       // Anywhere from start-up to half a whole run: a resumed run has fewer steps left, and
       // under load the reference's time says little about this run's, so a longer window
       // mostly kills runs that already ended.
@@ -175,7 +169,7 @@ TEST_CASE(
       }
     }
     // Finish it: resume when a checkpoint exists, else start over (killed before the first save).
-    REQUIRE(run(has_checkpoint(out) ? resumed_run(out) : fresh_run(corpus, out, steps)) == 0);
+    REQUIRE(run(has_checkpoint(out) ? resumed_run(out) : started_over(corpus, out, steps)) == 0);
     CHECK(mmx::data::load_checkpoint(out).step == steps);
     CHECK(losses(out) == expected);
   }

@@ -3,6 +3,7 @@
 #include <doctest/doctest.h>
 #include <signal.h>
 
+#include <algorithm>
 #include <chrono>
 #include <thread>
 
@@ -19,23 +20,10 @@ std::filesystem::path write_corpus(const ScratchDir& dir) {
                            4000);
 }
 
-// A tiny model, so steps take milliseconds.
+// A tiny run evaluating every 10 steps (arguments after the binary).
 std::vector<std::string> tiny_run(const std::filesystem::path& corpus,
                                   const std::filesystem::path& out, int steps) {
-  return {MMX_CLI_PATH,      "train",
-          "--data",          corpus.string(),
-          "--out",           out.string(),
-          "--d-model",       "16",
-          "--layers",        "1",
-          "--heads",         "2",
-          "--seq",           "16",
-          "--batch",         "4",
-          "--warmup",        "1",
-          "--eval-interval", "10",
-          "--eval-batch",    "4",
-          "--threads",       "1",
-          "--steps",         std::to_string(steps),
-          "--attn",          "multimax"};
+  return tiny_train_args(corpus, out, steps, 10);
 }
 
 }  // namespace
@@ -44,7 +32,7 @@ TEST_CASE("SIGINT saves a checkpoint and exits 0; --resume finishes the run") {
   ScratchDir dir("train-cli");
   const std::filesystem::path corpus = write_corpus(dir);
   const std::filesystem::path out = dir / "run";
-  const pid_t pid = spawn_quiet(tiny_run(corpus, out, 1000000));
+  const pid_t pid = spawn_quiet(mmx_argv(tiny_run(corpus, out, 1000000)));
   // Wait for the first evaluation's checkpoint, then interrupt as Ctrl-C would.
   const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(120);
   while (!std::filesystem::exists(out / "checkpoint.json") &&
@@ -60,10 +48,7 @@ TEST_CASE("SIGINT saves a checkpoint and exits 0; --resume finishes the run") {
 
   // A fresh short run, resumed to its end: the log has every evaluation once.
   const std::filesystem::path short_out = dir / "short";
-  std::vector<std::string> args = tiny_run(corpus, short_out, 30);
-  std::string command;
-  for (size_t i = 1; i < args.size(); ++i) command += " " + args[i];
-  REQUIRE(run_mmx(command).exit_code == 0);
+  REQUIRE(run_mmx(command_line(tiny_run(corpus, short_out, 30))).exit_code == 0);
   CHECK(run_mmx("train --resume " + short_out.string()).exit_code == 0);  // already done
   const std::vector<nlohmann::json> log = mmx::nn::read_training_log(short_out / "log.jsonl");
   REQUIRE(log.size() == 3);
@@ -75,12 +60,9 @@ TEST_CASE("--steps below the default warmup runs: the warmup keeps its share of 
   ScratchDir dir("train-cli-warmup");
   const std::filesystem::path corpus = write_corpus(dir);
   std::vector<std::string> args = tiny_run(corpus, dir / "short", 20);
-  std::string command;  // tiny_run less its --warmup 1
-  for (size_t i = 1; i < args.size(); ++i)
-    if (args[i] == "--warmup")
-      ++i;
-    else
-      command += " " + args[i];
+  const auto warmup = std::find(args.begin(), args.end(), "--warmup");
+  args.erase(warmup, warmup + 2);  // tiny_run less its --warmup 1
+  const std::string command = command_line(args);
   REQUIRE(run_mmx(command).exit_code == 0);
   CHECK(mmx::nn::read_saved_run(dir / "short").options.at("warmup") == 50 * 20 / 1000);
   // A warmup the user gave stays theirs, and out of range stays an error.
@@ -93,9 +75,7 @@ TEST_CASE("--steps below the default warmup runs: the warmup keeps its share of 
 TEST_CASE("--resume: the run's own flags are accepted, a different value named, --steps extends") {
   ScratchDir dir("train-cli-resume");
   const std::filesystem::path corpus = write_corpus(dir), out = dir / "run";
-  const std::vector<std::string> args = tiny_run(corpus, out, 20);
-  std::string command;
-  for (size_t i = 1; i < args.size(); ++i) command += " " + args[i];
+  const std::string command = command_line(tiny_run(corpus, out, 20));
   REQUIRE(run_mmx(command).exit_code == 0);
 
   const CliResult same = run_mmx(command + " --resume " + out.string());

@@ -79,3 +79,38 @@ inline std::filesystem::path write_tiny_phrase_file(const std::filesystem::path&
     }
   return file;
 }
+
+// The `mmx train` arguments (after the binary) of a tiny single-threaded lm run: steps take
+// milliseconds, and a resume with `--threads 1` is bit-exact. It evaluates and saves every
+// `eval_interval` steps.
+inline std::vector<std::string> tiny_train_args(const std::filesystem::path& corpus,
+                                                const std::filesystem::path& out, int steps,
+                                                int eval_interval) {
+  return {"train",
+          "--data",
+          corpus.string(),
+          "--out",
+          out.string(),
+          "--d-model",
+          "16",
+          "--layers",
+          "1",
+          "--heads",
+          "2",
+          "--seq",
+          "16",
+          "--batch",
+          "4",
+          "--warmup",
+          "1",
+          "--eval-interval",
+          std::to_string(eval_interval),
+          "--eval-batch",
+          "4",
+          "--threads",
+          "1",
+          "--steps",
+          std::to_string(steps),
+          "--attn",
+          "multimax"};
+}

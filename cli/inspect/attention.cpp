@@ -76,10 +76,11 @@ void run_text(const AttentionCommand& c, const std::filesystem::path& out) {
 }
 
 void run_image(const AttentionCommand& c, const std::filesystem::path& out) {
-  const std::string task = nn::checkpoint_task(data::load_checkpoint(c.checkpoint).model_metadata);
+  const data::Checkpoint checkpoint = data::load_checkpoint(c.checkpoint);
+  const std::string task = nn::checkpoint_task(checkpoint.model_metadata);
   MMX_CHECK(task == "vit", "attention: --image needs a ViT checkpoint; ", c.checkpoint,
             " holds a '", task, "' run (give it --text)");
-  const nn::LoadedVit loaded = nn::load_vit(c.checkpoint);
+  const nn::LoadedVit loaded = nn::load_vit(checkpoint, c.checkpoint);
   const nn::ViT& model = *loaded.model;
   // The test split read again is normalized as in training (the statistics come from the
   // training pixels).

@@ -18,7 +18,10 @@ extern "C" void request_stop(int) {
   stop_signal.store(true);
 }
 
-// Installs the handlers for the lifetime of a session and restores the previous ones after.
+// Installs the handlers for the lifetime of a session and restores the previous ones after,
+// unless a stop was asked for: the process is then on its way out, and a repeated Ctrl-C or
+// SIGTERM (while the checkpoint or the figure is written) must only repeat the request, not
+// kill it with the default action.
 class StopOnSignals {
  public:
   StopOnSignals() {
@@ -27,6 +30,7 @@ class StopOnSignals {
     previous_term_ = std::signal(SIGTERM, request_stop);
   }
   ~StopOnSignals() {
+    if (stop_signal.load()) return;
     std::signal(SIGINT, previous_int_);
     std::signal(SIGTERM, previous_term_);
   }

@@ -1,6 +1,7 @@
 #include "engine/io/atomic_write.hpp"
 
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -34,6 +35,12 @@ std::string system_error(const std::filesystem::path& path, const std::string& w
   return cat("cannot write ", path.string(), ": ", what, " failed: ", std::strerror(errno));
 }
 
+// "open" failed: with a hint when the cause is a symbolic link in the way.
+std::string open_error(const std::filesystem::path& path) {
+  return cat("cannot write ", path.string(), ": open failed: ", std::strerror(errno),
+             errno == ELOOP ? " (a symbolic link is in its place; remove it)" : "");
+}
+
 // Makes the rename itself durable: without it a power cut can forget the new directory entry.
 void sync_directory(const std::filesystem::path& dir) {
   const int fd = ::open(dir.empty() ? "." : dir.c_str(), O_RDONLY | O_DIRECTORY);
@@ -55,8 +62,7 @@ struct Descriptor {
 StagedFile::StagedFile(std::filesystem::path path, std::string_view bytes)
     : path_(std::move(path)), temp_(path_.string() + ".tmp") {
   Descriptor file;
-  file.fd = ::open(temp_.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-  if (file.fd < 0) throw Error(system_error(path_, cat("open(", temp_.string(), ")")));
+  file.fd = create_exclusively(temp_);
   try {
     size_t written = 0;
     while (written < bytes.size()) {
@@ -94,6 +100,28 @@ void StagedFile::commit() {
 
 void write_file_atomically(const std::filesystem::path& path, std::string_view bytes) {
   StagedFile(path, bytes).commit();
+}
+
+int create_exclusively(const std::filesystem::path& path) {
+  constexpr int kFlags = O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC;
+  int fd = ::open(path.c_str(), kFlags, 0644);
+  if (fd < 0 && errno == EEXIST) {
+    // A file left by a killed writer goes; a symbolic link is refused (someone planted it). Once:
+    // anything there again in between is an error, not a loop.
+    struct stat st {};
+    if (::lstat(path.c_str(), &st) == 0 && S_ISLNK(st.st_mode)) errno = ELOOP;
+    if (errno != ELOOP && ::unlink(path.c_str()) == 0) fd = ::open(path.c_str(), kFlags, 0644);
+  }
+  if (fd < 0) throw Error(open_error(path));
+  return fd;
+}
+
+int open_for_append(const std::filesystem::path& path, bool truncate) {
+  const int fd = ::open(
+      path.c_str(),
+      O_WRONLY | O_APPEND | O_CREAT | O_NOFOLLOW | O_CLOEXEC | (truncate ? O_TRUNC : 0), 0644);
+  if (fd < 0) throw Error(open_error(path));
+  return fd;
 }
 
 void inject_write_failure_after(int64_t bytes) {

@@ -37,6 +37,15 @@ class StagedFile {
 /// file and the system error; the temporary file is removed and the previous file kept.
 void write_file_atomically(const std::filesystem::path& path, std::string_view bytes);
 
+/// Creates `path` for writing (a new, empty file; O_CLOEXEC), never through a symbolic link: a
+/// file already there (left by a killed writer) is removed first; a symbolic link there is an
+/// mmx::Error naming the file, as is any other failure. Returns the descriptor.
+int create_exclusively(const std::filesystem::path& path);
+
+/// Opens `path` for appending (created if missing, emptied first when `truncate`), refusing a
+/// symbolic link there (mmx::Error naming the file). Returns the descriptor (O_CLOEXEC).
+int open_for_append(const std::filesystem::path& path, bool truncate);
+
 /// Fault injection for tests: after `bytes` more bytes have gone to temporary files (counted
 /// across calls), every write fails with ENOSPC as on a full disk; a negative value (the
 /// default) turns it off. Lets a test stop a checkpoint save at any byte without a real disk.

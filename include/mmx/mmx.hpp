@@ -20,6 +20,7 @@
 
 // Engine I/O: safetensors files, crash-safe file replacement.
 #include "engine/io/atomic_write.hpp"
+#include "engine/io/directory_lock.hpp"
 #include "engine/io/safetensors.hpp"
 
 // Layers and models.
@@ -63,6 +64,7 @@
 // Data, metrics, checkpoints.
 #include "nn/data/char_tokenizer.hpp"
 #include "nn/data/checkpoint.hpp"
+#include "nn/data/data_fingerprint.hpp"
 #include "nn/data/idx_reader.hpp"
 #include "nn/data/image_dataset.hpp"
 #include "nn/data/phrase_pairs.hpp"

@@ -6,6 +6,7 @@
 
 #include "engine/error.hpp"
 #include "engine/io/atomic_write.hpp"
+#include "nn/data/data_fingerprint.hpp"
 
 namespace mmx::data {
 namespace fs = std::filesystem;
@@ -22,16 +23,6 @@ std::string hex64(uint64_t word) {
   char hex[17];
   std::snprintf(hex, sizeof hex, "%016llx", static_cast<unsigned long long>(word));
   return hex;
-}
-
-// FNV-1a 64: a fast content hash, enough to tell a file from another save's (not for security).
-std::string fnv1a64_hex(std::string_view bytes) {
-  uint64_t h = 0xcbf29ce484222325ULL;
-  for (char c : bytes) {
-    h ^= static_cast<unsigned char>(c);
-    h *= 0x100000001b3ULL;
-  }
-  return hex64(h);
 }
 
 io::StringMetadata encode_metadata(const nlohmann::json& metadata, int64_t step, const char* file) {
@@ -198,19 +189,64 @@ void save_checkpoint(const fs::path& dir, const Checkpoint& checkpoint) {
   drop_backup(dir);
 }
 
-Checkpoint load_checkpoint(const fs::path& dir) {
-  std::error_code ec;
-  MMX_CHECK(fs::is_directory(dir, ec), "load_checkpoint: ", dir.string(), " is not a directory");
+namespace {
+// The checkpoint, or its backup when a save that broke it was interrupted (or is under way).
+Checkpoint load_current_or_backup(const fs::path& dir) {
   try {
     return load_set(dir, "");
   } catch (const Error&) {
     if (!has_backup(dir)) throw;
     try {
-      return load_set(dir, kPreviousSuffix);  // the save that broke it was interrupted
+      return load_set(dir, kPreviousSuffix);
     } catch (const Error&) {
     }
     throw;  // the checkpoint's own error says more than the backup's
   }
+}
+
+// The manifest's bytes ("" when there is none): what tells one save from the next.
+std::string manifest_bytes(const fs::path& dir) {
+  try {
+    return io::read_file_bytes(dir / kManifestFile);
+  } catch (const Error&) {
+    return "";
+  }
+}
+
+// Reads racing saves every step in a test never needed more than a few; the bound only stops
+// a reader from chasing a writer forever.
+constexpr int kReadAttempts = 100;
+}  // namespace
+
+Checkpoint load_checkpoint(const fs::path& dir) {
+  std::error_code ec;
+  MMX_CHECK(fs::is_directory(dir, ec), "load_checkpoint: ", dir.string(), " is not a directory");
+  // A save running beside this read (a live run) renames its files in one after another, and
+  // drops the backup once its manifest is in: a read that overlapped it can meet a mixed set.
+  // The manifest has then changed since the read began, and the read starts again; a failure
+  // with the manifest unchanged is the checkpoint's own (the backup covers a save in progress).
+  for (int attempt = 1;; ++attempt) {
+    const std::string before = manifest_bytes(dir);
+    try {
+      return load_current_or_backup(dir);
+    } catch (const Error&) {
+      if (attempt == kReadAttempts || manifest_bytes(dir) == before) throw;
+    }
+  }
+}
+
+bool checkpoint_present(const fs::path& dir) {
+  std::error_code ec;
+  return fs::exists(dir / kManifestFile, ec) || has_backup(dir);
+}
+
+void remove_checkpoint(const fs::path& dir) {
+  std::error_code ignored;
+  for (const char* file : {kManifestFile, kModelFile, kOptimizerFile}) {
+    fs::remove(dir / file, ignored);
+    fs::remove(dir / (std::string(file) + ".tmp"), ignored);
+  }
+  drop_backup(dir);
 }
 
 nlohmann::json generator_state_to_json(const Generator::State& state) {

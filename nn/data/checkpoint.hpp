@@ -44,6 +44,12 @@ void save_checkpoint(const std::filesystem::path& dir, const Checkpoint& checkpo
 /// was interrupted mid-rename the *.prev backup is loaded instead (its step tells which).
 Checkpoint load_checkpoint(const std::filesystem::path& dir);
 
+/// Whether `dir` holds a checkpoint, whole or not (its manifest, or the backup of one).
+bool checkpoint_present(const std::filesystem::path& dir);
+
+/// Removes the checkpoint in `dir` (its files, backups and temporaries), manifest first.
+void remove_checkpoint(const std::filesystem::path& dir);
+
 /// The generator's 256-bit state as four hex strings (exact in JSON, whatever the reader).
 nlohmann::json generator_state_to_json(const Generator::State& state);
 /// The inverse of generator_state_to_json.

@@ -7,6 +7,8 @@
 #include "engine/measures.hpp"
 #include "engine/precision.hpp"
 #include "nn/data/checkpoint.hpp"
+#include "nn/data/data_fingerprint.hpp"
+#include "nn/data/image_dataset.hpp"
 #include "nn/distributed/communicator.hpp"
 #include "nn/distributed/data_parallel.hpp"
 #include "nn/optim/adamw.hpp"
@@ -129,6 +131,19 @@ void Trainer::restore_training(const data::Checkpoint& c, const std::filesystem:
       RunningSums::from_json(checkpoint_field<nlohmann::json>(c.model_metadata, "running", dir));
 }
 
+nlohmann::json Trainer::shuffled_rng_json(const data::ShuffledBatches& batches,
+                                          const Generator& dropout) {
+  return {{"batches", batches.state().to_json()},
+          {"dropout", data::generator_state_to_json(dropout.state())}};
+}
+
+void Trainer::restore_shuffled_rng(const data::Checkpoint& c, const std::filesystem::path& dir,
+                                   data::ShuffledBatches& batches, Generator& dropout) {
+  const auto rng = checkpoint_field<nlohmann::json>(c.model_metadata, "rng", dir);
+  batches.set_state(data::ShuffledBatches::State::from_json(rng.at("batches")));
+  dropout.set_state(data::generator_state_from_json(rng.at("dropout")));
+}
+
 float Trainer::train_step() {
   const auto start = std::chrono::steady_clock::now();
   const MatmulPrecisionGuard precision(optim_.matmul_precision());
@@ -169,6 +184,15 @@ std::vector<TaskMetric> Trainer::test(const TestOptions& options) {
   return scores;
 }
 
+namespace {
+constexpr const char* kDataKey = "data_fingerprint";  // where a checkpoint records its data
+
+// The run's data path ("" for the task's default data, which is not fingerprinted).
+std::string data_path(const nlohmann::json& options) {
+  return options.contains("data") ? options["data"].get<std::string>() : "";
+}
+}  // namespace
+
 void Trainer::save(const std::filesystem::path& dir) const {
   data::Checkpoint c;
   c.step = step_;
@@ -177,6 +201,9 @@ void Trainer::save(const std::filesystem::path& dir) const {
   c.model_metadata["task"] = task();
   c.model_metadata["train_options"] = options_json();
   c.model_metadata["running"] = running_.to_json();
+  // Read again at each save: a small cost next to the save for the data sets a user names.
+  if (const std::string data = data_path(c.model_metadata["train_options"]); !data.empty())
+    c.model_metadata[kDataKey] = data::fingerprint_data(data).to_json();
   c.optimizer = optimizer_->state_tensors();
   save_checkpoint(dir, c);
 }
@@ -232,7 +259,10 @@ void set_attention(const std::string& task, nlohmann::json& options, AttentionKi
 
 std::unique_ptr<Trainer> make_trainer(const std::string& task, const nlohmann::json& options) {
   const TaskEntry& entry = task_entry(task);
-  const nlohmann::json merged = merge_known_fields(entry.defaults(), options, task + " options");
+  nlohmann::json merged = merge_known_fields(entry.defaults(), options, task + " options");
+  // Stored absolute: a resume started from another working directory reads the same data.
+  if (const std::string data = merged.at("data").get<std::string>(); !data.empty())
+    merged["data"] = std::filesystem::absolute(data).lexically_normal().string();
   check_data_parallel(entry);
   return entry.make(merged);
 }
@@ -245,15 +275,31 @@ std::string checkpoint_task(const nlohmann::json& model_metadata) {
 }
 
 SavedRun read_saved_run(const std::filesystem::path& dir) {
-  const data::Checkpoint c = data::load_checkpoint(dir);
+  return saved_run(data::load_checkpoint(dir), dir);
+}
+
+SavedRun saved_run(const data::Checkpoint& c, const std::filesystem::path& dir) {
   const std::string task = task_entry(checkpoint_task(c.model_metadata)).name;
   return {task, c.step, checkpoint_field<nlohmann::json>(c.model_metadata, kOptionsKey, dir)};
 }
 
 std::unique_ptr<Trainer> resume_trainer(const std::filesystem::path& dir, int64_t extend_to_steps) {
-  data::Checkpoint checkpoint = data::load_checkpoint(dir);
+  return resume_trainer(data::load_checkpoint(dir), dir, extend_to_steps);
+}
+
+std::unique_ptr<Trainer> resume_trainer(data::Checkpoint checkpoint,
+                                        const std::filesystem::path& dir, int64_t extend_to_steps) {
   const TaskEntry& entry = task_entry(checkpoint_task(checkpoint.model_metadata));
   check_data_parallel(entry);
+  // Checked before the task reads the data: changed data would at best fail with a less clear
+  // error (a character outside the vocabulary), at worst train on silently.
+  if (checkpoint.model_metadata.contains(kDataKey)) {
+    const auto saved = data::DataFingerprint::from_json(checkpoint.model_metadata[kDataKey]);
+    const std::string change = data::data_change(saved, data::fingerprint_data(saved.path));
+    MMX_CHECK(change.empty(), "train: the data ", saved.path, " changed since checkpoint ",
+              dir.string(), " was saved (", change,
+              "); resume on the data the run was trained on, or start a new run without --resume");
+  }
   if (extend_to_steps > 0) {
     nlohmann::json& options = checkpoint.model_metadata[kOptionsKey];
     auto optim = parse_options<OptimOptions>(options, "checkpoint " + dir.string());

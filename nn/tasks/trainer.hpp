@@ -37,9 +37,13 @@
 #include "nn/optim/optimizer.hpp"
 #include "nn/tasks/running_sums.hpp"
 
+namespace mmx {
+class Generator;
+}
 namespace mmx::data {
 struct Checkpoint;
-}
+class ShuffledBatches;
+}  // namespace mmx::data
 
 namespace mmx::nn {
 
@@ -143,6 +147,14 @@ class Trainer {
   /// A resumed run: the step, AdamW's state and the running sums saved in `c` (read from `dir`).
   void restore_training(const data::Checkpoint& c, const std::filesystem::path& dir);
 
+  /// The "rng" metadata block of a task that draws shuffled batches (vit, mt): the batch order's
+  /// position ("batches") and the dropout stream ("dropout").
+  static nlohmann::json shuffled_rng_json(const data::ShuffledBatches& batches,
+                                          const Generator& dropout);
+  /// Restores what shuffled_rng_json saved in `c`'s metadata (read from `dir`, for errors).
+  static void restore_shuffled_rng(const data::Checkpoint& c, const std::filesystem::path& dir,
+                                   data::ShuffledBatches& batches, Generator& dropout);
+
   /// The task's share of a step: this rank's part of the next batch, through the model; the
   /// loss to minimise.
   virtual Tensor batch_loss() = 0;
@@ -175,6 +187,10 @@ std::unique_ptr<Trainer> make_trainer(const std::string& task, const nlohmann::j
 /// goes on, the learning rate continues without a jump); 0 resumes it as it was, bit for bit.
 std::unique_ptr<Trainer> resume_trainer(const std::filesystem::path& dir,
                                         int64_t extend_to_steps = 0);
+/// The same from a checkpoint already loaded from `dir` (`mmx train --resume` reads it once).
+std::unique_ptr<Trainer> resume_trainer(data::Checkpoint checkpoint,
+                                        const std::filesystem::path& dir,
+                                        int64_t extend_to_steps = 0);
 /// What a checkpoint directory holds, without building its trainer: for comparing a resumed
 /// run's options with the ones a user gives again.
 struct SavedRun {
@@ -184,6 +200,8 @@ struct SavedRun {
 };
 /// The run saved in `dir` (an mmx::Error when it holds no loadable checkpoint).
 SavedRun read_saved_run(const std::filesystem::path& dir);
+/// The run a checkpoint already loaded from `dir` holds.
+SavedRun saved_run(const data::Checkpoint& checkpoint, const std::filesystem::path& dir);
 /// The task a checkpoint's model metadata names ("lm" when it names none).
 std::string checkpoint_task(const nlohmann::json& model_metadata);
 

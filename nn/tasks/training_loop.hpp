@@ -31,6 +31,12 @@ enum class TrainingEnd { finished, interrupted };
 TrainingEnd run_training(Trainer& trainer, const std::filesystem::path& out_dir,
                          const TrainingHooks& hooks);
 
+/// Whether `dir` holds a run: a checkpoint, or a log with records.
+bool holds_run(const std::filesystem::path& dir);
+
+/// Removes the run in `dir` (its checkpoint and its log), for a new run that replaces it.
+void remove_run(const std::filesystem::path& dir);
+
 /// The records of a log.jsonl, in order (for loss-curve figures and tests).
 std::vector<nlohmann::json> read_training_log(const std::filesystem::path& log_file);
 

@@ -186,9 +186,7 @@ std::string MTTrainer::describe() const {
 nlohmann::json MTTrainer::checkpoint_metadata() const {
   return {{"config", options_.model},
           {"vocab", vocab_.chars().to_json()},
-          {"rng",
-           {{"batches", batches_.state().to_json()},
-            {"dropout", data::generator_state_to_json(model_->dropout_generator().state())}}}};
+          {"rng", shuffled_rng_json(batches_, model_->dropout_generator())}};
 }
 
 namespace {
@@ -204,9 +202,7 @@ std::unique_ptr<MTTrainer> MTTrainer::resume(const data::Checkpoint& c,
   std::unique_ptr<MTTrainer> t(new MTTrainer(options, load_pairs(options), saved_vocab(c, dir)));
   t->model_->load_state_dict(c.model);
   t->restore_training(c, dir);
-  const auto rng = checkpoint_field<nlohmann::json>(c.model_metadata, "rng", dir);
-  t->batches_.set_state(data::ShuffledBatches::State::from_json(rng.at("batches")));
-  t->model_->dropout_generator().set_state(data::generator_state_from_json(rng.at("dropout")));
+  restore_shuffled_rng(c, dir, t->batches_, t->model_->dropout_generator());
   return t;
 }
 

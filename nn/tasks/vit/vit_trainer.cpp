@@ -143,9 +143,7 @@ std::string VitTrainer::describe() const {
 nlohmann::json VitTrainer::checkpoint_metadata() const {
   return {{"config", options_.model},
           {"normalization", {{"mean", data_.normalization.mean}, {"std", data_.normalization.std}}},
-          {"rng",
-           {{"batches", batches_.state().to_json()},
-            {"dropout", data::generator_state_to_json(model_->dropout_generator().state())}}}};
+          {"rng", shuffled_rng_json(batches_, model_->dropout_generator())}};
 }
 
 std::unique_ptr<VitTrainer> VitTrainer::resume(const data::Checkpoint& c,
@@ -163,14 +161,11 @@ std::unique_ptr<VitTrainer> VitTrainer::resume(const data::Checkpoint& c,
             saved.at("mean").get<float>(), "/", saved.at("std").get<float>(), ")");
   t->model_->load_state_dict(c.model);
   t->restore_training(c, dir);
-  const auto rng = checkpoint_field<nlohmann::json>(c.model_metadata, "rng", dir);
-  t->batches_.set_state(data::ShuffledBatches::State::from_json(rng.at("batches")));
-  t->model_->dropout_generator().set_state(data::generator_state_from_json(rng.at("dropout")));
+  restore_shuffled_rng(c, dir, t->batches_, t->model_->dropout_generator());
   return t;
 }
 
-LoadedVit load_vit(const std::filesystem::path& dir) {
-  const data::Checkpoint c = data::load_checkpoint(dir);
+LoadedVit load_vit(const data::Checkpoint& c, const std::filesystem::path& dir) {
   const std::string task = checkpoint_task(c.model_metadata);
   MMX_CHECK(task == "vit", "load_vit: ", dir.string(), " holds a '", task, "' run, not a ViT");
   const auto options = checkpoint_field<VitOptions>(c.model_metadata, "train_options", dir);

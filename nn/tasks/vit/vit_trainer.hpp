@@ -96,7 +96,8 @@ struct LoadedVit {
   /// the training steps it had when saved
   int64_t step = 0;
 };
-/// Loads the ViT saved in `checkpoint_dir`; another task's checkpoint is an mmx::Error.
-LoadedVit load_vit(const std::filesystem::path& checkpoint_dir);
+/// The ViT of a checkpoint loaded from `checkpoint_dir`; another task's checkpoint is an
+/// mmx::Error.
+LoadedVit load_vit(const data::Checkpoint& checkpoint, const std::filesystem::path& checkpoint_dir);
 
 }  // namespace mmx::nn
