@@ -42,6 +42,13 @@ write("safetensors", "no_tensors", safetensors([]))
 huge = b'{"x":{"dtype":"F32","shape":[262144,1048576],"data_offsets":[0,1099511627776]}}'
 write("safetensors", "claims_1tb", struct.pack("<Q", len(huge)) + huge)
 write("safetensors", "header_past_end", struct.pack("<Q", 1 << 40) + b"{}")
+# 60,000 levels of '[' where a shape, an offset and a metadata value go: past the parser's depth
+# limit, and deep enough to overflow the stack of a recursive dump() in an error message.
+deep = b"[" * 60000 + b"]" * 60000
+for name, header in [("deep_shape", b'{"t":{"dtype":"F32","shape":' + deep + b',"data_offsets":[0,4]}}'),
+                     ("deep_offsets", b'{"t":{"dtype":"F32","shape":[1],"data_offsets":' + deep + b'}}'),
+                     ("deep_metadata", b'{"__metadata__":{"k":' + deep + b'}}')]:
+    write("safetensors", name, struct.pack("<Q", len(header)) + header + b"\0" * 4)
 write("safetensors", "f16_dtype", safetensors([("h", [1], [1.0])]).replace(b"F32", b"F16"))
 
 

@@ -42,7 +42,4 @@ void write_file_atomically(const std::filesystem::path& path, std::string_view b
 /// default) turns it off. Lets a test stop a checkpoint save at any byte without a real disk.
 void inject_write_failure_after(int64_t bytes);
 
-/// Reads a whole file. Throws mmx::Error naming the file if it cannot be opened or read.
-std::string read_file_bytes(const std::filesystem::path& path);
-
 }  // namespace mmx::io

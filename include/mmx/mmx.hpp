@@ -19,6 +19,8 @@
 
 // Engine I/O: safetensors files, crash-safe file replacement.
 #include "engine/io/atomic_write.hpp"
+#include "engine/io/json_input.hpp"
+#include "engine/io/read_file.hpp"
 #include "engine/io/safetensors.hpp"
 
 // Layers and models.

@@ -8,6 +8,7 @@
 #include <string>
 
 #include "engine/error.hpp"
+#include "engine/io/json_input.hpp"
 
 namespace mmx::nn {
 
@@ -18,7 +19,7 @@ T checkpoint_field(const nlohmann::json& meta, const char* key, const std::files
     return meta.at(key).get<T>();
   } catch (const nlohmann::json::exception& e) {
     throw Error(cat("checkpoint ", dir.string(), ": metadata field '", key,
-                    "' is missing or malformed (", e.what(), ")"));
+                    "' is missing or malformed (", io::json_error_text(e), ")"));
   }
 }
 
@@ -33,7 +34,7 @@ T parse_options(const nlohmann::json& json, const std::string& where) {
   try {
     return json.get<T>();
   } catch (const nlohmann::json::exception& e) {
-    throw Error(cat(where, ": ", e.what()));
+    throw Error(cat(where, ": ", io::json_error_text(e)));
   }
 }
 

@@ -1,25 +1,32 @@
 #include "nn/tasks/training_loop.hpp"
 
+#include <algorithm>
 #include <fstream>
+#include <optional>
 
 #include "engine/error.hpp"
 #include "engine/io/atomic_write.hpp"
+#include "engine/io/json_input.hpp"
+#include "engine/io/read_file.hpp"
 #include "nn/distributed/communicator.hpp"
 
 namespace mmx::nn {
 
 std::vector<nlohmann::json> read_training_log(const std::filesystem::path& log_file) {
   std::vector<nlohmann::json> records;
-  std::ifstream in(log_file);
-  if (!in) return records;
-  std::string line;
-  while (std::getline(in, line)) {
-    if (line.empty()) continue;
-    try {
-      records.push_back(nlohmann::json::parse(line));
-    } catch (const nlohmann::json::exception&) {
-      break;  // a line cut short by a crash ends the usable log
-    }
+  std::error_code ec;
+  if (!std::filesystem::exists(log_file, ec)) return records;
+  const std::string text = io::read_file_bytes(log_file);
+  int64_t number = 0;
+  for (size_t start = 0, end = 0; start < text.size(); start = end + 1) {
+    end = std::min(text.find('\n', start), text.size());
+    ++number;
+    if (end == start) continue;
+    std::optional<nlohmann::json> record =
+        io::parse_json_if_valid(std::string_view(text).substr(start, end - start),
+                                cat(log_file.string(), ": line ", number));
+    if (!record) break;  // a line cut short by a crash ends the usable log
+    records.push_back(std::move(*record));
   }
   return records;
 }
@@ -30,7 +37,8 @@ namespace {
 void truncate_log(const std::filesystem::path& log_file, int64_t step) {
   std::string kept;
   for (const nlohmann::json& r : read_training_log(log_file))
-    if (r.value("step", int64_t{0}) <= step) kept += r.dump() + '\n';
+    if (io::json_field<int64_t>(r, "step", cat(log_file.string(), ": a record")) <= step)
+      kept += r.dump() + '\n';
   io::write_file_atomically(log_file, kept);
 }
 }  // namespace

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdio>
 
 #include "engine/error.hpp"
 #include "nn/data/checkpoint.hpp"
@@ -59,6 +60,10 @@ LMTrainer::LMTrainer(const TrainOptions& options, EncodedCorpus corpus)
 LMTrainer::EncodedCorpus LMTrainer::encode_corpus(const std::string& path,
                                                   const data::CharTokenizer* vocab) {
   const data::TextCorpus corpus = read_corpus(path);
+  if (corpus.replaced > 0 && distributed::world().is_main())
+    std::fprintf(stderr, "corpus: %s: %ld invalid UTF-8 byte sequences replaced by U+FFFD\n",
+                 path.empty() ? data::kDefaultCorpusDir : path.c_str(),
+                 static_cast<long>(corpus.replaced));
   data::CharTokenizer tokenizer = vocab ? *vocab : data::CharTokenizer::from_text(corpus.text);
   std::vector<int64_t> ids = tokenizer.encode(corpus.text);
   return {std::move(tokenizer), std::move(ids)};
