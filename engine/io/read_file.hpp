@@ -22,7 +22,7 @@ class InputFile {
  public:
   /// Throws mmx::Error naming `path` if it is not a regular file or cannot be opened.
   explicit InputFile(const std::filesystem::path& path);
-  ~InputFile();
+  ~InputFile();  ///< closes the file
   InputFile(const InputFile&) = delete;
   InputFile& operator=(const InputFile&) = delete;
   InputFile(InputFile&&) = delete;

@@ -132,7 +132,7 @@ std::unique_ptr<LMTrainer> LMTrainer::resume(const data::Checkpoint& c,
                                              const std::filesystem::path& dir) {
   MMX_CHECK(checkpoint_task(c.model_metadata) == "lm", "train: ", dir.string(), " holds a '",
             checkpoint_task(c.model_metadata), "' run, not a language model");
-  const auto options = checkpoint_field<TrainOptions>(c.model_metadata, "train_options", dir);
+  const auto options = saved_options<TrainOptions>(c.model_metadata, dir);
   const auto tokenizer = data::CharTokenizer::from_json(
       checkpoint_field<nlohmann::json>(c.model_metadata, "vocab", dir));
   std::unique_ptr<LMTrainer> t(new LMTrainer(options, encode_corpus(options.data, &tokenizer)));
