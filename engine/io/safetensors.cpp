@@ -59,7 +59,7 @@ Entry parse_entry(const std::string& name, const nlohmann::json& info, const std
   const auto& dtype = info["dtype"];
   MMX_CHECK(dtype.is_string(), "safetensors: ", label, ": ", where, ": dtype is not a string");
   MMX_CHECK(dtype.get<std::string>() == "F32", "safetensors: ", label, ": ", where, ": dtype ",
-            json_excerpt(dtype), " is not supported (only F32)");
+            dtype.get<std::string>().substr(0, kJsonExcerptBytes), " is not supported (only F32)");
 
   const auto& shape = info["shape"];
   MMX_CHECK(shape.is_array(), "safetensors: ", label, ": ", where, ": shape is not an array");
