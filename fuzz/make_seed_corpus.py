@@ -69,6 +69,7 @@ write("text", "ascii", "Q: What is the difference?\nA: None.\n")
 write("text", "utf8_mixed", "Grüße, 世界! naïve café — 🙂\n")
 write("text", "invalid_utf8", b"ok \xff\xfe \xc3\x28 \xed\xa0\x80 \xf4\x90\x80\x80 end")
 write("text", "tokenizer_json", json.dumps({"type": "char", "vocab": ["\n", " ", "a", "ü", "🙂"]}))
+write("text", "tokenizer_deep_vocab", b'{"type":"char","vocab":' + deep + b"}")
 write("text", "tokenizer_unsorted", json.dumps({"type": "char", "vocab": ["b", "a"]}))
 # Found by fuzz_text: a non-string "type" escaped as a nlohmann exception instead of mmx::Error.
 write("text", "regression_type_not_string", '{"type":["b", "a"]}')
