@@ -3,9 +3,11 @@
 #include <cstdint>
 #include <cstdlib>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <string_view>
 
 #include "engine/error.hpp"
+#include "engine/io/json_input.hpp"
 #include "nn/data/char_tokenizer.hpp"
 #include "nn/data/utf8.hpp"
 
@@ -18,15 +20,14 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     const std::vector<int64_t> ids = tokenizer.encode(decoded.code_points);
     if (tokenizer.decode(ids) != mmx::data::encode_utf8(decoded.code_points)) std::abort();
   }
-  // A tokenizer stored in a checkpoint is JSON read back from the file.
-  const nlohmann::json json = nlohmann::json::parse(bytes, nullptr, /*allow_exceptions=*/false);
-  if (!json.is_discarded()) {
-    try {
-      const auto tokenizer = mmx::data::CharTokenizer::from_json(json);
+  // A tokenizer stored in a checkpoint is JSON read back from the file, as the loader reads it.
+  try {
+    if (const std::optional<nlohmann::json> json = mmx::io::parse_json_if_valid(bytes, "fuzz")) {
+      const auto tokenizer = mmx::data::CharTokenizer::from_json(*json);
       if (mmx::data::CharTokenizer::from_json(tokenizer.to_json()).vocab() != tokenizer.vocab())
         std::abort();
-    } catch (const mmx::Error&) {
     }
+  } catch (const mmx::Error&) {
   }
   return 0;
 }

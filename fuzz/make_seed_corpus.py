@@ -42,6 +42,13 @@ write("safetensors", "no_tensors", safetensors([]))
 huge = b'{"x":{"dtype":"F32","shape":[262144,1048576],"data_offsets":[0,1099511627776]}}'
 write("safetensors", "claims_1tb", struct.pack("<Q", len(huge)) + huge)
 write("safetensors", "header_past_end", struct.pack("<Q", 1 << 40) + b"{}")
+# 60,000 levels of '[' where a shape, an offset and a metadata value go: past the parser's depth
+# limit, and deep enough to overflow the stack of a recursive dump() in an error message.
+deep = b"[" * 60000 + b"]" * 60000
+for name, header in [("deep_shape", b'{"t":{"dtype":"F32","shape":' + deep + b',"data_offsets":[0,4]}}'),
+                     ("deep_offsets", b'{"t":{"dtype":"F32","shape":[1],"data_offsets":' + deep + b'}}'),
+                     ("deep_metadata", b'{"__metadata__":{"k":' + deep + b'}}')]:
+    write("safetensors", name, struct.pack("<Q", len(header)) + header + b"\0" * 4)
 write("safetensors", "f16_dtype", safetensors([("h", [1], [1.0])]).replace(b"F32", b"F16"))
 
 
@@ -62,6 +69,7 @@ write("text", "ascii", "Q: What is the difference?\nA: None.\n")
 write("text", "utf8_mixed", "Grüße, 世界! naïve café — 🙂\n")
 write("text", "invalid_utf8", b"ok \xff\xfe \xc3\x28 \xed\xa0\x80 \xf4\x90\x80\x80 end")
 write("text", "tokenizer_json", json.dumps({"type": "char", "vocab": ["\n", " ", "a", "ü", "🙂"]}))
+write("text", "tokenizer_deep_vocab", b'{"type":"char","vocab":' + deep + b"}")
 write("text", "tokenizer_unsorted", json.dumps({"type": "char", "vocab": ["b", "a"]}))
 # Found by fuzz_text: a non-string "type" escaped as a nlohmann exception instead of mmx::Error.
 write("text", "regression_type_not_string", '{"type":["b", "a"]}')

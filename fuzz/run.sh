@@ -15,8 +15,12 @@ for target in safetensors idx text phrase_pairs; do
   cp "$here/corpus/$target/"* "$work/$target/"
   dict=()
   [[ -f "$here/$target.dict" ]] && dict=("-dict=$here/$target.dict")
+  # libFuzzer's default -max_len is the longest seed, at most 4,096 bytes: too short for the
+  # 60,000-level nesting in the JSON-bearing targets' seeds (fuzz/corpus/*/deep_*, *_deep_*).
+  max_len=()
+  [[ $target == safetensors || $target == text ]] && max_len=("-max_len=131072")
   log="$work/$target.log"
-  if ! "$build/fuzz/fuzz_$target" "$work/$target" "${dict[@]}" -max_total_time="$seconds" \
+  if ! "$build/fuzz/fuzz_$target" "$work/$target" "${dict[@]}" "${max_len[@]}" -max_total_time="$seconds" \
       -rss_limit_mb=2048 -malloc_limit_mb=512 -timeout=10 -print_final_stats=1 \
       -artifact_prefix="$work/artifacts-$target/" >"$log" 2>&1; then
     status=1

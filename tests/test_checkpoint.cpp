@@ -7,6 +7,7 @@
 
 #include "engine/error.hpp"
 #include "engine/io/atomic_write.hpp"
+#include "engine/io/read_file.hpp"
 #include "nn/data/char_tokenizer.hpp"
 #include "nn/data/checkpoint.hpp"
 #include "tests/scratch_dir.hpp"
@@ -141,7 +142,7 @@ TEST_CASE("corruption and inconsistency: each raises an error naming the file") 
   SUBCASE("manifest is not JSON") {
     fresh();
     overwrite(ck / kManifestFile, "{ nope");
-    CHECK(load_error(ck).find("checkpoint.json is not a JSON object") != std::string::npos);
+    CHECK(load_error(ck).find("checkpoint.json is not valid JSON") != std::string::npos);
   }
   SUBCASE("manifest from a future version") {
     fresh();

@@ -12,6 +12,7 @@
 
 #include "engine/error.hpp"
 #include "engine/io/atomic_write.hpp"
+#include "engine/io/read_file.hpp"
 #include "nn/data/checkpoint.hpp"
 #include "nn/tasks/lm/lm_trainer.hpp"
 #include "scratch_dir.hpp"

@@ -9,6 +9,7 @@
 
 #include "engine/error.hpp"
 #include "engine/io/atomic_write.hpp"
+#include "engine/io/read_file.hpp"
 #include "engine/io/safetensors.hpp"
 #include "tests/scratch_dir.hpp"
 

@@ -40,7 +40,7 @@ TEST_CASE("mmx sample: cached and uncached greedy text agree; bad input is refus
   const std::vector<Case> cases = {
       {"sample --ckpt " + ckpt + " --temperature -1", "temperature"},
       {"sample --ckpt " + ckpt + " --tokens 0", "tokens"},
-      {"sample --ckpt " + ckpt + " --top-k -2", "top_k"},
+      {"sample --ckpt " + ckpt + " --top-k -2", "--top-k"},
       {"sample --ckpt " + ckpt + " --prompt 'Z'", "U+005A"},
       {"sample --ckpt " + (dir / "missing").string(), "missing"},
       {"sample --ckpt " + dir.path.string(), "checkpoint"},

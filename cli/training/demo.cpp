@@ -57,6 +57,9 @@ void run_demo(const CLI::App& cmd, const DemoCommand& c) {
     nn::set_attention("lm", run_options, nn::parse_attention_kind(kind));
     DemoRun run{kind, std::filesystem::path(c.out) / kind, {}, {}, {}};
     nn::LMTrainer trainer(run_options.get<nn::TrainOptions>());
+    // The vocabulary is known once the corpus is read: a prompt it cannot spell fails now, not
+    // after minutes of training.
+    const std::vector<int64_t> prompt = nn::encode_prompt(trainer.tokenizer(), c.prompt);
     std::fprintf(stderr, "\n== %s attention: %ld parameters, %ld steps of %ld characters ==\n",
                  kind, trainer.model().parameter_count(), trainer.options().steps,
                  trainer.tokens_per_step());
@@ -67,7 +70,6 @@ void run_demo(const CLI::App& cmd, const DemoCommand& c) {
     sampling.temperature = 0.8f;
     sampling.top_k = 0;
     Generator gen(trainer.options().seed);
-    const std::vector<int64_t> prompt = nn::encode_prompt(trainer.tokenizer(), c.prompt);
     run.sample = c.prompt + trainer.tokenizer().decode(nn::generate(
                                 trainer.model(), prompt, c.sample_tokens, sampling, gen));
     if (std::string(kind) == "multimax") run.multimax_params = describe_multimax(trainer.model());

@@ -2,6 +2,9 @@
 
 #include <algorithm>
 #include <charconv>
+#include <limits>
+
+#include "cli/whole_number.hpp"
 
 #include "engine/error.hpp"
 #include "nn/layers/normalizers.hpp"
@@ -83,7 +86,8 @@ const std::vector<TrainFlag>& train_flags() {
        "pairs decoded for chrF",
        count(100000),
        {{"lm", {"/eval_batch"}}, {"vit", {"/val_images"}}, {"mt", {"/eval_pairs"}}}},
-      {"--seed", "Seed of the initial weights, data order and dropout", {}, all_tasks({"/seed"})},
+      {"--seed", "Seed of the initial weights, data order and dropout",
+       whole_number(0, std::numeric_limits<int64_t>::max()), all_tasks({"/seed"})},
       {"--data",
        "lm: UTF-8 text file or folder (default: the fortunes package); vit: folder of "
        "Fashion-MNIST IDX files; mt: a ding dictionary",

@@ -111,10 +111,11 @@ void write_loss_figure(const std::vector<std::pair<std::string, std::filesystem:
   chart.y_axis.label = "cross-entropy (nats/char)";
   for (const auto& [name, log] : runs) {
     std::vector<double> steps, train, val;
-    for (const nlohmann::json& r : nn::read_training_log(log)) {
-      steps.push_back(r.at("step").get<double>());
-      train.push_back(r.at("train_loss").get<double>());
-      val.push_back(r.at("val_loss").get<double>());
+    for (const nlohmann::json& json : nn::read_training_log(log)) {
+      const nn::EvalRecord r = nn::EvalRecord::from_json(json);
+      steps.push_back(static_cast<double>(r.step));
+      train.push_back(r.train_loss);
+      val.push_back(r.val_loss);
     }
     MMX_CHECK(!steps.empty(), "loss figure: no evaluations in ", log.string());
     const plot::Color color = chart.add_series(name + " train", steps, train).color;

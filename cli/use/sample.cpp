@@ -1,11 +1,15 @@
 // `mmx sample`: generates text from a `mmx train` checkpoint, streaming each character to stdout
 // as it is picked, and prints the decoding speed (tokens/s) to stderr at the end.
+#include <cerrno>
 #include <chrono>
 #include <cstdio>
+#include <cstring>
 #include <filesystem>
+#include <limits>
 
 #include "cli/command_registry.hpp"
 #include "cli/threads.hpp"
+#include "cli/whole_number.hpp"
 #include "engine/error.hpp"
 #include "nn/models/sampler.hpp"
 #include "nn/tasks/lm/lm_trainer.hpp"
@@ -23,9 +27,15 @@ struct SampleCommand {
   int threads = 0;
 };
 
+// Generation allocates per token up front: a cap keeps a typo like 1e12 a clear error.
+constexpr int64_t kMaxTokens = 1'000'000;
+
 void write_text(const std::string& text) {
   std::fwrite(text.data(), 1, text.size(), stdout);
-  std::fflush(stdout);  // stream: each character shows as soon as it is picked
+  // stream: each character shows as soon as it is picked. A closed or full stdout is an error,
+  // as for cat and head: the text would be lost.
+  MMX_CHECK(std::fflush(stdout) == 0 && !std::ferror(stdout),
+            "sample: cannot write to standard output: ", std::strerror(errno));
 }
 
 void run_sample(SampleCommand c) {
@@ -64,13 +74,18 @@ const bool registered = register_command([](CLI::App& app) {
       ->required();
   cmd->add_option("--prompt", c->prompt,
                   "Text to continue (empty: start from a newline, or token 0 without one)");
-  cmd->add_option("--tokens", c->tokens, "Characters to generate (>= 1)")->capture_default_str();
+  cmd->add_option("--tokens", c->tokens, "Characters to generate")
+      ->check(whole_number(1, kMaxTokens))
+      ->capture_default_str();
   cmd->add_option("--temperature", c->sampling.temperature,
                   "Softmax temperature (0: greedy, always the most likely character)")
       ->capture_default_str();
   cmd->add_option("--top-k", c->sampling.top_k, "Sample among the k most likely (0: all)")
+      ->check(whole_number(0, std::numeric_limits<int64_t>::max()))
       ->capture_default_str();
-  cmd->add_option("--seed", c->seed, "Seed of the sampling draws")->capture_default_str();
+  cmd->add_option("--seed", c->seed, "Seed of the sampling draws")
+      ->check(whole_number(0, std::numeric_limits<int64_t>::max()))
+      ->capture_default_str();
   cmd->add_flag("--no-cache", c->no_cache,
                 "Full forward over the context for every token instead of the KV cache");
   cmd->add_option("--threads", c->threads, "OpenMP threads (0: one per core)")

@@ -8,7 +8,6 @@
 #include <atomic>
 #include <cerrno>
 #include <cstring>
-#include <fstream>
 #include <string>
 
 #include "engine/error.hpp"
@@ -126,17 +125,6 @@ int open_for_append(const std::filesystem::path& path, bool truncate) {
 
 void inject_write_failure_after(int64_t bytes) {
   bytes_before_injected_failure = bytes;
-}
-
-std::string read_file_bytes(const std::filesystem::path& path) {
-  std::error_code ec;
-  if (std::filesystem::is_directory(path, ec))
-    throw Error(cat("cannot read ", path.string(), ": is a directory"));
-  std::ifstream in(path, std::ios::binary);
-  if (!in) throw Error(cat("cannot open ", path.string(), ": ", std::strerror(errno)));
-  std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-  if (in.bad()) throw Error(cat("cannot read ", path.string()));
-  return bytes;
 }
 
 }  // namespace mmx::io

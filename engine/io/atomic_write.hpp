@@ -51,7 +51,4 @@ int open_for_append(const std::filesystem::path& path, bool truncate);
 /// default) turns it off. Lets a test stop a checkpoint save at any byte without a real disk.
 void inject_write_failure_after(int64_t bytes);
 
-/// Reads a whole file. Throws mmx::Error naming the file if it cannot be opened or read.
-std::string read_file_bytes(const std::filesystem::path& path);
-
 }  // namespace mmx::io

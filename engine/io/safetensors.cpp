@@ -10,6 +10,8 @@
 
 #include "engine/error.hpp"
 #include "engine/io/atomic_write.hpp"
+#include "engine/io/json_input.hpp"
+#include "engine/io/read_file.hpp"
 
 namespace mmx::io {
 
@@ -44,7 +46,7 @@ struct Entry {
 uint64_t read_unsigned(const nlohmann::json& value, const std::string& label,
                        const std::string& what) {
   MMX_CHECK(value.is_number_unsigned(), "safetensors: ", label, ": ", what,
-            " must be a non-negative integer, got ", value.dump());
+            " must be a non-negative integer, got ", json_excerpt(value));
   return value.get<uint64_t>();
 }
 
@@ -57,7 +59,7 @@ Entry parse_entry(const std::string& name, const nlohmann::json& info, const std
   const auto& dtype = info["dtype"];
   MMX_CHECK(dtype.is_string(), "safetensors: ", label, ": ", where, ": dtype is not a string");
   MMX_CHECK(dtype.get<std::string>() == "F32", "safetensors: ", label, ": ", where, ": dtype ",
-            dtype.get<std::string>(), " is not supported (only F32)");
+            dtype.get<std::string>().substr(0, kJsonExcerptBytes), " is not supported (only F32)");
 
   const auto& shape = info["shape"];
   MMX_CHECK(shape.is_array(), "safetensors: ", label, ": ", where, ": shape is not an array");
@@ -80,7 +82,7 @@ Entry parse_entry(const std::string& name, const nlohmann::json& info, const std
 
   const auto& offsets = info["data_offsets"];
   MMX_CHECK(offsets.is_array() && offsets.size() == 2, "safetensors: ", label, ": ", where,
-            ": data_offsets must be [begin, end], got ", offsets.dump());
+            ": data_offsets must be [begin, end], got ", json_excerpt(offsets));
   entry.begin = read_unsigned(offsets[0], label, where + ": data_offsets");
   entry.end = read_unsigned(offsets[1], label, where + ": data_offsets");
   MMX_CHECK(entry.begin <= entry.end, "safetensors: ", label, ": ", where, ": data_offsets [",
@@ -181,8 +183,7 @@ SafetensorsContents parse_safetensors(std::string_view bytes, const std::string&
   const std::string_view text = bytes.substr(8, header_bytes);
   MMX_CHECK(!text.empty() && text[0] == '{', "safetensors: ", label,
             ": header does not start with '{'");
-  const nlohmann::json header = nlohmann::json::parse(text, nullptr, /*allow_exceptions=*/false);
-  MMX_CHECK(!header.is_discarded(), "safetensors: ", label, ": header is not valid JSON");
+  const nlohmann::json header = parse_json(text, cat("safetensors: ", label, ": header"));
   MMX_CHECK(header.is_object(), "safetensors: ", label, ": header is not a JSON object");
 
   SafetensorsContents contents;
@@ -220,7 +221,7 @@ void save_safetensors(const std::filesystem::path& path, const NamedTensors& ten
 }
 
 SafetensorsContents load_safetensors(const std::filesystem::path& path) {
-  return parse_safetensors(read_file_bytes(path), path.string());
+  return parse_safetensors(read_file_bytes(path, kMaxSafetensorsFileBytes), path.string());
 }
 
 }  // namespace mmx::io

@@ -3,6 +3,7 @@
 /// so any safetensors reader opens our files and we open theirs (F32 tensors only).
 #pragma once
 
+#include <cstdint>
 #include <filesystem>
 #include <map>
 #include <string>
@@ -13,6 +14,9 @@
 #include "engine/tensor.hpp"
 
 namespace mmx::io {
+
+/// The largest safetensors file load_safetensors reads, in bytes.
+inline constexpr int64_t kMaxSafetensorsFileBytes = int64_t{4} << 30;
 
 /// Tensors in file order; names are unique and non-empty.
 using NamedTensors = std::vector<std::pair<std::string, Tensor>>;
@@ -42,7 +46,8 @@ SafetensorsContents parse_safetensors(std::string_view bytes, const std::string&
 /// Atomic: writes `path.tmp`, fsyncs, renames. On failure the previous file is left intact.
 void save_safetensors(const std::filesystem::path& path, const NamedTensors& tensors,
                       const StringMetadata& metadata = {});
-/// Reads and validates a whole file (parse_safetensors on its bytes).
+/// Reads and validates a whole file (parse_safetensors on its bytes); refuses a file that is not
+/// regular or is over kMaxSafetensorsFileBytes.
 SafetensorsContents load_safetensors(const std::filesystem::path& path);
 
 }  // namespace mmx::io

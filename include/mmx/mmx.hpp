@@ -21,6 +21,8 @@
 // Engine I/O: safetensors files, crash-safe file replacement.
 #include "engine/io/atomic_write.hpp"
 #include "engine/io/directory_lock.hpp"
+#include "engine/io/json_input.hpp"
+#include "engine/io/read_file.hpp"
 #include "engine/io/safetensors.hpp"
 
 // Layers and models.

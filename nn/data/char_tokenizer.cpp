@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "engine/error.hpp"
+#include "engine/io/json_input.hpp"
 #include "nn/data/utf8.hpp"
 
 namespace mmx::data {
@@ -69,7 +70,7 @@ CharTokenizer CharTokenizer::from_json(const nlohmann::json& json) {
   MMX_CHECK(json.is_object() && json.contains("type") && json["type"].is_string() &&
                 json["type"].get<std::string>() == "char",
             "tokenizer: expected {\"type\": \"char\", \"vocab\": [...]}, got ",
-            json.dump().substr(0, 80));
+            io::json_excerpt(json));
   MMX_CHECK(json.contains("vocab") && json["vocab"].is_array(),
             "tokenizer: \"vocab\" is missing or not an array");
   std::vector<char32_t> vocab;
@@ -77,7 +78,7 @@ CharTokenizer CharTokenizer::from_json(const nlohmann::json& json) {
     MMX_CHECK(entry.is_string(), "tokenizer: vocabulary entry ", vocab.size(), " is not a string");
     const DecodedText decoded = decode_utf8(entry.get<std::string>());
     MMX_CHECK(decoded.code_points.size() == 1 && decoded.replaced == 0,
-              "tokenizer: vocabulary entry ", vocab.size(), " (", entry.dump(),
+              "tokenizer: vocabulary entry ", vocab.size(), " (", io::json_excerpt(entry),
               ") is not exactly one character");
     vocab.push_back(decoded.code_points[0]);
   }

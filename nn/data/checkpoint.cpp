@@ -1,11 +1,14 @@
 #include "nn/data/checkpoint.hpp"
 
 #include <cstdio>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "engine/error.hpp"
 #include "engine/io/atomic_write.hpp"
+#include "engine/io/json_input.hpp"
+#include "engine/io/read_file.hpp"
 #include "nn/data/data_fingerprint.hpp"
 
 namespace mmx::data {
@@ -18,6 +21,8 @@ constexpr const char* kStepKey = "mmx.step";
 constexpr const char* kReservedPrefix = "mmx.";
 // The previous checkpoint's files while a save renames the new ones in (see back_up_current).
 constexpr const char* kPreviousSuffix = ".prev";
+// The manifest names two files: a few hundred bytes. Anything near this is not ours.
+constexpr int64_t kMaxManifestBytes = int64_t{1} << 20;
 
 std::string hex64(uint64_t word) {
   char hex[17];
@@ -40,12 +45,13 @@ io::StringMetadata encode_metadata(const nlohmann::json& metadata, int64_t step,
 
 // Values are JSON-encoded by us; one written by another tool that is not JSON comes back as a
 // string.
-nlohmann::json decode_metadata(const io::StringMetadata& metadata) {
+nlohmann::json decode_metadata(const io::StringMetadata& metadata, const std::string& label) {
   nlohmann::json out = nlohmann::json::object();
   for (const auto& [key, text] : metadata) {
     if (key.rfind(kReservedPrefix, 0) == 0) continue;
-    nlohmann::json value = nlohmann::json::parse(text, nullptr, /*allow_exceptions=*/false);
-    out[key] = value.is_discarded() ? nlohmann::json(text) : value;
+    std::optional<nlohmann::json> value =
+        io::parse_json_if_valid(text, cat(label, ": metadata '", key, "'"));
+    out[key] = value ? std::move(*value) : nlohmann::json(text);
   }
   return out;
 }
@@ -79,7 +85,7 @@ io::SafetensorsContents load_part(const fs::path& dir, const char* file, const s
                 entry.contains("fnv1a64") && entry["fnv1a64"].is_string(),
             "load_checkpoint: ", manifest_path, ": the entry for ", file,
             " needs \"bytes\" and \"fnv1a64\"");
-  const std::string bytes = io::read_file_bytes(path);
+  const std::string bytes = io::read_file_bytes(path, io::kMaxSafetensorsFileBytes);
   const bool same = entry["bytes"].get<uint64_t>() == bytes.size() &&
                     entry["fnv1a64"].get<std::string>() == fnv1a64_hex(bytes);
   MMX_CHECK(same, "load_checkpoint: ", where, " does not match ", kManifestFile,
@@ -100,16 +106,15 @@ Checkpoint load_set(const fs::path& dir, const std::string& suffix) {
   std::error_code ec;
   MMX_CHECK(fs::exists(manifest_path, ec), "load_checkpoint: ", where,
             " is missing: not a checkpoint directory, or its first save was interrupted");
-  const nlohmann::json manifest =
-      nlohmann::json::parse(io::read_file_bytes(manifest_path), nullptr, false);
-  MMX_CHECK(!manifest.is_discarded() && manifest.is_object(), "load_checkpoint: ", where,
-            " is not a JSON object");
+  const nlohmann::json manifest = io::parse_json(
+      io::read_file_bytes(manifest_path, kMaxManifestBytes), cat("load_checkpoint: ", where));
+  MMX_CHECK(manifest.is_object(), "load_checkpoint: ", where, " is not a JSON object");
   MMX_CHECK(manifest.contains("format") && manifest["format"] == kFormat,
             "load_checkpoint: ", where, " is not an ", kFormat, " manifest");
   MMX_CHECK(manifest.contains("version") && manifest["version"] == kVersion,
             "load_checkpoint: ", where, " has version ",
-            manifest.value("version", nlohmann::json()).dump(), "; this build reads version ",
-            kVersion);
+            io::json_excerpt(manifest.value("version", nlohmann::json())),
+            "; this build reads version ", kVersion);
   MMX_CHECK(manifest.contains("step") && manifest["step"].is_number_integer() &&
                 manifest["step"].get<int64_t>() >= 0,
             "load_checkpoint: ", where, " has no valid \"step\"");
@@ -120,9 +125,10 @@ Checkpoint load_set(const fs::path& dir, const std::string& suffix) {
   Checkpoint out;
   out.step = step;
   out.model = std::move(model.tensors);
-  out.model_metadata = decode_metadata(model.metadata);
+  out.model_metadata = decode_metadata(model.metadata, (dir / (kModelFile + suffix)).string());
   out.optimizer = std::move(optimizer.tensors);
-  out.optimizer_metadata = decode_metadata(optimizer.metadata);
+  out.optimizer_metadata =
+      decode_metadata(optimizer.metadata, (dir / (kOptimizerFile + suffix)).string());
   return out;
 }
 
@@ -159,7 +165,8 @@ void back_up_current(const fs::path& dir) {
       const fs::path from = dir / file;
       const fs::path to = dir / (std::string(file) + kPreviousSuffix);
       fs::create_hard_link(from, to, ec);
-      if (ec) io::write_file_atomically(to, io::read_file_bytes(from));
+      if (ec)
+        io::write_file_atomically(to, io::read_file_bytes(from, io::kMaxSafetensorsFileBytes));
     }
   } catch (const Error&) {
     drop_backup(dir);
@@ -257,16 +264,20 @@ nlohmann::json generator_state_to_json(const Generator::State& state) {
 
 Generator::State generator_state_from_json(const nlohmann::json& json) {
   MMX_CHECK(json.is_array() && json.size() == 4, "generator state: expected 4 hex strings, got ",
-            json.dump());
+            io::json_excerpt(json));
   Generator::State state{};
   for (size_t i = 0; i < 4; ++i) {
     const bool ok =
         json[i].is_string() && json[i].get<std::string>().size() == 16 &&
         json[i].get<std::string>().find_first_not_of("0123456789abcdef") == std::string::npos;
-    MMX_CHECK(ok, "generator state: word ", i, " (", json[i].dump(),
+    MMX_CHECK(ok, "generator state: word ", i, " (", io::json_excerpt(json[i]),
               ") is not 16 lowercase hex digits");
     state[i] = std::stoull(json[i].get<std::string>(), nullptr, 16);
   }
+  // xoshiro256 never leaves the all-zero state: every draw would be 0, one batch forever.
+  MMX_CHECK(state != Generator::State{},
+            "generator state: all four words are zero, which no generator reaches; the "
+            "checkpoint was edited or damaged");
   return state;
 }
 

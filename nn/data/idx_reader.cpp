@@ -10,6 +10,7 @@
 #include <string>
 
 #include "engine/error.hpp"
+#include "engine/io/read_file.hpp"
 
 namespace mmx::data {
 
@@ -57,6 +58,7 @@ class IdxFile {
   explicit IdxFile(const std::filesystem::path& path) : path_(path) {
     // gzopen accepts a directory and only fails at the first read, with a misleading message.
     if (std::filesystem::is_directory(path)) fail("is a directory, not an IDX file");
+    io::require_regular_file(path);  // gzopen would wait forever on a FIFO
     errno = 0;
     file_.reset(gzopen(path.c_str(), "rb"));
     if (!file_) fail(cat("cannot open (", errno ? std::strerror(errno) : "out of memory", ")"));

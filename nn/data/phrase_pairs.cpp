@@ -6,6 +6,7 @@
 #include <unordered_set>
 
 #include "engine/error.hpp"
+#include "engine/io/read_file.hpp"
 #include "nn/data/utf8.hpp"
 
 namespace mmx::data {
@@ -202,6 +203,7 @@ PhrasePairSplits read_phrase_pairs(std::istream& in, const PhrasePairOptions& op
 }
 
 PhrasePairSplits load_phrase_pairs(const std::string& path, const PhrasePairOptions& options) {
+  io::require_regular_file(path);  // a FIFO would block the open forever
   std::ifstream in(path, std::ios::binary);
   MMX_CHECK(in, "phrase pairs: cannot open '", path, "'");
   return read_phrase_pairs(in, options);

@@ -1,10 +1,11 @@
 #include "nn/data/text_corpus.hpp"
 
 #include <algorithm>
+#include <optional>
 #include <set>
 
 #include "engine/error.hpp"
-#include "engine/io/atomic_write.hpp"
+#include "engine/io/read_file.hpp"
 #include "nn/data/utf8.hpp"
 
 namespace mmx::data {
@@ -52,8 +53,23 @@ void append_file(TextCorpus& corpus, const fs::path& file, const std::string& by
   corpus.files.push_back(file);
 }
 
-bool is_binary(const std::string& bytes) {
-  return bytes.find('\0') != std::string::npos;
+// The file's bytes, or nullopt at its first NUL byte (not text). Read and checked a chunk at a
+// time, so a 2 GB sparse file is refused after its first chunk, not after loading all of it.
+std::optional<std::string> read_text_bytes(const fs::path& file) {
+  constexpr int64_t kChunkBytes = int64_t{1} << 20;
+  io::InputFile in(file);
+  std::string bytes;
+  bytes.reserve(static_cast<size_t>(std::min(in.size(), kMaxCorpusBytes)));
+  std::string chunk(static_cast<size_t>(kChunkBytes), '\0');
+  while (const int64_t got = in.read_some(chunk.data(), kChunkBytes)) {
+    const std::string_view part(chunk.data(), static_cast<size_t>(got));
+    if (part.find('\0') != std::string_view::npos) return std::nullopt;
+    MMX_CHECK(std::ssize(bytes) + got <= kMaxCorpusBytes, "corpus: ", file.string(),
+              " is larger than the ", kMaxCorpusBytes >> 20,
+              " MiB a corpus file may be: train on a part of it");
+    bytes += part;
+  }
+  return bytes;
 }
 
 }  // namespace
@@ -63,16 +79,15 @@ TextCorpus load_text_corpus(const fs::path& path) {
   MMX_CHECK(fs::exists(path, ec), "corpus: ", path.string(), " does not exist");
   TextCorpus corpus;
   if (!fs::is_directory(path, ec)) {
-    const std::string bytes = io::read_file_bytes(path);
-    MMX_CHECK(!is_binary(bytes), "corpus: ", path.string(),
-              " is not a text file (it contains NUL bytes)");
-    append_file(corpus, path, bytes);
+    const std::optional<std::string> bytes = read_text_bytes(path);
+    MMX_CHECK(bytes, "corpus: ", path.string(), " is not a text file (it contains NUL bytes)");
+    append_file(corpus, path, *bytes);
   } else {
     std::set<fs::path> seen;  // canonical paths: a file reached through two links is read once
     for (const fs::path& file : list_text_files(path)) {
       if (!seen.insert(fs::weakly_canonical(file, ec)).second) continue;
-      const std::string bytes = io::read_file_bytes(file);
-      if (!is_binary(bytes)) append_file(corpus, file, bytes);
+      if (const std::optional<std::string> bytes = read_text_bytes(file))
+        append_file(corpus, file, *bytes);
     }
     MMX_CHECK(!corpus.files.empty(), "corpus: no text files under ", path.string());
   }

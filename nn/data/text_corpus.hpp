@@ -13,6 +13,9 @@ namespace mmx::data {
 /// Where Debian's fortunes package puts its texts: the default corpus.
 inline constexpr const char* kDefaultCorpusDir = "/usr/share/games/fortunes";
 
+/// The largest corpus file read, in bytes (its text takes four times this as code points).
+inline constexpr int64_t kMaxCorpusBytes = int64_t{256} << 20;
+
 /// The text of a corpus and where it came from.
 struct TextCorpus {
   std::u32string text;                       ///< every file's code points, in `files` order
@@ -25,7 +28,8 @@ struct TextCorpus {
 /// plain `X` sits beside it (the package's UTF-8 twin of the same text, often a symlink), a file
 /// already read through another link, and binary files (any NUL byte). A file named directly is
 /// read unless it is binary. Files are read as UTF-8 with U+FFFD replacement; a file not ending
-/// in a newline gets one so that files do not run into each other. Empty result -> mmx::Error.
+/// in a newline gets one so that files do not run into each other. Empty result, a named file
+/// that is not regular (a FIFO, a device) or a file over kMaxCorpusBytes -> mmx::Error.
 TextCorpus load_text_corpus(const std::filesystem::path& path);
 
 /// load_text_corpus(dir), with an error that says how to get the fortunes when `dir` is missing.

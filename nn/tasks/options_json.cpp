@@ -1,5 +1,7 @@
 #include "nn/tasks/options_json.hpp"
 
+#include "engine/io/json_input.hpp"
+
 namespace mmx::nn {
 
 nlohmann::json merge_known_fields(const nlohmann::json& defaults, const nlohmann::json& options,

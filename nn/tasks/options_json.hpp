@@ -8,6 +8,7 @@
 #include <string>
 
 #include "engine/error.hpp"
+#include "engine/io/json_input.hpp"
 
 namespace mmx::nn {
 
@@ -18,7 +19,7 @@ T checkpoint_field(const nlohmann::json& meta, const char* key, const std::files
     return meta.at(key).get<T>();
   } catch (const nlohmann::json::exception& e) {
     throw Error(cat("checkpoint ", dir.string(), ": metadata field '", key,
-                    "' is missing or malformed (", e.what(), ")"));
+                    "' is missing or malformed (", io::json_error_text(e), ")"));
   }
 }
 
@@ -27,13 +28,24 @@ T checkpoint_field(const nlohmann::json& meta, const char* key, const std::files
 nlohmann::json merge_known_fields(const nlohmann::json& defaults, const nlohmann::json& options,
                                   const std::string& where);
 
+/// meta["train_options"] as T. A field T does not have is an error, not ignored: a checkpoint
+/// whose options name one was edited, or written by another build.
+template <typename T>
+T saved_options(const nlohmann::json& meta, const std::filesystem::path& dir) {
+  T options = checkpoint_field<T>(meta, "train_options", dir);
+  const nlohmann::json fields = options;
+  merge_known_fields(fields, meta["train_options"],
+                     cat("checkpoint ", dir.string(), ": train_options"));
+  return options;
+}
+
 /// Parses options JSON into T, turning nlohmann errors into an mmx::Error naming `where`.
 template <typename T>
 T parse_options(const nlohmann::json& json, const std::string& where) {
   try {
     return json.get<T>();
   } catch (const nlohmann::json::exception& e) {
-    throw Error(cat(where, ": ", e.what()));
+    throw Error(cat(where, ": ", io::json_error_text(e)));
   }
 }
 

@@ -4,6 +4,7 @@
 
 #include "engine/autograd/tape.hpp"
 #include "engine/error.hpp"
+#include "engine/io/json_input.hpp"
 #include "engine/measures.hpp"
 #include "engine/precision.hpp"
 #include "nn/data/checkpoint.hpp"
@@ -34,23 +35,20 @@ nlohmann::json EvalRecord::to_json() const {
 }
 
 EvalRecord EvalRecord::from_json(const nlohmann::json& j) {
+  const std::string label = "training log record";
   EvalRecord r;
-  try {
-    j.at("step").get_to(r.step);
-    j.at("train_loss").get_to(r.train_loss);
-    j.at("val_loss").get_to(r.val_loss);
-    j.at("lr").get_to(r.lr);
-    j.at("items_per_s").get_to(r.items_per_s);
-    j.at("item_unit").get_to(r.item_unit);
-    j.at("attention_layers").get_to(r.attention_layers);
-    j.at("attention_sparsity").get_to(r.sparsity);
-    j.at("attention_multimodality").get_to(r.multimodality);
-    if (j.contains("metric"))
-      r.metric = TaskMetric{j["metric"].at("name").get<std::string>(),
-                            j["metric"].at("value").get<double>()};
-  } catch (const nlohmann::json::exception& e) {
-    throw Error(cat("training log record: ", e.what(), " in ", j.dump()));
-  }
+  r.step = io::json_field<int64_t>(j, "step", label);
+  r.train_loss = io::json_field<double>(j, "train_loss", label);
+  r.val_loss = io::json_field<double>(j, "val_loss", label);
+  r.lr = io::json_field<double>(j, "lr", label);
+  r.items_per_s = io::json_field<double>(j, "items_per_s", label);
+  r.item_unit = io::json_field<std::string>(j, "item_unit", label);
+  r.attention_layers = io::json_field<std::vector<std::string>>(j, "attention_layers", label);
+  r.sparsity = io::json_field<std::vector<double>>(j, "attention_sparsity", label);
+  r.multimodality = io::json_field<std::vector<double>>(j, "attention_multimodality", label);
+  if (j.contains("metric"))
+    r.metric = TaskMetric{io::json_field<std::string>(j["metric"], "name", label + ": metric"),
+                          io::json_field<double>(j["metric"], "value", label + ": metric")};
   return r;
 }
 
@@ -270,7 +268,8 @@ std::unique_ptr<Trainer> make_trainer(const std::string& task, const nlohmann::j
 std::string checkpoint_task(const nlohmann::json& model_metadata) {
   if (!model_metadata.contains("task")) return "lm";  // runs saved before tasks existed
   const nlohmann::json& task = model_metadata["task"];
-  MMX_CHECK(task.is_string(), "checkpoint: metadata field 'task' is not a string: ", task.dump());
+  MMX_CHECK(task.is_string(), "checkpoint: metadata field 'task' must be a string, got ",
+            io::json_excerpt(task));
   return task.get<std::string>();
 }
 

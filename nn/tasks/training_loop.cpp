@@ -2,6 +2,7 @@
 
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <fstream>
@@ -9,6 +10,8 @@
 
 #include "engine/error.hpp"
 #include "engine/io/atomic_write.hpp"
+#include "engine/io/json_input.hpp"
+#include "engine/io/read_file.hpp"
 #include "nn/data/checkpoint.hpp"
 #include "nn/distributed/communicator.hpp"
 
@@ -16,20 +19,25 @@ namespace mmx::nn {
 
 std::vector<nlohmann::json> read_training_log(const std::filesystem::path& log_file) {
   std::vector<nlohmann::json> records;
-  std::ifstream in(log_file);
-  if (!in) return records;
-  std::string line;
-  for (int64_t number = 1; std::getline(in, line); ++number) {
-    if (line.empty()) continue;
-    nlohmann::json record = nlohmann::json::parse(line, nullptr, /*allow_exceptions=*/false);
-    if (record.is_discarded() || !record.is_object()) {
+  std::error_code ec;
+  if (!std::filesystem::exists(log_file, ec)) return records;
+  const std::string text = io::read_file_bytes(log_file);
+  int64_t number = 0;
+  for (size_t start = 0, end = 0; start < text.size(); start = end + 1) {
+    end = std::min(text.find('\n', start), text.size());
+    ++number;
+    if (end == start) continue;
+    std::optional<nlohmann::json> record =
+        io::parse_json_if_valid(std::string_view(text).substr(start, end - start),
+                                cat(log_file.string(), ": line ", number));
+    if (!record || !record->is_object()) {
       // A record cut short by a crash is the last line, without its newline: the usable log
       // ends before it. Anywhere else a bad line is damage, and dropping it would lose records.
-      MMX_CHECK(in.eof(), log_file.string(), ": line ", number,
+      MMX_CHECK(end == text.size(), log_file.string(), ": line ", number,
                 " is not a JSON record; repair or delete that line, then run again");
       break;
     }
-    records.push_back(std::move(record));
+    records.push_back(std::move(*record));
   }
   return records;
 }
@@ -77,7 +85,8 @@ class LogFile {
 void truncate_log(const std::filesystem::path& log_file, int64_t step) {
   std::string kept;
   for (const nlohmann::json& r : read_training_log(log_file))
-    if (r.value("step", int64_t{0}) <= step) kept += r.dump() + '\n';
+    if (io::json_field<int64_t>(r, "step", cat(log_file.string(), ": a record")) <= step)
+      kept += r.dump() + '\n';
   io::write_file_atomically(log_file, kept);
 }
 }  // namespace

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdio>
 
 #include "engine/error.hpp"
 #include "nn/data/checkpoint.hpp"
@@ -59,6 +60,10 @@ LMTrainer::LMTrainer(const TrainOptions& options, EncodedCorpus corpus)
 LMTrainer::EncodedCorpus LMTrainer::encode_corpus(const std::string& path,
                                                   const data::CharTokenizer* vocab) {
   const data::TextCorpus corpus = read_corpus(path);
+  if (corpus.replaced > 0 && distributed::world().is_main())
+    std::fprintf(stderr, "corpus: %s: %ld invalid UTF-8 byte sequences replaced by U+FFFD\n",
+                 path.empty() ? data::kDefaultCorpusDir : path.c_str(),
+                 static_cast<long>(corpus.replaced));
   data::CharTokenizer tokenizer = vocab ? *vocab : data::CharTokenizer::from_text(corpus.text);
   std::vector<int64_t> ids = tokenizer.encode(corpus.text);
   return {std::move(tokenizer), std::move(ids)};
@@ -127,7 +132,7 @@ std::unique_ptr<LMTrainer> LMTrainer::resume(const data::Checkpoint& c,
                                              const std::filesystem::path& dir) {
   MMX_CHECK(checkpoint_task(c.model_metadata) == "lm", "train: ", dir.string(), " holds a '",
             checkpoint_task(c.model_metadata), "' run, not a language model");
-  const auto options = checkpoint_field<TrainOptions>(c.model_metadata, "train_options", dir);
+  const auto options = saved_options<TrainOptions>(c.model_metadata, dir);
   const auto tokenizer = data::CharTokenizer::from_json(
       checkpoint_field<nlohmann::json>(c.model_metadata, "vocab", dir));
   std::unique_ptr<LMTrainer> t(new LMTrainer(options, encode_corpus(options.data, &tokenizer)));

@@ -198,7 +198,7 @@ TranslationVocab saved_vocab(const data::Checkpoint& c, const std::filesystem::p
 
 std::unique_ptr<MTTrainer> MTTrainer::resume(const data::Checkpoint& c,
                                              const std::filesystem::path& dir) {
-  const auto options = checkpoint_field<MTOptions>(c.model_metadata, "train_options", dir);
+  const auto options = saved_options<MTOptions>(c.model_metadata, dir);
   std::unique_ptr<MTTrainer> t(new MTTrainer(options, load_pairs(options), saved_vocab(c, dir)));
   t->model_->load_state_dict(c.model);
   t->restore_training(c, dir);

@@ -148,7 +148,7 @@ nlohmann::json VitTrainer::checkpoint_metadata() const {
 
 std::unique_ptr<VitTrainer> VitTrainer::resume(const data::Checkpoint& c,
                                                const std::filesystem::path& dir) {
-  const auto options = checkpoint_field<VitOptions>(c.model_metadata, "train_options", dir);
+  const auto options = saved_options<VitOptions>(c.model_metadata, dir);
   std::unique_ptr<VitTrainer> t(new VitTrainer(options, load_images(options)));
   // The pixels are normalized by statistics measured on the training images: different ones
   // mean different data, and the weights would no longer fit it.
@@ -168,7 +168,7 @@ std::unique_ptr<VitTrainer> VitTrainer::resume(const data::Checkpoint& c,
 LoadedVit load_vit(const data::Checkpoint& c, const std::filesystem::path& dir) {
   const std::string task = checkpoint_task(c.model_metadata);
   MMX_CHECK(task == "vit", "load_vit: ", dir.string(), " holds a '", task, "' run, not a ViT");
-  const auto options = checkpoint_field<VitOptions>(c.model_metadata, "train_options", dir);
+  const auto options = saved_options<VitOptions>(c.model_metadata, dir);
   LoadedVit v{std::make_unique<ViT>(options.model), options.data, c.step};
   v.model->load_state_dict(c.model);
   v.model->eval();
