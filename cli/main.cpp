@@ -20,10 +20,16 @@
 // Started with stdin, stdout or stderr closed (`2>&-`), the first file opened would take that
 // descriptor, and progress and errors would then be written into it (a log, a checkpoint).
 // /dev/null fills each closed one first; they are taken in order, so open() returns that one.
-void make_standard_descriptors_valid() {
+// Returns whether stdout was among them: the results would be lost, which is an error (as for
+// cat and head), while a closed stdin or stderr loses nothing that matters.
+bool make_standard_descriptors_valid() {
+  bool stdout_closed = false;
   for (int fd = 0; fd <= 2; ++fd)
-    if (fcntl(fd, F_GETFD) == -1 && errno == EBADF)
+    if (fcntl(fd, F_GETFD) == -1 && errno == EBADF) {
+      stdout_closed = stdout_closed || fd == 1;
       open("/dev/null", fd == 0 ? O_RDONLY : O_WRONLY);
+    }
+  return stdout_closed;
 }
 
 // Past a file-size limit (`ulimit -f`) the kernel sends SIGXFSZ, whose default kills the process
@@ -81,7 +87,13 @@ int fail(const char* message) {
 }
 
 int main(int argc, char** argv) {
-  make_standard_descriptors_valid();  // before anything opens a file
+  // Before anything opens a file, and before the re-exec below (which would see /dev/null).
+  if (make_standard_descriptors_valid()) {
+    std::fprintf(stderr,
+                 "mmx: error: cannot write to standard output: it is closed (>&-); mmx writes its "
+                 "results there (redirect them to /dev/null to discard them)\n");
+    return 1;
+  }
   fail_writes_past_the_file_size_limit();
   if (const std::string problem = address_space_problem(); !problem.empty()) {
     std::fprintf(stderr, "mmx: error: %s\n", problem.c_str());
