@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cstdint>
+#include <vector>
 
 #include "engine/tensor.hpp"
 
@@ -28,6 +29,19 @@ Tensor softmax_min_probability(const Tensor& x);
 Tensor support_size(const Tensor& phi);
 /// -sum phi log phi in nats, with 0 log 0 = 0.
 Tensor entropy(const Tensor& phi);
+
+/// The four measures of one row x (-inf: masked) from its log-probabilities log phi, -inf for a
+/// weight of exactly 0, all in double with the default s. Weights that float32 flushes to 0
+/// (below e^-87.3: SoftMax of scores more than 87 apart) keep their value here, so S does not
+/// jump to 1 for them; the functions above read phi itself.
+struct RowMeasures {
+  double multimodality = 0;  ///< M, NaN when it has no term
+  double sparsity = 0;  ///< S with s = the row's smallest SoftMax(t=1) probability; NaN: no term
+  int64_t support = 0;  ///< entries with log phi > -inf
+  double entropy = 0;   ///< -sum phi log phi, nats
+};
+/// The measures of one row from x and log phi (same length).
+RowMeasures measure_row(const std::vector<float>& x, const std::vector<double>& log_phi, float eps);
 
 /// Averages over every row of attention probabilities probs = f(scores + mask), shape
 /// [.., T, S], with the mask (0 / -inf, broadcastable, may be undefined) and causal flag the
