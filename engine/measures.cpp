@@ -151,6 +151,18 @@ Tensor entropy(const Tensor& phi) {
   });
 }
 
+std::vector<double> log_softmax_row(const std::vector<float>& y) {
+  MMX_CHECK(!y.empty(), "log_softmax_row: needs at least one entry");
+  const size_t top = static_cast<size_t>(std::max_element(y.begin(), y.end()) - y.begin());
+  double rest = 0.0;
+  for (size_t j = 0; j < y.size(); ++j)
+    if (j != top) rest += std::exp(static_cast<double>(y[j]) - y[top]);
+  const double log_total = std::log1p(rest);
+  std::vector<double> out(y.size());
+  for (size_t j = 0; j < y.size(); ++j) out[j] = (static_cast<double>(y[j]) - y[top]) - log_total;
+  return out;
+}
+
 RowMeasures measure_row(const std::vector<float>& x, const std::vector<double>& log_phi,
                         float eps) {
   const auto n = static_cast<int64_t>(x.size());
@@ -162,16 +174,21 @@ RowMeasures measure_row(const std::vector<float>& x, const std::vector<double>& 
 }
 
 AttentionMeasures attention_measures(const Tensor& scores, const Tensor& probs, const Tensor& mask,
-                                     bool causal) {
+                                     bool causal, const Tensor& logits) {
   MMX_CHECK(probs.defined() && probs.shape() == scores.shape(),
             "attention_measures: scores of shape ", to_string(scores.shape()),
             " and probabilities of shape ", to_string(probs.defined() ? probs.shape() : Shape{}),
             " differ");
+  MMX_CHECK(!logits.defined() || logits.shape() == scores.shape(),
+            "attention_measures: scores of shape ", to_string(scores.shape()),
+            " and logits of shape ", to_string(logits.defined() ? logits.shape() : Shape{}),
+            " differ");
   const std::vector<float> x = scores.to_vector(), p = probs.to_vector();
+  const std::vector<float> y = logits.defined() ? logits.to_vector() : std::vector<float>();
   const std::vector<float> m =
       kernels::dense_additive_mask("attention_measures", scores, mask, causal).to_vector();
   const int64_t n = scores.size(-1);
-  std::vector<float> masked(static_cast<size_t>(n));
+  std::vector<float> masked(static_cast<size_t>(n)), masked_logits(static_cast<size_t>(n));
   AttentionMeasures out;
   for (int64_t start = 0; start < scores.numel(); start += n) {
     double sum = 0.0;
@@ -185,7 +202,13 @@ AttentionMeasures attention_measures(const Tensor& scores, const Tensor& probs, 
     }
     if (open_cols == 0) continue;
     const double eps = sum / static_cast<double>(open_cols);
-    const std::vector<double> log_phi = logs_of(p.data() + start, n);
+    std::vector<double> log_phi;
+    if (y.empty()) {
+      log_phi = logs_of(p.data() + start, n);
+    } else {
+      for (int64_t j = 0; j < n; ++j) masked_logits[j] = open(masked[j]) ? y[start + j] : -INFINITY;
+      log_phi = log_softmax_row(masked_logits);
+    }
     const double* phi = log_phi.data();
     const double s =
         row_sparsity(masked.data(), phi, n, eps, row_log_softmax_min(masked.data(), n));

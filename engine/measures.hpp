@@ -40,6 +40,10 @@ struct RowMeasures {
   int64_t support = 0;  ///< entries with log phi > -inf
   double entropy = 0;   ///< -sum phi log phi, nats
 };
+/// log softmax(y) of one row in double, -inf entries (masked) giving -inf: (y - max) -
+/// log1p(sum over the others of exp(y - max)), so the largest entry's log-probability stays
+/// exact, log(1 + e^-100) = 3.7e-44 and not 0, and no entry underflows.
+std::vector<double> log_softmax_row(const std::vector<float>& y);
 /// The measures of one row from x and log phi (same length).
 RowMeasures measure_row(const std::vector<float>& x, const std::vector<double>& log_phi, float eps);
 
@@ -60,7 +64,11 @@ struct AttentionMeasures {
   int64_t multimodality_rows = 0;
 };
 /// The measures of weights `probs` computed from `scores` ([..., T, S]), masked rows left out.
+/// `logits` (same shape, may be undefined): what a SoftMax-like normalizer exponentiated, probs =
+/// softmax(logits + mask); log phi then comes from it in double, so a weight that float32
+/// flushed to 0 keeps its value in S, M and the entropy. Undefined: log of probs.
 AttentionMeasures attention_measures(const Tensor& scores, const Tensor& probs,
-                                     const Tensor& mask = Tensor(), bool causal = false);
+                                     const Tensor& mask = Tensor(), bool causal = false,
+                                     const Tensor& logits = Tensor());
 
 }  // namespace mmx

@@ -100,19 +100,6 @@ Tensor modulation(const Tensor& x, const Tensor& t, const Tensor& r, int order) 
   return sigma;
 }
 
-// log-softmax of one row in double: (y - max) - log(1 + sum over the rest of exp(y - max)),
-// log1p keeping the largest entry's log-probability exact when the rest is below 1e-16.
-std::vector<double> log_softmax_row(const std::vector<float>& y) {
-  const size_t top = static_cast<size_t>(std::max_element(y.begin(), y.end()) - y.begin());
-  double rest = 0.0;
-  for (size_t j = 0; j < y.size(); ++j)
-    if (j != top) rest += std::exp(static_cast<double>(y[j]) - y[top]);
-  const double log_total = std::log1p(rest);
-  std::vector<double> out(y.size());
-  for (size_t j = 0; j < y.size(); ++j) out[j] = (static_cast<double>(y[j]) - y[top]) - log_total;
-  return out;
-}
-
 }  // namespace
 
 std::vector<double> log_probabilities(nn::AttentionKind kind, const std::vector<float>& x,

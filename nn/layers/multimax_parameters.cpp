@@ -23,10 +23,16 @@ MultiMaxParameters::MultiMaxParameters(int64_t heads, int order, const Generator
 }
 
 Tensor MultiMaxParameters::modulate(const Tensor& x) const {
-  MMX_CHECK(t_.dim() == 1, "MultiMaxParameters::modulate: needs shared parameters [4], got t ",
-            to_string(t_.shape()));
-  auto t = [&](int64_t k) { return slice(t_, 0, k, k + 1); };
-  auto r = [&](int64_t k) { return slice(r_, 0, k, k + 1); };
+  // Per head, t[:, k] as [H, 1, 1] broadcasts over x [.., H, T, S].
+  const bool per_head = t_.dim() == 2;
+  MMX_CHECK(!per_head || (x.dim() >= 3 && x.size(-3) == t_.size(0)),
+            "MultiMaxParameters::modulate: per-head parameters ", to_string(t_.shape()),
+            " need x [.., ", t_.size(0), ", T, S], got ", to_string(x.shape()));
+  auto column = [&](const Tensor& p, int64_t k) {
+    return per_head ? reshape(slice(p, 1, k, k + 1), {p.size(0), 1, 1}) : slice(p, 0, k, k + 1);
+  };
+  auto t = [&](int64_t k) { return column(t_, k); };
+  auto r = [&](int64_t k) { return column(r_, k); };
   Tensor sigma = x + t(0) * relu(r(0) - x) + t(1) * relu(x - r(1));
   if (order_ == 2) {
     Tensor below = relu(r(2) - x), above = relu(x - r(3));

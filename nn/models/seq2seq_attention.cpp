@@ -60,7 +60,8 @@ Tensor Seq2SeqAttention::attend(const Tensor& q, const Tensor& k, const Tensor& 
                                                     .multimax = multimax_ ? &params : nullptr,
                                                     .training = is_training(),
                                                     .temperature = 1.0f});
-  if (capture) *capture = {scores.detach(), p.detach(), key_mask, causal};
+  if (capture)
+    *capture = capture_attention_map(scores, p, key_mask, causal, kind_, multimax_.get());
   Tensor heads = matmul(attention_dropout_.forward(p), v);  // [B, H, T, dh]
   Tensor merged = reshape(transpose(heads, 1, 2), {B, T, H * dh});
   return residual_dropout_.forward(proj_.forward(merged));
