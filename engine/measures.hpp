@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cstdint>
+#include <vector>
 
 #include "engine/tensor.hpp"
 
@@ -29,6 +30,23 @@ Tensor support_size(const Tensor& phi);
 /// -sum phi log phi in nats, with 0 log 0 = 0.
 Tensor entropy(const Tensor& phi);
 
+/// The four measures of one row x (-inf: masked) from its log-probabilities log phi, -inf for a
+/// weight of exactly 0, all in double with the default s. Weights that float32 flushes to 0
+/// (below e^-87.3: SoftMax of scores more than 87 apart) keep their value here, so S does not
+/// jump to 1 for them; the functions above read phi itself.
+struct RowMeasures {
+  double multimodality = 0;  ///< M, NaN when it has no term
+  double sparsity = 0;  ///< S with s = the row's smallest SoftMax(t=1) probability; NaN: no term
+  int64_t support = 0;  ///< entries with log phi > -inf
+  double entropy = 0;   ///< -sum phi log phi, nats
+};
+/// log softmax(y) of one row in double, -inf entries (masked) giving -inf: (y - max) -
+/// log1p(sum over the others of exp(y - max)), so the largest entry's log-probability stays
+/// exact, log(1 + e^-100) = 3.7e-44 and not 0, and no entry underflows.
+std::vector<double> log_softmax_row(const std::vector<float>& y);
+/// The measures of one row from x and log phi (same length).
+RowMeasures measure_row(const std::vector<float>& x, const std::vector<double>& log_phi, float eps);
+
 /// Averages over every row of attention probabilities probs = f(scores + mask), shape
 /// [.., T, S], with the mask (0 / -inf, broadcastable, may be undefined) and causal flag the
 /// normalizer got. Each row's eps is the mean of its unmasked scores ("relevant" = above the
@@ -46,7 +64,11 @@ struct AttentionMeasures {
   int64_t multimodality_rows = 0;
 };
 /// The measures of weights `probs` computed from `scores` ([..., T, S]), masked rows left out.
+/// `logits` (same shape, may be undefined): what a SoftMax-like normalizer exponentiated, probs =
+/// softmax(logits + mask); log phi then comes from it in double, so a weight that float32
+/// flushed to 0 keeps its value in S, M and the entropy. Undefined: log of probs.
 AttentionMeasures attention_measures(const Tensor& scores, const Tensor& probs,
-                                     const Tensor& mask = Tensor(), bool causal = false);
+                                     const Tensor& mask = Tensor(), bool causal = false,
+                                     const Tensor& logits = Tensor());
 
 }  // namespace mmx

@@ -135,6 +135,55 @@ TEST_CASE("MultiMax's sigma, slope and gradients match the closed forms of docs/
   }
 }
 
+TEST_CASE("explore stays exact where float32 probabilities underflow (issue 18)") {
+  // Each row failed before: a loss and gradients of inf/NaN (log of an underflowed p), a loss of
+  // 1.43e-6 for log(1 + e^-100) (oneDNN's log(1)), S flushed to 1 for a weight below e^-87.3,
+  // and SparseMax / EntMax-1.5 of [1e16, 0] that were no distributions.
+  struct Row {
+    std::vector<float> values;
+    std::optional<int64_t> target;
+    double loss;                               // -log_softmax(sigma(x))[K] in float64
+    std::vector<float> dx;                     // empty: not checked
+    float eps;                                 // between the scores: S reads the smallest only
+    std::vector<float> sparsemax_p, entmax_p;  // empty: not checked
+  };
+  // t = r = 0: sigma(x) = x. SoftMax(T=1)'s smallest weight is s itself: its S is e^-1.
+  const Row rows[] = {
+      {{0, -200}, 1, 200.0, {1, -1}, -100, {1, 0}, {1, 0}},
+      {{100, 0}, std::nullopt, std::log1p(std::exp(-100.0)), {}, 50, {1, 0}, {1, 0}},
+      {{0, -100}, 1, 100.0, {1, -1}, -50, {1, 0}, {1, 0}},
+      {{0, -80}, std::nullopt, std::log1p(std::exp(-80.0)), {}, -40, {1, 0}, {1, 0}},
+      {{1e16f, 0}, 1, 1e16, {1, -1}, 5e15f, {1, 0}, {1, 0}},
+      {{1e16f, 1e16f, 0}, 0, std::log(2.0), {}, 1, {0.5f, 0.5f, 0}, {0.5f, 0.5f, 0}},
+  };
+  for (const Row& row : rows) {
+    ExploreOptions options;
+    options.values = row.values;
+    options.t = options.r = {0, 0, 0, 0};
+    options.target = row.target;
+    options.temperatures = {1};
+    options.eps = row.eps;
+    CAPTURE(row.values[0]);
+    CAPTURE(row.values[1]);
+    const ExploreReport report = explore(options);
+    CHECK(std::abs(report.grad.loss - row.loss) <= 1e-6 * row.loss);
+    CHECK(std::isfinite(report.grad.loss));
+    for (size_t i = 0; i < row.dx.size(); ++i) CHECK(report.grad.dx[i] == row.dx[i]);
+    for (float v : report.grad.dt) CHECK(std::isfinite(v));
+    for (float v : report.grad.dr) CHECK(std::isfinite(v));
+    CHECK(find(report, "softmax").sparsity == doctest::Approx(std::exp(-1.0)));
+    for (const auto& [name, want] :
+         {std::pair{"sparsemax", row.sparsemax_p}, std::pair{"entmax15", row.entmax_p}}) {
+      if (want.empty()) continue;
+      const MappingResult& m = find(report, name);
+      CAPTURE(name);
+      CHECK(m.p == want);
+      const double entropy = want.front() == 0.5f ? std::log(2.0) : 0.0;
+      CHECK(m.entropy == doctest::Approx(entropy));
+    }
+  }
+}
+
 TEST_CASE("bad explore input is an mmx::Error naming the option") {
   auto error_of = [](ExploreOptions options) {
     try {
@@ -195,6 +244,10 @@ TEST_CASE("mmx explore: bad input exits non-zero with one clear line") {
       {"explore --t 1,2,3", "--t"},
       {"explore --r 1,2,3,4,5", "--r"},
       {"explore --target 3", "--target"},
+      {"explore --target -1", "--target"},
+      {"explore --target -7", "--target"},
+      {"explore --values 1,2 --values-file x.txt", "--values"},
+      {"explore --values-file /nonexistent/values.txt", "/nonexistent/values.txt"},
       {"explore --order 3", "--order"},
       {"explore --temperatures 1,-2", "temperature"},
   };
@@ -216,5 +269,49 @@ TEST_CASE("mmx explore --plot writes the three figures") {
     const mmx::plot::RgbImage image = mmx::plot::read_png(path);
     CHECK(image.width >= 800);
     CHECK(image.at(0, 0) == mmx::plot::colors::white);
+  }
+}
+
+TEST_CASE("mmx explore --values-file reads text, JSON and stdin; errors name the line") {
+  ScratchDir dir("explore_values_file");
+  // 100,000 values: too many for a command line. Largest at index 0: the default target.
+  std::string text = "1000\n", json = "[1000";
+  for (int i = 1; i < 100000; ++i) {
+    const std::string v = std::to_string((i % 997) * 0.01);
+    text += v + ((i % 10 == 9) ? "\n" : (i % 2 ? ", " : " "));
+    json += "," + v;
+  }
+  json += "]";
+  auto write = [&](const char* name, const std::string& content) {
+    const std::string path = (dir / name).string();
+    std::FILE* f = std::fopen(path.c_str(), "w");
+    REQUIRE(f != nullptr);
+    std::fwrite(content.data(), 1, content.size(), f);
+    std::fclose(f);
+    return path;
+  };
+  const std::string text_path = write("values.txt", text), json_path = write("values.json", json);
+  for (const std::string& arguments : {"--values-file " + text_path, "--values-file " + json_path,
+                                       "--values-file - < " + text_path}) {
+    CAPTURE(arguments);
+    const CliResult run = run_mmx("explore --json --temperatures 1 " + arguments, false);
+    REQUIRE(run.exit_code == 0);
+    const nlohmann::json j = nlohmann::json::parse(run.output);
+    CHECK(j.at("input").size() == 100000);
+    CHECK(j.at("input")[0] == 1000.0);
+    CHECK(j.at("grad").at("target") == 0);
+    CHECK(j.at("grad").at("loss").is_number());
+  }
+  const char* bad[][2] = {
+      {"1 2\n3 x4\n", "line 2: 'x4'"}, {"1\n\n1e999", "line 3: '1e999'"},
+      {"1, nan", "line 1: 'nan'"},     {" \n ", "no numbers"},
+      {"[1, \"a\"]", "element 1"},     {"[1, 2", "not a valid JSON array"},
+  };
+  for (const auto& [content, mention] : bad) {
+    const CliResult run = run_mmx("explore --values-file " + write("bad.txt", content));
+    INFO(content, " -> ", run.output);
+    CHECK(run.exit_code != 0);
+    CHECK(run.output.find(mention) != std::string::npos);
+    CHECK(run.output.find("--values-file") != std::string::npos);
   }
 }

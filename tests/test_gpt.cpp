@@ -8,6 +8,7 @@
 
 #include "engine/error.hpp"
 #include "engine/io/safetensors.hpp"
+#include "engine/measures.hpp"
 #include "nn/models/gpt.hpp"
 
 using namespace mmx;
@@ -173,6 +174,48 @@ TEST_CASE("attention maps: per layer, causal, rows summing to one, scores beside
         }
         CHECK(row == doctest::Approx(1.0f).epsilon(1e-5));
       }
+    }
+  }
+}
+
+TEST_CASE("attention maps: SoftMax's and MultiMax's logits give their weights back") {
+  // The measures read log phi from map.logits (exact where phi underflows), so
+  // softmax(logits) over each row's visible keys must be the weights; per-head MultiMax too.
+  struct Row {
+    AttentionKind kind;
+    bool per_head;
+    bool has_logits;
+  };
+  const Row rows[] = {{AttentionKind::Softmax, false, true},
+                      {AttentionKind::MultiMax, false, true},
+                      {AttentionKind::MultiMax, true, true},
+                      {AttentionKind::SparseMax, false, false}};
+  for (const Row& row : rows) {
+    const std::string kind_name = attention_kind_name(row.kind);
+    CAPTURE(kind_name);
+    CAPTURE(row.per_head);
+    GPTConfig c = tiny(row.kind);
+    c.multimax_per_head = row.per_head;
+    GPT model(c, 5);
+    if (row.kind == AttentionKind::MultiMax)  // away from SoftMax, so sigma matters
+      for (auto& [name, p] : model.named_parameters())
+        if (name.ends_with("multimax.t"))
+          for (int64_t i = 0; i < p.numel(); ++i) p.data()[i] = (i % 2 ? 0.4f : -0.3f);
+    const int64_t B = 2, T = 6;
+    for (const AttentionMap& map : model.attention_maps(random_ids(B * T, 13, 1), B, T)) {
+      REQUIRE(map.logits.defined() == row.has_logits);
+      if (!row.has_logits) continue;
+      REQUIRE(map.logits.shape() == map.scores.shape());
+      for (int64_t b = 0; b < B; ++b)
+        for (int64_t h = 0; h < 2; ++h)
+          for (int64_t i = 0; i < T; ++i) {
+            std::vector<float> y;
+            for (int64_t j = 0; j <= i; ++j) y.push_back(map.logits.at({b, h, i, j}));
+            const std::vector<double> log_p = log_softmax_row(y);
+            for (int64_t j = 0; j <= i; ++j)
+              CHECK(std::exp(log_p[j]) ==
+                    doctest::Approx(map.probabilities.at({b, h, i, j})).epsilon(1e-5));
+          }
     }
   }
 }

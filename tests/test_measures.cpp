@@ -4,6 +4,7 @@
 #include <doctest/doctest.h>
 
 #include <cmath>
+#include <vector>
 
 #include "engine/error.hpp"
 #include "engine/measures.hpp"
@@ -76,4 +77,35 @@ TEST_CASE("measures: attention averages with a causal mask and a per-row eps = r
   const AttentionMeasures b = attention_measures(scores, probs, mask, false);
   CHECK(b.sparsity == doctest::Approx(a.sparsity));
   CHECK(b.multimodality == doctest::Approx(a.multimodality));
+}
+
+TEST_CASE("measures: attention S from the logits where float32 weights underflow") {
+  // Each row: SoftMax weights whose smallest is below e^-87.3, so float32 holds it as 0. From
+  // the probabilities alone S reads exp(-0/s) = 1; from the logits the smallest weight is s
+  // itself and S = e^-1 (eps = the row's mean score puts only the smallest below it).
+  struct Row {
+    std::vector<float> scores;
+    double sparsity;
+  };
+  const Row rows[] = {{{0, -100}, std::exp(-1.0)},
+                      {{50, -50}, std::exp(-1.0)},
+                      {{0, -1000}, std::exp(-1.0)},
+                      {{3, 1}, std::exp(-1.0)}};
+  for (const Row& row : rows) {
+    CAPTURE(row.scores[1]);
+    const Tensor scores = Tensor::from_data(row.scores, {1, 2});
+    const std::vector<double> log_p = log_softmax_row(row.scores);
+    const Tensor probs = Tensor::from_data(
+        {static_cast<float>(std::exp(log_p[0])), static_cast<float>(std::exp(log_p[1]))}, {1, 2});
+    const AttentionMeasures with_logits =
+        attention_measures(scores, probs, Tensor(), false, scores);
+    CHECK(with_logits.sparsity == doctest::Approx(row.sparsity));
+    CHECK(with_logits.support == 2.0);
+  }
+  // The log-softmax itself: exact for the largest entry, -inf for a masked one.
+  const std::vector<double> l = log_softmax_row({100, 0, -INFINITY});
+  CHECK(l[0] == doctest::Approx(-std::exp(-100.0)).epsilon(1e-12));
+  CHECK(l[0] != 0.0);
+  CHECK(l[1] == doctest::Approx(-100.0));
+  CHECK(l[2] == -INFINITY);
 }

@@ -4,6 +4,7 @@
 // masked rows, 1e4 inputs, ties, one column), the kink convention by hand, and errors.
 #include <doctest/doctest.h>
 
+#include <algorithm>
 #include <cmath>
 #include <functional>
 #include <string>
@@ -294,6 +295,54 @@ TEST_CASE("normalizers: fully masked rows, huge inputs, ties, -inf scores, one c
     const Tensor one = Tensor::from_data({-3, 1e4f, 0.25f}, {3, 1});
     const Tensor p1 = n.forward(one, Tensor::from_data({0, 0, -INFINITY}, {3, 1}), false, true);
     CHECK(p1.to_vector() == std::vector<float>{1, 1, 0});
+  }
+}
+
+TEST_CASE("sparsemax, entmax15: distributions for any finite input, huge, tiny, tied, mixed") {
+  // Next to a max of 1e16, max - 1 rounds to max: the support test z > max - 1 used to fail, and
+  // SparseMax gave [1e16, 0]. Each row is one input; the expected weights are exact (EntMax-1.5
+  // of [0, -0.5] / 2: tau = -1/8 - sqrt(31/64), p = (u - tau)^2).
+  struct Row {
+    std::vector<float> x;
+    std::vector<float> sparsemax, entmax15;
+  };
+  const float e1 = 0.6739926363f, e2 = 0.3260073637f;
+  const Row rows[] = {
+      {{1e16f, 0}, {1, 0}, {1, 0}},
+      {{0, 1e16f}, {0, 1}, {0, 1}},
+      {{-1e16f, 0, -1e16f}, {0, 1, 0}, {0, 1, 0}},
+      {{1e30f, 1e30f}, {0.5f, 0.5f}, {0.5f, 0.5f}},
+      {{3e38f, -3e38f, 3e38f}, {0.5f, 0, 0.5f}, {0.5f, 0, 0.5f}},
+      {{1e-30f, -1e-30f}, {0.5f, 0.5f}, {0.5f, 0.5f}},
+      {{1e16f, 1, 0}, {1, 0, 0}, {1, 0, 0}},
+      {{1e6f, 999999.5f, 0}, {0.75f, 0.25f, 0}, {e1, e2, 0}},
+      {{-1e20f, -1e20f, -1e20f, -1e20f},
+       {0.25f, 0.25f, 0.25f, 0.25f},
+       {0.25f, 0.25f, 0.25f, 0.25f}},
+  };
+  for (const char* name : {"sparsemax", "entmax15"}) {
+    Normalizer n = normalizer(name);
+    for (const Row& row : rows) {
+      const std::vector<float>& want =
+          std::string(name) == "sparsemax" ? row.sparsemax : row.entmax15;
+      const auto cols = static_cast<int64_t>(row.x.size());
+      const std::string label =
+          std::string(name) + " of " + std::to_string(row.x[0]) + ", " + std::to_string(row.x[1]);
+      CAPTURE(label);
+      const Tensor x = Tensor::from_data(row.x, {1, cols});
+      const Tensor expected = Tensor::from_data(want, {1, cols});
+      const Tensor p = n.forward(x, Tensor(), false, true);
+      check_close(p, expected, 1e-6f, label + " fast");
+      check_close(n.forward(x, Tensor(), false, false), expected, 1e-6f, label + " naive");
+      // The backward reads p alone; with p right it is the Jacobian of the true mapping.
+      Generator gen(7);
+      const Tensor g = Tensor::randn({1, cols}, gen);
+      const std::vector<Tensor> fast = n.backward(x, p, g, Tensor(), false, true);
+      const std::vector<Tensor> naive = n.backward(x, p, g, Tensor(), false, false);
+      check_close(fast[0], naive[0], 1e-5f, label + " backward");
+      if (std::count(want.begin(), want.end(), 1.0f) == 1)  // one winner: nothing moves it
+        for (float d : fast[0].to_vector()) CHECK(d == 0.0f);
+    }
   }
 }
 

@@ -32,11 +32,12 @@ std::array<float, 4> parse_four(const std::string& text, const std::string& what
 
 struct ExploreArgs {
   std::string values = "10,8,-1";
-  std::string t, r;  // empty: the documented default
+  std::string values_file;  // empty: --values
+  std::string t, r;         // empty: the documented default
   int order = 2;
   std::string temperatures = "0.5,1,2";
   float eps = 0.0f;
-  int64_t target = -1;  // -1: index of the largest input
+  int64_t target = 0;  // read only when --target is given
   bool json = false;
   std::string plot_dir;
 };
@@ -46,7 +47,12 @@ const bool explore_registered = register_command([](CLI::App& app) {
       "explore",
       "Apply SoftMax, SparseMax, EntMax-1.5, EvSoftMax and MultiMax to one score vector");
   auto args = std::make_shared<ExploreArgs>();
-  cmd->add_option("--values", args->values, "Scores, comma-separated")->capture_default_str();
+  auto* values =
+      cmd->add_option("--values", args->values, "Scores, comma-separated")->capture_default_str();
+  cmd->add_option("--values-file", args->values_file,
+                  "Read the scores from this file ('-': stdin): whitespace/comma-separated "
+                  "numbers or a JSON array, for vectors too long for a command line")
+      ->excludes(values);
   cmd->add_option("--t", args->t, "MultiMax t0,t1,t2,t3 (default " + join(kDefaultT) + ")");
   cmd->add_option("--r", args->r, "MultiMax r0,r1,r2,r3 (default " + join(kDefaultR) + ")");
   cmd->add_option("--order", args->order, "MultiMax order: 1 (linear terms) or 2 (all four)")
@@ -55,18 +61,20 @@ const bool explore_registered = register_command([](CLI::App& app) {
   cmd->add_option("--temperatures", args->temperatures, "SoftMax temperatures, comma-separated")
       ->capture_default_str();
   cmd->add_option("--eps", args->eps, "Relevance threshold of the measures")->capture_default_str();
-  cmd->add_option("--target", args->target, "K in the loss -log p[K] (default: the largest input)");
+  auto* target = cmd->add_option("--target", args->target,
+                                 "K in the loss -log p[K], 0-based (default: the largest input)");
   cmd->add_flag("--json", args->json, "Print one JSON object instead of tables");
   cmd->add_option("--plot", args->plot_dir, "Also write the PNG figures into this directory");
-  cmd->callback([args] {
+  cmd->callback([args, target] {
     ExploreOptions options;
-    options.values = parse_floats(args->values, "--values");
+    options.values = args->values_file.empty() ? parse_floats(args->values, "--values")
+                                               : read_values_file(args->values_file);
     if (!args->t.empty()) options.t = parse_four(args->t, "--t");
     if (!args->r.empty()) options.r = parse_four(args->r, "--r");
     options.order = args->order;
     options.temperatures = parse_floats(args->temperatures, "--temperatures");
     options.eps = args->eps;
-    if (args->target != -1) options.target = args->target;
+    if (target->count() > 0) options.target = args->target;
     const ExploreReport report = explore(options);
     if (args->json)
       std::cout << to_json(report).dump(2) << "\n";

@@ -209,7 +209,7 @@ std::string write_tradeoff(const std::string& dir, const ExploreOptions& o) {
     std::vector<double> ms, ss;
     for (int step = 0; step <= 60; ++step) {  // T from 1/8 to 8, log-spaced
       const float T = static_cast<float>(std::pow(2.0, -3.0 + step * 0.1));
-      const Measures m = measure(x, apply_normalizer(nn::AttentionKind::Softmax, x, o, T), o.eps);
+      const RowMeasures m = measure(nn::AttentionKind::Softmax, x, o, T);
       ms.push_back(m.multimodality);
       ss.push_back(m.sparsity);
     }
@@ -217,14 +217,14 @@ std::string write_tradeoff(const std::string& dir, const ExploreOptions& o) {
     legend.push_back(
         {fmt("v = %g: SoftMax, T = 1/8 … 8", middles[i]), color, true, {}, Marker::None});
     for (const PointMapping& pm : point_mappings) {
-      const Measures m = measure(x, apply_normalizer(pm.kind, x, o), o.eps);
+      const RowMeasures m = measure(pm.kind, x, o);
       plot::Series& s = chart.add_points("", {m.multimodality}, {m.sparsity}, pm.marker);
       s.color = color;
       s.marker_radius = pm.kind == nn::AttentionKind::MultiMax ? 7 : 5;
     }
     if (middles[i] == 8) {  // name the temperatures on one curve
       for (float T : o.temperatures) {
-        const Measures m = measure(x, apply_normalizer(nn::AttentionKind::Softmax, x, o, T), o.eps);
+        const RowMeasures m = measure(nn::AttentionKind::Softmax, x, o, T);
         chart.annotations.push_back(
             {m.multimodality + 0.012, m.sparsity - 0.035, fmt("T=%g", T), color});
       }

@@ -1,10 +1,15 @@
 #include "cli/inspect/explore_report.hpp"
 
 #include <algorithm>
+#include <cctype>
 #include <charconv>
 #include <cmath>
 #include <cstdio>
+#include <fstream>
+#include <iostream>
+#include <optional>
 #include <sstream>
+#include <string_view>
 
 #include "engine/autograd/no_grad.hpp"
 #include "engine/error.hpp"
@@ -50,6 +55,26 @@ void validate(const ExploreOptions& o) {
   }
 }
 
+// A number the report cannot hold (an order-2 modulation of scores near 1e19 overflows float32)
+// is an error, never a JSON null.
+void check_finite(const ExploreReport& report) {
+  auto check = [](const auto& values, const std::string& what) {
+    for (const auto v : values)
+      MMX_CHECK(std::isfinite(v), "explore: ", what, " is ", v,
+                " (float32 overflow); use --values of smaller magnitude or smaller --t");
+  };
+  for (const MappingResult& m : report.mappings) {
+    check(m.p, m.name + " p");
+    check(m.sigma, "MultiMax's sigma(x)");
+    check(m.dsigma_dx, "MultiMax's dsigma/dx");
+    check(std::array<double, 1>{m.entropy}, m.name + " entropy");
+  }
+  check(std::array<double, 1>{report.grad.loss}, "the loss");
+  check(report.grad.dx, "dL/dx");
+  check(report.grad.dt, "dL/dt");
+  check(report.grad.dr, "dL/dr");
+}
+
 }  // namespace
 
 std::vector<float> apply_normalizer(nn::AttentionKind kind, const std::vector<float>& x,
@@ -62,13 +87,39 @@ std::vector<float> apply_normalizer(nn::AttentionKind kind, const std::vector<fl
   return nn::normalizer(kind).apply(row_tensor(x), inputs).to_vector();
 }
 
-Measures measure(const std::vector<float>& x, const std::vector<float>& p, float eps) {
-  NoGrad no_grad;
-  const Tensor xt = row_tensor(x), pt = row_tensor(p);
-  // The default reference s: the smallest SoftMax(t=1) probability of x (docs/design.md,
-  // "Sparsity and multi-modality").
-  return {multimodality(xt, pt, eps).item(), sparsity(xt, pt, eps).item(),
-          static_cast<int64_t>(support_size(pt).item()), entropy(pt).item()};
+namespace {
+
+// sigma(x) = x + t0 relu(r0 - x) + t1 relu(x - r1) [+ t2 relu(r2 - x)^2 + t3 relu(x - r3)^2]
+// from the engine's ops, so autograd gives dsigma/dx, and through t and r their gradients.
+Tensor modulation(const Tensor& x, const Tensor& t, const Tensor& r, int order) {
+  auto tk = [&](int64_t k) { return slice(t, 0, k, k + 1); };
+  auto rk = [&](int64_t k) { return slice(r, 0, k, k + 1); };
+  Tensor sigma = x + tk(0) * relu(rk(0) - x) + tk(1) * relu(x - rk(1));
+  if (order == 2)
+    sigma = sigma + tk(2) * pow(relu(rk(2) - x), 2.0f) + tk(3) * pow(relu(x - rk(3)), 2.0f);
+  return sigma;
+}
+
+}  // namespace
+
+std::vector<double> log_probabilities(nn::AttentionKind kind, const std::vector<float>& x,
+                                      const ExploreOptions& options, float temperature) {
+  if (kind == nn::AttentionKind::MultiMax)
+    return log_softmax_row(modulate(x, options.t, options.r, options.order).sigma);
+  if (nn::normalizer(kind).has_temperature) {
+    std::vector<float> scaled = x;
+    for (float& v : scaled) v /= temperature;
+    return log_softmax_row(scaled);
+  }
+  std::vector<double> out;
+  for (float p : apply_normalizer(kind, x, options, temperature))
+    out.push_back(std::log(static_cast<double>(p)));
+  return out;
+}
+
+RowMeasures measure(nn::AttentionKind kind, const std::vector<float>& x,
+                    const ExploreOptions& options, float temperature) {
+  return measure_row(x, log_probabilities(kind, x, options, temperature), options.eps);
 }
 
 Modulation modulate(const std::vector<float>& xs, const std::array<float, 4>& t,
@@ -76,10 +127,7 @@ Modulation modulate(const std::vector<float>& xs, const std::array<float, 4>& t,
   MMX_CHECK(order == 1 || order == 2, "modulate: order must be 1 or 2, got ", order);
   Tensor x = row_tensor(xs);
   x.requires_grad_();
-  // sigma(x) = x + t0 relu(r0 - x) + t1 relu(x - r1) [+ t2 relu(r2 - x)^2 + t3 relu(x - r3)^2]
-  Tensor sigma = x + relu(r[0] - x) * t[0] + relu(x - r[1]) * t[1];
-  if (order == 2)
-    sigma = sigma + pow(relu(r[2] - x), 2.0f) * t[2] + pow(relu(x - r[3]), 2.0f) * t[3];
+  Tensor sigma = modulation(x, param_tensor(t), param_tensor(r), order);
   // sigma acts elementwise, so d(sum sigma)/dx_i is dsigma/dx at x_i.
   sum(sigma).backward();
   return {sigma.detach().to_vector(), x.grad().to_vector()};
@@ -91,13 +139,14 @@ ExploreReport explore(const ExploreOptions& options) {
   ExploreReport report;
   report.input = x;
   report.eps = options.eps;
-  report.reference = softmax_min_probability(row_tensor(x)).item();
+  report.reference = std::exp(
+      log_softmax_row(x)[static_cast<size_t>(std::min_element(x.begin(), x.end()) - x.begin())]);
   auto add = [&](const nn::Normalizer& n, std::optional<float> temperature) {
     MappingResult result;
     result.name = n.name;
     result.temperature = temperature;
     result.p = apply_normalizer(n.kind, x, options, temperature.value_or(1.0f));
-    const Measures m = measure(x, result.p, options.eps);
+    const RowMeasures m = measure(n.kind, x, options, temperature.value_or(1.0f));
     result.multimodality = m.multimodality;
     result.sparsity = m.sparsity;
     result.support = m.support;
@@ -114,24 +163,26 @@ ExploreReport explore(const ExploreOptions& options) {
       add(n, std::nullopt);
   }
   MappingResult* multimax_result = add(nn::normalizer(nn::AttentionKind::MultiMax), std::nullopt);
-  const Modulation modulation = modulate(x, options.t, options.r, options.order);
-  multimax_result->sigma = modulation.sigma;
-  multimax_result->dsigma_dx = modulation.slope;
+  const Modulation modulation_at_x = modulate(x, options.t, options.r, options.order);
+  multimax_result->sigma = modulation_at_x.sigma;
+  multimax_result->dsigma_dx = modulation_at_x.slope;
 
-  // The loss -log p[K] through the multimax op; its backward gives dx, dt and dr together.
+  // The loss -log p[K] = -log_softmax(sigma(x))[K]: its value in double, its gradients from the
+  // cross-entropy op's backward through the modulation (dx, dt and dr together). Neither takes
+  // the log of p, which underflows float32 once sigma's spread passes 87.
   GradientResult& grad = report.grad;
   grad.target = options.target.value_or(std::max_element(x.begin(), x.end()) - x.begin());
+  grad.loss = -log_softmax_row(modulation_at_x.sigma)[static_cast<size_t>(grad.target)];
   Tensor xt = row_tensor(x), t = param_tensor(options.t), r = param_tensor(options.r);
   xt.requires_grad_();
   t.requires_grad_();
   r.requires_grad_();
-  const Tensor p = multimax(xt, {t, r, options.order});
-  const Tensor loss = sum(neg(log(slice(p, 0, grad.target, grad.target + 1))));
-  loss.backward();
-  grad.loss = loss.item();
+  const Tensor sigma = modulation(xt, t, r, options.order);
+  cross_entropy(reshape(sigma, {1, -1}), {grad.target}).backward();
   grad.dx = xt.grad().to_vector();
   grad.dt = to_array4(t.grad());
   grad.dr = to_array4(r.grad());
+  check_finite(report);
   return report;
 }
 
@@ -235,6 +286,59 @@ std::string to_text(const ExploreReport& report) {
   return out.str();
 }
 
+namespace {
+
+// One finite float in full ("+2", "-1.5e3"); nullopt for anything else ("1e999", "nan", "").
+std::optional<float> parse_number(std::string_view item) {
+  float value = 0;
+  const char* begin = item.data() + (item.starts_with('+') ? 1 : 0);
+  const char* end = item.data() + item.size();
+  const auto [ptr, ec] = std::from_chars(begin, end, value);
+  if (item.empty() || ec != std::errc() || ptr != end || !std::isfinite(value)) return std::nullopt;
+  return value;
+}
+
+// Whitespace- or comma-separated numbers; an error names the line.
+std::vector<float> parse_values_text(const std::string& text, const std::string& what) {
+  std::vector<float> out;
+  int64_t line = 1;
+  size_t i = 0;
+  auto separator = [](char c) { return c == ',' || std::isspace(static_cast<unsigned char>(c)); };
+  while (i < text.size()) {
+    if (separator(text[i])) {
+      line += text[i++] == '\n';
+      continue;
+    }
+    size_t end = i;
+    while (end < text.size() && !separator(text[end])) ++end;
+    const std::string_view item(text.data() + i, end - i);
+    const std::optional<float> value = parse_number(item);
+    MMX_CHECK(value.has_value(), what, " line ", line, ": '", item,
+              "' is not a finite float32 number");
+    out.push_back(*value);
+    i = end;
+  }
+  return out;
+}
+
+std::vector<float> parse_values_json(const std::string& text, const std::string& what) {
+  const nlohmann::json j = nlohmann::json::parse(text, nullptr, false);
+  MMX_CHECK(!j.is_discarded() && j.is_array(), what,
+            ": starts with '[' but is not a valid JSON array; give a JSON array of numbers or "
+            "whitespace/comma-separated numbers");
+  std::vector<float> out;
+  for (size_t k = 0; k < j.size(); ++k) {
+    const bool number = j[k].is_number();
+    const double v = number ? j[k].get<double>() : 0.0;
+    MMX_CHECK(number && std::isfinite(static_cast<float>(v)), what, ": element ", k, " (",
+              j[k].dump(), ") is not a finite float32 number");
+    out.push_back(static_cast<float>(v));
+  }
+  return out;
+}
+
+}  // namespace
+
 std::vector<float> parse_floats(const std::string& text, const std::string& what) {
   std::vector<float> out;
   size_t start = 0;
@@ -244,17 +348,45 @@ std::vector<float> parse_floats(const std::string& text, const std::string& what
     item.erase(0, item.find_first_not_of(" \t"));
     item.erase(item.find_last_not_of(" \t") + 1);
     if (item.empty() && text.find_first_not_of(" \t") == std::string::npos) break;  // ""
-    float value = 0;
-    const char* end = item.data() + item.size();
-    const auto [ptr, ec] =
-        std::from_chars(item.data() + (item.starts_with('+') ? 1 : 0), end, value);
-    MMX_CHECK(!item.empty() && ec == std::errc() && ptr == end && std::isfinite(value), what, ": '",
-              item, "' is not a number (in '", text, "')");
-    out.push_back(value);
+    const std::optional<float> value = parse_number(item);
+    MMX_CHECK(value.has_value(), what, ": '", item, "' is not a number (in '", text, "')");
+    out.push_back(*value);
     start = comma + 1;
   }
   MMX_CHECK(!out.empty(), what, ": empty list; give comma-separated numbers, e.g. 10,8,-1");
   return out;
+}
+
+std::vector<float> parse_values(const std::string& text, const std::string& what) {
+  const size_t first = text.find_first_not_of(" \t\r\n");
+  std::vector<float> out = first != std::string::npos && text[first] == '['
+                               ? parse_values_json(text, what)
+                               : parse_values_text(text, what);
+  MMX_CHECK(!out.empty(), what,
+            ": no numbers; give whitespace/comma-separated numbers or a JSON "
+            "array");
+  return out;
+}
+
+std::vector<float> read_values_file(const std::string& path) {
+  const std::string what = cat("--values-file ", path);
+  std::ifstream file;
+  if (path != "-") {
+    file.open(path, std::ios::binary);
+    MMX_CHECK(file.is_open(), what, ": cannot open it for reading");
+  }
+  std::istream& in = path == "-" ? std::cin : file;
+  // Chunk by chunk, stopping at the cap: an endless stdin is refused, not swallowed.
+  std::string text;
+  std::array<char, 1 << 16> chunk;
+  do {
+    in.read(chunk.data(), static_cast<std::streamsize>(chunk.size()));
+    text.append(chunk.data(), static_cast<size_t>(in.gcount()));
+    MMX_CHECK(static_cast<int64_t>(text.size()) <= kValuesFileMaxBytes, what, ": larger than ",
+              kValuesFileMaxBytes >> 20, " MiB; give fewer values");
+  } while (in);
+  MMX_CHECK(!in.bad(), what, ": read error");
+  return parse_values(text, what);
 }
 
 }  // namespace mmx::cli

@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "engine/measures.hpp"
 #include "nn/layers/normalizers.hpp"
 
 namespace mmx::cli {
@@ -41,10 +42,11 @@ struct MappingResult {
   std::vector<float> sigma, dsigma_dx;  // multimax only: sigma(x) and its slope at each x
 };
 
-// The cross-entropy loss -log p[K] of MultiMax and its gradients, from the op's backward.
+// The cross-entropy loss -log p[K] of MultiMax and its gradients: a log-softmax of the modulated
+// scores, so both stay finite where p[K] underflows float32.
 struct GradientResult {
   int64_t target = 0;
-  float loss = 0;
+  double loss = 0;
   std::vector<float> dx;
   std::array<float, 4> dt{}, dr{};
 };
@@ -52,7 +54,7 @@ struct GradientResult {
 struct ExploreReport {
   std::vector<float> input;
   float eps = 0;
-  float reference = 0;  // s of the sparsity measure: the smallest SoftMax(t=1) probability
+  double reference = 0;  // s of the sparsity measure: the smallest SoftMax(t=1) probability
   std::vector<MappingResult> mappings;
   GradientResult grad;
 };
@@ -73,20 +75,30 @@ Modulation modulate(const std::vector<float>& xs, const std::array<float, 4>& t,
 std::vector<float> apply_normalizer(nn::AttentionKind kind, const std::vector<float>& x,
                                     const ExploreOptions& options, float temperature = 1.0f);
 
-struct Measures {
-  double multimodality = 0;
-  double sparsity = 0;
-  int64_t support = 0;  // entries with p > 0
-  double entropy = 0;   // nats
-};
-// The paper's measures of p on input x, with s = the smallest SoftMax(t=1) probability of x.
-// M or S is NaN when it has no term (engine/measures.hpp).
-Measures measure(const std::vector<float>& x, const std::vector<float>& p, float eps);
+// log p of that normalizer in double: for SoftMax and MultiMax a log-softmax of the scaled or
+// modulated scores, so weights below float32's e^-87.3 keep their logs; for the others log p
+// (their zeros are exact).
+std::vector<double> log_probabilities(nn::AttentionKind kind, const std::vector<float>& x,
+                                      const ExploreOptions& options, float temperature = 1.0f);
+
+// The paper's measures of that normalizer's output on input x, from log p, with s = the
+// smallest SoftMax(t=1) probability of x. M or S is NaN when it has no term.
+RowMeasures measure(nn::AttentionKind kind, const std::vector<float>& x,
+                    const ExploreOptions& options, float temperature = 1.0f);
 
 nlohmann::ordered_json to_json(const ExploreReport& report);
 std::string to_text(const ExploreReport& report);
 
 // Parses "10,8,-1" (spaces allowed); `what` names the option in errors.
 std::vector<float> parse_floats(const std::string& text, const std::string& what);
+
+// A long score vector: whitespace- or comma-separated numbers (an error names the line), or a
+// JSON array when the text starts with '['. `what` names the source in errors.
+std::vector<float> parse_values(const std::string& text, const std::string& what);
+// The largest --values-file read, 64 MiB: some 5 million values as text.
+inline constexpr int64_t kValuesFileMaxBytes = int64_t{64} << 20;
+// parse_values of the file at `path`, or of stdin for "-", refusing more than
+// kValuesFileMaxBytes.
+std::vector<float> read_values_file(const std::string& path);
 
 }  // namespace mmx::cli

@@ -58,8 +58,9 @@ Tensor entmax15_forward_naive(const Tensor& x, const Tensor& mask, bool causal) 
       half.push_back((static_cast<double>(xv[j]) + mv[j]) / 2.0);
     const double top = *std::max_element(half.begin(), half.end());
     if (top == -INFINITY) continue;
-    // sum(relu(z/2 - tau)^2) falls from >= 1 at top - 1 to 0 at top: bisect for 1.
-    double low = top - 1.0, high = top;
+    for (double& v : half) v -= top;  // max 0: next to a max of 1e16, max - 1 would round to max
+    // sum(relu(z/2 - tau)^2) falls from >= 1 at -1 to 0 at 0: bisect for 1.
+    double low = -1.0, high = 0.0;
     for (int it = 0; it < 200; ++it) {
       const double mid = 0.5 * (low + high);
       double mass = 0.0;

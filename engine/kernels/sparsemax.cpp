@@ -14,18 +14,21 @@ Tensor sparsemax_forward(const Tensor& x, const Tensor& mask, bool causal) {
   const RowLayout layout = row_layout("sparsemax", x, mask, causal);
   return map_score_rows(
       layout, contiguous_copy(x), [](const float* z, int64_t active, float* p, double* sorted) {
-        // tau >= max - 1 (the max alone has mass >= 1 there), so only scores above max - 1 can be
-        // in the support: sort those few instead of the row.
-        float top = -INFINITY;
-        for (int64_t j = 0; j < active; ++j) top = std::max(top, z[j]);
+        double top = -INFINITY;
+        for (int64_t j = 0; j < active; ++j) top = std::max(top, static_cast<double>(z[j]));
+        if (top == -INFINITY) {
+          std::fill(p, p + active, 0.0f);
+          return;
+        }
+        // Work on u = z - max z <= 0: next to a max of 1e16, max - 1 rounds to max, so the
+        // support test and tau must not see the raw scores. tau >= -1 (u = 0 alone has mass >= 1
+        // there), so only u > -1 can be in the support: sort those few instead of the row.
         int64_t n = 0;
         for (int64_t j = 0; j < active; ++j)
-          if (z[j] > -INFINITY && static_cast<double>(z[j]) > static_cast<double>(top) - 1.0)
-            sorted[n++] = z[j];
+          if (z[j] > -INFINITY && z[j] - top > -1.0) sorted[n++] = z[j] - top;
         std::sort(sorted, sorted + n, std::greater<double>());
-        // The support is the k largest scores for the largest k with 1 + k z_(k) > sum_{i<=k}
-        // z_(i); then tau = (sum of the support - 1) / k. Doubles keep 1 visible next to scores of
-        // 1e4.
+        // The support is the k largest u for the largest k with 1 + k u_(k) > sum_{i<=k} u_(i);
+        // then tau = (sum of the support - 1) / k.
         double cumulative = 0.0, support_sum = 0.0;
         int64_t support = 0;
         for (int64_t k = 1; k <= n; ++k) {
@@ -35,9 +38,9 @@ Tensor sparsemax_forward(const Tensor& x, const Tensor& mask, bool causal) {
             support_sum = cumulative;
           }
         }
-        const double tau = support > 0 ? (support_sum - 1.0) / static_cast<double>(support) : 0.0;
+        const double tau = (support_sum - 1.0) / static_cast<double>(support);
         for (int64_t j = 0; j < active; ++j)
-          p[j] = z[j] > -INFINITY ? static_cast<float>(std::max(z[j] - tau, 0.0)) : 0.0f;
+          p[j] = z[j] > -INFINITY ? static_cast<float>(std::max(z[j] - top - tau, 0.0)) : 0.0f;
       });
 }
 
@@ -51,8 +54,9 @@ Tensor sparsemax_forward_naive(const Tensor& x, const Tensor& mask, bool causal)
     for (int64_t j = start; j < start + cols; ++j) z.push_back(static_cast<double>(xv[j]) + mv[j]);
     const double top = *std::max_element(z.begin(), z.end());
     if (top == -INFINITY) continue;
-    // sum(relu(z - tau)) falls from >= 1 at top - 1 to 0 at top: bisect for the tau giving 1.
-    double low = top - 1.0, high = top;
+    for (double& v : z) v -= top;  // max 0: next to a max of 1e16, max - 1 would round to max
+    // sum(relu(z - tau)) falls from >= 1 at -1 to 0 at 0: bisect for the tau giving 1.
+    double low = -1.0, high = 0.0;
     for (int it = 0; it < 200; ++it) {
       const double mid = 0.5 * (low + high);
       double mass = 0.0;

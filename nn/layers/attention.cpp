@@ -108,7 +108,7 @@ Tensor Attention::attend(const Tensor& q, const Tensor& k, const Tensor& v, cons
   Tensor scores = lower_only ? causal_scores(q, k, scale())  // scaled as it is stored
                              : matmul(mul(q, scale()), transpose(k, -2, -1));  // [B, H, T, S]
   Tensor p = normalize(scores, mask, causal);
-  if (capture) *capture = {scores.detach(), p.detach(), mask, causal};
+  if (capture) *capture = capture_attention_map(scores, p, mask, causal, kind_, multimax_.get());
   const Tensor kept = attention_dropout_.forward(p);
   Tensor heads = lower_only ? causal_weighted_sum(kept, v) : matmul(kept, v);  // [B, H, T, dh]
   return project_out(reshape(transpose(heads, 1, 2), {B, T, H * dh}));

@@ -4,6 +4,8 @@
 #pragma once
 
 #include "engine/tensor.hpp"
+#include "nn/layers/multimax_parameters.hpp"
+#include "nn/layers/normalizers.hpp"
 
 namespace mmx::nn {
 
@@ -20,6 +22,16 @@ struct AttentionMap {
   Tensor mask;
   /// query i sees keys [0, i] only
   bool causal = false;
+  /// what the normalizer's softmax exponentiates, [B, H, T, S]: the scores for SoftMax,
+  /// sigma(scores) for MultiMax; undefined for the others, whose zero weights are exact. The
+  /// measures take log phi from it in double, exact where phi underflows float32 (e^-87.3).
+  Tensor logits;
 };
+
+/// The map of one attention call: scores and weights detached, and the logits of `kind`
+/// (`multimax`: its parameters when kind is MultiMax, else null).
+AttentionMap capture_attention_map(const Tensor& scores, const Tensor& probabilities,
+                                   const Tensor& mask, bool causal, AttentionKind kind,
+                                   const MultiMaxParameters* multimax);
 
 }  // namespace mmx::nn

@@ -23,11 +23,17 @@ MultiMaxParameters::MultiMaxParameters(int64_t heads, int order, const Generator
 }
 
 Tensor MultiMaxParameters::modulate(const Tensor& x) const {
-  MMX_CHECK(params_.t.dim() == 1,
-            "MultiMaxParameters::modulate: needs shared parameters [4], got t ",
-            to_string(params_.t.shape()));
-  auto t = [&](int64_t k) { return slice(params_.t, 0, k, k + 1); };
-  auto r = [&](int64_t k) { return slice(params_.r, 0, k, k + 1); };
+  // Per head, t[:, k] as [H, 1, 1] broadcasts over x [.., H, T, S].
+  const Tensor& t_all = params_.t;
+  const bool per_head = t_all.dim() == 2;
+  MMX_CHECK(!per_head || (x.dim() >= 3 && x.size(-3) == t_all.size(0)),
+            "MultiMaxParameters::modulate: per-head parameters ", to_string(t_all.shape()),
+            " need x [.., ", t_all.size(0), ", T, S], got ", to_string(x.shape()));
+  auto column = [&](const Tensor& p, int64_t k) {
+    return per_head ? reshape(slice(p, 1, k, k + 1), {p.size(0), 1, 1}) : slice(p, 0, k, k + 1);
+  };
+  auto t = [&](int64_t k) { return column(params_.t, k); };
+  auto r = [&](int64_t k) { return column(params_.r, k); };
   Tensor sigma = x + t(0) * relu(r(0) - x) + t(1) * relu(x - r(1));
   if (params_.order == 2) {
     Tensor below = relu(r(2) - x), above = relu(x - r(3));

@@ -27,9 +27,9 @@ class MultiMaxParameters : public Module {
   /// (t, r, order) as the ops and kernels take them.
   const MultiMaxParams& params() const { return params_; }
 
-  /// sigma(x), the modulation alone, from differentiable ops (shared parameters only). The
-  /// output head uses it: softmax(sigma(logits)) is MultiMax, and cross-entropy on sigma(logits)
-  /// stays in log space where log(multimax(x)) could underflow.
+  /// sigma(x), the modulation alone, from differentiable ops; per-head parameters need x
+  /// [.., heads, T, S]. The output head uses it: softmax(sigma(logits)) is MultiMax, and
+  /// cross-entropy on sigma(logits) stays in log space where log(multimax(x)) could underflow.
   Tensor modulate(const Tensor& x) const;
 
  private:

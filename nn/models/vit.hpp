@@ -2,7 +2,8 @@
 /// ViT: a vision transformer for small images. Non-overlapping patches are flattened and embedded
 /// by a Linear ("patch"), learned positions ("pos") are added, pre-LN Blocks ("blocks.i") attend
 /// over every patch, and the tokens are averaged (global average pooling, no class token) before
-/// the final LayerNorm ("ln"), the classifier ("head") and optionally MultiMax on its logits.
+/// the final LayerNorm ("ln"), the classifier ("head") and optionally MultiMax on its logits. The
+/// official MultiMax ViT normalises each token before averaging (docs/multimax.md).
 #pragma once
 
 #include <memory>

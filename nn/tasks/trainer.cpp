@@ -104,7 +104,7 @@ void EvalRecord::add_attention(const std::string& prefix, const std::vector<Atte
   for (size_t i = 0; i < maps.size(); ++i) {
     const AttentionMap& map = maps[i];
     const AttentionMeasures m =
-        attention_measures(map.scores, map.probabilities, map.mask, map.causal);
+        attention_measures(map.scores, map.probabilities, map.mask, map.causal, map.logits);
     attention_layers.push_back(prefix + std::to_string(i));
     sparsity.push_back(m.sparsity);
     multimodality.push_back(m.multimodality);
