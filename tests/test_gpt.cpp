@@ -195,7 +195,7 @@ TEST_CASE("attention maps: SoftMax's and MultiMax's logits give their weights ba
     CAPTURE(kind_name);
     CAPTURE(row.per_head);
     GPTConfig c = tiny(row.kind);
-    c.multimax_per_head = row.per_head;
+    c.attention.multimax_per_head = row.per_head;
     GPT model(c, 5);
     if (row.kind == AttentionKind::MultiMax)  // away from SoftMax, so sigma matters
       for (auto& [name, p] : model.named_parameters())
