@@ -171,12 +171,17 @@ TEST_CASE("ViTConfig: JSON round trip and validation") {
 
   nlohmann::json missing = j;
   missing.erase("patch_size");
-  CHECK_THROWS_WITH_AS(missing.get<ViTConfig>(), doctest::Contains("lacks field 'patch_size'"),
+  CHECK_THROWS_WITH_AS(missing.get<ViTConfig>(), doctest::Contains("field 'patch_size' is missing"),
                        Error);
   nlohmann::json wrong_type = j;
   wrong_type["layers"] = "four";
   CHECK_THROWS_WITH_AS(wrong_type.get<ViTConfig>(),
-                       doctest::Contains("field 'layers' has the wrong type"), Error);
+                       doctest::Contains("field 'layers' must be an integer"), Error);
+  // Not coerced: 1.9 is not read as 1 (issue 21).
+  nlohmann::json fractional = j;
+  fractional["layers"] = 1.9;
+  CHECK_THROWS_WITH_AS(fractional.get<ViTConfig>(),
+                       doctest::Contains("ViTConfig: field 'layers' must be an integer"), Error);
   nlohmann::json bad_patch = j;
   bad_patch["patch_size"] = 3;
   CHECK_THROWS_WITH_AS(

@@ -6,6 +6,7 @@
 #include <nlohmann/json.hpp>
 
 #include "engine/error.hpp"
+#include "engine/io/json_input.hpp"
 
 namespace mmx::nn {
 
@@ -16,14 +17,10 @@ struct ConfigReader {
   const char* config;  ///< "GPTConfig", ... : the start of every error message
 
   template <typename T>
-  /// Field `key` as a T; a missing field or a wrong type is an mmx::Error.
+  /// Field `key` as a T, not coerced (io::json_field: `layers: 1.9` is refused, not read as 1); a
+  /// missing field or a wrong type is an mmx::Error naming the config and the field.
   T get(const char* key) const {
-    MMX_CHECK(json.is_object() && json.contains(key), config, ": JSON lacks field '", key, "'");
-    try {
-      return json.at(key).get<T>();
-    } catch (const nlohmann::json::exception& e) {
-      throw Error(cat(config, ": field '", key, "' has the wrong type: ", e.what()));
-    }
+    return io::json_field<T>(json, key, config);
   }
 };
 
