@@ -19,7 +19,6 @@
 #include "tiny_task_data.hpp"
 
 namespace {
-using Clock = std::chrono::steady_clock;
 
 // As root, Open MPI refuses to start without these. --bind-to none: two tests (or two ctest
 // jobs) launching at once would otherwise pin their rank 0s to the same core.
@@ -69,13 +68,6 @@ pid_t spawn_shell(const std::string& command, const std::filesystem::path& log) 
   pid_t pid = -1;
   REQUIRE(posix_spawn(&pid, "/bin/sh", nullptr, nullptr, const_cast<char**>(argv), environ) == 0);
   return pid;
-}
-
-bool wait_for_file(const std::filesystem::path& file, std::chrono::seconds limit) {
-  const auto deadline = Clock::now() + limit;
-  while (!std::filesystem::exists(file) && Clock::now() < deadline)
-    std::this_thread::sleep_for(std::chrono::milliseconds(2));
-  return std::filesystem::exists(file);
 }
 
 // The child of `parent` whose environment says it is MPI rank `rank`; -1 if none.

@@ -22,7 +22,6 @@
 #include "tiny_task_data.hpp"
 
 namespace fs = std::filesystem;
-using Clock = std::chrono::steady_clock;
 
 namespace {
 
@@ -47,14 +46,6 @@ std::vector<int64_t> logged_steps(const fs::path& out) {
   for (const nlohmann::json& r : mmx::nn::read_training_log(out / "log.jsonl"))
     steps.push_back(r.at("step").get<int64_t>());
   return steps;
-}
-
-// Waits (bounded) until `file` exists; false if it never did.
-bool wait_for_file(const fs::path& file) {
-  const auto deadline = Clock::now() + std::chrono::seconds(120);
-  while (!fs::exists(file) && Clock::now() < deadline)
-    std::this_thread::sleep_for(std::chrono::milliseconds(2));
-  return fs::exists(file);
 }
 
 bool contains(const std::string& text, const std::string& part) {
@@ -97,7 +88,7 @@ TEST_CASE(
   ScratchDir dir("rundir-lock");
   const fs::path corpus = write_corpus(dir), out = dir / "run";
   const pid_t first = spawn_quiet(mmx_argv(tiny_train_args(corpus, out, 400, 4)));
-  REQUIRE(wait_for_file(out / mmx::data::kManifestFile));
+  REQUIRE(wait_for_file(out / mmx::data::kManifestFile, std::chrono::seconds(120)));
   // A new run (not a resume, which could meet the first's saves half done): the lock comes
   // before the check for a run there.
   const CliResult second =
@@ -219,7 +210,7 @@ TEST_CASE("SIGTERM before the first evaluation, or repeated during the save, exi
     CAPTURE(c.name);
     const fs::path out = dir / c.name;
     const pid_t pid = spawn_quiet(mmx_argv(tiny_train_args(corpus, out, 1000000, c.eval_interval)));
-    REQUIRE(wait_for_file(out / c.wait_for));
+    REQUIRE(wait_for_file(out / c.wait_for, std::chrono::seconds(120)));
     REQUIRE(kill(pid, SIGTERM) == 0);
     int status = 0;
     while (c.repeat && waitpid(pid, &status, WNOHANG) == 0) {
@@ -237,7 +228,7 @@ TEST_CASE("a reader beside a run that saves every step always loads one whole ch
   ScratchDir dir("rundir-reader");
   const fs::path corpus = write_corpus(dir), out = dir / "run";
   const pid_t pid = spawn_quiet(mmx_argv(tiny_train_args(corpus, out, 300, 1)));
-  REQUIRE(wait_for_file(out / mmx::data::kManifestFile));
+  REQUIRE(wait_for_file(out / mmx::data::kManifestFile, std::chrono::seconds(120)));
   // In-process loads, many per save, and now and then `mmx sample` as a user would run it.
   int loads = 0, samples = 0, failures = 0;
   std::string last_failure;
