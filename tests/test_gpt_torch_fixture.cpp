@@ -7,8 +7,6 @@
 #include <doctest/doctest.h>
 
 #include <algorithm>
-#include <cmath>
-#include <fstream>
 #include <functional>
 #include <memory>
 #include <nlohmann/json.hpp>
@@ -17,6 +15,7 @@
 
 #include "engine/ops.hpp"
 #include "nn/models/gpt.hpp"
+#include "torch_fixture.hpp"
 
 using namespace mmx;
 using namespace mmx::nn;
@@ -34,39 +33,6 @@ const std::vector<std::string> kFixtures = {
     "order2_per_head_logits_t33",
 };
 
-json read_fixture(const std::string& name) {
-  const std::string path = std::string(MMX_TEST_DATA_DIR) + "/gpt_fixture_" + name + ".json";
-  std::ifstream in(path);
-  REQUIRE_MESSAGE(in.good(), "missing fixture ", path);
-  return json::parse(in);
-}
-
-Tensor tensor_from(const json& j) {
-  return Tensor::from_data(j.at("data").get<std::vector<float>>(),
-                           j.at("shape").get<std::vector<int64_t>>());
-}
-
-// Per element: |actual - expected| <= kAbsolute + kRelative * |expected|. The absolute part is
-// for entries that are zero up to rounding. The worst element of all, a cached logit of 1.7e-3
-// off by 2.4e-7, uses 0.41 of it; at a fifth of both (1e-5, 1e-7) that element fails.
-constexpr double kRelative = 5e-5, kAbsolute = 5e-7;
-
-// Checks every element; reports the worst one (its index and both values) when any is off.
-void check_close(const std::vector<float>& actual, const json& expected, const std::string& what) {
-  const std::vector<double> want = expected.at("data").get<std::vector<double>>();
-  REQUIRE(actual.size() == want.size());
-  double worst = 0.0;  // the largest |a - b| / (tolerance): above 1 fails
-  size_t at = 0;
-  for (size_t i = 0; i < want.size(); ++i) {
-    const double excess =
-        std::fabs(actual[i] - want[i]) / (kAbsolute + kRelative * std::fabs(want[i]));
-    if (excess > worst) worst = excess, at = i;
-  }
-  INFO(what, ": worst element ", at, " is ", actual[at], ", torch ", want[at], " (", worst,
-       " x the tolerance)");
-  CHECK(worst <= 1.0);
-}
-
 struct Fixture {
   json data;
   GPTConfig config;
@@ -75,7 +41,7 @@ struct Fixture {
 };
 
 Fixture load(const std::string& name) {
-  Fixture f{read_fixture(name), {}, 0, {}, {}};
+  Fixture f{read_torch_fixture("gpt_fixture_" + name), {}, 0, {}, {}};
   f.config = f.data.at("config").get<GPTConfig>();
   f.batch = f.data.at("batch").get<int64_t>();
   f.ids = f.data.at("ids").get<std::vector<int64_t>>();
@@ -85,10 +51,7 @@ Fixture load(const std::string& name) {
 
 std::unique_ptr<GPT> model_of(const Fixture& f) {
   auto model = std::make_unique<GPT>(f.config, /*seed=*/123);
-  NamedTensors weights;
-  for (const auto& [param_name, value] : f.data.at("parameters").items())
-    weights.emplace_back(param_name, tensor_from(value));
-  model->load_state_dict(weights);  // every name and shape must match the reference's
+  load_fixture_weights(*model, f.data);
   return model;
 }
 
@@ -105,13 +68,7 @@ void check_training_path(const Fixture& f, bool capture) {
   CHECK(loss.item() == doctest::Approx(f.data.at("loss").get<double>()).epsilon(1e-5));
   model->zero_grad();
   loss.backward();
-  const json& gradients = f.data.at("gradients");
-  for (const auto& [param_name, param] : model->named_parameters()) {
-    CAPTURE(param_name);
-    REQUIRE(gradients.contains(param_name));
-    REQUIRE(param.grad().defined());
-    check_close(param.grad().contiguous().to_vector(), gradients.at(param_name), param_name);
-  }
+  check_fixture_gradients(*model, f.data);
 }
 
 // The KV cache fed `chunk` positions at a time: the logits of every position are torch's.
