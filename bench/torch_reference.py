@@ -65,7 +65,9 @@ class Attention(nn.Module):
             self.multimax = MultiMaxParameters(
                 [c["heads"], 4] if c["multimax_per_head"] else [4], multimax_init)
         T = c["seq_len"]
-        self.register_buffer("mask", torch.triu(torch.full((T, T), float("-inf")), 1))
+        # Causal (the GPT) unless c says otherwise (the ViT's patches see each other).
+        self.register_buffer("mask", torch.triu(torch.full((T, T), float("-inf")), 1)
+                             if c.get("causal", True) else torch.zeros(T, T))
 
     def forward(self, x):
         B, T, D = x.shape
