@@ -6,6 +6,7 @@
 #include <algorithm>
 
 #include "mmx_cli.hpp"
+#include "nn/data/checkpoint.hpp"
 #include "nn/tasks/trainer.hpp"
 #include "nn/tasks/training_loop.hpp"
 #include "scratch_dir.hpp"
@@ -126,6 +127,35 @@ TEST_CASE("--multimax-logits in every task: train, save, resume and extend, use"
     const CliResult use = run_mmx(c.use + out + texts, false);
     CHECK(use.exit_code == 0);
   }
+}
+
+TEST_CASE("mt: a checkpoint written before multimax_logits existed resumes and translates") {
+  ScratchDir dir("mt-cli-old");
+  REQUIRE(run_mmx(mt_run(dir, "old")).exit_code == 0);
+  const std::filesystem::path old = dir / "old";
+  {  // what an mt run saved before the field: neither its config nor its options have it
+    mmx::data::Checkpoint c = mmx::data::load_checkpoint(old);
+    REQUIRE(c.model_metadata.at("config").erase("multimax_logits") == 1);
+    REQUIRE(c.model_metadata.at("train_options").at("model").erase("multimax_logits") == 1);
+    mmx::data::save_checkpoint(old, c);
+  }
+  struct Case {
+    std::string arguments;
+    std::string expected;  // in the output; "" for a clean run
+  };
+  const std::vector<Case> cases = {
+      {"translate --ckpt " + old.string() + " 'ein kleines Haus'", ""},
+      {"train --resume " + old.string() + " --multimax-logits",
+       "--multimax-logits true differs from the resumed run's false"},
+      {"train --resume " + old.string() + " --steps 12", ""},
+  };
+  for (const Case& c : cases) {
+    CAPTURE(c.arguments);
+    const CliResult r = run_mmx(c.arguments);
+    CHECK((r.exit_code == 0) == c.expected.empty());
+    CHECK(r.output.find(c.expected) != std::string::npos);
+  }
+  CHECK(mmx::nn::read_saved_run(old).step == 12);
 }
 
 TEST_CASE("bad input: one line that says what is wrong, non-zero exit") {
