@@ -89,8 +89,8 @@ void run_compare(const CLI::App& cmd, const CompareCommand& c) {
     }
   nn::make_trainer(c.task, run_options.front());  // validates the shared options
 
-  std::fprintf(stderr, "compare %s: %zu attention kinds x %ld seeds, %ld steps each -> %s\n",
-               c.task.c_str(), arms.size(), c.seeds, steps, out.c_str());
+  std::fprintf(stderr, "compare %s: %zu arms x %ld seeds, %ld steps each -> %s\n", c.task.c_str(),
+               arms.size(), c.seeds, steps, out.c_str());
   std::vector<CompareRun> runs;
   for (size_t i = 0; i < run_options.size(); ++i) {
     const std::string& kind = arms[i / static_cast<size_t>(c.seeds)].name;
