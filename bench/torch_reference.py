@@ -28,11 +28,14 @@ CONFIGS = {
 }
 
 
-def modulate(x, t, r):
-    """MultiMax's second-order sigma(x) (docs/multimax.md); t, r: [..., 4], broadcast against x
-    by the caller."""
-    return (x + t[..., 0] * torch.relu(r[..., 0] - x) + t[..., 1] * torch.relu(x - r[..., 1])
-            + t[..., 2] * torch.relu(r[..., 2] - x) ** 2 + t[..., 3] * torch.relu(x - r[..., 3]) ** 2)
+def modulate(x, t, r, order=2):
+    """MultiMax's sigma(x) of order 1 or 2 (docs/multimax.md); t, r: [..., 4] (order 1 reads the
+    first two pairs), broadcast against x by the caller."""
+    sigma = x + t[..., 0] * torch.relu(r[..., 0] - x) + t[..., 1] * torch.relu(x - r[..., 1])
+    if order == 2:
+        sigma = (sigma + t[..., 2] * torch.relu(r[..., 2] - x) ** 2
+                 + t[..., 3] * torch.relu(x - r[..., 3]) ** 2)
+    return sigma
 
 
 def multimax_normal(seed):
@@ -62,7 +65,9 @@ class Attention(nn.Module):
             self.multimax = MultiMaxParameters(
                 [c["heads"], 4] if c["multimax_per_head"] else [4], multimax_init)
         T = c["seq_len"]
-        self.register_buffer("mask", torch.triu(torch.full((T, T), float("-inf")), 1))
+        # Causal (the GPT) unless c says otherwise (the ViT's patches see each other).
+        self.register_buffer("mask", torch.triu(torch.full((T, T), float("-inf")), 1)
+                             if c.get("causal", True) else torch.zeros(T, T))
 
     def forward(self, x):
         B, T, D = x.shape
@@ -73,7 +78,8 @@ class Attention(nn.Module):
             t, r = self.multimax.t, self.multimax.r
             if t.dim() == 2:  # per head: [H, 4] -> [H, 1, 1, 4] against a [B, H, T, T]
                 t, r = t[:, None, None, :], r[:, None, None, :]
-            a = modulate(a, t, r)  # before the mask: the masked scores stay -inf
+            self.scores = a.detach()  # for the fixtures' check that they straddle every r
+            a = modulate(a, t, r, self.c["multimax_order"])  # before the mask: masked stay -inf
         a = (a + self.mask[:T, :T]).softmax(-1)
         return self.proj((a @ v).transpose(1, 2).reshape(B, T, D))
 
@@ -102,7 +108,8 @@ class Block(nn.Module):
 
 class GPT(nn.Module):
     """c: vocab, d_model, layers, heads, seq_len, attention ("softmax" or "multimax"),
-    multimax_per_head, multimax_logits (the fields of nn/models/gpt_config.hpp's it models).
+    multimax_order, multimax_per_head, multimax_logits (the fields of nn/models/gpt_config.hpp's
+    it models).
     multimax_init: shape -> (t, r), for every set of MultiMax parameters."""
 
     def __init__(self, c, multimax_init):
@@ -122,7 +129,9 @@ class GPT(nn.Module):
         x = self.blocks(self.tok(idx) + self.pos[: idx.shape[1]])
         logits = self.head(self.ln(x))
         if self.c["multimax_logits"]:
-            logits = modulate(logits, self.head_multimax.t, self.head_multimax.r)
+            self.scores = logits.detach()
+            logits = modulate(logits, self.head_multimax.t, self.head_multimax.r,
+                              self.c["multimax_order"])
         return logits
 
 
@@ -130,7 +139,8 @@ def gpt_config(config, attn):
     """The model config of a benchmark config: MultiMax shared by the heads, as `mmx bench`."""
     c = CONFIGS[config]
     return dict(vocab=c["vocab"], d_model=c["d_model"], layers=c["layers"], heads=c["heads"],
-                seq_len=c["seq"], attention=attn, multimax_per_head=False, multimax_logits=False)
+                seq_len=c["seq"], attention=attn, multimax_order=2, multimax_per_head=False,
+                multimax_logits=False)
 
 
 def main():

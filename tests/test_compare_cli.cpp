@@ -10,8 +10,10 @@
 
 #include "engine/random.hpp"
 #include "mmx_cli.hpp"
+#include "nn/tasks/trainer.hpp"
 #include "plot/png_io.hpp"
 #include "scratch_dir.hpp"
+#include "tiny_task_data.hpp"
 
 TEST_CASE("mmx compare: lm runs per attention and seed, table, JSON and curves; bad input") {
   ScratchDir dir("compare-cli");
@@ -97,5 +99,57 @@ TEST_CASE("mmx compare: lm runs per attention and seed, table, JSON and curves; 
     CHECK(bad.exit_code != 0);
     CHECK(bad.output.find(c.expected) != std::string::npos);
     CHECK_FALSE(std::filesystem::exists(dir / "bad"));  // refused before any training
+  }
+}
+
+TEST_CASE("mmx compare: multimax+logits is its own arm, in every task it is run with") {
+  ScratchDir dir("compare-logits");
+  struct Case {
+    std::string task;
+    std::string data;  // the task's flags for tiny generated data
+  };
+  const std::vector<Case> cases = {
+      {"lm",
+       " --data " +
+           write_word_corpus(dir / "corpus.txt", 6, {"red ", "green ", "blue\n"}, 2000).string() +
+           " --seq 16"},
+      {"mt", " --data " + write_tiny_phrase_file(dir / "phrases.txt").string() +
+                 " --max-chars 24 --eval-batch 4"},
+  };
+  for (const Case& c : cases) {
+    CAPTURE(c.task);
+    const std::filesystem::path out = dir / c.task;
+    const CliResult r = run_mmx("compare --task " + c.task + c.data +
+                                " --attn multimax,multimax+logits --seeds 1 --steps 2"
+                                " --d-model 16 --layers 1 --heads 2 --batch 4 --threads 1 --out " +
+                                out.string());
+    REQUIRE(r.exit_code == 0);
+    struct Arm {
+      std::string name;
+      bool logits;
+    };
+    for (const Arm& arm : {Arm{"multimax", false}, Arm{"multimax+logits", true}}) {
+      CAPTURE(arm.name);
+      CHECK(r.output.find("\n" + arm.name + " ") != std::string::npos);  // its own table row
+      const mmx::nn::SavedRun run = mmx::nn::read_saved_run(out / (arm.name + "-seed0"));
+      CHECK(run.options.at("model").at("multimax_logits") == arm.logits);
+    }
+  }
+
+  const std::string tiny = " --data " + (dir / "corpus.txt").string() +
+                           " --seq 16 --d-model 16 --layers 1 --heads 2 --batch 4 --threads 1"
+                           " --out " +
+                           (dir / "bad").string();
+  const std::vector<std::pair<std::string, std::string>> bad = {
+      {"--attn multimax+logits,multimax+logits", "multimax+logits twice"},
+      {"--attn bogus+logits", "bogus"},
+      {"--multimax-logits", "--multimax-logits"},  // an arm's +logits says it per arm
+  };
+  for (const auto& [arguments, expected] : bad) {
+    CAPTURE(arguments);
+    const CliResult r = run_mmx("compare " + arguments + tiny);
+    CHECK(r.exit_code != 0);
+    CHECK(r.output.find(expected) != std::string::npos);
+    CHECK_FALSE(std::filesystem::exists(dir / "bad"));
   }
 }

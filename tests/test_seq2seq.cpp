@@ -1,4 +1,5 @@
-// The encoder-decoder: config JSON, parameter layout per attention kind, padding invariance,
+// The encoder-decoder: config JSON, parameter layout per attention kind and output-logit
+// MultiMax, padding invariance,
 // cached decoding == uncached, beam size 1 == greedy, and a model that learns to reverse short
 // strings in a few hundred steps.
 #include <doctest/doctest.h>
@@ -23,7 +24,8 @@ using namespace mmx::nn;
 
 namespace {
 
-Seq2SeqConfig tiny_config(AttentionKind encoder, AttentionKind decoder, AttentionKind cross) {
+Seq2SeqConfig tiny_config(AttentionKind encoder, AttentionKind decoder, AttentionKind cross,
+                          bool multimax_logits = false) {
   Seq2SeqConfig c;
   c.vocab = 12;
   c.d_model = 16;
@@ -35,6 +37,7 @@ Seq2SeqConfig tiny_config(AttentionKind encoder, AttentionKind decoder, Attentio
   c.encoder_attention.kind = encoder;
   c.decoder_attention.kind = decoder;
   c.cross_attention.kind = cross;
+  c.multimax_logits = multimax_logits;
   return c;
 }
 
@@ -51,16 +54,26 @@ std::vector<std::vector<int64_t>> random_sources(Generator& gen, int64_t count, 
 struct KindsRow {
   const char* what;
   AttentionKind encoder, decoder, cross;
+  bool logits;  // multimax_logits
 };
 const std::vector<KindsRow> kKinds = {
-    {"softmax everywhere", AttentionKind::Softmax, AttentionKind::Softmax, AttentionKind::Softmax},
-    {"multimax self, softmax cross (the official recipe)", AttentionKind::MultiMax,
-     AttentionKind::MultiMax, AttentionKind::Softmax},
+    {"softmax everywhere", AttentionKind::Softmax, AttentionKind::Softmax, AttentionKind::Softmax,
+     false},
+    {"multimax self, softmax cross", AttentionKind::MultiMax, AttentionKind::MultiMax,
+     AttentionKind::Softmax, false},
+    {"multimax self, softmax cross, multimax logits (the official recipe)", AttentionKind::MultiMax,
+     AttentionKind::MultiMax, AttentionKind::Softmax, true},
     {"multimax everywhere", AttentionKind::MultiMax, AttentionKind::MultiMax,
-     AttentionKind::MultiMax},
+     AttentionKind::MultiMax, false},
+    {"softmax attention, multimax logits", AttentionKind::Softmax, AttentionKind::Softmax,
+     AttentionKind::Softmax, true},
     {"sparsemax encoder, entmax decoder, evsoftmax cross", AttentionKind::SparseMax,
-     AttentionKind::EntMax15, AttentionKind::EvSoftmax},
+     AttentionKind::EntMax15, AttentionKind::EvSoftmax, false},
 };
+
+Seq2SeqConfig row_config(const KindsRow& row) {
+  return tiny_config(row.encoder, row.decoder, row.cross, row.logits);
+}
 
 }  // namespace
 
@@ -74,7 +87,17 @@ TEST_CASE("Seq2SeqConfig: JSON round trip and validation") {
   CHECK(nlohmann::json(back) == j);
   CHECK(back.cross_attention.kind == AttentionKind::SparseMax);
   CHECK(back.decoder_attention.multimax_per_head);
+  CHECK_FALSE(back.multimax_logits);
+  c.multimax_logits = true;
+  CHECK(nlohmann::json(c).get<Seq2SeqConfig>().multimax_logits);
+  // Checkpoints written before output-logit MultiMax existed for mt lack the field: plain logits.
+  nlohmann::json old = nlohmann::json(c);
+  old.erase("multimax_logits");
+  CHECK_FALSE(old.get<Seq2SeqConfig>().multimax_logits);
   nlohmann::json bad = j;
+  bad["multimax_logits"] = 1;  // present, so typed: not coerced to true
+  CHECK_THROWS_WITH_AS(bad.get<Seq2SeqConfig>(), doctest::Contains("multimax_logits"), Error);
+  bad = j;
   bad["cross_attention"] = "nope";
   CHECK_THROWS_AS(bad.get<Seq2SeqConfig>(), Error);
   bad = j;
@@ -94,7 +117,7 @@ TEST_CASE("Seq2SeqConfig: JSON round trip and validation") {
 TEST_CASE("Seq2Seq: MultiMax parameters exist exactly where configured") {
   for (const KindsRow& row : kKinds) {
     CAPTURE(row.what);
-    Seq2Seq model(tiny_config(row.encoder, row.decoder, row.cross));
+    Seq2Seq model(row_config(row));
     const auto names = model.named_parameters();
     auto has = [&](const std::string& name) {
       for (const auto& [n, t] : names)
@@ -106,20 +129,60 @@ TEST_CASE("Seq2Seq: MultiMax parameters exist exactly where configured") {
     CHECK(has("encoder.0.self_attn.multimax.t") == (row.encoder == AttentionKind::MultiMax));
     CHECK(has("decoder.0.self_attn.multimax.t") == (row.decoder == AttentionKind::MultiMax));
     CHECK(has("decoder.0.cross_attn.multimax.t") == (row.cross == AttentionKind::MultiMax));
+    CHECK(has("head_multimax.t") == row.logits);
+    CHECK(has("head_multimax.r") == row.logits);
   }
 }
 
-TEST_CASE("Seq2Seq: the cross-attention MultiMax gets a gradient from the loss") {
-  Seq2Seq model(
-      tiny_config(AttentionKind::Softmax, AttentionKind::Softmax, AttentionKind::MultiMax));
-  const std::vector<int64_t> src = {3, 4, 5, 6}, tin = {kBosId, 7, 8}, tout = {7, 8, kEosId};
-  model.loss(src, 4, tin, tout, 3, 1).backward();
-  for (const auto& [name, p] : model.named_parameters())
-    if (name == "decoder.0.cross_attn.multimax.t") {
-      double norm = 0;
-      for (float g : p.grad().to_vector()) norm += g * g;
-      CHECK(norm > 0);
-    }
+TEST_CASE("Seq2Seq: the cross-attention and output-logit MultiMax get a gradient from the loss") {
+  struct Row {
+    Seq2SeqConfig config;
+    std::string parameter;
+  };
+  const std::vector<Row> rows = {
+      {tiny_config(AttentionKind::Softmax, AttentionKind::Softmax, AttentionKind::MultiMax),
+       "decoder.0.cross_attn.multimax.t"},
+      {tiny_config(AttentionKind::Softmax, AttentionKind::Softmax, AttentionKind::Softmax, true),
+       "head_multimax.t"},
+  };
+  for (const Row& row : rows) {
+    CAPTURE(row.parameter);
+    Seq2Seq model(row.config);
+    const std::vector<int64_t> src = {3, 4, 5, 6}, tin = {kBosId, 7, 8}, tout = {7, 8, kEosId};
+    model.loss(src, 4, tin, tout, 3, 1).backward();
+    int found = 0;
+    for (const auto& [name, p] : model.named_parameters())
+      if (name == row.parameter) {
+        ++found;
+        double norm = 0;
+        for (float g : p.grad().to_vector()) norm += g * g;
+        CHECK(norm > 0);
+      }
+    CHECK(found == 1);
+  }
+}
+
+TEST_CASE("Seq2Seq: multimax_logits modulates the plain model's logits, other weights equal") {
+  const Seq2SeqConfig plain =
+      tiny_config(AttentionKind::MultiMax, AttentionKind::MultiMax, AttentionKind::Softmax);
+  Seq2SeqConfig modulated = plain;
+  modulated.multimax_logits = true;
+  const Seq2Seq a(plain, 9), b(modulated, 9);
+  NoGrad no_grad;
+  const std::vector<int64_t> src = {3, 4, 5, 6}, tin = {kBosId, 7, 8};
+  const Tensor logits = a.forward(src, 4, tin, 3, 1);
+  // The same (t, r) in a standalone modulator: b's logits are sigma(a's logits).
+  MultiMaxParameters head(0, modulated.encoder_attention.multimax_order, Generator(0));
+  const std::string prefix = "head_multimax.";
+  NamedTensors head_state;
+  for (const auto& [name, p] : b.named_parameters())
+    if (name.starts_with(prefix)) head_state.emplace_back(name.substr(prefix.size()), p);
+  head.load_state_dict(head_state);
+  const std::vector<float> want = head.modulate(logits).to_vector();
+  const std::vector<float> got = b.forward(src, 4, tin, 3, 1).to_vector();
+  REQUIRE(got.size() == want.size());
+  for (size_t i = 0; i < got.size(); ++i) CHECK(got[i] == doctest::Approx(want[i]).epsilon(1e-6));
+  CHECK(got != logits.to_vector());
 }
 
 TEST_CASE("Seq2Seq: padding a source does not change its logits") {
@@ -140,7 +203,7 @@ TEST_CASE("Seq2Seq: padding a source does not change its logits") {
 TEST_CASE("Seq2Seq: attention maps of every layer; padding changes no measure") {
   for (const KindsRow& row : kKinds) {
     CAPTURE(row.what);
-    Seq2Seq model(tiny_config(row.encoder, row.decoder, row.cross), 3);
+    Seq2Seq model(row_config(row), 3);
     model.eval();
     NoGrad no_grad;
     // One pair alone, then the same pair padded on both sides: the padded keys get no weight
@@ -177,7 +240,7 @@ TEST_CASE("Seq2Seq: attention maps of every layer; padding changes no measure") 
 TEST_CASE("Seq2Seq: decode_step logits match the full forward, for every attention kind") {
   for (const KindsRow& row : kKinds) {
     CAPTURE(row.what);
-    Seq2Seq model(tiny_config(row.encoder, row.decoder, row.cross), 3);
+    Seq2Seq model(row_config(row), 3);
     model.eval();
     const std::vector<int64_t> src = {3, 4, 5, 6, 7, kPadId, 9, 10, 11, 3, 4, 5};
     const std::vector<int64_t> tgt = {kBosId, 8, 9, 10, 11, kBosId, 3, 5, 7, 9};
@@ -202,7 +265,7 @@ TEST_CASE("Seq2Seq: decode_step logits match the full forward, for every attenti
 TEST_CASE("greedy decoding: cached == uncached; beam size 1 == greedy") {
   for (const KindsRow& row : kKinds) {
     CAPTURE(row.what);
-    Seq2Seq model(tiny_config(row.encoder, row.decoder, row.cross), 11);
+    Seq2Seq model(row_config(row), 11);
     model.eval();
     Generator gen(5);
     const auto sources = random_sources(gen, 6, model.config().vocab);

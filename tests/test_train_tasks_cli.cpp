@@ -6,6 +6,7 @@
 #include <algorithm>
 
 #include "mmx_cli.hpp"
+#include "nn/data/checkpoint.hpp"
 #include "nn/tasks/trainer.hpp"
 #include "nn/tasks/training_loop.hpp"
 #include "scratch_dir.hpp"
@@ -100,6 +101,63 @@ TEST_CASE("mt: per-side attention flags, train, eval with beam, translate") {
   }
 }
 
+TEST_CASE("--multimax-logits in every task: train, save, resume and extend, use") {
+  ScratchDir dir("logits-cli");
+  struct Case {
+    std::string task;
+    std::string run;  // the training command, without --out
+    std::string use;  // a command on the finished checkpoint, run after its path
+  };
+  const std::vector<Case> cases = {
+      {"vit", vit_run(dir, "vit") + " --multimax-logits", "eval --ckpt "},
+      {"mt", mt_run(dir, "mt") + " --multimax-logits", "translate --ckpt "},
+  };
+  for (const Case& c : cases) {
+    CAPTURE(c.task);
+    const std::string out = (dir / c.task).string();
+    const CliResult train = run_mmx(c.run);
+    REQUIRE(train.exit_code == 0);
+    CHECK(train.output.find("MultiMax output logits") != std::string::npos);
+    CHECK(mmx::nn::read_saved_run(out).options.at("model").at("multimax_logits") == true);
+    // Resumed and extended: the saved output-logit (t, r) load into the rebuilt model.
+    const CliResult more = run_mmx("train --resume " + out + " --steps 12");
+    CHECK(more.exit_code == 0);
+    CHECK(mmx::nn::read_saved_run(out).step == 12);
+    const std::string texts = c.task == "mt" ? " 'ein kleines Haus' Baum" : "";
+    const CliResult use = run_mmx(c.use + out + texts, false);
+    CHECK(use.exit_code == 0);
+  }
+}
+
+TEST_CASE("mt: a checkpoint written before multimax_logits existed resumes and translates") {
+  ScratchDir dir("mt-cli-old");
+  REQUIRE(run_mmx(mt_run(dir, "old")).exit_code == 0);
+  const std::filesystem::path old = dir / "old";
+  {  // what an mt run saved before the field: neither its config nor its options have it
+    mmx::data::Checkpoint c = mmx::data::load_checkpoint(old);
+    REQUIRE(c.model_metadata.at("config").erase("multimax_logits") == 1);
+    REQUIRE(c.model_metadata.at("train_options").at("model").erase("multimax_logits") == 1);
+    mmx::data::save_checkpoint(old, c);
+  }
+  struct Case {
+    std::string arguments;
+    std::string expected;  // in the output; "" for a clean run
+  };
+  const std::vector<Case> cases = {
+      {"translate --ckpt " + old.string() + " 'ein kleines Haus'", ""},
+      {"train --resume " + old.string() + " --multimax-logits",
+       "--multimax-logits true differs from the resumed run's false"},
+      {"train --resume " + old.string() + " --steps 12", ""},
+  };
+  for (const Case& c : cases) {
+    CAPTURE(c.arguments);
+    const CliResult r = run_mmx(c.arguments);
+    CHECK((r.exit_code == 0) == c.expected.empty());
+    CHECK(r.output.find(c.expected) != std::string::npos);
+  }
+  CHECK(mmx::nn::read_saved_run(old).step == 12);
+}
+
 TEST_CASE("bad input: one line that says what is wrong, non-zero exit") {
   ScratchDir dir("tasks-cli-bad");
   REQUIRE(run_mmx(vit_run(dir, "vit")).exit_code == 0);
@@ -115,7 +173,8 @@ TEST_CASE("bad input: one line that says what is wrong, non-zero exit") {
       {"train --task speech", "speech"},
       {"train --task vit --seq 16", "--seq does not apply to --task vit"},
       {"train --patch 4", "--patch does not apply to --task lm"},
-      {"train --task mt --multimax-logits --data " + phrases, "--multimax-logits does not apply"},
+      {"train --resume " + mt + " --multimax-logits",
+       "--multimax-logits true differs from the resumed run's false"},
       {"train --task vit --data " + (dir / "nowhere").string(), "nowhere"},
       {"train --task mt --data " + phrases + " --max-chars 24 --enc-attn maxsoft", "maxsoft"},
       {"train --resume " + vit + " --task mt", "--task mt differs from the resumed run's vit"},

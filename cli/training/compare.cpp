@@ -1,9 +1,12 @@
 // `mmx compare`: trains one task with each attention normalizer over the same seeds -- so a seed
 // gives every normalizer the same initial-weight seed, data order and budget -- then prints the
 // final validation loss / task metric (mean ± spread over seeds), time per step and attention
-// S and M per layer, and writes compare.json and a figure of the validation curves.
+// S and M per layer, and writes compare.json and a figure of the validation curves. An arm
+// "multimax+logits" also modulates the output logits, so the official code's full setup runs
+// beside plain MultiMax attention.
 #include <algorithm>
 #include <cstdio>
+#include <string_view>
 
 #include "cli/command_registry.hpp"
 #include "cli/threads.hpp"
@@ -28,18 +31,33 @@ struct CompareCommand {
 
 constexpr int64_t kDefaultSteps = 300;
 
-std::vector<std::string> parse_attention_list(const std::string& list) {
-  std::vector<std::string> kinds;
+// One arm of the comparison: an attention normalizer, and whether the output logits are
+// MultiMax-modulated too (the official code's setup; --multimax-logits in mmx train).
+struct Arm {
+  std::string name;  // "multimax", "multimax+logits": the table row, the runs' folder prefix
+  nn::AttentionKind kind;
+  bool logits;
+};
+
+constexpr std::string_view kLogitsSuffix = "+logits";
+
+std::vector<Arm> parse_arms(const std::string& list) {
+  std::vector<Arm> arms;
   for (size_t start = 0, comma = 0; comma != std::string::npos; start = comma + 1) {
     comma = list.find(',', start);
-    const std::string name = list.substr(start, comma == std::string::npos ? comma : comma - start);
+    std::string name = list.substr(start, comma == std::string::npos ? comma : comma - start);
     MMX_CHECK(!name.empty(), "compare: --attn '", list, "' has an empty name");
-    const std::string canonical = nn::attention_kind_name(nn::parse_attention_kind(name));
-    MMX_CHECK(std::find(kinds.begin(), kinds.end(), canonical) == kinds.end(),
+    const bool logits = name.ends_with(kLogitsSuffix);
+    if (logits) name.resize(name.size() - kLogitsSuffix.size());
+    const nn::AttentionKind kind = nn::parse_attention_kind(name);
+    const std::string canonical =
+        nn::attention_kind_name(kind) + (logits ? std::string(kLogitsSuffix) : "");
+    MMX_CHECK(std::none_of(arms.begin(), arms.end(),
+                           [&](const Arm& arm) { return arm.name == canonical; }),
               "compare: --attn names ", canonical, " twice");
-    kinds.push_back(canonical);
+    arms.push_back({canonical, kind, logits});
   }
-  return kinds;
+  return arms;
 }
 
 // The task's defaults with compare's own budget: `steps`, an evaluation every tenth of it, and
@@ -54,27 +72,28 @@ nlohmann::json budget(const std::string& task, int64_t steps) {
 
 void run_compare(const CLI::App& cmd, const CompareCommand& c) {
   MMX_CHECK(c.seeds >= 1, "compare: --seeds must be >= 1, got ", c.seeds);
-  const std::vector<std::string> kinds = parse_attention_list(c.attention);
+  const std::vector<Arm> arms = parse_arms(c.attention);
   const CLI::Option* steps_flag = cmd.get_option("--steps");
   const int64_t steps = steps_flag->count() > 0 ? steps_flag->as<int64_t>() : kDefaultSteps;
   const nlohmann::json options = options_from_flags(cmd, c.task, budget(c.task, steps));
   const std::filesystem::path out = c.out.empty() ? "runs/compare-" + c.task : c.out;
   // Build every run's options first, so a bad --set fails before any training.
   std::vector<nlohmann::json> run_options;
-  for (const std::string& kind : kinds)
+  for (const Arm& arm : arms)
     for (int64_t seed = 0; seed < c.seeds; ++seed) {
       nlohmann::json o = options;
-      nn::set_attention(c.task, o, nn::parse_attention_kind(kind));
+      nn::set_attention(c.task, o, arm.kind);
+      o["model"]["multimax_logits"] = arm.logits;
       o["seed"] = seed;
       run_options.push_back(std::move(o));
     }
   nn::make_trainer(c.task, run_options.front());  // validates the shared options
 
-  std::fprintf(stderr, "compare %s: %zu attention kinds x %ld seeds, %ld steps each -> %s\n",
-               c.task.c_str(), kinds.size(), c.seeds, steps, out.c_str());
+  std::fprintf(stderr, "compare %s: %zu arms x %ld seeds, %ld steps each -> %s\n", c.task.c_str(),
+               arms.size(), c.seeds, steps, out.c_str());
   std::vector<CompareRun> runs;
   for (size_t i = 0; i < run_options.size(); ++i) {
-    const std::string& kind = kinds[i / static_cast<size_t>(c.seeds)];
+    const std::string& kind = arms[i / static_cast<size_t>(c.seeds)].name;
     const uint64_t seed = i % static_cast<size_t>(c.seeds);
     std::unique_ptr<nn::Trainer> trainer = nn::make_trainer(c.task, run_options[i]);
     CompareRun run{
@@ -119,7 +138,9 @@ const bool registered = register_command([](CLI::App& app) {
                std::string names;
                for (const std::string& n : nn::normalizer_names())
                  names += (names.empty() ? "" : ", ") + n;
-               return names;
+               return names +
+                      "; a name+logits also modulates the output logits with MultiMax "
+                      "(multimax+logits: the official code's setup)";
              }())
       ->capture_default_str();
   cmd->add_option("--seeds", c->seeds, "Seeds 0..K-1, each run once per normalizer")
@@ -129,8 +150,9 @@ const bool registered = register_command([](CLI::App& app) {
       ->check(CLI::Range(0, 1024));
   std::map<std::string, nlohmann::json> defaults;
   for (const std::string& task : nn::trainer_tasks()) defaults[task] = budget(task, kDefaultSteps);
-  // --attn is a list here and --seed runs over --seeds.
-  add_train_flags(*cmd, defaults, {"--attn", "--seed"});
+  // --attn is a list of arms here (its +logits suffix is --multimax-logits per arm) and --seed
+  // runs over --seeds.
+  add_train_flags(*cmd, defaults, {"--attn", "--seed", "--multimax-logits"});
   cmd->callback([cmd, c] {
     apply_threads(c->threads);
     run_compare(*cmd, *c);

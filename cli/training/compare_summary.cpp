@@ -121,18 +121,21 @@ std::string format_compare_table(const std::vector<KindSummary>& summaries, int6
   MMX_CHECK(!summaries.empty(), "compare: nothing to tabulate");
   const std::string metric = summaries.front().metric_name;
   const bool measures = !summaries.front().layers.empty();
-  // The S column is as wide as its longest entry (mt has six layers) plus a gap.
-  size_t s_width = 22;
-  for (const KindSummary& k : summaries)
+  // The S column is as wide as its longest entry (mt has six layers) plus a gap, and the name
+  // column as its longest name ("multimax+logits").
+  size_t s_width = 22, name_width = 11;
+  for (const KindSummary& k : summaries) {
     s_width = std::max(s_width, per_layer(k.sparsity).size() + 3);
-  std::string out = pad("attention", 11) + pad("val loss", 18) +
+    name_width = std::max(name_width, k.attention.size() + 2);
+  }
+  std::string out = pad("attention", name_width) + pad("val loss", 18) +
                     (metric.empty() ? "" : pad(metric, 16)) + "ms/step" +
                     (measures ? "   " + pad("S per layer", s_width) + "M per layer" : "") + "\n";
   for (const KindSummary& k : summaries) {
     char ms[32];
     std::snprintf(ms, sizeof ms, "%.1f", k.ms_per_step.mean);
     out +=
-        pad(k.attention, 11) + pad(format_spread(k.val_loss, 4), 18) +
+        pad(k.attention, name_width) + pad(format_spread(k.val_loss, 4), 18) +
         (metric.empty() ? "" : pad(k.metric ? format_spread(*k.metric, 2) : "-", 16)) +
         (measures ? pad(ms, 10) + pad(per_layer(k.sparsity), s_width) + per_layer(k.multimodality)
                   : ms) +

@@ -1,7 +1,8 @@
 // `mmx demo`: the main job. Trains a SoftMax GPT and a MultiMax GPT of the same size on the same
 // data, order and budget, then prints what each learned: validation loss, attention sparsity S
 // and multi-modality M per layer, MultiMax's learned (t, r), a text sample from each, and where
-// the checkpoints, logs and the loss-curve figure were written.
+// the checkpoints, logs and the loss-curve figure were written. --multimax-logits modulates the
+// MultiMax model's output logits too (the official code's setup); the SoftMax model's never.
 #include <cstdio>
 
 #include "cli/command_registry.hpp"
@@ -51,10 +52,14 @@ std::string describe_multimax(const nn::GPT& model) {
 void run_demo(const CLI::App& cmd, const DemoCommand& c) {
   apply_threads(c.threads);
   const nlohmann::json options = options_from_flags(cmd, "lm", c.base);
+  const bool multimax_logits = options.at("model").at("multimax_logits").get<bool>();
   std::vector<DemoRun> runs;
   for (const char* kind : {"softmax", "multimax"}) {
     nlohmann::json run_options = options;
-    nn::set_attention("lm", run_options, nn::parse_attention_kind(kind));
+    const nn::AttentionKind attention = nn::parse_attention_kind(kind);
+    nn::set_attention("lm", run_options, attention);
+    run_options["model"]["multimax_logits"] =
+        multimax_logits && attention == nn::AttentionKind::MultiMax;
     DemoRun run{kind, std::filesystem::path(c.out) / kind, {}, {}, {}};
     nn::LMTrainer trainer(run_options.get<nn::TrainOptions>());
     // The vocabulary is known once the corpus is read: a prompt it cannot spell fails now, not
@@ -92,6 +97,12 @@ void run_demo(const CLI::App& cmd, const DemoCommand& c) {
   std::printf(
       "\n(S and M: the MultiMax paper's Definitions 3.2-3.3, averaged over the rows of a fixed\n"
       " validation batch, each row's relevance threshold eps = the mean of its scores.)\n");
+  std::fputs(multimax_logits ? "Output logits: MultiMax-modulated in the multimax model "
+                               "(--multimax-logits,\n as the official code does), plain in the "
+                               "softmax model.\n"
+                             : "Output logits: plain in both models (--multimax-logits "
+                               "modulates the multimax\n model's, as the official code does).\n",
+             stdout);
   for (const DemoRun& r : runs)
     if (!r.multimax_params.empty())
       std::printf("\nMultiMax learned (t0..t3 then r0..r3 per layer):\n%s",

@@ -14,10 +14,7 @@ namespace mmx::cli {
 
 namespace {
 
-// Shorthands for the targets column: the same pointers for lm and vit, or per task.
-std::vector<FlagTarget> lm_vit(std::vector<std::string> pointers) {
-  return {{"lm", pointers}, {"vit", pointers}};
-}
+// Shorthand for the targets column: the same pointers for every task.
 std::vector<FlagTarget> all_tasks(std::vector<std::string> pointers) {
   return {{"lm", pointers}, {"vit", pointers}, {"mt", pointers}};
 }
@@ -78,7 +75,7 @@ const std::vector<TrainFlag>& train_flags() {
       {"--multimax-logits",
        "Also modulate the output logits with MultiMax",
        {},
-       lm_vit({"/model/multimax_logits"})},
+       all_tasks({"/model/multimax_logits"})},
       {"--eval-interval", "Steps between evaluations and checkpoints", count(100000000),
        all_tasks({"/eval_interval"})},
       {"--eval-batch",
@@ -233,6 +230,15 @@ nlohmann::json options_from_flags(const CLI::App& cmd, const std::string& task,
   return base;
 }
 
+namespace {
+// The run's value at `at`; a field the run predates (mt's multimax_logits) reads as the task's
+// default, as the model configs read it.
+nlohmann::json saved_value(const nn::SavedRun& saved, const nlohmann::json::json_pointer& at) {
+  return saved.options.contains(at) ? saved.options.at(at)
+                                    : nn::default_trainer_options(saved.task).at(at);
+}
+}  // namespace
+
 int64_t resume_extension_from_flags(const CLI::App& cmd, const nn::SavedRun& saved) {
   // The given flags applied in order, as for a new run: a later flag's field wins (mt's
   // --cross-attn over --attn), and a difference is charged to the flag that set it.
@@ -243,7 +249,7 @@ int64_t resume_extension_from_flags(const CLI::App& cmd, const nn::SavedRun& sav
     if (option == nullptr) continue;
     for (const std::string& pointer : pointers_or_error(cmd, row, saved.task)) {
       const nlohmann::json::json_pointer at(pointer);
-      now[at] = typed_value(*option, saved.options.at(at));
+      now[at] = typed_value(*option, saved_value(saved, at));
       std::erase_if(last_writer, [&](const auto& w) { return w.first == pointer; });
       last_writer.emplace_back(pointer, row.flag);
     }
@@ -251,7 +257,7 @@ int64_t resume_extension_from_flags(const CLI::App& cmd, const nn::SavedRun& sav
   int64_t extend_to = 0;
   for (const auto& [pointer, flag] : last_writer) {
     const nlohmann::json::json_pointer at(pointer);
-    const nlohmann::json &was = saved.options.at(at), &value = now.at(at);
+    const nlohmann::json was = saved_value(saved, at), &value = now.at(at);
     if (same_value(value, was)) continue;
     if (pointer == "/steps" && value.get<int64_t>() > was.get<int64_t>()) {
       extend_to = value.get<int64_t>();

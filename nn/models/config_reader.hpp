@@ -22,6 +22,13 @@ struct ConfigReader {
   T get(const char* key) const {
     return io::json_field<T>(json, key, config);
   }
+
+  template <typename T>
+  /// As get, but a missing field is `absent`: for fields added after checkpoints without them
+  /// were written. A present field of the wrong type is still an mmx::Error.
+  T get_or(const char* key, T absent) const {
+    return json.contains(key) ? get<T>(key) : absent;
+  }
 };
 
 }  // namespace mmx::nn

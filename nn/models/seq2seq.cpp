@@ -71,6 +71,11 @@ Seq2Seq::Seq2Seq(const Seq2SeqConfig& config, uint64_t seed)
   register_module("decoder_ln", decoder_ln_);
   register_module("head", head_);
   register_module("embedding_dropout", embedding_dropout_);
+  if (config.multimax_logits) {
+    head_multimax_ =
+        std::make_unique<MultiMaxParameters>(0, config.encoder_attention.multimax_order, init_gen_);
+    register_module("head_multimax", *head_multimax_);
+  }
 }
 
 EncodedSource Seq2Seq::encode(const std::vector<int64_t>& source, int64_t batch, int64_t source_len,
@@ -117,7 +122,12 @@ Tensor Seq2Seq::forward(const std::vector<int64_t>& source, int64_t source_len,
     for (AttentionMap& map : capture->decoder) map.mask = target_rows;
     for (AttentionMap& map : capture->cross) map.mask = encoded.mask + target_rows;
   }
-  return head_.forward(decoder_ln_.forward(x));
+  return head(x);
+}
+
+Tensor Seq2Seq::head(const Tensor& x) const {
+  Tensor logits = head_.forward(decoder_ln_.forward(x));
+  return head_multimax_ ? head_multimax_->modulate(logits) : logits;
 }
 
 Tensor Seq2Seq::loss(const std::vector<int64_t>& source, int64_t source_len,
@@ -154,7 +164,7 @@ Tensor Seq2Seq::decode_step(const std::vector<int64_t>& tokens, DecoderState& st
     x = decoder_[l].forward_step(x, state.self_cache.keys[l], state.self_cache.values[l], position,
                                  state.memory_kv[l], state.memory_mask);
   state.self_cache.length += 1;
-  return reshape(head_.forward(decoder_ln_.forward(x)), {batch, config_.vocab});
+  return reshape(head(x), {batch, config_.vocab});
 }
 
 void select_rows(DecoderState& state, const std::vector<int64_t>& rows) {

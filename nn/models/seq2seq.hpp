@@ -2,12 +2,15 @@
 /// Seq2Seq: a character-level encoder-decoder transformer (Vaswani et al. 2017, pre-LN). The
 /// encoder reads the source with non-causal self-attention; the decoder writes the target with
 /// causal self-attention and cross-attention to the encoder. Parameters: "src_tok", "src_pos",
-/// "encoder.i", "encoder_ln", "tgt_tok", "tgt_pos", "decoder.i", "decoder_ln", "head".
+/// "encoder.i", "encoder_ln", "tgt_tok", "tgt_pos", "decoder.i", "decoder_ln", "head", and with
+/// multimax_logits "head_multimax".
 #pragma once
 
+#include <memory>
 #include <vector>
 
 #include "nn/layers/embedding.hpp"
+#include "nn/layers/multimax_parameters.hpp"
 #include "nn/models/kv_cache.hpp"
 #include "nn/models/seq2seq_layers.hpp"
 #include "nn/module_list.hpp"
@@ -80,6 +83,9 @@ class Seq2Seq : public Module {
  private:
   Tensor embed_target(const std::vector<int64_t>& ids, int64_t batch, int64_t len,
                       int64_t start) const;
+  // The decoder's last hidden states -> logits: final LayerNorm, projection, and with
+  // multimax_logits the MultiMax modulation.
+  Tensor head(const Tensor& x) const;
 
   Seq2SeqConfig config_;
   Generator init_gen_;  ///< declared before the layers: they draw from it as they are built
@@ -94,6 +100,7 @@ class Seq2Seq : public Module {
   LayerNorm decoder_ln_;
   Linear head_;
   Dropout embedding_dropout_;
+  std::unique_ptr<MultiMaxParameters> head_multimax_;  ///< with multimax_logits only
 };
 
 /// Keeps rows `rows` of every tensor in `state` (in that order, repeats allowed): beam search

@@ -48,7 +48,8 @@ void to_json(nlohmann::json& j, const Seq2SeqConfig& c) {
                      {"decoder_attention", attention_kind_name(c.decoder_attention.kind)},
                      {"cross_attention", attention_kind_name(c.cross_attention.kind)},
                      {"multimax_order", c.encoder_attention.multimax_order},
-                     {"multimax_per_head", c.encoder_attention.multimax_per_head}};
+                     {"multimax_per_head", c.encoder_attention.multimax_per_head},
+                     {"multimax_logits", c.multimax_logits}};
 }
 
 void from_json(const nlohmann::json& j, Seq2SeqConfig& c) {
@@ -70,6 +71,7 @@ void from_json(const nlohmann::json& j, Seq2SeqConfig& c) {
     *attention = {.kind = parse_attention_kind(in.get<std::string>(key)),
                   .multimax_order = order,
                   .multimax_per_head = per_head};
+  read.multimax_logits = in.get_or<bool>("multimax_logits", false);
   read.validate();
   c = read;
 }

@@ -45,6 +45,9 @@ struct Seq2SeqConfig {
   AttentionConfig decoder_attention;
   /// the cross-attention's normalizer
   AttentionConfig cross_attention;
+  /// Also modulate the decoder's output logits with MultiMax (of multimax_order), as the
+  /// official fairseq decoder does. Checkpoints written before this field read as false.
+  bool multimax_logits = false;
 
   /// d_model / heads
   int64_t head_dim() const { return d_model / heads; }

@@ -111,6 +111,7 @@ std::string LMTrainer::describe() const {
   return cat("model: ", model_->parameter_count(), " parameters, ", attention_name(),
              " attention, vocab ", options_.model.vocab, ", ", options_.model.layers,
              " layers x d ", options_.model.d_model,
+             options_.model.multimax_logits ? ", MultiMax output logits" : "",
              options_.precision == "bf16" ? ", bf16 matmuls" : "");
 }
 

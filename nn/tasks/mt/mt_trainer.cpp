@@ -175,9 +175,10 @@ std::string MTTrainer::describe() const {
              attention_kind_name(m.encoder_attention.kind), " / decoder ",
              attention_kind_name(m.decoder_attention.kind), " / cross ",
              attention_kind_name(m.cross_attention.kind), ", ", m.encoder_layers, "+",
-             m.decoder_layers, " layers x d ", m.d_model, ", vocab ", m.vocab, "; phrase pairs ",
-             pairs_.train.size(), " train / ", pairs_.valid.size(), " valid / ", pairs_.test.size(),
-             " test (<= ", options_.max_chars, " chars)",
+             m.decoder_layers, " layers x d ", m.d_model,
+             m.multimax_logits ? ", MultiMax output logits" : "", ", vocab ", m.vocab,
+             "; phrase pairs ", pairs_.train.size(), " train / ", pairs_.valid.size(), " valid / ",
+             pairs_.test.size(), " test (<= ", options_.max_chars, " chars)",
              options_.precision == "bf16" ? "; bf16 matmuls" : "");
 }
 

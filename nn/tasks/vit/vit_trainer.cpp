@@ -133,7 +133,8 @@ std::string VitTrainer::attention_name() const {
 std::string VitTrainer::describe() const {
   const ViTConfig& m = options_.model;
   return cat("model: ", model_->parameter_count(), " parameters, ", attention_name(),
-             " attention, ", m.layers, " layers x d ", m.d_model, ", patch ", m.patch_size, " (",
+             " attention, ", m.layers, " layers x d ", m.d_model,
+             m.multimax_logits ? ", MultiMax output logits" : "", ", patch ", m.patch_size, " (",
              m.tokens(), " tokens); ", train_images(), " training images, ", options_.val_images,
              " held out", options_.precision == "bf16" ? "; bf16 matmuls" : "");
 }
