@@ -51,5 +51,10 @@ Tensor entmax15(const Tensor& x, const Tensor& mask = Tensor(), bool causal = fa
 /// every entry keeps a gradient and a finite log-likelihood.
 Tensor evsoftmax(const Tensor& x, const Tensor& mask = Tensor(), bool causal = false,
                  bool training = false, float eps = 1e-6f);
+/// What EvSoftMax's softmax exponentiates when not training: x + mask where it is at or above
+/// the row mean, -inf below, so that evsoftmax(x, mask, causal) = softmax of it. Read by the
+/// measures, which take log phi from it in double: a kept weight below float32's e^-87.3 keeps
+/// its value. No gradient.
+Tensor evsoftmax_logits(const Tensor& x, const Tensor& mask = Tensor(), bool causal = false);
 
 }  // namespace mmx

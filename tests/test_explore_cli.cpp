@@ -184,6 +184,22 @@ TEST_CASE("explore stays exact where float32 probabilities underflow (issue 18)"
   }
 }
 
+TEST_CASE("explore: EvSoftMax's kept weights below e^-87.3 keep their measures") {
+  // Mean -100: EvSoftMax keeps 0 and -100, whose weight e^-100 float32 holds as 0. Before, the
+  // measures read log of that 0: support 1, and S (eps 0: over -100 and -200) counted the kept
+  // entry as a zero weight, S = 1. From its kept logits: support 2, S = (e^-(e^-100/s) + 1)/2
+  // with s = e^-200 (its smallest SoftMax weight), so 0.5; the entropy is 101 e^-100 > 0.
+  ExploreOptions options;
+  options.values = {0, -100, -200};
+  const ExploreReport report = explore(options);
+  const MappingResult& ev = find(report, "evsoftmax");
+  CHECK(ev.p == std::vector<float>{1, 0, 0});
+  CHECK(ev.support == 2);
+  CHECK(ev.sparsity == doctest::Approx(0.5));
+  CHECK(ev.entropy == doctest::Approx(101 * std::exp(-100.0)).epsilon(1e-6));
+  CHECK(ev.entropy > 0);
+}
+
 TEST_CASE("bad explore input is an mmx::Error naming the option") {
   auto error_of = [](ExploreOptions options) {
     try {

@@ -8,6 +8,7 @@
 
 #include "engine/error.hpp"
 #include "engine/measures.hpp"
+#include "engine/normalizers.hpp"
 
 using namespace mmx;
 
@@ -108,4 +109,26 @@ TEST_CASE("measures: attention S from the logits where float32 weights underflow
   CHECK(l[0] != 0.0);
   CHECK(l[1] == doctest::Approx(-100.0));
   CHECK(l[2] == -INFINITY);
+}
+
+TEST_CASE("measures: EvSoftMax's kept weights below e^-87.3 count, from its kept logits") {
+  // Mean -125.125: EvSoftMax keeps 0, -100 and -100.5 and cuts -300. float32 holds the two
+  // kept weights near e^-100 as 0, so from the weights alone the support is 1; the capture
+  // path (nn::capture_attention_map) hands the measures evsoftmax_logits, whose log-softmax
+  // keeps them: support 3, as the definition counts.
+  const Tensor scores = Tensor::from_data({0, -100, -100.5f, -300}, {1, 4});
+  const Tensor logits = evsoftmax_logits(scores);
+  CHECK(logits.to_vector() == std::vector<float>{0, -100, -100.5f, -INFINITY});
+  const Tensor probs = evsoftmax(scores);
+  CHECK(probs.to_vector() == std::vector<float>{1, 0, 0, 0});
+  CHECK(attention_measures(scores, probs).support == 1.0);
+  CHECK(attention_measures(scores, probs, Tensor(), false, logits).support == 3.0);
+  // Causal rows and masks thin the mean as they thin the row: row 0 sees its first score
+  // alone and keeps it; in row 1 the masked column counts in no mean.
+  const Tensor square = Tensor::from_data({5, 9, -1, 3}, {2, 2});
+  CHECK(evsoftmax_logits(square, Tensor(), true).to_vector() ==
+        std::vector<float>{5, 0, -INFINITY, 3});
+  const Tensor mask = Tensor::from_data({0, 0, -INFINITY, 0}, {2, 2});
+  CHECK(evsoftmax_logits(square, mask).to_vector() ==
+        std::vector<float>{-INFINITY, 9, -INFINITY, 3});
 }

@@ -110,7 +110,8 @@ HeadSummary summarize_head(const AttentionPicture& picture, int64_t layer, int64
             map.probabilities.size(1));
   const Tensor scores = map.scores.slice(1, head, head + 1);
   const Tensor probs = map.probabilities.slice(1, head, head + 1);
-  const AttentionMeasures m = attention_measures(scores, probs, Tensor(), picture.causal);
+  const Tensor logits = map.logits.defined() ? map.logits.slice(1, head, head + 1) : Tensor();
+  const AttentionMeasures m = attention_measures(scores, probs, Tensor(), picture.causal, logits);
   HeadSummary summary;
   summary.sparsity = m.sparsity_rows > 0 ? m.sparsity : NAN;
   summary.multimodality = m.multimodality_rows > 0 ? m.multimodality : NAN;

@@ -111,6 +111,10 @@ std::vector<double> log_probabilities(nn::AttentionKind kind, const std::vector<
     for (float& v : scaled) v /= temperature;
     return log_softmax_row(scaled);
   }
+  if (kind == nn::AttentionKind::EvSoftmax) {
+    NoGrad no_grad;
+    return log_softmax_row(evsoftmax_logits(row_tensor(x)).to_vector());
+  }
   std::vector<double> out;
   for (float p : apply_normalizer(kind, x, options, temperature))
     out.push_back(std::log(static_cast<double>(p)));
@@ -172,7 +176,8 @@ ExploreReport explore(const ExploreOptions& options) {
   // the log of p, which underflows float32 once sigma's spread passes 87.
   GradientResult& grad = report.grad;
   grad.target = options.target.value_or(std::max_element(x.begin(), x.end()) - x.begin());
-  grad.loss = -log_softmax_row(modulation_at_x.sigma)[static_cast<size_t>(grad.target)];
+  // 0.0 - : a certain target prints loss 0, not -0
+  grad.loss = 0.0 - log_softmax_row(modulation_at_x.sigma)[static_cast<size_t>(grad.target)];
   Tensor xt = row_tensor(x), t = param_tensor(options.t), r = param_tensor(options.r);
   xt.requires_grad_();
   t.requires_grad_();

@@ -75,9 +75,9 @@ Modulation modulate(const std::vector<float>& xs, const std::array<float, 4>& t,
 std::vector<float> apply_normalizer(nn::AttentionKind kind, const std::vector<float>& x,
                                     const ExploreOptions& options, float temperature = 1.0f);
 
-// log p of that normalizer in double: for SoftMax and MultiMax a log-softmax of the scaled or
-// modulated scores, so weights below float32's e^-87.3 keep their logs; for the others log p
-// (their zeros are exact).
+// log p of that normalizer in double: for SoftMax, MultiMax and EvSoftMax a log-softmax of the
+// scaled, modulated or kept scores, so weights below float32's e^-87.3 keep their logs; for
+// SparseMax and EntMax-1.5 log p (their zeros are exact).
 std::vector<double> log_probabilities(nn::AttentionKind kind, const std::vector<float>& x,
                                       const ExploreOptions& options, float temperature = 1.0f);
 

@@ -16,6 +16,26 @@ float check_eps(bool training, float eps) {
   MMX_CHECK(eps >= 0.0f && std::isfinite(eps), "evsoftmax: eps must be >= 0 and finite, got ", eps);
   return training ? eps : 0.0f;
 }
+
+// The row's threshold and peak: the mean and the largest of its unmasked z (open of them).
+struct RowStats {
+  double mean = 0.0;
+  float top = -INFINITY;
+  int64_t open = 0;
+};
+RowStats row_stats(const float* z, int64_t active) {
+  RowStats stats;
+  double sum = 0.0;
+  for (int64_t j = 0; j < active; ++j) {
+    if (z[j] == -INFINITY) continue;
+    sum += z[j];
+    ++stats.open;
+    stats.top = std::max(stats.top, z[j]);
+  }
+  if (stats.open > 0) stats.mean = sum / static_cast<double>(stats.open);
+  return stats;
+}
+
 }  // namespace
 
 Tensor evsoftmax_forward(const Tensor& x, const Tensor& mask, bool causal, bool training,
@@ -24,26 +44,18 @@ Tensor evsoftmax_forward(const Tensor& x, const Tensor& mask, bool causal, bool 
   const RowLayout layout = row_layout("evsoftmax", x, mask, causal);
   return map_score_rows(layout, contiguous_copy(x),
                         [floor_weight](const float* z, int64_t active, float* p, double*) {
-                          double sum = 0.0;
-                          int64_t open = 0;
-                          float top = -INFINITY;
-                          for (int64_t j = 0; j < active; ++j) {
-                            if (z[j] == -INFINITY) continue;
-                            sum += z[j];
-                            ++open;
-                            top = std::max(top, z[j]);
-                          }
-                          if (open == 0) {
+                          const RowStats stats = row_stats(z, active);
+                          if (stats.open == 0) {
                             std::fill(p, p + active, 0.0f);
                             return;
                           }
-                          const double mean = sum / static_cast<double>(open);
                           float total = 0.0f;
 #pragma omp simd reduction(+ : total)
                           for (int64_t j = 0; j < active; ++j) {
                             const float weight =
-                                (static_cast<double>(z[j]) >= mean ? 1.0f : 0.0f) + floor_weight;
-                            const float e = weight * vec_exp(z[j] - top);
+                                (static_cast<double>(z[j]) >= stats.mean ? 1.0f : 0.0f) +
+                                floor_weight;
+                            const float e = weight * vec_exp(z[j] - stats.top);
                             p[j] = e;
                             total += e;
                           }
@@ -51,6 +63,16 @@ Tensor evsoftmax_forward(const Tensor& x, const Tensor& mask, bool causal, bool 
 #pragma omp simd
                           for (int64_t j = 0; j < active; ++j) p[j] *= inv;
                         });
+}
+
+Tensor evsoftmax_kept_logits(const Tensor& x, const Tensor& mask, bool causal) {
+  const RowLayout layout = row_layout("evsoftmax", x, mask, causal);
+  return map_score_rows(
+      layout, contiguous_copy(x), [](const float* z, int64_t active, float* out, double*) {
+        const RowStats stats = row_stats(z, active);
+        for (int64_t j = 0; j < active; ++j)
+          out[j] = stats.open > 0 && static_cast<double>(z[j]) >= stats.mean ? z[j] : -INFINITY;
+      });
 }
 
 Tensor evsoftmax_forward_naive(const Tensor& x, const Tensor& mask, bool causal, bool training,

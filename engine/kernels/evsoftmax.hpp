@@ -12,6 +12,10 @@ namespace mmx::kernels {
 // are locally constant in z.
 Tensor evsoftmax_forward(const Tensor& x, const Tensor& mask, bool causal, bool training,
                          float eps);
+// What the forward exponentiates when not training: z where z >= mean, -inf elsewhere (and in
+// masked or fully masked rows; columns past a causal row's end are 0, as in the forward).
+// softmax of it is evsoftmax_forward(x, mask, causal, false, 0), up to rounding.
+Tensor evsoftmax_kept_logits(const Tensor& x, const Tensor& mask, bool causal);
 Tensor evsoftmax_forward_naive(const Tensor& x, const Tensor& mask, bool causal, bool training,
                                float eps);
 

@@ -16,4 +16,8 @@ Tensor evsoftmax(const Tensor& x, const Tensor& mask, bool causal, bool training
   return p;
 }
 
+Tensor evsoftmax_logits(const Tensor& x, const Tensor& mask, bool causal) {
+  return kernels::evsoftmax_kept_logits(x, mask, causal);
+}
+
 }  // namespace mmx

@@ -1,6 +1,7 @@
 #include "nn/layers/attention_map.hpp"
 
 #include "engine/autograd/no_grad.hpp"
+#include "engine/normalizers.hpp"
 
 namespace mmx::nn {
 
@@ -12,6 +13,7 @@ AttentionMap capture_attention_map(const Tensor& scores, const Tensor& probabili
   Tensor logits;
   if (kind == AttentionKind::Softmax) logits = detached;
   if (kind == AttentionKind::MultiMax && multimax) logits = multimax->modulate(detached);
+  if (kind == AttentionKind::EvSoftmax) logits = evsoftmax_logits(detached, mask, causal);
   return {detached, probabilities.detach(), mask, causal, logits};
 }
 

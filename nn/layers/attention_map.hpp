@@ -23,7 +23,8 @@ struct AttentionMap {
   /// query i sees keys [0, i] only
   bool causal = false;
   /// what the normalizer's softmax exponentiates, [B, H, T, S]: the scores for SoftMax,
-  /// sigma(scores) for MultiMax; undefined for the others, whose zero weights are exact. The
+  /// sigma(scores) for MultiMax, the scores at or above the row mean (-inf below) for EvSoftMax;
+  /// undefined for SparseMax and EntMax-1.5, whose weights need no exponential. The
   /// measures take log phi from it in double, exact where phi underflows float32 (e^-87.3).
   Tensor logits;
 };
