@@ -152,6 +152,39 @@ TEST_CASE("ViT: every normalizer runs forward and backward") {
   }
 }
 
+TEST_CASE("ViT: the two poolings, read through an identity classifier") {
+  // With classes = d_model and the head set to the identity, the logits are the pooled vector.
+  // mean-then-norm LayerNorms it: zero mean and unit variance over the features. norm-then-mean
+  // averages unit-variance tokens: zero mean, variance below 1 unless every token is alike.
+  ViTConfig c = tiny_config();
+  c.classes = c.d_model;
+  Generator gen(5);
+  const Tensor images = Tensor::randn({3, 2, 8, 8}, gen);
+  for (const ViTPooling pooling : {ViTPooling::MeanThenNorm, ViTPooling::NormThenMean}) {
+    CAPTURE(vit_pooling_name(pooling));
+    c.pooling = pooling;
+    ViT model(c, 1);
+    const auto params = model.named_parameters();
+    Tensor weight = parameter(params, "head.weight"), bias = parameter(params, "head.bias");
+    for (int64_t i = 0; i < c.d_model * c.d_model; ++i)
+      weight.data()[i] = i % (c.d_model + 1) == 0 ? 1.0f : 0.0f;
+    for (int64_t i = 0; i < c.d_model; ++i) bias.data()[i] = 0.0f;
+    NoGrad no_grad;
+    const std::vector<float> logits = model.forward(images).to_vector();
+    for (int64_t b = 0; b < 3; ++b) {
+      double sum = 0, squares = 0;
+      for (int64_t f = 0; f < c.d_model; ++f) sum += logits[b * c.d_model + f];
+      const double feature_mean = sum / static_cast<double>(c.d_model);
+      for (int64_t f = 0; f < c.d_model; ++f)
+        squares += std::pow(logits[b * c.d_model + f] - feature_mean, 2);
+      const double variance = squares / static_cast<double>(c.d_model);
+      CHECK(std::abs(feature_mean) < 1e-5);
+      if (pooling == ViTPooling::MeanThenNorm) CHECK(variance == doctest::Approx(1).epsilon(1e-3));
+      if (pooling == ViTPooling::NormThenMean) CHECK(variance < 0.99);
+    }
+  }
+}
+
 TEST_CASE("ViTConfig: JSON round trip and validation") {
   ViTConfig c = tiny_config();
   c.dropout = 0.125f;
@@ -166,7 +199,18 @@ TEST_CASE("ViTConfig: JSON round trip and validation") {
   CHECK(back.channels == 2);
   CHECK(back.attention.kind == AttentionKind::EntMax15);
   CHECK(back.attention.multimax_per_head);
+  CHECK(back.pooling == ViTPooling::MeanThenNorm);
   CHECK(back.tokens() == 4);
+  // pooling: spelled in the JSON; a config written before it reads as mean-then-norm.
+  c.pooling = ViTPooling::NormThenMean;
+  CHECK(nlohmann::json(c).at("pooling") == "norm-then-mean");
+  CHECK(nlohmann::json(c).get<ViTConfig>().pooling == ViTPooling::NormThenMean);
+  nlohmann::json before_pooling = c;
+  before_pooling.erase("pooling");
+  CHECK(before_pooling.get<ViTConfig>().pooling == ViTPooling::MeanThenNorm);
+  before_pooling["pooling"] = "max";
+  CHECK_THROWS_WITH_AS(before_pooling.get<ViTConfig>(),
+                       doctest::Contains("unknown pooling 'max'; expected mean-then-norm"), Error);
   CHECK(back.patch_features() == 32);
 
   nlohmann::json missing = j;

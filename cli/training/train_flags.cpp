@@ -8,6 +8,7 @@
 
 #include "engine/error.hpp"
 #include "nn/layers/normalizers.hpp"
+#include "nn/models/vit_config.hpp"
 #include "nn/optim/optim_options.hpp"
 
 namespace mmx::cli {
@@ -97,6 +98,11 @@ const std::vector<TrainFlag>& train_flags() {
        "vit: patch side in pixels, must divide the image side",
        CLI::Range(1, 1024),
        {{"vit", {"/model/patch_size"}}}},
+      {"--pooling",
+       "vit: how the classifier pools the tokens: mean-then-norm (timm's order) or "
+       "norm-then-mean (the official MultiMax ViT's)",
+       CLI::IsMember(nn::vit_pooling_names()),
+       {{"vit", {"/model/pooling"}}}},
       {"--enc-attn",
        "mt: encoder self-attention normalizer (overrides --attn)",
        normalizer,

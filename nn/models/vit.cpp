@@ -49,11 +49,11 @@ Tensor ViT::forward(const Tensor& images, std::vector<AttentionMap>* attention) 
   if (attention) attention->assign(blocks_.size(), AttentionMap());
   for (size_t l = 0; l < blocks_.size(); ++l)
     x = blocks_[l].forward(x, attention ? &(*attention)[l] : nullptr);
-  // Average the tokens, then LayerNorm the one vector per image (timm's fc_norm order). The
-  // official MultiMax ViT (ZhouYuxuanYX/MultiMax, vision_transformer.py) does the reverse:
-  // norm(x) per token, then x.mean(1); docs/multimax.md tabulates the difference. Kept so that
-  // existing checkpoints mean what they meant.
-  Tensor logits = head_.forward(ln_.forward(mean(x, {1})));
+  // LayerNorm does not commute with the mean: the two orders are two models. docs/multimax.md
+  // (section 6) measures them.
+  const Tensor pooled = config_.pooling == ViTPooling::MeanThenNorm ? ln_.forward(mean(x, {1}))
+                                                                    : mean(ln_.forward(x), {1});
+  Tensor logits = head_.forward(pooled);
   return head_multimax_ ? head_multimax_->modulate(logits) : logits;
 }
 

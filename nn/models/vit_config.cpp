@@ -7,6 +7,34 @@
 
 namespace mmx::nn {
 
+namespace {
+struct PoolingName {
+  ViTPooling pooling;
+  const char* name;
+};
+constexpr PoolingName kPoolingNames[] = {{ViTPooling::MeanThenNorm, "mean-then-norm"},
+                                         {ViTPooling::NormThenMean, "norm-then-mean"}};
+}  // namespace
+
+const char* vit_pooling_name(ViTPooling pooling) {
+  for (const PoolingName& row : kPoolingNames)
+    if (row.pooling == pooling) return row.name;
+  throw Error("vit_pooling_name: unknown pooling");
+}
+
+std::vector<std::string> vit_pooling_names() {
+  std::vector<std::string> names;
+  for (const PoolingName& row : kPoolingNames) names.emplace_back(row.name);
+  return names;
+}
+
+ViTPooling parse_vit_pooling(const std::string& name) {
+  for (const PoolingName& row : kPoolingNames)
+    if (name == row.name) return row.pooling;
+  throw Error(cat("ViTConfig: unknown pooling '", name, "'; expected mean-then-norm or ",
+                  "norm-then-mean"));
+}
+
 void ViTConfig::validate() const {
   MMX_CHECK(image_size > 0, "ViTConfig: image_size must be positive, got ", image_size);
   MMX_CHECK(channels > 0, "ViTConfig: channels must be positive, got ", channels);
@@ -38,7 +66,8 @@ void to_json(nlohmann::json& j, const ViTConfig& c) {
                      {"attention", attention_kind_name(c.attention.kind)},
                      {"multimax_order", c.attention.multimax_order},
                      {"multimax_per_head", c.attention.multimax_per_head},
-                     {"multimax_logits", c.multimax_logits}};
+                     {"multimax_logits", c.multimax_logits},
+                     {"pooling", vit_pooling_name(c.pooling)}};
 }
 
 void from_json(const nlohmann::json& j, ViTConfig& c) {
@@ -56,6 +85,8 @@ void from_json(const nlohmann::json& j, ViTConfig& c) {
   read.attention.multimax_order = in.get<int>("multimax_order");
   read.attention.multimax_per_head = in.get<bool>("multimax_per_head");
   read.multimax_logits = in.get<bool>("multimax_logits");
+  read.pooling = parse_vit_pooling(
+      in.get_or<std::string>("pooling", vit_pooling_name(ViTPooling::MeanThenNorm)));
   read.validate();
   c = read;
 }

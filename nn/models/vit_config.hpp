@@ -4,12 +4,26 @@
 #pragma once
 
 #include <cstdint>
+#include <string>
+#include <vector>
 
 #include <nlohmann/json_fwd.hpp>
 
 #include "nn/layers/attention_config.hpp"
 
 namespace mmx::nn {
+
+/// How the classifier reads the tokens after the last block.
+enum class ViTPooling {
+  MeanThenNorm,  ///< average the tokens, then LayerNorm the mean (timm's fc_norm order)
+  NormThenMean,  ///< LayerNorm each token, then average (the official MultiMax ViT)
+};
+/// "mean-then-norm", "norm-then-mean": the config's and the --pooling flag's spelling.
+const char* vit_pooling_name(ViTPooling pooling);
+/// Every spelling, in enum order.
+std::vector<std::string> vit_pooling_names();
+/// The pooling spelled `name`; an mmx::Error listing the spellings otherwise.
+ViTPooling parse_vit_pooling(const std::string& name);
 
 /// A ViT's hyperparameters; validate() checks them.
 struct ViTConfig {
@@ -31,6 +45,8 @@ struct ViTConfig {
   AttentionConfig attention;
   /// also modulate the classifier logits with MultiMax (of attention.multimax_order)
   bool multimax_logits = false;
+  /// how the classifier pools the tokens (configs written before it: mean-then-norm)
+  ViTPooling pooling = ViTPooling::MeanThenNorm;
 
   /// image_size / patch_size
   int64_t patches_per_side() const { return image_size / patch_size; }
