@@ -3,6 +3,7 @@
 // goes through a symbolic link planted there, closed standard descriptors do not mix progress
 // into the log, a damaged log is refused on --resume, a file-size limit fails a save like a full
 // disk, and SIGTERM before the first evaluation or repeated during the save still exits 0.
+// `mmx compare` and `mmx demo` lock their folders the same way.
 #include <doctest/doctest.h>
 #include <signal.h>
 
@@ -100,6 +101,61 @@ TEST_CASE(
   const CliResult resumed = run_mmx("train --threads 1 --resume " + out.string());
   CHECK(resumed.exit_code == 0);
   CHECK(logged_steps(out).back() == 400);
+}
+
+TEST_CASE("mmx compare and mmx demo lock their folders as mmx train locks its run directory") {
+  ScratchDir dir("rundir-compare-lock");
+  const fs::path corpus = write_corpus(dir);
+  const auto args = [&](const std::string& command, const fs::path& out, int steps) {
+    std::vector<std::string> a = {command,
+                                  "--data",
+                                  corpus.string(),
+                                  "--out",
+                                  out.string(),
+                                  "--d-model",
+                                  "16",
+                                  "--layers",
+                                  "1",
+                                  "--heads",
+                                  "2",
+                                  "--seq",
+                                  "8",
+                                  "--batch",
+                                  "2",
+                                  "--warmup",
+                                  "0",
+                                  "--threads",
+                                  "1",
+                                  "--steps",
+                                  std::to_string(steps),
+                                  "--eval-interval",
+                                  "2"};
+    const std::vector<std::string> own =
+        command == "compare" ? std::vector<std::string>{"--seeds", "1", "--attn", "softmax"}
+                             : std::vector<std::string>{"--prompt", "red", "--sample-tokens", "5"};
+    a.insert(a.end(), own.begin(), own.end());
+    return a;
+  };
+  for (const auto& [command, first_run] : std::vector<std::pair<std::string, std::string>>{
+           {"compare", "softmax-seed0"}, {"demo", "softmax"}}) {
+    CAPTURE(command);
+    const fs::path out = dir / command;
+    const pid_t first = spawn_quiet(mmx_argv(args(command, out, 1000000)));
+    REQUIRE(wait_for_file(out / first_run / "log.jsonl", std::chrono::seconds(120)));
+    const CliResult second = run_mmx(command_line(args(command, out, 2)));
+    const CliResult train_inside =
+        run_mmx(command_line(tiny_train_args(corpus, out / first_run, 4, 4)) + " --overwrite");
+    kill(first, SIGKILL);  // its locks die with it
+    wait_for(first);
+    const std::string holder = " is in use by process " + std::to_string(first);
+    CHECK(second.exit_code == 1);
+    CHECK(contains(second.output, command + ": " + out.string() + holder));
+    CHECK(train_inside.exit_code == 1);
+    CHECK(contains(train_inside.output, "train: " + (out / first_run).string() + holder));
+    const CliResult after = run_mmx(command_line(args(command, out, 2)));
+    CAPTURE(after.output);
+    CHECK(after.exit_code == 0);
+  }
 }
 
 TEST_CASE("no write goes through a symbolic link planted in the run directory") {

@@ -16,6 +16,7 @@
 #include "cli/training/train_session.hpp"
 #include "engine/error.hpp"
 #include "engine/io/atomic_write.hpp"
+#include "engine/io/directory_lock.hpp"
 #include "nn/tasks/training_loop.hpp"
 
 namespace mmx::cli {
@@ -88,6 +89,9 @@ void run_compare(const CLI::App& cmd, const CompareCommand& c) {
       run_options.push_back(std::move(o));
     }
   nn::make_trainer(c.task, run_options.front());  // validates the shared options
+  // One process at a time in the folder (as mmx train's run directory): two compares there would
+  // write each other's runs, logs and summary.
+  const io::DirectoryLock lock(out, "compare");
 
   std::fprintf(stderr, "compare %s: %zu arms x %ld seeds, %ld steps each -> %s\n", c.task.c_str(),
                arms.size(), c.seeds, steps, out.c_str());
@@ -102,6 +106,7 @@ void run_compare(const CLI::App& cmd, const CompareCommand& c) {
                               std::to_string(i + 1) + "/" + std::to_string(run_options.size()) +
                               ")";
     std::fprintf(stderr, "\n== %s: %s ==\n", label.c_str(), trainer->describe().c_str());
+    const io::DirectoryLock run_lock(run.dir, "compare");  // and each run's, as mmx train does
     const SessionResult result = train_with_progress(*trainer, run.dir, label);
     MMX_CHECK(result.end == nn::TrainingEnd::finished, "compare: interrupted during ", label,
               "; finished runs and its checkpoint are in ", out.string());
