@@ -14,6 +14,7 @@
 #include "cli/training/compare_summary.hpp"
 #include "cli/training/train_flags.hpp"
 #include "cli/training/train_session.hpp"
+#include "cli/whole_number.hpp"
 #include "engine/error.hpp"
 #include "engine/io/atomic_write.hpp"
 #include "engine/io/directory_lock.hpp"
@@ -21,6 +22,9 @@
 
 namespace mmx::cli {
 namespace {
+
+// The most seeds per arm: 10^20 was clamped to INT64_MAX and filled memory with run options.
+constexpr int64_t kMaxSeeds = 1000;
 
 struct CompareCommand {
   std::string task = "lm";
@@ -72,7 +76,6 @@ nlohmann::json budget(const std::string& task, int64_t steps) {
 }
 
 void run_compare(const CLI::App& cmd, const CompareCommand& c) {
-  MMX_CHECK(c.seeds >= 1, "compare: --seeds must be >= 1, got ", c.seeds);
   const std::vector<Arm> arms = parse_arms(c.attention);
   const CLI::Option* steps_flag = cmd.get_option("--steps");
   const int64_t steps = steps_flag->count() > 0 ? steps_flag->as<int64_t>() : kDefaultSteps;
@@ -149,6 +152,7 @@ const bool registered = register_command([](CLI::App& app) {
              }())
       ->capture_default_str();
   cmd->add_option("--seeds", c->seeds, "Seeds 0..K-1, each run once per normalizer")
+      ->check(whole_number(1, kMaxSeeds))
       ->capture_default_str();
   cmd->add_option("--out", c->out, "Output folder (default runs/compare-<task>)");
   cmd->add_option("--threads", c->threads, "OpenMP threads (0: one per core)")
