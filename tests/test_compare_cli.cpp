@@ -86,7 +86,7 @@ TEST_CASE("mmx compare: lm runs per attention and seed, table, JSON and curves; 
       {"--attn softmax,bogus", "bogus"},
       {"--attn softmax,softmax", "twice"},
       {"--attn softmax,", "empty name"},
-      {"--seeds 0", "--seeds must be >= 1"},
+      {"--seeds 0", "--seeds: '0' is not a whole number from 1 to 1000"},
       {"--steps 0", "--steps"},
       {"--task nope", "nope"},
       {"--patch 4", "--patch does not apply to --task lm (it is a flag of --task vit)"},

@@ -1,11 +1,14 @@
 // LMTrainer and the training loop: a resumed run continues bit for bit, an interrupted loop
 // saves a checkpoint it can resume from, a non-finite loss stops with the step and keeps the
-// last checkpoint, and the JSONL log has one record per evaluation.
+// last checkpoint, the JSONL log has one record per evaluation, and a checkpoint whose tokenizer
+// does not fit its embedding is refused.
 #include <doctest/doctest.h>
 
 #include <cmath>
 
 #include "engine/error.hpp"
+#include "nn/data/char_tokenizer.hpp"
+#include "nn/data/checkpoint.hpp"
 #include "nn/optim/optim_options.hpp"
 #include "nn/tasks/lm/lm_trainer.hpp"
 #include "nn/tasks/training_loop.hpp"
@@ -178,4 +181,30 @@ TEST_CASE("bad options are refused with the flag's name") {
   CHECK_THROWS_AS(nn::LMTrainer{options}.evaluate(), Error);
   options = small_options(dir / "missing.txt", nn::AttentionKind::Softmax);
   CHECK_THROWS_AS(nn::LMTrainer{options}, Error);
+}
+
+TEST_CASE("a tokenizer of another size than the embedding and head is refused at load") {
+  ScratchDir dir("trainer-vocab");
+  const nn::TrainOptions options = small_options(write_corpus(dir), nn::AttentionKind::Softmax);
+  nn::LMTrainer(options).save(dir / "ckpt");
+  const data::Checkpoint saved = data::load_checkpoint(dir / "ckpt");
+  const std::vector<char32_t> symbols =
+      data::CharTokenizer::from_json(saved.model_metadata.at("vocab")).vocab();
+  // One symbol more than the model's rows, and 1,000,000 (the cases): written as a new
+  // checkpoint, so its hashes are right and only the sizes disagree.
+  for (const int64_t size : {static_cast<int64_t>(symbols.size()) + 1, int64_t{1'000'000}}) {
+    CAPTURE(size);
+    std::vector<char32_t> vocab = symbols;
+    for (char32_t c = 0x4E00; std::ssize(vocab) < size; ++c)
+      if (c < 0xD800 || c > 0xDFFF) vocab.push_back(c);
+    data::Checkpoint edited = saved;
+    edited.model_metadata["vocab"] = data::CharTokenizer(vocab).to_json();
+    data::save_checkpoint(dir / "edited", edited);
+    const std::string message =
+        cat("its tokenizer has ", size, " ids but the model's 'tok.weight' has ", symbols.size(),
+            " rows");
+    CHECK_THROWS_WITH_AS(nn::load_model(dir / "edited"), doctest::Contains(message.c_str()), Error);
+    CHECK_THROWS_WITH_AS(nn::LMTrainer::resume(dir / "edited"), doctest::Contains(message.c_str()),
+                         Error);
+  }
 }

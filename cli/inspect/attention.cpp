@@ -9,6 +9,7 @@
 #include "cli/inspect/attention_figures.hpp"
 #include "cli/inspect/attention_overlay.hpp"
 #include "cli/threads.hpp"
+#include "cli/whole_number.hpp"
 #include "engine/autograd/no_grad.hpp"
 #include "engine/error.hpp"
 #include "nn/data/checkpoint.hpp"
@@ -132,6 +133,10 @@ void run_attention(const AttentionCommand& c) {
   const std::filesystem::path out = c.out.empty()
                                         ? std::filesystem::path(c.checkpoint) / "attention"
                                         : std::filesystem::path(c.out);
+  // Made before the work, so a path that cannot be a folder fails first, naming the flag.
+  std::error_code ec;
+  std::filesystem::create_directories(out, ec);
+  MMX_CHECK(!ec, "attention: cannot create the --out folder ", out.string(), ": ", ec.message());
   if (!c.text.empty()) return run_text(c, out);
   run_image(c, out);
 }
@@ -145,10 +150,10 @@ const bool registered = register_command([](CLI::App& app) {
       ->required();
   cmd->add_option("--text", c->text, "Text to run through a GPT (characters of its vocabulary)");
   cmd->add_option("--image", c->image, "Index of a Fashion-MNIST test image to run through a ViT")
-      ->check(CLI::NonNegativeNumber);
+      ->check(whole_number(0, INT64_MAX));
   cmd->add_option("--query", c->query,
                   "ViT: show the weights of this query patch (row-major); default: the mean row")
-      ->check(CLI::NonNegativeNumber);
+      ->check(whole_number(0, INT64_MAX));
   cmd->add_option("--out", c->out, "Folder for the PNGs (default: <ckpt>/attention)");
   cmd->add_option("--threads", c->threads, "OpenMP threads (0: one per core)")
       ->check(CLI::Range(0, 1024));

@@ -7,6 +7,7 @@
 #include "cli/command_registry.hpp"
 #include "cli/inspect/explore_figures.hpp"
 #include "cli/inspect/explore_report.hpp"
+#include "cli/whole_number.hpp"
 #include "engine/error.hpp"
 
 namespace mmx::cli {
@@ -62,7 +63,8 @@ const bool explore_registered = register_command([](CLI::App& app) {
       ->capture_default_str();
   cmd->add_option("--eps", args->eps, "Relevance threshold of the measures")->capture_default_str();
   auto* target = cmd->add_option("--target", args->target,
-                                 "K in the loss -log p[K], 0-based (default: the largest input)");
+                                 "K in the loss -log p[K], 0-based (default: the largest input)")
+                     ->check(whole_number(0, INT64_MAX));
   cmd->add_flag("--json", args->json, "Print one JSON object instead of tables");
   cmd->add_option("--plot", args->plot_dir, "Also write the PNG figures into this directory");
   cmd->callback([args, target] {

@@ -13,6 +13,8 @@
 
 #include "engine/autograd/no_grad.hpp"
 #include "engine/error.hpp"
+#include "engine/io/json_input.hpp"
+#include "engine/io/read_file.hpp"
 #include "engine/measures.hpp"
 #include "engine/normalizers.hpp"
 #include "engine/ops.hpp"
@@ -327,8 +329,9 @@ std::vector<float> parse_values_text(const std::string& text, const std::string&
 }
 
 std::vector<float> parse_values_json(const std::string& text, const std::string& what) {
-  const nlohmann::json j = nlohmann::json::parse(text, nullptr, false);
-  MMX_CHECK(!j.is_discarded() && j.is_array(), what,
+  const std::optional<nlohmann::json> parsed = io::parse_json_if_valid(text, what);
+  const nlohmann::json j = parsed.value_or(nlohmann::json());
+  MMX_CHECK(j.is_array(), what,
             ": starts with '[' but is not a valid JSON array; give a JSON array of numbers or "
             "whitespace/comma-separated numbers");
   std::vector<float> out;
@@ -336,7 +339,7 @@ std::vector<float> parse_values_json(const std::string& text, const std::string&
     const bool number = j[k].is_number();
     const double v = number ? j[k].get<double>() : 0.0;
     MMX_CHECK(number && std::isfinite(static_cast<float>(v)), what, ": element ", k, " (",
-              j[k].dump(), ") is not a finite float32 number");
+              io::json_excerpt(j[k]), ") is not a finite float32 number");
     out.push_back(static_cast<float>(v));
   }
   return out;
@@ -375,12 +378,10 @@ std::vector<float> parse_values(const std::string& text, const std::string& what
 
 std::vector<float> read_values_file(const std::string& path) {
   const std::string what = cat("--values-file ", path);
-  std::ifstream file;
-  if (path != "-") {
-    file.open(path, std::ios::binary);
-    MMX_CHECK(file.is_open(), what, ": cannot open it for reading");
-  }
-  std::istream& in = path == "-" ? std::cin : file;
+  // A file as every reader takes one: regular (a FIFO would block, a device never end), capped.
+  // A pipe comes in as '-'.
+  if (path != "-") return parse_values(io::read_file_bytes(path, kValuesFileMaxBytes), what);
+  std::istream& in = std::cin;
   // Chunk by chunk, stopping at the cap: an endless stdin is refused, not swallowed.
   std::string text;
   std::array<char, 1 << 16> chunk;

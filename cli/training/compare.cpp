@@ -14,12 +14,17 @@
 #include "cli/training/compare_summary.hpp"
 #include "cli/training/train_flags.hpp"
 #include "cli/training/train_session.hpp"
+#include "cli/whole_number.hpp"
 #include "engine/error.hpp"
 #include "engine/io/atomic_write.hpp"
+#include "engine/io/directory_lock.hpp"
 #include "nn/tasks/training_loop.hpp"
 
 namespace mmx::cli {
 namespace {
+
+// The most seeds per arm: 10^20 was clamped to INT64_MAX and filled memory with run options.
+constexpr int64_t kMaxSeeds = 1000;
 
 struct CompareCommand {
   std::string task = "lm";
@@ -71,7 +76,6 @@ nlohmann::json budget(const std::string& task, int64_t steps) {
 }
 
 void run_compare(const CLI::App& cmd, const CompareCommand& c) {
-  MMX_CHECK(c.seeds >= 1, "compare: --seeds must be >= 1, got ", c.seeds);
   const std::vector<Arm> arms = parse_arms(c.attention);
   const CLI::Option* steps_flag = cmd.get_option("--steps");
   const int64_t steps = steps_flag->count() > 0 ? steps_flag->as<int64_t>() : kDefaultSteps;
@@ -88,6 +92,9 @@ void run_compare(const CLI::App& cmd, const CompareCommand& c) {
       run_options.push_back(std::move(o));
     }
   nn::make_trainer(c.task, run_options.front());  // validates the shared options
+  // One process at a time in the folder (as mmx train's run directory): two compares there would
+  // write each other's runs, logs and summary.
+  const io::DirectoryLock lock(out, "compare");
 
   std::fprintf(stderr, "compare %s: %zu arms x %ld seeds, %ld steps each -> %s\n", c.task.c_str(),
                arms.size(), c.seeds, steps, out.c_str());
@@ -102,6 +109,7 @@ void run_compare(const CLI::App& cmd, const CompareCommand& c) {
                               std::to_string(i + 1) + "/" + std::to_string(run_options.size()) +
                               ")";
     std::fprintf(stderr, "\n== %s: %s ==\n", label.c_str(), trainer->describe().c_str());
+    const io::DirectoryLock run_lock(run.dir, "compare");  // and each run's, as mmx train does
     const SessionResult result = train_with_progress(*trainer, run.dir, label);
     MMX_CHECK(result.end == nn::TrainingEnd::finished, "compare: interrupted during ", label,
               "; finished runs and its checkpoint are in ", out.string());
@@ -144,6 +152,7 @@ const bool registered = register_command([](CLI::App& app) {
              }())
       ->capture_default_str();
   cmd->add_option("--seeds", c->seeds, "Seeds 0..K-1, each run once per normalizer")
+      ->check(whole_number(1, kMaxSeeds))
       ->capture_default_str();
   cmd->add_option("--out", c->out, "Output folder (default runs/compare-<task>)");
   cmd->add_option("--threads", c->threads, "OpenMP threads (0: one per core)")

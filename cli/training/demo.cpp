@@ -10,6 +10,7 @@
 #include "cli/training/train_flags.hpp"
 #include "cli/training/train_session.hpp"
 #include "engine/error.hpp"
+#include "engine/io/directory_lock.hpp"
 #include "nn/models/sampler.hpp"
 #include "nn/tasks/lm/lm_trainer.hpp"
 
@@ -53,6 +54,9 @@ void run_demo(const CLI::App& cmd, const DemoCommand& c) {
   apply_threads(c.threads);
   const nlohmann::json options = options_from_flags(cmd, "lm", c.base);
   const bool multimax_logits = options.at("model").at("multimax_logits").get<bool>();
+  // One process at a time in the folder (as mmx train's run directory): two demos there would
+  // write each other's runs and figure.
+  const io::DirectoryLock lock(c.out, "demo");
   std::vector<DemoRun> runs;
   for (const char* kind : {"softmax", "multimax"}) {
     nlohmann::json run_options = options;
@@ -68,6 +72,7 @@ void run_demo(const CLI::App& cmd, const DemoCommand& c) {
     std::fprintf(stderr, "\n== %s attention: %ld parameters, %ld steps of %ld characters ==\n",
                  kind, trainer.model().parameter_count(), trainer.options().steps,
                  trainer.tokens_per_step());
+    const io::DirectoryLock run_lock(run.dir, "demo");  // and each run's, as mmx train does
     run.result = train_with_progress(trainer, run.dir, kind);
     if (run.result.end == nn::TrainingEnd::interrupted) return;  // checkpoint saved; stop here
     trainer.model().eval();

@@ -2,10 +2,10 @@
 
 #include <algorithm>
 #include <cstdio>
-#include <fstream>
 #include <vector>
 
 #include "engine/error.hpp"
+#include "engine/io/read_file.hpp"
 
 namespace mmx::data {
 namespace {
@@ -28,17 +28,14 @@ class Fnv1a64 {
   uint64_t hash_ = 0xcbf29ce484222325ULL;
 };
 
-// Streams one file into the hash; returns its size.
+// Streams one file into the hash; returns its size. A regular file only: the data replaced by
+// a FIFO or a link to a device since the run was saved must not block or never end.
 int64_t hash_file(const std::filesystem::path& file, Fnv1a64& hash) {
-  std::ifstream in(file, std::ios::binary);
-  MMX_CHECK(in.good(), "cannot read ", file.string(), " to fingerprint the run's data");
+  io::InputFile in(file);
   std::vector<char> buffer(1 << 16);
   int64_t size = 0;
-  while (in.read(buffer.data(), static_cast<std::streamsize>(buffer.size())) || in.gcount() > 0) {
-    hash.update(std::string_view(buffer.data(), static_cast<size_t>(in.gcount())));
-    size += in.gcount();
-  }
-  MMX_CHECK(!in.bad(), "cannot read ", file.string(), " to fingerprint the run's data");
+  for (int64_t got; (got = in.read_some(buffer.data(), std::ssize(buffer))) > 0; size += got)
+    hash.update(std::string_view(buffer.data(), static_cast<size_t>(got)));
   return size;
 }
 

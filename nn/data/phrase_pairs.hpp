@@ -90,7 +90,10 @@ PhraseSplit split_of(std::string_view source, const PhrasePairOptions& options);
 // --- whole files ---
 /// Reads a whole dictionary from `in` and splits its pairs.
 PhrasePairSplits read_phrase_pairs(std::istream& in, const PhrasePairOptions& options);
-/// Throws an mmx::Error naming the path when it cannot be opened.
+/// The largest dictionary file read, in bytes (Debian's trans-de-en is about 25 MB).
+inline constexpr int64_t kMaxDictionaryBytes = int64_t{256} << 20;
+/// Throws an mmx::Error naming the path when it is not a regular file, is over
+/// kMaxDictionaryBytes (the message states the cap) or cannot be read.
 PhrasePairSplits load_phrase_pairs(const std::string& path, const PhrasePairOptions& options);
 
 /// Where Debian's trans-de-en installs the dictionary.

@@ -4,11 +4,14 @@
 #pragma once
 
 #include <filesystem>
+#include <initializer_list>
 #include <nlohmann/json.hpp>
 #include <string>
 
 #include "engine/error.hpp"
 #include "engine/io/json_input.hpp"
+#include "nn/data/char_tokenizer.hpp"
+#include "nn/data/checkpoint.hpp"
 
 namespace mmx::nn {
 
@@ -22,6 +25,14 @@ T checkpoint_field(const nlohmann::json& meta, const char* key, const std::files
                     "' is missing or malformed (", io::json_error_text(e), ")"));
   }
 }
+
+/// The checkpoint's tokenizer (metadata "vocab"), checked against the model saved with it: each
+/// of `tables` (the embeddings and the head) must have one row per id, `special_ids` plus one
+/// per symbol. A tokenizer of another size, edited in with the hashes recomputed, would
+/// otherwise decode wrong text, or fail later on a shape, without naming the tokenizer.
+data::CharTokenizer saved_tokenizer(const data::Checkpoint& c, const std::filesystem::path& dir,
+                                    std::initializer_list<const char*> tables,
+                                    int64_t special_ids = 0);
 
 /// Every key of `options` must exist in `defaults` (recursively, objects only); the result is
 /// `defaults` with `options` written over it. `where` prefixes errors ("vit options").

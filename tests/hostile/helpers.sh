@@ -58,3 +58,33 @@ rehash() {
 checkpoint() {
   cp -r "$FIX/run" ck
 }
+
+# phrase_file FILE: a "ding" dictionary of 252 made-up phrase pairs ("ein altes Haus :: an old
+# house"), enough for an mt run's three splits.
+phrase_file() {
+  local noun adjective
+  echo "# generated" >"$1"
+  for noun in Haus:house Baum:tree Hund:dog Tisch:table Weg:path Berg:hill Stuhl:chair \
+    Ball:ball Fisch:fish Turm:tower Zug:train Hut:hat; do
+    echo "${noun%%:*} {m} :: ${noun##*:}"
+    for adjective in kleines:small altes:old neues:new rotes:red gutes:good langes:long \
+      kaltes:cold warmes:warm blaues:blue hohes:high; do
+      echo "${adjective%%:*} ${noun%%:*} :: ${adjective##*:} ${noun##*:}"
+      echo "ein ${adjective%%:*} ${noun%%:*} :: a ${adjective##*:} ${noun##*:}"
+    done
+  done >>"$1"
+}
+
+# mt_checkpoint: a two-step translator run on phrase_file's pairs, in ./ck.
+mt_checkpoint() {
+  phrase_file pairs.txt
+  "$MMX" train --task mt --data "$PWD/pairs.txt" --layers 1 --d-model 8 --heads 2 --batch 2 \
+    --eval-batch 2 --warmup 0 --steps 2 --eval-interval 2 --threads 1 --out ck >/dev/null 2>&1
+}
+
+# add_symbol CKPT_DIR: one symbol more in the checkpoint's tokenizer ('~', after every letter),
+# with the manifest's hash fixed: a tokenizer one id longer than the model's tables.
+add_symbol() {
+  edit_header "$1/model.safetensors" 's/\(\\"vocab\\":\[[^]]*\)\]/\1,\\"~\\"]/'
+  rehash "$1" model.safetensors
+}

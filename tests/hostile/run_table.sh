@@ -29,10 +29,12 @@ fi
 
 passed=0
 failed=0
-# row NAME PREPARE ARGS EXIT TEXT: in a fresh directory, `eval PREPARE`, then `mmx ARGS` (shell
-# words: quotes and redirections work); stdout and stderr together must contain TEXT.
+# row NAME PREPARE ARGS EXIT TEXT [AFTER]: in a fresh directory, `eval PREPARE`, then `mmx ARGS`
+# (shell words: quotes and redirections work); stdout and stderr together must contain TEXT.
+# AFTER, when given, is a bash test run there afterwards that must succeed (nothing lost, no
+# file written through a link).
 row() {
-  local name=$1 prepare=$2 args=$3 want_exit=$4 want_text=$5
+  local name=$1 prepare=$2 args=$3 want_exit=$4 want_text=$5 after=${6:-}
   local dir=$work/case-$((passed + failed))
   mkdir -p "$dir"
   local problem=""
@@ -53,6 +55,8 @@ row() {
       problem="output lacks '$want_text'"
     elif [[ $out == *json.exception* || $out == *bad_alloc* || $out == *vector::* ]]; then
       problem="a raw library error reached the user"
+    elif [[ -n $after ]] && ! (cd "$dir" && eval "$after") >"$dir/after.log" 2>&1; then
+      problem="afterwards, '$after' failed: $(tail -n 3 "$dir/after.log")"
     fi
     [[ -n $problem ]] && problem="$problem; output: $(head -c 400 "$dir.out" | tr '\n' ' ')"
   fi

@@ -39,6 +39,9 @@ data::TextCorpus read_corpus(const std::string& path) {
   return path.empty() ? data::load_default_corpus() : data::load_text_corpus(path);
 }
 
+// The model's tables with one row per token id.
+constexpr std::initializer_list<const char*> kVocabTables = {"tok.weight", "head.weight"};
+
 TrainOptions with_vocab(TrainOptions o, int64_t vocab) {
   o.model.vocab = vocab;
   return o;
@@ -134,8 +137,7 @@ std::unique_ptr<LMTrainer> LMTrainer::resume(const data::Checkpoint& c,
   MMX_CHECK(checkpoint_task(c.model_metadata) == "lm", "train: ", dir.string(), " holds a '",
             checkpoint_task(c.model_metadata), "' run, not a language model");
   const auto options = saved_options<TrainOptions>(c.model_metadata, dir);
-  const auto tokenizer = data::CharTokenizer::from_json(
-      checkpoint_field<nlohmann::json>(c.model_metadata, "vocab", dir));
+  const auto tokenizer = saved_tokenizer(c, dir, kVocabTables);
   std::unique_ptr<LMTrainer> t(new LMTrainer(options, encode_corpus(options.data, &tokenizer)));
   t->model_->load_state_dict(c.model);
   t->restore_training(c, dir);
@@ -150,10 +152,7 @@ LoadedModel load_model(const std::filesystem::path& dir) {
   MMX_CHECK(checkpoint_task(c.model_metadata) == "lm", "load_model: ", dir.string(), " holds a '",
             checkpoint_task(c.model_metadata), "' run, not a language model");
   const auto config = checkpoint_field<GPTConfig>(c.model_metadata, "config", dir);
-  LoadedModel m{std::make_unique<GPT>(config),
-                data::CharTokenizer::from_json(
-                    checkpoint_field<nlohmann::json>(c.model_metadata, "vocab", dir)),
-                c.step};
+  LoadedModel m{std::make_unique<GPT>(config), saved_tokenizer(c, dir, kVocabTables), c.step};
   m.model->load_state_dict(c.model);
   m.model->eval();
   return m;

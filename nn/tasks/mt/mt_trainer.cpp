@@ -192,8 +192,8 @@ nlohmann::json MTTrainer::checkpoint_metadata() const {
 
 namespace {
 TranslationVocab saved_vocab(const data::Checkpoint& c, const std::filesystem::path& dir) {
-  return TranslationVocab(data::CharTokenizer::from_json(
-      checkpoint_field<nlohmann::json>(c.model_metadata, "vocab", dir)));
+  return TranslationVocab(
+      saved_tokenizer(c, dir, {"src_tok.weight", "tgt_tok.weight", "head.weight"}, kFirstCharId));
 }
 }  // namespace
 
