@@ -11,8 +11,12 @@ AttentionMap capture_attention_map(const Tensor& scores, const Tensor& probabili
   const Tensor detached = scores.detach();
   Tensor logits;
   if (kind == AttentionKind::Softmax) logits = detached;
-  if (kind == AttentionKind::MultiMax && multimax) logits = multimax->modulate(detached);
-  return {detached, probabilities.detach(), mask, causal, logits};
+  MultiMaxParams params;
+  if (kind == AttentionKind::MultiMax && multimax) {
+    logits = multimax->modulate(detached);
+    params = {multimax->t().detach(), multimax->r().detach(), multimax->order()};
+  }
+  return {detached, probabilities.detach(), mask, causal, logits, params};
 }
 
 }  // namespace mmx::nn
