@@ -81,7 +81,7 @@ ModulatorSite trained_site(const ExploreArgs& a, bool head_given) {
   if (!chosen.front()->head) {  // one (t, r) for every head
     if (head_given)
       std::cerr << "explore: layer " << a.layer << " shares one (t, r) across its " << heads
-                << " heads; --head " << a.head << " has the layer's\n";
+                << " heads; --head " << a.head << " uses it too\n";
     return *chosen.front();
   }
   return *chosen[static_cast<size_t>(a.head)];
