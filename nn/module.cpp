@@ -36,6 +36,20 @@ void Module::collect(const std::string& prefix, NamedTensors& out) const {
   for (const auto& [name, child] : children_) child->collect(prefix + name + ".", out);
 }
 
+void Module::collect_modules(const std::string& prefix,
+                             std::vector<std::pair<std::string, const Module*>>& out) const {
+  for (const auto& [name, child] : children_) {
+    out.emplace_back(prefix + name, child);
+    child->collect_modules(prefix + name + ".", out);
+  }
+}
+
+std::vector<std::pair<std::string, const Module*>> Module::named_modules() const {
+  std::vector<std::pair<std::string, const Module*>> out;
+  collect_modules("", out);
+  return out;
+}
+
 NamedTensors Module::named_parameters() const {
   NamedTensors out;
   collect("", out);

@@ -28,6 +28,9 @@ class Module {
   /// The same parameters without their names.
   std::vector<Tensor> parameters() const;
   int64_t parameter_count() const;  ///< total number of scalars
+  /// Every module beneath this one (not itself), parents before children in registration
+  /// order, with dotted names such as "blocks.3.attn.multimax".
+  std::vector<std::pair<std::string, const Module*>> named_modules() const;
 
   void train(bool on = true);  ///< recursive
   /// train(false): dropout off.
@@ -52,6 +55,8 @@ class Module {
 
  private:
   void collect(const std::string& prefix, NamedTensors& out) const;
+  void collect_modules(const std::string& prefix,
+                       std::vector<std::pair<std::string, const Module*>>& out) const;
 
   NamedTensors parameters_;
   std::vector<std::pair<std::string, Module*>> children_;

@@ -1,6 +1,7 @@
 // `mmx demo` as a user runs it, on a tiny generated corpus: a SoftMax and a MultiMax GPT side by
 // side, and a report that says whether the output logits were modulated; --multimax-logits
-// modulates the MultiMax model's alone (the SoftMax model is the plain baseline).
+// modulates the MultiMax model's alone (the SoftMax model is the plain baseline); the MultiMax
+// model's modulator figure is written and named.
 #include <doctest/doctest.h>
 
 #include <string>
@@ -42,5 +43,9 @@ TEST_CASE("mmx demo: the report says whether the output logits are modulated") {
     };
     CHECK(logits("softmax") == false);
     CHECK(logits("multimax") == c.multimax_logits);
+    // The MultiMax model's modulator figure, named in the report.
+    const std::filesystem::path figure = out / "modulators.png";
+    CHECK(r.output.find("over the scores they saw: " + figure.string()) != std::string::npos);
+    CHECK(std::filesystem::file_size(figure) > 10000);
   }
 }

@@ -30,22 +30,6 @@ std::vector<double> to_double(const std::vector<float>& v) {
   return {v.begin(), v.end()};
 }
 
-// Breakpoints in use, merged when two share a position: "r₀ = r₂ = 0".
-std::vector<std::pair<double, std::string>> breakpoint_labels(const ExploreOptions& o) {
-  static const char* names[4] = {"r₀", "r₁", "r₂", "r₃"};
-  std::vector<std::pair<double, std::string>> out;
-  for (int k = 0; k < (o.order == 2 ? 4 : 2); ++k) {
-    const double r = o.r[static_cast<size_t>(k)];
-    auto same = std::find_if(out.begin(), out.end(), [r](const auto& e) { return e.first == r; });
-    if (same == out.end())
-      out.push_back({r, names[k]});
-    else
-      same->second += std::string(" = ") + names[k];
-  }
-  for (auto& [r, label] : out) label += fmt(" = %g", r);
-  return out;
-}
-
 // (1) sigma(x) against the identity, and its slope against SoftMax's slope 1.
 std::string write_modulator(const std::string& dir, const ExploreOptions& o) {
   double lo = *std::min_element(o.values.begin(), o.values.end());
@@ -69,7 +53,7 @@ std::string write_modulator(const std::string& dir, const ExploreOptions& o) {
   sigma_chart
       .add_points("input scores", to_double(o.values), to_double(at_input.sigma), Marker::Circle)
       .color = plot::palette(0);
-  for (const auto& [r, label] : breakpoint_labels(o))
+  for (const auto& [r, label] : breakpoint_labels(o.r, o.order))
     sigma_chart.references.push_back(
         {.kind = ReferenceLine::Kind::Vertical, .value = r, .label = label});
   sigma_chart.legend = plot::LegendPlace::BottomRight;
@@ -84,7 +68,7 @@ std::string write_modulator(const std::string& dir, const ExploreOptions& o) {
       .color = plot::palette(0);
   slope_chart.references.push_back(
       {.kind = ReferenceLine::Kind::Horizontal, .value = 1.0, .label = "SoftMax"});
-  for (const auto& [r, label] : breakpoint_labels(o))
+  for (const auto& [r, label] : breakpoint_labels(o.r, o.order))
     slope_chart.references.push_back(
         {.kind = ReferenceLine::Kind::Vertical, .value = r, .label = ""});
 
@@ -249,6 +233,22 @@ std::string write_tradeoff(const std::string& dir, const ExploreOptions& o) {
 }
 
 }  // namespace
+
+std::vector<std::pair<double, std::string>> breakpoint_labels(const std::array<float, 4>& r_all,
+                                                              int order) {
+  static const char* names[4] = {"r₀", "r₁", "r₂", "r₃"};
+  std::vector<std::pair<double, std::string>> out;
+  for (int k = 0; k < (order == 2 ? 4 : 2); ++k) {
+    const double r = r_all[static_cast<size_t>(k)];
+    auto same = std::find_if(out.begin(), out.end(), [r](const auto& e) { return e.first == r; });
+    if (same == out.end())
+      out.push_back({r, names[k]});
+    else
+      same->second += std::string(" = ") + names[k];
+  }
+  for (auto& [r, label] : out) label += fmt(" = %g", r);
+  return out;
+}
 
 std::vector<std::string> write_explore_figures(const std::string& dir,
                                                const ExploreOptions& options) {

@@ -1,11 +1,13 @@
 // `mmx demo`: the main job. Trains a SoftMax GPT and a MultiMax GPT of the same size on the same
 // data, order and budget, then prints what each learned: validation loss, attention sparsity S
 // and multi-modality M per layer, MultiMax's learned (t, r), a text sample from each, and where
-// the checkpoints, logs and the loss-curve figure were written. --multimax-logits modulates the
+// the checkpoints, logs, the loss-curve figure and the MultiMax model's modulator figure were
+// written. --multimax-logits modulates the
 // MultiMax model's output logits too (the official code's setup); the SoftMax model's never.
 #include <cstdio>
 
 #include "cli/command_registry.hpp"
+#include "cli/inspect/modulator_figures.hpp"
 #include "cli/threads.hpp"
 #include "cli/training/train_flags.hpp"
 #include "cli/training/train_session.hpp"
@@ -90,6 +92,9 @@ void run_demo(const CLI::App& cmd, const DemoCommand& c) {
   std::vector<std::pair<std::string, std::filesystem::path>> logs;
   for (const DemoRun& r : runs) logs.emplace_back(r.name, r.dir / "log.jsonl");
   write_loss_figure(logs, png, "SoftMax vs MultiMax attention: loss on the fortunes corpus");
+  // What the MultiMax model learned, over the scores it saw (as `mmx modulators` draws it).
+  const std::filesystem::path modulators_png = std::filesystem::path(c.out) / "modulators.png";
+  write_modulator_figure(read_modulators(runs.back().dir.string(), "demo"), modulators_png);
 
   std::printf("\n%-9s %9s %9s %8s  %-28s %-28s\n", "attention", "val loss", "train", "time",
               "sparsity S per layer", "multi-modality M per layer");
@@ -118,6 +123,8 @@ void run_demo(const CLI::App& cmd, const DemoCommand& c) {
   std::printf("\ncheckpoints and logs: ");
   for (const DemoRun& r : runs) std::printf("%s/ ", r.dir.c_str());
   std::printf("\nloss curves: %s\n", png.c_str());
+  std::printf("MultiMax's learned modulators over the scores they saw: %s\n",
+              modulators_png.c_str());
 }
 
 const bool registered = register_command([](CLI::App& app) {

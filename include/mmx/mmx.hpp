@@ -37,6 +37,7 @@
 #include "nn/layers/linear.hpp"
 #include "nn/layers/mlp.hpp"
 #include "nn/layers/multimax_parameters.hpp"
+#include "nn/layers/multimax_sites.hpp"
 #include "nn/layers/normalizers.hpp"
 #include "nn/models/config_reader.hpp"
 #include "nn/models/gpt.hpp"

@@ -12,9 +12,13 @@ AttentionMap capture_attention_map(const Tensor& scores, const Tensor& probabili
   const Tensor detached = scores.detach();
   Tensor logits;
   if (kind == AttentionKind::Softmax) logits = detached;
-  if (kind == AttentionKind::MultiMax && multimax) logits = multimax->modulate(detached);
+  MultiMaxParams params;
+  if (kind == AttentionKind::MultiMax && multimax) {
+    logits = multimax->modulate(detached);
+    params = {multimax->t().detach(), multimax->r().detach(), multimax->order()};
+  }
   if (kind == AttentionKind::EvSoftmax) logits = evsoftmax_logits(detached, mask, causal);
-  return {detached, probabilities.detach(), mask, causal, logits};
+  return {detached, probabilities.detach(), mask, causal, logits, params};
 }
 
 }  // namespace mmx::nn

@@ -27,10 +27,13 @@ struct AttentionMap {
   /// undefined for SparseMax and EntMax-1.5, whose weights need no exponential. The
   /// measures take log phi from it in double, exact where phi underflows float32 (e^-87.3).
   Tensor logits;
+  /// MultiMax's t, r (detached, sharing the parameters' storage) and order; t and r undefined
+  /// for the other normalizers
+  MultiMaxParams multimax;
 };
 
 /// The map of one attention call: scores and weights detached, and the logits of `kind`
-/// (`multimax`: its parameters when kind is MultiMax, else null).
+/// (`multimax`: its parameters when kind is MultiMax, else null), with those parameters.
 AttentionMap capture_attention_map(const Tensor& scores, const Tensor& probabilities,
                                    const Tensor& mask, bool causal, AttentionKind kind,
                                    const MultiMaxParameters* multimax);

@@ -31,6 +31,10 @@ nlohmann::json EvalRecord::to_json() const {
                       {"attention_sparsity", sparsity},
                       {"attention_multimodality", multimodality}};
   if (metric) j["metric"] = {{"name", metric->name}, {"value", metric->value}};
+  if (multimax) {
+    j["multimax"] = nlohmann::json::array();
+    for (const MultiMaxSiteValues& site : *multimax) j["multimax"].push_back(site.to_json());
+  }
   return j;
 }
 
@@ -49,6 +53,12 @@ EvalRecord EvalRecord::from_json(const nlohmann::json& j) {
   if (j.contains("metric"))
     r.metric = TaskMetric{io::json_field<std::string>(j["metric"], "name", label + ": metric"),
                           io::json_field<double>(j["metric"], "value", label + ": metric")};
+  if (j.contains("multimax")) {
+    MMX_CHECK(j["multimax"].is_array(), label, ": multimax must be an array of sites");
+    r.multimax.emplace();
+    for (const nlohmann::json& site : j["multimax"])
+      r.multimax->push_back(MultiMaxSiteValues::from_json(site, label + ": multimax"));
+  }
   return r;
 }
 
@@ -111,6 +121,10 @@ void EvalRecord::add_attention(const std::string& prefix, const std::vector<Atte
   }
 }
 
+void EvalRecord::add_multimax(const Module& model) {
+  multimax = multimax_site_values(model);
+}
+
 // ---------------------------------------------------------------- the skeleton
 
 Trainer::Trainer(const OptimOptions& optim) : optim_(optim), schedule_(optim.schedule()) {}
@@ -167,7 +181,25 @@ EvalRecord Trainer::evaluate() {
     validate(r);
   }
   model().train();
+  r.add_multimax(model());
   return r;
+}
+
+void Trainer::append_named(std::vector<NamedAttentionMap>& out, const std::string& prefix,
+                           const std::vector<AttentionMap>& maps) {
+  for (size_t i = 0; i < maps.size(); ++i) out.push_back({prefix + std::to_string(i), maps[i]});
+}
+
+std::vector<NamedAttentionMap> Trainer::validation_attention() {
+  const MatmulPrecisionGuard precision(optim_.matmul_precision());
+  model().eval();
+  std::vector<NamedAttentionMap> maps;
+  {
+    NoGrad no_grad;
+    maps = validation_attention_maps();
+  }
+  model().train();
+  return maps;
 }
 
 std::vector<TaskMetric> Trainer::test(const TestOptions& options) {

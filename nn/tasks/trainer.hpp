@@ -30,6 +30,7 @@
 
 #include "engine/tensor.hpp"
 #include "nn/layers/attention_map.hpp"
+#include "nn/layers/multimax_sites.hpp"
 #include "nn/models/gpt_config.hpp"
 #include "nn/module.hpp"
 #include "nn/optim/lr_schedule.hpp"
@@ -77,15 +78,29 @@ struct EvalRecord {
   std::vector<double> sparsity;
   /// per layer, the paper's M
   std::vector<double> multimodality;
+  /// Every MultiMax's (t, r) at this evaluation (empty for a model without MultiMax); absent
+  /// in logs written before it was recorded.
+  std::optional<std::vector<MultiMaxSiteValues>> multimax;
 
   /// Keys: step, train_loss, val_loss, lr, items_per_s, item_unit, metric ({name, value}, only
-  /// when present), attention_layers, attention_sparsity, attention_multimodality.
+  /// when present), attention_layers, attention_sparsity, attention_multimodality, multimax
+  /// (when present: one MultiMaxSiteValues::to_json per site).
   nlohmann::json to_json() const;
   /// The inverse of to_json().
   static EvalRecord from_json(const nlohmann::json& json);
   /// Appends each map's S and M, naming layer i `prefix` + i ("" for lm and vit; "enc.",
   /// "dec.", "cross." for mt).
   void add_attention(const std::string& prefix, const std::vector<AttentionMap>& maps);
+  /// Records every MultiMax (t, r) of `model` in `multimax`.
+  void add_multimax(const Module& model);
+};
+
+/// One attention layer's map, named as in EvalRecord::attention_layers ("0", "enc.1", ...).
+struct NamedAttentionMap {
+  /// lm and vit "0", "1", ...; mt "enc.0", ..., "dec.0", ..., "cross.0", ...
+  std::string layer;
+  /// its scores, weights, mask and (for MultiMax) t and r
+  AttentionMap map;
 };
 
 /// What `test` reports on: beam > 1 adds beam-search scores for mt (ignored by lm and vit);
@@ -112,6 +127,9 @@ class Trainer {
   /// Validation loss, the task metric and per-layer attention S/M; resets the running sums.
   /// Leaves the training streams untouched, so evaluating does not change the loss curve.
   EvalRecord evaluate();
+  /// Every attention layer's map on the fixed validation batch whose S and M evaluate()
+  /// reports (the same rows every time): model in eval mode, no tape.
+  std::vector<NamedAttentionMap> validation_attention();
   /// Scores on the task's test split (held out from training and validation): lm "val_loss"
   /// (mean over the whole validation split; the corpus has no test split), vit "accuracy",
   /// mt "chrF" and "exact_match" (greedy), plus "chrF_beam<K>", "exact_match_beam<K>" for beam K.
@@ -160,6 +178,11 @@ class Trainer {
   virtual Tensor batch_loss() = 0;
   /// Fills r.val_loss, r.metric and the attention measures (model in eval mode, no tape).
   virtual void validate(EvalRecord& r) = 0;
+  /// The attention maps of the fixed validation batch (model in eval mode, no tape).
+  virtual std::vector<NamedAttentionMap> validation_attention_maps() = 0;
+  /// Appends `maps` to `out`, naming map i `prefix` + i (as EvalRecord::add_attention).
+  static void append_named(std::vector<NamedAttentionMap>& out, const std::string& prefix,
+                           const std::vector<AttentionMap>& maps);
   /// The test split's scores (model in eval mode).
   virtual std::vector<TaskMetric> test_scores(const TestOptions& options) = 0;
   /// What the task adds to the checkpoint's model metadata ("config", "rng", "vocab", ...).

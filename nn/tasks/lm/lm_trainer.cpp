@@ -88,13 +88,24 @@ Tensor LMTrainer::batch_loss() {
   return model_->loss(b.inputs, b.targets, b.batch, b.seq);
 }
 
-void LMTrainer::validate(EvalRecord& r) {
+data::TokenBatch LMTrainer::validation_batch() const {
   const int64_t rows = std::min<int64_t>(
       options_.eval_batch, std::max<int64_t>(1, std::ssize(dataset_.tokens(data::Split::val)) /
                                                     (options_.model.seq_len + 1)));
-  const data::TokenBatch v = dataset_.fixed_batch(data::Split::val, rows, options_.model.seq_len);
+  return dataset_.fixed_batch(data::Split::val, rows, options_.model.seq_len);
+}
+
+void LMTrainer::validate(EvalRecord& r) {
+  const data::TokenBatch v = validation_batch();
   r.val_loss = model_->loss(v.inputs, v.targets, v.batch, v.seq).item();
   r.add_attention("", model_->attention_maps(v.inputs, v.batch, v.seq));
+}
+
+std::vector<NamedAttentionMap> LMTrainer::validation_attention_maps() {
+  const data::TokenBatch v = validation_batch();
+  std::vector<NamedAttentionMap> out;
+  append_named(out, "", model_->attention_maps(v.inputs, v.batch, v.seq));
+  return out;
 }
 
 std::vector<TaskMetric> LMTrainer::test_scores(const TestOptions&) {

@@ -83,6 +83,10 @@ class LMTrainer : public Trainer {
   Tensor batch_loss() override;
   /// Loss and per-layer S/M on a fixed batch of the validation split.
   void validate(EvalRecord& r) override;
+  /// Every layer's attention on validate()'s fixed batch.
+  std::vector<NamedAttentionMap> validation_attention_maps() override;
+  /// The fixed validation batch: the first eval_batch windows of the split (fewer if short).
+  data::TokenBatch validation_batch() const;
   /// "val_loss": the mean over every whole window of the validation split.
   std::vector<TaskMetric> test_scores(const TestOptions& options) override;
   /// "config", "vocab", "rng" (data and dropout streams).

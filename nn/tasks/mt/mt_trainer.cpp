@@ -143,6 +143,17 @@ void MTTrainer::validate(EvalRecord& r) {
                                                      targets_of(slice))};
 }
 
+std::vector<NamedAttentionMap> MTTrainer::validation_attention_maps() {
+  const Seq2SeqBatch b = make_batch(vocab_, first(pairs_.valid, options_.eval_pairs));
+  Seq2SeqAttentionMaps maps;
+  model_->loss(b.source, b.source_len, b.target_in, b.target_out, b.target_len, b.batch, &maps);
+  std::vector<NamedAttentionMap> out;
+  append_named(out, "enc.", maps.encoder);
+  append_named(out, "dec.", maps.decoder);
+  append_named(out, "cross.", maps.cross);
+  return out;
+}
+
 std::vector<TaskMetric> MTTrainer::test_scores(const TestOptions& options) {
   std::vector<TaskMetric> out;
   const std::vector<data::PhrasePair> pairs =

@@ -89,6 +89,8 @@ class MTTrainer : public Trainer {
   Tensor batch_loss() override;
   /// Validation loss, chrF of greedy translations and per-layer S/M on the first valid pairs.
   void validate(EvalRecord& r) override;
+  /// Every attention's maps (encoder self, decoder self, cross) on validate()'s pairs.
+  std::vector<NamedAttentionMap> validation_attention_maps() override;
   /// "chrF" and "exact_match", greedy and with beam search when options.beam > 1.
   std::vector<TaskMetric> test_scores(const TestOptions& options) override;
   /// "config", "vocab", "rng" (batch order and dropout).

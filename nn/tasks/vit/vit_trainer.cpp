@@ -113,11 +113,21 @@ void VitTrainer::validate(EvalRecord& r) {
   const auto [loss, accuracy] = score(data_.train, train_images(), options_.val_images);
   r.val_loss = loss;
   r.metric = TaskMetric{"accuracy", accuracy};
+  r.add_attention("", measured_attention());
+}
+
+std::vector<AttentionMap> VitTrainer::measured_attention() const {
   std::vector<AttentionMap> maps;
   model_->forward(
       data_.train.range(train_images(), std::min(kMeasuredImages, options_.val_images)).images,
       &maps);
-  r.add_attention("", maps);
+  return maps;
+}
+
+std::vector<NamedAttentionMap> VitTrainer::validation_attention_maps() {
+  std::vector<NamedAttentionMap> out;
+  append_named(out, "", measured_attention());
+  return out;
 }
 
 std::vector<TaskMetric> VitTrainer::test_scores(const TestOptions& options) {

@@ -70,6 +70,10 @@ class VitTrainer : public Trainer {
   Tensor batch_loss() override;
   /// Validation loss, accuracy and per-layer S/M on the held-out images.
   void validate(EvalRecord& r) override;
+  /// Every layer's attention on the held-out images whose S and M validate() measures.
+  std::vector<NamedAttentionMap> validation_attention_maps() override;
+  /// Those images' attention maps, one per layer.
+  std::vector<AttentionMap> measured_attention() const;
   /// "accuracy" on the test images.
   std::vector<TaskMetric> test_scores(const TestOptions& options) override;
   /// "config", "normalization" (the pixels' mean/std), "rng" (batch order and dropout).
