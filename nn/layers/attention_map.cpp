@@ -12,7 +12,7 @@ AttentionMap capture_attention_map(const Tensor& scores, const Tensor& probabili
   Tensor logits;
   if (kind == AttentionKind::Softmax) logits = detached;
   if (kind == AttentionKind::MultiMax && multimax) logits = multimax->modulate(detached);
-  return {detached, probabilities.detach(), mask, causal, logits};
+  return {detached, probabilities.detach(), mask, causal, logits, /*block_output=*/Tensor()};
 }
 
 }  // namespace mmx::nn

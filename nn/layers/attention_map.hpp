@@ -26,6 +26,10 @@ struct AttentionMap {
   /// sigma(scores) for MultiMax; undefined for the others, whose zero weights are exact. The
   /// measures take log phi from it in double, exact where phi underflows float32 (e^-87.3).
   Tensor logits;
+  /// the output of the block this attention belongs to, [B, T, d], detached: the token
+  /// representations the over-smoothing measure reads (nn/metrics/token_similarity.hpp);
+  /// undefined for cross-attention, whose block's output the decoder self-attention's map holds
+  Tensor block_output;
 };
 
 /// The map of one attention call: scores and weights detached, and the logits of `kind`
