@@ -150,5 +150,15 @@ TEST_CASE("token similarity: every task logs it per block, in [-1, 1]") {
     old.erase("blocks");
     old.erase("token_similarity");
     CHECK(nn::EvalRecord::from_json(old).blocks.empty());
+    // No value (no sequence with two real tokens) is NaN, written as null and read back.
+    nn::EvalRecord none = r;
+    none.token_similarity[0] = NAN;
+    const nlohmann::json written = nlohmann::json::parse(none.to_json().dump());
+    CHECK(written.at("token_similarity")[0].is_null());
+    CHECK(std::isnan(nn::EvalRecord::from_json(written).token_similarity[0]));
+    nlohmann::json bad = r.to_json();
+    bad["token_similarity"][0] = "high";
+    CHECK_THROWS_WITH_AS(nn::EvalRecord::from_json(bad), doctest::Contains("token_similarity"),
+                         Error);
   }
 }

@@ -51,7 +51,15 @@ EvalRecord EvalRecord::from_json(const nlohmann::json& j) {
   r.multimodality = io::json_field<std::vector<double>>(j, "attention_multimodality", label);
   if (j.contains("blocks")) {
     r.blocks = io::json_field<std::vector<std::string>>(j, "blocks", label);
-    r.token_similarity = io::json_field<std::vector<double>>(j, "token_similarity", label);
+    // A block whose sequences have no two real tokens has no value: NaN, written as null.
+    const auto values = io::json_field<nlohmann::json>(j, "token_similarity", label);
+    MMX_CHECK(values.is_array(), label, ": field 'token_similarity' must be an array, got ",
+              io::json_excerpt(values));
+    for (const nlohmann::json& v : values) {
+      MMX_CHECK(v.is_null() || v.is_number(), label,
+                ": field 'token_similarity' must hold numbers or null, got ", io::json_excerpt(v));
+      r.token_similarity.push_back(v.is_null() ? NAN : v.get<double>());
+    }
   }
   if (j.contains("metric"))
     r.metric = TaskMetric{io::json_field<std::string>(j["metric"], "name", label + ": metric"),
