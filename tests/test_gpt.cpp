@@ -77,6 +77,7 @@ TEST_CASE("one seed, one set of weights: MultiMax adds its (t, r) without shifti
   GPTConfig c = tiny(AttentionKind::MultiMax);
   for (bool per_head : {false, true}) {
     c.attention.multimax_per_head = per_head;
+    c.multimax_logits = per_head;  // the second model also modulates its logits
     const NamedTensors multimax = GPT(c, 5).named_parameters();
     size_t shared = 0;
     for (const auto& [name, w] : softmax)

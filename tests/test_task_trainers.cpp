@@ -60,6 +60,32 @@ const std::vector<TaskCase> kCases = {
 };
 }  // namespace
 
+TEST_CASE("vit and mt: one seed starts SoftMax and MultiMax (+logits) from the same weights") {
+  // What `mmx compare`'s pairing by seed rests on: every weight the arms share starts equal.
+  // (The data order comes from the seed alone: the batch streams are seeded seed ^ constant.)
+  for (const TaskCase& c : kCases) {
+    CAPTURE(c.task);
+    ScratchDir dir("task-pairing");
+    nlohmann::json multimax = tiny_options(c, dir, nn::AttentionKind::MultiMax);
+    multimax["model"]["multimax_logits"] = true;
+    const nn::NamedTensors softmax_weights =
+        nn::make_trainer(c.task, tiny_options(c, dir, nn::AttentionKind::Softmax))
+            ->model()
+            .named_parameters();
+    const nn::NamedTensors multimax_weights =
+        nn::make_trainer(c.task, multimax)->model().named_parameters();
+    CHECK(multimax_weights.size() > softmax_weights.size());  // the (t, r) pairs
+    size_t shared = 0;
+    for (const auto& [name, w] : softmax_weights)
+      for (const auto& [other_name, other] : multimax_weights)
+        if (name == other_name) {
+          CHECK_MESSAGE(w.to_vector() == other.to_vector(), name);
+          ++shared;
+        }
+    CHECK(shared == softmax_weights.size());
+  }
+}
+
 TEST_CASE("vit and mt: a resumed run reproduces the uninterrupted losses bit for bit") {
   for (const TaskCase& c : kCases)
     for (nn::AttentionKind kind : {nn::AttentionKind::Softmax, nn::AttentionKind::MultiMax}) {

@@ -1,7 +1,9 @@
 // `mmx compare`: trains one task with each attention normalizer over the same seeds -- so a seed
 // gives every normalizer the same initial-weight seed, data order and budget -- then prints the
-// final validation loss / task metric (mean ± spread over seeds), time per step and attention
-// S and M per layer, and writes compare.json and a figure of the validation curves. An arm
+// final validation loss / task metric (mean ± spread over seeds), time per step, attention S and
+// M per layer and the token similarity per block; then each arm's paired difference with SoftMax
+// seed by seed (interval and p-value); and writes compare.json and a figure of the validation
+// curves. An arm
 // "multimax+logits" also modulates the output logits, so the official code's full setup runs
 // beside plain MultiMax attention.
 #include <algorithm>
@@ -11,6 +13,7 @@
 #include "cli/command_registry.hpp"
 #include "cli/threads.hpp"
 #include "cli/training/compare_figure.hpp"
+#include "cli/training/compare_paired.hpp"
 #include "cli/training/compare_summary.hpp"
 #include "cli/training/train_flags.hpp"
 #include "cli/training/train_session.hpp"
@@ -121,8 +124,16 @@ void run_compare(const CLI::App& cmd, const CompareCommand& c) {
   const std::vector<KindSummary> summaries = summarize_runs(runs);
   const std::string table = format_compare_table(summaries, c.seeds);
   std::printf("\n%s", table.c_str());
+  nlohmann::json summary = compare_json(c.task, options, runs, summaries);
+  if (const std::optional<PairedComparison> paired = pair_with_baseline(runs)) {
+    std::printf("\n%s", format_paired_table(*paired).c_str());
+    summary["paired"] = paired_json(*paired);
+  } else {
+    std::printf("\n(no paired differences: they need a %s arm and another to pair with it)\n",
+                kPairedBaseline);
+  }
   const std::filesystem::path json = out / "compare.json", png = out / "compare_curves.png";
-  io::write_file_atomically(json, compare_json(c.task, options, runs, summaries).dump(2) + "\n");
+  io::write_file_atomically(json, summary.dump(2) + "\n");
   write_compare_curves(runs, png,
                        c.task + ": " + std::to_string(steps) + " steps, " +
                            std::to_string(c.seeds) + " seed" + (c.seeds > 1 ? "s" : "") +

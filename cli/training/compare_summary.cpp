@@ -92,10 +92,13 @@ std::vector<KindSummary> summarize_runs(const std::vector<CompareRun>& runs) {
         k.layers = last.attention_layers;
         k.sparsity.assign(last.sparsity.size(), 0.0);
         k.multimodality.assign(last.multimodality.size(), 0.0);
+        k.blocks = last.blocks;
+        k.token_similarity.assign(last.token_similarity.size(), 0.0);
         if (last.metric) k.metric_name = last.metric->name;
       }
       MMX_CHECK(last.attention_layers == k.layers && last.sparsity.size() == k.sparsity.size() &&
                     last.multimodality.size() == k.multimodality.size() &&
+                    last.blocks == k.blocks &&
                     (last.metric ? last.metric->name : "") == k.metric_name,
                 "compare: the runs of ", kind, " report different layers or metrics (",
                 r.dir.string(), ")");
@@ -106,9 +109,12 @@ std::vector<KindSummary> summarize_runs(const std::vector<CompareRun>& runs) {
         k.sparsity[l] += last.sparsity[l];
         k.multimodality[l] += last.multimodality[l];
       }
+      for (size_t b = 0; b < k.token_similarity.size(); ++b)
+        k.token_similarity[b] += last.token_similarity[b];
     }
     for (double& v : k.sparsity) v /= static_cast<double>(n);
     for (double& v : k.multimodality) v /= static_cast<double>(n);
+    for (double& v : k.token_similarity) v /= static_cast<double>(n);
     k.val_loss = spread_of(loss);
     if (!metric.empty()) k.metric = spread_of(metric);
     k.ms_per_step = spread_of(ms);
@@ -121,32 +127,45 @@ std::string format_compare_table(const std::vector<KindSummary>& summaries, int6
   MMX_CHECK(!summaries.empty(), "compare: nothing to tabulate");
   const std::string metric = summaries.front().metric_name;
   const bool measures = !summaries.front().layers.empty();
-  // The S column is as wide as its longest entry (mt has six layers) plus a gap, and the name
-  // column as its longest name ("multimax+logits").
+  const bool smoothing = !summaries.front().blocks.empty();
+  // The S and M columns are as wide as their longest entry (mt has six layers) plus a gap, and
+  // the name column as its longest name ("multimax+logits").
   size_t s_width = 22, name_width = 11;
   for (const KindSummary& k : summaries) {
     s_width = std::max(s_width, per_layer(k.sparsity).size() + 3);
     name_width = std::max(name_width, k.attention.size() + 2);
   }
-  std::string out = pad("attention", name_width) + pad("val loss", 18) +
-                    (metric.empty() ? "" : pad(metric, 16)) + "ms/step" +
-                    (measures ? "   " + pad("S per layer", s_width) + "M per layer" : "") + "\n";
+  std::string out =
+      pad("attention", name_width) + pad("val loss", 18) + (metric.empty() ? "" : pad(metric, 16)) +
+      "ms/step" +
+      (measures ? "   " + pad("S per layer", s_width) +
+                      (smoothing ? pad("M per layer", s_width) + "cos per block" : "M per layer")
+                : "") +
+      "\n";
   for (const KindSummary& k : summaries) {
     char ms[32];
     std::snprintf(ms, sizeof ms, "%.1f", k.ms_per_step.mean);
-    out +=
-        pad(k.attention, name_width) + pad(format_spread(k.val_loss, 4), 18) +
-        (metric.empty() ? "" : pad(k.metric ? format_spread(*k.metric, 2) : "-", 16)) +
-        (measures ? pad(ms, 10) + pad(per_layer(k.sparsity), s_width) + per_layer(k.multimodality)
-                  : ms) +
-        "\n";
+    out += pad(k.attention, name_width) + pad(format_spread(k.val_loss, 4), 18) +
+           (metric.empty() ? "" : pad(k.metric ? format_spread(*k.metric, 2) : "-", 16)) +
+           (measures ? pad(ms, 10) + pad(per_layer(k.sparsity), s_width) +
+                           (smoothing ? pad(per_layer(k.multimodality), s_width) +
+                                            per_layer(k.token_similarity)
+                                      : per_layer(k.multimodality))
+                     : ms) +
+           "\n";
   }
-  std::string layers;
-  for (const std::string& l : summaries.front().layers) layers += (layers.empty() ? "" : " ") + l;
-  const std::string measures_note =
-      measures ? "S, M: mean attention sparsity and multi-modality per layer [" + layers +
-                     "], higher = more"
+  const auto names = [](const std::vector<std::string>& list) {
+    std::string joined;
+    for (const std::string& l : list) joined += (joined.empty() ? "" : " ") + l;
+    return joined;
+  };
+  std::string measures_note =
+      measures ? "S, M: mean attention sparsity and multi-modality per layer [" +
+                     names(summaries.front().layers) + "], higher = more"
                : "S, M: this task's evaluation does not report attention measures";
+  if (smoothing)
+    measures_note += ";\n cos: mean pairwise cosine similarity of the tokens after each block [" +
+                     names(summaries.front().blocks) + "], 1 = all alike (over-smoothing)";
   const std::string spread = seeds > 1
                                  ? "mean ± sample std over " + std::to_string(seeds) + " seeds"
                                  : "one seed, no spread";
@@ -169,7 +188,9 @@ nlohmann::json compare_json(const std::string& task, const nlohmann::json& optio
                         {"ms_per_step", spread_json(k.ms_per_step)},
                         {"attention_layers", k.layers},
                         {"attention_sparsity", k.sparsity},
-                        {"attention_multimodality", k.multimodality}};
+                        {"attention_multimodality", k.multimodality},
+                        {"blocks", k.blocks},
+                        {"token_similarity", k.token_similarity}};
     if (k.metric) s["metric"] = {{"name", k.metric_name}, {"value", spread_json(*k.metric)}};
     j["summary"].push_back(std::move(s));
   }

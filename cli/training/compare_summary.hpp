@@ -1,5 +1,7 @@
 // What `mmx compare` reports: per attention kind, the final validation loss and task metric as
-// mean and spread over seeds, the time per training step and the mean attention S and M per layer.
+// mean and spread over seeds, the time per training step, the mean attention S and M per layer
+// and the token similarity (over-smoothing) per block. The paired differences with SoftMax are
+// compare_paired.hpp's.
 #pragma once
 
 #include <cstdint>
@@ -39,6 +41,8 @@ struct KindSummary {
   std::vector<std::string> layers;  // attention layer names, as the trainer reports them
   std::vector<double> sparsity;     // per layer: mean over seeds of the final S
   std::vector<double> multimodality;
+  std::vector<std::string> blocks;       // block names, as the trainer reports them
+  std::vector<double> token_similarity;  // per block: mean over seeds of the final measure
 };
 
 // One summary per attention kind, in the order the kinds first appear in `runs`. Every run must

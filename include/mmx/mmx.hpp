@@ -75,6 +75,8 @@
 #include "nn/data/text_dataset.hpp"
 #include "nn/data/utf8.hpp"
 #include "nn/metrics/chrf.hpp"
+#include "nn/metrics/paired_difference.hpp"
+#include "nn/metrics/token_similarity.hpp"
 
 // Data-parallel training: the communicator (MPI or a single process) and what runs on it.
 #include "nn/distributed/communicator.hpp"

@@ -30,6 +30,10 @@ struct AttentionMap {
   /// MultiMax's t, r (detached, sharing the parameters' storage) and order; t and r undefined
   /// for the other normalizers
   MultiMaxParams multimax;
+  /// the output of the block this attention belongs to, [B, T, d], detached: the token
+  /// representations the over-smoothing measure reads (nn/metrics/token_similarity.hpp);
+  /// undefined for cross-attention, whose block's output the decoder self-attention's map holds
+  Tensor block_output;
 };
 
 /// The map of one attention call: scores and weights detached, and the logits of `kind`

@@ -17,7 +17,9 @@ Block::Block(const AttentionOptions& attention, Generator& init_gen, Generator& 
 
 Tensor Block::forward(const Tensor& x, AttentionMap* capture) const {
   Tensor h = x + attn_.forward(ln1_.forward(x), capture);
-  return h + mlp_.forward(ln2_.forward(h));
+  Tensor out = h + mlp_.forward(ln2_.forward(h));
+  if (capture) capture->block_output = out.detach();
+  return out;
 }
 
 Tensor Block::forward_cached(const Tensor& x, Tensor& keys, Tensor& values, int64_t start) const {

@@ -16,7 +16,8 @@ class Block : public Module {
   /// are the attention's d_model and dropout.
   Block(const AttentionOptions& attention, Generator& init_gen, Generator& dropout_gen);
 
-  /// `capture`, when given, receives this layer's attention scores and weights [B, H, T, T].
+  /// `capture`, when given, receives this layer's attention scores and weights [B, H, T, T]
+  /// and the block's output.
   Tensor forward(const Tensor& x, AttentionMap* capture = nullptr) const;
   /// See Attention::forward_cached.
   Tensor forward_cached(const Tensor& x, Tensor& keys, Tensor& values, int64_t start) const;

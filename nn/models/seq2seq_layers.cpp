@@ -19,7 +19,9 @@ EncoderLayer::EncoderLayer(const Seq2SeqConfig& config, Generator& init_gen, Gen
 Tensor EncoderLayer::forward(const Tensor& x, const Tensor& key_mask, AttentionMap* capture) const {
   Tensor normed = ln1_.forward(x);
   Tensor h = x + self_attn_.forward(normed, normed, key_mask, capture);
-  return h + mlp_.forward(ln2_.forward(h));
+  Tensor out = h + mlp_.forward(ln2_.forward(h));
+  if (capture) capture->block_output = out.detach();
+  return out;
 }
 
 DecoderLayer::DecoderLayer(const Seq2SeqConfig& config, Generator& init_gen, Generator& dropout_gen)
@@ -45,7 +47,9 @@ Tensor DecoderLayer::forward(const Tensor& x, const Tensor& memory, const Tensor
   // Padded target positions sit after EOS: causal masking already hides them from real ones.
   Tensor h = x + self_attn_.forward(normed, normed, Tensor(), self_capture);
   h = h + cross_attn_.forward(ln2_.forward(h), memory, memory_mask, cross_capture);
-  return h + mlp_.forward(ln3_.forward(h));
+  Tensor out = h + mlp_.forward(ln3_.forward(h));
+  if (self_capture) self_capture->block_output = out.detach();
+  return out;
 }
 
 Tensor DecoderLayer::forward_step(const Tensor& x, Tensor& keys, Tensor& values, int64_t position,

@@ -16,7 +16,7 @@ class EncoderLayer : public Module {
   /// Weights drawn from `init_gen`; dropout masks from `dropout_gen`.
   EncoderLayer(const Seq2SeqConfig& config, Generator& init_gen, Generator& dropout_gen);
   /// x [B, S, d]; `key_mask` [B, 1, 1, S] hides padded source positions. `capture`, when given,
-  /// receives the self-attention's map.
+  /// receives the self-attention's map and the layer's output.
   Tensor forward(const Tensor& x, const Tensor& key_mask, AttentionMap* capture = nullptr) const;
 
  private:
@@ -32,7 +32,8 @@ class DecoderLayer : public Module {
   /// Weights drawn from `init_gen`; dropout masks from `dropout_gen`.
   DecoderLayer(const Seq2SeqConfig& config, Generator& init_gen, Generator& dropout_gen);
   /// x [B, T, d] (targets shifted right), memory [B, S, d] the encoder's output. The captures,
-  /// when given, receive the self- and the cross-attention's maps.
+  /// when given, receive the self- and the cross-attention's maps, the self one the layer's
+  /// output too.
   Tensor forward(const Tensor& x, const Tensor& memory, const Tensor& memory_mask,
                  AttentionMap* self_capture = nullptr, AttentionMap* cross_capture = nullptr) const;
 

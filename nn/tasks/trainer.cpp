@@ -12,6 +12,7 @@
 #include "nn/data/image_dataset.hpp"
 #include "nn/distributed/communicator.hpp"
 #include "nn/distributed/data_parallel.hpp"
+#include "nn/metrics/token_similarity.hpp"
 #include "nn/optim/adamw.hpp"
 #include "nn/optim/grad_clip.hpp"
 #include "nn/optim/optim_options.hpp"
@@ -29,7 +30,9 @@ nlohmann::json EvalRecord::to_json() const {
                       {"item_unit", item_unit},
                       {"attention_layers", attention_layers},
                       {"attention_sparsity", sparsity},
-                      {"attention_multimodality", multimodality}};
+                      {"attention_multimodality", multimodality},
+                      {"blocks", blocks},
+                      {"token_similarity", token_similarity}};
   if (metric) j["metric"] = {{"name", metric->name}, {"value", metric->value}};
   if (multimax) {
     j["multimax"] = nlohmann::json::array();
@@ -50,6 +53,18 @@ EvalRecord EvalRecord::from_json(const nlohmann::json& j) {
   r.attention_layers = io::json_field<std::vector<std::string>>(j, "attention_layers", label);
   r.sparsity = io::json_field<std::vector<double>>(j, "attention_sparsity", label);
   r.multimodality = io::json_field<std::vector<double>>(j, "attention_multimodality", label);
+  if (j.contains("blocks")) {
+    r.blocks = io::json_field<std::vector<std::string>>(j, "blocks", label);
+    // A block whose sequences have no two real tokens has no value: NaN, written as null.
+    const auto values = io::json_field<nlohmann::json>(j, "token_similarity", label);
+    MMX_CHECK(values.is_array(), label, ": field 'token_similarity' must be an array, got ",
+              io::json_excerpt(values));
+    for (const nlohmann::json& v : values) {
+      MMX_CHECK(v.is_null() || v.is_number(), label,
+                ": field 'token_similarity' must hold numbers or null, got ", io::json_excerpt(v));
+      r.token_similarity.push_back(v.is_null() ? NAN : v.get<double>());
+    }
+  }
   if (j.contains("metric"))
     r.metric = TaskMetric{io::json_field<std::string>(j["metric"], "name", label + ": metric"),
                           io::json_field<double>(j["metric"], "value", label + ": metric")};
@@ -118,6 +133,15 @@ void EvalRecord::add_attention(const std::string& prefix, const std::vector<Atte
     attention_layers.push_back(prefix + std::to_string(i));
     sparsity.push_back(m.sparsity);
     multimodality.push_back(m.multimodality);
+  }
+  add_blocks(prefix, maps);
+}
+
+void EvalRecord::add_blocks(const std::string& prefix, const std::vector<AttentionMap>& maps) {
+  for (size_t i = 0; i < maps.size(); ++i) {
+    if (!maps[i].block_output.defined()) continue;
+    blocks.push_back(prefix + std::to_string(i));
+    token_similarity.push_back(nn::token_similarity(maps[i]));
   }
 }
 

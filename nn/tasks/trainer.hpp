@@ -81,16 +81,26 @@ struct EvalRecord {
   /// Every MultiMax's (t, r) at this evaluation (empty for a model without MultiMax); absent
   /// in logs written before it was recorded.
   std::optional<std::vector<MultiMaxSiteValues>> multimax;
+  /// One entry per block, in model order: lm and vit "0", "1", ...; mt "enc.0", ..., "dec.0",
+  /// ... Empty when the model does not expose its attention maps (and in older logs).
+  std::vector<std::string> blocks;
+  /// per block, the over-smoothing measure: the mean pairwise cosine similarity of the token
+  /// representations after it, on the validation batch of S and M (nn/metrics/token_similarity.hpp)
+  std::vector<double> token_similarity;
 
   /// Keys: step, train_loss, val_loss, lr, items_per_s, item_unit, metric ({name, value}, only
   /// when present), attention_layers, attention_sparsity, attention_multimodality, multimax
-  /// (when present: one MultiMaxSiteValues::to_json per site).
+  /// (when present: one MultiMaxSiteValues::to_json per site), blocks, token_similarity (the
+  /// last three optional when read: older logs lack them).
   nlohmann::json to_json() const;
   /// The inverse of to_json().
   static EvalRecord from_json(const nlohmann::json& json);
   /// Appends each map's S and M, naming layer i `prefix` + i ("" for lm and vit; "enc.",
-  /// "dec.", "cross." for mt).
+  /// "dec.", "cross." for mt), and the token similarity of the blocks they hold (add_blocks).
   void add_attention(const std::string& prefix, const std::vector<AttentionMap>& maps);
+  /// Appends the token similarity after each block whose output a map holds, naming it as
+  /// add_attention names the map.
+  void add_blocks(const std::string& prefix, const std::vector<AttentionMap>& maps);
   /// Records every MultiMax (t, r) of `model` in `multimax`.
   void add_multimax(const Module& model);
 };
