@@ -6,7 +6,8 @@
 //
 // Against the machine's limit: decoding one token reads every weight once, so it cannot beat the
 // time to stream-read the weights' bytes. The row times that floor in the same run (a sum over
-// a buffer of the weights' size, at the same thread count, median of several) and reports the
+// a buffer of the weights' size, at the same thread count, alternating with the decodes; median
+// of the rounds) and reports the
 // fraction of the floor's rate reached, and the cached rate against one full forward over the
 // whole context (what an uncached sampler pays per token once the context is full).
 #include <omp.h>
@@ -69,18 +70,17 @@ double decode_flops(const nn::GPTConfig& c, int64_t n) {
   return flops;
 }
 
-// The weight-streaming floor: seconds to read `floats` floats once (a sum over a buffer of that
-// size, at this thread count), median of 9 after one that brings it into the caches it fits.
-double streaming_floor_s(int64_t floats) {
+// The weight-streaming floor: seconds to read `floats` floats once, at this thread count: a sum
+// over a buffer of that size, `times` times in a row (as many as the tokens decoded, so that the
+// floor spends as long on the machine as the decode and meets the same load), per read.
+double streaming_floor_s(int64_t floats, int64_t times) {
   const Tensor buffer = Tensor::ones({floats});
-  std::vector<double> seconds;
-  for (int i = 0; i < 10; ++i) {
-    const auto start = std::chrono::steady_clock::now();
-    const float total = sum(buffer).item();
-    if (i > 0) seconds.push_back(seconds_since(start));
-    MMX_CHECK(total > 0, "bench sample: the streaming sum read nothing");
-  }
-  return bench::median(seconds);
+  (void)sum(buffer);  // brings it into the caches it fits in, as the decode's warm-up does
+  const auto start = std::chrono::steady_clock::now();
+  float total = 0;
+  for (int64_t i = 0; i < times; ++i) total += sum(buffer).item();
+  MMX_CHECK(total > 0, "bench sample: the streaming sum read nothing");
+  return seconds_since(start) / static_cast<double>(times);
 }
 
 // One full forward over the whole context (seq_len positions), median of `repeats`.
@@ -114,7 +114,7 @@ nlohmann::ordered_json sample_one(const bench::ReferenceConfig& c, const std::st
   for (int r = 0; r < opt.rounds; ++r) {  // alternating, so load changes hit all alike
     const Decoding with = decode(model, n_new, true);
     const Decoding without = decode(model, n_new, false);
-    floor_s.push_back(streaming_floor_s(floats));
+    floor_s.push_back(streaming_floor_s(floats, n_new));
     full_s.push_back(full_forward_s(model, 3));
     cached.push_back(with.tokens_per_s);
     uncached.push_back(without.tokens_per_s);

@@ -18,9 +18,15 @@ template <int64_t Rows>
 void dot_rows(const float* w, const float* x, int64_t row, int64_t cols, float* sums) {
   Vec acc[Rows] = {};
   const int64_t full = cols - cols % kVecLanes;
+  // The next block of rows, fetched while this one is summed: rows of 1-4 KB are too short for
+  // the hardware prefetcher to ramp up on (measured: 1.5 -> 1.0 ms of CPU per small-config token).
+  const float* next = w + (row + Rows) * cols;
   for (int64_t c = 0; c < full; c += kVecLanes) {
     const Vec xv = load(x + c);
-    for (int64_t i = 0; i < Rows; ++i) acc[i] += load(w + (row + i) * cols + c) * xv;
+    for (int64_t i = 0; i < Rows; ++i) {
+      __builtin_prefetch(next + i * cols + c);
+      acc[i] += load(w + (row + i) * cols + c) * xv;
+    }
   }
   for (int64_t i = 0; i < Rows; ++i) {
     float s = horizontal_sum(acc[i]);
