@@ -1,7 +1,7 @@
 // mmx_bench_kernels: the benchmarks that measure below the ops, so `mmx bench` (which measures
 // through the public ops) cannot hold them: the normalizer kernels against oneDNN's softmax, and
-// the engine's matmul against a bare oneDNN primitive.
-//   mmx_bench_kernels [normalizers] [matmul] [--repeats N] [--threads N] [--json]
+// the engine's matmul against a bare oneDNN primitive, the one-row gemv against oneDNN.
+//   mmx_bench_kernels [normalizers] [matmul] [gemv] [--repeats N] [--threads N] [--json]
 #include <omp.h>
 
 #include <CLI/CLI.hpp>
@@ -29,15 +29,17 @@ int main(int argc, char** argv) {
   using mmx::bench::KernelBenchOptions;
   const std::map<std::string, std::function<void(const KernelBenchOptions&)>> suites = {
       {"normalizers", mmx::bench::run_normalizer_kernels},
-      {"matmul", mmx::bench::run_matmul_overhead}};
+      {"matmul", mmx::bench::run_matmul_overhead},
+      {"gemv", mmx::bench::run_gemv}};
   CLI::App app(
       "Kernel benchmarks: the normalizer kernels against oneDNN's softmax (16384 x 256 "
-      "scores), the engine's matmul against a bare oneDNN primitive (square 64..1024)");
+      "scores), the engine's matmul against a bare oneDNN primitive (square 64..1024), the "
+      "one-row gemv against oneDNN's one-row matmul (the small config's layers)");
   std::vector<std::string> names;
   KernelBenchOptions opt;
   int threads = 0;
-  app.add_option("suites", names, "Suites to run (default: all): normalizers, matmul")
-      ->check(CLI::IsMember({"normalizers", "matmul"}));
+  app.add_option("suites", names, "Suites to run (default: all): normalizers, matmul, gemv")
+      ->check(CLI::IsMember({"normalizers", "matmul", "gemv"}));
   app.add_option("--repeats", opt.repeats, "Timed repetitions per measurement")
       ->check(CLI::Range(1, 100000));
   app.add_option("--threads", threads, "OpenMP threads (0: all cores)")->check(CLI::Range(0, 1024));

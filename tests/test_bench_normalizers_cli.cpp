@@ -1,6 +1,7 @@
 // The benchmarks of the normalizers and the matmul: `mmx bench normalizers` times the ops through
-// the tape; mmx_bench_kernels (bench/) the raw kernels and the engine's matmul against bare
-// oneDNN. Which rows each prints, and what they carry; no figure is checked.
+// the tape; mmx_bench_kernels (bench/) the raw kernels, the engine's matmul against bare
+// oneDNN and the one-row gemv against oneDNN's one-row matmul. Which rows each prints, and what
+// they carry; no figure is checked.
 #include <doctest/doctest.h>
 
 #include <nlohmann/json.hpp>
@@ -78,4 +79,18 @@ TEST_CASE("mmx_bench_kernels matmul: the engine's matmul and bare oneDNN at each
   }
   // The suite left `mmx bench`.
   CHECK(run_mmx("bench matmul --repeats 1").exit_code != 0);
+}
+
+TEST_CASE("mmx_bench_kernels gemv: the one-row products three ways, per small-config layer") {
+  const auto rows = kernel_bench_rows("gemv --json --repeats 2 --threads 1");
+  REQUIRE(rows.size() == 4);
+  const std::vector<std::string> layers = {"qkv", "proj", "mlp.fc", "mlp.out"};
+  for (size_t i = 0; i < rows.size(); ++i) {
+    CAPTURE(rows[i].dump());
+    CHECK(rows[i]["suite"] == "gemv");
+    CHECK(rows[i]["layer"] == layers[i]);
+    CHECK(rows[i]["gemv_us"].get<double>() > 0);
+    CHECK(rows[i]["matmul_view_us"].get<double>() > 0);
+    CHECK(rows[i]["matmul_prepacked_us"].get<double>() > 0);
+  }
 }

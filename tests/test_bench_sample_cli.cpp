@@ -26,6 +26,21 @@ TEST_CASE("bench sample --json: cached and uncached agree, speed-up = their rati
     REQUIRE(cached > 0);
     REQUIRE(uncached > 0);
     CHECK(row["speedup"].get<double>() == doctest::Approx(cached / uncached).epsilon(0.01));
+    // Against the machine: the per-token time, the rate in FLOPs, the streaming floor of the
+    // weights (tiny: 4 x 0.8M parameters, less one row each of the token and position tables
+    // unread) and the rate over one full forward at the whole context, each consistent.
+    CHECK(row["ms_per_token"].get<double>() == doctest::Approx(1e3 / cached).epsilon(0.01));
+    CHECK(row["gflops"].get<double>() > 0);
+    CHECK(row["weight_mb"].get<double>() > 3.0);
+    CHECK(row["weight_mb"].get<double>() < 4.0 * row["params"].get<double>() / 1e6);
+    const double floor_rate = row["floor_tokens_per_s"].get<double>();
+    REQUIRE(floor_rate > 0);
+    CHECK(row["floor_fraction"].get<double>() ==
+          doctest::Approx(cached / floor_rate).epsilon(0.01));
+    const double full = row["full_context_tokens_per_s"].get<double>();
+    REQUIRE(full > 0);
+    CHECK(row["speedup_full_context"].get<double>() ==
+          doctest::Approx(cached / full).epsilon(0.01));
   }
 }
 
@@ -38,6 +53,7 @@ TEST_CASE("bench sample: 0 tokens means the whole context after the prompt; a ta
       "bench sample --config tiny --attn multimax --tokens 4 --rounds 1 --threads 1", false);
   REQUIRE(table.exit_code == 0);
   CHECK(table.output.find("cached tok/s") != std::string::npos);
+  CHECK(table.output.find("of floor") != std::string::npos);
   CHECK(table.output.find("tiny   multimax") != std::string::npos);
 }
 

@@ -17,6 +17,9 @@ GeluWithSlope gelu_exact_with_slope(const Tensor& x);
 // y alone, bit for bit the y above: inference and training give the same activations.
 Tensor gelu_exact_forward(const Tensor& x);
 GeluWithSlope gelu_exact_with_slope_naive(const Tensor& x);
+// y[0, n) = GELU(x[0, n)), the same bits as gelu_exact_forward: for decoding one token at a time
+// into a buffer that is reused (no tensor made). y may be x.
+void gelu_exact_row(const float* x, int64_t n, float* y);
 // The backward, dL/dx = dL/dy * slope (dy dense, slope's shape). dx goes into `into` when given
 // (dense, dy's shape; it may be dy itself), else a new tensor: as softmax_rows_backward.
 Tensor gelu_exact_backward(const Tensor& dy, const Tensor& slope, Tensor into = Tensor());

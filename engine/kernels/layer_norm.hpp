@@ -21,4 +21,10 @@ LayerNormBackward layer_norm_backward(const Tensor& x, const Tensor& weight, con
                                       const Tensor& mean, const Tensor& variance, const Tensor& gy,
                                       float eps);
 
+// One row of n floats, for decoding a token at a time without a primitive call: y = (x - mean)
+// / sqrt(variance + eps) * weight + bias, the biased variance in double (two passes, as the
+// reference layer_norm_forward_naive). y may be x.
+void layer_norm_row(const float* x, const float* weight, const float* bias, int64_t n, float eps,
+                    float* y);
+
 }  // namespace mmx::kernels

@@ -169,6 +169,16 @@ void multimax_forward_row(const float* x, const float* mask, int64_t active, int
     forward_row<2>(x, mask, active, cols, c, p);
 }
 
+void multimax_modulate_row(const float* x, int64_t n, MultiMaxCoeffs c, int order, float* y) {
+  if (order == 1) {
+#pragma omp simd
+    for (int64_t j = 0; j < n; ++j) y[j] = modulate<1>(x[j], c);
+  } else {
+#pragma omp simd
+    for (int64_t j = 0; j < n; ++j) y[j] = modulate<2>(x[j], c);
+  }
+}
+
 MultiMaxRowsBackward::MultiMaxRowsBackward(const MultiMaxParams& params, int64_t heads, int threads)
     : coeffs_(multimax_coeffs(params)),
       order_(params.order),

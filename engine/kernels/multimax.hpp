@@ -52,6 +52,10 @@ std::vector<MultiMaxCoeffs> multimax_coeffs(const MultiMaxParams& params);
 void multimax_forward_row(const float* x, const float* mask, int64_t active, int64_t cols,
                           MultiMaxCoeffs c, int order, float* p);
 
+// y[0, n) = sigma(x[0, n)) alone, without the softmax: MultiMax on a GPT's output logits
+// (MultiMaxParameters::modulate), one row at a time. y may be x.
+void multimax_modulate_row(const float* x, int64_t n, MultiMaxCoeffs c, int order, float* y);
+
 // The backward's 8 running sums, per lane: the t gradients in [0..3] and the bare indicator /
 // relu sums of the r gradients in [4..7] (the factors t_k, -t_k, 2 t_k, -2 t_k are applied
 // once, after every row is summed).

@@ -9,8 +9,10 @@ namespace mmx::nn {
 /// LayerNorm over the last axis (see the file comment).
 class LayerNorm : public Module {
  public:
+  /// The eps every model's LayerNorms use (PyTorch's default).
+  static constexpr float kDefaultEps = 1e-5f;
   /// Normalizes vectors of size `dim`; `eps` is added to the variance.
-  explicit LayerNorm(int64_t dim, float eps = 1e-5f);
+  explicit LayerNorm(int64_t dim, float eps = kDefaultEps);
 
   /// [..., dim] -> [..., dim]
   Tensor forward(const Tensor& x) const;

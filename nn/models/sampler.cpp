@@ -3,9 +3,11 @@
 #include <algorithm>
 #include <cmath>
 #include <numeric>
+#include <optional>
 
 #include "engine/autograd/no_grad.hpp"
 #include "engine/error.hpp"
+#include "nn/models/gpt_decoder.hpp"
 
 namespace mmx::nn {
 
@@ -78,30 +80,51 @@ class FullForwardLogits : public NextTokenLogits {
   const GPT& model_;
 };
 
+// The window policy of sampler.hpp over a cache. Positions go through the GPTDecoder (one row
+// at a time, no allocation) where it runs the model's attention, else through
+// GPT::forward_incremental (SparseMax, EntMax-1.5, EvSoftMax).
 class CachedLogits : public NextTokenLogits {
  public:
-  explicit CachedLogits(const GPT& model) : model_(model), cache_(model.make_cache(1)) {}
+  explicit CachedLogits(const GPT& model) : model_(model) {
+    if (GPTDecoder::supports(model.config()))
+      decoder_.emplace(model);
+    else
+      cache_ = model.make_cache(1);
+  }
 
   std::vector<float> next(const std::vector<int64_t>& history) override {
     const auto length = static_cast<int64_t>(history.size());
     const int64_t seq_len = model_.config().seq_len;
-    if (cache_.length == 0) return refill(history, std::min(length, seq_len));
-    // The cache holds history[window_start_, window_start_ + cache_.length).
-    const int64_t fed = window_start_ + cache_.length;
+    if (cached() == 0) return refill(history, std::min(length, seq_len));
+    // The cache holds history[window_start_, window_start_ + cached()).
+    const int64_t fed = window_start_ + cached();
     MMX_CHECK(fed < length, "sample: the history must grow between calls (", length, " tokens, ",
               fed, " already decoded)");
     if (length - window_start_ > seq_len) return refill(history, std::max<int64_t>(1, seq_len / 2));
-    return last_row(model_.forward_incremental({history.begin() + fed, history.end()}, 1, cache_));
+    return feed({history.begin() + fed, history.end()});
   }
 
  private:
+  int64_t cached() const { return decoder_ ? decoder_->length() : cache_.length; }
+
   std::vector<float> refill(const std::vector<int64_t>& history, int64_t keep) {
-    cache_.clear();
+    if (decoder_)
+      decoder_->clear();
+    else
+      cache_.clear();
     window_start_ = static_cast<int64_t>(history.size()) - keep;
-    return last_row(model_.forward_incremental(tail(history, keep), 1, cache_));
+    return feed(tail(history, keep));
+  }
+
+  // The next positions' tokens -> the logits after the last of them.
+  std::vector<float> feed(const std::vector<int64_t>& tokens) {
+    if (!decoder_) return last_row(model_.forward_incremental(tokens, 1, cache_));
+    for (size_t i = 0; i + 1 < tokens.size(); ++i) decoder_->step(tokens[i]);
+    return decoder_->step(tokens.back()).to_vector();
   }
 
   const GPT& model_;
+  std::optional<GPTDecoder> decoder_;
   KVCache cache_;
   int64_t window_start_ = 0;
 };

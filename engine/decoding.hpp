@@ -1,0 +1,57 @@
+/// \file
+/// Decoding one token at a time: the inference steps of a pre-LN transformer on a single row,
+/// each writing into a buffer the caller made once and reuses for every token. No tape, no
+/// tensor made, no primitive call: a one-row product through oneDNN repacked its weight on every
+/// call, and the per-op cost of allocating and dispatching was about a third of a token's time.
+/// Every tensor passed here must be dense (contiguous); the functions check the shapes and
+/// throw an mmx::Error naming the step and the shapes otherwise. Nothing is recorded for
+/// autograd: use these only for inference.
+#pragma once
+
+#include <cstdint>
+
+#include "engine/multimax_params.hpp"
+#include "engine/tensor.hpp"
+
+namespace mmx {
+
+/// y = weight x + bias for one row: x [in], weight [out, in] (a Linear's, read in place), bias
+/// [out] or undefined, y [out]. With `accumulate`, y += weight x + bias (a residual add).
+void linear_row(const Tensor& x, const Tensor& weight, const Tensor& bias, Tensor& y,
+                bool accumulate = false);
+
+/// y = layer_norm(x) over one row: x, weight, bias and y all [n]. y may be x.
+void layer_norm_row(const Tensor& x, const Tensor& weight, const Tensor& bias, float eps,
+                    Tensor& y);
+
+/// y = exact (erf) GELU of x, the same bits as gelu(x, GeluForm::Exact); y may be x.
+void gelu_exact_row(const Tensor& x, Tensor& y);
+
+/// y = sigma(x), MultiMax's modulation without the softmax (per-layer parameters [4]), as
+/// MultiMax on a GPT's output logits applies it; y may be x.
+void multimax_modulate_row(const Tensor& x, const MultiMaxParams& params, Tensor& y);
+
+/// One new position of causal self-attention against a KV cache.
+struct CachedAttentionStep {
+  /// [3 d]: the fused projection's q, k, v for the new position, heads side by side in each
+  Tensor qkv;
+  /// [heads, capacity, dh]: this layer's cached keys (the new one is written at `position`)
+  Tensor keys;
+  /// [heads, capacity, dh]: the cached values, likewise
+  Tensor values;
+  /// the new position; the cache holds [0, position)
+  int64_t position = 0;
+  /// MultiMax's parameters (per layer [4] or per head [heads, 4]); null for SoftMax
+  const MultiMaxParams* multimax = nullptr;
+  /// [2 heads capacity] floats of working space
+  Tensor scratch;
+  /// [d]: the heads side by side, the output projection's input
+  Tensor y;
+};
+
+/// Writes the new key and value into the cache, then attends from the new query to positions
+/// [0, position] with scores q k / sqrt(dh), normalized by SoftMax or MultiMax exactly as the
+/// full forward does, into `step.y`.
+void cached_attention_row(CachedAttentionStep& step);
+
+}  // namespace mmx

@@ -1,0 +1,122 @@
+// The one-row inference steps of engine/decoding.hpp: shape checks, then the kernels. Nothing
+// is recorded on the tape and nothing is allocated.
+#include "engine/decoding.hpp"
+
+#include <cmath>
+
+#include "engine/error.hpp"
+#include "engine/kernels/cached_attention.hpp"
+#include "engine/kernels/gelu.hpp"
+#include "engine/kernels/gemv.hpp"
+#include "engine/kernels/layer_norm.hpp"
+#include "engine/kernels/multimax.hpp"
+
+namespace mmx {
+
+namespace {
+
+// `t` is dense with exactly `shape`.
+void check(const char* step, const char* name, const Tensor& t, const Shape& shape) {
+  MMX_CHECK(t.defined() && t.is_contiguous() && t.shape() == shape, step, ": ", name,
+            " must be a dense ", to_string(shape), ", got ",
+            t.defined() ? to_string(t.shape()) : std::string("an undefined tensor"),
+            t.defined() && !t.is_contiguous() ? " (strided)" : "");
+}
+
+int64_t length_of(const char* step, const Tensor& x) {
+  MMX_CHECK(x.defined() && x.dim() == 1 && x.numel() > 0, step,
+            ": x must be one non-empty row, got ",
+            x.defined() ? to_string(x.shape()) : std::string("an undefined tensor"));
+  return x.numel();
+}
+
+}  // namespace
+
+void linear_row(const Tensor& x, const Tensor& weight, const Tensor& bias, Tensor& y,
+                bool accumulate) {
+  const char* step = "linear_row";
+  const int64_t in = length_of(step, x);
+  MMX_CHECK(weight.defined() && weight.dim() == 2, step, ": weight must be [out, in]");
+  const int64_t out = weight.size(0);
+  check(step, "x", x, {in});
+  check(step, "weight", weight, {out, in});
+  if (bias.defined()) check(step, "bias", bias, {out});
+  check(step, "y", y, {out});
+  kernels::gemv(weight.data(), x.data(), bias.defined() ? bias.data() : nullptr, out, in, y.data(),
+                accumulate);
+}
+
+void layer_norm_row(const Tensor& x, const Tensor& weight, const Tensor& bias, float eps,
+                    Tensor& y) {
+  const char* step = "layer_norm_row";
+  const int64_t n = length_of(step, x);
+  check(step, "x", x, {n});
+  check(step, "weight", weight, {n});
+  check(step, "bias", bias, {n});
+  check(step, "y", y, {n});
+  MMX_CHECK(eps > 0.0f, step, ": eps must be positive, got ", eps);
+  kernels::layer_norm_row(x.data(), weight.data(), bias.data(), n, eps, y.data());
+}
+
+void gelu_exact_row(const Tensor& x, Tensor& y) {
+  const char* step = "gelu_exact_row";
+  const int64_t n = length_of(step, x);
+  check(step, "x", x, {n});
+  check(step, "y", y, {n});
+  kernels::gelu_exact_row(x.data(), n, y.data());
+}
+
+void multimax_modulate_row(const Tensor& x, const MultiMaxParams& params, Tensor& y) {
+  const char* step = "multimax_modulate_row";
+  const int64_t n = length_of(step, x);
+  check(step, "x", x, {n});
+  check(step, "y", y, {n});
+  check(step, "t", params.t, {4});
+  check(step, "r", params.r, {4});
+  MMX_CHECK(params.order == 1 || params.order == 2, step, ": order must be 1 or 2, got ",
+            params.order);
+  const float* t = params.t.data();
+  const float* r = params.r.data();
+  kernels::multimax_modulate_row(x.data(), n, {t[0], t[1], t[2], t[3], r[0], r[1], r[2], r[3]},
+                                 params.order, y.data());
+}
+
+void cached_attention_row(CachedAttentionStep& s) {
+  const char* step = "cached_attention_row";
+  MMX_CHECK(s.keys.defined() && s.keys.dim() == 3, step, ": keys must be [heads, capacity, dh]");
+  const int64_t heads = s.keys.size(0), capacity = s.keys.size(1), dh = s.keys.size(2);
+  const int64_t d = heads * dh;
+  check(step, "keys", s.keys, {heads, capacity, dh});
+  check(step, "values", s.values, {heads, capacity, dh});
+  check(step, "qkv", s.qkv, {3 * d});
+  check(step, "scratch", s.scratch, {2 * heads * capacity});
+  check(step, "y", s.y, {d});
+  MMX_CHECK(s.position >= 0 && s.position < capacity, step, ": position ", s.position,
+            " is outside the cache's ", capacity, " positions");
+  int64_t multimax_heads = 0;
+  if (s.multimax) {
+    const Tensor& t = s.multimax->t;
+    multimax_heads = t.dim() == 2 ? t.size(0) : 1;
+    const Shape shape = t.dim() == 2 ? Shape{heads, 4} : Shape{4};
+    check(step, "MultiMax t", t, shape);
+    check(step, "MultiMax r", s.multimax->r, shape);
+    MMX_CHECK(s.multimax->order == 1 || s.multimax->order == 2, step,
+              ": MultiMax order must be 1 or 2, got ", s.multimax->order);
+  }
+  kernels::cached_attention_row({.qkv = s.qkv.data(),
+                                 .keys = s.keys.data(),
+                                 .values = s.values.data(),
+                                 .heads = heads,
+                                 .capacity = capacity,
+                                 .head_dim = dh,
+                                 .position = s.position,
+                                 .scale = 1.0f / std::sqrt(static_cast<float>(dh)),
+                                 .t = s.multimax ? s.multimax->t.data() : nullptr,
+                                 .r = s.multimax ? s.multimax->r.data() : nullptr,
+                                 .multimax_heads = multimax_heads,
+                                 .order = s.multimax ? s.multimax->order : 0,
+                                 .scratch = s.scratch.data(),
+                                 .y = s.y.data()});
+}
+
+}  // namespace mmx
