@@ -18,7 +18,8 @@ AttentionMap capture_attention_map(const Tensor& scores, const Tensor& probabili
     params = {multimax->t().detach(), multimax->r().detach(), multimax->order()};
   }
   if (kind == AttentionKind::EvSoftmax) logits = evsoftmax_logits(detached, mask, causal);
-  return {detached, probabilities.detach(), mask, causal, logits, params, /*block_output=*/Tensor()};
+  return {detached, probabilities.detach(),   mask, causal, logits,
+          params,   /*block_output=*/Tensor()};
 }
 
 }  // namespace mmx::nn
