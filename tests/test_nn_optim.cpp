@@ -76,6 +76,29 @@ TEST_CASE("weight decay: matrices only, never MultiMax parameters, even per head
   CHECK(w.at({0, 0}) == doctest::Approx(0.5 * (1.0 - 0.1 * 0.1)));
 }
 
+TEST_CASE("multimax_lr_scale: MultiMax's t and r step that many times further, nothing else") {
+  // Adam's first step moves every element by lr * sign(g) (m/sqrt(v) = g/|g| after the bias
+  // corrections), so the step sizes show the per-parameter rate directly.
+  Tensor t = parameter({0.0f, 0.0f}, {2});
+  Tensor r = parameter({0.0f, 0.0f}, {2});
+  Tensor b = parameter({0.0f, 0.0f}, {2});
+  AdamWOptions options{.learning_rate = 0.01f, .weight_decay = 0.0f};
+  options.multimax_lr_scale = 10.0f;
+  AdamW adam({{"blocks.0.attn.multimax.t", t}, {"head_multimax.r", r}, {"blocks.0.ln.bias", b}},
+             options);
+  for (Tensor* p : {&t, &r, &b}) set_grad(*p, {1.0f, -2.0f});
+  adam.step();
+  CHECK(t.at({0}) == doctest::Approx(-0.1).epsilon(1e-5));
+  CHECK(t.at({1}) == doctest::Approx(0.1).epsilon(1e-5));
+  CHECK(r.at({0}) == doctest::Approx(-0.1).epsilon(1e-5));
+  CHECK(b.at({0}) == doctest::Approx(-0.01).epsilon(1e-5));
+  CHECK(b.at({1}) == doctest::Approx(0.01).epsilon(1e-5));
+
+  options.multimax_lr_scale = 0.0f;
+  CHECK_THROWS_WITH_AS(AdamW({{"w", b}}, options),
+                       doctest::Contains("multimax_lr_scale must be a positive number"), Error);
+}
+
 TEST_CASE("AdamW skips parameters without a gradient") {
   Tensor w = parameter({3.0f, 4.0f}, {2, 1});
   AdamW adam({{"w", w}}, AdamWOptions{});

@@ -77,6 +77,10 @@ const std::vector<TrainFlag>& train_flags() {
        "Also modulate the output logits with MultiMax",
        {},
        all_tasks({"/model/multimax_logits"})},
+      {"--multimax-lr-scale",
+       "MultiMax (t, r) learning rate as a multiple of --lr (the breakpoints must travel to "
+       "where the scores lie)",
+       CLI::PositiveNumber, all_tasks({"/multimax_lr_scale"})},
       {"--eval-interval", "Steps between evaluations and checkpoints", count(100000000),
        all_tasks({"/eval_interval"})},
       {"--eval-batch",

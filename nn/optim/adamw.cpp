@@ -6,9 +6,12 @@
 
 namespace mmx::nn {
 
+bool is_multimax_parameter(const std::string& name) {
+  return name.ends_with("multimax.t") || name.ends_with("multimax.r");
+}
+
 bool receives_weight_decay(const std::string& name, const Tensor& parameter) {
-  const bool multimax = name.ends_with("multimax.t") || name.ends_with("multimax.r");
-  return parameter.dim() >= 2 && !multimax;
+  return parameter.dim() >= 2 && !is_multimax_parameter(name);
 }
 
 AdamW::AdamW(NamedTensors parameters, const AdamWOptions& options)
@@ -17,9 +20,14 @@ AdamW::AdamW(NamedTensors parameters, const AdamWOptions& options)
                 options.beta2 < 1.0f,
             "AdamW: betas must be in [0, 1), got ", options.beta1, ", ", options.beta2);
   MMX_CHECK(options.eps > 0.0f, "AdamW: eps must be positive, got ", options.eps);
+  MMX_CHECK(options.multimax_lr_scale > 0.0f && std::isfinite(options.multimax_lr_scale),
+            "AdamW: multimax_lr_scale must be a positive number, got ", options.multimax_lr_scale);
   first_moment_ = add_buffer("m");
   second_moment_ = add_buffer("v");
-  for (const auto& [name, p] : parameters_) decays_.push_back(receives_weight_decay(name, p));
+  for (const auto& [name, p] : parameters_) {
+    decays_.push_back(receives_weight_decay(name, p));
+    lr_scales_.push_back(is_multimax_parameter(name) ? options.multimax_lr_scale : 1.0f);
+  }
 }
 
 namespace {
@@ -28,7 +36,7 @@ constexpr int64_t kParallelMinElements = int64_t{1} << 15;
 
 // The same arithmetic as torch.optim.AdamW, one fused pass over each parameter.
 void AdamW::update(size_t index, Tensor& parameter, const Tensor& grad) {
-  const float lr = learning_rate();
+  const float lr = learning_rate() * lr_scales_[index];
   const float b1 = options_.beta1, b2 = options_.beta2, eps = options_.eps;
   const double t = static_cast<double>(step_count());
   const float step_size = lr / static_cast<float>(1.0 - std::pow(b1, t));

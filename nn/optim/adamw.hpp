@@ -19,7 +19,14 @@ struct AdamWOptions {
   float eps = 1e-8f;
   /// decoupled decay, applied where receives_weight_decay() says
   float weight_decay = 0.1f;
+  /// MultiMax's t and r step at this multiple of learning_rate. Why: Adam moves a parameter
+  /// by at most about the learning rate per step, and the breakpoints r must travel to where
+  /// the scores lie (several units) within a short run.
+  float multimax_lr_scale = 1.0f;
 };
+
+/// MultiMax's modulator parameters, by name: "...multimax.t" and "...multimax.r".
+bool is_multimax_parameter(const std::string& name);
 
 /// Matrices and embeddings decay; vectors (biases, norm scales) and MultiMax's t and r (named
 /// "...multimax.t/r", [H, 4] when per head) do not: decay would pull MultiMax back to SoftMax.
@@ -41,6 +48,7 @@ class AdamW : public Optimizer {
   std::vector<Tensor> first_moment_;   ///< state "m.<name>"
   std::vector<Tensor> second_moment_;  ///< state "v.<name>"
   std::vector<bool> decays_;
+  std::vector<float> lr_scales_;  ///< per parameter: multimax_lr_scale or 1
 };
 
 }  // namespace mmx::nn

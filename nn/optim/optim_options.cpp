@@ -14,6 +14,8 @@ void OptimOptions::validate() const {
   MMX_CHECK(warmup >= 0 && warmup < steps, "train: `warmup` must lie in [0, `steps`), got ", warmup,
             " with `steps` ", steps);
   MMX_CHECK(weight_decay >= 0, "train: `weight_decay` must be >= 0, got ", weight_decay);
+  MMX_CHECK(multimax_lr_scale > 0 && std::isfinite(multimax_lr_scale),
+            "train: `multimax_lr_scale` must be a positive number, got ", multimax_lr_scale);
   MMX_CHECK(clip >= 0, "train: `clip` must be >= 0 (0 disables), got ", clip);
   MMX_CHECK(eval_interval >= 1, "train: `eval_interval` must be at least 1, got ", eval_interval);
   MMX_CHECK(extended_at >= 0 && extended_at < steps && std::isfinite(extended_lr),
@@ -44,6 +46,7 @@ void to_json(nlohmann::json& j, const OptimOptions& o) {
   j["min_lr"] = o.min_lr;
   j["warmup"] = o.warmup;
   j["weight_decay"] = o.weight_decay;
+  j["multimax_lr_scale"] = o.multimax_lr_scale;
   j["clip"] = o.clip;
   j["eval_interval"] = o.eval_interval;
   j["seed"] = o.seed;
@@ -64,6 +67,7 @@ void from_json(const nlohmann::json& j, OptimOptions& o) {
   j.at("eval_interval").get_to(o.eval_interval);
   j.at("seed").get_to(o.seed);
   j.at("data").get_to(o.data);
+  o.multimax_lr_scale = j.value("multimax_lr_scale", 1.0f);
   o.precision = j.value("precision", std::string("fp32"));
   o.extended_at = j.value("extended_at", int64_t{0});
   o.extended_lr = j.value("extended_lr", 0.0f);

@@ -27,6 +27,9 @@ struct OptimOptions {
   int64_t warmup = 0;
   /// AdamW's decoupled weight decay
   float weight_decay = 0;
+  /// the MultiMax (t, r)'s learning rate as a multiple of the others' (see AdamWOptions).
+  /// Checkpoints written before this field existed read as 1.
+  float multimax_lr_scale = 1.0f;
   float clip = 1.0f;  ///< global grad-norm clip; 0 disables
   /// steps between evaluations and checkpoints
   int64_t eval_interval = 0;
@@ -57,7 +60,13 @@ struct OptimOptions {
   /// schedule goes on from step's rate without a jump (WarmupCosineSchedule::extended).
   void extend_to(int64_t step, int64_t new_steps);
   /// AdamW with the peak learning rate and the weight decay.
-  AdamWOptions adamw() const { return {.learning_rate = lr, .weight_decay = weight_decay}; }
+  AdamWOptions adamw() const {
+    AdamWOptions o;
+    o.learning_rate = lr;
+    o.weight_decay = weight_decay;
+    o.multimax_lr_scale = multimax_lr_scale;
+    return o;
+  }
   /// `precision` parsed, for a MatmulPrecisionGuard around every step, evaluation and test.
   MatmulPrecision matmul_precision() const { return parse_matmul_precision(precision); }
 };
