@@ -87,6 +87,7 @@ TEST_CASE("--resume: the run's own flags are accepted, a different value named, 
   for (const Case& c : std::vector<Case>{
            {"--layers 2", "--layers 2 differs from the resumed run's 1; drop --layers"},
            {"--lr 0.01", "--lr 0.01 differs from the resumed run's 0.002"},
+           {"--multimax-lr-scale 10", "--multimax-lr-scale 10 differs from the resumed run's 1"},
            {"--attn softmax", "--attn softmax differs from the resumed run's multimax"},
            {"--steps 10",
             "--steps 10 differs from the resumed run's 20 (a run can be extended, "
