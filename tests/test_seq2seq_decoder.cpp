@@ -2,8 +2,8 @@
 // logits are the full teacher-forced forward's at every target position, for SoftMax and for
 // MultiMax of order 1 and 2, per layer and per head, in the self- and the cross-attention and
 // on the logits, on 1 and 2 threads; rows that follow another row's cache (beam search) carry on
-// from it exactly; greedy decoding and beam search of a model trained a few steps give the
-// tokens the uncached decoder gives; bad input is refused.
+// from it exactly; greedy decoding (one row, three rows, and batched) and beam search of a model
+// trained a few steps give the tokens the uncached decoder gives; bad input is refused.
 #include <doctest/doctest.h>
 #include <omp.h>
 
@@ -224,8 +224,16 @@ TEST_CASE("greedy decoding and beam search of a trained model: the uncached deco
   for (int threads : {1, 2}) {
     omp_set_num_threads(threads);
     CAPTURE(threads);
+    // All 24 at once decode batched (Seq2Seq::decode_step); one or three at a time, one row
+    // at a time (Seq2SeqDecoder).
     const auto cached = greedy_decode(model, sources, 0, true);
     CHECK(cached == greedy_decode(model, sources, 0, false));
+    for (size_t i = 0; i < sources.size(); i += 3) {
+      const std::vector<std::vector<int64_t>> three(sources.begin() + i, sources.begin() + i + 3);
+      const auto rows = greedy_decode(model, three, 0, true);
+      for (size_t j = 0; j < 3; ++j) CHECK(rows[j] == cached[i + j]);
+      CHECK(greedy_decode(model, {sources[i]}, 0, true)[0] == cached[i]);
+    }
     size_t shortest = 100, longest = 0;
     for (const auto& out : cached) {
       shortest = std::min(shortest, out.size());

@@ -147,12 +147,9 @@ Tensor Seq2SeqDecoder::step(const std::vector<int64_t>& tokens) {
               " is outside the vocabulary [0, ", config_.vocab, ")");
   if (!logits_.defined() || logits_.size(0) < rows())
     logits_ = Tensor::zeros({rows(), config_.vocab});
-  const int threads = omp_get_max_threads();
-  int64_t max_keys = config_.max_target_len;
-  for (const Source& s : sources_) max_keys = std::max(max_keys, s.key_mask.numel());
-  if (buffers_.empty() || buffers_.front().scratch.numel() < 2 * config_.heads * max_keys)
-    buffers_.clear();
-  while (static_cast<int>(buffers_.size()) < threads)
+  // The attention's scratch holds the longest of the target and the sources.
+  const int64_t max_keys = std::max(config_.max_target_len, config_.max_source_len);
+  while (static_cast<int>(buffers_.size()) < omp_get_max_threads())
     buffers_.emplace_back(config_.d_model, config_.heads, max_keys, config_.vocab);
   // Rows are independent: side by side on the threads, each with its own buffers (a row's
   // products then run on one thread, the same numbers as on several).

@@ -123,12 +123,20 @@ class FullForwardDecoder final : public StepDecoder {
   std::vector<float> last_;
 };
 
+// The most rows the one-row path decodes. It reads every weight once per row and step, the
+// batched path once per step (one oneDNN product for all rows): on the default mt model the
+// one-row path was faster up to about 4 rows and slower past 8, 3x slower at 256
+// (docs/performance.md, "Issue 20: the translator").
+constexpr int64_t kMaxOneRowRows = 4;
+
+// `rows`: the most rows the decoding will hold (the sources, or the beams).
 std::unique_ptr<StepDecoder> step_decoder(const Seq2Seq& model,
                                           const std::vector<std::vector<int64_t>>& sources,
-                                          bool use_cache) {
+                                          bool use_cache, int64_t rows) {
   const PaddedSources src = pad_sources(sources);
   if (!use_cache) return std::make_unique<FullForwardDecoder>(model, sources);
-  if (Seq2SeqDecoder::supports(model.config())) return std::make_unique<RowDecoder>(model, src);
+  if (Seq2SeqDecoder::supports(model.config()) && rows <= kMaxOneRowRows)
+    return std::make_unique<RowDecoder>(model, src);
   return std::make_unique<BatchedDecoder>(model, src);
 }
 
@@ -137,7 +145,8 @@ std::unique_ptr<StepDecoder> step_decoder(const Seq2Seq& model,
 std::vector<std::vector<int64_t>> greedy_decode(const Seq2Seq& model,
                                                 const std::vector<std::vector<int64_t>>& sources,
                                                 int64_t max_tokens, bool use_cache) {
-  const std::unique_ptr<StepDecoder> decoder = step_decoder(model, sources, use_cache);
+  const std::unique_ptr<StepDecoder> decoder =
+      step_decoder(model, sources, use_cache, static_cast<int64_t>(sources.size()));
   const int64_t budget = token_budget(model, max_tokens), vocab = model.config().vocab;
   std::vector<std::vector<int64_t>> out(sources.size());
   std::vector<int64_t> next(sources.size(), kBosId);
@@ -178,7 +187,8 @@ std::vector<int64_t> beam_search(const Seq2Seq& model, const std::vector<int64_t
     double log_prob;
     int64_t beam, token;
   };
-  const std::unique_ptr<StepDecoder> decoder = step_decoder(model, {source}, options.use_cache);
+  const std::unique_ptr<StepDecoder> decoder =
+      step_decoder(model, {source}, options.use_cache, options.beam_size);
   const int64_t budget = token_budget(model, options.max_tokens), k = options.beam_size;
   const int64_t vocab = model.config().vocab;
   std::vector<Hypothesis> alive = {Hypothesis{}}, finished;

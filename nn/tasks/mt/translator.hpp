@@ -1,8 +1,9 @@
 /// \file
 /// Decoding a trained Seq2Seq: greedy (batched, with or without the KV cache) and beam search
 /// (the beams are the batch rows; the caches follow each hypothesis's parent every step). Both
-/// decode through Seq2SeqDecoder, one row at a time, when its attentions are SoftMax or MultiMax,
-/// and through the batched Seq2Seq::decode_step otherwise.
+/// decode through Seq2SeqDecoder, one row at a time, when the attentions are SoftMax or MultiMax
+/// and there are at most 4 rows (sources, or beams), and through the batched
+/// Seq2Seq::decode_step otherwise: past a few rows, one product for all of them is faster.
 #pragma once
 
 #include <cstdint>
