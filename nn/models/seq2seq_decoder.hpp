@@ -1,9 +1,9 @@
 /// \file
 /// Seq2SeqDecoder: a trained encoder-decoder's inference one target token at a time, for a batch
-/// of rows that each follow one source: the path greedy decoding, beam search, `mmx translate`
-/// and the mt trainer's chrF run. The encoder runs once per batch of sources (the full forward,
-/// no tape) and each decoder layer's cross-attention keys and values are projected once per
-/// source; then every new token goes, row by row, through the decoder's self-attention (each
+/// of rows that each follow one source: the path greedy decoding and beam search take for up to
+/// 4 rows (`mmx translate`; translator.hpp). The encoder runs once per batch of sources (the full
+/// forward, no tape) and each decoder layer's cross-attention keys and values are projected once
+/// per source; then every new token goes, row by row, through the decoder's self-attention (each
 /// row's own KV cache), the cross-attention (the source's padding masked) and the MLP with the
 /// one-row steps of row_blocks.hpp: no tape, no oneDNN call and no allocation per token, the
 /// weights read in place. Its logits are the full forward's (to float rounding), MultiMax
