@@ -54,4 +54,28 @@ struct CachedAttentionStep {
 /// full forward does, into `step.y`.
 void cached_attention_row(CachedAttentionStep& step);
 
+/// One query attending to fixed keys and values: a decoder's cross-attention to the encoder's
+/// output, whose keys and values are projected once per source.
+struct MemoryAttentionStep {
+  /// [d]: the query, heads side by side
+  Tensor q;
+  /// [heads, length, dh]: the source's keys
+  Tensor keys;
+  /// [heads, length, dh]: the source's values
+  Tensor values;
+  /// [length], additive (0, or -inf at the source's padding); undefined when nothing is masked
+  Tensor key_mask;
+  /// MultiMax's parameters (per layer [4] or per head [heads, 4]); null for SoftMax
+  const MultiMaxParams* multimax = nullptr;
+  /// at least [2 heads length] floats of working space
+  Tensor scratch;
+  /// [d]: the heads side by side, the output projection's input
+  Tensor y;
+};
+
+/// Attends from `step.q` to every key, the masked ones excluded, with scores q k / sqrt(dh)
+/// normalized by SoftMax or MultiMax (the mask added after MultiMax's sigma, as the full forward
+/// does), into `step.y`.
+void memory_attention_row(MemoryAttentionStep& step);
+
 }  // namespace mmx

@@ -2,7 +2,8 @@
 // translator on a padded batch (sources of 20, 17 and 9 characters, targets of 19, 12 and 18
 // positions), and this test loads its weights by name and matches logits, loss (padded targets
 // ignored) and every parameter gradient, teacher-forced with and without the attention maps
-// captured, and the logits of the cached decoder fed one token at a time.
+// captured, and the logits of both cached decoders fed one token at a time: the batched
+// Seq2Seq::decode_step and the one-row Seq2SeqDecoder.
 #include <doctest/doctest.h>
 
 #include <algorithm>
@@ -12,6 +13,7 @@
 #include <vector>
 
 #include "nn/models/seq2seq.hpp"
+#include "nn/models/seq2seq_decoder.hpp"
 #include "torch_fixture.hpp"
 
 using namespace mmx;
@@ -83,6 +85,25 @@ void check_cached_path(const Fixture& f) {
   check_close(logits, f.data.at("logits"), "cached logits");
 }
 
+// The one-row decoder (Seq2SeqDecoder), likewise.
+void check_row_path(const Fixture& f) {
+  const std::unique_ptr<Seq2Seq> model = model_of(f);
+  model->eval();
+  REQUIRE(Seq2SeqDecoder::supports(f.config));
+  const int64_t B = f.batch, T = f.target_len, V = f.config.vocab;
+  Seq2SeqDecoder decoder(*model);
+  decoder.start(f.source, B, f.source_len);
+  std::vector<float> logits(static_cast<size_t>(B * T * V));
+  for (int64_t t = 0; t < T; ++t) {
+    std::vector<int64_t> tokens;
+    for (int64_t b = 0; b < B; ++b) tokens.push_back(f.target_in[b * T + t]);
+    const std::vector<float> step = decoder.step(tokens).to_vector();
+    for (int64_t b = 0; b < B; ++b)
+      std::copy_n(step.begin() + b * V, V, logits.begin() + (b * T + t) * V);
+  }
+  check_close(logits, f.data.at("logits"), "one-row decoder logits");
+}
+
 }  // namespace
 
 TEST_CASE("Seq2Seq matches PyTorch on padded batches: logits, loss, every gradient, cached") {
@@ -94,6 +115,7 @@ TEST_CASE("Seq2Seq matches PyTorch on padded batches: logits, loss, every gradie
       {"teacher-forced", [](const Fixture& f) { check_training_path(f, false); }},
       {"teacher-forced, maps captured", [](const Fixture& f) { check_training_path(f, true); }},
       {"cached decoder, one token at a time", check_cached_path},
+      {"one-row decoder, one token at a time", check_row_path},
   };
   for (const std::string& name : kFixtures) {
     CAPTURE(name);

@@ -81,6 +81,30 @@ void multimax_modulate_row(const Tensor& x, const MultiMaxParams& params, Tensor
                                  params.order, y.data());
 }
 
+namespace {
+
+// The kernels' view of `multimax` (null: SoftMax), checked against `heads`.
+kernels::RowNormalizer row_normalizer(const char* step, const MultiMaxParams* multimax,
+                                      int64_t heads) {
+  if (!multimax) return {.t = nullptr, .r = nullptr, .multimax_heads = 0, .order = 0};
+  const Tensor& t = multimax->t;
+  const Shape shape = t.dim() == 2 ? Shape{heads, 4} : Shape{4};
+  check(step, "MultiMax t", t, shape);
+  check(step, "MultiMax r", multimax->r, shape);
+  MMX_CHECK(multimax->order == 1 || multimax->order == 2, step,
+            ": MultiMax order must be 1 or 2, got ", multimax->order);
+  return {.t = t.data(),
+          .r = multimax->r.data(),
+          .multimax_heads = t.dim() == 2 ? heads : 1,
+          .order = multimax->order};
+}
+
+float score_scale(int64_t dh) {
+  return 1.0f / std::sqrt(static_cast<float>(dh));
+}
+
+}  // namespace
+
 void cached_attention_row(CachedAttentionStep& s) {
   const char* step = "cached_attention_row";
   MMX_CHECK(s.keys.defined() && s.keys.dim() == 3, step, ": keys must be [heads, capacity, dh]");
@@ -93,16 +117,6 @@ void cached_attention_row(CachedAttentionStep& s) {
   check(step, "y", s.y, {d});
   MMX_CHECK(s.position >= 0 && s.position < capacity, step, ": position ", s.position,
             " is outside the cache's ", capacity, " positions");
-  int64_t multimax_heads = 0;
-  if (s.multimax) {
-    const Tensor& t = s.multimax->t;
-    multimax_heads = t.dim() == 2 ? t.size(0) : 1;
-    const Shape shape = t.dim() == 2 ? Shape{heads, 4} : Shape{4};
-    check(step, "MultiMax t", t, shape);
-    check(step, "MultiMax r", s.multimax->r, shape);
-    MMX_CHECK(s.multimax->order == 1 || s.multimax->order == 2, step,
-              ": MultiMax order must be 1 or 2, got ", s.multimax->order);
-  }
   kernels::cached_attention_row({.qkv = s.qkv.data(),
                                  .keys = s.keys.data(),
                                  .values = s.values.data(),
@@ -110,13 +124,38 @@ void cached_attention_row(CachedAttentionStep& s) {
                                  .capacity = capacity,
                                  .head_dim = dh,
                                  .position = s.position,
-                                 .scale = 1.0f / std::sqrt(static_cast<float>(dh)),
-                                 .t = s.multimax ? s.multimax->t.data() : nullptr,
-                                 .r = s.multimax ? s.multimax->r.data() : nullptr,
-                                 .multimax_heads = multimax_heads,
-                                 .order = s.multimax ? s.multimax->order : 0,
+                                 .scale = score_scale(dh),
+                                 .normalizer = row_normalizer(step, s.multimax, heads),
                                  .scratch = s.scratch.data(),
                                  .y = s.y.data()});
+}
+
+void memory_attention_row(MemoryAttentionStep& s) {
+  const char* step = "memory_attention_row";
+  MMX_CHECK(s.keys.defined() && s.keys.dim() == 3 && s.keys.size(1) > 0, step,
+            ": keys must be [heads, length, dh] with length > 0");
+  const int64_t heads = s.keys.size(0), length = s.keys.size(1), dh = s.keys.size(2);
+  const int64_t d = heads * dh;
+  check(step, "keys", s.keys, {heads, length, dh});
+  check(step, "values", s.values, {heads, length, dh});
+  check(step, "q", s.q, {d});
+  if (s.key_mask.defined()) check(step, "key_mask", s.key_mask, {length});
+  MMX_CHECK(
+      s.scratch.defined() && s.scratch.is_contiguous() && s.scratch.numel() >= 2 * heads * length,
+      step, ": scratch must be dense with at least ", 2 * heads * length, " floats");
+  check(step, "y", s.y, {d});
+  kernels::attention_row({.q = s.q.data(),
+                          .keys = s.keys.data(),
+                          .values = s.values.data(),
+                          .heads = heads,
+                          .capacity = length,
+                          .head_dim = dh,
+                          .length = length,
+                          .key_mask = s.key_mask.defined() ? s.key_mask.data() : nullptr,
+                          .scale = score_scale(dh),
+                          .normalizer = row_normalizer(step, s.multimax, heads),
+                          .scratch = s.scratch.data(),
+                          .y = s.y.data()});
 }
 
 }  // namespace mmx

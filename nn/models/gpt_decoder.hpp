@@ -10,8 +10,8 @@
 #include <cstdint>
 #include <vector>
 
-#include "engine/multimax_params.hpp"
 #include "nn/models/gpt.hpp"
+#include "nn/models/row_blocks.hpp"
 
 namespace mmx::nn {
 
@@ -37,20 +37,20 @@ class GPTDecoder {
   void clear() { length_ = 0; }
 
  private:
-  /// One block's parameters, views of the model's own tensors.
+  GPTDecoder(const GPT& model, const ParameterViews& parameters);
+
+  /// One block: its two halves and its cache.
   struct Layer {
-    Tensor ln1_weight, ln1_bias, qkv_weight, qkv_bias, proj_weight, proj_bias;
-    Tensor ln2_weight, ln2_bias, fc_weight, fc_bias, out_weight, out_bias;
-    MultiMaxParams multimax;  ///< t undefined for SoftMax
-    Tensor keys, values;      ///< [heads, seq_len, dh], this layer's cache
+    AttentionHalf attention;
+    MlpHalf mlp;
+    Tensor keys, values;  ///< [heads, seq_len, dh]
   };
 
   GPTConfig config_;
-  Tensor tok_, pos_, ln_weight_, ln_bias_, head_weight_;
-  MultiMaxParams head_multimax_;  ///< t undefined without MultiMax on the logits
+  Tensor tok_, pos_;
   std::vector<Layer> layers_;
-  // Activations of the current position, reused for every token.
-  Tensor x_, normed_, qkv_, heads_, hidden_, scratch_, logits_;
+  OutputHead head_;
+  RowBuffers buffers_;  ///< the current position's activations, reused for every token
   int64_t length_ = 0;
 };
 

@@ -139,14 +139,22 @@ Tensor Seq2Seq::loss(const std::vector<int64_t>& source, int64_t source_len,
                        target_out, kPadId);
 }
 
+DecoderMemory Seq2Seq::decoder_memory(const std::vector<int64_t>& source, int64_t batch,
+                                      int64_t source_len) const {
+  NoGrad no_grad;
+  DecoderMemory out;
+  const EncodedSource encoded = encode(source, batch, source_len);
+  for (const auto& layer : decoder_) out.kv.push_back(layer->memory_key_values(encoded.memory));
+  out.mask = encoded.mask;
+  return out;
+}
+
 DecoderState Seq2Seq::start_decoding(const std::vector<int64_t>& source, int64_t batch,
                                      int64_t source_len) const {
-  NoGrad no_grad;
+  DecoderMemory memory = decoder_memory(source, batch, source_len);
   DecoderState state;
-  const EncodedSource encoded = encode(source, batch, source_len);
-  for (const auto& layer : decoder_)
-    state.memory_kv.push_back(layer->memory_key_values(encoded.memory));
-  state.memory_mask = encoded.mask;
+  state.memory_kv = std::move(memory.kv);
+  state.memory_mask = memory.mask;
   state.self_cache = KVCache(config_.decoder_layers, batch, config_.heads, config_.max_target_len,
                              config_.head_dim());
   return state;

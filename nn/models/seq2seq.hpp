@@ -35,8 +35,18 @@ struct Seq2SeqAttentionMaps {
   ///@}
 };
 
-/// What incremental decoding keeps between steps: per decoder layer the cross-attention's keys
-/// and values of the encoder output (computed once) and the self-attention cache.
+/// What every decoding step reads of the sources: per decoder layer the cross-attention's keys
+/// and values of the encoder output, computed once, and the sources' padding mask.
+struct DecoderMemory {
+  /// per decoder layer, the cross-attention's keys and values [B, H, S, dh]
+  std::vector<KeyValues> kv;
+  /// the sources' padding mask, additive, [B, 1, 1, S]
+  Tensor mask;
+};
+
+/// What batched incremental decoding keeps between steps: per decoder layer the
+/// cross-attention's keys and values of the encoder output (computed once) and the
+/// self-attention cache.
 struct DecoderState {
   /// per decoder layer, the cross-attention's keys and values
   std::vector<KeyValues> memory_kv;
@@ -70,7 +80,12 @@ class Seq2Seq : public Module {
               int64_t target_len, int64_t batch, Seq2SeqAttentionMaps* capture = nullptr) const;
 
   // --- incremental decoding (inference, no autograd; call eval() first) ---
-  /// Encodes the sources and sets up the state decode_step advances.
+  /// Encodes the sources (batch x source_len ids, kPadId pads) and projects every decoder
+  /// layer's cross-attention keys and values of them.
+  DecoderMemory decoder_memory(const std::vector<int64_t>& source, int64_t batch,
+                               int64_t source_len) const;
+  /// Encodes the sources and sets up the state decode_step advances: the batched path, for
+  /// the normalizers Seq2SeqDecoder (seq2seq_decoder.hpp) does not decode.
   DecoderState start_decoding(const std::vector<int64_t>& source, int64_t batch,
                               int64_t source_len) const;
   /// One token per row at position state.self_cache.length -> logits [batch, vocab]; the same

@@ -2,10 +2,11 @@
 
 #include <algorithm>
 #include <cmath>
-#include <limits>
+#include <memory>
 
 #include "engine/autograd/no_grad.hpp"
 #include "engine/error.hpp"
+#include "nn/models/seq2seq_decoder.hpp"
 
 namespace mmx::nn {
 
@@ -40,18 +41,103 @@ int64_t argmax_token(const float* row, int64_t vocab) {
   return std::max_element(row + kEosId, row + vocab) - row;
 }
 
-// Logits [batch, vocab] for the next token of every row, by a full decoder pass over `prefix`
-// (batch x length, starting with BOS).
-std::vector<float> uncached_next_logits(const Seq2Seq& model, const PaddedSources& src,
-                                        const std::vector<int64_t>& prefix, int64_t length) {
-  NoGrad no_grad;
-  const int64_t vocab = model.config().vocab;
-  const std::vector<float> all =
-      model.forward(src.ids, src.length, prefix, length, src.batch).to_vector();
-  std::vector<float> last(src.batch * vocab);
-  for (int64_t b = 0; b < src.batch; ++b)
-    std::copy_n(all.begin() + (b * length + length - 1) * vocab, vocab, last.begin() + b * vocab);
-  return last;
+// The next token's logits for a batch of rows, one step at a time; select_rows keeps rows
+// `rows` (in that order, repeats allowed) for the next step.
+class StepDecoder {
+ public:
+  virtual ~StepDecoder() = default;
+  // One token per row -> logits [rows, vocab], row-major, valid until the next call.
+  virtual const float* step(const std::vector<int64_t>& tokens) = 0;
+  virtual void select_rows(const std::vector<int64_t>& rows) = 0;
+};
+
+// The one-row path (Seq2SeqDecoder), for SoftMax and MultiMax.
+class RowDecoder final : public StepDecoder {
+ public:
+  RowDecoder(const Seq2Seq& model, const PaddedSources& src) : decoder_(model) {
+    decoder_.start(src.ids, src.batch, src.length);
+  }
+  const float* step(const std::vector<int64_t>& tokens) override {
+    return decoder_.step(tokens).data();
+  }
+  void select_rows(const std::vector<int64_t>& rows) override { decoder_.select_rows(rows); }
+
+ private:
+  Seq2SeqDecoder decoder_;
+};
+
+// The batched KV-cache path (Seq2Seq::decode_step), for the normalizers the one-row path lacks.
+class BatchedDecoder final : public StepDecoder {
+ public:
+  BatchedDecoder(const Seq2Seq& model, const PaddedSources& src)
+      : model_(model), state_(model.start_decoding(src.ids, src.batch, src.length)) {}
+  const float* step(const std::vector<int64_t>& tokens) override {
+    logits_ = model_.decode_step(tokens, state_).contiguous();
+    return logits_.data();
+  }
+  void select_rows(const std::vector<int64_t>& rows) override { nn::select_rows(state_, rows); }
+
+ private:
+  const Seq2Seq& model_;
+  DecoderState state_;
+  Tensor logits_;
+};
+
+// No cache: the whole decoder re-runs on every row's prefix each step. Slow; the reference the
+// cached paths are held to.
+class FullForwardDecoder final : public StepDecoder {
+ public:
+  FullForwardDecoder(const Seq2Seq& model, const std::vector<std::vector<int64_t>>& sources)
+      : model_(model), sources_(sources), prefixes_(sources.size()) {}
+  const float* step(const std::vector<int64_t>& tokens) override {
+    NoGrad no_grad;
+    const PaddedSources src = pad_sources(sources_);
+    const int64_t length = static_cast<int64_t>(prefixes_.front().size()) + 1;
+    const int64_t vocab = model_.config().vocab;
+    std::vector<int64_t> prefix;
+    for (size_t b = 0; b < prefixes_.size(); ++b) {
+      prefixes_[b].push_back(tokens[b]);
+      prefix.insert(prefix.end(), prefixes_[b].begin(), prefixes_[b].end());
+    }
+    const std::vector<float> all =
+        model_.forward(src.ids, src.length, prefix, length, src.batch).to_vector();
+    last_.resize(static_cast<size_t>(src.batch * vocab));
+    for (int64_t b = 0; b < src.batch; ++b)
+      std::copy_n(all.begin() + (b * length + length - 1) * vocab, vocab,
+                  last_.begin() + b * vocab);
+    return last_.data();
+  }
+  void select_rows(const std::vector<int64_t>& rows) override {
+    std::vector<std::vector<int64_t>> sources, prefixes;
+    for (int64_t r : rows) {
+      sources.push_back(sources_.at(static_cast<size_t>(r)));
+      prefixes.push_back(prefixes_.at(static_cast<size_t>(r)));
+    }
+    sources_ = std::move(sources);
+    prefixes_ = std::move(prefixes);
+  }
+
+ private:
+  const Seq2Seq& model_;
+  std::vector<std::vector<int64_t>> sources_, prefixes_;  // per row
+  std::vector<float> last_;
+};
+
+// The most rows the one-row path decodes. It reads every weight once per row and step, the
+// batched path once per step (one oneDNN product for all rows): on the default mt model the
+// one-row path was faster up to about 4 rows and slower past 8, 3x slower at 256
+// (docs/performance.md, "Issue 20: the translator").
+constexpr int64_t kMaxOneRowRows = 4;
+
+// `rows`: the most rows the decoding will hold (the sources, or the beams).
+std::unique_ptr<StepDecoder> step_decoder(const Seq2Seq& model,
+                                          const std::vector<std::vector<int64_t>>& sources,
+                                          bool use_cache, int64_t rows) {
+  const PaddedSources src = pad_sources(sources);
+  if (!use_cache) return std::make_unique<FullForwardDecoder>(model, sources);
+  if (Seq2SeqDecoder::supports(model.config()) && rows <= kMaxOneRowRows)
+    return std::make_unique<RowDecoder>(model, src);
+  return std::make_unique<BatchedDecoder>(model, src);
 }
 
 }  // namespace
@@ -59,37 +145,27 @@ std::vector<float> uncached_next_logits(const Seq2Seq& model, const PaddedSource
 std::vector<std::vector<int64_t>> greedy_decode(const Seq2Seq& model,
                                                 const std::vector<std::vector<int64_t>>& sources,
                                                 int64_t max_tokens, bool use_cache) {
-  const PaddedSources src = pad_sources(sources);
+  const std::unique_ptr<StepDecoder> decoder =
+      step_decoder(model, sources, use_cache, static_cast<int64_t>(sources.size()));
   const int64_t budget = token_budget(model, max_tokens), vocab = model.config().vocab;
-  std::vector<std::vector<int64_t>> out(src.batch);
-  std::vector<bool> done(src.batch, false);
-  std::vector<int64_t> next(src.batch, kBosId);
-  std::vector<int64_t> prefix;  // uncached only: batch x step, rebuilt each step
-  DecoderState state;
-  if (use_cache) state = model.start_decoding(src.ids, src.batch, src.length);
-  for (int64_t step = 0; step < budget; ++step) {
-    std::vector<float> logits;
-    if (use_cache) {
-      logits = model.decode_step(next, state).to_vector();
-    } else {
-      prefix.assign(src.batch * (step + 1), kPadId);
-      for (int64_t b = 0; b < src.batch; ++b) {
-        prefix[b * (step + 1)] = kBosId;
-        std::copy(out[b].begin(), out[b].end(), prefix.begin() + b * (step + 1) + 1);
-      }
-      logits = uncached_next_logits(model, src, prefix, step + 1);
+  std::vector<std::vector<int64_t>> out(sources.size());
+  std::vector<int64_t> next(sources.size(), kBosId);
+  std::vector<int64_t> source_of(sources.size());  // the decoder's rows are the unfinished ones
+  for (size_t b = 0; b < sources.size(); ++b) source_of[b] = static_cast<int64_t>(b);
+  for (int64_t step = 0; step < budget && !next.empty(); ++step) {
+    const float* logits = decoder->step(next);
+    std::vector<int64_t> kept, kept_next, kept_source;
+    for (size_t r = 0; r < next.size(); ++r) {
+      const int64_t token = argmax_token(logits + r * vocab, vocab);
+      if (token == kEosId) continue;  // finished: its row leaves the decoder
+      out[source_of[r]].push_back(token);
+      kept.push_back(static_cast<int64_t>(r));
+      kept_next.push_back(token);
+      kept_source.push_back(source_of[r]);
     }
-    bool all_done = true;
-    for (int64_t b = 0; b < src.batch; ++b) {
-      if (done[b]) continue;  // a finished row keeps its cache slot, fed EOS; output is final
-      next[b] = argmax_token(logits.data() + b * vocab, vocab);
-      if (next[b] == kEosId)
-        done[b] = true;
-      else
-        out[b].push_back(next[b]);
-      all_done = all_done && done[b];
-    }
-    if (all_done) break;
+    if (!kept.empty() && kept.size() < next.size()) decoder->select_rows(kept);
+    next = std::move(kept_next);
+    source_of = std::move(kept_source);
   }
   return out;
 }
@@ -111,19 +187,19 @@ std::vector<int64_t> beam_search(const Seq2Seq& model, const std::vector<int64_t
     double log_prob;
     int64_t beam, token;
   };
-  const PaddedSources src = pad_sources({source});
+  const std::unique_ptr<StepDecoder> decoder =
+      step_decoder(model, {source}, options.use_cache, options.beam_size);
   const int64_t budget = token_budget(model, options.max_tokens), k = options.beam_size;
   const int64_t vocab = model.config().vocab;
-  DecoderState state = model.start_decoding(src.ids, 1, src.length);
   std::vector<Hypothesis> alive = {Hypothesis{}}, finished;
   std::vector<Candidate> candidates;
   for (int64_t step = 0; step < budget && !alive.empty(); ++step) {
     std::vector<int64_t> inputs;
     for (const Hypothesis& h : alive) inputs.push_back(h.tokens.empty() ? kBosId : h.tokens.back());
-    const std::vector<float> logits = model.decode_step(inputs, state).to_vector();
+    const float* logits = decoder->step(inputs);
     candidates.clear();
     for (size_t i = 0; i < alive.size(); ++i) {
-      const float* row = logits.data() + i * vocab;
+      const float* row = logits + i * vocab;
       const float top = *std::max_element(row, row + vocab);
       double sum = 0;
       for (int64_t v = 0; v < vocab; ++v) sum += std::exp(static_cast<double>(row[v] - top));
@@ -150,7 +226,7 @@ std::vector<int64_t> beam_search(const Seq2Seq& model, const std::vector<int64_t
     }
     if (static_cast<int64_t>(finished.size()) >= k) break;
     alive = std::move(next);
-    if (!alive.empty()) select_rows(state, parents);
+    if (!alive.empty()) decoder->select_rows(parents);
   }
   if (static_cast<int64_t>(finished.size()) < k)
     finished.insert(finished.end(), alive.begin(), alive.end());

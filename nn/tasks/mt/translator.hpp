@@ -1,6 +1,9 @@
 /// \file
 /// Decoding a trained Seq2Seq: greedy (batched, with or without the KV cache) and beam search
-/// (the beams are the batch rows; the caches follow each hypothesis's parent every step).
+/// (the beams are the batch rows; the caches follow each hypothesis's parent every step). Both
+/// decode through Seq2SeqDecoder, one row at a time, when the attentions are SoftMax or MultiMax
+/// and there are at most 4 rows (sources, or beams), and through the batched
+/// Seq2Seq::decode_step otherwise: past a few rows, one product for all of them is faster.
 #pragma once
 
 #include <cstdint>
@@ -14,8 +17,9 @@ namespace mmx::nn {
 // the generated ids, EOS not included. `max_tokens` <= 0 means the model's max_target_len.
 // The model must be in eval mode.
 
-/// The argmax token every step (ties to the lower id) until EOS or max_tokens. `use_cache`
-/// false re-runs the whole decoder on the prefix each step: slower, the same tokens.
+/// The argmax token every step (ties to the lower id) until EOS or max_tokens; finished rows
+/// leave the batch. `use_cache` false re-runs the whole decoder on the prefix each step:
+/// slower, the same tokens.
 std::vector<std::vector<int64_t>> greedy_decode(const Seq2Seq& model,
                                                 const std::vector<std::vector<int64_t>>& sources,
                                                 int64_t max_tokens = 0, bool use_cache = true);
@@ -30,6 +34,9 @@ struct BeamSearchOptions {
   /// Hypotheses are ranked by log-probability / length^length_penalty (length counts EOS);
   /// 0 ranks by log-probability alone.
   float length_penalty = 0.0f;
+  /// false: every step re-runs the whole decoder on every beam's prefix (the reference the
+  /// cached decoding is tested against)
+  bool use_cache = true;
   void validate() const;  ///< beam_size >= 1, length_penalty finite and >= 0
   ///@}
 };
