@@ -32,7 +32,7 @@ bool cpu_runs_bf16_matmul() {
   }
 }
 
-enum class Layout { dense, b_transposed, a_column_window, b_expanded_batch };
+enum class Layout { dense, b_transposed, a_transposed, a_column_window, b_expanded_batch };
 
 struct Row {
   const char* name;
@@ -49,6 +49,7 @@ const Row kRows[] = {
     {"batched", {3, 4, 6}, {3, 6, 5}, Layout::dense, false},
     {"b broadcast over the batch", {2, 5, 8}, {2, 8, 4}, Layout::b_expanded_batch, false},
     {"long inner axis", {4, 300}, {300, 6}, Layout::b_transposed, false},
+    {"a transposed (a weight's gradient)", {7, 40}, {40, 9}, Layout::a_transposed, false},
 };
 
 // Values N(0, 1), or small integers, which bf16 holds exactly.
@@ -70,6 +71,8 @@ Operands make_operands(const Row& row, Generator& gen, bool integers) {
     Shape wide = row.a;
     wide.back() = k + 3;
     o.a = Tensor::view_of(values(wide, gen, integers), row.a, contiguous_strides(wide), 2);
+  } else if (row.layout == Layout::a_transposed) {
+    o.a = kernels::matrix_transpose_view(values({row.a[1], row.a[0]}, gen, integers));
   } else {
     o.a = values(row.a, gen, integers);
   }
@@ -180,6 +183,59 @@ TEST_CASE("bf16 linear: forward and both gradients stay within bf16 rounding of 
   close(bf16.y, fp32.y);
   close(bf16.gx, fp32.gx);
   close(bf16.gw, fp32.gw);
+}
+
+TEST_CASE("bf16 kept copies: converted once per version, shared by W and its transpose") {
+  if (!cpu_runs_bf16_matmul()) return;
+  const MatmulPrecisionGuard bf16(MatmulPrecision::bf16);
+  Generator gen(5);
+  // Integer values: every product below is exact, so a stale copy shows as a wrong entry.
+  const auto integers = [&](const Shape& shape) {
+    Tensor t = Tensor::empty(shape);
+    for (int64_t i = 0; i < t.numel(); ++i) t.data()[i] = static_cast<float>(gen.below(9)) - 4.0f;
+    return t;
+  };
+  Tensor w = integers({6, 20});
+  const Tensor x = integers({5, 20});
+  const Tensor gy = integers({5, 6});
+  const Tensor w_t = kernels::matrix_transpose_view(w);
+  const auto kept_product = [](const Tensor& a, const Tensor& b) {
+    return kernels::matmul_forward(a, b, Tensor(), kernels::KeepBf16::b).to_vector();
+  };
+
+  const int64_t before = kernels::matmul_bf16_conversions();
+  CHECK(kept_product(x, w_t) == kernels::matmul_forward_naive(x, w_t).to_vector());
+  CHECK(kernels::matmul_bf16_conversions() - before == 2);  // x, and w once
+  // The same weight again, and read the other way (a linear layer's dX = dY W): x's and gy's
+  // copies are new, w's is reused.
+  CHECK(kept_product(x, w_t) == kernels::matmul_forward_naive(x, w_t).to_vector());
+  CHECK(kept_product(gy, w) == kernels::matmul_forward_naive(gy, w).to_vector());
+  CHECK(kernels::matmul_bf16_conversions() - before == 4);
+
+  // An in-place update (what the optimizer does) bumps the version: the copy is redone.
+  w.copy_(integers({6, 20}));
+  CHECK(kept_product(x, w_t) == kernels::matmul_forward_naive(x, w_t).to_vector());
+  CHECK(kernels::matmul_bf16_conversions() - before == 6);
+  // Without the mark nothing is kept: each product converts both operands.
+  kernels::matmul_forward(x, w_t);
+  CHECK(kernels::matmul_bf16_conversions() - before == 8);
+}
+
+TEST_CASE("bf16 linear: a training step converts each weight once, x and gy once each") {
+  if (!cpu_runs_bf16_matmul()) return;
+  const MatmulPrecisionGuard bf16(MatmulPrecision::bf16);
+  Generator gen(9);
+  Tensor x = Tensor::randn({4, 8, 16}, gen).requires_grad_();
+  Tensor w = Tensor::randn({12, 16}, gen).requires_grad_();
+  const int64_t before = kernels::matmul_bf16_conversions();
+  const Tensor y = linear(x, w, Tensor());
+  y.backward(Tensor::randn({4, 8, 12}, gen));
+  // Forward: x and w; backward: gy, then dX = gy w and dW = gy^T x reuse all three.
+  CHECK(kernels::matmul_bf16_conversions() - before == 3);
+  // New x, same w: only x converts. (The same x would convert nothing: its copy is kept while x
+  // lives and is unchanged.)
+  linear(Tensor::randn({4, 8, 16}, gen), w, Tensor());
+  CHECK(kernels::matmul_bf16_conversions() - before == 4);
 }
 
 namespace {

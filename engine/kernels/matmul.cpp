@@ -50,14 +50,18 @@ Tensor matrix_transpose_view(const Tensor& t) {
   return Tensor::view_of(t, shape, strides, t.offset());
 }
 
-Tensor matmul_forward(const Tensor& a, const Tensor& b, const Tensor& bias) {
+int64_t matmul_bf16_conversions() {
+  return dnnl_matmul_bf16_conversions();
+}
+
+Tensor matmul_forward(const Tensor& a, const Tensor& b, const Tensor& bias, KeepBf16 keep) {
   const Shape out_shape = product_shape(a, b, "matmul");
   const int64_t n = out_shape.back();
   MMX_CHECK(!bias.defined() || bias.shape() == Shape{n}, "matmul: bias of shape ",
             to_string(bias.shape()), " for an output with ", n, " columns");
   if (numel(out_shape) == 0 || a.size(-1) == 0) return empty_sum(out_shape, bias);
   Tensor out = Tensor::empty(out_shape);
-  dnnl_matmul(a, b, bias, out, /*accumulate=*/false, matmul_precision());
+  dnnl_matmul(a, b, bias, out, /*accumulate=*/false, matmul_precision(), keep);
   return out;
 }
 
@@ -76,7 +80,7 @@ void matmul_into(const Tensor& a, const Tensor& b, Tensor& out, bool accumulate)
   }
   // The causal attention blocks stay fp32: they are small, and a per-block bf16 copy would cost
   // about what it saves.
-  dnnl_matmul(a, b, Tensor(), out, accumulate, MatmulPrecision::fp32);
+  dnnl_matmul(a, b, Tensor(), out, accumulate, MatmulPrecision::fp32, KeepBf16::none);
 }
 
 }  // namespace mmx::kernels

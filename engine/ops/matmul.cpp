@@ -82,21 +82,28 @@ Tensor linear(const Tensor& x, const Tensor& weight, const Tensor& bias) {
             to_string(bias.shape()), " for weight ", to_string(weight.shape()));
   Tensor x_rows = rows_view(x);
   if (!x_rows.defined()) x_rows = rows_view(kernels::contiguous_copy(x));
+  // In bf16 the weight's copy is kept until the optimizer changes it, and x's until the backward
+  // has used it again for the weight's gradient (the tape saves x_rows, unchanged meanwhile).
+  const bool recorded = autograd::needs_grad({x, weight, bias});
   const Tensor y_rows =
-      kernels::matmul_forward(x_rows, kernels::matrix_transpose_view(weight), bias);
+      kernels::matmul_forward(x_rows, kernels::matrix_transpose_view(weight), bias,
+                              recorded ? kernels::KeepBf16::both : kernels::KeepBf16::b);
   Tensor y = with_shape(y_rows, with_last(x.shape(), out_features));
-  if (autograd::needs_grad({x, weight, bias})) {
+  if (recorded) {
     const Shape x_shape = x.shape();
     autograd::record("linear", {x, weight, bias}, y, {x_rows, weight},
                      [x_rows, weight, x_shape, x_grad = x.requires_grad(),
                       bias_grad = bias.requires_grad()](const Tensor& gy) {
                        const Tensor gy_rows = with_shape(gy, {x_rows.size(0), gy.size(-1)});
                        Tensor gx, gw, gb;
+                       // gy's bf16 copy serves both products (the second reads it transposed).
                        if (x_grad)
-                         gx = with_shape(kernels::matmul_forward(gy_rows, weight), x_shape);
+                         gx = with_shape(kernels::matmul_forward(gy_rows, weight, Tensor(),
+                                                                 kernels::KeepBf16::both),
+                                         x_shape);
                        if (weight.requires_grad())
                          gw = kernels::matmul_forward(kernels::matrix_transpose_view(gy_rows),
-                                                      x_rows);
+                                                      x_rows, Tensor(), kernels::KeepBf16::both);
                        if (bias_grad) gb = sum(gy_rows, {0});
                        return std::vector<Tensor>{gx, gw, gb};
                      });

@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "engine/error.hpp"
+#include "engine/kernels/dnnl/dnnl_bf16_operands.hpp"
 #include "engine/kernels/dnnl/dnnl_context.hpp"
 #include "engine/kernels/dnnl/dnnl_kernels.hpp"
 #include "engine/kernels/elementwise.hpp"
@@ -76,13 +77,6 @@ void append_layout(std::string& key, const Layout& l) {
   key += ';';
 }
 
-// A dense row-major descriptor of `l`'s dims in `type`.
-dnnl::memory::desc dense_desc(const Layout& l, dnnl::memory::data_type type) {
-  const Shape strides = contiguous_strides(l.dims);
-  return dnnl::memory::desc(dnnl::memory::dims(l.dims.begin(), l.dims.end()), type,
-                            dnnl::memory::dims(strides.begin(), strides.end()));
-}
-
 // Creates a primitive for a bf16 product, turning oneDNN's refusal into an mmx::Error: with bf16
 // asked for, an fp32 fallback would silently measure something else.
 dnnl::primitive bf16_primitive(const std::function<dnnl::primitive()>& make) {
@@ -94,36 +88,18 @@ dnnl::primitive bf16_primitive(const std::function<dnnl::primitive()>& make) {
   }
 }
 
-// The bf16 copy of operand `t` (laid out as `l`) in this thread's scratch buffer `slot`, made by a
-// cached oneDNN reorder. The buffers only grow, so a training step allocates nothing once warm.
-dnnl::memory bf16_operand(const Tensor& t, const Layout& l, int slot) {
-  thread_local std::vector<uint16_t> scratch[2];
-  std::vector<uint16_t>& buffer = scratch[slot];
-  if (buffer.size() < static_cast<size_t>(numel(l.dims))) buffer.resize(numel(l.dims));
-  const dnnl::memory::desc src_md = dnnl_backend::memory_desc(l.dims, l.strides);
-  const dnnl::memory::desc dst_md = dense_desc(l, dnnl::memory::data_type::bf16);
-  std::string key = "to_bf16;";
-  append_layout(key, l);
-  dnnl::primitive& reorder = dnnl_backend::cached_primitive(key, [&] {
-    return bf16_primitive([&] {
-      return dnnl::reorder(dnnl::reorder::primitive_desc(dnnl_backend::cpu_engine(), src_md,
-                                                         dnnl_backend::cpu_engine(), dst_md));
-    });
-  });
-  dnnl::memory src = dnnl_backend::memory_of(t, src_md);
-  dnnl::memory dst(dst_md, dnnl_backend::cpu_engine(), buffer.data());
-  reorder.execute(dnnl_backend::cpu_stream(), {{DNNL_ARG_FROM, src}, {DNNL_ARG_TO, dst}});
-  return dst;
-}
-
 }  // namespace
 
 int64_t dnnl_matmul_operand_copies() {
   return operand_copies;
 }
 
+int64_t dnnl_matmul_bf16_conversions() {
+  return dnnl_backend::bf16_conversions();
+}
+
 void dnnl_matmul(Tensor a, Tensor b, Tensor bias, Tensor& out, bool accumulate,
-                 MatmulPrecision precision) {
+                 MatmulPrecision precision, KeepBf16 keep) {
   const bool bf16 = precision == MatmulPrecision::bf16;
   const int64_t n = b.size(-1);
   const Shape& out_shape = out.shape();
@@ -148,11 +124,12 @@ void dnnl_matmul(Tensor a, Tensor b, Tensor bias, Tensor& out, bool accumulate,
   append_layout(key, lc);
   if (bias.defined()) append_layout(key, lbias);
 
+  using dnnl_backend::bf16_operand_desc;
   using dnnl_backend::memory_desc;
   const dnnl::memory::desc a_md =
-      bf16 ? dense_desc(la, dnnl::memory::data_type::bf16) : memory_desc(la.dims, la.strides);
+      bf16 ? bf16_operand_desc(la.dims, la.strides) : memory_desc(la.dims, la.strides);
   const dnnl::memory::desc b_md =
-      bf16 ? dense_desc(lb, dnnl::memory::data_type::bf16) : memory_desc(lb.dims, lb.strides);
+      bf16 ? bf16_operand_desc(lb.dims, lb.strides) : memory_desc(lb.dims, lb.strides);
   const dnnl::memory::desc c_md = memory_desc(lc.dims, lc.strides);
   const dnnl::memory::desc bias_md =
       bias.defined() ? memory_desc(lbias.dims, lbias.strides) : dnnl::memory::desc();
@@ -171,9 +148,14 @@ void dnnl_matmul(Tensor a, Tensor b, Tensor bias, Tensor& out, bool accumulate,
   dnnl::primitive& primitive =
       dnnl_backend::cached_primitive(key, [&] { return bf16 ? bf16_primitive(make) : make(); });
 
+  const bool keep_a = keep == KeepBf16::a || keep == KeepBf16::both;
+  const bool keep_b = keep == KeepBf16::b || keep == KeepBf16::both;
+  using dnnl_backend::bf16_operand;
   std::unordered_map<int, dnnl::memory> args{
-      {DNNL_ARG_SRC, bf16 ? bf16_operand(a, la, 0) : dnnl_backend::memory_of(a, a_md)},
-      {DNNL_ARG_WEIGHTS, bf16 ? bf16_operand(b, lb, 1) : dnnl_backend::memory_of(b, b_md)},
+      {DNNL_ARG_SRC,
+       bf16 ? bf16_operand(a, la.dims, la.strides, 0, keep_a) : dnnl_backend::memory_of(a, a_md)},
+      {DNNL_ARG_WEIGHTS,
+       bf16 ? bf16_operand(b, lb.dims, lb.strides, 1, keep_b) : dnnl_backend::memory_of(b, b_md)},
       {DNNL_ARG_DST, dnnl_backend::memory_of(out, c_md)}};
   if (bias.defined()) args.emplace(DNNL_ARG_BIAS, dnnl_backend::memory_of(bias, bias_md));
   primitive.execute(dnnl_backend::cpu_stream(), args);

@@ -1,0 +1,147 @@
+#include "engine/kernels/dnnl/dnnl_bf16_operands.hpp"
+
+#include <algorithm>
+#include <cstdint>
+#include <numeric>
+#include <string>
+#include <vector>
+
+#include "engine/error.hpp"
+#include "engine/kernels/dnnl/dnnl_context.hpp"
+
+namespace mmx::dnnl_backend {
+
+namespace {
+
+using dnnl::memory;
+
+thread_local int64_t conversions = 0;
+
+// Dense strides for `dims` in the axis order of `strides` (largest stride outermost; ties keep
+// the axis order).
+Shape dense_strides_in_order(const Shape& dims, const Shape& strides) {
+  std::vector<size_t> order(dims.size());
+  std::iota(order.begin(), order.end(), 0);
+  std::stable_sort(order.begin(), order.end(),
+                   [&](size_t x, size_t y) { return strides[x] > strides[y]; });
+  Shape dense(dims.size(), 1);
+  int64_t next = 1;
+  for (size_t i = order.size(); i-- > 0;) {
+    dense[order[i]] = next;
+    next *= dims[order[i]];
+  }
+  return dense;
+}
+
+// Whether the elements fill [0, numel) exactly: some axis order is row-major (size-1 axes, whose
+// stride is never used, aside).
+bool dense_in_some_order(const Shape& dims, const Shape& strides) {
+  std::vector<size_t> axes;
+  for (size_t d = 0; d < dims.size(); ++d)
+    if (dims[d] > 1) axes.push_back(d);
+  std::sort(axes.begin(), axes.end(), [&](size_t x, size_t y) { return strides[x] < strides[y]; });
+  int64_t expected = 1;
+  for (size_t d : axes) {
+    if (strides[d] != expected) return false;
+    expected *= dims[d];
+  }
+  return true;
+}
+
+dnnl::primitive& reorder_to_bf16(const std::string& key, const memory::desc& from,
+                                 const memory::desc& to) {
+  return cached_primitive(key, [&] {
+    try {
+      return dnnl::primitive(
+          dnnl::reorder(dnnl::reorder::primitive_desc(cpu_engine(), from, cpu_engine(), to)));
+    } catch (const dnnl::error& e) {
+      throw Error(cat("matmul: oneDNN cannot convert to bf16 on this CPU (", e.what(),
+                      "); use fp32 precision"));
+    }
+  });
+}
+
+// Rounds `count` floats from `from` into `to` (round to nearest even, as oneDNN's reorders do).
+void convert_flat(const float* from, uint16_t* to, int64_t count) {
+  ++conversions;
+  const memory::desc f32({count}, memory::data_type::f32, memory::format_tag::a);
+  const memory::desc bf16({count}, memory::data_type::bf16, memory::format_tag::a);
+  dnnl::primitive& reorder = reorder_to_bf16(cat("to_bf16_flat;", count), f32, bf16);
+  memory src(f32, cpu_engine(), const_cast<float*>(from));
+  memory dst(bf16, cpu_engine(), to);
+  reorder.execute(cpu_stream(), {{DNNL_ARG_FROM, src}, {DNNL_ARG_TO, dst}});
+}
+
+// A bf16 copy kept across products: the flat conversion of `count` floats from `start`, valid
+// while the storage's version is `version`. `owner` keeps the storage alive, so `start` cannot be
+// reused by another tensor while the entry exists.
+struct KeptCopy {
+  Tensor owner;
+  const float* start;
+  int64_t count;
+  uint64_t version;
+  std::vector<uint16_t> bits;
+};
+
+// Drops the copies nobody else holds a handle to (their tensors are gone), then returns the entry
+// for `t`'s span, converted if new or stale.
+const std::vector<uint16_t>& kept_copy(const Tensor& t, int64_t count) {
+  thread_local std::vector<KeptCopy> kept;
+  const float* start = t.data();
+  for (KeptCopy& entry : kept) {
+    if (entry.start != start || entry.count != count) continue;
+    if (entry.version != t.version()) {
+      convert_flat(start, entry.bits.data(), count);
+      entry.version = t.version();
+    }
+    return entry.bits;
+  }
+  std::erase_if(kept, [](const KeptCopy& entry) { return entry.owner.sole_owner(); });
+  KeptCopy& entry = kept.emplace_back(
+      KeptCopy{t, start, count, t.version(), std::vector<uint16_t>(static_cast<size_t>(count))});
+  convert_flat(start, entry.bits.data(), count);
+  return entry.bits;
+}
+
+}  // namespace
+
+memory::desc bf16_operand_desc(const Shape& dims, const Shape& strides) {
+  const Shape bf16_strides =
+      dense_in_some_order(dims, strides) ? strides : dense_strides_in_order(dims, strides);
+  return memory::desc(memory::dims(dims.begin(), dims.end()), memory::data_type::bf16,
+                      memory::dims(bf16_strides.begin(), bf16_strides.end()));
+}
+
+dnnl::memory bf16_operand(const Tensor& t, const Shape& dims, const Shape& strides, int slot,
+                          bool keep) {
+  const memory::desc desc = bf16_operand_desc(dims, strides);
+  const int64_t count = numel(dims);
+  const bool flat = dense_in_some_order(dims, strides);
+  if (flat && keep) {
+    const std::vector<uint16_t>& bits = kept_copy(t, count);
+    return memory(desc, cpu_engine(), const_cast<uint16_t*>(bits.data()));
+  }
+  thread_local std::vector<uint16_t> scratch[2];
+  std::vector<uint16_t>& buffer = scratch[slot];
+  if (buffer.size() < static_cast<size_t>(count)) buffer.resize(count);
+  if (flat) {
+    convert_flat(t.data(), buffer.data(), count);
+  } else {
+    ++conversions;
+    std::string key = "to_bf16;";
+    for (int64_t v : dims) key += cat(v, ',');
+    for (int64_t v : strides) key += cat(v, ',');
+    const memory::desc from = memory_desc(dims, strides);
+    dnnl::primitive& reorder = reorder_to_bf16(key, from, desc);
+    memory src = memory_of(t, from);
+    memory dst(desc, cpu_engine(), buffer.data());
+    reorder.execute(cpu_stream(), {{DNNL_ARG_FROM, src}, {DNNL_ARG_TO, dst}});
+  }
+  return memory(desc, cpu_engine(), buffer.data());
+}
+
+int64_t bf16_conversions() {
+  return conversions;
+}
+
+}  // namespace mmx::dnnl_backend
