@@ -11,6 +11,7 @@ import os
 import statistics
 import subprocess
 import sys
+import tempfile
 
 MMX = os.environ.get("MMX", "build/cli/mmx")
 # (folder under OUT, what it is) in the order of the study
@@ -28,10 +29,14 @@ def load(path):
 
 
 def modulators(run_dir, trajectory):
-    args = [MMX, "modulators", "--ckpt", run_dir, "--json", "--out", os.devnull]
-    if trajectory:
-        args.append("--trajectory")
-    return json.loads(subprocess.run(args, check=True, capture_output=True, text=True).stdout)
+    # The figure goes to a scratch folder: only the JSON is read here.
+    with tempfile.TemporaryDirectory() as scratch:
+        args = [MMX, "modulators", "--ckpt", run_dir, "--json",
+                "--out", os.path.join(scratch, "modulators.png")]
+        if trajectory:
+            args.append("--trajectory")
+        out = subprocess.run(args, check=True, capture_output=True, text=True).stdout
+    return json.loads(out)
 
 
 def signed(x, digits=4):

@@ -86,6 +86,7 @@ void write_png(const std::string& path, const RgbImage& image) {
                 image.pixels.size() == static_cast<size_t>(image.width) * image.height * 3,
             "write_png: image is ", image.width, "x", image.height, " with ", image.pixels.size(),
             " bytes; expected width*height*3 > 0");
+  io::refuse_special_file(path);
   const std::string temp = path + ".tmp";
   // Never through a link planted in the figure's folder.
   const int fd = io::create_exclusively(temp);

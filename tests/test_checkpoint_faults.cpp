@@ -5,6 +5,7 @@
 // loadable. test_checkpoint.cpp covers the format itself.
 #include <doctest/doctest.h>
 #include <sys/mount.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cstdio>
@@ -15,6 +16,7 @@
 #include "engine/io/read_file.hpp"
 #include "nn/data/checkpoint.hpp"
 #include "nn/tasks/lm/lm_trainer.hpp"
+#include "plot/png_io.hpp"
 #include "scratch_dir.hpp"
 #include "tiny_task_data.hpp"
 
@@ -376,4 +378,22 @@ TEST_CASE("a read-only directory and a small full tmpfs: clear errors, previous 
     CHECK(data::load_checkpoint(dir).step == 1);
     ::umount(mount_point.c_str());
   }
+}
+
+TEST_CASE("a FIFO (or device) in the way is refused, never replaced by the rename") {
+  // As root, `mmx modulators --out /dev/null` once renamed a PNG over the machine's /dev/null.
+  // A FIFO stands in for the device: it needs no root and is never opened here.
+  ScratchDir scratch{"ckpt-fifo"};
+  const fs::path fifo = scratch / "out.png";
+  REQUIRE(::mkfifo(fifo.c_str(), 0644) == 0);
+  CHECK_THROWS_WITH_AS(mmx::io::write_file_atomically(fifo, "bytes"),
+                       doctest::Contains("is a device, FIFO or socket, not a regular file"),
+                       mmx::Error);
+  // The PNG writer stages and renames the same way.
+  const mmx::plot::RgbImage pixel{.width = 1, .height = 1, .pixels = {0, 0, 0}};
+  CHECK_THROWS_WITH_AS(mmx::plot::write_png(fifo.string(), pixel),
+                       doctest::Contains("is a device, FIFO or socket, not a regular file"),
+                       mmx::Error);
+  CHECK(fs::is_fifo(fifo));
+  CHECK(!fs::exists(fifo.string() + ".tmp"));
 }

@@ -58,8 +58,20 @@ struct Descriptor {
 
 }  // namespace
 
+// Why: as root, `mmx modulators --out /dev/null` once renamed a PNG over the machine's /dev/null.
+void refuse_special_file(const std::filesystem::path& path) {
+  struct stat st {};
+  if (::lstat(path.c_str(), &st) != 0 || S_ISREG(st.st_mode) || S_ISLNK(st.st_mode) ||
+      S_ISDIR(st.st_mode))
+    return;  // missing, regular, a link or a folder: open() and rename() give their own errors
+  throw Error(cat("cannot write ", path.string(),
+                  ": it is a device, FIFO or socket, not a regular file; name a file to write "
+                  "(the file is replaced whole, so writing through a device is not possible)"));
+}
+
 StagedFile::StagedFile(std::filesystem::path path, std::string_view bytes)
     : path_(std::move(path)), temp_(path_.string() + ".tmp") {
+  refuse_special_file(path_);
   Descriptor file;
   file.fd = create_exclusively(temp_);
   try {

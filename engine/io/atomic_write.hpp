@@ -15,7 +15,8 @@ namespace mmx::io {
 /// until every byte has been written. Destroying an uncommitted StagedFile removes `path.tmp`.
 class StagedFile {
  public:
-  /// Throws mmx::Error naming `path` and the system error (full disk, read-only directory, ...).
+  /// Throws mmx::Error naming `path` and the system error (full disk, read-only directory, ...),
+  /// or when `path` is a device, FIFO or socket (which the rename would replace).
   StagedFile(std::filesystem::path path, std::string_view bytes);
   ~StagedFile();
   /// Takes over the staged temporary; `other` no longer owns it.
@@ -36,6 +37,11 @@ class StagedFile {
 /// Replaces `path` with `bytes`: StagedFile(path, bytes).commit(). Throws mmx::Error naming the
 /// file and the system error; the temporary file is removed and the previous file kept.
 void write_file_atomically(const std::filesystem::path& path, std::string_view bytes);
+
+/// Throws an mmx::Error naming `path` when a device, FIFO or socket is there: a file written
+/// whole and renamed into place would replace it with a regular file. Missing paths, regular
+/// files, links and folders pass (open and rename report those themselves).
+void refuse_special_file(const std::filesystem::path& path);
 
 /// Creates `path` for writing (a new, empty file; O_CLOEXEC), never through a symbolic link: a
 /// file already there (left by a killed writer) is removed first; a symbolic link there is an
