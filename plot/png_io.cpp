@@ -1,13 +1,11 @@
 #include "plot/png_io.hpp"
 
 #include <png.h>
-#include <unistd.h>
 
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
-#include <filesystem>
-#include <system_error>
+#include <string>
 
 #include "engine/error.hpp"
 #include "engine/io/atomic_write.hpp"
@@ -26,7 +24,21 @@ namespace {
 
 // libpng reports errors by longjmp; these helpers keep every object with a destructor out of
 // the setjmp frame and return false instead, so the C++ callers can throw.
-bool encode_rows(std::FILE* file, const RgbImage& image) {
+
+// libpng's output callback: appends to the std::string behind the io pointer. An allocation
+// failure must not unwind through libpng's C frames: it becomes a libpng error (a longjmp).
+void append_bytes(png_structp png, png_bytep data, size_t length) {
+  try {
+    static_cast<std::string*>(png_get_io_ptr(png))
+        ->append(reinterpret_cast<const char*>(data), length);
+  } catch (...) {
+    png_error(png, "out of memory");
+  }
+}
+
+void no_flush(png_structp) {}
+
+bool encode_rows(std::string* bytes, const RgbImage& image) {
   png_structp png = png_create_write_struct(PNG_LIBPNG_VER_STRING, nullptr, nullptr, nullptr);
   if (png == nullptr) return false;
   png_infop info = png_create_info_struct(png);
@@ -34,7 +46,7 @@ bool encode_rows(std::FILE* file, const RgbImage& image) {
     png_destroy_write_struct(&png, &info);
     return false;
   }
-  png_init_io(png, file);
+  png_set_write_fn(png, bytes, append_bytes, no_flush);
   png_set_IHDR(png, info, static_cast<png_uint_32>(image.width),
                static_cast<png_uint_32>(image.height), 8, PNG_COLOR_TYPE_RGB, PNG_INTERLACE_NONE,
                PNG_COMPRESSION_TYPE_DEFAULT, PNG_FILTER_TYPE_DEFAULT);
@@ -86,25 +98,11 @@ void write_png(const std::string& path, const RgbImage& image) {
                 image.pixels.size() == static_cast<size_t>(image.width) * image.height * 3,
             "write_png: image is ", image.width, "x", image.height, " with ", image.pixels.size(),
             " bytes; expected width*height*3 > 0");
-  io::refuse_special_file(path);
-  const std::string temp = path + ".tmp";
-  // Never through a link planted in the figure's folder.
-  const int fd = io::create_exclusively(temp);
-  std::FILE* file = ::fdopen(fd, "wb");
-  if (file == nullptr) ::close(fd);
-  MMX_CHECK(file != nullptr, "write_png: cannot write '", path, "': ", std::strerror(errno));
-  const bool encoded = encode_rows(file, image);
-  const bool closed = std::fclose(file) == 0;
-  std::error_code ec;
-  if (!encoded || !closed) {
-    std::filesystem::remove(temp, ec);
-    throw Error(cat("write_png: failed to encode '", path, "'"));
-  }
-  std::filesystem::rename(temp, path, ec);
-  if (ec) {
-    std::filesystem::remove(temp, ec);
-    throw Error(cat("write_png: cannot move the finished file onto '", path, "'"));
-  }
+  // Encoded in memory, then written as every other file is (io::write_file_atomically): staged,
+  // renamed into place, never through a planted link or over a device.
+  std::string bytes;
+  MMX_CHECK(encode_rows(&bytes, image), "write_png: failed to encode '", path, "'");
+  io::write_file_atomically(path, bytes);
 }
 
 RgbImage read_png(const std::string& path) {

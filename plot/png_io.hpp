@@ -1,5 +1,6 @@
-// RGB images and their PNG files (libpng). Writes go to a temporary file that is renamed into
-// place, so a reader never sees half a figure; every failure is an mmx::Error naming the path.
+// RGB images and their PNG files (libpng). A figure is encoded in memory and written with
+// io::write_file_atomically, so a reader never sees half a figure; every failure is an
+// mmx::Error naming the path.
 #pragma once
 
 #include <cstdint>

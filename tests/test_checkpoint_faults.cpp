@@ -389,7 +389,7 @@ TEST_CASE("a FIFO (or device) in the way is refused, never replaced by the renam
   CHECK_THROWS_WITH_AS(mmx::io::write_file_atomically(fifo, "bytes"),
                        doctest::Contains("is a device, FIFO or socket, not a regular file"),
                        mmx::Error);
-  // The PNG writer stages and renames the same way.
+  // The PNG writer goes through the same writer.
   const mmx::plot::RgbImage pixel{.width = 1, .height = 1, .pixels = {0, 0, 0}};
   CHECK_THROWS_WITH_AS(mmx::plot::write_png(fifo.string(), pixel),
                        doctest::Contains("is a device, FIFO or socket, not a regular file"),
