@@ -41,9 +41,16 @@ Tensor destination(const char* op, const Tensor& into, const Shape& shape) {
   return into;
 }
 
-// Where row i of a lower triangle packed by rows starts.
-int64_t row_start(int64_t i) {
-  return i * (i + 1) / 2;
+// Where each row of a matrix's kept MultiMax scores starts, and (last) the matrix's length:
+// row i holds keys [0, i], padded to whole chunks of kVecLanes floats so that every row starts
+// 64-byte aligned and is written and read in whole chunks (6% more than the bare triangle at
+// T = 256).
+std::vector<int64_t> kept_row_offsets(int64_t T) {
+  std::vector<int64_t> offsets(static_cast<size_t>(T + 1), 0);
+  for (int64_t i = 0; i < T; ++i)
+    offsets[static_cast<size_t>(i + 1)] =
+        offsets[static_cast<size_t>(i)] + (i + kVecLanes) / kVecLanes * kVecLanes;
+  return offsets;
 }
 
 // Matrix m's head: matrices run over the batch axes with the last (the heads, axis -3) fastest.
@@ -67,11 +74,12 @@ CausalAttention causal_attention_forward(const Tensor& q_in, const Tensor& k_in,
   if (out.p.numel() == 0) return out;
   const std::vector<OutMatrix> y = output_matrices(out.y);
   const bool multimax = n != nullptr;
-  const int64_t triangle = row_start(T);  // floats in a matrix's packed lower triangle
+  const std::vector<int64_t> kept_at = kept_row_offsets(T);
+  const int64_t kept_per_matrix = kept_at.back();
   if (multimax) {
-    Shape packed(q_in.shape().begin(), q_in.shape().end() - 2);
-    packed.push_back(triangle);
-    out.scores = Tensor::empty(packed);
+    Shape kept_shape(q_in.shape().begin(), q_in.shape().end() - 2);
+    kept_shape.push_back(kept_per_matrix);
+    out.scores = Tensor::empty(kept_shape);
   }
   const std::vector<MultiMaxCoeffs> coeffs =
       multimax ? multimax_coeffs(*n) : std::vector<MultiMaxCoeffs>{};
@@ -89,17 +97,17 @@ CausalAttention causal_attention_forward(const Tensor& q_in, const Tensor& k_in,
       for (int64_t i = 0; i < T; ++i) {  // row i sees keys [0, i]
         const float* si = s + i * T;
         if (multimax) {
-          // Its backward reads the scores: the rows' lower parts kept end to end.
-          std::copy(si, si + i + 1, out.scores.data() + m * triangle + row_start(i));
-          multimax_forward_row(si, nullptr, i + 1, T,
-                               coeffs[static_cast<size_t>(head_of_matrix(m, heads))], n->order,
-                               pm + i * T);
+          multimax_forward_row_keeping(
+              si, i + 1, T, coeffs[static_cast<size_t>(head_of_matrix(m, heads))], n->order,
+              pm + i * T,
+              out.scores.data() + m * kept_per_matrix + kept_at[static_cast<size_t>(i)]);
         } else {
           softmax_temperature_row(si, nullptr, i + 1, T, 1.0f, pm + i * T);
         }
       }
       causal_weighted_sum_matrix({pm, T}, v[at], T, d, 1.0f, /*transposed=*/false, pack, y[at]);
     }
+    if (multimax) streaming_stores_done();
   }
   return out;
 }
@@ -132,6 +140,7 @@ CausalAttentionGradients causal_attention_backward(const Tensor& q_in, const Ten
   const std::vector<OutMatrix> dq = output_matrices(grads.dq), dk = output_matrices(grads.dk),
                                dv = output_matrices(grads.dv);
   const bool threaded = count * T * T * d >= kCausalParallelMinWork;
+  const std::vector<int64_t> kept_at = kept_row_offsets(T);
   std::optional<MultiMaxRowsBackward> rows;
   if (multimax) rows.emplace(*n, heads, threaded ? omp_get_max_threads() : 1);
 #pragma omp parallel if (threaded)
@@ -151,8 +160,8 @@ CausalAttentionGradients causal_attention_backward(const Tensor& q_in, const Ten
         const float* pi = p[at].data + i * p[at].row_stride;
         if (multimax)
           rows->row(thread, head_of_matrix(m, heads),
-                    saved.scores.data() + m * row_start(T) + row_start(i), pi, g + i * T, i + 1, T,
-                    g + i * T, /*stream=*/false);
+                    saved.scores.data() + m * kept_at.back() + kept_at[static_cast<size_t>(i)], pi,
+                    g + i * T, i + 1, T, g + i * T, /*stream=*/false);
         else
           softmax_backward_row(pi, g + i * T, i + 1, 1.0f, g + i * T);
       }

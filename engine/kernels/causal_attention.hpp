@@ -19,7 +19,8 @@ struct CausalAttention {
   Tensor y;       // [..., T, d] the attention output
   Tensor p;       // [..., T, T] the weights, zero above the diagonal (the backward reads them)
   Tensor scores;  // MultiMax only, for the fast backward: scale tril(q k^T), each matrix's lower
-                  // triangle packed by rows ([..., T (T + 1) / 2]). Undefined for SoftMax and
+                  // triangle by rows, each row padded with zeros to whole chunks of 16 floats
+                  // ([..., sum over i < T of 16 ceil((i + 1) / 16)]). Undefined for SoftMax and
                   // from the naive forward (the naive backward computes the scores again).
 };
 

@@ -30,6 +30,18 @@ inline float modulate(float x, Coeffs c) {
   return x == -INFINITY ? -INFINITY : s;
 }
 
+// modulate<Order> on a chunk, bit for bit: `a < 0 ? 0 : a` is what std::max(a, 0.0f) computes.
+template <int Order>
+inline Vec modulate(Vec x, Coeffs c) {
+  const auto clamp = [](Vec a) { return a < 0.0f ? Vec{} : a; };
+  Vec s = x + c.t0 * clamp(c.r0 - x) + c.t1 * clamp(x - c.r1);
+  if constexpr (Order == 2) {
+    const Vec below = clamp(c.r2 - x), above = clamp(x - c.r3);
+    s += c.t2 * below * below + c.t3 * above * above;
+  }
+  return x == -INFINITY ? broadcast(-INFINITY) : s;
+}
+
 // Coeffs by value, here and below: through a reference, the stores to p (or dx) might alias
 // them, so GCC reloads them every element and leaves the loop scalar.
 template <int Order>
@@ -45,6 +57,40 @@ void forward_row(const float* x, const float* mask, int64_t active, int64_t cols
     for (int64_t j = 0; j < active; ++j) p[j] = modulate<Order>(x[j], c);
   }
   softmax_row_in_place(p, active, cols, max_row(p, active));
+}
+
+// One pass: keep x, modulate it into p, and take the maximum, chunk by chunk. The causal
+// attention's rows end at `active` mid-chunk 15 times in 16; the row goes on to `cols` in x and
+// p, so the last chunk is read and written whole, its lanes from `active` on kept as 0 and left
+// out of the maximum (softmax_row_in_place zeroes them in p).
+template <int Order>
+void forward_row_keeping(const float* x, int64_t active, int64_t cols, Coeffs c, float* p,
+                         float* kept) {
+  Vec top = broadcast(-INFINITY);
+  int64_t j = 0;
+  for (; j + kVecLanes <= active; j += kVecLanes) {
+    const Vec xv = load(x + j), s = modulate<Order>(xv, c);
+    store_streaming(kept + j, xv);
+    store(p + j, s);
+    top = vmax(top, s);
+  }
+  float tail_top = -INFINITY;
+  if (j < active && j + kVecLanes <= cols) {
+    const Vec lane = {0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15};
+    const VecMask live = lane < static_cast<float>(active - j);
+    const Vec xv = live ? load(x + j) : Vec{}, s = modulate<Order>(xv, c);
+    store_streaming(kept + j, xv);
+    store(p + j, s);
+    top = vmax(top, live ? s : broadcast(-INFINITY));
+  } else if (j < active) {  // the row ends within this chunk: element by element
+    std::fill(kept + j, kept + j + kVecLanes, 0.0f);
+    for (int64_t k = j; k < active; ++k) {
+      kept[k] = x[k];
+      p[k] = modulate<Order>(x[k], c);
+      tail_top = std::max(tail_top, p[k]);
+    }
+  }
+  softmax_row_in_place(p, active, cols, std::max(horizontal_max(top), tail_top));
 }
 
 // The backward's sums stay Vecs over many rows (vec16.hpp): written as one
@@ -167,6 +213,14 @@ void multimax_forward_row(const float* x, const float* mask, int64_t active, int
     forward_row<1>(x, mask, active, cols, c, p);
   else
     forward_row<2>(x, mask, active, cols, c, p);
+}
+
+void multimax_forward_row_keeping(const float* x, int64_t active, int64_t cols, MultiMaxCoeffs c,
+                                  int order, float* p, float* kept) {
+  if (order == 1)
+    forward_row_keeping<1>(x, active, cols, c, p, kept);
+  else
+    forward_row_keeping<2>(x, active, cols, c, p, kept);
 }
 
 void multimax_modulate_row(const float* x, int64_t n, MultiMaxCoeffs c, int order, float* y) {

@@ -52,6 +52,16 @@ std::vector<MultiMaxCoeffs> multimax_coeffs(const MultiMaxParams& params);
 void multimax_forward_row(const float* x, const float* mask, int64_t active, int64_t cols,
                           MultiMaxCoeffs c, int order, float* p);
 
+// multimax_forward_row without a mask that also keeps x for the backward, in the same pass:
+// kept[0, active) = x[0, active), written in whole chunks of kVecLanes floats (zeros after
+// `active`) past the caches, so `kept` must hold `active` rounded up to a chunk (and be 64-byte
+// aligned, or the stores stay plain). The backward reads it only after every later layer has
+// run, long after the caches would have dropped it: a cached store would first read each line
+// in, twice the memory traffic (docs/performance.md, "MultiMax's kept scores"). Bit for bit
+// multimax_forward_row's p.
+void multimax_forward_row_keeping(const float* x, int64_t active, int64_t cols, MultiMaxCoeffs c,
+                                  int order, float* p, float* kept);
+
 // y[0, n) = sigma(x[0, n)) alone, without the softmax: MultiMax on a GPT's output logits
 // (MultiMaxParameters::modulate), one row at a time. y may be x.
 void multimax_modulate_row(const float* x, int64_t n, MultiMaxCoeffs c, int order, float* y);
