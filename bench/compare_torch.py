@@ -651,7 +651,11 @@ def main():
     if "training" in parts_to_run(a):
         check_torch(a.python)
     started, load_before = time.time(), load_average()
-    m = {part: measure(a, part) for part in parts_to_run(a)}
+    m, minutes = {}, {}
+    for part in parts_to_run(a):
+        start = time.monotonic()
+        m[part] = measure(a, part)
+        minutes[part] = (time.monotonic() - start) / 60
     load_after = load_average()
 
     print_header(a, load_before, load_after, started)
@@ -664,7 +668,8 @@ def main():
         print(f"\nscaling: failed: {scaling.reason}")
     elif scaling:
         print_scaling(scaling, a.scaling_steps, a.markdown)
-    print(f"\nthis run took {(time.time() - started) / 60:.1f} min")
+    print(f"\nthis run took {(time.time() - started) / 60:.1f} min ("
+          + ", ".join(f"{part} {t:.1f}" for part, t in minutes.items()) + ")")
 
 
 if __name__ == "__main__":
