@@ -170,8 +170,11 @@ def commit_of(mmx):
         dirty = run(["git", "-C", repo, "status", "--porcelain", "--untracked-files=no"]).strip()
     except RunFailed:
         return "commit unknown (the binary is not in a git checkout)"
-    built = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime(os.path.getmtime(mmx)))
-    return f"commit {commit}{'+dirty' if dirty else ''} (binary built {built})"
+    return f"commit {commit}{'+dirty' if dirty else ''} (binary built {built_at(mmx)})"
+
+
+def built_at(mmx):
+    return time.strftime("%Y-%m-%d %H:%M:%S UTC", time.gmtime(os.path.getmtime(mmx)))
 
 
 def mmx_version(mmx):
@@ -529,8 +532,11 @@ def table_rows(a, m):
     return rows
 
 
-def notes(a, m):
+def notes(a, m, built):
     lines = [f"skipped: {', '.join(p for p in PARTS if p not in m)}"] if len(m) < len(PARTS) else []
+    if built_at(a.mmx) != built:
+        lines.append(f"WARNING: {a.mmx} was rebuilt during the run ({built} -> "
+                     f"{built_at(a.mmx)}): the rows mix two binaries")
     if "busy" in m and m["busy"] is None:
         lines.append(f"busy core: rows left out, `mmx bench` has no {BUSY_FLAG} yet")
     return lines
@@ -566,8 +572,8 @@ def print_scaling(cells, steps, markdown):
     print_table(header, rows, markdown)
 
 
-def print_header(a, load_before, load_after, started):
-    print(f"{mmx_version(a.mmx)}, {commit_of(a.mmx)}; PyTorch reference: {a.torch_script}\n"
+def print_header(a, provenance, load_before, load_after, started):
+    print(f"{provenance}; PyTorch reference: {a.torch_script}\n"
           f"{time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime(started))}; {cpu_model()}, "
           f"{os.cpu_count()} cores; threads {a.threads} (decoding: "
           f"{' and '.join(map(str, DECODE_THREADS))}; busy core: default and 1); "
@@ -650,6 +656,8 @@ def main():
     os.environ.update(WAITING[a.wait])  # inherited by every process run below but the busy ones
     if "training" in parts_to_run(a):
         check_torch(a.python)
+    # What ran, read before the run: the checkout may move on meanwhile.
+    provenance, built = f"{mmx_version(a.mmx)}, {commit_of(a.mmx)}", built_at(a.mmx)
     started, load_before = time.time(), load_average()
     m, minutes = {}, {}
     for part in parts_to_run(a):
@@ -658,10 +666,10 @@ def main():
         minutes[part] = (time.monotonic() - start) / 60
     load_after = load_average()
 
-    print_header(a, load_before, load_after, started)
+    print_header(a, provenance, load_before, load_after, started)
     header = ["measure", "case", "detail", "value", "target", "result"]
     print_table(header, table_rows(a, m), a.markdown)
-    for line in notes(a, m):
+    for line in notes(a, m, built):
         print(f"\n{line}" if a.markdown else line)
     scaling = m.get("scaling")
     if isinstance(scaling, Failed):
