@@ -54,7 +54,7 @@ TARGETS = {
     "busy_over_idle": 0.5,                    # one core held, default thread count
 }
 DECODE_THREADS = (1, 2)  # the issue's decoding targets are at 1 and at 2 threads
-BUSY_FLAG, BUSY_FIELD = "--busy-core", "busy_core"  # mmx bench's option and its JSON row's mark
+BUSY_FLAG, BUSY_FIELD = "--busy-core", "busy_core"  # mmx bench's option and its JSON rows' flag
 
 # OpenMP waiting between parallel regions, the same for both engines (both use libgomp).
 WAITING = {"short-spin": {"GOMP_SPINCOUNT": "10000"},  # what mmx picks when nothing is set
@@ -486,21 +486,24 @@ def bf16_loss_rows(a, m):
 
 
 def busy_rows(a, m):
+    """Per bench: idle tokens/s, then busy at the default threads (the target) and at 1 thread,
+    each over idle."""
     if m["busy"] is None:
         return []
-    rows, target = [], TARGETS["busy_over_idle"]
+    rows = []
     for name, _, field in busy_benches(a):
         by = m["busy"][name]
         idle = [r[field] for r in by["idle"]]
-        for setting, _, busy in BUSY_SETTINGS:
+        for setting, threads, busy in BUSY_SETTINGS:
             values = [r[field] for r in by[setting]]
-            threads = by[setting][0]["threads"]
-            detail = f"{statistics.median(values):.0f} tok/s, {threads} thr"
+            first = by[setting][0]
+            detail = (f"{statistics.median(values):.0f} tok/s at {first['threads']} thr"
+                      f"{' (adaptive)' if first.get('threads_adaptive') else ''}")
             if not busy:
-                rows.append((f"busy core: {name}", setting, detail, "1.00x", "-", "-"))
+                rows.append((f"busy core: {name}", setting, detail, "-", "-", "-"))
                 continue
             ratio = median_ratio(values, idle)
-            goal = target if setting.endswith("default threads") else None
+            goal = TARGETS["busy_over_idle"] if threads is None else None  # the default's
             rows.append((f"busy core: {name}", f"{setting} / idle", detail, f"{ratio:.2f}x",
                          at_least(goal), verdict(ratio, goal, True)))
     return rows
