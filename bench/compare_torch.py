@@ -27,7 +27,7 @@ what `mmx` picks by itself): on a shared machine libgomp's long default spin slo
 several-fold, and passive waiting costs either ~20% on an idle one. A part that fails gives a
 row saying why; the other parts still run.
 
-  /usr/bin/python3 bench/compare_torch.py --mmx build/cli/mmx --threads 2       # full, ~45 min
+  /usr/bin/python3 bench/compare_torch.py --mmx build/cli/mmx --threads 2       # full, ~25 min
   /usr/bin/python3 bench/compare_torch.py --quick --threads 1                   # a check
   /usr/bin/python3 bench/compare_torch.py --skip busy bf16-loss scaling          # parts left out
   /usr/bin/python3 bench/compare_torch.py --markdown > table.md   # the README's tables
