@@ -7,6 +7,11 @@ builds its fixtures from the same model. Run with the Python that has PyTorch (D
 run on stdout, keys in the order `mmx bench train --json` starts with:
 
   /usr/bin/python3 bench/torch_reference.py --config tiny --attn multimax --steps 10 --threads 2
+  /usr/bin/python3 bench/torch_reference.py --config small --precision bf16   # autocast
+
+--precision bf16 runs the forward and the loss under torch.autocast("cpu", dtype=torch.bfloat16)
+(PyTorch's own mixed precision: bf16 matmuls, fp32 weights and optimizer), beside
+`mmx bench train --precision bf16`.
 
 Model, as nn/models/gpt.hpp builds it (same parameter names): token embedding "tok" + learned
 positions "pos", pre-LayerNorm blocks (causal attention, GELU MLP 4x), final LayerNorm "ln",
@@ -150,6 +155,8 @@ def main():
     ap.add_argument("--steps", type=int, default=10, help="timed steps")
     ap.add_argument("--warmup", type=int, default=2, help="untimed steps before them")
     ap.add_argument("--threads", type=int, default=os.cpu_count())
+    ap.add_argument("--precision", choices=["fp32", "bf16"], default="fp32",
+                    help="bf16: forward and loss under CPU autocast to bfloat16")
     a = ap.parse_args()
     if a.steps < 1 or a.warmup < 0 or a.threads < 1:
         ap.error("--steps and --threads must be at least 1, --warmup at least 0")
@@ -166,8 +173,9 @@ def main():
     times = []
     for i in range(a.warmup + a.steps):
         t0 = time.perf_counter()
-        logits = model(idx)
-        loss = F.cross_entropy(logits.view(-1, c["vocab"]), tgt.view(-1))
+        with torch.autocast("cpu", dtype=torch.bfloat16, enabled=a.precision == "bf16"):
+            logits = model(idx)
+            loss = F.cross_entropy(logits.view(-1, c["vocab"]), tgt.view(-1))
         opt.zero_grad(set_to_none=True)
         loss.backward()
         opt.step()
@@ -183,7 +191,7 @@ def main():
         "tokens_per_s": round(c["batch"] * c["seq"] / ms * 1e3, 1),
         # ru_maxrss is in KiB on Linux
         "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
-        "final_loss": round(loss.item(), 4)}))
+        "final_loss": round(loss.item(), 4), "precision": a.precision}))
 
 
 if __name__ == "__main__":
