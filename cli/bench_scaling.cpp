@@ -67,10 +67,9 @@ nlohmann::ordered_json run_cell(int64_t seq, int64_t d_model, const std::string&
 
 nlohmann::ordered_json run_cell_in_child(int64_t seq, int64_t d_model, const std::string& attn,
                                          const BenchOptions& opt) {
-  const auto rows =
-      bench::run_self("scaling", cat("bench scaling --json --attn ", attn, " --seqs ", seq,
-                                     " --d-models ", d_model, " --steps ", opt.steps, " --warmup ",
-                                     opt.warmup, " --threads ", omp_get_max_threads()));
+  const auto rows = bench::run_self(
+      "scaling", cat("bench scaling --json --attn ", attn, " --seqs ", seq, " --d-models ", d_model,
+                     " --steps ", opt.steps, " --warmup ", opt.warmup, " --threads ", opt.threads));
   MMX_CHECK(rows.size() == 1, "bench scaling: the child for seq ", seq, ", d_model ", d_model,
             " printed ", rows.size(), " rows, expected 1");
   return rows.front();

@@ -183,6 +183,7 @@ TimedTrainer::TimedTrainer(const nn::GPTConfig& config, int64_t batch)
 }
 
 double TimedTrainer::step() {
+  const AdaptiveThreads::Unit unit(threads_);
   const auto start = std::chrono::steady_clock::now();
   Tensor loss = model_.loss(ids_, targets_, batch_, seq_);
   loss.backward();

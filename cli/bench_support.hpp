@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "engine/autograd/tape.hpp"
+#include "engine/thread_count.hpp"
 #include "nn/models/gpt.hpp"
 #include "nn/models/gpt_config.hpp"
 #include "nn/optim/adamw.hpp"
@@ -64,7 +65,8 @@ class ForkedSgemmTimer {
 };
 
 // One model training on fixed random tokens with AdamW, the reference's loop: forward,
-// backward, step, zero_grad. Its model, optimizer and data are seeded with 0.
+// backward, step, zero_grad. Its model, optimizer and data are seeded with 0. Each step is a unit
+// of an AdaptiveThreads, as in `mmx train`.
 class TimedTrainer {
  public:
   TimedTrainer(const nn::GPTConfig& config, int64_t batch);
@@ -80,6 +82,7 @@ class TimedTrainer {
   std::vector<int64_t> ids_, targets_;
   float last_loss_ = 0;
   double last_optimizer_ms_ = 0;
+  AdaptiveThreads threads_;
 };
 
 // Trains `config` with a TimedTrainer and times each step; `after_timed_step`, if given, runs

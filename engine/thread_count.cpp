@@ -1,0 +1,122 @@
+#include "engine/thread_count.hpp"
+
+#include <omp.h>
+
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <limits>
+
+#include "engine/error.hpp"
+
+namespace mmx {
+
+namespace {
+
+std::atomic<int> fixed_threads{0};
+
+// A probe runs two units: the first at a count not seen before creates that count's oneDNN
+// primitives, so the faster of the two is its figure.
+constexpr int kProbeUnits = 2;
+// The probe's count takes over when its best unit beats the current count's recent median by
+// this factor: noise of a few percent does not flip the count back and forth.
+constexpr double kSwitchBelow = 0.9;
+// A unit this many times slower than the recent ones: a probe unit that ends its probe at once,
+// or at the current count, a sign that the load changed.
+constexpr double kSlowUnit = 2.0;
+// After a losing probe, the next waits until the probe's extra time is at most this share of
+// the units in between (and at least twice as long as the last wait, at most kMaxPeriod units).
+constexpr double kProbeCostShare = 0.02;
+constexpr int64_t kFirstPeriod = 8, kMaxPeriod = 4096;
+
+int64_t now_ns() {
+  return std::chrono::duration_cast<std::chrono::nanoseconds>(
+             std::chrono::steady_clock::now().time_since_epoch())
+      .count();
+}
+
+}  // namespace
+
+void set_thread_count(int threads) {
+  MMX_CHECK(threads >= 0, "threads: expected a count >= 0 (0: chosen as the load allows), got ",
+            threads);
+  fixed_threads = threads;
+  if (threads > 0) omp_set_num_threads(threads);
+}
+
+bool thread_count_fixed() {
+  return fixed_threads > 0;
+}
+
+AdaptiveThreads::AdaptiveThreads() : max_(omp_get_max_threads()), current_(max_) {}
+
+AdaptiveThreads::Unit::Unit(AdaptiveThreads& owner) : owner_(owner), start_ns_(now_ns()) {
+  if (thread_count_fixed()) return;
+  owner_.unit_threads_ = owner_.next_unit_threads();
+  omp_set_num_threads(owner_.unit_threads_);
+}
+
+AdaptiveThreads::Unit::~Unit() {
+  if (thread_count_fixed()) return;
+  owner_.record(static_cast<double>(now_ns() - start_ns_) * 1e-9);
+  omp_set_num_threads(owner_.max_);
+}
+
+int AdaptiveThreads::next_unit_threads() {
+  const bool recent_known = recent_count_ == static_cast<int>(recent_.size());
+  if (probe_threads_ == 0 && until_probe_ <= 0 && recent_known && max_ > 1) {
+    int candidate = probe_down_ ? current_ - 1 : current_ + 1;
+    if (candidate < 1 || candidate > max_) candidate = probe_down_ ? current_ + 1 : current_ - 1;
+    probe_down_ = !probe_down_;
+    probe_threads_ = candidate;
+    probe_left_ = kProbeUnits;
+    probe_best_ = std::numeric_limits<double>::infinity();
+    probe_cost_ = 0;
+  }
+  return probe_threads_ != 0 ? probe_threads_ : current_;
+}
+
+double AdaptiveThreads::recent_seconds() const {
+  const double a = recent_[0], b = recent_[1], c = recent_[2];
+  if (recent_count_ == 1) return a;
+  if (recent_count_ == 2) return std::max(a, b);  // the upper median, as the benches report
+  return std::max(std::min(a, b), std::min(std::max(a, b), c));
+}
+
+void AdaptiveThreads::push_recent(double seconds) {
+  recent_[static_cast<size_t>(recent_next_)] = seconds;
+  recent_next_ = (recent_next_ + 1) % static_cast<int>(recent_.size());
+  recent_count_ = std::min(recent_count_ + 1, static_cast<int>(recent_.size()));
+}
+
+void AdaptiveThreads::record(double seconds) {
+  if (unit_threads_ == current_) {
+    if (recent_count_ == static_cast<int>(recent_.size()) &&
+        seconds > kSlowUnit * recent_seconds()) {
+      // The load changed: measure the current count afresh, then probe.
+      recent_count_ = recent_next_ = 0;
+      until_probe_ = static_cast<int64_t>(recent_.size());
+    }
+    push_recent(seconds);
+    --until_probe_;
+    return;
+  }
+  ++probe_units_;
+  const double reference = recent_seconds();
+  probe_best_ = std::min(probe_best_, seconds);
+  probe_cost_ += std::max(0.0, seconds - reference);
+  if (--probe_left_ > 0 && seconds < kSlowUnit * reference) return;
+  if (probe_best_ < kSwitchBelow * reference) {
+    current_ = probe_threads_;
+    recent_count_ = recent_next_ = 0;
+    push_recent(probe_best_);
+    probe_period_ = kFirstPeriod;
+  } else {
+    const auto pays_off = static_cast<int64_t>(probe_cost_ / reference / kProbeCostShare);
+    probe_period_ = std::min(kMaxPeriod, std::max(2 * probe_period_, pays_off));
+  }
+  until_probe_ = probe_period_;
+  probe_threads_ = 0;
+}
+
+}  // namespace mmx
