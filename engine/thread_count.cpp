@@ -44,20 +44,31 @@ void set_thread_count(int threads) {
   if (threads > 0) omp_set_num_threads(threads);
 }
 
-bool thread_count_fixed() {
-  return fixed_threads > 0;
+int fixed_thread_count() {
+  return fixed_threads;
+}
+
+FixedThreadCount::FixedThreadCount(int threads)
+    : previous_fixed_(fixed_thread_count()), previous_max_(omp_get_max_threads()) {
+  MMX_CHECK(threads > 0, "threads: a fixed count must be > 0, got ", threads);
+  set_thread_count(threads);
+}
+
+FixedThreadCount::~FixedThreadCount() {
+  set_thread_count(previous_fixed_);
+  omp_set_num_threads(previous_max_);
 }
 
 AdaptiveThreads::AdaptiveThreads() : max_(omp_get_max_threads()), current_(max_) {}
 
 AdaptiveThreads::Unit::Unit(AdaptiveThreads& owner) : owner_(owner), start_ns_(now_ns()) {
-  if (thread_count_fixed()) return;
+  if (fixed_thread_count() > 0) return;
   owner_.unit_threads_ = owner_.next_unit_threads();
   omp_set_num_threads(owner_.unit_threads_);
 }
 
 AdaptiveThreads::Unit::~Unit() {
-  if (thread_count_fixed()) return;
+  if (fixed_thread_count() > 0) return;
   owner_.record(static_cast<double>(now_ns() - start_ns_) * 1e-9);
   omp_set_num_threads(owner_.max_);
 }

@@ -18,8 +18,23 @@ namespace mmx {
 /// or with 0 leaves it to AdaptiveThreads, between 1 and OpenMP's maximum (OMP_NUM_THREADS, or
 /// one per core). Negative counts are an mmx::Error.
 void set_thread_count(int threads);
-/// Whether set_thread_count fixed the count.
-bool thread_count_fixed();
+/// The count set_thread_count fixed, or 0 when AdaptiveThreads chooses it.
+int fixed_thread_count();
+
+/// Fixes the thread count for a scope and restores the previous setting on exit. A run that is
+/// to be compared bit for bit with another needs this: results that add per-thread partial sums
+/// change in their last bits with the count (tests/test_determinism.cpp).
+class FixedThreadCount {
+ public:
+  /// Fixes the count at `threads` (> 0) until the guard is destroyed.
+  explicit FixedThreadCount(int threads);
+  ~FixedThreadCount();
+  FixedThreadCount(const FixedThreadCount&) = delete;
+  FixedThreadCount& operator=(const FixedThreadCount&) = delete;
+
+ private:
+  int previous_fixed_, previous_max_;
+};
 
 /// Chooses the thread count of a unit of work that runs many times, by timing it. The unit runs
 /// at the current count; every so often a probe runs it at a neighbouring count (one fewer or
