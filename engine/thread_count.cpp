@@ -21,8 +21,8 @@ constexpr int kProbeUnits = 2;
 // The probe's count takes over when its best unit beats the current count's recent median by
 // this factor: noise of a few percent does not flip the count back and forth.
 constexpr double kSwitchBelow = 0.9;
-// A unit this many times slower than the recent ones: a probe unit that ends its probe at once,
-// or at the current count, a sign that the load changed.
+// A unit this many times slower than the recent ones: at more threads, a probe unit that ends
+// its probe at once; at the current count, a sign that the load changed.
 constexpr double kSlowUnit = 2.0;
 // After a losing probe, the next waits until the probe's extra time is at most this share of
 // the units in between (and at least twice as long as the last wait, at most kMaxPeriod units).
@@ -116,7 +116,11 @@ void AdaptiveThreads::record(double seconds) {
   const double reference = recent_seconds();
   probe_best_ = std::min(probe_best_, seconds);
   probe_cost_ += std::max(0.0, seconds - reference);
-  if (--probe_left_ > 0 && seconds < kSlowUnit * reference) return;
+  // A probe of more threads that is already far slower ends at once: that is the count a busy
+  // core stalls, and its units can cost many times the usual. A probe of fewer threads always
+  // runs both units: the first at a new count creates its primitives.
+  const bool stalled = probe_threads_ > current_ && seconds > kSlowUnit * reference;
+  if (--probe_left_ > 0 && !stalled) return;
   if (probe_best_ < kSwitchBelow * reference) {
     current_ = probe_threads_;
     recent_count_ = recent_next_ = 0;

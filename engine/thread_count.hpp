@@ -28,6 +28,7 @@ class FixedThreadCount {
  public:
   /// Fixes the count at `threads` (> 0) until the guard is destroyed.
   explicit FixedThreadCount(int threads);
+  /// Restores the previous setting: fixed, or chosen by AdaptiveThreads.
   ~FixedThreadCount();
   FixedThreadCount(const FixedThreadCount&) = delete;
   FixedThreadCount& operator=(const FixedThreadCount&) = delete;
@@ -44,6 +45,7 @@ class FixedThreadCount {
 /// far slower than the recent ones (the load changed) brings the next probe forward.
 class AdaptiveThreads {
  public:
+  /// Starts at OpenMP's maximum count (OMP_NUM_THREADS, or one per core).
   AdaptiveThreads();
 
   /// One unit of work: sets the count while it lives and records its time when it ends.
