@@ -50,9 +50,7 @@ const bool bench_registered = register_command([](CLI::App& app) {
   cmd->add_option("suites", *names, help);
   cmd->add_option("--repeats", opt->repeats, "Timed repetitions per measurement")
       ->check(CLI::Range(1, 100000));
-  cmd->add_option("--threads", opt->threads,
-                  "OpenMP threads (0: all cores, fewer while other processes hold some)")
-      ->check(CLI::Range(0, 1024));
+  add_threads_option(cmd, opt->threads);
   cmd->add_flag("--busy-core", opt->busy_core,
                 "Run the suites with a busy-loop process holding one core, as another job "
                 "would (to measure a shared machine)");

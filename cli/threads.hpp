@@ -3,9 +3,23 @@
 // threads without pulling in the training flags.
 #pragma once
 
+#include <CLI/CLI.hpp>
+
 #include "engine/thread_count.hpp"
 
 namespace mmx::cli {
+
+/// The --threads flag, one text for every command: what 0 does, and what a bit-exact run needs.
+inline CLI::Option* add_threads_option(CLI::App* cmd, int& threads) {
+  return cmd
+      ->add_option(
+          "--threads", threads,
+          "OpenMP threads. 0 (default): all cores, fewer while other processes hold "
+          "some, chosen by timing each step or token; results can then differ in their "
+          "last bits from run to run. Repeating or resuming a run bit for bit needs a fixed N, "
+          "the same each time")
+      ->check(CLI::Range(0, 1024));
+}
 
 inline void apply_threads(int threads) {
   set_thread_count(threads);
