@@ -104,7 +104,7 @@ void run_scaling_bench(const BenchOptions& opt) {
       for (int64_t d : opt.d_models) {
         const nlohmann::ordered_json cell =
             one_cell ? run_cell(seq, d, attn, opt) : run_cell_in_child(seq, d, attn, opt);
-        if (opt.json) bench::print_json_line(cell);
+        if (opt.json) bench::print_json_line(cell, opt);
         cells[{seq, d}] = cell;
       }
     if (opt.json) continue;

@@ -246,7 +246,9 @@ std::vector<nlohmann::ordered_json> run_self(const std::string& suite,
   return rows;
 }
 
-void print_json_line(const nlohmann::ordered_json& row) {
+void print_json_line(nlohmann::ordered_json row, const BenchOptions& opt) {
+  row["threads_adaptive"] = opt.threads == 0;
+  row["busy_core"] = opt.busy_core;
   std::printf("%s\n", row.dump().c_str());
   std::fflush(stdout);
 }

@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "cli/command_registry.hpp"
 #include "engine/autograd/tape.hpp"
 #include "engine/thread_count.hpp"
 #include "nn/models/gpt.hpp"
@@ -107,7 +108,11 @@ TrainingTiming time_training(const nn::GPTConfig& config, int64_t batch, int war
 std::vector<nlohmann::ordered_json> run_self(const std::string& suite,
                                              const std::string& arguments);
 
-// A row printed as one JSON line, flushed so a parent reading the pipe sees it at once.
-void print_json_line(const nlohmann::ordered_json& row);
+// A row printed as one JSON line, flushed so a parent reading the pipe sees it at once. Every
+// row ends with how its threads ran, so rows of one machine's idle and busy runs can be told
+// apart: "threads_adaptive" (true without --threads: each step or token ran at the count an
+// AdaptiveThreads chose, up to "threads") and "busy_core" (true under --busy-core: a spinning
+// process held one core). A row a child printed gets the parent's values.
+void print_json_line(nlohmann::ordered_json row, const BenchOptions& opt);
 
 }  // namespace mmx::cli::bench

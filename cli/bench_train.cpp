@@ -152,7 +152,7 @@ void run_train_bench(const BenchOptions& opt) {
       const nlohmann::ordered_json row =
           one_run ? train_one(c, attn, opt) : train_in_child(c.name, attn, opt);
       if (opt.json) {
-        bench::print_json_line(row);
+        bench::print_json_line(row, opt);
       } else {
         print_row(row);
         if (row.contains("profile")) print_profile(row);

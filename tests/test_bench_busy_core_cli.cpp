@@ -5,6 +5,8 @@
 #include <signal.h>
 
 #include <cerrno>
+#include <nlohmann/json.hpp>
+#include <sstream>
 #include <string>
 
 #include "tests/mmx_cli.hpp"
@@ -43,6 +45,27 @@ TEST_CASE("bench --busy-core: the busy loop runs during the bench and is gone af
       "bench sample --json --config tiny --attn softmax --tokens 4 --rounds 1 --busy-core", false);
   REQUIRE(json.exit_code == 0);
   CHECK(json.output.find("busy core") == std::string::npos);
+  // Each row says the core was busy and that its thread count was left to the load.
+  const nlohmann::json row = nlohmann::json::parse(json.output);
+  CHECK(row["busy_core"] == true);
+  CHECK(row["threads_adaptive"] == true);
+}
+
+TEST_CASE("bench train --busy-core: a row from a child process says the core was busy") {
+  const CliResult r = run_mmx(
+      "bench train --json --config tiny --attn all --steps 1 --warmup 0 --sgemm-n 0 --threads 1 "
+      "--busy-core",
+      false);
+  REQUIRE(r.exit_code == 0);
+  std::istringstream lines(r.output);
+  int rows = 0;
+  for (std::string line; std::getline(lines, line); ++rows) {
+    const nlohmann::json row = nlohmann::json::parse(line);
+    CHECK(row["busy_core"] == true);
+    CHECK(row["threads_adaptive"] == false);
+    CHECK(row["threads"] == 1);
+  }
+  CHECK(rows == 2);  // softmax and multimax, each from its own child
 }
 
 TEST_CASE("bench --busy-core: gone after a suite fails too") {
