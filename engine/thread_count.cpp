@@ -14,6 +14,11 @@ namespace mmx {
 namespace {
 
 std::atomic<int> fixed_threads{0};
+// The count the last AdaptiveThreads of this process switched to (0: none has). A new one starts
+// there: work that decodes many short sequences (a sentence at a time, the bench's rounds) would
+// otherwise run the first units of each at all cores, which on a busy machine cost as much as
+// the rest of a 64-token decode.
+std::atomic<int> last_switched_to{0};
 
 // A probe runs two units: the first at a count not seen before creates that count's oneDNN
 // primitives, so the faster of the two is its figure.
@@ -59,7 +64,10 @@ FixedThreadCount::~FixedThreadCount() {
   omp_set_num_threads(previous_max_);
 }
 
-AdaptiveThreads::AdaptiveThreads() : max_(omp_get_max_threads()), current_(max_) {}
+AdaptiveThreads::AdaptiveThreads() : max_(omp_get_max_threads()), current_(max_) {
+  const int last = last_switched_to;
+  if (last >= 1 && last <= max_) current_ = last;
+}
 
 AdaptiveThreads::Unit::Unit(AdaptiveThreads& owner) : owner_(owner), start_ns_(now_ns()) {
   if (fixed_thread_count() > 0) return;
@@ -123,6 +131,7 @@ void AdaptiveThreads::record(double seconds) {
   if (--probe_left_ > 0 && !stalled) return;
   if (probe_best_ < kSwitchBelow * reference) {
     current_ = probe_threads_;
+    last_switched_to = current_;
     recent_count_ = recent_next_ = 0;
     push_recent(probe_best_);
     probe_period_ = kFirstPeriod;

@@ -45,7 +45,8 @@ class FixedThreadCount {
 /// far slower than the recent ones (the load changed) brings the next probe forward.
 class AdaptiveThreads {
  public:
-  /// Starts at OpenMP's maximum count (OMP_NUM_THREADS, or one per core).
+  /// Starts at the count the last AdaptiveThreads of this process switched to, or else at
+  /// OpenMP's maximum (OMP_NUM_THREADS, or one per core).
   AdaptiveThreads();
 
   /// One unit of work: sets the count while it lives and records its time when it ends.

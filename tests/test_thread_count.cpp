@@ -43,7 +43,9 @@ TEST_CASE("an adaptive count stays in [1, max], probes, and restores the maximum
   mmx::set_thread_count(0);
   const int max = omp_get_max_threads();
   mmx::AdaptiveThreads threads;
-  CHECK(threads.threads() == max);
+  // Where the last one switched to, or the maximum.
+  CHECK(threads.threads() >= 1);
+  CHECK(threads.threads() <= max);
   for (int i = 0; i < 40; ++i) {
     {
       const mmx::AdaptiveThreads::Unit unit(threads);
