@@ -112,9 +112,15 @@ void AdaptiveThreads::record(double seconds) {
   if (unit_threads_ == current_) {
     if (recent_count_ == static_cast<int>(recent_.size()) &&
         seconds > kSlowUnit * recent_seconds()) {
-      // The load changed: measure the current count afresh, then probe.
+      // More load, or a preemption, which on a loaded machine comes every few units: measure
+      // the current count afresh. Fewer threads may now be faster, so a probe of one fewer comes
+      // soon; more threads do not help against more load, so a probe upwards keeps its schedule
+      // (brought forward too, a slow 2-thread probe followed every preemption of one thread).
       recent_count_ = recent_next_ = 0;
-      until_probe_ = static_cast<int64_t>(recent_.size());
+      if (current_ > 1) {
+        until_probe_ = static_cast<int64_t>(recent_.size());
+        probe_down_ = true;
+      }
     }
     push_recent(seconds);
     --until_probe_;

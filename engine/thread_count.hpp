@@ -42,7 +42,7 @@ class FixedThreadCount {
 /// one more thread), and the probe's count becomes the current one when it was clearly faster
 /// than the current count's recent units. A probe that loses is tried again later, the longer
 /// the more it cost, so an idle machine pays well under 1% for the probes once settled; a unit
-/// far slower than the recent ones (the load changed) brings the next probe forward.
+/// far slower than the recent ones (more load) brings a probe of one thread fewer forward.
 class AdaptiveThreads {
  public:
   /// Starts at the count the last AdaptiveThreads of this process switched to, or else at
