@@ -54,7 +54,7 @@ void run_overhead_bench(const BenchOptions& opt) {
   for (const bench::ReferenceConfig& c : configs) {
     const nlohmann::ordered_json row = overhead_one(c, opt);
     if (opt.json) {
-      bench::print_json_line(row);
+      bench::print_json_line(row, opt);
       continue;
     }
     std::printf("%-6s %7d %12.2f %13.2f %7.3fx\n", c.name, row["threads"].get<int>(),

@@ -167,7 +167,7 @@ void run_sample_bench(const BenchOptions& opt) {
     for (const std::string& attn : attns) {
       const nlohmann::ordered_json row = sample_one(c, attn, opt);
       if (opt.json) {
-        bench::print_json_line(row);
+        bench::print_json_line(row, opt);
         continue;
       }
       std::printf(

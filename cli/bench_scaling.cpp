@@ -67,10 +67,9 @@ nlohmann::ordered_json run_cell(int64_t seq, int64_t d_model, const std::string&
 
 nlohmann::ordered_json run_cell_in_child(int64_t seq, int64_t d_model, const std::string& attn,
                                          const BenchOptions& opt) {
-  const auto rows =
-      bench::run_self("scaling", cat("bench scaling --json --attn ", attn, " --seqs ", seq,
-                                     " --d-models ", d_model, " --steps ", opt.steps, " --warmup ",
-                                     opt.warmup, " --threads ", omp_get_max_threads()));
+  const auto rows = bench::run_self(
+      "scaling", cat("bench scaling --json --attn ", attn, " --seqs ", seq, " --d-models ", d_model,
+                     " --steps ", opt.steps, " --warmup ", opt.warmup, " --threads ", opt.threads));
   MMX_CHECK(rows.size() == 1, "bench scaling: the child for seq ", seq, ", d_model ", d_model,
             " printed ", rows.size(), " rows, expected 1");
   return rows.front();
@@ -105,7 +104,7 @@ void run_scaling_bench(const BenchOptions& opt) {
       for (int64_t d : opt.d_models) {
         const nlohmann::ordered_json cell =
             one_cell ? run_cell(seq, d, attn, opt) : run_cell_in_child(seq, d, attn, opt);
-        if (opt.json) bench::print_json_line(cell);
+        if (opt.json) bench::print_json_line(cell, opt);
         cells[{seq, d}] = cell;
       }
     if (opt.json) continue;

@@ -183,6 +183,7 @@ TimedTrainer::TimedTrainer(const nn::GPTConfig& config, int64_t batch)
 }
 
 double TimedTrainer::step() {
+  const AdaptiveThreads::Unit unit(threads_);
   const auto start = std::chrono::steady_clock::now();
   Tensor loss = model_.loss(ids_, targets_, batch_, seq_);
   loss.backward();
@@ -245,7 +246,9 @@ std::vector<nlohmann::ordered_json> run_self(const std::string& suite,
   return rows;
 }
 
-void print_json_line(const nlohmann::ordered_json& row) {
+void print_json_line(nlohmann::ordered_json row, const BenchOptions& opt) {
+  row["threads_adaptive"] = opt.threads == 0;
+  row["busy_core"] = opt.busy_core;
   std::printf("%s\n", row.dump().c_str());
   std::fflush(stdout);
 }

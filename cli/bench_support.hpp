@@ -9,7 +9,9 @@
 #include <string>
 #include <vector>
 
+#include "cli/command_registry.hpp"
 #include "engine/autograd/tape.hpp"
+#include "engine/thread_count.hpp"
 #include "nn/models/gpt.hpp"
 #include "nn/models/gpt_config.hpp"
 #include "nn/optim/adamw.hpp"
@@ -64,7 +66,8 @@ class ForkedSgemmTimer {
 };
 
 // One model training on fixed random tokens with AdamW, the reference's loop: forward,
-// backward, step, zero_grad. Its model, optimizer and data are seeded with 0.
+// backward, step, zero_grad. Its model, optimizer and data are seeded with 0. Each step is a unit
+// of an AdaptiveThreads, as in `mmx train`.
 class TimedTrainer {
  public:
   TimedTrainer(const nn::GPTConfig& config, int64_t batch);
@@ -80,6 +83,7 @@ class TimedTrainer {
   std::vector<int64_t> ids_, targets_;
   float last_loss_ = 0;
   double last_optimizer_ms_ = 0;
+  AdaptiveThreads threads_;
 };
 
 // Trains `config` with a TimedTrainer and times each step; `after_timed_step`, if given, runs
@@ -104,7 +108,11 @@ TrainingTiming time_training(const nn::GPTConfig& config, int64_t batch, int war
 std::vector<nlohmann::ordered_json> run_self(const std::string& suite,
                                              const std::string& arguments);
 
-// A row printed as one JSON line, flushed so a parent reading the pipe sees it at once.
-void print_json_line(const nlohmann::ordered_json& row);
+// A row printed as one JSON line, flushed so a parent reading the pipe sees it at once. Every
+// row ends with how its threads ran, so rows of one machine's idle and busy runs can be told
+// apart: "threads_adaptive" (true without --threads: each step or token ran at the count an
+// AdaptiveThreads chose, up to "threads") and "busy_core" (true under --busy-core: a spinning
+// process held one core). A row a child printed gets the parent's values.
+void print_json_line(nlohmann::ordered_json row, const BenchOptions& opt);
 
 }  // namespace mmx::cli::bench

@@ -111,10 +111,9 @@ nlohmann::ordered_json train_one(const bench::ReferenceConfig& c, const std::str
 nlohmann::ordered_json train_in_child(const std::string& config, const std::string& attn,
                                       const BenchOptions& opt) {
   const auto rows = bench::run_self(
-      "train",
-      cat("bench train --json --config ", config, " --attn ", attn, " --steps ", opt.steps,
-          " --warmup ", opt.warmup, " --sgemm-n ", opt.sgemm_n, " --threads ",
-          omp_get_max_threads(), " --precision ", opt.precision, opt.profile ? " --profile" : ""));
+      "train", cat("bench train --json --config ", config, " --attn ", attn, " --steps ", opt.steps,
+                   " --warmup ", opt.warmup, " --sgemm-n ", opt.sgemm_n, " --threads ", opt.threads,
+                   " --precision ", opt.precision, opt.profile ? " --profile" : ""));
   MMX_CHECK(rows.size() == 1, "bench train: the child for ", config, "/", attn, " printed ",
             rows.size(), " rows, expected 1");
   return rows.front();
@@ -153,7 +152,7 @@ void run_train_bench(const BenchOptions& opt) {
       const nlohmann::ordered_json row =
           one_run ? train_one(c, attn, opt) : train_in_child(c.name, attn, opt);
       if (opt.json) {
-        bench::print_json_line(row);
+        bench::print_json_line(row, opt);
       } else {
         print_row(row);
         if (row.contains("profile")) print_profile(row);

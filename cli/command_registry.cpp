@@ -1,8 +1,12 @@
 #include "cli/command_registry.hpp"
 
-#include <omp.h>
+#include <cstdio>
 #include <map>
+#include <optional>
 #include <vector>
+
+#include "cli/busy_core.hpp"
+#include "cli/threads.hpp"
 
 namespace mmx::cli {
 
@@ -46,8 +50,10 @@ const bool bench_registered = register_command([](CLI::App& app) {
   cmd->add_option("suites", *names, help);
   cmd->add_option("--repeats", opt->repeats, "Timed repetitions per measurement")
       ->check(CLI::Range(1, 100000));
-  cmd->add_option("--threads", opt->threads, "OpenMP threads (0: all cores)")
-      ->check(CLI::Range(0, 1024));
+  add_threads_option(cmd, opt->threads);
+  cmd->add_flag("--busy-core", opt->busy_core,
+                "Run the suites with a busy-loop process holding one core, as another job "
+                "would (to measure a shared machine)");
   cmd->add_flag("--json", opt->json, "One JSON object per row instead of a table");
   cmd->add_option("--config", opt->config, "train, sample, overhead: the reference config")
       ->check(CLI::IsMember({"tiny", "small", "all"}));
@@ -78,15 +84,24 @@ const bool bench_registered = register_command([](CLI::App& app) {
   cmd->add_option("--rounds", opt->rounds, "sample: rounds, cached and uncached alternating")
       ->check(CLI::Range(1, 1000));
   cmd->callback([names, opt] {
-    if (opt->threads > 0) omp_set_num_threads(opt->threads);
+    apply_threads(opt->threads);
     std::vector<std::string> run = *names;
     if (run.empty())
       for (const auto& [name, suite] : suites()) run.push_back(name);
-    for (const std::string& name : run) {
-      auto it = suites().find(name);
-      if (it == suites().end())
+    for (const std::string& name : run)
+      if (suites().find(name) == suites().end())
         throw CLI::ValidationError("bench", "unknown suite '" + name + "'; see mmx bench --help");
-      it->second.run(*opt);
+    // On stderr, so --json output stays one object per line.
+    std::optional<BusyCore> busy;
+    if (opt->busy_core) {
+      busy.emplace();
+      std::fprintf(stderr, "busy core: process %d spins on one core while the suites run\n",
+                   static_cast<int>(busy->pid()));
+    }
+    for (const std::string& name : run) suites().at(name).run(*opt);
+    if (busy) {
+      const int pid = busy->pid();
+      std::fprintf(stderr, "busy core: process %d ended after %.1f s of CPU\n", pid, busy->stop());
     }
   });
 });

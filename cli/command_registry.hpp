@@ -16,8 +16,9 @@ void add_registered_commands(CLI::App& app);
 
 // `mmx bench <suite>`: each suite prints a table (or one JSON object per row with --json).
 struct BenchOptions {
-  int repeats = 20;  // timed repetitions; figures are medians
-  int threads = 0;   // 0: physical cores
+  int repeats = 20;        // timed repetitions; figures are medians
+  int threads = 0;         // 0: chosen from the load, up to one per core (engine/thread_count.hpp)
+  bool busy_core = false;  // a spinning child process holds a core while the suites run
   bool json = false;
   // Training suites: which model configs and attention functions, and how many steps.
   std::string config = "all";  // tiny | small | all

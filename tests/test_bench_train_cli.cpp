@@ -1,7 +1,7 @@
 // `mmx bench train` through the built binary: the JSON keys start with the PyTorch
-// reference's (bench/torch_reference.py) in order, then the FLOP/MFU extras; the
-// figures agree with each other (tokens/s from ms/step, MFU from GFLOP/s: arithmetic, not
-// timing), one child process per row, and bad flags exit non-zero with a message. No check here
+// reference's (bench/torch_reference.py) in order, then the FLOP/MFU extras and how the threads
+// ran; the figures agree with each other (tokens/s from ms/step, MFU from GFLOP/s: arithmetic,
+// not timing), one child process per row, and bad flags exit non-zero with a message. No check here
 // compares two times or a memory figure: those are measurements, and a busy machine moves them.
 #include <doctest/doctest.h>
 
@@ -22,12 +22,15 @@ TEST_CASE("bench train --json: the reference's keys, consistent figures, one row
   const std::vector<std::string> keys = {
       "engine",       "config",       "attn",         "threads",    "params",
       "ms_per_step",  "tokens_per_s", "peak_rss_mb",  "final_loss", "flops_per_token",
-      "train_gflops", "sgemm_n",      "sgemm_gflops", "mfu"};
+      "train_gflops", "sgemm_n",      "sgemm_gflops", "mfu",        "threads_adaptive",
+      "busy_core"};
   for (const auto& row : rows) {
     CHECK(json_keys(row) == keys);
     CHECK(row["engine"].get<std::string>().rfind("multimax-", 0) == 0);
     CHECK(row["config"] == "tiny");
     CHECK(row["threads"] == 1);
+    CHECK(row["threads_adaptive"] == false);  // --threads 1 fixed it
+    CHECK(row["busy_core"] == false);
     const double ms = row["ms_per_step"].get<double>();
     REQUIRE(ms > 0);
     // batch 16 x seq 128 tokens per step, both figures rounded as the reference rounds them
@@ -58,10 +61,10 @@ TEST_CASE("bench train --json: the reference's keys, consistent figures, one row
 TEST_CASE("bench overhead: SoftMax and MultiMax trained in turn, the same runs as bench train's") {
   const auto row =
       mmx_json_rows("bench overhead --json --config tiny --steps 3 --warmup 1 --threads 1", 1)[0];
-  CHECK(json_keys(row) == std::vector<std::string>{"suite", "config", "threads", "pairs",
-                                                   "softmax_ms_per_step", "multimax_ms_per_step",
-                                                   "multimax_over_softmax", "softmax_final_loss",
-                                                   "multimax_final_loss"});
+  CHECK(json_keys(row) == std::vector<std::string>{
+                              "suite", "config", "threads", "pairs", "softmax_ms_per_step",
+                              "multimax_ms_per_step", "multimax_over_softmax", "softmax_final_loss",
+                              "multimax_final_loss", "threads_adaptive", "busy_core"});
   CHECK(row["config"] == "tiny");
   CHECK(row["pairs"] == 3);
   CHECK(row["softmax_ms_per_step"].get<double>() > 0);

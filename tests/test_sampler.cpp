@@ -1,6 +1,7 @@
 // Sampler: token picking (greedy, temperature, top-k), cached decoding against full forwards,
 // the context-sliding policy, determinism, prompts, and input errors. Tiny GPTs, no checkpoint.
 #include <doctest/doctest.h>
+#include <omp.h>
 
 #include <cmath>
 #include <limits>
@@ -8,6 +9,7 @@
 #include <set>
 
 #include "engine/error.hpp"
+#include "engine/thread_count.hpp"
 #include "nn/models/sampler.hpp"
 
 using namespace mmx;
@@ -66,6 +68,8 @@ std::vector<int64_t> run(const GPT& model, const std::vector<int64_t>& prompt, i
                          SamplingOptions options, bool use_cache, uint64_t seed) {
   options.use_cache = use_cache;
   Generator gen(seed);
+  // generate picks the thread count from the load; the runs compared here need the same one.
+  const FixedThreadCount fixed(omp_get_max_threads());
   return generate(model, prompt, n, options, gen);
 }
 

@@ -14,6 +14,7 @@
 
 #include "engine/autograd/no_grad.hpp"
 #include "engine/error.hpp"
+#include "engine/thread_count.hpp"
 #include "nn/layers/normalizers.hpp"
 #include "nn/models/seq2seq.hpp"
 #include "nn/models/seq2seq_decoder.hpp"
@@ -222,7 +223,8 @@ TEST_CASE("greedy decoding and beam search of a trained model: the uncached deco
   std::vector<std::vector<int64_t>> sources;
   for (int i = 0; i < 24; ++i) sources.push_back(vocab.encode(random_pair().source));
   for (int threads : {1, 2}) {
-    omp_set_num_threads(threads);
+    // Fixed: greedy_decode and beam_search otherwise choose their count from the load.
+    const FixedThreadCount fixed(threads);
     CAPTURE(threads);
     // All 24 at once decode batched (Seq2Seq::decode_step); one or three at a time, one row
     // at a time (Seq2SeqDecoder).
@@ -253,7 +255,6 @@ TEST_CASE("greedy decoding and beam search of a trained model: the uncached deco
       }
     }
   }
-  omp_set_num_threads(2);
 }
 
 TEST_CASE("the one-row decoder refuses what it cannot decode, naming the problem") {

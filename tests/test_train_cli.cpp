@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <string>
 #include <thread>
 
 #include "mmx_cli.hpp"
@@ -115,6 +116,17 @@ TEST_CASE("--resume: the run's own flags are accepted, a different value named, 
   CHECK(saved.step == 40);
   CHECK(saved.options.at("steps") == 40);
   CHECK(saved.options.at("extended_at") == 20);
+}
+
+TEST_CASE("--threads help: the default follows the load; a bit-exact repeat needs a fixed N") {
+  // Every command that computes shares the flag's text (cli/threads.hpp).
+  for (const char* command : {"train", "sample", "bench"}) {
+    CAPTURE(command);
+    const CliResult r = run_mmx(std::string(command) + " --help");
+    CHECK(r.exit_code == 0);
+    CHECK(r.output.find("fewer while other processes hold") != std::string::npos);
+    CHECK(r.output.find("bit for bit needs a fixed N") != std::string::npos);
+  }
 }
 
 TEST_CASE("bad input: one line that says what to do, non-zero exit") {

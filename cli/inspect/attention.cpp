@@ -155,8 +155,7 @@ const bool registered = register_command([](CLI::App& app) {
                   "ViT: show the weights of this query patch (row-major); default: the mean row")
       ->check(whole_number(0, INT64_MAX));
   cmd->add_option("--out", c->out, "Folder for the PNGs (default: <ckpt>/attention)");
-  cmd->add_option("--threads", c->threads, "OpenMP threads (0: one per core)")
-      ->check(CLI::Range(0, 1024));
+  add_threads_option(cmd, c->threads);
   cmd->callback([c] {
     apply_threads(c->threads);
     run_attention(*c);

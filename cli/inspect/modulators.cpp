@@ -149,8 +149,7 @@ const bool registered = register_command([](CLI::App& app) {
   cmd->add_flag("--json", c->json, "Print one JSON object instead of tables");
   cmd->add_flag("--trajectory", c->trajectory,
                 "Draw the paths of every (t, r) over training, from <ckpt>/log.jsonl");
-  cmd->add_option("--threads", c->threads, "OpenMP threads (0: one per core)")
-      ->check(CLI::Range(0, 1024));
+  add_threads_option(cmd, c->threads);
   cmd->callback([c] {
     apply_threads(c->threads);
     if (c->trajectory)

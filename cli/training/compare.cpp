@@ -166,8 +166,7 @@ const bool registered = register_command([](CLI::App& app) {
       ->check(whole_number(1, kMaxSeeds))
       ->capture_default_str();
   cmd->add_option("--out", c->out, "Output folder (default runs/compare-<task>)");
-  cmd->add_option("--threads", c->threads, "OpenMP threads (0: one per core)")
-      ->check(CLI::Range(0, 1024));
+  add_threads_option(cmd, c->threads);
   std::map<std::string, nlohmann::json> defaults;
   for (const std::string& task : nn::trainer_tasks()) defaults[task] = budget(task, kDefaultSteps);
   // --attn is a list of arms here (its +logits suffix is --multimax-logits per arm) and --seed

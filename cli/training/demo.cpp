@@ -137,9 +137,7 @@ const bool registered = register_command([](CLI::App& app) {
   auto* cmd = app.add_subcommand(
       "demo", "Train a SoftMax GPT and a MultiMax GPT side by side on the fortunes and compare");
   add_train_flags(*cmd, {{"lm", c->base}}, {"--attn"});  // the demo trains both normalizers
-  cmd->add_option("--threads", c->threads, "OpenMP threads (0: one per core)")
-      ->capture_default_str()
-      ->check(CLI::Range(0, 1024));
+  add_threads_option(cmd, c->threads);
   cmd->add_option("--out", c->out, "Output directory (one folder per model)")
       ->capture_default_str();
   cmd->add_option("--prompt", c->prompt, "Prompt of the text samples")->capture_default_str();

@@ -130,9 +130,7 @@ const bool registered = register_command([](CLI::App& app) {
   for (const std::string& task : nn::trainer_tasks())
     defaults[task] = nn::default_trainer_options(task);
   add_train_flags(*cmd, defaults);
-  cmd->add_option("--threads", c->threads, "OpenMP threads (0: one per core)")
-      ->capture_default_str()
-      ->check(CLI::Range(0, 1024));
+  add_threads_option(cmd, c->threads);
   cmd->add_option("--out", c->out,
                   "Output directory: checkpoint, log.jsonl, loss.png (default runs/<attn> for lm, "
                   "runs/<task>-<attn> otherwise)");

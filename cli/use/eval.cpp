@@ -48,9 +48,7 @@ const bool registered = register_command([](CLI::App& app) {
   cmd->add_option("--limit", c->limit, "Score only the first N test items (0: all)")
       ->capture_default_str()
       ->check(CLI::Range(int64_t{0}, int64_t{100000000}));
-  cmd->add_option("--threads", c->threads, "OpenMP threads (0: one per core)")
-      ->capture_default_str()
-      ->check(CLI::Range(0, 1024));
+  add_threads_option(cmd, c->threads);
   cmd->callback([c] { run_eval(*c); });
 });
 

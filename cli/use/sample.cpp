@@ -88,8 +88,7 @@ const bool registered = register_command([](CLI::App& app) {
       ->capture_default_str();
   cmd->add_flag("--no-cache", c->no_cache,
                 "Full forward over the context for every token instead of the KV cache");
-  cmd->add_option("--threads", c->threads, "OpenMP threads (0: one per core)")
-      ->check(CLI::Range(0, 1024));
+  add_threads_option(cmd, c->threads);
   cmd->callback([c] {
     apply_threads(c->threads);
     run_sample(*c);

@@ -32,9 +32,7 @@ const bool registered = register_command([](CLI::App& app) {
   cmd->add_option("--beam", c->beam, "Beam-search width (0 or 1: greedy)")
       ->capture_default_str()
       ->check(CLI::Range(int64_t{0}, int64_t{64}));
-  cmd->add_option("--threads", c->threads, "OpenMP threads (0: one per core)")
-      ->capture_default_str()
-      ->check(CLI::Range(0, 1024));
+  add_threads_option(cmd, c->threads);
   cmd->add_option("texts", c->texts, "German texts, one translation printed per text")->required();
   cmd->callback([c] { run_translate(*c); });
 });

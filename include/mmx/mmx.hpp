@@ -18,6 +18,7 @@
 #include "engine/random.hpp"
 #include "engine/shape.hpp"
 #include "engine/tensor.hpp"
+#include "engine/thread_count.hpp"
 
 // Engine I/O: safetensors files, crash-safe file replacement.
 #include "engine/io/atomic_write.hpp"

@@ -7,6 +7,7 @@
 
 #include "engine/autograd/no_grad.hpp"
 #include "engine/error.hpp"
+#include "engine/thread_count.hpp"
 #include "nn/models/gpt_decoder.hpp"
 
 namespace mmx::nn {
@@ -153,8 +154,12 @@ std::vector<int64_t> generate(const GPT& model, const std::vector<int64_t>& prom
   std::unique_ptr<NextTokenLogits> logits = make_next_token_logits(model, options.use_cache);
   std::vector<int64_t> history = prompt;
   history.reserve(prompt.size() + static_cast<size_t>(n_new));
+  AdaptiveThreads threads;  // a token at a time: fewer threads when another process holds a core
   for (int64_t i = 0; i < n_new; ++i) {
-    const int64_t token = pick_token(logits->next(history), options, gen);
+    const int64_t token = [&] {
+      const AdaptiveThreads::Unit unit(threads);
+      return pick_token(logits->next(history), options, gen);
+    }();
     history.push_back(token);
     if (on_token) on_token(token);
   }

@@ -12,6 +12,7 @@
 #include "engine/io/atomic_write.hpp"
 #include "engine/io/json_input.hpp"
 #include "engine/io/read_file.hpp"
+#include "engine/thread_count.hpp"
 #include "nn/data/checkpoint.hpp"
 #include "nn/distributed/communicator.hpp"
 
@@ -113,13 +114,17 @@ TrainingEnd run_training(Trainer& trainer, const std::filesystem::path& out_dir,
 
   const int64_t total = trainer.total_steps();
   const int64_t interval = trainer.eval_interval();
+  AdaptiveThreads threads;  // a step at a time: fewer threads when another process holds a core
   while (trainer.step() < total) {
     // Agreed by all ranks: a signal that reached one rank alone must stop them all.
     if (comm.any(hooks.stop_requested && hooks.stop_requested())) {
       save();
       return TrainingEnd::interrupted;
     }
-    const float loss = trainer.train_step();
+    const float loss = [&] {
+      const AdaptiveThreads::Unit step(threads);
+      return trainer.train_step();
+    }();
     if (hooks.on_step) hooks.on_step(trainer.step(), loss);
     if (trainer.step() % interval == 0 || trainer.step() == total) {
       const EvalRecord record = trainer.evaluate();

@@ -1,5 +1,8 @@
 #include "engine/kernels/dnnl/dnnl_context.hpp"
 
+#include <omp.h>
+
+#include <map>
 #include <unordered_map>
 
 #include "engine/kernels/dnnl/dnnl_kernels.hpp"
@@ -8,7 +11,11 @@ namespace mmx::dnnl_backend {
 
 namespace {
 struct Cache {
-  std::unordered_map<std::string, dnnl::primitive> primitives;
+  // One set per OpenMP thread count: some oneDNN primitives (the brgemm matmul) split their work
+  // for the count they were created at and start that many threads whenever they run (oneDNN's
+  // own cache keys them by the count too), so a count lowered for a busy machine
+  // (AdaptiveThreads) needs primitives of its own.
+  std::map<int, std::unordered_map<std::string, dnnl::primitive>> primitives_by_threads;
   kernels::PrimitiveCacheStats stats;
 };
 // Ops run on the calling thread; one cache per thread needs no lock.
@@ -51,13 +58,15 @@ dnnl::memory memory_of(const Tensor& t, const dnnl::memory::desc& md) {
 dnnl::primitive& cached_primitive(const std::string& key,
                                   const std::function<dnnl::primitive()>& make) {
   Cache& c = cache();
-  auto it = c.primitives.find(key);
-  if (it != c.primitives.end()) {
+  std::unordered_map<std::string, dnnl::primitive>& primitives =
+      c.primitives_by_threads[omp_get_max_threads()];
+  auto it = primitives.find(key);
+  if (it != primitives.end()) {
     ++c.stats.reused;
     return it->second;
   }
   ++c.stats.created;
-  return c.primitives.emplace(key, make()).first->second;
+  return primitives.emplace(key, make()).first->second;
 }
 
 std::string layout_key(const Tensor& t) {

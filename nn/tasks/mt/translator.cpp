@@ -6,6 +6,7 @@
 
 #include "engine/autograd/no_grad.hpp"
 #include "engine/error.hpp"
+#include "engine/thread_count.hpp"
 #include "nn/models/seq2seq_decoder.hpp"
 
 namespace mmx::nn {
@@ -46,9 +47,18 @@ int64_t argmax_token(const float* row, int64_t vocab) {
 class StepDecoder {
  public:
   virtual ~StepDecoder() = default;
-  // One token per row -> logits [rows, vocab], row-major, valid until the next call.
-  virtual const float* step(const std::vector<int64_t>& tokens) = 0;
+  // One token per row -> logits [rows, vocab], row-major, valid until the next call. Greedy
+  // decoding and beam search both step here, so this one place times each step and runs it at
+  // the thread count that has been fastest (fewer threads when another process holds a core).
+  const float* step(const std::vector<int64_t>& tokens) {
+    const AdaptiveThreads::Unit unit(threads_);
+    return decode(tokens);
+  }
   virtual void select_rows(const std::vector<int64_t>& rows) = 0;
+
+ private:
+  virtual const float* decode(const std::vector<int64_t>& tokens) = 0;
+  AdaptiveThreads threads_;
 };
 
 // The one-row path (Seq2SeqDecoder), for SoftMax and MultiMax.
@@ -57,7 +67,7 @@ class RowDecoder final : public StepDecoder {
   RowDecoder(const Seq2Seq& model, const PaddedSources& src) : decoder_(model) {
     decoder_.start(src.ids, src.batch, src.length);
   }
-  const float* step(const std::vector<int64_t>& tokens) override {
+  const float* decode(const std::vector<int64_t>& tokens) override {
     return decoder_.step(tokens).data();
   }
   void select_rows(const std::vector<int64_t>& rows) override { decoder_.select_rows(rows); }
@@ -71,7 +81,7 @@ class BatchedDecoder final : public StepDecoder {
  public:
   BatchedDecoder(const Seq2Seq& model, const PaddedSources& src)
       : model_(model), state_(model.start_decoding(src.ids, src.batch, src.length)) {}
-  const float* step(const std::vector<int64_t>& tokens) override {
+  const float* decode(const std::vector<int64_t>& tokens) override {
     logits_ = model_.decode_step(tokens, state_).contiguous();
     return logits_.data();
   }
@@ -89,7 +99,7 @@ class FullForwardDecoder final : public StepDecoder {
  public:
   FullForwardDecoder(const Seq2Seq& model, const std::vector<std::vector<int64_t>>& sources)
       : model_(model), sources_(sources), prefixes_(sources.size()) {}
-  const float* step(const std::vector<int64_t>& tokens) override {
+  const float* decode(const std::vector<int64_t>& tokens) override {
     NoGrad no_grad;
     const PaddedSources src = pad_sources(sources_);
     const int64_t length = static_cast<int64_t>(prefixes_.front().size()) + 1;

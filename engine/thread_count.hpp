@@ -1,0 +1,94 @@
+/// \file
+/// How many OpenMP threads the engine's work uses. A training step opens ~180 parallel regions
+/// and a decoded token ~30, each ending in a barrier that waits for the slowest thread. When
+/// another process holds one of the cores, the thread that shares a core with it is often
+/// descheduled, and every barrier waits for the scheduler to run it again: 2-thread runs on a
+/// 2-core machine were 6-60x slower, where one thread would have lost about half (measured in
+/// docs/performance.md, "Threads"). So, unless the user fixed the count, a unit of work that is
+/// repeated (a training step, a decoded token) runs at the count an AdaptiveThreads measured to
+/// be fastest: all cores on an idle machine, fewer when some are taken.
+#pragma once
+
+#include <array>
+#include <cstdint>
+
+namespace mmx {
+
+/// Fixes the thread count of all later work at `threads` (> 0: AdaptiveThreads then keeps it),
+/// or with 0 leaves it to AdaptiveThreads, between 1 and OpenMP's maximum (OMP_NUM_THREADS, or
+/// one per core). Negative counts are an mmx::Error.
+void set_thread_count(int threads);
+/// The count set_thread_count fixed, or 0 when AdaptiveThreads chooses it.
+int fixed_thread_count();
+
+/// Fixes the thread count for a scope and restores the previous setting on exit. A run that is
+/// to be compared bit for bit with another needs this: results that add per-thread partial sums
+/// change in their last bits with the count (tests/test_determinism.cpp).
+class FixedThreadCount {
+ public:
+  /// Fixes the count at `threads` (> 0) until the guard is destroyed.
+  explicit FixedThreadCount(int threads);
+  /// Restores the previous setting: fixed, or chosen by AdaptiveThreads.
+  ~FixedThreadCount();
+  FixedThreadCount(const FixedThreadCount&) = delete;
+  FixedThreadCount& operator=(const FixedThreadCount&) = delete;
+
+ private:
+  int previous_fixed_, previous_max_;
+};
+
+/// Chooses the thread count of a unit of work that runs many times, by timing it. The unit runs
+/// at the current count; every so often a probe runs it at a neighbouring count (one fewer or
+/// one more thread), and the probe's count becomes the current one when it was clearly faster
+/// than the current count's recent units. A probe that loses is tried again later, the longer
+/// the more it cost, so an idle machine pays well under 1% for the probes once settled; a unit
+/// far slower than the recent ones (more load) brings a probe of one thread fewer forward.
+class AdaptiveThreads {
+ public:
+  /// Starts at the count the last AdaptiveThreads of this process switched to, or else at
+  /// OpenMP's maximum (OMP_NUM_THREADS, or one per core).
+  AdaptiveThreads();
+
+  /// One unit of work: sets the count while it lives and records its time when it ends.
+  class Unit {
+   public:
+    /// Starts timing a unit of `owner` at the count it picks.
+    explicit Unit(AdaptiveThreads& owner);
+    /// Records the unit's time and restores OpenMP's count to the maximum.
+    ~Unit();
+    Unit(const Unit&) = delete;
+    Unit& operator=(const Unit&) = delete;
+
+   private:
+    AdaptiveThreads& owner_;
+    int64_t start_ns_;
+  };
+
+  /// The count the next unit runs at that is not a probe.
+  int threads() const { return current_; }
+  /// Units run so far at a count other than the current one's (the probes).
+  int64_t probe_units() const { return probe_units_; }
+
+ private:
+  int next_unit_threads();
+  void record(double seconds);
+  double recent_seconds() const;  // median of the current count's last units
+  void push_recent(double seconds);
+
+  int max_;
+  int current_;
+  int unit_threads_ = 0;  // the count the unit in progress runs at
+  // The current count's last units, as a ring; `recent_count_` of them are filled.
+  std::array<double, 3> recent_{};
+  int recent_count_ = 0, recent_next_ = 0;
+  int64_t until_probe_ = 3;  // units at the current count before the next probe
+  int64_t probe_period_ = 8;
+  int probe_threads_ = 0;   // the count being probed (0: none)
+  int probe_left_ = 0;      // units of the probe still to run
+  double probe_best_ = 0;   // the fastest probe unit so far (its first may create primitives)
+  double probe_cost_ = 0;   // the probe's time beyond the current count's, so far
+  bool probe_down_ = true;  // which neighbour the next probe tries, alternating
+  int64_t probe_units_ = 0;
+};
+
+}  // namespace mmx
