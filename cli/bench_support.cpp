@@ -39,17 +39,24 @@ constexpr std::array<ReferenceConfig, 2> kReferenceConfigs = {{
     {"small", 96, 256, 6, 8, 256, 8},
 }};
 
-// The sgemm child's loop: one timed [n, n] x [n, n] matmul per request byte read from `in`,
-// its milliseconds written to `out` as a double, until `in` closes.
+// The sgemm child's loop: per request byte read from `in`, the faster of two timed
+// [n, n] x [n, n] matmuls, its milliseconds written to `out` as a double, until `in` closes. The
+// faster of two: after waiting for a training step, the first call often ran at two thirds of
+// the rate (its threads asleep, their caches cold), and with 5 steps the median then read an
+// MFU above 100%.
 void serve_sgemm(int64_t n, int in, int out) {
   NoGrad no_grad;
   Generator gen(7);
   const Tensor a = Tensor::randn({n, n}, gen), b = Tensor::randn({n, n}, gen);
   (void)matmul(a, b);  // primitive creation and first touch of the output pages
-  for (char request = 0; read(in, &request, 1) == 1;) {
+  const auto timed_call = [&] {
     const auto start = std::chrono::steady_clock::now();
     (void)matmul(a, b);
-    const double ms = elapsed_ms(start);
+    return elapsed_ms(start);
+  };
+  for (char request = 0; read(in, &request, 1) == 1;) {
+    const double first = timed_call();
+    const double ms = std::min(first, timed_call());
     if (write(out, &ms, sizeof ms) != sizeof ms) return;
   }
 }
