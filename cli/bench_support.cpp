@@ -41,9 +41,9 @@ constexpr std::array<ReferenceConfig, 2> kReferenceConfigs = {{
 
 // The sgemm child's loop: per request byte read from `in`, the faster of two timed
 // [n, n] x [n, n] matmuls, its milliseconds written to `out` as a double, until `in` closes. The
-// faster of two: after waiting for a training step, the first call often ran at two thirds of
-// the rate (its threads asleep, their caches cold), and with 5 steps the median then read an
-// MFU above 100%.
+// faster of two: after waiting for a training step, the first call often ran at ~0.62 of the
+// rate (measured; why was not: perhaps its threads asleep or its caches cold), and with 5 steps
+// the median then read an MFU above 100%.
 void serve_sgemm(int64_t n, int in, int out) {
   NoGrad no_grad;
   Generator gen(7);

@@ -10,6 +10,11 @@ int64_t numel(const Shape& shape) {
   return n;
 }
 
+Shape with_last(Shape shape, int64_t last) {
+  shape.back() = last;
+  return shape;
+}
+
 Shape contiguous_strides(const Shape& shape) {
   Shape strides(shape.size());
   int64_t stride = 1;

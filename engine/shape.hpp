@@ -17,6 +17,8 @@ using Shape = std::vector<int64_t>;
 int64_t numel(const Shape& shape);
 /// Row-major strides, in elements, of a dense tensor of this shape.
 Shape contiguous_strides(const Shape& shape);
+/// `shape` with its last size replaced by `last` (a shape of rank >= 1).
+Shape with_last(Shape shape, int64_t last);
 /// NumPy rules: align from the right, sizes must match or be 1. Throws naming `op`.
 Shape broadcast_shapes(const Shape& a, const Shape& b, const char* op);
 ///@{

@@ -95,7 +95,15 @@ TEST_CASE("fused causal attention matches the naive chain, forward and backward"
       const kernels::CausalAttention naive =
           kernels::causal_attention_forward_naive(x.q, x.k, x.v, scale, n);
       CHECK(max_abs_diff(fast.y, naive.y) <= row.tolerance);
-      CHECK(max_abs_diff(fast.p, naive.p) <= row.tolerance);
+      // MultiMax keeps scores and row norms, not p: the weights come back from them.
+      CHECK(fast.p.defined() == (n == nullptr));
+      CHECK(max_abs_diff(kernels::causal_attention_weights(fast, n), naive.p) <= row.tolerance);
+
+      // Without a backward to serve (evaluation), the same y and nothing kept.
+      const kernels::CausalAttention eval = kernels::causal_attention_forward(
+          x.q, x.k, x.v, scale, n, Tensor(), /*for_backward=*/false);
+      CHECK(same_bits(eval.y, fast.y));
+      CHECK_FALSE((eval.p.defined() || eval.scores.defined() || eval.norms.defined()));
 
       const Tensor gy = Tensor::uniform(x.q.shape(), gen, -1.0f, 1.0f);
       const kernels::CausalAttentionGradients g =
@@ -207,6 +215,17 @@ TEST_CASE("causal_self_attention names itself and the shapes on bad input") {
       doctest::Contains("causal_attention: need q, k, v [..., T, d] of one "
                         "shape, got [2, 3, 4, 5], [2, 3, 4, 5] and [2, 3, 4, 6]"),
       Error);
+  // A backward needs what the forward kept: an evaluation forward kept nothing.
+  for (const bool multimax : {false, true}) {
+    const MultiMaxParams per_layer{Tensor::zeros({4}), Tensor::zeros({4}), 1};
+    const MultiMaxParams* n = multimax ? &per_layer : nullptr;
+    const kernels::CausalAttention eval =
+        kernels::causal_attention_forward(a, a, a, 1.0f, n, Tensor(), /*for_backward=*/false);
+    CHECK_THROWS_WITH_AS(kernels::causal_attention_backward(a, a, a, eval, a, 1.0f, n),
+                         doctest::Contains("causal_attention backward: the forward kept nothing "
+                                           "for a backward"),
+                         Error);
+  }
   const Tensor too_small = Tensor::zeros({2, 3, 4});
   CHECK_THROWS_WITH_AS(kernels::causal_attention_forward(a, a, a, 1.0f, nullptr, too_small),
                        doctest::Contains("output of shape [2, 3, 4, 5] cannot go into [2, 3, 4]"),

@@ -58,10 +58,43 @@ int64_t head_of_matrix(int64_t m, int64_t heads) {
   return m % heads;
 }
 
+// [..., n] for q [..., T, d]: n floats per matrix.
+Shape per_matrix_shape(const Tensor& q, int64_t n) {
+  Shape s(q.shape().begin(), q.shape().end() - 2);
+  s.push_back(n);
+  return s;
+}
+
+// A MultiMax matrix's weights [T, T] again, from its kept scores and row norms.
+void recompute_weights(const float* kept, const float* norms, const std::vector<int64_t>& kept_at,
+                       MultiMaxCoeffs c, int order, float* p) {
+  const int64_t T = static_cast<int64_t>(kept_at.size()) - 1;
+  for (int64_t i = 0; i < T; ++i)
+    multimax_recompute_row(kept + kept_at[static_cast<size_t>(i)], i + 1, T, c, order,
+                           {norms[2 * i], norms[2 * i + 1]}, p + i * T);
+}
+
+// What a backward needs of `saved`: SoftMax's p, or MultiMax's scores and norms.
+void check_kept(const char* op, const CausalAttention& saved, const Shape& square, bool multimax) {
+  const bool kept = multimax ? saved.scores.defined() && saved.norms.defined() : saved.p.defined();
+  MMX_CHECK(kept, op,
+            ": the forward kept nothing for a backward (run causal_attention_forward with "
+            "for_backward)");
+  if (multimax) {
+    const Shape norms = with_last(square, 2);
+    MMX_CHECK(saved.norms.shape() == norms, op, ": need norms ", to_string(norms), ", got ",
+              to_string(saved.norms.shape()));
+  } else {
+    MMX_CHECK(saved.p.shape() == square, op, ": need p ", to_string(square), ", got ",
+              to_string(saved.p.shape()));
+  }
+}
+
 }  // namespace
 
 CausalAttention causal_attention_forward(const Tensor& q_in, const Tensor& k_in, const Tensor& v_in,
-                                         float scale, const MultiMaxParams* n, Tensor y_into) {
+                                         float scale, const MultiMaxParams* n, Tensor y_into,
+                                         bool for_backward) {
   const char* op = "causal_attention";
   check_operands(op, q_in, k_in, v_in);
   const int64_t heads = normalizer_heads(op, q_in, n);
@@ -69,47 +102,76 @@ CausalAttention causal_attention_forward(const Tensor& q_in, const Tensor& k_in,
   const std::vector<Matrix> q = matrices(q_in, q_keep), k = matrices(k_in, k_keep),
                             v = matrices(v_in, v_keep);
   const int64_t T = q_in.size(-2), d = q_in.size(-1), count = static_cast<int64_t>(q.size());
-  CausalAttention out{destination(op, y_into, q_in.shape()), Tensor::empty(square_shape(q_in)),
-                      Tensor()};
-  if (out.p.numel() == 0) return out;
-  const std::vector<OutMatrix> y = output_matrices(out.y);
   const bool multimax = n != nullptr;
+  // SoftMax's backward reads the weights; MultiMax's computes them again from the scores.
+  const bool keep_p = for_backward && !multimax, keep_scores = for_backward && multimax;
   const std::vector<int64_t> kept_at = kept_row_offsets(T);
   const int64_t kept_per_matrix = kept_at.back();
-  if (multimax) {
-    Shape kept_shape(q_in.shape().begin(), q_in.shape().end() - 2);
-    kept_shape.push_back(kept_per_matrix);
-    out.scores = Tensor::empty(kept_shape);
+  CausalAttention out{destination(op, y_into, q_in.shape()), Tensor(), Tensor(), Tensor()};
+  if (keep_p) out.p = Tensor::empty(square_shape(q_in));
+  if (keep_scores) {
+    out.scores = Tensor::empty(per_matrix_shape(q_in, kept_per_matrix));
+    out.norms = Tensor::empty(with_last(square_shape(q_in), 2));
   }
+  if (count * T == 0) return out;
+  const std::vector<OutMatrix> y = output_matrices(out.y);
   const std::vector<MultiMaxCoeffs> coeffs =
       multimax ? multimax_coeffs(*n) : std::vector<MultiMaxCoeffs>{};
-  float* p = out.p.data();
 #pragma omp parallel if (count * T * T * d >= kCausalParallelMinWork)
   {
     std::vector<float> pack;                                // the products' packed operand
     std::vector<float> scores(static_cast<size_t>(T * T));  // one matrix, in this thread's cache
+    std::vector<float> weights(keep_p ? 0 : static_cast<size_t>(T * T));  // likewise, unkept
 #pragma omp for schedule(static)
     for (int64_t m = 0; m < count; ++m) {
       const size_t at = static_cast<size_t>(m);
       float* s = scores.data();
       causal_scores_matrix(q[at], k[at], T, d, scale, /*stream_zeros=*/false, pack, s);
-      float* pm = p + m * T * T;
+      float* pm = keep_p ? out.p.data() + m * T * T : weights.data();
       for (int64_t i = 0; i < T; ++i) {  // row i sees keys [0, i]
         const float* si = s + i * T;
-        if (multimax) {
-          multimax_forward_row_keeping(
-              si, i + 1, T, coeffs[static_cast<size_t>(head_of_matrix(m, heads))], n->order,
-              pm + i * T,
+        float* pi = pm + i * T;
+        if (keep_scores) {
+          const RowNormalization norm = multimax_forward_row_keeping(
+              si, i + 1, T, coeffs[static_cast<size_t>(head_of_matrix(m, heads))], n->order, pi,
               out.scores.data() + m * kept_per_matrix + kept_at[static_cast<size_t>(i)]);
+          float* norm_at = out.norms.data() + 2 * (m * T + i);
+          norm_at[0] = norm.top;
+          norm_at[1] = norm.inv;
+        } else if (multimax) {
+          multimax_forward_row(si, nullptr, i + 1, T,
+                               coeffs[static_cast<size_t>(head_of_matrix(m, heads))], n->order, pi);
         } else {
-          softmax_temperature_row(si, nullptr, i + 1, T, 1.0f, pm + i * T);
+          softmax_temperature_row(si, nullptr, i + 1, T, 1.0f, pi);
         }
       }
       causal_weighted_sum_matrix({pm, T}, v[at], T, d, 1.0f, /*transposed=*/false, pack, y[at]);
     }
-    if (multimax) streaming_stores_done();
+    if (keep_scores) streaming_stores_done();
   }
   return out;
+}
+
+Tensor causal_attention_weights(const CausalAttention& saved, const MultiMaxParams* n) {
+  const char* op = "causal_attention_weights";
+  if (!n) {
+    check_kept(op, saved, saved.p.shape(), /*multimax=*/false);
+    return saved.p;
+  }
+  MMX_CHECK(saved.norms.defined() && saved.norms.dim() >= 2, op,
+            ": the forward kept nothing for a backward (run causal_attention_forward with "
+            "for_backward)");
+  const int64_t T = saved.norms.size(-2);
+  Tensor p = Tensor::empty(with_last(saved.norms.shape(), T));
+  check_kept(op, saved, p.shape(), /*multimax=*/true);
+  const int64_t heads = normalizer_heads(op, p, n);
+  const std::vector<MultiMaxCoeffs> coeffs = multimax_coeffs(*n);
+  const std::vector<int64_t> kept_at = kept_row_offsets(T);
+  for (int64_t m = 0; m * T * T < p.numel(); ++m)
+    recompute_weights(saved.scores.data() + m * kept_at.back(), saved.norms.data() + 2 * m * T,
+                      kept_at, coeffs[static_cast<size_t>(head_of_matrix(m, heads))], n->order,
+                      p.data() + m * T * T);
+  return p;
 }
 
 CausalAttentionGradients causal_attention_backward(const Tensor& q_in, const Tensor& k_in,
@@ -119,15 +181,15 @@ CausalAttentionGradients causal_attention_backward(const Tensor& q_in, const Ten
                                                    CausalAttentionGradients into) {
   const char* op = "causal_attention backward";
   check_operands(op, q_in, k_in, v_in);
-  MMX_CHECK(gy_in.shape() == q_in.shape() && saved.p.shape() == square_shape(q_in), op,
-            ": need gy ", to_string(q_in.shape()), " and p ", to_string(square_shape(q_in)),
-            ", got ", to_string(gy_in.shape()), " and ", to_string(saved.p.shape()));
-  const int64_t heads = normalizer_heads(op, q_in, n);
+  MMX_CHECK(gy_in.shape() == q_in.shape(), op, ": need gy ", to_string(q_in.shape()), ", got ",
+            to_string(gy_in.shape()));
   const bool multimax = n != nullptr;
+  check_kept(op, saved, square_shape(q_in), multimax);
+  const int64_t heads = normalizer_heads(op, q_in, n);
   Tensor q_keep, k_keep, v_keep, gy_keep, p_keep;
   const std::vector<Matrix> q = matrices(q_in, q_keep), k = matrices(k_in, k_keep),
                             v = matrices(v_in, v_keep), gy = matrices(gy_in, gy_keep),
-                            p = matrices(saved.p, p_keep);
+                            p = multimax ? std::vector<Matrix>{} : matrices(saved.p, p_keep);
   const int64_t T = q_in.size(-2), d = q_in.size(-1), count = static_cast<int64_t>(q.size());
   CausalAttentionGradients grads{destination(op, into.dq, q_in.shape()),
                                  destination(op, into.dk, q_in.shape()),
@@ -136,11 +198,13 @@ CausalAttentionGradients causal_attention_backward(const Tensor& q_in, const Ten
     grads.dt = Tensor::zeros(n->t.shape());
     grads.dr = Tensor::zeros(n->r.shape());
   }
-  if (saved.p.numel() == 0) return grads;
+  if (count * T == 0) return grads;
   const std::vector<OutMatrix> dq = output_matrices(grads.dq), dk = output_matrices(grads.dk),
                                dv = output_matrices(grads.dv);
   const bool threaded = count * T * T * d >= kCausalParallelMinWork;
   const std::vector<int64_t> kept_at = kept_row_offsets(T);
+  const std::vector<MultiMaxCoeffs> coeffs =
+      multimax ? multimax_coeffs(*n) : std::vector<MultiMaxCoeffs>{};
   std::optional<MultiMaxRowsBackward> rows;
   if (multimax) rows.emplace(*n, heads, threaded ? omp_get_max_threads() : 1);
 #pragma omp parallel if (threaded)
@@ -148,20 +212,26 @@ CausalAttentionGradients causal_attention_backward(const Tensor& q_in, const Ten
     const int thread = omp_get_thread_num();
     std::vector<float> pack;
     std::vector<float> local(static_cast<size_t>(T * T));  // dL/dp, then dL/dscores in place
+    std::vector<float> weights(multimax ? static_cast<size_t>(T * T) : 0);  // MultiMax's p again
 #pragma omp for schedule(static)
     for (int64_t m = 0; m < count; ++m) {
       const size_t at = static_cast<size_t>(m);
+      const int64_t h = head_of_matrix(m, heads);
+      const float* kept = multimax ? saved.scores.data() + m * kept_at.back() : nullptr;
+      if (multimax)
+        recompute_weights(kept, saved.norms.data() + 2 * m * T, kept_at,
+                          coeffs[static_cast<size_t>(h)], n->order, weights.data());
+      const Matrix pm = multimax ? Matrix{weights.data(), T} : p[at];
       float* g = local.data();
       // dp = tril(gy v^T)
       causal_scores_matrix(gy[at], v[at], T, d, 1.0f, /*stream_zeros=*/false, pack, g);
       // dv = tril(p)^T gy
-      causal_weighted_sum_matrix(p[at], gy[at], T, d, 1.0f, /*transposed=*/true, pack, dv[at]);
+      causal_weighted_sum_matrix(pm, gy[at], T, d, 1.0f, /*transposed=*/true, pack, dv[at]);
       for (int64_t i = 0; i < T; ++i) {  // dscores over dp, row by row
-        const float* pi = p[at].data + i * p[at].row_stride;
+        const float* pi = pm.data + i * pm.row_stride;
         if (multimax)
-          rows->row(thread, head_of_matrix(m, heads),
-                    saved.scores.data() + m * kept_at.back() + kept_at[static_cast<size_t>(i)], pi,
-                    g + i * T, i + 1, T, g + i * T, /*stream=*/false);
+          rows->row(thread, h, kept + kept_at[static_cast<size_t>(i)], pi, g + i * T, i + 1, T,
+                    g + i * T, /*stream=*/false);
         else
           softmax_backward_row(pi, g + i * T, i + 1, 1.0f, g + i * T);
       }
@@ -191,7 +261,7 @@ CausalAttention causal_attention_forward_naive(const Tensor& q, const Tensor& k,
   normalizer_heads("causal_attention", q, n);
   const Tensor scores = causal_scores_forward_naive(q, k, scale);
   const Tensor p = normalize_naive(scores, n);
-  return {causal_weighted_sum_forward_naive(p, v), p, Tensor()};
+  return {causal_weighted_sum_forward_naive(p, v), p, Tensor(), Tensor()};
 }
 
 CausalAttentionGradients causal_attention_backward_naive(const Tensor& q, const Tensor& k,

@@ -16,30 +16,41 @@ namespace mmx::kernels {
 // layer or per head of axis -3, as multimax_forward's) or, where `multimax` is null, SoftMax.
 
 struct CausalAttention {
-  Tensor y;       // [..., T, d] the attention output
-  Tensor p;       // [..., T, T] the weights, zero above the diagonal (the backward reads them)
-  Tensor scores;  // MultiMax only, for the fast backward: scale tril(q k^T), each matrix's lower
-                  // triangle by rows, each row padded with zeros to whole chunks of 16 floats
-                  // ([..., sum over i < T of 16 ceil((i + 1) / 16)]). Undefined for SoftMax and
-                  // from the naive forward (the naive backward computes the scores again).
+  Tensor y;  // [..., T, d] the attention output
+  // What the backward reads, kept only when the forward was asked to (not under NoGrad):
+  Tensor p;       // SoftMax, and the naive forward: [..., T, T] the weights, zero above the
+                  // diagonal
+  Tensor scores;  // MultiMax: scale tril(q k^T), each matrix's lower triangle by rows, each row
+                  // padded with zeros to whole chunks of 16 floats ([..., sum over i < T of
+                  // 16 ceil((i + 1) / 16)])
+  Tensor norms;   // MultiMax: [..., T, 2] each row's RowNormalization (top, inv). With `scores`
+                  // they give the weights again, bit for bit: the backward recomputes them
+                  // rather than keep a [T, T] matrix per head, twice the scores' triangle.
 };
 
 // q, k, v [..., T, d] of one shape (any strides whose last axis is adjacent). y goes into
 // `y_into` when given: q's shape, its last axis adjacent, e.g. the heads [B, H, T, dh] of a
 // [B, T, H dh] buffer, so that no transpose copy follows. Else y is a new dense tensor.
+// Without `for_backward` (evaluation), the weights live only in each thread's cache and nothing
+// is kept.
 CausalAttention causal_attention_forward(const Tensor& q, const Tensor& k, const Tensor& v,
                                          float scale, const MultiMaxParams* multimax,
-                                         Tensor y_into = Tensor());
+                                         Tensor y_into = Tensor(), bool for_backward = true);
 CausalAttention causal_attention_forward_naive(const Tensor& q, const Tensor& k, const Tensor& v,
                                                float scale, const MultiMaxParams* multimax);
+
+// The weights [..., T, T] of a forward that kept them for the backward: its p, or for MultiMax
+// computed again from its scores and norms.
+Tensor causal_attention_weights(const CausalAttention& saved, const MultiMaxParams* multimax);
 
 struct CausalAttentionGradients {
   Tensor dq, dk, dv;  // q's shape: new dense tensors, or the `into` views they were written to
   Tensor dt, dr;      // t's shape: MultiMax only
 };
 
-// From the inputs, what the forward kept, and gy = dL/dy. dq, dk, dv go into `into`'s when
-// those are defined (as y_into: e.g. the q, k, v windows of one [B, T, 3 H dh] gradient).
+// From the inputs, what the forward kept (for_backward), and gy = dL/dy. dq, dk, dv go into
+// `into`'s when those are defined (as y_into: e.g. the q, k, v windows of one [B, T, 3 H dh]
+// gradient).
 CausalAttentionGradients causal_attention_backward(const Tensor& q, const Tensor& k,
                                                    const Tensor& v, const CausalAttention& saved,
                                                    const Tensor& gy, float scale,

@@ -13,22 +13,24 @@
 namespace mmx::kernels {
 
 namespace {
-// p[0, active) holds exps: divides them by their sum, zeroes p[active, cols).
-void normalize_row(float* p, int64_t active, int64_t cols) {
+// p[0, active) holds exps: divides them by their sum, zeroes p[active, cols). Returns the
+// factor it multiplied by.
+float normalize_row(float* p, int64_t active, int64_t cols) {
   const float inv = 1.0f / sum_row(p, active);
 #pragma omp simd
   for (int64_t j = 0; j < active; ++j) p[j] *= inv;
   std::fill(p + active, p + cols, 0.0f);
+  return inv;
 }
 }  // namespace
 
-void softmax_row_in_place(float* s, int64_t active, int64_t cols, float top) {
+RowNormalization softmax_row_in_place(float* s, int64_t active, int64_t cols, float top) {
   if (top == -INFINITY) active = 0;
     // exp without a reduction, so omp simd vectorises it cleanly, then the sum over the row (hot
     // in L1) as Vecs: see vec16.hpp for why.
 #pragma omp simd
   for (int64_t j = 0; j < active; ++j) s[j] = vec_exp(s[j] - top);
-  normalize_row(s, active, cols);
+  return {top, normalize_row(s, active, cols)};
 }
 
 float sum_row(const float* v, int64_t n) {

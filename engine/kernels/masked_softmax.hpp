@@ -23,9 +23,15 @@ Tensor softmax_rows_backward(const Tensor& p, const Tensor& g, float scale,
 Tensor softmax_rows_backward_naive(const Tensor& p, const Tensor& g, float scale);
 
 // --- row steps shared by the fused kernels (the row is hot in L1 when these run) ---
+// What softmax_row_in_place did to a row: p = vec_exp(s - top) * inv. With the row's scores, it
+// gives the row's p again, bit for bit, where keeping p would cost more memory than the scores.
+struct RowNormalization {
+  float top;  // -inf: the row was all masked, p all zeros
+  float inv;  // 1 / the sum of the exps
+};
 // s[0, active) holds scores whose maximum is `top`; turns them into probabilities in place and
 // zeroes s[active, cols). A row with top == -inf (all masked) becomes all zeros.
-void softmax_row_in_place(float* s, int64_t active, int64_t cols, float top);
+RowNormalization softmax_row_in_place(float* s, int64_t active, int64_t cols, float top);
 // p[0, cols) = softmax(x / T + mask) of one row (inv_t = 1 / T; mask may be nullptr), zero
 // from `active` on.
 void softmax_temperature_row(const float* x, const float* mask, int64_t active, int64_t cols,

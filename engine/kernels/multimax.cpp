@@ -11,6 +11,7 @@
 #include "engine/kernels/masked_softmax.hpp"
 #include "engine/kernels/row_layout.hpp"
 #include "engine/kernels/vec16.hpp"
+#include "engine/kernels/vec_exp.hpp"
 
 namespace mmx::kernels {
 
@@ -18,28 +19,20 @@ namespace {
 
 using Coeffs = MultiMaxCoeffs;
 
-// sigma(x) of docs/design.md "MultiMax". A score of -inf stays -inf (a column masked in x
-// itself): the modulation would turn it into -inf + inf = NaN.
-template <int Order>
-inline float modulate(float x, Coeffs c) {
-  float s = x + c.t0 * std::max(c.r0 - x, 0.0f) + c.t1 * std::max(x - c.r1, 0.0f);
+// sigma(x) of docs/design.md "MultiMax", of one float or of a chunk (V = float or Vec): one
+// formula, so the scalar loops and the chunk loops agree bit for bit. `a < 0 ? 0 : a` is what
+// std::max(a, 0.0f) computes. A score of -inf stays -inf (a column masked in x itself): the
+// modulation would turn it into -inf + inf = NaN.
+template <int Order, class V>
+inline V modulate(V x, Coeffs c) {
+  const V zero{}, minus_inf = zero - INFINITY;
+  const auto clamp = [zero](V a) { return a < 0.0f ? zero : a; };
+  V s = x + c.t0 * clamp(c.r0 - x) + c.t1 * clamp(x - c.r1);
   if constexpr (Order == 2) {
-    const float below = std::max(c.r2 - x, 0.0f), above = std::max(x - c.r3, 0.0f);
+    const V below = clamp(c.r2 - x), above = clamp(x - c.r3);
     s += c.t2 * below * below + c.t3 * above * above;
   }
-  return x == -INFINITY ? -INFINITY : s;
-}
-
-// modulate<Order> on a chunk, bit for bit: `a < 0 ? 0 : a` is what std::max(a, 0.0f) computes.
-template <int Order>
-inline Vec modulate(Vec x, Coeffs c) {
-  const auto clamp = [](Vec a) { return a < 0.0f ? Vec{} : a; };
-  Vec s = x + c.t0 * clamp(c.r0 - x) + c.t1 * clamp(x - c.r1);
-  if constexpr (Order == 2) {
-    const Vec below = clamp(c.r2 - x), above = clamp(x - c.r3);
-    s += c.t2 * below * below + c.t3 * above * above;
-  }
-  return x == -INFINITY ? broadcast(-INFINITY) : s;
+  return x == -INFINITY ? minus_inf : s;
 }
 
 // Coeffs by value, here and below: through a reference, the stores to p (or dx) might alias
@@ -64,8 +57,8 @@ void forward_row(const float* x, const float* mask, int64_t active, int64_t cols
 // p, so the last chunk is read and written whole, its lanes from `active` on kept as 0 and left
 // out of the maximum (softmax_row_in_place zeroes them in p).
 template <int Order>
-void forward_row_keeping(const float* x, int64_t active, int64_t cols, Coeffs c, float* p,
-                         float* kept) {
+RowNormalization forward_row_keeping(const float* x, int64_t active, int64_t cols, Coeffs c,
+                                     float* p, float* kept) {
   Vec top = broadcast(-INFINITY);
   int64_t j = 0;
   for (; j + kVecLanes <= active; j += kVecLanes) {
@@ -90,7 +83,19 @@ void forward_row_keeping(const float* x, int64_t active, int64_t cols, Coeffs c,
       tail_top = std::max(tail_top, p[k]);
     }
   }
-  softmax_row_in_place(p, active, cols, std::max(horizontal_max(top), tail_top));
+  return softmax_row_in_place(p, active, cols, std::max(horizontal_max(top), tail_top));
+}
+
+// forward_row_keeping's p again, from what it kept and returned: the same operations on the same
+// floats, so the same bits.
+template <int Order>
+void recompute_row(const float* kept, int64_t active, int64_t cols, Coeffs c, RowNormalization norm,
+                   float* p) {
+  if (norm.top == -INFINITY) active = 0;
+#pragma omp simd
+  for (int64_t j = 0; j < active; ++j)
+    p[j] = vec_exp(modulate<Order>(kept[j], c) - norm.top) * norm.inv;
+  std::fill(p + active, p + cols, 0.0f);
 }
 
 // The backward's sums stay Vecs over many rows (vec16.hpp): written as one
@@ -215,12 +220,18 @@ void multimax_forward_row(const float* x, const float* mask, int64_t active, int
     forward_row<2>(x, mask, active, cols, c, p);
 }
 
-void multimax_forward_row_keeping(const float* x, int64_t active, int64_t cols, MultiMaxCoeffs c,
-                                  int order, float* p, float* kept) {
+RowNormalization multimax_forward_row_keeping(const float* x, int64_t active, int64_t cols,
+                                              MultiMaxCoeffs c, int order, float* p, float* kept) {
+  return order == 1 ? forward_row_keeping<1>(x, active, cols, c, p, kept)
+                    : forward_row_keeping<2>(x, active, cols, c, p, kept);
+}
+
+void multimax_recompute_row(const float* kept, int64_t active, int64_t cols, MultiMaxCoeffs c,
+                            int order, RowNormalization norm, float* p) {
   if (order == 1)
-    forward_row_keeping<1>(x, active, cols, c, p, kept);
+    recompute_row<1>(kept, active, cols, c, norm, p);
   else
-    forward_row_keeping<2>(x, active, cols, c, p, kept);
+    recompute_row<2>(kept, active, cols, c, norm, p);
 }
 
 void multimax_modulate_row(const float* x, int64_t n, MultiMaxCoeffs c, int order, float* y) {

@@ -4,6 +4,7 @@
 
 #include <vector>
 
+#include "engine/kernels/masked_softmax.hpp"
 #include "engine/kernels/vec16.hpp"
 #include "engine/multimax_params.hpp"
 #include "engine/tensor.hpp"
@@ -57,10 +58,15 @@ void multimax_forward_row(const float* x, const float* mask, int64_t active, int
 // `active`) past the caches, so `kept` must hold `active` rounded up to a chunk (and be 64-byte
 // aligned, or the stores stay plain). The backward reads it only after every later layer has
 // run, long after the caches would have dropped it: a cached store would first read each line
-// in, twice the memory traffic (docs/performance.md, "MultiMax's kept scores"). Bit for bit
-// multimax_forward_row's p.
-void multimax_forward_row_keeping(const float* x, int64_t active, int64_t cols, MultiMaxCoeffs c,
-                                  int order, float* p, float* kept);
+// in, twice the memory traffic (docs/performance.md, "MultiMax's kept scores"). p is bit for bit
+// multimax_forward_row's; the returned normalization lets multimax_recompute_row give it again.
+RowNormalization multimax_forward_row_keeping(const float* x, int64_t active, int64_t cols,
+                                              MultiMaxCoeffs c, int order, float* p, float* kept);
+// p[0, cols) of a row again from what multimax_forward_row_keeping kept and returned, bit for
+// bit: the fused attention's backward recomputes its weights rather than keep them, as they
+// would cost twice the kept scores' memory (a full [T, T] matrix against a triangle).
+void multimax_recompute_row(const float* kept, int64_t active, int64_t cols, MultiMaxCoeffs c,
+                            int order, RowNormalization norm, float* p);
 
 // y[0, n) = sigma(x[0, n)) alone, without the softmax: MultiMax on a GPT's output logits
 // (MultiMaxParameters::modulate), one row at a time. y may be x.

@@ -66,12 +66,15 @@ Tensor causal_self_attention(const Tensor& qkv, int64_t heads, float scale,
   const Tensor source = qkv.contiguous();  // the heads are views of it
   // y written head by head straight into [B, T, H dh]: no transpose copy before the projection.
   Tensor y = Tensor::empty({qkv.size(0), qkv.size(1), qkv.size(2) / 3});
+  // Under NoGrad (evaluation) nothing is kept: the weights stay in each thread's cache.
+  const bool for_backward = autograd::needs_grad(inputs);
   const kernels::CausalAttention out = kernels::causal_attention_forward(
       heads_view(source, heads, 3, 0), heads_view(source, heads, 3, 1),
-      heads_view(source, heads, 3, 2), scale, multimax, heads_view(y, heads, 1, 0));
-  if (autograd::needs_grad(inputs)) {
+      heads_view(source, heads, 3, 2), scale, multimax, heads_view(y, heads, 1, 0), for_backward);
+  if (for_backward) {
     std::vector<Tensor> saved = inputs;
-    saved.push_back(out.p);
+    for (const Tensor& kept : {out.p, out.scores, out.norms})
+      if (kept.defined()) saved.push_back(kept);
     autograd::record("causal_self_attention", inputs, y, saved,
                      [source, out, heads, scale, normalizer](const Tensor& gy) {
                        // dq, dk, dv straight into their windows of one [B, T, 3 H dh] gradient.

@@ -35,11 +35,6 @@ Tensor with_shape(const Tensor& dense, const Shape& shape) {
   return Tensor::view_of(dense, shape, contiguous_strides(shape), dense.offset());
 }
 
-Shape with_last(Shape shape, int64_t last) {
-  shape.back() = last;
-  return shape;
-}
-
 }  // namespace
 
 Tensor matmul(const Tensor& a, const Tensor& b) {
