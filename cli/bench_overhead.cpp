@@ -3,7 +3,6 @@
 // seconds apart, and on a shared machine the speed of the moment moves a step by more than the
 // few percent measured here. So both models train in this one process, one step each in turn
 // (which goes first alternating), and the figure is the median of each pair's ratio.
-#include <omp.h>
 
 #include <cstdio>
 #include <nlohmann/json.hpp>
@@ -11,6 +10,7 @@
 
 #include "cli/bench_support.hpp"
 #include "cli/command_registry.hpp"
+#include "engine/thread_count.hpp"
 
 namespace mmx::cli {
 
@@ -32,7 +32,7 @@ nlohmann::ordered_json overhead_one(const bench::ReferenceConfig& c, const Bench
   }
   return {{"suite", "overhead"},
           {"config", c.name},
-          {"threads", omp_get_max_threads()},
+          {"threads", max_thread_count()},
           {"pairs", opt.steps},
           {"softmax_ms_per_step", bench::round_to(bench::median(softmax_ms), 2)},
           {"multimax_ms_per_step", bench::round_to(bench::median(multimax_ms), 2)},

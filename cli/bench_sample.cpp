@@ -10,7 +10,6 @@
 // of the rounds) and reports the
 // fraction of the floor's rate reached, and the cached rate against one full forward over the
 // whole context (what an uncached sampler pays per token once the context is full).
-#include <omp.h>
 
 #include <chrono>
 #include <cstdio>
@@ -23,6 +22,7 @@
 #include "engine/autograd/no_grad.hpp"
 #include "engine/error.hpp"
 #include "engine/ops.hpp"
+#include "engine/thread_count.hpp"
 #include "nn/models/gpt.hpp"
 #include "nn/models/sampler.hpp"
 
@@ -128,7 +128,7 @@ nlohmann::ordered_json sample_one(const bench::ReferenceConfig& c, const std::st
   return {{"suite", "sample"},
           {"config", c.name},
           {"attn", attn},
-          {"threads", omp_get_max_threads()},
+          {"threads", max_thread_count()},
           {"params", model.parameter_count()},
           {"tokens", n_new},
           {"rounds", opt.rounds},
@@ -160,7 +160,7 @@ void run_sample_bench(const BenchOptions& opt) {
         "alternating);\nfloor: a streaming read of the weights' bytes per token; full@ctx: one "
         "forward over the whole context\n%-6s %-9s %9s %7s %12s %14s %8s %6s %8s %7s %9s %7s "
         "%11s %6s\n",
-        omp_get_max_threads(), opt.rounds, "config", "attn", "params", "tokens", "cached tok/s",
+        max_thread_count(), opt.rounds, "config", "attn", "params", "tokens", "cached tok/s",
         "uncached tok/s", "speedup", "same", "ms/tok", "GFLOP/s", "floor t/s", "of floor",
         "vs full@ctx", "ctx");
   for (const bench::ReferenceConfig& c : configs)

@@ -5,7 +5,6 @@
 //
 // Peak RSS is a per-process high-water mark, so every cell of a grid runs in its own process
 // (this binary re-executed with that one cell); a single cell runs here.
-#include <omp.h>
 
 #include <cstdio>
 #include <map>
@@ -17,6 +16,7 @@
 #include "cli/bench_support.hpp"
 #include "cli/command_registry.hpp"
 #include "engine/error.hpp"
+#include "engine/thread_count.hpp"
 #include "nn/models/gpt_config.hpp"
 
 namespace mmx::cli {
@@ -56,7 +56,7 @@ nlohmann::ordered_json run_cell(int64_t seq, int64_t d_model, const std::string&
           {"layers", kLayers},
           {"heads", kHeads},
           {"batch", kBatch},
-          {"threads", omp_get_max_threads()},
+          {"threads", max_thread_count()},
           {"params", run.parameters},
           {"ms_per_step", bench::round_to(run.ms_per_step, 2)},
           {"tokens_per_s",
@@ -112,7 +112,7 @@ void run_scaling_bench(const BenchOptions& opt) {
         "scaling, %s: vocab %lld, %lld layers, %lld heads, batch %lld, random tokens, "
         "AdamW, %d threads;\nmedian of %d steps after %d warm-up, %s\n",
         attn.c_str(), static_cast<long long>(kVocab), static_cast<long long>(kLayers),
-        static_cast<long long>(kHeads), static_cast<long long>(kBatch), omp_get_max_threads(),
+        static_cast<long long>(kHeads), static_cast<long long>(kBatch), max_thread_count(),
         opt.steps, opt.warmup, one_cell ? "this process" : "one process per cell");
     print_grid("ms/step", "ms_per_step", "  %12.1f", cells, opt);
     print_grid("peak MB", "peak_rss_mb", "  %12.1f", cells, opt);

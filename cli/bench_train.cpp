@@ -10,7 +10,6 @@
 // configs would report the largest so far for every later one. When more than one (config,
 // attention) pair is asked for, each runs in its own child process (this binary re-executed
 // through /proc/self/exe with one pair), and its JSON line is collected here.
-#include <omp.h>
 #include <algorithm>
 #include <cstdio>
 #include <memory>
@@ -23,6 +22,7 @@
 #include "engine/autograd/tape.hpp"
 #include "engine/error.hpp"
 #include "engine/precision.hpp"
+#include "engine/thread_count.hpp"
 #include "nn/models/gpt_config.hpp"
 
 namespace mmx::cli {
@@ -88,7 +88,7 @@ nlohmann::ordered_json train_one(const bench::ReferenceConfig& c, const std::str
   nlohmann::ordered_json row = {{"engine", std::string("multimax-") + MMX_VERSION},
                                 {"config", c.name},
                                 {"attn", attn},
-                                {"threads", omp_get_max_threads()},
+                                {"threads", max_thread_count()},
                                 {"params", run.parameters},
                                 {"ms_per_step", bench::round_to(run.ms_per_step, 2)},
                                 {"tokens_per_s", bench::round_to(tokens_per_s, 1)},

@@ -14,6 +14,18 @@ namespace mmx {
 namespace {
 
 std::atomic<int> fixed_threads{0};
+
+// OpenMP's maximum as configured (OMP_NUM_THREADS, or one per core), read before anything here
+// lowers it: once units leave their count in force, omp_get_max_threads() reads a lowered count,
+// and a ceiling taken from it would keep every later AdaptiveThreads at or below it.
+int configured_max_threads() {
+  static const int configured = omp_get_max_threads();
+  return configured;
+}
+// Read at start-up too, so that a caller's own omp_set_num_threads before its first use of this
+// file does not become the ceiling.
+[[maybe_unused]] const int configured_at_start = configured_max_threads();
+
 // The count the last AdaptiveThreads of this process switched to (0: none has). A new one starts
 // there: work that decodes many short sequences (a sentence at a time, the bench's rounds) would
 // otherwise run the first units of each at all cores, which on a busy machine cost as much as
@@ -45,26 +57,32 @@ int64_t now_ns() {
 void set_thread_count(int threads) {
   MMX_CHECK(threads >= 0, "threads: expected a count >= 0 (0: chosen as the load allows), got ",
             threads);
+  const int configured = configured_max_threads();  // read before the line below lowers it
   fixed_threads = threads;
-  if (threads > 0) omp_set_num_threads(threads);
+  omp_set_num_threads(threads > 0 ? threads : configured);
 }
 
 int fixed_thread_count() {
   return fixed_threads;
 }
 
+int max_thread_count() {
+  const int fixed = fixed_thread_count();
+  return fixed > 0 ? fixed : configured_max_threads();
+}
+
 FixedThreadCount::FixedThreadCount(int threads)
-    : previous_fixed_(fixed_thread_count()), previous_max_(omp_get_max_threads()) {
+    : previous_fixed_(fixed_thread_count()), previous_count_(omp_get_max_threads()) {
   MMX_CHECK(threads > 0, "threads: a fixed count must be > 0, got ", threads);
   set_thread_count(threads);
 }
 
 FixedThreadCount::~FixedThreadCount() {
   set_thread_count(previous_fixed_);
-  omp_set_num_threads(previous_max_);
+  omp_set_num_threads(previous_count_);
 }
 
-AdaptiveThreads::AdaptiveThreads() : max_(omp_get_max_threads()), current_(max_) {
+AdaptiveThreads::AdaptiveThreads() : max_(configured_max_threads()), current_(max_) {
   const int last = last_switched_to;
   if (last >= 1 && last <= max_) current_ = last;
 }
@@ -78,7 +96,7 @@ AdaptiveThreads::Unit::Unit(AdaptiveThreads& owner) : owner_(owner), start_ns_(n
 AdaptiveThreads::Unit::~Unit() {
   if (fixed_thread_count() > 0) return;
   owner_.record(static_cast<double>(now_ns() - start_ns_) * 1e-9);
-  omp_set_num_threads(owner_.max_);
+  omp_set_num_threads(owner_.current_);
 }
 
 int AdaptiveThreads::next_unit_threads() {

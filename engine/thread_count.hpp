@@ -16,10 +16,16 @@ namespace mmx {
 
 /// Fixes the thread count of all later work at `threads` (> 0: AdaptiveThreads then keeps it),
 /// or with 0 leaves it to AdaptiveThreads, between 1 and OpenMP's maximum (OMP_NUM_THREADS, or
-/// one per core). Negative counts are an mmx::Error.
+/// one per core); 0 also sets OpenMP's count back to that maximum, so adaptive work starts from
+/// the same state whatever ran before. Negative counts are an mmx::Error.
 void set_thread_count(int threads);
 /// The count set_thread_count fixed, or 0 when AdaptiveThreads chooses it.
 int fixed_thread_count();
+/// The most threads later work runs at: the count set_thread_count fixed, or else OpenMP's
+/// maximum as the process was configured before anything lowered it (OMP_NUM_THREADS, or one per
+/// core), which is AdaptiveThreads' ceiling. omp_get_max_threads() is not that: between units of
+/// an AdaptiveThreads it is the count the units chose, fewer on a busy machine.
+int max_thread_count();
 
 /// Fixes the thread count for a scope and restores the previous setting on exit. A run that is
 /// to be compared bit for bit with another needs this: results that add per-thread partial sums
@@ -28,13 +34,14 @@ class FixedThreadCount {
  public:
   /// Fixes the count at `threads` (> 0) until the guard is destroyed.
   explicit FixedThreadCount(int threads);
-  /// Restores the previous setting: fixed, or chosen by AdaptiveThreads.
+  /// Restores the previous setting (fixed, or chosen by AdaptiveThreads) and OpenMP's count as
+  /// it was, which between adaptive units is the count they chose.
   ~FixedThreadCount();
   FixedThreadCount(const FixedThreadCount&) = delete;
   FixedThreadCount& operator=(const FixedThreadCount&) = delete;
 
  private:
-  int previous_fixed_, previous_max_;
+  int previous_fixed_, previous_count_;
 };
 
 /// Chooses the thread count of a unit of work that runs many times, by timing it. The unit runs
@@ -43,10 +50,13 @@ class FixedThreadCount {
 /// than the current count's recent units. A probe that loses is tried again later, the longer
 /// the more it cost, so an idle machine pays well under 1% for the probes once settled; a unit
 /// far slower than the recent ones (more load) brings a probe of one thread fewer forward.
+/// OpenMP's count stays at the current count between units too, so what runs between them (an
+/// evaluation, a checkpoint save) gets the count the load allows rather than all cores.
 class AdaptiveThreads {
  public:
   /// Starts at the count the last AdaptiveThreads of this process switched to, or else at
-  /// OpenMP's maximum (OMP_NUM_THREADS, or one per core).
+  /// OpenMP's configured maximum (OMP_NUM_THREADS, or one per core; see max_thread_count), which
+  /// is also the most it probes.
   AdaptiveThreads();
 
   /// One unit of work: sets the count while it lives and records its time when it ends.
@@ -54,7 +64,8 @@ class AdaptiveThreads {
    public:
     /// Starts timing a unit of `owner` at the count it picks.
     explicit Unit(AdaptiveThreads& owner);
-    /// Records the unit's time and restores OpenMP's count to the maximum.
+    /// Records the unit's time and sets OpenMP's count to the owner's current count (which the
+    /// unit's time may have just changed), the count that the work until the next unit runs at.
     ~Unit();
     Unit(const Unit&) = delete;
     Unit& operator=(const Unit&) = delete;

@@ -3,7 +3,6 @@
 // last checkpoint, the JSONL log has one record per evaluation, and a checkpoint whose tokenizer
 // does not fit its embedding is refused.
 #include <doctest/doctest.h>
-#include <omp.h>
 
 #include <cmath>
 
@@ -79,7 +78,7 @@ TEST_CASE("a resumed run reproduces the uninterrupted loss curve bit for bit") {
 
 TEST_CASE("the loop logs each evaluation, saves on stop, and resumes to the same log") {
   // run_training picks the thread count from the load: compared bit for bit, both runs need one.
-  const FixedThreadCount fixed(omp_get_max_threads());
+  const FixedThreadCount fixed(max_thread_count());
   ScratchDir dir("trainer-loop");
   const nn::TrainOptions options = small_options(write_corpus(dir), nn::AttentionKind::MultiMax);
 
@@ -116,7 +115,7 @@ TEST_CASE("the loop logs each evaluation, saves on stop, and resumes to the same
 
 TEST_CASE("an extended run goes on from the saved optimizer state and rate, and resumes exactly") {
   // run_training picks the thread count from the load: compared bit for bit, both runs need one.
-  const FixedThreadCount fixed(omp_get_max_threads());
+  const FixedThreadCount fixed(max_thread_count());
   ScratchDir dir("trainer-extend");
   const nn::TrainOptions options = small_options(write_corpus(dir), nn::AttentionKind::MultiMax);
   {

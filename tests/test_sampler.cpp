@@ -1,7 +1,6 @@
 // Sampler: token picking (greedy, temperature, top-k), cached decoding against full forwards,
 // the context-sliding policy, determinism, prompts, and input errors. Tiny GPTs, no checkpoint.
 #include <doctest/doctest.h>
-#include <omp.h>
 
 #include <cmath>
 #include <limits>
@@ -69,7 +68,7 @@ std::vector<int64_t> run(const GPT& model, const std::vector<int64_t>& prompt, i
   options.use_cache = use_cache;
   Generator gen(seed);
   // generate picks the thread count from the load; the runs compared here need the same one.
-  const FixedThreadCount fixed(omp_get_max_threads());
+  const FixedThreadCount fixed(max_thread_count());
   return generate(model, prompt, n, options, gen);
 }
 

@@ -3,7 +3,6 @@
 // cached decoding == uncached, beam size 1 == greedy, and a model that learns to reverse short
 // strings in a few hundred steps.
 #include <doctest/doctest.h>
-#include <omp.h>
 
 #include <nlohmann/json.hpp>
 #include <string>
@@ -266,7 +265,7 @@ TEST_CASE("Seq2Seq: decode_step logits match the full forward, for every attenti
 
 TEST_CASE("greedy decoding: cached == uncached; beam size 1 == greedy") {
   // The runs compared need one thread count: decoding otherwise chooses it from the load.
-  const FixedThreadCount fixed(omp_get_max_threads());
+  const FixedThreadCount fixed(max_thread_count());
   for (const KindsRow& row : kKinds) {
     CAPTURE(row.what);
     Seq2Seq model(row_config(row), 11);

@@ -2,7 +2,6 @@
 // run_training) on tiny generated data: a resumed run continues bit for bit, the loop logs each
 // evaluation with the task's metric, test() scores the test split, and bad options are refused.
 #include <doctest/doctest.h>
-#include <omp.h>
 
 #include <cmath>
 
@@ -124,7 +123,7 @@ TEST_CASE("vit and mt: a resumed run reproduces the uninterrupted losses bit for
 
 TEST_CASE("vit and mt: the loop logs the task metric, stops and resumes to the same log") {
   // run_training picks the thread count from the load: compared bit for bit, both runs need one.
-  const FixedThreadCount fixed(omp_get_max_threads());
+  const FixedThreadCount fixed(max_thread_count());
   for (const TaskCase& c : kCases) {
     CAPTURE(c.task);
     ScratchDir dir("task-loop");

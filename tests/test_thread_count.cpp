@@ -1,9 +1,13 @@
 // The thread count of repeated work (engine/thread_count.hpp): a fixed count is kept as given;
-// an adaptive one stays between 1 and OpenMP's maximum, probes a neighbouring count now and
-// then, and leaves OpenMP's count at the maximum between units. What it picks depends on the
-// machine's load, so no test here says which count wins.
+// an adaptive one stays between 1 and OpenMP's configured maximum, probes a neighbouring count now
+// and then, and leaves OpenMP's count at the one it chose between units. What it picks for real
+// work depends on the machine's load, so no test here says which count wins for a matmul; the
+// tests that need a lowered count make one count's units sleep, so the work decides, not the load.
 #include <doctest/doctest.h>
 #include <omp.h>
+
+#include <chrono>
+#include <thread>
 
 #include "engine/error.hpp"
 #include "engine/ops.hpp"
@@ -19,14 +23,38 @@ void some_work() {
   (void)mmx::matmul(a, a);
 }
 
+// One unit of `threads` whose time depends only on its count: at any count but `fast_at` it
+// sleeps 30 ms, at `fast_at` it returns at once, so a probe of `fast_at` wins by far and a probe
+// away from it loses by far, even on a busy machine (a probe needs its faster unit under 90% of
+// the current count's median). After the unit, OpenMP's count must be the one the owner now runs
+// at: its current count, not a probe's, not the maximum.
+void unit_fast_at(mmx::AdaptiveThreads& threads, int fast_at) {
+  {
+    const mmx::AdaptiveThreads::Unit unit(threads);
+    if (omp_get_max_threads() != fast_at)
+      std::this_thread::sleep_for(std::chrono::milliseconds(30));
+  }
+  CHECK(omp_get_max_threads() == threads.threads());
+}
+
+// Runs such units until `threads` has switched to `target` (at least one unit). A lost probe is
+// retried; 300 units leave room for five.
+void run_until_switched_to(mmx::AdaptiveThreads& threads, int target) {
+  int units = 0;
+  do unit_fast_at(threads, target);
+  while (++units < 300 && threads.threads() != target);
+  REQUIRE(threads.threads() == target);
+}
+
 }  // namespace
 
 TEST_CASE("a fixed thread count is what every unit runs at, until the guard ends") {
-  const int max = omp_get_max_threads();
+  const int before = omp_get_max_threads();
   REQUIRE(mmx::fixed_thread_count() == 0);
   {
     const mmx::FixedThreadCount fixed(1);
     CHECK(mmx::fixed_thread_count() == 1);
+    CHECK(mmx::max_thread_count() == 1);
     mmx::AdaptiveThreads threads;
     for (int i = 0; i < 40; ++i) {
       const mmx::AdaptiveThreads::Unit unit(threads);
@@ -36,12 +64,13 @@ TEST_CASE("a fixed thread count is what every unit runs at, until the guard ends
     CHECK(threads.probe_units() == 0);
   }
   CHECK(mmx::fixed_thread_count() == 0);
-  CHECK(omp_get_max_threads() == max);
+  CHECK(omp_get_max_threads() == before);
 }
 
-TEST_CASE("an adaptive count stays in [1, max], probes, and restores the maximum between units") {
+TEST_CASE("an adaptive count stays in [1, max], probes, and is OpenMP's count between units") {
   mmx::set_thread_count(0);
-  const int max = omp_get_max_threads();
+  const int max = mmx::max_thread_count();
+  CHECK(omp_get_max_threads() == max);
   mmx::AdaptiveThreads threads;
   // Where the last one switched to, or the maximum.
   CHECK(threads.threads() >= 1);
@@ -53,12 +82,59 @@ TEST_CASE("an adaptive count stays in [1, max], probes, and restores the maximum
       CHECK(omp_get_max_threads() <= max);
       some_work();
     }
-    CHECK(omp_get_max_threads() == max);
+    CHECK(omp_get_max_threads() == threads.threads());
     CHECK(threads.threads() >= 1);
     CHECK(threads.threads() <= max);
   }
   // 40 units are enough for the first probe (after 3) whenever there is a count to probe.
   if (max > 1) CHECK(threads.probe_units() >= 1);
+}
+
+TEST_CASE("work between units runs at a lowered count; set_thread_count(0) restores the max") {
+  mmx::set_thread_count(0);
+  const int max = mmx::max_thread_count();
+  REQUIRE(omp_get_max_threads() == max);
+  if (max < 2) return;  // nothing to lower (ctest runs this with OMP_NUM_THREADS=2)
+  mmx::AdaptiveThreads threads;
+  run_until_switched_to(threads, max - 1);
+  // More units at the lowered count, with probes among them (slow, so they lose): after each,
+  // a probe's too, the code between units sees the lowered count.
+  const int64_t probes_before = threads.probe_units();
+  for (int i = 0; i < 20; ++i) {
+    unit_fast_at(threads, max - 1);
+    CHECK(omp_get_max_threads() == max - 1);
+  }
+  CHECK(threads.probe_units() > probes_before);
+  // The ceiling is still the configured maximum, whatever OpenMP's count now is.
+  CHECK(mmx::max_thread_count() == max);
+  {
+    // A fixed count is as given, and its guard puts back the lowered count it found.
+    const mmx::FixedThreadCount fixed(max);
+    CHECK(omp_get_max_threads() == max);
+    CHECK(mmx::max_thread_count() == max);
+  }
+  CHECK(mmx::fixed_thread_count() == 0);
+  CHECK(omp_get_max_threads() == max - 1);
+  mmx::set_thread_count(max + 1);  // above the configured maximum: fixed counts may be
+  CHECK(omp_get_max_threads() == max + 1);
+  CHECK(mmx::max_thread_count() == max + 1);
+  mmx::set_thread_count(0);  // back to adaptive: from the configured maximum
+  CHECK(omp_get_max_threads() == max);
+  CHECK(mmx::max_thread_count() == max);
+}
+
+TEST_CASE("after a lowered count, a new AdaptiveThreads still probes up to the maximum") {
+  mmx::set_thread_count(0);
+  const int max = mmx::max_thread_count();
+  if (max < 2) return;
+  mmx::AdaptiveThreads lowered;
+  run_until_switched_to(lowered, max - 1);
+  REQUIRE(omp_get_max_threads() == max - 1);
+  mmx::AdaptiveThreads fresh;
+  CHECK(fresh.threads() == max - 1);  // starts where the last one switched to
+  // Its ceiling is the configured maximum, not the lowered count OpenMP now reports.
+  run_until_switched_to(fresh, max);
+  CHECK(omp_get_max_threads() == max);
 }
 
 TEST_CASE("a negative thread count is refused, and a fixed count of 0") {
