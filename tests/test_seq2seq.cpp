@@ -16,9 +16,9 @@
 #include "engine/thread_count.hpp"
 #include "nn/metrics/chrf.hpp"
 #include "nn/models/seq2seq.hpp"
-#include "nn/optim/adamw.hpp"
 #include "nn/tasks/mt/translation_vocab.hpp"
 #include "nn/tasks/mt/translator.hpp"
+#include "reversal_task.hpp"
 
 using namespace mmx;
 using namespace mmx::nn;
@@ -314,55 +314,28 @@ TEST_CASE("TranslationVocab and make_batch") {
 }
 
 TEST_CASE("Seq2Seq learns to reverse short strings") {
-  const std::string letters = "abcdef";
-  Generator gen(42);
-  auto random_pair = [&] {
-    const int64_t len = 2 + static_cast<int64_t>(gen.uniform() * 4);
-    std::string s;
-    for (int64_t i = 0; i < len; ++i)
-      s.push_back(letters[static_cast<size_t>(gen.uniform() * letters.size())]);
-    return data::PhrasePair{s, std::string(s.rbegin(), s.rend())};
-  };
-  const TranslationVocab vocab = TranslationVocab::from_pairs({{letters, letters}});
-  Seq2SeqConfig c;
-  c.vocab = vocab.size();
-  c.d_model = 32;
-  c.heads = 2;
-  c.encoder_layers = 1;
-  c.decoder_layers = 1;
-  c.max_source_len = 6;
-  c.max_target_len = 7;
+  ReversalTask task("abcdef", 5);
+  Seq2SeqConfig c = task.config(1, 1);
   c.cross_attention.kind = AttentionKind::MultiMax;
   Seq2Seq model(c, 1);
-  AdamW optimizer(model.named_parameters(), {3e-3f, 0.9f, 0.98f, 1e-8f, 0.0f});
-  float first = 0, last = 0;
-  for (int step = 0; step < 300; ++step) {
-    std::vector<data::PhrasePair> pairs;
-    for (int i = 0; i < 32; ++i) pairs.push_back(random_pair());
-    const Seq2SeqBatch b = make_batch(vocab, pairs);
-    optimizer.zero_grad();
-    Tensor loss =
-        model.loss(b.source, b.source_len, b.target_in, b.target_out, b.target_len, b.batch);
-    loss.backward();
-    optimizer.step();
-    (step == 0 ? first : last) = loss.item();
-  }
+  const auto [first, last] = task.train(model, 300, 32);
   MESSAGE("loss ", first, " -> ", last);
   CHECK(last < 0.2f * first);
   model.eval();
   std::vector<std::vector<int64_t>> sources;
   std::vector<std::string> references, hypotheses;
   for (int i = 0; i < 50; ++i) {
-    const data::PhrasePair p = random_pair();
-    sources.push_back(vocab.encode(p.source));
+    const data::PhrasePair p = task.random_pair();
+    sources.push_back(task.vocab.encode(p.source));
     references.push_back(p.target);
   }
-  for (const auto& ids : greedy_decode(model, sources)) hypotheses.push_back(vocab.decode(ids));
+  for (const auto& ids : greedy_decode(model, sources))
+    hypotheses.push_back(task.vocab.decode(ids));
   const double exact = metrics::exact_match(hypotheses, references);
   const double chrf = metrics::corpus_chrf(hypotheses, references);
   BeamSearchOptions beam;
   std::vector<std::string> beamed;
-  for (const auto& s : sources) beamed.push_back(vocab.decode(beam_search(model, s, beam)));
+  for (const auto& s : sources) beamed.push_back(task.vocab.decode(beam_search(model, s, beam)));
   MESSAGE("greedy exact ", exact, ", chrF ", chrf, "; beam 4 exact ",
           metrics::exact_match(beamed, references));
   CHECK(exact >= 0.8);

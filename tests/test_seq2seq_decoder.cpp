@@ -18,9 +18,9 @@
 #include "nn/layers/normalizers.hpp"
 #include "nn/models/seq2seq.hpp"
 #include "nn/models/seq2seq_decoder.hpp"
-#include "nn/optim/adamw.hpp"
 #include "nn/tasks/mt/translation_vocab.hpp"
 #include "nn/tasks/mt/translator.hpp"
+#include "reversal_task.hpp"
 
 using namespace mmx;
 using namespace mmx::nn;
@@ -188,40 +188,16 @@ TEST_CASE("rows that follow another row's cache carry on from it exactly") {
 TEST_CASE("greedy decoding and beam search of a trained model: the uncached decoder's tokens") {
   // Reversing short strings, trained 60 steps: far enough from the initial weights that the
   // outputs differ from row to row and stop at different lengths.
-  const std::string letters = "abcdefgh";
-  Generator gen(42);
-  auto random_pair = [&] {
-    const int64_t len = 2 + static_cast<int64_t>(gen.uniform() * 6);
-    std::string s;
-    for (int64_t i = 0; i < len; ++i)
-      s.push_back(letters[static_cast<size_t>(gen.uniform() * letters.size())]);
-    return data::PhrasePair{s, std::string(s.rbegin(), s.rend())};
-  };
-  const TranslationVocab vocab = TranslationVocab::from_pairs({{letters, letters}});
-  Seq2SeqConfig c;
-  c.vocab = vocab.size();
-  c.d_model = 32;
-  c.heads = 2;
-  c.encoder_layers = 1;
-  c.decoder_layers = 2;
-  c.max_source_len = 8;
-  c.max_target_len = 9;
+  ReversalTask task("abcdefgh", 7);
+  Seq2SeqConfig c = task.config(1, 2);
   c.decoder_attention.kind = AttentionKind::MultiMax;
   c.cross_attention.kind = AttentionKind::MultiMax;
   c.multimax_logits = true;
   Seq2Seq model(c, 1);
-  AdamW optimizer(model.named_parameters(), {3e-3f, 0.9f, 0.98f, 1e-8f, 0.0f});
-  for (int step = 0; step < 60; ++step) {
-    std::vector<data::PhrasePair> pairs;
-    for (int i = 0; i < 16; ++i) pairs.push_back(random_pair());
-    const Seq2SeqBatch b = make_batch(vocab, pairs);
-    optimizer.zero_grad();
-    model.loss(b.source, b.source_len, b.target_in, b.target_out, b.target_len, b.batch).backward();
-    optimizer.step();
-  }
+  task.train(model, 60, 16);
   model.eval();
   std::vector<std::vector<int64_t>> sources;
-  for (int i = 0; i < 24; ++i) sources.push_back(vocab.encode(random_pair().source));
+  for (int i = 0; i < 24; ++i) sources.push_back(task.vocab.encode(task.random_pair().source));
   for (int threads : {1, 2}) {
     // Fixed: greedy_decode and beam_search otherwise choose their count from the load.
     const FixedThreadCount fixed(threads);

@@ -4,7 +4,10 @@
 // the checkpoints, logs, the loss-curve figure and the MultiMax model's modulator figure were
 // written. --multimax-logits modulates the
 // MultiMax model's output logits too (the official code's setup); the SoftMax model's never.
+#include <array>
 #include <cstdio>
+#include <string>
+#include <utility>
 
 #include "cli/command_registry.hpp"
 #include "cli/inspect/modulator_figures.hpp"
@@ -13,6 +16,7 @@
 #include "cli/training/train_session.hpp"
 #include "engine/error.hpp"
 #include "engine/io/directory_lock.hpp"
+#include "nn/layers/multimax_sites.hpp"
 #include "nn/models/sampler.hpp"
 #include "nn/tasks/lm/lm_trainer.hpp"
 
@@ -32,23 +36,25 @@ struct DemoRun {
   std::filesystem::path dir;
   SessionResult result;
   std::string sample;
-  std::string multimax_params;  // learned t and r per layer, for MultiMax
+  std::string multimax_params;  // learned t and r per site; empty without MultiMax
 };
 
-std::string describe_multimax(const nn::GPT& model) {
+// MultiMax's learned values, as nn::multimax_site_values gives them: a line for each site's t
+// and one for its r, every head's four values in a row when the parameters are per head.
+std::string describe_multimax(const nn::Module& model) {
   std::string out;
   char buf[160];
-  for (const auto& [name, p] : model.named_parameters()) {
-    if (name.find("multimax.") == std::string::npos) continue;
-    const std::vector<float> v = p.to_vector();
-    std::snprintf(buf, sizeof buf, "  %-26s", name.c_str());
-    out += buf;
-    for (float x : v) {
-      std::snprintf(buf, sizeof buf, " %+.3f", x);
+  for (const nn::MultiMaxSiteValues& site : nn::multimax_site_values(model))
+    for (const auto& [letter, rows] : {std::pair{"t", &site.t}, std::pair{"r", &site.r}}) {
+      std::snprintf(buf, sizeof buf, "  %-26s", cat(site.site, ".", letter).c_str());
       out += buf;
+      for (const std::array<float, 4>& row : *rows)
+        for (float x : row) {
+          std::snprintf(buf, sizeof buf, " %+.3f", x);
+          out += buf;
+        }
+      out += '\n';
     }
-    out += '\n';
-  }
   return out;
 }
 
@@ -84,7 +90,7 @@ void run_demo(const CLI::App& cmd, const DemoCommand& c) {
     Generator gen(trainer.options().seed);
     run.sample = c.prompt + trainer.tokenizer().decode(nn::generate(
                                 trainer.model(), prompt, c.sample_tokens, sampling, gen));
-    if (std::string(kind) == "multimax") run.multimax_params = describe_multimax(trainer.model());
+    run.multimax_params = describe_multimax(trainer.model());  // empty for the SoftMax model
     runs.push_back(std::move(run));
   }
 
