@@ -158,12 +158,12 @@ Tensor causal_attention_weights(const CausalAttention& saved, const MultiMaxPara
     check_kept(op, saved, saved.p.shape(), /*multimax=*/false);
     return saved.p;
   }
-  MMX_CHECK(saved.norms.defined() && saved.norms.dim() >= 2, op,
-            ": the forward kept nothing for a backward (run causal_attention_forward with "
-            "for_backward)");
-  const int64_t T = saved.norms.size(-2);
-  Tensor p = Tensor::empty(with_last(saved.norms.shape(), T));
-  check_kept(op, saved, p.shape(), /*multimax=*/true);
+  // [..., T, T] from the norms' [..., T, 2]; check_kept names what is missing.
+  const Shape square =
+      saved.norms.defined() ? with_last(saved.norms.shape(), saved.norms.size(-2)) : Shape{};
+  check_kept(op, saved, square, /*multimax=*/true);
+  const int64_t T = square.back();
+  Tensor p = Tensor::empty(square);
   const int64_t heads = normalizer_heads(op, p, n);
   const std::vector<MultiMaxCoeffs> coeffs = multimax_coeffs(*n);
   const std::vector<int64_t> kept_at = kept_row_offsets(T);
