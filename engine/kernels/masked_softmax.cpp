@@ -17,8 +17,7 @@ namespace {
 // factor it multiplied by.
 float normalize_row(float* p, int64_t active, int64_t cols) {
   const float inv = 1.0f / sum_row(p, active);
-#pragma omp simd
-  for (int64_t j = 0; j < active; ++j) p[j] *= inv;
+  map_row(p, active, cols, p, [inv](Vec v) { return v * inv; });
   std::fill(p + active, p + cols, 0.0f);
   return inv;
 }
@@ -26,10 +25,8 @@ float normalize_row(float* p, int64_t active, int64_t cols) {
 
 RowNormalization softmax_row_in_place(float* s, int64_t active, int64_t cols, float top) {
   if (top == -INFINITY) active = 0;
-    // exp without a reduction, so omp simd vectorises it cleanly, then the sum over the row (hot
-    // in L1) as Vecs: see vec16.hpp for why.
-#pragma omp simd
-  for (int64_t j = 0; j < active; ++j) s[j] = vec_exp(s[j] - top);
+  // exp without a reduction, then the sum over the row (hot in L1): see vec16.hpp for why.
+  map_row(s, active, cols, s, [top](Vec v) { return vec_exp(v - top); });
   return {top, normalize_row(s, active, cols)};
 }
 
@@ -80,8 +77,7 @@ void softmax_temperature_row(const float* x, const float* mask, int64_t active, 
     // The shifted row's maximum is then exactly 0 ((x_top - x_top) / T), so shift and exp are
     // one pass, with the bits of exp(shifted - 0). A row of only -inf gets zeros.
     if (x_top == -INFINITY) active = 0;
-#pragma omp simd
-    for (int64_t j = 0; j < active; ++j) p[j] = vec_exp((x[j] - x_top) * inv_t);
+    map_row(x, active, cols, p, [x_top, inv_t](Vec v) { return vec_exp((v - x_top) * inv_t); });
     normalize_row(p, active, cols);
     return;
   }

@@ -69,8 +69,7 @@ RowNormalization forward_row_keeping(const float* x, int64_t active, int64_t col
   }
   float tail_top = -INFINITY;
   if (j < active && j + kVecLanes <= cols) {
-    const Vec lane = {0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15};
-    const VecMask live = lane < static_cast<float>(active - j);
+    const VecMask live = lanes_below(active - j);
     const Vec xv = live ? load(x + j) : Vec{}, s = modulate<Order>(xv, c);
     store_streaming(kept + j, xv);
     store(p + j, s);
@@ -92,9 +91,8 @@ template <int Order>
 void recompute_row(const float* kept, int64_t active, int64_t cols, Coeffs c, RowNormalization norm,
                    float* p) {
   if (norm.top == -INFINITY) active = 0;
-#pragma omp simd
-  for (int64_t j = 0; j < active; ++j)
-    p[j] = vec_exp(modulate<Order>(kept[j], c) - norm.top) * norm.inv;
+  map_row(kept, active, cols, p,
+          [c, norm](Vec v) { return vec_exp(modulate<Order>(v, c) - norm.top) * norm.inv; });
   std::fill(p + active, p + cols, 0.0f);
 }
 
@@ -150,8 +148,7 @@ void backward_row(const float* x, const float* p, const float* g, int64_t active
   if (j < active && j + kVecLanes <= cols) {
     // The last partial chunk read whole (the row goes on to `cols`), its columns from `active`
     // on selected to p = 0, which adds nothing: causal rows end here 15 times in 16.
-    const Vec lane = {0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15};
-    const VecMask live = lane < static_cast<float>(active - j);
+    const VecMask live = lanes_below(active - j);
     const Vec dxv =
         chunk(live ? load(x + j) : Vec{}, live ? load(p + j) : Vec{}, live ? load(g + j) : Vec{});
     store(dx + j, dxv);  // zero past `active`: ds is 0 there

@@ -69,6 +69,33 @@ inline Vec vmax(Vec a, Vec b) {
 inline Vec relu(Vec v) {
   return v > 0.0f ? v : Vec{};
 }
+// Lanes [0, n) true: the live part of a row's last, partial chunk.
+inline VecMask lanes_below(int64_t n) {
+  const Vec lane = {0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15};
+  return lane < static_cast<float>(n);
+}
+
+// y[j] = f(x[j]) for j < active, f mapping a Vec lane by lane, in whole chunks. Causal rows end
+// mid-chunk 15 times in 16, and an `omp simd` loop finishes such a row one float at a time: with
+// an exp in f, that scalar tail cost more than the vector part of a 128-column row (perf). So
+// the last chunk is read and written whole where the row goes on to `cols` (its lanes from
+// `active` on read as 0 and written as 0), and through a padded copy where it does not. y may
+// be x.
+template <class F>
+void map_row(const float* x, int64_t active, int64_t cols, float* y, F f) {
+  int64_t j = 0;
+  for (; j + kVecLanes <= active; j += kVecLanes) store(y + j, f(load(x + j)));
+  if (j == active) return;
+  if (j + kVecLanes <= cols) {
+    const VecMask live = lanes_below(active - j);
+    store(y + j, live ? f(live ? load(x + j) : Vec{}) : Vec{});
+  } else {
+    alignas(64) float in[kVecLanes] = {}, out[kVecLanes];
+    std::memcpy(in, x + j, static_cast<size_t>(active - j) * sizeof(float));
+    store(out, f(load(in)));
+    std::memcpy(y + j, out, static_cast<size_t>(active - j) * sizeof(float));
+  }
+}
 
 // Folds the 16 lanes with `op` by halving the vector: 4 dependent steps, not 15.
 template <typename Op>
