@@ -6,6 +6,7 @@
 #include <atomic>
 #include <chrono>
 #include <limits>
+#include <mutex>
 
 #include "engine/error.hpp"
 
@@ -32,6 +33,40 @@ int configured_max_threads() {
 // the rest of a 64-token decode.
 std::atomic<int> last_switched_to{0};
 
+int64_t now_ns() {
+  return std::chrono::duration_cast<std::chrono::nanoseconds>(
+             std::chrono::steady_clock::now().time_since_epoch())
+      .count();
+}
+
+// The last probe any AdaptiveThreads of this process lost: its count, and until when (steady
+// clock) its owner's schedule would not have probed that count again. A new AdaptiveThreads
+// probes its neighbour after 3 units; when a core is held by another process that neighbour is
+// the count that stalls (2 threads on 2 cores), and each new decode paid one stalled unit, 10-25
+// ms against 0.7-1 for a token: 5-12% of a 255-token decode (`mmx bench sample --busy-core`).
+// So a new one waits out the lost probe's schedule too, except for a probe of fewer threads that
+// a unit far slower than the recent ones brought forward (the load grew).
+struct LostProbe {
+  int threads = 0;  // 0: none
+  int64_t until_ns = 0;
+};
+std::mutex lost_probe_mutex;
+LostProbe lost_probe;
+
+void remember_lost_probe(int threads, double wait_seconds) {
+  const std::lock_guard<std::mutex> lock(lost_probe_mutex);
+  lost_probe = {threads, now_ns() + static_cast<int64_t>(wait_seconds * 1e9)};
+}
+// Forgets the lost probe of `threads` (0: of whichever count it was).
+void forget_lost_probe(int threads) {
+  const std::lock_guard<std::mutex> lock(lost_probe_mutex);
+  if (threads == 0 || lost_probe.threads == threads) lost_probe = {};
+}
+bool lost_lately(int threads) {
+  const std::lock_guard<std::mutex> lock(lost_probe_mutex);
+  return lost_probe.threads == threads && now_ns() < lost_probe.until_ns;
+}
+
 // A probe runs two units: the first at a count not seen before creates that count's oneDNN
 // primitives, so the faster of the two is its figure.
 constexpr int kProbeUnits = 2;
@@ -46,12 +81,6 @@ constexpr double kSlowUnit = 2.0;
 constexpr double kProbeCostShare = 0.02;
 constexpr int64_t kFirstPeriod = 8, kMaxPeriod = 4096;
 
-int64_t now_ns() {
-  return std::chrono::duration_cast<std::chrono::nanoseconds>(
-             std::chrono::steady_clock::now().time_since_epoch())
-      .count();
-}
-
 }  // namespace
 
 void set_thread_count(int threads) {
@@ -60,6 +89,7 @@ void set_thread_count(int threads) {
   const int configured = configured_max_threads();  // read before the line below lowers it
   fixed_threads = threads;
   omp_set_num_threads(threads > 0 ? threads : configured);
+  if (threads == 0) forget_lost_probe(0);
 }
 
 int fixed_thread_count() {
@@ -105,6 +135,11 @@ int AdaptiveThreads::next_unit_threads() {
     int candidate = probe_down_ ? current_ - 1 : current_ + 1;
     if (candidate < 1 || candidate > max_) candidate = probe_down_ ? current_ + 1 : current_ - 1;
     probe_down_ = !probe_down_;
+    if (!load_changed_ && lost_lately(candidate)) {
+      until_probe_ = probe_period_;
+      return current_;
+    }
+    load_changed_ = false;
     probe_threads_ = candidate;
     probe_left_ = kProbeUnits;
     probe_best_ = std::numeric_limits<double>::infinity();
@@ -138,6 +173,7 @@ void AdaptiveThreads::record(double seconds) {
       if (current_ > 1) {
         until_probe_ = static_cast<int64_t>(recent_.size());
         probe_down_ = true;
+        load_changed_ = true;
       }
     }
     push_recent(seconds);
@@ -156,12 +192,14 @@ void AdaptiveThreads::record(double seconds) {
   if (probe_best_ < kSwitchBelow * reference) {
     current_ = probe_threads_;
     last_switched_to = current_;
+    forget_lost_probe(current_);
     recent_count_ = recent_next_ = 0;
     push_recent(probe_best_);
     probe_period_ = kFirstPeriod;
   } else {
     const auto pays_off = static_cast<int64_t>(probe_cost_ / reference / kProbeCostShare);
     probe_period_ = std::min(kMaxPeriod, std::max(2 * probe_period_, pays_off));
+    remember_lost_probe(probe_threads_, static_cast<double>(probe_period_) * reference);
   }
   until_probe_ = probe_period_;
   probe_threads_ = 0;

@@ -16,8 +16,9 @@ namespace mmx {
 
 /// Fixes the thread count of all later work at `threads` (> 0: AdaptiveThreads then keeps it),
 /// or with 0 leaves it to AdaptiveThreads, between 1 and OpenMP's maximum (OMP_NUM_THREADS, or
-/// one per core); 0 also sets OpenMP's count back to that maximum, so adaptive work starts from
-/// the same state whatever ran before. Negative counts are an mmx::Error.
+/// one per core); 0 also sets OpenMP's count back to that maximum and forgets the probes that
+/// AdaptiveThreads lost, so adaptive work starts from the same state whatever ran before.
+/// Negative counts are an mmx::Error.
 void set_thread_count(int threads);
 /// The count set_thread_count fixed, or 0 when AdaptiveThreads chooses it.
 int fixed_thread_count();
@@ -56,7 +57,9 @@ class AdaptiveThreads {
  public:
   /// Starts at the count the last AdaptiveThreads of this process switched to, or else at
   /// OpenMP's configured maximum (OMP_NUM_THREADS, or one per core; see max_thread_count), which
-  /// is also the most it probes.
+  /// is also the most it probes. A count whose probe another AdaptiveThreads of the process lost
+  /// lately is not probed again until that one's schedule would have (unless more load brings a
+  /// probe of fewer threads forward).
   AdaptiveThreads();
 
   /// One unit of work: sets the count while it lives and records its time when it ends.
@@ -99,6 +102,9 @@ class AdaptiveThreads {
   double probe_best_ = 0;   // the fastest probe unit so far (its first may create primitives)
   double probe_cost_ = 0;   // the probe's time beyond the current count's, so far
   bool probe_down_ = true;  // which neighbour the next probe tries, alternating
+  // A unit far slower than the recent ones brought the next probe (of fewer threads) forward: it
+  // runs even if another AdaptiveThreads lost one of that count lately.
+  bool load_changed_ = false;
   int64_t probe_units_ = 0;
 };
 

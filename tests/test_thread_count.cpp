@@ -137,6 +137,31 @@ TEST_CASE("after a lowered count, a new AdaptiveThreads still probes up to the m
   CHECK(omp_get_max_threads() == max);
 }
 
+TEST_CASE("a count whose probe was lost a moment ago is not probed by a new AdaptiveThreads") {
+  mmx::set_thread_count(0);
+  const int max = mmx::max_thread_count();
+  if (max < 2) return;
+  // Units of 1 ms at max - 1 and 30 ms at max: a probe of max stalls and loses, and its owner's
+  // schedule waits ~1.5 s before the next (the probe's extra time at most 2% of the units
+  // between), far longer than the 20 units below take even on a busy machine.
+  const auto unit = [](mmx::AdaptiveThreads& threads, int fast_at) {
+    const mmx::AdaptiveThreads::Unit u(threads);
+    std::this_thread::sleep_for(
+        std::chrono::milliseconds(omp_get_max_threads() == fast_at ? 1 : 30));
+  };
+  mmx::AdaptiveThreads first;
+  run_until_switched_to(first, max - 1);
+  const int64_t probes_at_switch = first.probe_units();
+  for (int i = 0; i < 300 && first.probe_units() == probes_at_switch; ++i) unit(first, max - 1);
+  REQUIRE(first.probe_units() > probes_at_switch);  // the lost probe of max
+  REQUIRE(first.threads() == max - 1);
+  mmx::AdaptiveThreads next;  // as the next decode of a process makes one
+  REQUIRE(next.threads() == max - 1);
+  for (int i = 0; i < 20; ++i) unit(next, max - 1);
+  CHECK(next.probe_units() == 0);  // without the lost probe's schedule: a probe after 3 units
+  CHECK(next.threads() == max - 1);
+}
+
 TEST_CASE("a negative thread count is refused, and a fixed count of 0") {
   CHECK_THROWS_AS(mmx::set_thread_count(-1), mmx::Error);
   CHECK_THROWS_AS(mmx::FixedThreadCount(0), mmx::Error);
