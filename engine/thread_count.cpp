@@ -5,8 +5,11 @@
 #include <algorithm>
 #include <atomic>
 #include <chrono>
+#include <fstream>
 #include <limits>
 #include <mutex>
+#include <sstream>
+#include <string>
 
 #include "engine/error.hpp"
 
@@ -112,9 +115,27 @@ FixedThreadCount::~FixedThreadCount() {
   omp_set_num_threads(previous_count_);
 }
 
+int starting_thread_count(const std::string& loadavg, int max) {
+  std::istringstream fields(loadavg);
+  double one, five, fifteen;
+  int64_t runnable = 0;
+  char slash = 0;
+  if (!(fields >> one >> five >> fifteen >> runnable >> slash) || slash != '/' || runnable < 1)
+    return max;
+  const int64_t free_cores = int64_t{max} - (runnable - 1);
+  return static_cast<int>(std::clamp<int64_t>(free_cores, 1, max));
+}
+
 AdaptiveThreads::AdaptiveThreads() : max_(configured_max_threads()), current_(max_) {
   const int last = last_switched_to;
-  if (last >= 1 && last <= max_) current_ = last;
+  if (last >= 1 && last <= max_) {
+    current_ = last;
+  } else {
+    std::ifstream loadavg("/proc/loadavg");
+    std::string text;
+    std::getline(loadavg, text);
+    current_ = starting_thread_count(text, max_);
+  }
 }
 
 AdaptiveThreads::Unit::Unit(AdaptiveThreads& owner) : owner_(owner), start_ns_(now_ns()) {

@@ -11,6 +11,7 @@
 
 #include <array>
 #include <cstdint>
+#include <string>
 
 namespace mmx {
 
@@ -27,6 +28,14 @@ int fixed_thread_count();
 /// core), which is AdaptiveThreads' ceiling. omp_get_max_threads() is not that: between units of
 /// an AdaptiveThreads it is the count the units chose, fewer on a busy machine.
 int max_thread_count();
+
+/// The count a process's first AdaptiveThreads starts at, from `loadavg`, the text of Linux's
+/// /proc/loadavg, whose fourth field ("running/total") counts the tasks runnable right now, the
+/// reader included: the cores the others leave, between 1 and `max`; `max` where the text does
+/// not say. A fresh process on a machine with a busy core would otherwise run its first units at
+/// all cores, each stalled by the busy one (a 2-thread token at 10-25 ms against 0.7-1 ms), which
+/// cost as much as a whole 64-token decode.
+int starting_thread_count(const std::string& loadavg, int max);
 
 /// Fixes the thread count for a scope and restores the previous setting on exit. A run that is
 /// to be compared bit for bit with another needs this: results that add per-thread partial sums
@@ -55,11 +64,12 @@ class FixedThreadCount {
 /// evaluation, a checkpoint save) gets the count the load allows rather than all cores.
 class AdaptiveThreads {
  public:
-  /// Starts at the count the last AdaptiveThreads of this process switched to, or else at
-  /// OpenMP's configured maximum (OMP_NUM_THREADS, or one per core; see max_thread_count), which
-  /// is also the most it probes. A count whose probe another AdaptiveThreads of the process lost
-  /// lately is not probed again until that one's schedule would have (unless more load brings a
-  /// probe of fewer threads forward).
+  /// Starts at the count the last AdaptiveThreads of this process switched to, or else at the
+  /// cores the machine's other runnable tasks leave free right now (starting_thread_count), at
+  /// most OpenMP's configured maximum (OMP_NUM_THREADS, or one per core; see max_thread_count),
+  /// which is also the most it probes. A count whose probe another AdaptiveThreads of the process
+  /// lost lately is not probed again until that one's schedule would have (unless more load brings
+  /// a probe of fewer threads forward).
   AdaptiveThreads();
 
   /// One unit of work: sets the count while it lives and records its time when it ends.

@@ -167,3 +167,25 @@ TEST_CASE("a negative thread count is refused, and a fixed count of 0") {
   CHECK_THROWS_AS(mmx::FixedThreadCount(0), mmx::Error);
   CHECK(mmx::fixed_thread_count() == 0);
 }
+
+TEST_CASE("a first AdaptiveThreads starts at the cores the machine's runnable tasks leave") {
+  // /proc/loadavg's fourth field counts the runnable tasks, the reader included.
+  struct Row {
+    const char* loadavg;
+    int max, starts_at;
+  };
+  const Row rows[] = {
+      {"0.10 0.20 0.30 1/150 4242\n", 2, 2},  // only the reader: every core
+      {"1.00 1.00 1.00 2/150 4242\n", 2, 1},  // one other task: one core left
+      {"3.00 2.00 1.00 5/150 4242\n", 2, 1},  // more than the cores: at least 1
+      {"1.00 1.00 1.00 2/150 4242\n", 4, 3},
+      {"1.00 1.00 1.00 2/150 4242\n", 1, 1},
+      {"", 2, 2},  // unreadable or not Linux: the maximum
+      {"not a loadavg", 2, 2},
+      {"0.1 0.2 0.3 0/150 1", 2, 2},  // no runnable task cannot be: the maximum
+  };
+  for (const Row& row : rows) {
+    INFO("loadavg '" << row.loadavg << "', max " << row.max);
+    CHECK(mmx::starting_thread_count(row.loadavg, row.max) == row.starts_at);
+  }
+}
