@@ -11,6 +11,7 @@
 #include <sstream>
 
 #include "engine/autograd_meta.hpp"
+#include "engine/block_pool.hpp"
 #include "engine/error.hpp"
 #include "engine/strided_copy.hpp"
 
@@ -19,11 +20,11 @@ namespace mmx {
 // ---------------------------------------------------------------- storage
 
 namespace {
-// Why: a training step frees and re-allocates the same activation-sized buffers every step.
-// glibc serves blocks above its mmap threshold with fresh mmaps and trims the heap top back to
-// the OS, so each step page-faulted and zeroed every such page again (17% of a tiny GPT step in
-// the kernel's page-fault path). Keeping freed memory in the process costs nothing in peak RSS,
-// which the largest step already set. Other C libraries keep their own policy.
+// Why: glibc serves blocks above its mmap threshold with fresh mmaps and trims the heap top back
+// to the OS, so memory freed and allocated again came back as new pages, each faulted and zeroed
+// again (17% of a tiny GPT step in the kernel's page-fault path). Tensor buffers now come from
+// the block pool; this keeps the rest (oneDNN's scratchpads, bf16 copies) in the process too.
+// Other C libraries keep their own policy.
 bool keep_freed_memory_in_process() {
 #ifdef __GLIBC__
   mallopt(M_MMAP_THRESHOLD, 256 << 20);  // blocks up to 256 MiB come from the reusable heap
@@ -31,21 +32,22 @@ bool keep_freed_memory_in_process() {
 #endif
   return true;
 }
+
+size_t storage_bytes(int64_t floats) {
+  return static_cast<size_t>(std::max<int64_t>(floats, 1)) * sizeof(float);
+}
 }  // namespace
 
 Storage::Storage(int64_t n) : size(n) {
   static const bool allocator_tuned = keep_freed_memory_in_process();
   (void)allocator_tuned;
-  // 64-byte alignment lets SIMD loads and oneDNN run at full width; round the byte count up
-  // as aligned_alloc requires a multiple of the alignment.
-  const size_t bytes =
-      ((static_cast<size_t>(std::max<int64_t>(n, 1)) * sizeof(float) + 63) / 64) * 64;
-  data = static_cast<float*>(std::aligned_alloc(64, bytes));
+  // 64-byte aligned, so that SIMD loads and oneDNN run at full width.
+  data = static_cast<float*>(acquire_block(storage_bytes(n)));
   if (!data) throw Error(cat("tensor: cannot allocate ", n, " floats"));
 }
 
 Storage::~Storage() {
-  std::free(data);
+  release_block(data, storage_bytes(size));
 }
 
 // ---------------------------------------------------------------- creation

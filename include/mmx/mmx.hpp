@@ -7,6 +7,7 @@
 #include "engine/autograd/no_grad.hpp"
 #include "engine/autograd/tape.hpp"
 #include "engine/autograd_meta.hpp"
+#include "engine/block_pool.hpp"
 #include "engine/decoding.hpp"
 #include "engine/error.hpp"
 #include "engine/gradcheck.hpp"
