@@ -30,44 +30,53 @@ int configured_max_threads() {
 // file does not become the ceiling.
 [[maybe_unused]] const int configured_at_start = configured_max_threads();
 
-// The count the last AdaptiveThreads of this process switched to (0: none has). A new one starts
-// there: work that decodes many short sequences (a sentence at a time, the bench's rounds) would
-// otherwise run the first units of each at all cores, which on a busy machine cost as much as
-// the rest of a 64-token decode.
-std::atomic<int> last_switched_to{0};
-
 int64_t now_ns() {
   return std::chrono::duration_cast<std::chrono::nanoseconds>(
              std::chrono::steady_clock::now().time_since_epoch())
       .count();
 }
 
-// The last probe any AdaptiveThreads of this process lost: its count, and until when (steady
-// clock) its owner's schedule would not have probed that count again. A new AdaptiveThreads
-// probes its neighbour after 3 units; when a core is held by another process that neighbour is
-// the count that stalls (2 threads on 2 cores), and each new decode paid one stalled unit, 10-25
-// ms against 0.7-1 for a token: 5-12% of a 255-token decode (`mmx bench sample --busy-core`).
-// So a new one waits out the lost probe's schedule too, except for a probe of fewer threads that
-// a unit far slower than the recent ones brought forward (the load grew).
-struct LostProbe {
-  int threads = 0;  // 0: none
-  int64_t until_ns = 0;
+// What the AdaptiveThreads of this process have learned, for the ones made after them.
+struct Learned {
+  // The count the last one switched to (0: none has). A new one starts there: work that decodes
+  // many short sequences (a sentence at a time, the bench's rounds) would otherwise run the first
+  // units of each at all cores, which on a busy machine cost as much as the rest of a 64-token
+  // decode.
+  int switched_to = 0;
+  // The last probe one lost: its count (0: none), and until when (steady clock) its owner's
+  // schedule would not have probed that count again. A new one probes its neighbour after 3
+  // units; when a core is held by another process that neighbour is the count that stalls (2
+  // threads on 2 cores), and each new decode paid one stalled unit, 10-25 ms against 0.7-1 for a
+  // token: 5-12% of a 255-token decode (`mmx bench sample --busy-core`). So a new one waits out
+  // the lost probe's schedule too, except for a probe of fewer threads that a unit far slower
+  // than the recent ones brought forward (the load grew).
+  int lost_threads = 0;
+  int64_t lost_until_ns = 0;
 };
-std::mutex lost_probe_mutex;
-LostProbe lost_probe;
+std::mutex learned_mutex;
+Learned learned;
 
-void remember_lost_probe(int threads, double wait_seconds) {
-  const std::lock_guard<std::mutex> lock(lost_probe_mutex);
-  lost_probe = {threads, now_ns() + static_cast<int64_t>(wait_seconds * 1e9)};
+int last_switched_to() {
+  const std::lock_guard<std::mutex> lock(learned_mutex);
+  return learned.switched_to;
 }
-// Forgets the lost probe of `threads` (0: of whichever count it was).
-void forget_lost_probe(int threads) {
-  const std::lock_guard<std::mutex> lock(lost_probe_mutex);
-  if (threads == 0 || lost_probe.threads == threads) lost_probe = {};
+void remember_switch(int threads) {
+  const std::lock_guard<std::mutex> lock(learned_mutex);
+  learned.switched_to = threads;
+  if (learned.lost_threads == threads) learned.lost_threads = 0;
+}
+void remember_lost_probe(int threads, double wait_seconds) {
+  const std::lock_guard<std::mutex> lock(learned_mutex);
+  learned.lost_threads = threads;
+  learned.lost_until_ns = now_ns() + static_cast<int64_t>(wait_seconds * 1e9);
+}
+void forget_lost_probe() {
+  const std::lock_guard<std::mutex> lock(learned_mutex);
+  learned.lost_threads = 0;
 }
 bool lost_lately(int threads) {
-  const std::lock_guard<std::mutex> lock(lost_probe_mutex);
-  return lost_probe.threads == threads && now_ns() < lost_probe.until_ns;
+  const std::lock_guard<std::mutex> lock(learned_mutex);
+  return learned.lost_threads == threads && now_ns() < learned.lost_until_ns;
 }
 
 // A probe runs two units: the first at a count not seen before creates that count's oneDNN
@@ -92,7 +101,7 @@ void set_thread_count(int threads) {
   const int configured = configured_max_threads();  // read before the line below lowers it
   fixed_threads = threads;
   omp_set_num_threads(threads > 0 ? threads : configured);
-  if (threads == 0) forget_lost_probe(0);
+  if (threads == 0) forget_lost_probe();
 }
 
 int fixed_thread_count() {
@@ -127,7 +136,8 @@ int starting_thread_count(const std::string& loadavg, int max) {
 }
 
 AdaptiveThreads::AdaptiveThreads() : max_(configured_max_threads()), current_(max_) {
-  const int last = last_switched_to;
+  if (fixed_thread_count() > 0) return;  // its units keep the fixed count
+  const int last = last_switched_to();
   if (last >= 1 && last <= max_) {
     current_ = last;
   } else {
@@ -212,8 +222,7 @@ void AdaptiveThreads::record(double seconds) {
   if (--probe_left_ > 0 && !stalled) return;
   if (probe_best_ < kSwitchBelow * reference) {
     current_ = probe_threads_;
-    last_switched_to = current_;
-    forget_lost_probe(current_);
+    remember_switch(current_);
     recent_count_ = recent_next_ = 0;
     push_recent(probe_best_);
     probe_period_ = kFirstPeriod;

@@ -69,7 +69,8 @@ class AdaptiveThreads {
   /// most OpenMP's configured maximum (OMP_NUM_THREADS, or one per core; see max_thread_count),
   /// which is also the most it probes. A count whose probe another AdaptiveThreads of the process
   /// lost lately is not probed again until that one's schedule would have (unless more load brings
-  /// a probe of fewer threads forward).
+  /// a probe of fewer threads forward). With a fixed count (set_thread_count) it reads nothing:
+  /// its units run at that count.
   AdaptiveThreads();
 
   /// One unit of work: sets the count while it lives and records its time when it ends.

@@ -24,15 +24,15 @@ void some_work() {
 }
 
 // One unit of `threads` whose time depends only on its count: at any count but `fast_at` it
-// sleeps 30 ms, at `fast_at` it returns at once, so a probe of `fast_at` wins by far and a probe
-// away from it loses by far, even on a busy machine (a probe needs its faster unit under 90% of
-// the current count's median). After the unit, OpenMP's count must be the one the owner now runs
-// at: its current count, not a probe's, not the maximum.
-void unit_fast_at(mmx::AdaptiveThreads& threads, int fast_at) {
+// sleeps 30 ms, at `fast_at` `fast_ms` (at once by default), so a probe of `fast_at` wins by far
+// and a probe away from it loses by far, even on a busy machine (a probe needs its faster unit
+// under 90% of the current count's median). After the unit, OpenMP's count must be the one the
+// owner now runs at: its current count, not a probe's, not the maximum.
+void unit_fast_at(mmx::AdaptiveThreads& threads, int fast_at, int fast_ms = 0) {
   {
     const mmx::AdaptiveThreads::Unit unit(threads);
-    if (omp_get_max_threads() != fast_at)
-      std::this_thread::sleep_for(std::chrono::milliseconds(30));
+    std::this_thread::sleep_for(
+        std::chrono::milliseconds(omp_get_max_threads() == fast_at ? fast_ms : 30));
   }
   CHECK(omp_get_max_threads() == threads.threads());
 }
@@ -144,20 +144,18 @@ TEST_CASE("a count whose probe was lost a moment ago is not probed by a new Adap
   // Units of 1 ms at max - 1 and 30 ms at max: a probe of max stalls and loses, and its owner's
   // schedule waits ~1.5 s before the next (the probe's extra time at most 2% of the units
   // between), far longer than the 20 units below take even on a busy machine.
-  const auto unit = [](mmx::AdaptiveThreads& threads, int fast_at) {
-    const mmx::AdaptiveThreads::Unit u(threads);
-    std::this_thread::sleep_for(
-        std::chrono::milliseconds(omp_get_max_threads() == fast_at ? 1 : 30));
-  };
   mmx::AdaptiveThreads first;
+  // Up, then down: whatever count it starts at, it switches to max - 1, which `next` starts at.
+  run_until_switched_to(first, max);
   run_until_switched_to(first, max - 1);
   const int64_t probes_at_switch = first.probe_units();
-  for (int i = 0; i < 300 && first.probe_units() == probes_at_switch; ++i) unit(first, max - 1);
+  for (int i = 0; i < 300 && first.probe_units() == probes_at_switch; ++i)
+    unit_fast_at(first, max - 1, 1);
   REQUIRE(first.probe_units() > probes_at_switch);  // the lost probe of max
   REQUIRE(first.threads() == max - 1);
   mmx::AdaptiveThreads next;  // as the next decode of a process makes one
   REQUIRE(next.threads() == max - 1);
-  for (int i = 0; i < 20; ++i) unit(next, max - 1);
+  for (int i = 0; i < 20; ++i) unit_fast_at(next, max - 1, 1);
   CHECK(next.probe_units() == 0);  // without the lost probe's schedule: a probe after 3 units
   CHECK(next.threads() == max - 1);
 }
