@@ -6,6 +6,22 @@
 #include <unordered_map>
 #include <vector>
 
+// Under AddressSanitizer an idle block is poisoned: a use after free of a tensor's buffer is
+// still reported although the block is kept, not freed.
+#if defined(__SANITIZE_ADDRESS__)
+#define MMX_ASAN 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define MMX_ASAN 1
+#endif
+#endif
+#ifdef MMX_ASAN
+#include <sanitizer/asan_interface.h>
+#else
+#define ASAN_POISON_MEMORY_REGION(address, size) ((void)(address), (void)(size))
+#define ASAN_UNPOISON_MEMORY_REGION(address, size) ((void)(address), (void)(size))
+#endif
+
 namespace mmx {
 
 namespace {
@@ -22,7 +38,10 @@ struct BlockPool {
 
   void free_idle_blocks() {  // caller holds the mutex
     for (auto& [size, blocks] : idle)
-      for (void* block : blocks) std::free(block);
+      for (void* block : blocks) {
+        ASAN_UNPOISON_MEMORY_REGION(block, size);
+        std::free(block);
+      }
     idle.clear();
     stats.idle_bytes = 0;
   }
@@ -47,6 +66,7 @@ void* acquire_block(size_t bytes) {
   if (kept != p.idle.end() && !kept->second.empty()) {
     void* block = kept->second.back();
     kept->second.pop_back();
+    ASAN_UNPOISON_MEMORY_REGION(block, size);
     p.stats.idle_bytes -= static_cast<int64_t>(size);
     ++p.stats.hits;
     return block;
@@ -75,6 +95,7 @@ void release_block(void* block, size_t bytes) {
     std::free(block);
     return;
   }
+  ASAN_POISON_MEMORY_REGION(block, size);
   p.idle[size].push_back(block);
   p.stats.idle_bytes += static_cast<int64_t>(size);
 }

@@ -5,6 +5,10 @@
 #include <cstdint>
 #include <vector>
 
+#ifdef MMX_SANITIZED
+#include <sanitizer/asan_interface.h>
+#endif
+
 #include "engine/block_pool.hpp"
 #include "engine/tensor.hpp"
 
@@ -77,3 +81,20 @@ TEST_CASE("the idle blocks never exceed the most ever in use") {
   mmx::release_idle_blocks();
   CHECK(block_pool_stats().idle_bytes == 0);
 }
+
+#ifdef MMX_SANITIZED
+TEST_CASE("under AddressSanitizer a kept block is poisoned until it is handed out again") {
+  mmx::release_idle_blocks();
+  const size_t bytes = kPooledBlockBytes * 2;
+  void* block = acquire_block(bytes);
+  REQUIRE(block != nullptr);
+  CHECK(__asan_region_is_poisoned(block, bytes) == nullptr);
+  release_block(block, bytes);
+  REQUIRE(block_pool_stats().idle_bytes == static_cast<int64_t>(bytes));  // kept, not freed
+  CHECK(__asan_address_is_poisoned(block));
+  void* again = acquire_block(bytes);
+  REQUIRE(again == block);
+  CHECK(__asan_region_is_poisoned(again, bytes) == nullptr);
+  release_block(again, bytes);
+}
+#endif
