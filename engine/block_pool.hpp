@@ -36,6 +36,7 @@ void release_block(void* block, size_t bytes);
 /// The smallest block the pool keeps.
 constexpr size_t kPooledBlockBytes = size_t{64} << 10;
 
+/// The pool's figures now (a copy, taken under its lock).
 BlockPoolStats block_pool_stats();
 /// Frees every idle block (the memory goes back to the C library).
 void release_idle_blocks();
