@@ -2,6 +2,8 @@
 
 #include <cstring>
 
+#include "engine/parallel_region.hpp"
+
 namespace mmx {
 
 void copy_strided_naive(const Tensor& src, float* dst) {
@@ -29,16 +31,18 @@ void copy_strided(const Tensor& src, float* dst) {
   row_offsets.reserve(static_cast<size_t>(rows));
   for_each_offset(outer_shape, outer_strides, [&](int64_t off) { row_offsets.push_back(off); });
   const float* s = src.data();
-#pragma omp parallel for if (n > (1 << 16))
-  for (int64_t r = 0; r < rows; ++r) {
-    const float* in = s + row_offsets[static_cast<size_t>(r)];
-    float* out = dst + r * cols;
-    if (col_stride == 1) {
-      std::memcpy(out, in, static_cast<size_t>(cols) * sizeof(float));
-    } else {
-      for (int64_t c = 0; c < cols; ++c) out[c] = in[c * col_stride];
+  parallel_region(n > (1 << 16), [&] {
+#pragma omp for
+    for (int64_t r = 0; r < rows; ++r) {
+      const float* in = s + row_offsets[static_cast<size_t>(r)];
+      float* out = dst + r * cols;
+      if (col_stride == 1) {
+        std::memcpy(out, in, static_cast<size_t>(cols) * sizeof(float));
+      } else {
+        for (int64_t c = 0; c < cols; ++c) out[c] = in[c * col_stride];
+      }
     }
-  }
+  });
 }
 
 }  // namespace mmx

@@ -6,6 +6,7 @@
 #include <string>
 
 #include "engine/error.hpp"
+#include "engine/parallel_region.hpp"
 
 namespace mmx {
 
@@ -93,8 +94,10 @@ void accumulate(AutogradMeta& meta, const Tensor& g) {
     const float* b = g.data();
     const int64_t n = sum.numel();
     // On all threads when large: on one, the other core waited through every such sum.
-#pragma omp parallel for simd schedule(static) if (n >= kParallelMinElements)
-    for (int64_t i = 0; i < n; ++i) out[i] = a[i] + b[i];
+    parallel_region(n >= kParallelMinElements, [&] {
+#pragma omp for simd schedule(static)
+      for (int64_t i = 0; i < n; ++i) out[i] = a[i] + b[i];
+    });
   } else {
     add_into_naive(meta.grad, g, out);
   }
@@ -119,19 +122,21 @@ void accumulate_window(AutogradMeta& meta, const Tensor& g, const Window& w) {
   const int64_t skip = w.start * meta.grad.strides()[static_cast<size_t>(w.axis)];
   float* full = meta.grad.data();
   const float* window = g.data();
-#pragma omp parallel for if (meta.grad.numel() >= kParallelMinElements)
-  for (int64_t o = 0; o < outer; ++o) {
-    float* to = full + o * span;
-    const float* from = window + o * inner;
-    if (fresh) {
-      std::fill(to, to + skip, 0.0f);
-      std::copy(from, from + inner, to + skip);
-      std::fill(to + skip + inner, to + span, 0.0f);
-    } else {
+  parallel_region(meta.grad.numel() >= kParallelMinElements, [&] {
+#pragma omp for
+    for (int64_t o = 0; o < outer; ++o) {
+      float* to = full + o * span;
+      const float* from = window + o * inner;
+      if (fresh) {
+        std::fill(to, to + skip, 0.0f);
+        std::copy(from, from + inner, to + skip);
+        std::fill(to + skip + inner, to + span, 0.0f);
+      } else {
 #pragma omp simd
-      for (int64_t i = 0; i < inner; ++i) to[skip + i] += from[i];
+        for (int64_t i = 0; i < inner; ++i) to[skip + i] += from[i];
+      }
     }
-  }
+  });
 }
 
 // Drops what a node's backward needed (its closure holds the saved activations), once it ran.

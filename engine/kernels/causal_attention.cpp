@@ -10,6 +10,7 @@
 #include "engine/kernels/causal_products.hpp"
 #include "engine/kernels/masked_softmax.hpp"
 #include "engine/kernels/multimax.hpp"
+#include "engine/parallel_region.hpp"
 
 namespace mmx::kernels {
 
@@ -117,8 +118,7 @@ CausalAttention causal_attention_forward(const Tensor& q_in, const Tensor& k_in,
   const std::vector<OutMatrix> y = output_matrices(out.y);
   const std::vector<MultiMaxCoeffs> coeffs =
       multimax ? multimax_coeffs(*n) : std::vector<MultiMaxCoeffs>{};
-#pragma omp parallel if (count * T * T * d >= kCausalParallelMinWork)
-  {
+  parallel_region(count * T * T * d >= kCausalParallelMinWork, [&] {
     std::vector<float> pack;                                // the products' packed operand
     std::vector<float> scores(static_cast<size_t>(T * T));  // one matrix, in this thread's cache
     std::vector<float> weights(keep_p ? 0 : static_cast<size_t>(T * T));  // likewise, unkept
@@ -148,7 +148,7 @@ CausalAttention causal_attention_forward(const Tensor& q_in, const Tensor& k_in,
       causal_weighted_sum_matrix({pm, T}, v[at], T, d, 1.0f, /*transposed=*/false, pack, y[at]);
     }
     if (keep_scores) streaming_stores_done();
-  }
+  });
   return out;
 }
 
@@ -207,8 +207,7 @@ CausalAttentionGradients causal_attention_backward(const Tensor& q_in, const Ten
       multimax ? multimax_coeffs(*n) : std::vector<MultiMaxCoeffs>{};
   std::optional<MultiMaxRowsBackward> rows;
   if (multimax) rows.emplace(*n, heads, threaded ? omp_get_max_threads() : 1);
-#pragma omp parallel if (threaded)
-  {
+  parallel_region(threaded, [&] {
     const int thread = omp_get_thread_num();
     std::vector<float> pack;
     std::vector<float> local(static_cast<size_t>(T * T));  // dL/dp, then dL/dscores in place
@@ -241,7 +240,7 @@ CausalAttentionGradients causal_attention_backward(const Tensor& q_in, const Ten
       causal_weighted_sum_matrix(ds, q[at], T, d, scale, /*transposed=*/true, pack, dk[at]);
     }
     if (multimax) rows->thread_done(thread);
-  }
+  });
   if (multimax) rows->gradients(grads.dt, grads.dr);
   return grads;
 }

@@ -6,6 +6,7 @@
 #include "engine/error.hpp"
 #include "engine/kernels/elementwise.hpp"
 #include "engine/kernels/vec16.hpp"
+#include "engine/parallel_region.hpp"
 
 namespace mmx::kernels {
 
@@ -152,12 +153,11 @@ void weighted_sum_matrix(const Matrix& p, const Matrix& b, int64_t T, int64_t d,
 // enough; each thread has its own packing scratch.
 template <typename Body>
 void for_each_matrix(int64_t count, int64_t work, Body body) {
-#pragma omp parallel if (work >= kCausalParallelMinWork)
-  {
+  parallel_region(work >= kCausalParallelMinWork, [&] {
     std::vector<float> scratch;
 #pragma omp for schedule(static)
     for (int64_t m = 0; m < count; ++m) body(m, scratch);
-  }
+  });
 }
 
 template <bool kTransposed>

@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <cmath>
 
+#include "engine/parallel_region.hpp"
+
 namespace mmx::kernels {
 
 namespace {
@@ -22,19 +24,21 @@ CrossEntropyForward cross_entropy_forward(const Tensor& logits, const std::vecto
   const float* x = logits.data();
   float* lse = out.logsumexp.data();
   double total = 0.0;
-#pragma omp parallel for reduction(+ : total) if (rows * c >= kParallelMinElements)
-  for (int64_t r = 0; r < rows; ++r) {
-    const float* row = x + r * c;
-    float mx = -INFINITY;
+  parallel_region(rows * c >= kParallelMinElements, [&] {
+#pragma omp for reduction(+ : total)
+    for (int64_t r = 0; r < rows; ++r) {
+      const float* row = x + r * c;
+      float mx = -INFINITY;
 #pragma omp simd reduction(max : mx)
-    for (int64_t j = 0; j < c; ++j) mx = std::max(mx, row[j]);
-    float sum = 0.0f;
+      for (int64_t j = 0; j < c; ++j) mx = std::max(mx, row[j]);
+      float sum = 0.0f;
 #pragma omp simd reduction(+ : sum)
-    for (int64_t j = 0; j < c; ++j) sum += std::exp(row[j] - mx);
-    lse[r] = mx + std::log(sum);
-    const int64_t t = targets[static_cast<size_t>(r)];
-    if (t != ignore_index) total += static_cast<double>(lse[r]) - row[t];
-  }
+      for (int64_t j = 0; j < c; ++j) sum += std::exp(row[j] - mx);
+      lse[r] = mx + std::log(sum);
+      const int64_t t = targets[static_cast<size_t>(r)];
+      if (t != ignore_index) total += static_cast<double>(lse[r]) - row[t];
+    }
+  });
   out.loss = out.counted > 0 ? static_cast<float>(total / static_cast<double>(out.counted)) : 0.0f;
   return out;
 }
@@ -66,20 +70,22 @@ Tensor cross_entropy_backward(const Tensor& logits, const Tensor& logsumexp,
   const float* x = logits.data();
   const float* lse = logsumexp.data();
   float* g = grad.data();
-#pragma omp parallel for if (rows * c >= kParallelMinElements)
-  for (int64_t r = 0; r < rows; ++r) {
-    float* out = g + r * c;
-    const int64_t t = targets[static_cast<size_t>(r)];
-    if (t == ignore_index) {
-      std::fill(out, out + c, 0.0f);
-      continue;
-    }
-    const float* row = x + r * c;
-    const float shift = lse[r];
+  parallel_region(rows * c >= kParallelMinElements, [&] {
+#pragma omp for
+    for (int64_t r = 0; r < rows; ++r) {
+      float* out = g + r * c;
+      const int64_t t = targets[static_cast<size_t>(r)];
+      if (t == ignore_index) {
+        std::fill(out, out + c, 0.0f);
+        continue;
+      }
+      const float* row = x + r * c;
+      const float shift = lse[r];
 #pragma omp simd
-    for (int64_t j = 0; j < c; ++j) out[j] = std::exp(row[j] - shift) * scale;
-    out[t] -= scale;
-  }
+      for (int64_t j = 0; j < c; ++j) out[j] = std::exp(row[j] - shift) * scale;
+      out[t] -= scale;
+    }
+  });
   return grad;
 }
 

@@ -5,6 +5,7 @@
 
 #include "engine/error.hpp"
 #include "engine/kernels/dnnl/dnnl_kernels.hpp"
+#include "engine/parallel_region.hpp"
 #include "engine/strided_copy.hpp"
 
 namespace mmx::kernels {
@@ -24,17 +25,19 @@ void for_each_row(const Shape& shape, const std::array<Shape, N>& strides, F&& r
   const int64_t total = numel(shape);
   if (total == 0) return;
   const int64_t rows = total / row_len;
-#pragma omp parallel for if (total >= kParallelMinElements)
-  for (int64_t r = 0; r < rows; ++r) {
-    std::array<int64_t, N> offsets{};
-    int64_t rest = r;
-    for (int64_t d = dim - 2; d >= 0; --d) {
-      const int64_t i = rest % shape[d];
-      rest /= shape[d];
-      for (size_t k = 0; k < N; ++k) offsets[k] += i * strides[k][d];
+  parallel_region(total >= kParallelMinElements, [&] {
+#pragma omp for
+    for (int64_t r = 0; r < rows; ++r) {
+      std::array<int64_t, N> offsets{};
+      int64_t rest = r;
+      for (int64_t d = dim - 2; d >= 0; --d) {
+        const int64_t i = rest % shape[d];
+        rest /= shape[d];
+        for (size_t k = 0; k < N; ++k) offsets[k] += i * strides[k][d];
+      }
+      row(offsets, r * row_len);
     }
-    row(offsets, r * row_len);
-  }
+  });
 }
 
 int64_t inner_stride(const Shape& strides) {
@@ -246,8 +249,10 @@ Tensor linear_strided(const Tensor& x, float alpha, float beta) {
   const float* in = src.data();
   float* o = out.data();
   const int64_t n = out.numel();
-#pragma omp parallel for simd if (n >= kParallelMinElements)
-  for (int64_t i = 0; i < n; ++i) o[i] = alpha * in[i] + beta;
+  parallel_region(n >= kParallelMinElements, [&] {
+#pragma omp for simd
+    for (int64_t i = 0; i < n; ++i) o[i] = alpha * in[i] + beta;
+  });
   return out;
 }
 }  // namespace

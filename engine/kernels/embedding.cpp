@@ -2,6 +2,8 @@
 
 #include <algorithm>
 
+#include "engine/parallel_region.hpp"
+
 namespace mmx::kernels {
 
 namespace {
@@ -15,13 +17,15 @@ Tensor embedding_forward(const Tensor& weight, const std::vector<int64_t>& ids) 
   Tensor out = Tensor::empty({n, d});
   const float* w = weight.data();
   float* o = out.data();
-#pragma omp parallel for if (n * d >= kParallelMinElements)
-  for (int64_t i = 0; i < n; ++i) {
-    const float* src = w + ids[static_cast<size_t>(i)] * row_stride;
-    float* dst = o + i * d;
+  parallel_region(n * d >= kParallelMinElements, [&] {
+#pragma omp for
+    for (int64_t i = 0; i < n; ++i) {
+      const float* src = w + ids[static_cast<size_t>(i)] * row_stride;
+      float* dst = o + i * d;
 #pragma omp simd
-    for (int64_t j = 0; j < d; ++j) dst[j] = src[j * col_stride];
-  }
+      for (int64_t j = 0; j < d; ++j) dst[j] = src[j * col_stride];
+    }
+  });
   return out;
 }
 
@@ -43,16 +47,18 @@ Tensor embedding_backward(const Tensor& gy, const std::vector<int64_t>& ids, int
   // owns a band of columns of every row and no two threads touch one float.
   const int64_t band = 16;  // one 64-byte cache line of floats
   const int64_t bands = (d + band - 1) / band;
-#pragma omp parallel for if (n * d >= kParallelMinElements && bands > 1)
-  for (int64_t b = 0; b < bands; ++b) {
-    const int64_t begin = b * band, end = std::min(d, begin + band);
-    for (int64_t i = 0; i < n; ++i) {
-      float* dst = w + ids[static_cast<size_t>(i)] * d;
-      const float* src = g + i * d;
+  parallel_region(n * d >= kParallelMinElements && bands > 1, [&] {
+#pragma omp for
+    for (int64_t b = 0; b < bands; ++b) {
+      const int64_t begin = b * band, end = std::min(d, begin + band);
+      for (int64_t i = 0; i < n; ++i) {
+        float* dst = w + ids[static_cast<size_t>(i)] * d;
+        const float* src = g + i * d;
 #pragma omp simd
-      for (int64_t j = begin; j < end; ++j) dst[j] += src[j];
+        for (int64_t j = begin; j < end; ++j) dst[j] += src[j];
+      }
     }
-  }
+  });
   return gw;
 }
 

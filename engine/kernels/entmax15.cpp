@@ -7,6 +7,7 @@
 
 #include "engine/kernels/elementwise.hpp"
 #include "engine/kernels/row_layout.hpp"
+#include "engine/parallel_region.hpp"
 
 namespace mmx::kernels {
 
@@ -79,23 +80,25 @@ Tensor entmax15_backward(const Tensor& p, const Tensor& g) {
   Tensor dx = Tensor::empty(p.shape());
   const int64_t cols = p.size(-1);
   const int64_t rows = cols == 0 ? 0 : p.numel() / cols;
-#pragma omp parallel for schedule(static) if (worth_threads(rows, cols))
-  for (int64_t row = 0; row < rows; ++row) {
-    const float* pr = pc.data() + row * cols;
-    const float* gr = gc.data() + row * cols;
-    float* dr = dx.data() + row * cols;
-    // sqrt(p) once, parked in dx: without -fno-math-errno sqrt does not vectorise, so it is the
-    // cost of this loop.
-    float weighted = 0.0f, weights = 0.0f;
-    for (int64_t j = 0; j < cols; ++j) {
-      dr[j] = std::sqrt(pr[j]);
-      weighted += dr[j] * gr[j];
-      weights += dr[j];
-    }
-    const float mean = weights > 0.0f ? weighted / weights : 0.0f;
+  parallel_region(worth_threads(rows, cols), [&] {
+#pragma omp for schedule(static)
+    for (int64_t row = 0; row < rows; ++row) {
+      const float* pr = pc.data() + row * cols;
+      const float* gr = gc.data() + row * cols;
+      float* dr = dx.data() + row * cols;
+      // sqrt(p) once, parked in dx: without -fno-math-errno sqrt does not vectorise, so it is the
+      // cost of this loop.
+      float weighted = 0.0f, weights = 0.0f;
+      for (int64_t j = 0; j < cols; ++j) {
+        dr[j] = std::sqrt(pr[j]);
+        weighted += dr[j] * gr[j];
+        weights += dr[j];
+      }
+      const float mean = weights > 0.0f ? weighted / weights : 0.0f;
 #pragma omp simd
-    for (int64_t j = 0; j < cols; ++j) dr[j] *= gr[j] - mean;
-  }
+      for (int64_t j = 0; j < cols; ++j) dr[j] *= gr[j] - mean;
+    }
+  });
   return dx;
 }
 

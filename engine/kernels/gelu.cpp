@@ -7,6 +7,7 @@
 #include "engine/error.hpp"
 #include "engine/kernels/elementwise.hpp"
 #include "engine/kernels/vec_exp.hpp"
+#include "engine/parallel_region.hpp"
 
 namespace mmx::kernels {
 
@@ -42,20 +43,22 @@ void gelu_pass(const Tensor& x, float* y, float* slope) {
   // Blocks of 4096 floats: enough work per thread to pay for the region, and each block's
   // streams stay in L1 while the loop runs.
   constexpr int64_t kBlock = 4096;
-#pragma omp parallel for schedule(static) if (n >= 4 * kBlock)
-  for (int64_t start = 0; start < n; start += kBlock) {
-    const int64_t end = std::min(n, start + kBlock);
-    if (slope) {
+  parallel_region(n >= 4 * kBlock, [&] {
+#pragma omp for schedule(static)
+    for (int64_t start = 0; start < n; start += kBlock) {
+      const int64_t end = std::min(n, start + kBlock);
+      if (slope) {
 #pragma omp simd
-      for (int64_t i = start; i < end; ++i) gelu_and_slope(xd[i], y[i], slope[i]);
-    } else {
+        for (int64_t i = start; i < end; ++i) gelu_and_slope(xd[i], y[i], slope[i]);
+      } else {
 #pragma omp simd
-      for (int64_t i = start; i < end; ++i) {
-        float unused;
-        gelu_and_slope(xd[i], y[i], unused);
+        for (int64_t i = start; i < end; ++i) {
+          float unused;
+          gelu_and_slope(xd[i], y[i], unused);
+        }
       }
     }
-  }
+  });
 }
 
 }  // namespace
@@ -103,8 +106,10 @@ Tensor gelu_exact_backward(const Tensor& dy, const Tensor& slope, Tensor into) {
   float* out = dx.data();
   const int64_t n = dx.numel();
   constexpr int64_t kParallelMin = int64_t{1} << 16;  // the forward's 4 blocks of 4096 and more
-#pragma omp parallel for simd schedule(static) if (n >= kParallelMin)
-  for (int64_t i = 0; i < n; ++i) out[i] = g[i] * s[i];
+  parallel_region(n >= kParallelMin, [&] {
+#pragma omp for simd schedule(static)
+    for (int64_t i = 0; i < n; ++i) out[i] = g[i] * s[i];
+  });
   return dx;
 }
 

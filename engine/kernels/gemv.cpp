@@ -1,6 +1,7 @@
 #include "engine/kernels/gemv.hpp"
 
 #include "engine/kernels/vec16.hpp"
+#include "engine/parallel_region.hpp"
 
 namespace mmx::kernels {
 
@@ -41,21 +42,23 @@ void dot_rows(const float* w, const float* x, int64_t row, int64_t cols, float* 
 void gemv(const float* w, const float* x, const float* bias, int64_t rows, int64_t cols, float* y,
           bool accumulate) {
   const int64_t blocks = (rows + kRowBlock - 1) / kRowBlock;
-#pragma omp parallel for schedule(static) if (rows * cols >= kParallelMinWork)
-  for (int64_t b = 0; b < blocks; ++b) {
-    const int64_t row = b * kRowBlock;
-    const int64_t count = rows - row < kRowBlock ? rows - row : kRowBlock;
-    float sums[kRowBlock];
-    if (count == kRowBlock) {
-      dot_rows<kRowBlock>(w, x, row, cols, sums);
-    } else {
-      for (int64_t i = 0; i < count; ++i) dot_rows<1>(w, x, row + i, cols, sums + i);
+  parallel_region(rows * cols >= kParallelMinWork, [&] {
+#pragma omp for schedule(static)
+    for (int64_t b = 0; b < blocks; ++b) {
+      const int64_t row = b * kRowBlock;
+      const int64_t count = rows - row < kRowBlock ? rows - row : kRowBlock;
+      float sums[kRowBlock];
+      if (count == kRowBlock) {
+        dot_rows<kRowBlock>(w, x, row, cols, sums);
+      } else {
+        for (int64_t i = 0; i < count; ++i) dot_rows<1>(w, x, row + i, cols, sums + i);
+      }
+      for (int64_t i = 0; i < count; ++i) {
+        const float add = sums[i] + (bias ? bias[row + i] : 0.0f);
+        y[row + i] = accumulate ? y[row + i] + add : add;
+      }
     }
-    for (int64_t i = 0; i < count; ++i) {
-      const float add = sums[i] + (bias ? bias[row + i] : 0.0f);
-      y[row + i] = accumulate ? y[row + i] + add : add;
-    }
-  }
+  });
 }
 
 void gemv_naive(const float* w, const float* x, const float* bias, int64_t rows, int64_t cols,

@@ -9,6 +9,7 @@
 #include "engine/kernels/row_layout.hpp"
 #include "engine/kernels/vec16.hpp"
 #include "engine/kernels/vec_exp.hpp"
+#include "engine/parallel_region.hpp"
 
 namespace mmx::kernels {
 
@@ -115,10 +116,12 @@ Tensor softmax_temperature_forward(const Tensor& x, float temperature, const Ten
   float* pd = p.data();
   const float inv_t = 1.0f / temperature;
   const int64_t cols = layout.cols;
-#pragma omp parallel for schedule(static) if (worth_threads(layout.rows, cols))
-  for (int64_t row = 0; row < layout.rows; ++row)
-    softmax_temperature_row(xd + row * cols, layout.mask_row(row), layout.active_cols(row), cols,
-                            inv_t, pd + row * cols);
+  parallel_region(worth_threads(layout.rows, cols), [&] {
+#pragma omp for schedule(static)
+    for (int64_t row = 0; row < layout.rows; ++row)
+      softmax_temperature_row(xd + row * cols, layout.mask_row(row), layout.active_cols(row), cols,
+                              inv_t, pd + row * cols);
+  });
   return p;
 }
 
@@ -155,14 +158,16 @@ Tensor softmax_rows_backward(const Tensor& p, const Tensor& g, float scale, cons
   const float* pd = pc.data();
   const float* gd = gc.data();
   float* dd = dx.data();
-#pragma omp parallel for schedule(static) if (worth_threads(layout.rows, cols))
-  for (int64_t row = 0; row < layout.rows; ++row) {
-    float* dr = dd + row * cols;
-    // Past the active columns p is 0, and so is dx: the causal half is neither read nor summed.
-    const int64_t active = layout.active_cols(row);
-    softmax_backward_row(pd + row * cols, gd + row * cols, active, scale, dr);
-    std::fill(dr + active, dr + cols, 0.0f);
-  }
+  parallel_region(worth_threads(layout.rows, cols), [&] {
+#pragma omp for schedule(static)
+    for (int64_t row = 0; row < layout.rows; ++row) {
+      float* dr = dd + row * cols;
+      // Past the active columns p is 0, and so is dx: the causal half is neither read nor summed.
+      const int64_t active = layout.active_cols(row);
+      softmax_backward_row(pd + row * cols, gd + row * cols, active, scale, dr);
+      std::fill(dr + active, dr + cols, 0.0f);
+    }
+  });
   return dx;
 }
 

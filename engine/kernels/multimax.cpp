@@ -12,6 +12,7 @@
 #include "engine/kernels/row_layout.hpp"
 #include "engine/kernels/vec16.hpp"
 #include "engine/kernels/vec_exp.hpp"
+#include "engine/parallel_region.hpp"
 
 namespace mmx::kernels {
 
@@ -299,11 +300,13 @@ Tensor multimax_forward(const Tensor& x, const MultiMaxParams& params, const Ten
   const float* xd = xc.data();
   float* pd = p.data();
   const int64_t cols = layout.cols;
-#pragma omp parallel for schedule(static) if (worth_threads(layout.rows, cols))
-  for (int64_t row = 0; row < layout.rows; ++row)
-    multimax_forward_row(xd + row * cols, layout.mask_row(row), layout.active_cols(row), cols,
-                         coeffs[static_cast<size_t>(head_of(row, heads, layout.queries))],
-                         params.order, pd + row * cols);
+  parallel_region(worth_threads(layout.rows, cols), [&] {
+#pragma omp for schedule(static)
+    for (int64_t row = 0; row < layout.rows; ++row)
+      multimax_forward_row(xd + row * cols, layout.mask_row(row), layout.active_cols(row), cols,
+                           coeffs[static_cast<size_t>(head_of(row, heads, layout.queries))],
+                           params.order, pd + row * cols);
+  });
   return p;
 }
 
@@ -320,8 +323,7 @@ MultiMaxGradients multimax_backward(const Tensor& x, const Tensor& p, const Tens
   const bool threaded = worth_threads(layout.rows, cols);
   const bool stream_dx = grads.dx.numel() * int64_t{sizeof(float)} >= kStreamingBytes;
   MultiMaxRowsBackward rows(params, heads, threaded ? omp_get_max_threads() : 1);
-#pragma omp parallel if (threaded)
-  {
+  parallel_region(threaded, [&] {
     const int thread = omp_get_thread_num();
 #pragma omp for schedule(static)
     for (int64_t row = 0; row < layout.rows; ++row) {
@@ -331,7 +333,7 @@ MultiMaxGradients multimax_backward(const Tensor& x, const Tensor& p, const Tens
     }
     rows.thread_done(thread);
     if (stream_dx) streaming_stores_done();
-  }
+  });
   rows.gradients(grads.dt, grads.dr);
   return grads;
 }

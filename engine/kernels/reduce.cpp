@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "engine/error.hpp"
+#include "engine/parallel_region.hpp"
 
 namespace mmx::kernels {
 
@@ -77,17 +78,19 @@ bool reduces_leading_axes(const Tensor& x, const std::vector<int64_t>& axes) {
 void sum_columns(const float* in, int64_t rows, int64_t cols, float* out) {
   constexpr int64_t kBlock = 256;
   const int64_t blocks = (cols + kBlock - 1) / kBlock;
-#pragma omp parallel for if (rows * cols >= kParallelMinElements)
-  for (int64_t b = 0; b < blocks; ++b) {
-    const int64_t begin = b * kBlock, end = std::min(cols, begin + kBlock);
-    float* o = out + begin;
-    std::fill(o, out + end, 0.0f);
-    for (int64_t r = 0; r < rows; ++r) {
-      const float* row = in + r * cols + begin;
+  parallel_region(rows * cols >= kParallelMinElements, [&] {
+#pragma omp for
+    for (int64_t b = 0; b < blocks; ++b) {
+      const int64_t begin = b * kBlock, end = std::min(cols, begin + kBlock);
+      float* o = out + begin;
+      std::fill(o, out + end, 0.0f);
+      for (int64_t r = 0; r < rows; ++r) {
+        const float* row = in + r * cols + begin;
 #pragma omp simd
-      for (int64_t c = 0; c < end - begin; ++c) o[c] += row[c];
+        for (int64_t c = 0; c < end - begin; ++c) o[c] += row[c];
+      }
     }
-  }
+  });
 }
 
 }  // namespace
@@ -112,24 +115,26 @@ Tensor sum_forward(const Tensor& x, const std::vector<int64_t>& axes, bool keepd
   const float* in = x.data();
   float* o = out.data();
   const int64_t outputs = out.numel();
-#pragma omp parallel for if (x.numel() >= kParallelMinElements)
-  for (int64_t k = 0; k < outputs; ++k) {
-    const float* base = in + offset_of(k, s.kept_shape, s.kept_strides);
-    float acc = 0.0f;
-    for_each_offset(s.reduced_shape, s.reduced_strides, [&](int64_t off) {
-      const float* row = base + off;
-      float part = 0.0f;
-      if (inner_stride == 1) {  // plain vector loads instead of gathers
+  parallel_region(x.numel() >= kParallelMinElements, [&] {
+#pragma omp for
+    for (int64_t k = 0; k < outputs; ++k) {
+      const float* base = in + offset_of(k, s.kept_shape, s.kept_strides);
+      float acc = 0.0f;
+      for_each_offset(s.reduced_shape, s.reduced_strides, [&](int64_t off) {
+        const float* row = base + off;
+        float part = 0.0f;
+        if (inner_stride == 1) {  // plain vector loads instead of gathers
 #pragma omp simd reduction(+ : part)
-        for (int64_t i = 0; i < inner_n; ++i) part += row[i];
-      } else {
+          for (int64_t i = 0; i < inner_n; ++i) part += row[i];
+        } else {
 #pragma omp simd reduction(+ : part)
-        for (int64_t i = 0; i < inner_n; ++i) part += row[i * inner_stride];
-      }
-      acc += part;
-    });
-    o[k] = acc;
-  }
+          for (int64_t i = 0; i < inner_n; ++i) part += row[i * inner_stride];
+        }
+        acc += part;
+      });
+      o[k] = acc;
+    }
+  });
   return out;
 }
 
@@ -156,15 +161,17 @@ MaxResult max_forward(const Tensor& x, int64_t axis, bool keepdim) {
   r.indices.resize(static_cast<size_t>(outputs));
   const float* in = x.data();
   float* o = r.values.data();
-#pragma omp parallel for if (x.numel() >= kParallelMinElements)
-  for (int64_t k = 0; k < outputs; ++k) {
-    const float* row = in + offset_of(k, s.kept_shape, s.kept_strides);
-    int64_t best = 0;
-    for (int64_t i = 1; i < n; ++i)
-      if (row[i * stride] > row[best * stride]) best = i;  // strict: the first maximum wins
-    o[k] = row[best * stride];
-    r.indices[static_cast<size_t>(k)] = best;
-  }
+  parallel_region(x.numel() >= kParallelMinElements, [&] {
+#pragma omp for
+    for (int64_t k = 0; k < outputs; ++k) {
+      const float* row = in + offset_of(k, s.kept_shape, s.kept_strides);
+      int64_t best = 0;
+      for (int64_t i = 1; i < n; ++i)
+        if (row[i * stride] > row[best * stride]) best = i;  // strict: the first maximum wins
+      o[k] = row[best * stride];
+      r.indices[static_cast<size_t>(k)] = best;
+    }
+  });
   return r;
 }
 

@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <vector>
 
+#include "engine/parallel_region.hpp"
 #include "engine/tensor.hpp"
 
 namespace mmx::kernels {
@@ -51,8 +52,7 @@ Tensor map_score_rows(const RowLayout& layout, const Tensor& x_contiguous, RowFn
   const int64_t cols = layout.cols;
   const float* xd = x_contiguous.data();
   float* od = out.data();
-#pragma omp parallel if (worth_threads(layout.rows, cols))
-  {
+  parallel_region(worth_threads(layout.rows, cols), [&] {
     std::vector<double> scratch(static_cast<size_t>(cols));
     std::vector<float> z(static_cast<size_t>(cols));
 #pragma omp for schedule(static)
@@ -65,7 +65,7 @@ Tensor map_score_rows(const RowLayout& layout, const Tensor& x_contiguous, RowFn
       row_fn(z.data(), active, o, scratch.data());
       std::fill(o + active, o + cols, 0.0f);
     }
-  }
+  });
   return out;
 }
 

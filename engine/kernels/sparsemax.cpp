@@ -7,6 +7,7 @@
 
 #include "engine/kernels/elementwise.hpp"
 #include "engine/kernels/row_layout.hpp"
+#include "engine/parallel_region.hpp"
 
 namespace mmx::kernels {
 
@@ -74,22 +75,24 @@ Tensor sparsemax_backward(const Tensor& p, const Tensor& g) {
   Tensor dx = Tensor::empty(p.shape());
   const int64_t cols = p.size(-1);
   const int64_t rows = cols == 0 ? 0 : p.numel() / cols;
-#pragma omp parallel for schedule(static) if (worth_threads(rows, cols))
-  for (int64_t row = 0; row < rows; ++row) {
-    const float* pr = pc.data() + row * cols;
-    const float* gr = gc.data() + row * cols;
-    float* dr = dx.data() + row * cols;
-    float total = 0.0f, support = 0.0f;
+  parallel_region(worth_threads(rows, cols), [&] {
+#pragma omp for schedule(static)
+    for (int64_t row = 0; row < rows; ++row) {
+      const float* pr = pc.data() + row * cols;
+      const float* gr = gc.data() + row * cols;
+      float* dr = dx.data() + row * cols;
+      float total = 0.0f, support = 0.0f;
 #pragma omp simd reduction(+ : total, support)
-    for (int64_t j = 0; j < cols; ++j) {
-      const float on = pr[j] > 0.0f ? 1.0f : 0.0f;
-      total += on * gr[j];
-      support += on;
-    }
-    const float mean = support > 0.0f ? total / support : 0.0f;
+      for (int64_t j = 0; j < cols; ++j) {
+        const float on = pr[j] > 0.0f ? 1.0f : 0.0f;
+        total += on * gr[j];
+        support += on;
+      }
+      const float mean = support > 0.0f ? total / support : 0.0f;
 #pragma omp simd
-    for (int64_t j = 0; j < cols; ++j) dr[j] = pr[j] > 0.0f ? gr[j] - mean : 0.0f;
-  }
+      for (int64_t j = 0; j < cols; ++j) dr[j] = pr[j] > 0.0f ? gr[j] - mean : 0.0f;
+    }
+  });
   return dx;
 }
 

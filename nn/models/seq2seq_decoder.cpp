@@ -9,6 +9,7 @@
 
 #include "engine/error.hpp"
 #include "engine/ops.hpp"
+#include "engine/parallel_region.hpp"
 #include "nn/layers/normalizers.hpp"
 
 namespace mmx::nn {
@@ -154,8 +155,10 @@ Tensor Seq2SeqDecoder::step(const std::vector<int64_t>& tokens) {
   // Rows are independent: side by side on the threads, each with its own buffers (a row's
   // products then run on one thread, the same numbers as on several).
   const int64_t n = rows();
-#pragma omp parallel for schedule(dynamic) if (n > 1)
-  for (int64_t r = 0; r < n; ++r) step_row(r, tokens[r], buffers_[omp_get_thread_num()]);
+  parallel_region(n > 1, [&] {
+#pragma omp for schedule(dynamic)
+    for (int64_t r = 0; r < n; ++r) step_row(r, tokens[r], buffers_[omp_get_thread_num()]);
+  });
   ++length_;
   return logits_.slice(0, 0, n);
 }

@@ -3,6 +3,7 @@
 #include <cmath>
 
 #include "engine/error.hpp"
+#include "engine/parallel_region.hpp"
 
 namespace mmx::nn {
 
@@ -50,12 +51,14 @@ void AdamW::update(size_t index, Tensor& parameter, const Tensor& grad) {
   const int64_t n = parameter.numel();
   // Why parallel: the update streams four parameter-sized arrays; on one thread it took ~10 ms
   // of a 515 ms small-GPT step while the other core waited.
-#pragma omp parallel for simd if (n >= kParallelMinElements)
-  for (int64_t i = 0; i < n; ++i) {
-    m[i] = b1 * m[i] + (1.0f - b1) * g[i];
-    v[i] = b2 * v[i] + (1.0f - b2) * g[i] * g[i];
-    w[i] = w[i] * keep - step_size * m[i] / (std::sqrt(v[i]) * inv_sqrt_bias2 + eps);
-  }
+  parallel_region(n >= kParallelMinElements, [&] {
+#pragma omp for simd
+    for (int64_t i = 0; i < n; ++i) {
+      m[i] = b1 * m[i] + (1.0f - b1) * g[i];
+      v[i] = b2 * v[i] + (1.0f - b2) * g[i] * g[i];
+      w[i] = w[i] * keep - step_size * m[i] / (std::sqrt(v[i]) * inv_sqrt_bias2 + eps);
+    }
+  });
 }
 
 }  // namespace mmx::nn

@@ -6,6 +6,7 @@
 
 #include "engine/autograd/no_grad.hpp"
 #include "engine/error.hpp"
+#include "engine/parallel_region.hpp"
 
 namespace mmx::nn {
 
@@ -34,14 +35,16 @@ float clip_grad_norm(const std::vector<Tensor>& parameters, float max_norm) {
     const float* data = g.data();
     const int64_t n = g.numel(), blocks = (n + kBlock - 1) / kBlock;
     std::vector<double> block_sums(static_cast<size_t>(blocks), 0.0);
-#pragma omp parallel for if (blocks > 1)
-    for (int64_t b = 0; b < blocks; ++b) {
-      double partial = 0.0;
+    parallel_region(blocks > 1, [&] {
+#pragma omp for
+      for (int64_t b = 0; b < blocks; ++b) {
+        double partial = 0.0;
 #pragma omp simd reduction(+ : partial)
-      for (int64_t i = b * kBlock; i < std::min(n, (b + 1) * kBlock); ++i)
-        partial += static_cast<double>(data[i]) * data[i];
-      block_sums[static_cast<size_t>(b)] = partial;
-    }
+        for (int64_t i = b * kBlock; i < std::min(n, (b + 1) * kBlock); ++i)
+          partial += static_cast<double>(data[i]) * data[i];
+        block_sums[static_cast<size_t>(b)] = partial;
+      }
+    });
     for (double s : block_sums) sum_squares += s;
   }
   const float norm = static_cast<float>(std::sqrt(sum_squares));
@@ -50,8 +53,10 @@ float clip_grad_norm(const std::vector<Tensor>& parameters, float max_norm) {
     for (Tensor& g : grads) {
       float* data = g.data();
       const int64_t n = g.numel();
-#pragma omp parallel for simd if (n >= kParallelMinElements)
-      for (int64_t i = 0; i < n; ++i) data[i] *= scale;
+      parallel_region(n >= kParallelMinElements, [&] {
+#pragma omp for simd
+        for (int64_t i = 0; i < n; ++i) data[i] *= scale;
+      });
       g.bump_version();
     }
   }

@@ -1,0 +1,70 @@
+// parallel_region (engine/parallel_region.hpp): a team only when it is worth it and can have
+// more than one thread; otherwise the region runs once on the calling thread, its `omp for`
+// loops covering every iteration; and called from inside a parallel loop, each caller still
+// runs all of its own iterations (its loops do not split across the outer team).
+#include <doctest/doctest.h>
+#include <omp.h>
+
+#include <algorithm>
+#include <atomic>
+#include <vector>
+
+#include "engine/parallel_region.hpp"
+
+using mmx::parallel_region;
+
+namespace {
+
+// Runs an `omp for` over `n` iterations inside parallel_region(worth) and returns how many
+// times each iteration ran; `calls` counts the region's bodies, `in_team` those inside a region
+// it opened (omp_get_level counts regions of one thread too, which omp_in_parallel does not).
+std::vector<int> count_iterations(bool worth, int n, std::atomic<int>& calls,
+                                  std::atomic<int>& in_team) {
+  std::vector<int> ran(static_cast<size_t>(n), 0);
+  const int level = omp_get_level();
+  parallel_region(worth, [&] {
+    ++calls;
+    if (omp_get_level() > level) ++in_team;
+#pragma omp for schedule(static)
+    for (int i = 0; i < n; ++i) ++ran[static_cast<size_t>(i)];
+  });
+  return ran;
+}
+
+}  // namespace
+
+TEST_CASE("no team is opened for a region not worth one, or for one thread") {
+  for (int threads : {1, 2})
+    for (bool worth : {false, true}) {
+      if (threads == 2 && worth) continue;  // the one case that opens a team, below
+      CAPTURE(threads);
+      CAPTURE(worth);
+      omp_set_num_threads(threads);
+      std::atomic<int> calls = 0, in_team = 0;
+      const std::vector<int> ran = count_iterations(worth, 100, calls, in_team);
+      CHECK(calls == 1);
+      CHECK(in_team == 0);
+      CHECK(std::count(ran.begin(), ran.end(), 1) == 100);
+    }
+}
+
+TEST_CASE("a region worth a team runs on every thread, each iteration once") {
+  omp_set_num_threads(2);
+  std::atomic<int> calls = 0, in_team = 0;
+  const std::vector<int> ran = count_iterations(true, 100, calls, in_team);
+  CHECK(calls == 2);
+  CHECK(in_team == 2);
+  CHECK(std::count(ran.begin(), ran.end(), 1) == 100);
+}
+
+TEST_CASE("inside a parallel loop, each caller runs all of its own iterations") {
+  omp_set_num_threads(2);
+  std::vector<std::vector<int>> per_caller(2);
+#pragma omp parallel for schedule(static) num_threads(2)
+  for (int caller = 0; caller < 2; ++caller) {
+    std::atomic<int> calls = 0, in_team = 0;
+    per_caller[static_cast<size_t>(caller)] = count_iterations(false, 100, calls, in_team);
+  }
+  for (const std::vector<int>& ran : per_caller)
+    CHECK(std::count(ran.begin(), ran.end(), 1) == 100);
+}
