@@ -10,9 +10,9 @@ namespace {
 // Rows done together: x's vector is loaded once for all of them, and their independent sums
 // keep the FMA units busy while the loads of W stream in.
 constexpr int64_t kRowBlock = 4;
-// Below this many multiply-adds one thread is faster than waking the team (a 256 x 256
-// product is ~10 us on one core; an OpenMP region costs a few).
-constexpr int64_t kParallelMinWork = int64_t{1} << 15;
+// Below this many multiply-adds one thread is faster than waking the team: a two-thread region
+// costs ~3.5 us on these VMs (its futex calls), a 256 x 256 product ~2.5 us on one core.
+constexpr int64_t kParallelMinWork = int64_t{1} << 17;
 
 // Rows [row, row + Rows): the 16-float part of each dot product, then the scalar tail.
 template <int64_t Rows>
