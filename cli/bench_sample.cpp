@@ -11,6 +11,7 @@
 // fraction of the floor's rate reached, and the cached rate against one full forward over the
 // whole context (what an uncached sampler pays per token once the context is full).
 
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <nlohmann/json.hpp>
@@ -21,7 +22,7 @@
 #include "cli/command_registry.hpp"
 #include "engine/autograd/no_grad.hpp"
 #include "engine/error.hpp"
-#include "engine/ops.hpp"
+#include "engine/parallel_region.hpp"
 #include "engine/thread_count.hpp"
 #include "nn/models/gpt.hpp"
 #include "nn/models/sampler.hpp"
@@ -70,15 +71,39 @@ double decode_flops(const nn::GPTConfig& c, int64_t n) {
   return flops;
 }
 
+// The sum of n floats from `from`, as one vector loop.
+float sum_of(const float* from, int64_t n) {
+  float sum = 0.0f;
+#pragma omp simd reduction(+ : sum)
+  for (int64_t i = 0; i < n; ++i) sum += from[i];
+  return sum;
+}
+
+// The sum of `buffer`, its floats read once by all the threads of this count, each a run of
+// whole blocks. Not the sum op: that gives each output element one thread, so a sum to one
+// number read on one thread, and the floor at 2 threads read as the floor at 1.
+double streaming_sum(const Tensor& buffer) {
+  constexpr int64_t kBlock = int64_t{1} << 16;  // floats: 256 KB
+  const float* data = buffer.data();
+  const int64_t n = buffer.numel(), blocks = (n + kBlock - 1) / kBlock;
+  double total = 0;
+  parallel_region(true, [&] {
+#pragma omp for schedule(static) reduction(+ : total)
+    for (int64_t b = 0; b < blocks; ++b)
+      total += sum_of(data + b * kBlock, std::min(kBlock, n - b * kBlock));
+  });
+  return total;
+}
+
 // The weight-streaming floor: seconds to read `floats` floats once, at this thread count: a sum
 // over a buffer of that size, `times` times in a row (as many as the tokens decoded, so that the
 // floor spends as long on the machine as the decode and meets the same load), per read.
 double streaming_floor_s(int64_t floats, int64_t times) {
   const Tensor buffer = Tensor::ones({floats});
-  (void)sum(buffer);  // brings it into the caches it fits in, as the decode's warm-up does
+  (void)streaming_sum(buffer);  // into the caches it fits in, as the decode's warm-up does
   const auto start = std::chrono::steady_clock::now();
-  float total = 0;
-  for (int64_t i = 0; i < times; ++i) total += sum(buffer).item();
+  double total = 0;
+  for (int64_t i = 0; i < times; ++i) total += streaming_sum(buffer);
   MMX_CHECK(total > 0, "bench sample: the streaming sum read nothing");
   return seconds_since(start) / static_cast<double>(times);
 }
