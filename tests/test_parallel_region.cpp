@@ -33,28 +33,23 @@ std::vector<int> count_iterations(bool worth, int n, std::atomic<int>& calls,
 
 }  // namespace
 
-TEST_CASE("no team is opened for a region not worth one, or for one thread") {
-  for (int threads : {1, 2})
-    for (bool worth : {false, true}) {
-      if (threads == 2 && worth) continue;  // the one case that opens a team, below
-      CAPTURE(threads);
-      CAPTURE(worth);
-      omp_set_num_threads(threads);
-      std::atomic<int> calls = 0, in_team = 0;
-      const std::vector<int> ran = count_iterations(worth, 100, calls, in_team);
-      CHECK(calls == 1);
-      CHECK(in_team == 0);
-      CHECK(std::count(ran.begin(), ran.end(), 1) == 100);
-    }
-}
-
-TEST_CASE("a region worth a team runs on every thread, each iteration once") {
-  omp_set_num_threads(2);
-  std::atomic<int> calls = 0, in_team = 0;
-  const std::vector<int> ran = count_iterations(true, 100, calls, in_team);
-  CHECK(calls == 2);
-  CHECK(in_team == 2);
-  CHECK(std::count(ran.begin(), ran.end(), 1) == 100);
+TEST_CASE("a team only for work worth one and more than one thread; each iteration once") {
+  struct Row {
+    int threads;
+    bool worth;
+    int calls, in_team;  // bodies run, and those in a team parallel_region opened
+  };
+  const Row rows[] = {{1, false, 1, 0}, {1, true, 1, 0}, {2, false, 1, 0}, {2, true, 2, 2}};
+  for (const Row& row : rows) {
+    CAPTURE(row.threads);
+    CAPTURE(row.worth);
+    omp_set_num_threads(row.threads);
+    std::atomic<int> calls = 0, in_team = 0;
+    const std::vector<int> ran = count_iterations(row.worth, 100, calls, in_team);
+    CHECK(calls == row.calls);
+    CHECK(in_team == row.in_team);
+    CHECK(std::count(ran.begin(), ran.end(), 1) == 100);
+  }
 }
 
 TEST_CASE("inside a parallel loop, each caller runs all of its own iterations") {
