@@ -87,10 +87,13 @@ double streaming_sum(const Tensor& buffer) {
   const float* data = buffer.data();
   const int64_t n = buffer.numel(), blocks = (n + kBlock - 1) / kBlock;
   double total = 0;
-  parallel_region(true, [&] {
-#pragma omp for schedule(static) reduction(+ : total)
+  parallel_region(true, [&] {  // each thread's part added once (no reduction clause: Clang)
+    double part = 0.0;
+#pragma omp for schedule(static) nowait
     for (int64_t b = 0; b < blocks; ++b)
-      total += sum_of(data + b * kBlock, std::min(kBlock, n - b * kBlock));
+      part += sum_of(data + b * kBlock, std::min(kBlock, n - b * kBlock));
+#pragma omp atomic
+    total += part;
   });
   return total;
 }
