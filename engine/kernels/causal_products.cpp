@@ -12,8 +12,8 @@ namespace mmx::kernels {
 
 namespace {
 
-// Rows of output per register tile: R accumulators of one Vec (16 floats) each, so a tile
-// loads one Vec and R scalars per step of its inner loop for R fused multiply-adds.
+// Rows of output per register tile: R x C accumulators of one Vec (16 floats) each, so a tile
+// loads C Vecs and R scalars per step of its inner loop for R x C fused multiply-adds.
 constexpr int kTileRows = 8;
 
 Shape batch_of(const Tensor& t) {
@@ -59,33 +59,49 @@ inline void store_lanes(float* to, Vec v, int64_t count, int64_t keep_until) {
 
 // ---- tril(a b^T) for one matrix: s [T, T] dense, a [T, d], bt = b^T packed [d, width] ----
 // Rows [i0, i0 + R) against the key columns [0, i0 + R): all below-or-on the diagonal of some
-// row of the tile; entries above each row's own diagonal are written as zero.
-template <int R>
-void scores_tile(const Matrix& a, const float* bt, int64_t width, int64_t d, int64_t T, int64_t i0,
-                 float scale, bool stream_zeros, float* s) {
-  for (int64_t j0 = 0; j0 < i0 + R; j0 += kVecLanes) {
-    Vec acc[R] = {};
-    for (int64_t k = 0; k < d; ++k) {
-      const Vec bk = load(bt + k * width + j0);
-#pragma GCC unroll 8
-      for (int r = 0; r < R; ++r) acc[r] += a.at(i0 + r, k) * bk;
-    }
-    const int64_t count = std::min<int64_t>(kVecLanes, T - j0);
+// row of the tile; entries above each row's own diagonal are written as zero. Key columns go
+// C = 2 Vecs at a time while two are left, as in the weighted sums below: each a[i][k] loaded
+// serves 2 multiply-adds.
+template <int R, int C>
+void scores_chunks(const Matrix& a, const float* bt, int64_t width, int64_t d, int64_t T,
+                   int64_t i0, int64_t j0, float scale, float* s) {
+  Vec acc[R][C] = {};
+  for (int64_t k = 0; k < d; ++k) {
+    Vec bk[C];
+    for (int c = 0; c < C; ++c) bk[c] = load(bt + k * width + j0 + c * kVecLanes);
 #pragma GCC unroll 8
     for (int r = 0; r < R; ++r) {
-      acc[r] *= scale;
-      float* row = s + (i0 + r) * T + j0;
-      const int64_t visible = i0 + r + 1 - j0;  // columns j0 .. i0 + r are on or below
+      const float ak = a.at(i0 + r, k);
+      for (int c = 0; c < C; ++c) acc[r][c] += ak * bk[c];
+    }
+  }
+  for (int c = 0; c < C; ++c) {
+    const int64_t jc = j0 + c * kVecLanes;
+    const int64_t count = std::min<int64_t>(kVecLanes, T - jc);
+#pragma GCC unroll 8
+    for (int r = 0; r < R; ++r) {
+      const Vec out = acc[r][c] * scale;
+      float* row = s + (i0 + r) * T + jc;
+      const int64_t visible = i0 + r + 1 - jc;  // columns jc .. i0 + r are on or below
       if (visible >= count) {
         if (count == kVecLanes)
-          store(row, acc[r]);
+          store(row, out);
         else
-          store_lanes(row, acc[r], count, count);
+          store_lanes(row, out, count, count);
       } else {
-        store_lanes(row, acc[r], count, visible);
+        store_lanes(row, out, count, visible);
       }
     }
   }
+}
+
+template <int R>
+void scores_tile(const Matrix& a, const float* bt, int64_t width, int64_t d, int64_t T, int64_t i0,
+                 float scale, bool stream_zeros, float* s) {
+  int64_t j0 = 0;
+  for (; j0 + kVecLanes < i0 + R; j0 += 2 * kVecLanes)  // two Vecs of key columns left
+    scores_chunks<R, 2>(a, bt, width, d, T, i0, j0, scale, s);
+  if (j0 < i0 + R) scores_chunks<R, 1>(a, bt, width, d, T, i0, j0, scale, s);
   // Columns past the last Vec chunk the tile computed are all above the diagonal. In large
   // outputs (stream_zeros) they are written past the caches: the causal ops downstream never
   // read them, and half the scores would else first be read in (read-for-ownership) and evict
@@ -101,38 +117,58 @@ void scores_tile(const Matrix& a, const float* bt, int64_t width, int64_t d, int
 }
 
 // ---- y = tril(p) b or tril(p)^T b for one matrix: p [T, T], b packed [T, width], y [T, d] ----
-// Output rows [o0, o0 + R), columns [c0, c0 + 16). Plain: y[i] = sum over j <= i of p[i, j]
+// Output rows [o0, o0 + R), columns [c0, c0 + 16 C). Plain: y[i] = sum over j <= i of p[i, j]
 // b[j]. Transposed: y[j] = sum over i >= j of p[i, j] b[i]. In both, only the R - 1 steps
 // nearest the diagonal need a per-row test: the rest of the range is visible to all R rows.
-template <int R, bool kTransposed>
+// C = 2 column Vecs (attention's head dim 32 whole) share each weight a step loads: 2 loads of
+// b and R of p for 2 R multiply-adds, where one Vec took R + 1 loads for R.
+template <int R, int C, bool kTransposed>
 void weighted_sum_tile(const Matrix& p, const float* b, int64_t width, int64_t T, int64_t d,
                        int64_t o0, int64_t c0, float scale, const OutMatrix& y) {
-  Vec acc[R] = {};
+  Vec acc[R][C] = {};
   auto weight = [&](int64_t out, int64_t other) {
     return kTransposed ? p.at(other, out) : p.at(out, other);
   };
   // Steps every row of the tile sees in full: j < o0 (plain), i >= o0 + R (transposed).
   const int64_t full_begin = kTransposed ? o0 + R : 0, full_end = kTransposed ? T : o0;
   for (int64_t j = full_begin; j < full_end; ++j) {
-    const Vec bj = load(b + j * width + c0);
+    Vec bj[C];
+    for (int c = 0; c < C; ++c) bj[c] = load(b + j * width + c0 + c * kVecLanes);
 #pragma GCC unroll 8
-    for (int r = 0; r < R; ++r) acc[r] += weight(o0 + r, j) * bj;
+    for (int r = 0; r < R; ++r) {
+      const float w = weight(o0 + r, j);
+      for (int c = 0; c < C; ++c) acc[r][c] += w * bj[c];
+    }
   }
   // The diagonal steps [o0, o0 + R): row o0 + r sees j <= o0 + r (plain) or i >= o0 + r.
   for (int64_t j = o0; j < std::min(T, o0 + R); ++j) {
-    const Vec bj = load(b + j * width + c0);
+    Vec bj[C];
+    for (int c = 0; c < C; ++c) bj[c] = load(b + j * width + c0 + c * kVecLanes);
     for (int r = 0; r < R; ++r)
-      if (kTransposed ? j >= o0 + r : j <= o0 + r) acc[r] += weight(o0 + r, j) * bj;
+      if (kTransposed ? j >= o0 + r : j <= o0 + r)
+        for (int c = 0; c < C; ++c) acc[r][c] += weight(o0 + r, j) * bj[c];
   }
-  const int64_t count = std::min<int64_t>(kVecLanes, d - c0);
-  for (int r = 0; r < R; ++r) {
-    acc[r] *= scale;
-    float* row = y.data + (o0 + r) * y.row_stride + c0;
-    if (count == kVecLanes)
-      store(row, acc[r]);
-    else
-      store_lanes(row, acc[r], count, count);
+  for (int c = 0; c < C; ++c) {
+    const int64_t count = std::min<int64_t>(kVecLanes, d - c0 - c * kVecLanes);
+    for (int r = 0; r < R; ++r) {
+      const Vec out = acc[r][c] * scale;
+      float* row = y.data + (o0 + r) * y.row_stride + c0 + c * kVecLanes;
+      if (count == kVecLanes)
+        store(row, out);
+      else
+        store_lanes(row, out, count, count);
+    }
   }
+}
+
+// All output rows, columns [c0, c0 + 16 C).
+template <int C, bool kTransposed>
+void weighted_sum_columns(const Matrix& p, const float* b, int64_t width, int64_t T, int64_t d,
+                          int64_t c0, float scale, const OutMatrix& y) {
+  int64_t o0 = 0;
+  for (; o0 + kTileRows <= T; o0 += kTileRows)
+    weighted_sum_tile<kTileRows, C, kTransposed>(p, b, width, T, d, o0, c0, scale, y);
+  for (; o0 < T; ++o0) weighted_sum_tile<1, C, kTransposed>(p, b, width, T, d, o0, c0, scale, y);
 }
 
 template <bool kTransposed>
@@ -140,13 +176,10 @@ void weighted_sum_matrix(const Matrix& p, const Matrix& b, int64_t T, int64_t d,
                          std::vector<float>& scratch, const OutMatrix& y) {
   const int64_t width = round_up(d, kVecLanes);
   pack(b, T, d, width, /*transpose=*/false, scratch);
-  for (int64_t c0 = 0; c0 < d; c0 += kVecLanes) {
-    int64_t o0 = 0;
-    for (; o0 + kTileRows <= T; o0 += kTileRows)
-      weighted_sum_tile<kTileRows, kTransposed>(p, scratch.data(), width, T, d, o0, c0, scale, y);
-    for (; o0 < T; ++o0)
-      weighted_sum_tile<1, kTransposed>(p, scratch.data(), width, T, d, o0, c0, scale, y);
-  }
+  int64_t c0 = 0;
+  for (; c0 + kVecLanes < d; c0 += 2 * kVecLanes)  // two Vecs' worth of columns left
+    weighted_sum_columns<2, kTransposed>(p, scratch.data(), width, T, d, c0, scale, y);
+  if (c0 < d) weighted_sum_columns<1, kTransposed>(p, scratch.data(), width, T, d, c0, scale, y);
 }
 
 // Runs body(m, scratch) for every matrix m of the batch, in parallel when the call is large
