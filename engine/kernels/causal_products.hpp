@@ -1,6 +1,7 @@
 // The three products of causal attention, with the work above the diagonal skipped (about half
-// of the full products'). One matrix (batch x head) per task, in register tiles of 8 rows x 16
-// columns: the tiles stop at the diagonal, which a oneDNN matmul per block of rows could not.
+// of the full products'). One matrix (batch x head) per task, in register tiles of 8 rows x 32
+// columns (two Vecs; 16 for a last odd Vec): the tiles stop at the diagonal, which a oneDNN
+// matmul per block of rows could not.
 // Raw float math, no autograd; each has a `_naive` triple loop beside it for the tests.
 #pragma once
 
