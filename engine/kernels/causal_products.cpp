@@ -98,10 +98,15 @@ void scores_chunks(const Matrix& a, const float* bt, int64_t width, int64_t d, i
 template <int R>
 void scores_tile(const Matrix& a, const float* bt, int64_t width, int64_t d, int64_t T, int64_t i0,
                  float scale, bool stream_zeros, float* s) {
+  // Two Vecs a step only into cached outputs: into a large one (stream_zeros: the output goes
+  // to memory) they were 20-25% slower than one at [8, 8, 256, 32], where into the fused
+  // attention's per-thread buffer they are faster (docs/performance.md, "the causal tiles two
+  // Vecs wide").
   int64_t j0 = 0;
-  for (; j0 + kVecLanes < i0 + R; j0 += 2 * kVecLanes)  // two Vecs of key columns left
-    scores_chunks<R, 2>(a, bt, width, d, T, i0, j0, scale, s);
-  if (j0 < i0 + R) scores_chunks<R, 1>(a, bt, width, d, T, i0, j0, scale, s);
+  if (!stream_zeros)
+    for (; j0 + kVecLanes < i0 + R; j0 += 2 * kVecLanes)  // two Vecs of key columns left
+      scores_chunks<R, 2>(a, bt, width, d, T, i0, j0, scale, s);
+  for (; j0 < i0 + R; j0 += kVecLanes) scores_chunks<R, 1>(a, bt, width, d, T, i0, j0, scale, s);
   // Columns past the last Vec chunk the tile computed are all above the diagonal. In large
   // outputs (stream_zeros) they are written past the caches: the causal ops downstream never
   // read them, and half the scores would else first be read in (read-for-ownership) and evict
