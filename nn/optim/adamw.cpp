@@ -51,17 +51,12 @@ void AdamW::update(size_t index, Tensor& parameter, const Tensor& grad) {
   const int64_t n = parameter.numel();
   // Why parallel: the update streams four parameter-sized arrays; on one thread it took ~10 ms
   // of a 515 ms small-GPT step while the other core waited.
-  // Every multiply-add an explicit fma: the loop runs as vector code with scalar loops for the
-  // elements before an aligned start and after the last whole vector, and where the compiler
-  // chose to fuse could differ between those, so the same values could round differently at
-  // another address (a second run in one process diverged under ASan).
   parallel_region(n >= kParallelMinElements, [&] {
 #pragma omp for simd
     for (int64_t i = 0; i < n; ++i) {
-      m[i] = std::fma(b1, m[i], (1.0f - b1) * g[i]);
-      v[i] = std::fma(b2, v[i], (1.0f - b2) * g[i] * g[i]);
-      const float denominator = std::fma(std::sqrt(v[i]), inv_sqrt_bias2, eps);
-      w[i] = std::fma(w[i], keep, -(step_size * m[i] / denominator));
+      m[i] = b1 * m[i] + (1.0f - b1) * g[i];
+      v[i] = b2 * v[i] + (1.0f - b2) * g[i] * g[i];
+      w[i] = w[i] * keep - step_size * m[i] / (std::sqrt(v[i]) * inv_sqrt_bias2 + eps);
     }
   });
 }
