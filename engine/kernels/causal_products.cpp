@@ -99,7 +99,7 @@ template <int R>
 void scores_tile(const Matrix& a, const float* bt, int64_t width, int64_t d, int64_t T, int64_t i0,
                  float scale, bool stream_zeros, float* s) {
   // Two Vecs a step only into cached outputs: into a large one (stream_zeros: the output goes
-  // to memory) they were 20-25% slower than one at [8, 8, 256, 32], where into the fused
+  // to memory) they were 15-27% slower than one at [8, 8, 256, 32], where into the fused
   // attention's per-thread buffer they are faster (docs/performance.md, "the causal tiles two
   // Vecs wide").
   int64_t j0 = 0;
