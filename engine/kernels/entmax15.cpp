@@ -86,8 +86,7 @@ Tensor entmax15_backward(const Tensor& p, const Tensor& g) {
       const float* pr = pc.data() + row * cols;
       const float* gr = gc.data() + row * cols;
       float* dr = dx.data() + row * cols;
-      // sqrt(p) once, parked in dx: without -fno-math-errno sqrt does not vectorise, so it is the
-      // cost of this loop.
+      // sqrt(p) once, parked in dx for the pass below: it is this loop's cost.
       float weighted = 0.0f, weights = 0.0f;
       for (int64_t j = 0; j < cols; ++j) {
         dr[j] = std::sqrt(pr[j]);
