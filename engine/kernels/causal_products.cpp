@@ -50,8 +50,13 @@ int64_t round_up(int64_t n, int64_t to) {
   return (n + to - 1) / to * to;
 }
 
-// Writes the first `count` (<= 16) lanes of v to `to`, lanes past `keep_until` as zero.
-inline void store_lanes(float* to, Vec v, int64_t count, int64_t keep_until) {
+// Writes the first `count` (<= 16) lanes of v to `to`, lanes from `keep_until` on as zero: one
+// store when that is the whole Vec, lane by lane at the ragged edges.
+inline void store_chunk(float* to, Vec v, int64_t count, int64_t keep_until) {
+  if (count == kVecLanes && keep_until >= kVecLanes) {
+    store(to, v);
+    return;
+  }
   alignas(64) float lanes[kVecLanes];
   store(lanes, v);
   for (int64_t l = 0; l < count; ++l) to[l] = l < keep_until ? lanes[l] : 0.0f;
@@ -80,17 +85,8 @@ void scores_chunks(const Matrix& a, const float* bt, int64_t width, int64_t d, i
     const int64_t count = std::min<int64_t>(kVecLanes, T - jc);
 #pragma GCC unroll 8
     for (int r = 0; r < R; ++r) {
-      const Vec out = acc[r][c] * scale;
-      float* row = s + (i0 + r) * T + jc;
       const int64_t visible = i0 + r + 1 - jc;  // columns jc .. i0 + r are on or below
-      if (visible >= count) {
-        if (count == kVecLanes)
-          store(row, out);
-        else
-          store_lanes(row, out, count, count);
-      } else {
-        store_lanes(row, out, count, visible);
-      }
+      store_chunk(s + (i0 + r) * T + jc, acc[r][c] * scale, count, visible);
     }
   }
 }
@@ -155,14 +151,9 @@ void weighted_sum_tile(const Matrix& p, const float* b, int64_t width, int64_t T
   }
   for (int c = 0; c < C; ++c) {
     const int64_t count = std::min<int64_t>(kVecLanes, d - c0 - c * kVecLanes);
-    for (int r = 0; r < R; ++r) {
-      const Vec out = acc[r][c] * scale;
-      float* row = y.data + (o0 + r) * y.row_stride + c0 + c * kVecLanes;
-      if (count == kVecLanes)
-        store(row, out);
-      else
-        store_lanes(row, out, count, count);
-    }
+    for (int r = 0; r < R; ++r)
+      store_chunk(y.data + (o0 + r) * y.row_stride + c0 + c * kVecLanes, acc[r][c] * scale, count,
+                  count);
   }
 }
 
