@@ -229,7 +229,7 @@ TEST_CASE("AdamW's update across 1, 2 and 3 threads: the same bits") {
   for (int threads : {1, 2, 3}) {
     CAPTURE(threads);
     ThreadCount team(threads);
-    Tensor w = random_tensor(shape, 7).detach().requires_grad_();
+    Tensor w = random_tensor(shape, 7).requires_grad_();
     nn::AdamW adamw({{"w", w}}, {});
     for (uint64_t step = 0; step < 3; ++step) {
       w.set_grad(random_tensor(shape, 100 + step));

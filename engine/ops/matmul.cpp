@@ -35,6 +35,20 @@ Tensor with_shape(const Tensor& dense, const Shape& shape) {
   return Tensor::view_of(dense, shape, contiguous_strides(shape), dense.offset());
 }
 
+// a^T b for a [rows, m] and b [rows, n]: the gradient of the right operand of a folded product,
+// and of a weight. With m < n it is computed as (b^T a)^T, the same sums in the same order:
+// oneDNN shares a product between two threads better when its first dim is the longer one. At 2
+// threads and 2048 rows a weight gradient [128, 512] took 0.81 ms that way against 0.99-1.03 ms,
+// [256, 1024] 3.19-3.45 against 3.70-3.76 (no difference at 1 thread; docs/performance.md).
+// `keep` is none or both, which read the same with the operands swapped.
+Tensor transposed_product(const Tensor& a, const Tensor& b, kernels::KeepBf16 keep) {
+  using kernels::matrix_transpose_view;
+  if (a.size(1) >= b.size(1))
+    return kernels::matmul_forward(matrix_transpose_view(a), b, Tensor(), keep);
+  return kernels::contiguous_copy(
+      matrix_transpose_view(kernels::matmul_forward(matrix_transpose_view(b), a, Tensor(), keep)));
+}
+
 }  // namespace
 
 Tensor matmul(const Tensor& a, const Tensor& b) {
@@ -55,8 +69,7 @@ Tensor matmul(const Tensor& a, const Tensor& b) {
       if (a_rows.defined()) {  // the folded product: gy is [rows, n] as well
         const Tensor gy_rows = with_shape(gy, {a_rows.size(0), gy.size(-1)});
         if (a.requires_grad()) ga = with_shape(kernels::matmul_forward(gy_rows, b_t), a.shape());
-        if (b.requires_grad())
-          gb = kernels::matmul_forward(kernels::matrix_transpose_view(a_rows), gy_rows);
+        if (b.requires_grad()) gb = transposed_product(a_rows, gy_rows, kernels::KeepBf16::none);
       } else {
         // Broadcast batch axes come back at the output's size; the tape sums them down.
         if (a.requires_grad()) ga = kernels::matmul_forward(gy, b_t);
@@ -67,22 +80,6 @@ Tensor matmul(const Tensor& a, const Tensor& b) {
   }
   return y;
 }
-
-namespace {
-// gy^T x, the gradient of a weight [out, in] over gy [rows, out] and x [rows, in]. With fewer
-// outputs than inputs it is computed as (x^T gy)^T, the same sums in the same order: oneDNN
-// shares a product between two threads better when its first dim is the longer one. At 2
-// threads and 2048 rows, [128, 512] took 0.80 ms that way against 1.0 ms, [256, 1024] 3.2-3.45
-// against 3.7 (no difference at 1 thread; docs/performance.md).
-Tensor weight_gradient(const Tensor& gy_rows, const Tensor& x_rows) {
-  using kernels::matrix_transpose_view;
-  if (gy_rows.size(1) >= x_rows.size(1))
-    return kernels::matmul_forward(matrix_transpose_view(gy_rows), x_rows, Tensor(),
-                                   kernels::KeepBf16::both);
-  return kernels::contiguous_copy(matrix_transpose_view(kernels::matmul_forward(
-      matrix_transpose_view(x_rows), gy_rows, Tensor(), kernels::KeepBf16::both)));
-}
-}  // namespace
 
 Tensor linear(const Tensor& x, const Tensor& weight, const Tensor& bias) {
   MMX_CHECK(weight.dim() == 2 && x.dim() >= 1 && x.size(-1) == weight.size(1), "linear: input ",
@@ -112,7 +109,8 @@ Tensor linear(const Tensor& x, const Tensor& weight, const Tensor& bias) {
                          gx = with_shape(kernels::matmul_forward(gy_rows, weight, Tensor(),
                                                                  kernels::KeepBf16::both),
                                          x_shape);
-                       if (weight.requires_grad()) gw = weight_gradient(gy_rows, x_rows);
+                       if (weight.requires_grad())
+                         gw = transposed_product(gy_rows, x_rows, kernels::KeepBf16::both);
                        if (bias_grad) gb = sum(gy_rows, {0});
                        return std::vector<Tensor>{gx, gw, gb};
                      });
