@@ -20,12 +20,19 @@ namespace mmx {
 void linear_row(const Tensor& x, const Tensor& weight, const Tensor& bias, Tensor& y,
                 bool accumulate = false);
 
-/// y = layer_norm(x) over one row: x, weight, bias and y all [n]. y may be x.
-void layer_norm_row(const Tensor& x, const Tensor& weight, const Tensor& bias, float eps,
-                    Tensor& y);
+/// A layer norm's parameters, for normed_linear_row: weight and bias [in], and eps > 0.
+struct RowLayerNorm {
+  Tensor weight;
+  Tensor bias;
+  float eps;
+};
 
-/// y = exact (erf) GELU of x, the same bits as gelu(x, GeluForm::Exact); y may be x.
-void gelu_exact_row(const Tensor& x, Tensor& y);
+/// y = weight layer_norm(x) + bias for one row: a pre-LN block's product with the layer norm
+/// before it (x [in], the rest as linear_row), no buffer between them. With `gelu`, y = GELU of
+/// that (exact, the same bits as gelu(x, GeluForm::Exact)): an MLP's hidden layer. y must not
+/// be x.
+void normed_linear_row(const Tensor& x, const RowLayerNorm& norm, const Tensor& weight,
+                       const Tensor& bias, Tensor& y, bool gelu = false);
 
 /// y = sigma(x), MultiMax's modulation without the softmax (per-layer parameters [4]), as
 /// MultiMax on a GPT's output logits applies it; y may be x.

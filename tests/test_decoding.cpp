@@ -1,6 +1,6 @@
 // The one-row decoding steps (engine/decoding.hpp): the gemv kernel against its double loop at
-// sizes on and off the 16-float vector and the 4-row block (and large enough to run threaded),
-// each row step against the op the full forward runs, and the shape errors.
+// sizes on and off the 16-float vector, the 8-row block and the 32-row chunk (and large enough
+// to run threaded), each row step against the op the full forward runs, and the shape errors.
 #include <doctest/doctest.h>
 #include <omp.h>
 
@@ -27,11 +27,11 @@ float max_abs_diff(const std::vector<float>& a, const std::vector<float>& b) {
 
 }  // namespace
 
-TEST_CASE("gemv matches its double loop at odd sizes, with and without bias and accumulation") {
+TEST_CASE("gemv matches its double loop at odd sizes, with and without bias, each output") {
   Generator gen(7);
   for (int threads : {1, 2}) {
     omp_set_num_threads(threads);
-    for (int64_t rows : {1, 3, 4, 5, 17, 601})
+    for (int64_t rows : {1, 3, 8, 9, 33, 601})
       for (int64_t cols : {1, 7, 15, 16, 17, 33, 257}) {
         CAPTURE(threads);
         CAPTURE(rows);
@@ -41,14 +41,16 @@ TEST_CASE("gemv matches its double loop at odd sizes, with and without bias and 
         const Tensor bias = Tensor::uniform({rows}, gen, -1.0f, 1.0f);
         const Tensor start = Tensor::uniform({rows}, gen, -1.0f, 1.0f);
         for (bool with_bias : {false, true})
-          for (bool accumulate : {false, true}) {
+          for (kernels::GemvOutput output : {kernels::GemvOutput::Store, kernels::GemvOutput::Add,
+                                             kernels::GemvOutput::GeluExact}) {
+            CAPTURE(static_cast<int>(output));
             std::vector<float> fast = start.to_vector(), naive = fast;
             const float* b = with_bias ? bias.data() : nullptr;
-            kernels::gemv(w.data(), x.data(), b, rows, cols, fast.data(), accumulate);
-            kernels::gemv_naive(w.data(), x.data(), b, rows, cols, naive.data(), accumulate);
+            kernels::gemv(w.data(), x.data(), b, rows, cols, fast.data(), output);
+            kernels::gemv_naive(w.data(), x.data(), b, rows, cols, naive.data(), output);
             // float sums of up to 257 products of magnitude <= 1
             CHECK(max_abs_diff(fast, naive) < 2e-5f);
-            if (!accumulate && !with_bias && rows == 1 && cols == 1)
+            if (output == kernels::GemvOutput::Store && !with_bias && rows == 1 && cols == 1)
               CHECK(fast[0] == w.data()[0] * x.data()[0]);
           }
       }
@@ -64,16 +66,30 @@ TEST_CASE("the row steps give what the full forward's ops give") {
   const Tensor weight = Tensor::randn({n}, gen), bias = Tensor::randn({n}, gen);
   Tensor y = Tensor::zeros({n});
 
-  layer_norm_row(x, weight, bias, 1e-5f, y);
-  CHECK(max_abs_diff(y.to_vector(), layer_norm(x, weight, bias, 1e-5f).to_vector()) < 1e-5f);
-
-  gelu_exact_row(x, y);  // the same bits: sampling and training see the same activations
-  CHECK(y.to_vector() == gelu(x, GeluForm::Exact).to_vector());
-
   const Tensor w = Tensor::randn({5, n}, gen), b = Tensor::randn({5}, gen);
   Tensor out = Tensor::zeros({5});
   linear_row(x, w, b, out);
   CHECK(max_abs_diff(out.to_vector(), linear(reshape(x, {1, n}), w, b).to_vector()) < 1e-5f);
+
+  // The layer norm, the product and the GELU of an MLP's hidden layer (3601 x 37: threaded), at 1
+  // and 2 threads: the same bits each time (a row's sum runs on one thread).
+  const Tensor w_big = Tensor::randn({3601, n}, gen), b_big = Tensor::randn({3601}, gen);
+  const Tensor reference = gelu(
+      linear(layer_norm(reshape(x, {1, n}), weight, bias, 1e-5f), w_big, b_big), GeluForm::Exact);
+  std::vector<float> first;
+  for (int threads : {1, 2}) {
+    CAPTURE(threads);
+    omp_set_num_threads(threads);
+    Tensor hidden = Tensor::zeros({3601}), plain = Tensor::zeros({3601});
+    normed_linear_row(x, {weight, bias, 1e-5f}, w_big, b_big, hidden, /*gelu=*/true);
+    CHECK(max_abs_diff(hidden.to_vector(), reference.to_vector()) < 1e-4f);
+    // the GELU's bits are the full forward's: sampling and training see the same activations
+    normed_linear_row(x, {weight, bias, 1e-5f}, w_big, b_big, plain);
+    CHECK(hidden.to_vector() == gelu(plain, GeluForm::Exact).to_vector());
+    if (first.empty()) first = hidden.to_vector();
+    CHECK(hidden.to_vector() == first);
+  }
+  omp_set_num_threads(2);
 
   // sigma(x) for order 1 and 2 against its formula in double
   const MultiMaxParams p1{Tensor::from_data({0.5f, -0.3f, 0.2f, 0.4f}, {4}),
@@ -104,9 +120,9 @@ TEST_CASE("the row steps name the step and the shapes that do not fit") {
   Tensor strided = transpose(Tensor::randn({8, 4}, gen), 0, 1);  // [4, 8], not dense
   Tensor y4 = Tensor::zeros({4});
   CHECK_THROWS_WITH_AS(linear_row(x, strided, Tensor(), y4), doctest::Contains("(strided)"), Error);
-  Tensor y8 = Tensor::zeros({8});
-  CHECK_THROWS_WITH_AS(layer_norm_row(x, Tensor::ones({7}), Tensor::zeros({8}), 1e-5f, y8),
-                       doctest::Contains("layer_norm_row: weight"), Error);
+  CHECK_THROWS_WITH_AS(
+      normed_linear_row(x, {Tensor::ones({7}), Tensor::zeros({8}), 1e-5f}, w, Tensor(), y4),
+      doctest::Contains("normed_linear_row: layer norm weight"), Error);
   CachedAttentionStep step{.qkv = Tensor::zeros({3 * 8}),
                            .keys = Tensor::zeros({2, 3, 4}),
                            .values = Tensor::zeros({2, 3, 4}),

@@ -111,23 +111,27 @@ void attention_row(const AttentionRow& a) {
 
 void cached_attention_row(const CachedAttentionRow& a) {
   const int64_t dh = a.head_dim, d = a.heads * dh;
-  for (int64_t h = 0; h < a.heads; ++h) {  // the new key and value into the cache
-    const size_t bytes = static_cast<size_t>(dh) * sizeof(float);
-    std::memcpy(a.keys + (h * a.capacity + a.position) * dh, a.qkv + d + h * dh, bytes);
-    std::memcpy(a.values + (h * a.capacity + a.position) * dh, a.qkv + 2 * d + h * dh, bytes);
-  }
-  attention_row({.q = a.qkv,
-                 .keys = a.keys,
-                 .values = a.values,
-                 .heads = a.heads,
-                 .capacity = a.capacity,
-                 .head_dim = dh,
-                 .length = a.position + 1,
-                 .key_mask = nullptr,
-                 .scale = a.scale,
-                 .normalizer = a.normalizer,
-                 .scratch = a.scratch,
-                 .y = a.y});
+  const AttentionRow row{.q = a.qkv,
+                         .keys = a.keys,
+                         .values = a.values,
+                         .heads = a.heads,
+                         .capacity = a.capacity,
+                         .head_dim = dh,
+                         .length = a.position + 1,
+                         .key_mask = nullptr,
+                         .scale = a.scale,
+                         .normalizer = a.normalizer,
+                         .scratch = a.scratch,
+                         .y = a.y};
+  parallel_region(a.heads * row.length * dh >= kParallelMinWork, [&] {
+#pragma omp for schedule(static)
+    for (int64_t h = 0; h < a.heads; ++h) {  // the head's new key and value into the cache first
+      const size_t bytes = static_cast<size_t>(dh) * sizeof(float);
+      std::memcpy(a.keys + (h * a.capacity + a.position) * dh, a.qkv + d + h * dh, bytes);
+      std::memcpy(a.values + (h * a.capacity + a.position) * dh, a.qkv + 2 * d + h * dh, bytes);
+      attend_head(row, h);
+    }
+  });
 }
 
 }  // namespace mmx::kernels

@@ -1,15 +1,16 @@
 // The one-row inference steps of engine/decoding.hpp: shape checks, then the kernels. Nothing
-// is recorded on the tape and nothing is allocated.
+// is recorded on the tape and nothing is allocated. Within a shared_team (a decoder's whole
+// token) every thread makes the checks, the products and attentions split among the threads,
+// and the steps too small to split run on one_thread.
 #include "engine/decoding.hpp"
 
 #include <cmath>
 
 #include "engine/error.hpp"
 #include "engine/kernels/cached_attention.hpp"
-#include "engine/kernels/gelu.hpp"
 #include "engine/kernels/gemv.hpp"
-#include "engine/kernels/layer_norm.hpp"
 #include "engine/kernels/multimax.hpp"
+#include "engine/parallel_region.hpp"
 
 namespace mmx {
 
@@ -30,11 +31,10 @@ int64_t length_of(const char* step, const Tensor& x) {
   return x.numel();
 }
 
-}  // namespace
-
-void linear_row(const Tensor& x, const Tensor& weight, const Tensor& bias, Tensor& y,
-                bool accumulate) {
-  const char* step = "linear_row";
+// The shapes linear_row and normed_linear_row share: x [in], weight [out, in], bias [out] or
+// undefined, y [out]; returns `out`.
+int64_t check_product(const char* step, const Tensor& x, const Tensor& weight, const Tensor& bias,
+                      const Tensor& y) {
   const int64_t in = length_of(step, x);
   MMX_CHECK(weight.defined() && weight.dim() == 2, step, ": weight must be [out, in]");
   const int64_t out = weight.size(0);
@@ -42,28 +42,30 @@ void linear_row(const Tensor& x, const Tensor& weight, const Tensor& bias, Tenso
   check(step, "weight", weight, {out, in});
   if (bias.defined()) check(step, "bias", bias, {out});
   check(step, "y", y, {out});
-  kernels::gemv(weight.data(), x.data(), bias.defined() ? bias.data() : nullptr, out, in, y.data(),
-                accumulate);
+  return out;
 }
 
-void layer_norm_row(const Tensor& x, const Tensor& weight, const Tensor& bias, float eps,
-                    Tensor& y) {
-  const char* step = "layer_norm_row";
-  const int64_t n = length_of(step, x);
-  check(step, "x", x, {n});
-  check(step, "weight", weight, {n});
-  check(step, "bias", bias, {n});
-  check(step, "y", y, {n});
-  MMX_CHECK(eps > 0.0f, step, ": eps must be positive, got ", eps);
-  kernels::layer_norm_row(x.data(), weight.data(), bias.data(), n, eps, y.data());
+}  // namespace
+
+void linear_row(const Tensor& x, const Tensor& weight, const Tensor& bias, Tensor& y,
+                bool accumulate) {
+  const int64_t out = check_product("linear_row", x, weight, bias, y);
+  kernels::gemv(weight.data(), x.data(), bias.defined() ? bias.data() : nullptr, out, x.numel(),
+                y.data(), accumulate ? kernels::GemvOutput::Add : kernels::GemvOutput::Store);
 }
 
-void gelu_exact_row(const Tensor& x, Tensor& y) {
-  const char* step = "gelu_exact_row";
-  const int64_t n = length_of(step, x);
-  check(step, "x", x, {n});
-  check(step, "y", y, {n});
-  kernels::gelu_exact_row(x.data(), n, y.data());
+void normed_linear_row(const Tensor& x, const RowLayerNorm& norm, const Tensor& weight,
+                       const Tensor& bias, Tensor& y, bool gelu) {
+  const char* step = "normed_linear_row";
+  const int64_t out = check_product(step, x, weight, bias, y);
+  const int64_t in = x.numel();
+  check(step, "layer norm weight", norm.weight, {in});
+  check(step, "layer norm bias", norm.bias, {in});
+  MMX_CHECK(norm.eps > 0.0f, step, ": eps must be positive, got ", norm.eps);
+  MMX_CHECK(y.data() != x.data(), step, ": y must not be x (every thread reads all of x)");
+  kernels::layer_norm_gemv(x.data(), norm.weight.data(), norm.bias.data(), norm.eps, weight.data(),
+                           bias.defined() ? bias.data() : nullptr, out, in, y.data(),
+                           gelu ? kernels::GemvOutput::GeluExact : kernels::GemvOutput::Store);
 }
 
 void multimax_modulate_row(const Tensor& x, const MultiMaxParams& params, Tensor& y) {
@@ -77,8 +79,10 @@ void multimax_modulate_row(const Tensor& x, const MultiMaxParams& params, Tensor
             params.order);
   const float* t = params.t.data();
   const float* r = params.r.data();
-  kernels::multimax_modulate_row(x.data(), n, {t[0], t[1], t[2], t[3], r[0], r[1], r[2], r[3]},
-                                 params.order, y.data());
+  one_thread([&] {
+    kernels::multimax_modulate_row(x.data(), n, {t[0], t[1], t[2], t[3], r[0], r[1], r[2], r[3]},
+                                   params.order, y.data());
+  });
 }
 
 namespace {

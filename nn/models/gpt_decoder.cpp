@@ -3,6 +3,7 @@
 #include <string>
 
 #include "engine/error.hpp"
+#include "engine/parallel_region.hpp"
 #include "nn/layers/normalizers.hpp"
 
 namespace mmx::nn {
@@ -64,11 +65,14 @@ const Tensor& GPTDecoder::step(int64_t token) {
   const float* pos = pos_.data() + length_ * d;
   float* x = buffers_.x.data();
   for (int64_t i = 0; i < d; ++i) x[i] = tok[i] + pos[i];
-  for (Layer& layer : layers_) {
-    layer.attention.run_cached(buffers_, layer.keys, layer.values, length_);
-    layer.mlp.run(buffers_);
-  }
-  head_.run(buffers_);
+  // The token's ~30 kernels on one team: a barrier between them, not a team each.
+  shared_team([&] {
+    for (Layer& layer : layers_) {
+      layer.attention.run_cached(buffers_, layer.keys, layer.values, length_);
+      layer.mlp.run(buffers_);
+    }
+    head_.run(buffers_);
+  });
   ++length_;
   return buffers_.logits;
 }

@@ -10,7 +10,6 @@ namespace mmx::nn {
 
 RowBuffers::RowBuffers(int64_t d_model, int64_t head_count, int64_t max_keys, int64_t vocab)
     : x(Tensor::zeros({d_model})),
-      normed(Tensor::zeros({d_model})),
       qkv(Tensor::zeros({3 * d_model})),
       q(qkv.slice(0, 0, d_model)),
       kv(qkv.slice(0, d_model, 3 * d_model)),
@@ -35,8 +34,7 @@ MultiMaxParams ParameterViews::multimax(const std::string& prefix, int order) co
 AttentionHalf::AttentionHalf(const ParameterViews& p, const AttentionParameters& where) {
   const std::string ln = where.block + where.layer_norm + ".";
   const std::string attn = where.block + where.attention + ".";
-  ln_weight_ = p(ln + "weight");
-  ln_bias_ = p(ln + "bias");
+  ln_ = {p(ln + "weight"), p(ln + "bias"), LayerNorm::kDefaultEps};
   if (where.fused) {
     qkv_weight_ = p(attn + "qkv.weight");
     qkv_bias_ = p(attn + "qkv.bias");
@@ -53,12 +51,11 @@ AttentionHalf::AttentionHalf(const ParameterViews& p, const AttentionParameters&
 
 void AttentionHalf::run_cached(RowBuffers& b, Tensor& keys, Tensor& values,
                                int64_t position) const {
-  layer_norm_row(b.x, ln_weight_, ln_bias_, LayerNorm::kDefaultEps, b.normed);
   if (qkv_weight_.defined()) {
-    linear_row(b.normed, qkv_weight_, qkv_bias_, b.qkv);
+    normed_linear_row(b.x, ln_, qkv_weight_, qkv_bias_, b.qkv);
   } else {
-    linear_row(b.normed, q_weight_, q_bias_, b.q);
-    linear_row(b.normed, kv_weight_, kv_bias_, b.kv);
+    normed_linear_row(b.x, ln_, q_weight_, q_bias_, b.q);
+    normed_linear_row(b.x, ln_, kv_weight_, kv_bias_, b.kv);
   }
   CachedAttentionStep step{.qkv = b.qkv,
                            .keys = keys,
@@ -74,8 +71,7 @@ void AttentionHalf::run_cached(RowBuffers& b, Tensor& keys, Tensor& values,
 void AttentionHalf::run_memory(RowBuffers& b, const Tensor& keys, const Tensor& values,
                                const Tensor& key_mask) const {
   MMX_CHECK(q_weight_.defined(), "AttentionHalf: cross-attention needs the q/kv projection");
-  layer_norm_row(b.x, ln_weight_, ln_bias_, LayerNorm::kDefaultEps, b.normed);
-  linear_row(b.normed, q_weight_, q_bias_, b.q);
+  normed_linear_row(b.x, ln_, q_weight_, q_bias_, b.q);
   MemoryAttentionStep step{.q = b.q,
                            .keys = keys,
                            .values = values,
@@ -92,31 +88,27 @@ void AttentionHalf::add_projection(RowBuffers& b) const {
 }
 
 MlpHalf::MlpHalf(const ParameterViews& p, const std::string& block, const std::string& layer_norm)
-    : ln_weight_(p(block + layer_norm + ".weight")),
-      ln_bias_(p(block + layer_norm + ".bias")),
+    : ln_{p(block + layer_norm + ".weight"), p(block + layer_norm + ".bias"),
+          LayerNorm::kDefaultEps},
       fc_weight_(p(block + "mlp.fc.weight")),
       fc_bias_(p(block + "mlp.fc.bias")),
       out_weight_(p(block + "mlp.out.weight")),
       out_bias_(p(block + "mlp.out.bias")) {}
 
 void MlpHalf::run(RowBuffers& b) const {
-  layer_norm_row(b.x, ln_weight_, ln_bias_, LayerNorm::kDefaultEps, b.normed);
-  linear_row(b.normed, fc_weight_, fc_bias_, b.hidden);
-  gelu_exact_row(b.hidden, b.hidden);
+  normed_linear_row(b.x, ln_, fc_weight_, fc_bias_, b.hidden, /*gelu=*/true);
   linear_row(b.hidden, out_weight_, out_bias_, b.x, /*accumulate=*/true);  // the residual add
 }
 
 OutputHead::OutputHead(const ParameterViews& p, const std::string& layer_norm,
                        const std::string& head, bool multimax_logits, int order)
-    : ln_weight_(p(layer_norm + ".weight")),
-      ln_bias_(p(layer_norm + ".bias")),
+    : ln_{p(layer_norm + ".weight"), p(layer_norm + ".bias"), LayerNorm::kDefaultEps},
       head_weight_(p(head + ".weight")) {
   if (multimax_logits) multimax_ = p.multimax(head + "_multimax.", order);
 }
 
 void OutputHead::run(RowBuffers& b) const {
-  layer_norm_row(b.x, ln_weight_, ln_bias_, LayerNorm::kDefaultEps, b.normed);
-  linear_row(b.normed, head_weight_, Tensor(), b.logits);
+  normed_linear_row(b.x, ln_, head_weight_, Tensor(), b.logits);
   if (multimax_.t.defined()) multimax_modulate_row(b.logits, multimax_, b.logits);
 }
 

@@ -9,6 +9,7 @@
 #include <cstdint>
 #include <string>
 
+#include "engine/decoding.hpp"
 #include "engine/multimax_params.hpp"
 #include "engine/tensor.hpp"
 #include "nn/named_tensors.hpp"
@@ -21,7 +22,6 @@ struct RowBuffers {
   /// `vocab` logits.
   RowBuffers(int64_t d_model, int64_t head_count, int64_t max_keys, int64_t vocab);
   Tensor x;        ///< [d]: the residual stream
-  Tensor normed;   ///< [d]: a layer norm's output
   Tensor qkv;      ///< [3 d]: the new position's queries, keys and values, side by side
   Tensor q;        ///< [d]: a view of qkv's queries
   Tensor kv;       ///< [2 d]: a view of qkv's keys and values
@@ -82,7 +82,8 @@ class AttentionHalf {
   const MultiMaxParams* normalizer() const { return multimax_.t.defined() ? &multimax_ : nullptr; }
   void add_projection(RowBuffers& b) const;  // x += proj(heads)
 
-  Tensor ln_weight_, ln_bias_, qkv_weight_, qkv_bias_, q_weight_, q_bias_, kv_weight_, kv_bias_;
+  RowLayerNorm ln_;
+  Tensor qkv_weight_, qkv_bias_, q_weight_, q_bias_, kv_weight_, kv_bias_;
   Tensor proj_weight_, proj_bias_;
   MultiMaxParams multimax_;  ///< t undefined for SoftMax
 };
@@ -96,7 +97,8 @@ class MlpHalf {
   void run(RowBuffers& b) const;
 
  private:
-  Tensor ln_weight_, ln_bias_, fc_weight_, fc_bias_, out_weight_, out_bias_;
+  RowLayerNorm ln_;
+  Tensor fc_weight_, fc_bias_, out_weight_, out_bias_;
 };
 
 /// logits = head(ln(x)), with MultiMax's modulation when the model has one on its logits.
@@ -110,7 +112,8 @@ class OutputHead {
   void run(RowBuffers& b) const;
 
  private:
-  Tensor ln_weight_, ln_bias_, head_weight_;
+  RowLayerNorm ln_;
+  Tensor head_weight_;
   MultiMaxParams multimax_;  ///< t undefined without MultiMax on the logits
 };
 

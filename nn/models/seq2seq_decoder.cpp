@@ -153,12 +153,17 @@ Tensor Seq2SeqDecoder::step(const std::vector<int64_t>& tokens) {
   while (static_cast<int>(buffers_.size()) < omp_get_max_threads())
     buffers_.emplace_back(config_.d_model, config_.heads, max_keys, config_.vocab);
   // Rows are independent: side by side on the threads, each with its own buffers (a row's
-  // products then run on one thread, the same numbers as on several).
+  // products then run on one thread, the same numbers as on several). One row runs its
+  // kernels on one shared team instead.
   const int64_t n = rows();
-  parallel_region(n > 1, [&] {
+  if (n == 1) {
+    shared_team([&] { step_row(0, tokens[0], buffers_[0]); });
+  } else {
+    parallel_region(true, [&] {
 #pragma omp for schedule(dynamic)
-    for (int64_t r = 0; r < n; ++r) step_row(r, tokens[r], buffers_[omp_get_thread_num()]);
-  });
+      for (int64_t r = 0; r < n; ++r) step_row(r, tokens[r], buffers_[omp_get_thread_num()]);
+    });
+  }
   ++length_;
   return logits_.slice(0, 0, n);
 }
@@ -171,15 +176,19 @@ void Seq2SeqDecoder::step_row(int64_t r, int64_t token, RowBuffers& b) {
   const float* tok = tok_.data() + token * d;
   const float* pos = pos_.data() + length_ * d;
   float* x = b.x.data();
-  for (int64_t i = 0; i < d; ++i) x[i] = tok[i] + pos[i];
+  one_thread([&] {
+    for (int64_t i = 0; i < d; ++i) x[i] = tok[i] + pos[i];
+  });
   for (size_t l = 0; l < layers_.size(); ++l) {
     layers_[l].self_attention.run_cached(b, row.keys[l], row.values[l], length_);
     layers_[l].cross_attention.run_memory(b, source.keys[l], source.values[l], source.key_mask);
     layers_[l].mlp.run(b);
   }
   head_.run(b);
-  std::memcpy(logits_.data() + r * config_.vocab, b.logits.data(),
-              static_cast<size_t>(config_.vocab) * sizeof(float));
+  one_thread([&] {
+    std::memcpy(logits_.data() + r * config_.vocab, b.logits.data(),
+                static_cast<size_t>(config_.vocab) * sizeof(float));
+  });
 }
 
 }  // namespace mmx::nn
