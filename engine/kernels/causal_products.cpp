@@ -36,14 +36,30 @@ void check_weights(const char* op, const Tensor& p, const Tensor& b) {
 }
 
 // Copies m's [rows, cols] into `to` as dense rows of `width` >= cols floats, zero-padded: the
-// tiles then read whole Vecs without a tail case. transpose: to[c][r] = m[r][c].
-void pack(const Matrix& m, int64_t rows, int64_t cols, int64_t width, bool transpose,
-          std::vector<float>& to) {
-  const int64_t out_rows = transpose ? cols : rows, in_cols = transpose ? rows : cols;
-  to.assign(static_cast<size_t>(out_rows * width), 0.0f);
-  for (int64_t r = 0; r < out_rows; ++r)
-    for (int64_t c = 0; c < in_cols; ++c)
-      to[static_cast<size_t>(r * width + c)] = transpose ? m.at(c, r) : m.at(r, c);
+// tiles then read whole Vecs without a tail case.
+void pack(const Matrix& m, int64_t rows, int64_t cols, int64_t width, std::vector<float>& to) {
+  to.assign(static_cast<size_t>(rows * width), 0.0f);
+  for (int64_t r = 0; r < rows; ++r)
+    std::copy(m.data + r * m.row_stride, m.data + r * m.row_stride + cols, to.data() + r * width);
+}
+
+// m^T: m's [rows, cols] into `to` as `cols` dense rows of `width` >= rows floats, zero-padded.
+// 16 source rows at a time, so that each 16 floats of a copied row are one run of stores (for
+// [128, 32] from a qkv projection's stride, 0.64 us against 1.39 a float at a time, harness).
+void pack_transposed(const Matrix& m, int64_t rows, int64_t cols, int64_t width,
+                     std::vector<float>& to) {
+  to.assign(static_cast<size_t>(cols * width), 0.0f);
+  float* out = to.data();
+  int64_t r0 = 0;
+  for (; r0 + kVecLanes <= rows; r0 += kVecLanes)
+    for (int64_t c = 0; c < cols; ++c) {
+      float* run = out + c * width + r0;
+      const float* column = m.data + r0 * m.row_stride + c;
+#pragma omp simd
+      for (int64_t l = 0; l < kVecLanes; ++l) run[l] = column[l * m.row_stride];
+    }
+  for (int64_t c = 0; c < cols; ++c)
+    for (int64_t r = r0; r < rows; ++r) out[c * width + r] = m.at(r, c);
 }
 
 int64_t round_up(int64_t n, int64_t to) {
@@ -117,7 +133,7 @@ void scores_tile(const Matrix& a, const float* bt, int64_t width, int64_t d, int
   }
 }
 
-// ---- y = tril(p) b or tril(p)^T b for one matrix: p [T, T], b packed [T, width], y [T, d] ----
+// ---- y = tril(p) b or tril(p)^T b for one matrix: p [T, T], b [T, d] by rows `width` apart ----
 // Output rows [o0, o0 + R), columns [c0, c0 + 16 C). Plain: y[i] = sum over j <= i of p[i, j]
 // b[j]. Transposed: y[j] = sum over i >= j of p[i, j] b[i]. In both, only the R - 1 steps
 // nearest the diagonal need a per-row test: the rest of the range is visible to all R rows.
@@ -170,12 +186,19 @@ void weighted_sum_columns(const Matrix& p, const float* b, int64_t width, int64_
 template <bool kTransposed>
 void weighted_sum_matrix(const Matrix& p, const Matrix& b, int64_t T, int64_t d, float scale,
                          std::vector<float>& scratch, const OutMatrix& y) {
-  const int64_t width = round_up(d, kVecLanes);
-  pack(b, T, d, width, /*transpose=*/false, scratch);
+  // b's rows read in place when they are whole Vecs (attention's head sizes of 16, 32, 64...);
+  // otherwise a copy zero-padded to whole Vecs.
+  const float* rows = b.data;
+  int64_t width = b.row_stride;
+  if (d % kVecLanes != 0) {
+    width = round_up(d, kVecLanes);
+    pack(b, T, d, width, scratch);
+    rows = scratch.data();
+  }
   int64_t c0 = 0;
   for (; c0 + kVecLanes < d; c0 += 2 * kVecLanes)  // two Vecs' worth of columns left
-    weighted_sum_columns<2, kTransposed>(p, scratch.data(), width, T, d, c0, scale, y);
-  if (c0 < d) weighted_sum_columns<1, kTransposed>(p, scratch.data(), width, T, d, c0, scale, y);
+    weighted_sum_columns<2, kTransposed>(p, rows, width, T, d, c0, scale, y);
+  if (c0 < d) weighted_sum_columns<1, kTransposed>(p, rows, width, T, d, c0, scale, y);
 }
 
 // Runs body(m, scratch) for every matrix m of the batch, in parallel when the call is large
@@ -250,7 +273,7 @@ std::vector<OutMatrix> output_matrices(Tensor& t) {
 void causal_scores_matrix(const Matrix& a, const Matrix& b, int64_t T, int64_t d, float scale,
                           bool stream_zeros, std::vector<float>& scratch, float* s) {
   const int64_t width = round_up(T, kVecLanes);
-  pack(b, T, d, width, /*transpose=*/true, scratch);
+  pack_transposed(b, T, d, width, scratch);
   int64_t i0 = 0;
   for (; i0 + kTileRows <= T; i0 += kTileRows)
     scores_tile<kTileRows>(a, scratch.data(), width, d, T, i0, scale, stream_zeros, s);
