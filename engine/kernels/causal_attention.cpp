@@ -126,7 +126,7 @@ CausalAttention causal_attention_forward(const Tensor& q_in, const Tensor& k_in,
     for (int64_t m = 0; m < count; ++m) {
       const size_t at = static_cast<size_t>(m);
       float* s = scores.data();
-      causal_scores_matrix(q[at], k[at], T, d, scale, /*stream_zeros=*/false, pack, s);
+      causal_scores_matrix(q[at], k[at], T, d, scale, AboveDiagonal::Unset, pack, s);
       float* pm = keep_p ? out.p.data() + m * T * T : weights.data();
       for (int64_t i = 0; i < T; ++i) {  // row i sees keys [0, i]
         const float* si = s + i * T;
@@ -223,7 +223,7 @@ CausalAttentionGradients causal_attention_backward(const Tensor& q_in, const Ten
       const Matrix pm = multimax ? Matrix{weights.data(), T} : p[at];
       float* g = local.data();
       // dp = tril(gy v^T)
-      causal_scores_matrix(gy[at], v[at], T, d, 1.0f, /*stream_zeros=*/false, pack, g);
+      causal_scores_matrix(gy[at], v[at], T, d, 1.0f, AboveDiagonal::Unset, pack, g);
       // dv = tril(p)^T gy
       causal_weighted_sum_matrix(pm, gy[at], T, d, 1.0f, /*transposed=*/true, pack, dv[at]);
       for (int64_t i = 0; i < T; ++i) {  // dscores over dp, row by row

@@ -48,8 +48,9 @@ void pack(const Matrix& m, int64_t rows, int64_t cols, int64_t width, std::vecto
 // [128, 32] from a qkv projection's stride, 0.64 us against 1.39 a float at a time, harness).
 void pack_transposed(const Matrix& m, int64_t rows, int64_t cols, int64_t width,
                      std::vector<float>& to) {
-  to.assign(static_cast<size_t>(cols * width), 0.0f);
+  to.resize(static_cast<size_t>(cols * width));
   float* out = to.data();
+  for (int64_t c = 0; c < cols; ++c) std::fill(out + c * width + rows, out + (c + 1) * width, 0.0f);
   int64_t r0 = 0;
   for (; r0 + kVecLanes <= rows; r0 += kVecLanes)
     for (int64_t c = 0; c < cols; ++c) {
@@ -67,10 +68,11 @@ int64_t round_up(int64_t n, int64_t to) {
 }
 
 // Writes the first `count` (<= 16) lanes of v to `to`, lanes from `keep_until` on as zero: one
-// store when that is the whole Vec, lane by lane at the ragged edges.
+// store when that is the whole Vec (the diagonal's chunks as a select first), lane by lane at a
+// ragged end.
 inline void store_chunk(float* to, Vec v, int64_t count, int64_t keep_until) {
-  if (count == kVecLanes && keep_until >= kVecLanes) {
-    store(to, v);
+  if (count == kVecLanes) {
+    store(to, keep_until >= kVecLanes ? v : (lanes_below(keep_until) ? v : Vec{}));
     return;
   }
   alignas(64) float lanes[kVecLanes];
@@ -109,25 +111,27 @@ void scores_chunks(const Matrix& a, const float* bt, int64_t width, int64_t d, i
 
 template <int R>
 void scores_tile(const Matrix& a, const float* bt, int64_t width, int64_t d, int64_t T, int64_t i0,
-                 float scale, bool stream_zeros, float* s) {
-  // Two Vecs a step only into cached outputs: into a large one (stream_zeros: the output goes
+                 float scale, AboveDiagonal above, float* s) {
+  // Two Vecs a step only into cached outputs: into a large one (streamed zeros: the output goes
   // to memory) they were 15-27% slower than one at [8, 8, 256, 32], where into the fused
   // attention's per-thread buffer they are faster (docs/performance.md, "the causal tiles two
   // Vecs wide").
+  const bool to_memory = above == AboveDiagonal::StreamedZeros;
   int64_t j0 = 0;
-  if (!stream_zeros)
+  if (!to_memory)
     for (; j0 + kVecLanes < i0 + R; j0 += 2 * kVecLanes)  // two Vecs of key columns left
       scores_chunks<R, 2>(a, bt, width, d, T, i0, j0, scale, s);
   for (; j0 < i0 + R; j0 += kVecLanes) scores_chunks<R, 1>(a, bt, width, d, T, i0, j0, scale, s);
+  if (above == AboveDiagonal::Unset) return;
   // Columns past the last Vec chunk the tile computed are all above the diagonal. In large
-  // outputs (stream_zeros) they are written past the caches: the causal ops downstream never
-  // read them, and half the scores would else first be read in (read-for-ownership) and evict
-  // what the next tiles need. Small outputs stay cached, to be reused when freed.
+  // outputs they are written past the caches: the causal ops downstream never read them, and
+  // half the scores would else first be read in (read-for-ownership) and evict what the next
+  // tiles need. Small outputs stay cached, to be reused when freed.
   const int64_t done = std::min(T, round_up(i0 + R, kVecLanes));
   for (int r = 0; r < R; ++r) {
     float* row = s + (i0 + r) * T;
     int64_t j = done;
-    if (stream_zeros)
+    if (to_memory)
       for (; j + kVecLanes <= T; j += kVecLanes) store_streaming(row + j, Vec{});
     std::fill(row + j, row + T, 0.0f);
   }
@@ -271,14 +275,15 @@ std::vector<OutMatrix> output_matrices(Tensor& t) {
 }
 
 void causal_scores_matrix(const Matrix& a, const Matrix& b, int64_t T, int64_t d, float scale,
-                          bool stream_zeros, std::vector<float>& scratch, float* s) {
+                          AboveDiagonal above, std::vector<float>& scratch, float* s) {
   const int64_t width = round_up(T, kVecLanes);
   pack_transposed(b, T, d, width, scratch);
   int64_t i0 = 0;
   for (; i0 + kTileRows <= T; i0 += kTileRows)
-    scores_tile<kTileRows>(a, scratch.data(), width, d, T, i0, scale, stream_zeros, s);
-  for (; i0 < T; ++i0) scores_tile<1>(a, scratch.data(), width, d, T, i0, scale, stream_zeros, s);
-  if (stream_zeros) streaming_stores_done();  // before another thread reads the matrix
+    scores_tile<kTileRows>(a, scratch.data(), width, d, T, i0, scale, above, s);
+  for (; i0 < T; ++i0) scores_tile<1>(a, scratch.data(), width, d, T, i0, scale, above, s);
+  // before another thread reads the matrix
+  if (above == AboveDiagonal::StreamedZeros) streaming_stores_done();
 }
 
 void causal_weighted_sum_matrix(const Matrix& p, const Matrix& b, int64_t T, int64_t d, float scale,
@@ -300,11 +305,13 @@ Tensor causal_scores_forward(const Tensor& a_in, const Tensor& b_in, float scale
   Tensor s = Tensor::empty(shape);
   if (s.numel() == 0) return s;
   float* out = s.data();
-  const bool stream_zeros = s.numel() * int64_t{sizeof(float)} >= kStreamingBytes;
+  const AboveDiagonal above = s.numel() * int64_t{sizeof(float)} >= kStreamingBytes
+                                  ? AboveDiagonal::StreamedZeros
+                                  : AboveDiagonal::Zeros;
   for_each_matrix(static_cast<int64_t>(a.size()), s.numel() * d / 2,
                   [&](int64_t m, std::vector<float>& scratch) {
                     causal_scores_matrix(a[static_cast<size_t>(m)], b[static_cast<size_t>(m)], T, d,
-                                         scale, stream_zeros, scratch, out + m * T * T);
+                                         scale, above, scratch, out + m * T * T);
                   });
   return s;
 }

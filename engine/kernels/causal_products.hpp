@@ -51,10 +51,18 @@ struct OutMatrix {
 // overlap (a dense tensor, or e.g. the heads [B, H, T, dh] of a [B, T, H dh] buffer).
 std::vector<OutMatrix> output_matrices(Tensor& t);
 
-// s [T, T] dense = scale tril(a b^T) for a, b [T, d]; zero above the diagonal, those zeros
-// written past the caches when stream_zeros. `scratch` is the calling thread's packing buffer.
+// What causal_scores_matrix writes above the diagonal of s, past the 16-float chunk that holds
+// each row's diagonal (within that chunk the columns after the diagonal are always zero).
+enum class AboveDiagonal {
+  Zeros,          // zeros: a full [T, T] result that anything may read
+  StreamedZeros,  // zeros written past the caches: a large result, going to memory
+  Unset,          // nothing: the fused attention reads each row only up to its diagonal
+};
+
+// s [T, T] dense = scale tril(a b^T) for a, b [T, d], above the diagonal as `above` says.
+// `scratch` is the calling thread's packing buffer.
 void causal_scores_matrix(const Matrix& a, const Matrix& b, int64_t T, int64_t d, float scale,
-                          bool stream_zeros, std::vector<float>& scratch, float* s);
+                          AboveDiagonal above, std::vector<float>& scratch, float* s);
 // y [T, d] = scale tril(p) b, or (transposed) scale tril(p)^T b, for p [T, T], b [T, d].
 void causal_weighted_sum_matrix(const Matrix& p, const Matrix& b, int64_t T, int64_t d, float scale,
                                 bool transposed, std::vector<float>& scratch, const OutMatrix& y);
