@@ -20,11 +20,11 @@ namespace mmx {
 void linear_row(const Tensor& x, const Tensor& weight, const Tensor& bias, Tensor& y,
                 bool accumulate = false);
 
-/// A layer norm's parameters, for normed_linear_row: weight and bias [in], and eps > 0.
+/// A layer norm's parameters, for normed_linear_row.
 struct RowLayerNorm {
-  Tensor weight;
-  Tensor bias;
-  float eps;
+  Tensor weight;  ///< [in]
+  Tensor bias;    ///< [in]
+  float eps;      ///< > 0, added to the variance
 };
 
 /// y = weight layer_norm(x) + bias for one row: a pre-LN block's product with the layer norm
