@@ -78,8 +78,8 @@ TEST_CASE("a shared team: the kernels' loops split among its threads, one_thread
     const int level = omp_get_level();
     shared_team([&] {
       ++bodies;
-      // Two kernels in a row, the second reading what the first wrote: the barrier at the end
-      // of the first one's loop orders them.
+      // A kernel, then one_thread's writes that every thread reads next: the barrier at
+      // one_thread's end orders them.
       std::vector<int> small = count_iterations(false, 100, calls, in_team);
       one_thread([&] {
         ++singles;

@@ -100,13 +100,20 @@ void attend_head(const AttentionRow& a, int64_t h) {
   weighted_sum_row(p, a.values + h * a.capacity * dh, dh, length, a.y + h * dh);
 }
 
+// Runs per_head(h) for every head of `a`, the heads split among the threads when the attention
+// is large enough.
+template <class PerHead>
+void for_each_head(const AttentionRow& a, const PerHead& per_head) {
+  parallel_region(a.heads * a.length * a.head_dim >= kParallelMinWork, [&] {
+#pragma omp for schedule(static)
+    for (int64_t h = 0; h < a.heads; ++h) per_head(h);
+  });
+}
+
 }  // namespace
 
 void attention_row(const AttentionRow& a) {
-  parallel_region(a.heads * a.length * a.head_dim >= kParallelMinWork, [&] {
-#pragma omp for schedule(static)
-    for (int64_t h = 0; h < a.heads; ++h) attend_head(a, h);
-  });
+  for_each_head(a, [&](int64_t h) { attend_head(a, h); });
 }
 
 void cached_attention_row(const CachedAttentionRow& a) {
@@ -123,14 +130,11 @@ void cached_attention_row(const CachedAttentionRow& a) {
                          .normalizer = a.normalizer,
                          .scratch = a.scratch,
                          .y = a.y};
-  parallel_region(a.heads * row.length * dh >= kParallelMinWork, [&] {
-#pragma omp for schedule(static)
-    for (int64_t h = 0; h < a.heads; ++h) {  // the head's new key and value into the cache first
-      const size_t bytes = static_cast<size_t>(dh) * sizeof(float);
-      std::memcpy(a.keys + (h * a.capacity + a.position) * dh, a.qkv + d + h * dh, bytes);
-      std::memcpy(a.values + (h * a.capacity + a.position) * dh, a.qkv + 2 * d + h * dh, bytes);
-      attend_head(row, h);
-    }
+  for_each_head(row, [&](int64_t h) {  // the head's new key and value into the cache first
+    const size_t bytes = static_cast<size_t>(dh) * sizeof(float);
+    std::memcpy(a.keys + (h * a.capacity + a.position) * dh, a.qkv + d + h * dh, bytes);
+    std::memcpy(a.values + (h * a.capacity + a.position) * dh, a.qkv + 2 * d + h * dh, bytes);
+    attend_head(row, h);
   });
 }
 

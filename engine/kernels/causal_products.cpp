@@ -38,9 +38,12 @@ void check_weights(const char* op, const Tensor& p, const Tensor& b) {
 // Copies m's [rows, cols] into `to` as dense rows of `width` >= cols floats, zero-padded: the
 // tiles then read whole Vecs without a tail case.
 void pack(const Matrix& m, int64_t rows, int64_t cols, int64_t width, std::vector<float>& to) {
-  to.assign(static_cast<size_t>(rows * width), 0.0f);
-  for (int64_t r = 0; r < rows; ++r)
-    std::copy(m.data + r * m.row_stride, m.data + r * m.row_stride + cols, to.data() + r * width);
+  to.resize(static_cast<size_t>(rows * width));
+  for (int64_t r = 0; r < rows; ++r) {
+    float* row = to.data() + r * width;
+    std::copy(m.data + r * m.row_stride, m.data + r * m.row_stride + cols, row);
+    std::fill(row + cols, row + width, 0.0f);
+  }
 }
 
 // m^T: m's [rows, cols] into `to` as `cols` dense rows of `width` >= rows floats, zero-padded.
