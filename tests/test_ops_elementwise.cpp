@@ -405,6 +405,10 @@ TEST_CASE("large inputs take the parallel paths and still match the references")
                           kernels::sum_forward_naive(a.transpose(0, 1), {0, 2}, false)) <= 1e-4f);
   CHECK(max_relative_diff(kernels::sum_forward(a, {0}, true),
                           kernels::sum_forward_naive(a, {0}, true)) <= 1e-4f);
+  // Down the columns in row chunks and column blocks, each with a partial one at the end.
+  const Tensor tall = Tensor::uniform({1000, 300}, gen, -1.0f, 1.0f);
+  CHECK(max_relative_diff(kernels::sum_forward(tall, {0}, false),
+                          kernels::sum_forward_naive(tall, {0}, false)) <= 1e-4f);
   const auto fast = kernels::max_forward(a, 1, false),
              naive = kernels::max_forward_naive(a, 1, false);
   CHECK(fast.indices == naive.indices);

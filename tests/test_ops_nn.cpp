@@ -405,6 +405,29 @@ TEST_CASE("softmax, log_softmax and layer_norm: wide rows match the reference") 
               kernels::layer_norm_forward_naive(x, w, b, 1e-5f), 1e-4f, "layer_norm");
 }
 
+TEST_CASE("own kernels: the layer norm backward matches its naive twin") {
+  // 700 rows past the threading threshold and its row chunks (the last one partial); 99
+  // columns, three past the last whole Vec. With and without weight and bias.
+  Generator gen(12);
+  const Tensor x = Tensor::randn({7, 100, 99}, gen, 0.5f, 2.0f), gy = Tensor::randn(x.shape(), gen);
+  const Tensor w = Tensor::randn({99}, gen), b = Tensor::randn({99}, gen);
+  for (const bool affine : {true, false}) {
+    CAPTURE(affine);
+    const Tensor weight = affine ? w : Tensor(), bias = affine ? b : Tensor();
+    const kernels::LayerNormForward f = kernels::layer_norm_forward(x, weight, bias, 1e-5f);
+    const kernels::LayerNormBackward fast =
+        kernels::layer_norm_backward(x, weight, bias, f.mean, f.variance, gy, 1e-5f);
+    const kernels::LayerNormBackward naive =
+        kernels::layer_norm_backward_naive(x, weight, bias, gy, 1e-5f);
+    check_close(fast.dx, naive.dx, 1e-4f, "layer_norm dx");
+    CHECK(fast.dweight.defined() == affine);
+    CHECK(fast.dbias.defined() == affine);
+    if (!affine) continue;
+    check_close(fast.dweight, naive.dweight, 1e-4f, "layer_norm dweight");
+    check_close(fast.dbias, naive.dbias, 1e-4f, "layer_norm dbias");
+  }
+}
+
 TEST_CASE("dropout: checks p, is the identity in eval, drops about p and scales the rest") {
   Generator gen(9);
   const Tensor x = Tensor::ones({4000});

@@ -1,6 +1,6 @@
 // Layer normalization over the last axis, forward and backward. kernels/layer_norm.cpp checks
-// the shapes; the oneDNN backend (kernels/dnnl/) computes. Raw float math on Tensors, no
-// autograd.
+// the shapes; the oneDNN backend (kernels/dnnl/) computes the forward, our own row loop the
+// backward. Raw float math on Tensors, no autograd.
 #pragma once
 
 #include "engine/tensor.hpp"
@@ -17,9 +17,14 @@ LayerNormForward layer_norm_forward(const Tensor& x, const Tensor& weight, const
 struct LayerNormBackward {
   Tensor dx, dweight, dbias;  // dweight/dbias undefined when weight/bias were
 };
+// From the forward's mean and variance. The weight and bias gradients sum the rows in fixed
+// chunks, added in order: the same bits for any thread count.
 LayerNormBackward layer_norm_backward(const Tensor& x, const Tensor& weight, const Tensor& bias,
                                       const Tensor& mean, const Tensor& variance, const Tensor& gy,
                                       float eps);
+// The same in double, the statistics computed afresh from x: the reference tests compare with.
+LayerNormBackward layer_norm_backward_naive(const Tensor& x, const Tensor& weight,
+                                            const Tensor& bias, const Tensor& gy, float eps);
 
 // One row of n floats, for decoding a token at a time without a primitive call: y = (x - mean)
 // / sqrt(variance + eps) * weight + bias, the biased variance in double (two passes, as the

@@ -1,6 +1,7 @@
 #include "engine/kernels/reduce.hpp"
 
 #include <algorithm>
+#include <vector>
 
 #include "engine/error.hpp"
 #include "engine/parallel_region.hpp"
@@ -73,21 +74,40 @@ bool reduces_leading_axes(const Tensor& x, const std::vector<int64_t>& axes) {
   return true;
 }
 
-// Adds whole rows into the output so memory is read in order (a per-column walk would stride
-// through it); threads split the columns.
+// Adds whole rows so that memory is read in order (a per-column walk would stride through it).
+// The rows go in fixed chunks of kRowChunk, each summed in order into a partial of its own; the
+// partials are then added in chunk order. Threads split the (chunk, column block) pairs, so a
+// bias gradient of 128 columns keeps both cores busy (split by columns alone, it ran on one),
+// and the sums are the same for any thread count.
 void sum_columns(const float* in, int64_t rows, int64_t cols, float* out) {
-  constexpr int64_t kBlock = 256;
+  constexpr int64_t kBlock = 256, kRowChunk = 256;
   const int64_t blocks = (cols + kBlock - 1) / kBlock;
+  const int64_t chunks = std::max<int64_t>(1, (rows + kRowChunk - 1) / kRowChunk);
+  // One chunk sums straight into `out`; more each into their row of `partials`.
+  std::vector<float> partials(chunks > 1 ? static_cast<size_t>(chunks * cols) : 0);
   parallel_region(rows * cols >= kParallelMinElements, [&] {
+#pragma omp for collapse(2)
+    for (int64_t chunk = 0; chunk < chunks; ++chunk) {
+      for (int64_t b = 0; b < blocks; ++b) {
+        const int64_t begin = b * kBlock, end = std::min(cols, begin + kBlock);
+        float* o = (chunks > 1 ? partials.data() + chunk * cols : out) + begin;
+        std::fill(o, o + (end - begin), 0.0f);
+        for (int64_t r = chunk * kRowChunk; r < std::min(rows, (chunk + 1) * kRowChunk); ++r) {
+          const float* row = in + r * cols + begin;
+#pragma omp simd
+          for (int64_t c = 0; c < end - begin; ++c) o[c] += row[c];
+        }
+      }
+    }
+    if (chunks == 1) return;
 #pragma omp for
     for (int64_t b = 0; b < blocks; ++b) {
       const int64_t begin = b * kBlock, end = std::min(cols, begin + kBlock);
-      float* o = out + begin;
-      std::fill(o, out + end, 0.0f);
-      for (int64_t r = 0; r < rows; ++r) {
-        const float* row = in + r * cols + begin;
+      std::copy(partials.data() + begin, partials.data() + end, out + begin);
+      for (int64_t chunk = 1; chunk < chunks; ++chunk) {
+        const float* part = partials.data() + chunk * cols;
 #pragma omp simd
-        for (int64_t c = 0; c < end - begin; ++c) o[c] += row[c];
+        for (int64_t c = begin; c < end; ++c) out[c] += part[c];
       }
     }
   });

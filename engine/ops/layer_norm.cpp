@@ -1,5 +1,5 @@
-// layer_norm over the last axis with optional weight and bias: oneDNN forward saves each row's
-// mean and variance; the oneDNN backward uses them for dx, dweight and dbias in one pass.
+// layer_norm over the last axis with optional weight and bias: oneDNN's forward saves each row's
+// mean and variance; our backward (kernels/layer_norm.cpp) uses them for dx, dweight and dbias.
 #include "engine/kernels/layer_norm.hpp"
 #include "engine/autograd/tape.hpp"
 #include "engine/error.hpp"

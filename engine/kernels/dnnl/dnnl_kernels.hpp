@@ -51,12 +51,9 @@ Tensor dnnl_log_softmax_forward(const Tensor& x);
 Tensor dnnl_log_softmax_backward(const Tensor& y, const Tensor& gy);  // same shapes
 
 // --------------------------------------------------------------- layer norm (dnnl_layer_norm.cpp)
-// kernels/layer_norm.hpp's kernels, their shapes checked.
+// kernels/layer_norm.hpp's forward, its shapes checked (the backward is our own loop).
 LayerNormForward dnnl_layer_norm_forward(const Tensor& x, const Tensor& weight, const Tensor& bias,
                                          float eps);
-LayerNormBackward dnnl_layer_norm_backward(const Tensor& x, const Tensor& weight,
-                                           const Tensor& bias, const Tensor& mean,
-                                           const Tensor& variance, const Tensor& gy, float eps);
 
 // --------------------------------------------------------------- cache (dnnl_context.cpp)
 // The counters of this thread's primitive cache.

@@ -1,5 +1,6 @@
 // Layer normalization over the last axis on oneDNN's layer_normalization primitives (2.6 API:
-// use_scale / use_shift flags). The forward keeps mean and variance for the backward.
+// use_scale / use_shift flags). The forward keeps mean and variance for the backward
+// (kernels/layer_norm.cpp, our own loop).
 #include <string>
 
 #include "engine/kernels/dnnl/dnnl_context.hpp"
@@ -70,51 +71,6 @@ LayerNormForward dnnl_layer_norm_forward(const Tensor& x_in, const Tensor& weigh
   const Tensor bias = bias_in.defined() ? contiguous_copy(bias_in) : Tensor();
   if (weight.defined()) args.emplace(DNNL_ARG_SCALE, memory_of(weight, l.channel));
   if (bias.defined()) args.emplace(DNNL_ARG_SHIFT, memory_of(bias, l.channel));
-  p.execute(cpu_stream(), args);
-  cpu_stream().wait();
-  return out;
-}
-
-LayerNormBackward dnnl_layer_norm_backward(const Tensor& x_in, const Tensor& weight_in,
-                                           const Tensor& bias_in, const Tensor& mean,
-                                           const Tensor& variance, const Tensor& gy_in, float eps) {
-  const Tensor x = contiguous_copy(x_in);
-  const Tensor gy = contiguous_copy(gy_in);
-  const int64_t c = x.shape().back();
-  LayerNormBackward out{Tensor::empty(x.shape()),
-                        weight_in.defined() ? Tensor::empty({c}) : Tensor(),
-                        bias_in.defined() ? Tensor::empty({c}) : Tensor()};
-  if (x.numel() == 0) {
-    if (out.dweight.defined()) out.dweight.fill_(0.0f);
-    if (out.dbias.defined()) out.dbias.fill_(0.0f);
-    return out;
-  }
-
-  const RowsLayout l = rows_layout(x);
-  const Flags flags = flags_for(weight_in, bias_in);
-  // backward_data skips the scale/shift gradients when there are none to compute.
-  const dnnl::prop_kind kind =
-      flags == Flags::none ? dnnl::prop_kind::backward_data : dnnl::prop_kind::backward;
-  dnnl::primitive& p = cached_primitive(key_for("layer_norm_bwd", x, flags, eps), [&] {
-    const dnnl::layer_normalization_backward::desc desc(kind, l.data, l.data, l.stats, eps, flags);
-    return dnnl::layer_normalization_backward({desc, cpu_engine(), forward_pd(l, flags, eps)});
-  });
-  std::unordered_map<int, memory> args{{DNNL_ARG_SRC, memory_of(x, l.data)},
-                                       {DNNL_ARG_DIFF_DST, memory_of(gy, l.data)},
-                                       {DNNL_ARG_MEAN, memory_of(mean, l.stats)},
-                                       {DNNL_ARG_VARIANCE, memory_of(variance, l.stats)},
-                                       {DNNL_ARG_DIFF_SRC, memory_of(out.dx, l.data)}};
-  const Tensor weight = weight_in.defined() ? contiguous_copy(weight_in) : Tensor();
-  if (weight.defined()) {
-    args.emplace(DNNL_ARG_SCALE, memory_of(weight, l.channel));
-    args.emplace(DNNL_ARG_DIFF_SCALE, memory_of(out.dweight, l.channel));
-  }
-  // oneDNN 2.6 refuses the backward without the shift as input, though it does not read it.
-  const Tensor bias = bias_in.defined() ? contiguous_copy(bias_in) : Tensor();
-  if (bias.defined()) {
-    args.emplace(DNNL_ARG_SHIFT, memory_of(bias, l.channel));
-    args.emplace(DNNL_ARG_DIFF_SHIFT, memory_of(out.dbias, l.channel));
-  }
   p.execute(cpu_stream(), args);
   cpu_stream().wait();
   return out;
