@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cstdint>
+#include <memory>
 #include <numeric>
 #include <string>
 #include <vector>
@@ -74,33 +75,36 @@ void convert_flat(const float* from, uint16_t* to, int64_t count) {
 
 // A bf16 copy kept across products: the flat conversion of `count` floats from `start`, valid
 // while the storage's version is `version`. `owner` keeps the storage alive, so `start` cannot be
-// reused by another tensor while the entry exists.
+// reused by another tensor while the entry exists. `bits` is not zeroed when made: the conversion
+// writes all of it (a std::vector's zero fill of the inputs and output gradients a small bf16
+// step converts afresh, ~96 MB, ran on one thread while the others waited).
 struct KeptCopy {
   Tensor owner;
   const float* start;
   int64_t count;
   uint64_t version;
-  std::vector<uint16_t> bits;
+  std::unique_ptr<uint16_t[]> bits;
 };
 
 // Drops the copies nobody else holds a handle to (their tensors are gone), then returns the entry
 // for `t`'s span, converted if new or stale.
-const std::vector<uint16_t>& kept_copy(const Tensor& t, int64_t count) {
+const uint16_t* kept_copy(const Tensor& t, int64_t count) {
   thread_local std::vector<KeptCopy> kept;
   const float* start = t.data();
   for (KeptCopy& entry : kept) {
     if (entry.start != start || entry.count != count) continue;
     if (entry.version != t.version()) {
-      convert_flat(start, entry.bits.data(), count);
+      convert_flat(start, entry.bits.get(), count);
       entry.version = t.version();
     }
-    return entry.bits;
+    return entry.bits.get();
   }
   std::erase_if(kept, [](const KeptCopy& entry) { return entry.owner.sole_owner(); });
   KeptCopy& entry = kept.emplace_back(
-      KeptCopy{t, start, count, t.version(), std::vector<uint16_t>(static_cast<size_t>(count))});
-  convert_flat(start, entry.bits.data(), count);
-  return entry.bits;
+      KeptCopy{t, start, count, t.version(),
+               std::make_unique_for_overwrite<uint16_t[]>(static_cast<size_t>(count))});
+  convert_flat(start, entry.bits.get(), count);
+  return entry.bits.get();
 }
 
 }  // namespace
@@ -118,8 +122,7 @@ dnnl::memory bf16_operand(const Tensor& t, const Shape& dims, const Shape& strid
   const int64_t count = numel(dims);
   const bool flat = dense_in_some_order(dims, strides);
   if (flat && keep) {
-    const std::vector<uint16_t>& bits = kept_copy(t, count);
-    return memory(desc, cpu_engine(), const_cast<uint16_t*>(bits.data()));
+    return memory(desc, cpu_engine(), const_cast<uint16_t*>(kept_copy(t, count)));
   }
   thread_local std::vector<uint16_t> scratch[2];
   std::vector<uint16_t>& buffer = scratch[slot];
