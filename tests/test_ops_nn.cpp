@@ -313,6 +313,14 @@ TEST_CASE("softmax and layer_norm: bad shapes raise mmx::Error naming the op and
                        "layer_norm: weight of shape [3] for input [2, 4]", Error);
   CHECK_THROWS_WITH_AS(layer_norm(Tensor::zeros({2, 4}), Tensor(), Tensor::zeros({4, 1})),
                        doctest::Contains("bias of shape [4, 1]"), Error);
+  // The backward kernel called directly: its own checks, before it reads anything.
+  const Tensor x = Tensor::zeros({2, 4}), stats = Tensor::ones({2});
+  CHECK_THROWS_WITH_AS(
+      kernels::layer_norm_backward(x, Tensor::ones({3}), Tensor(), stats, stats, x, 1e-5f),
+      "layer_norm backward: weight of shape [3] for input [2, 4]", Error);
+  CHECK_THROWS_WITH_AS(
+      kernels::layer_norm_backward(x, Tensor(), Tensor(), Tensor::ones({3}), stats, x, 1e-5f),
+      doctest::Contains("need a mean and a variance per row (2), got 3 and 2"), Error);
 }
 
 TEST_CASE("matmul: empty inner dimension gives zeros (plus the bias)") {

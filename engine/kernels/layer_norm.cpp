@@ -3,8 +3,6 @@
 // reference beside it.
 #include "engine/kernels/layer_norm.hpp"
 
-#include <omp.h>
-
 #include <algorithm>
 #include <cmath>
 #include <vector>
@@ -90,13 +88,15 @@ LayerNormBackward layer_norm_backward(const Tensor& x_in, const Tensor& weight, 
   const Tensor x = contiguous_copy(x_in), gy = contiguous_copy(gy_in);
   MMX_CHECK(x.dim() >= 1 && x.shape().back() > 0,
             "layer_norm backward: need a non-empty last axis, got ", to_string(x.shape()));
-  const Tensor w = weight.defined() ? contiguous_copy(weight) : Tensor();
+  check_channels("layer_norm backward", x, weight, "weight");
+  check_channels("layer_norm backward", x, bias, "bias");
   const int64_t c = x.shape().back(), rows = x.numel() / c;
-  LayerNormBackward out{Tensor::empty(x.shape()), weight.defined() ? Tensor::zeros({c}) : Tensor(),
-                        bias.defined() ? Tensor::zeros({c}) : Tensor()};
   MMX_CHECK(mean.numel() == rows && variance.numel() == rows,
             "layer_norm backward: need a mean and a variance per row (", rows, "), got ",
             mean.numel(), " and ", variance.numel());
+  const Tensor w = weight.defined() ? contiguous_copy(weight) : Tensor();
+  LayerNormBackward out{Tensor::empty(x.shape()), weight.defined() ? Tensor::zeros({c}) : Tensor(),
+                        bias.defined() ? Tensor::zeros({c}) : Tensor()};
   const int64_t chunks = (rows + kRowChunk - 1) / kRowChunk;
   // Chunk k's weight and bias gradient sums: rows [2k, 2k + 1] of `partials`.
   std::vector<float> partials(static_cast<size_t>(2 * chunks * c), 0.0f);
