@@ -66,15 +66,6 @@ Shape per_matrix_shape(const Tensor& q, int64_t n) {
   return s;
 }
 
-// A MultiMax matrix's weights [T, T] again, from its kept scores and row norms.
-void recompute_weights(const float* kept, const float* norms, const std::vector<int64_t>& kept_at,
-                       MultiMaxCoeffs c, int order, float* p) {
-  const int64_t T = static_cast<int64_t>(kept_at.size()) - 1;
-  for (int64_t i = 0; i < T; ++i)
-    multimax_recompute_row(kept + kept_at[static_cast<size_t>(i)], i + 1, T, c, order,
-                           {norms[2 * i], norms[2 * i + 1]}, p + i * T);
-}
-
 // What a backward needs of `saved`: SoftMax's p, or MultiMax's scores and norms.
 void check_kept(const char* op, const CausalAttention& saved, const Shape& square, bool multimax) {
   const bool kept = multimax ? saved.scores.defined() && saved.norms.defined() : saved.p.defined();
@@ -168,9 +159,10 @@ Tensor causal_attention_weights(const CausalAttention& saved, const MultiMaxPara
   const std::vector<MultiMaxCoeffs> coeffs = multimax_coeffs(*n);
   const std::vector<int64_t> kept_at = kept_row_offsets(T);
   for (int64_t m = 0; m * T * T < p.numel(); ++m)
-    recompute_weights(saved.scores.data() + m * kept_at.back(), saved.norms.data() + 2 * m * T,
-                      kept_at, coeffs[static_cast<size_t>(head_of_matrix(m, heads))], n->order,
-                      p.data() + m * T * T);
+    multimax_recompute_matrix(saved.scores.data() + m * kept_at.back(), kept_at.data(),
+                              saved.norms.data() + 2 * m * T, T,
+                              coeffs[static_cast<size_t>(head_of_matrix(m, heads))], n->order,
+                              /*zero_above=*/true, p.data() + m * T * T);
   return p;
 }
 
@@ -218,8 +210,9 @@ CausalAttentionGradients causal_attention_backward(const Tensor& q_in, const Ten
       const int64_t h = head_of_matrix(m, heads);
       const float* kept = multimax ? saved.scores.data() + m * kept_at.back() : nullptr;
       if (multimax)
-        recompute_weights(kept, saved.norms.data() + 2 * m * T, kept_at,
-                          coeffs[static_cast<size_t>(h)], n->order, weights.data());
+        multimax_recompute_matrix(kept, kept_at.data(), saved.norms.data() + 2 * m * T, T,
+                                  coeffs[static_cast<size_t>(h)], n->order,
+                                  /*zero_above=*/false, weights.data());
       const Matrix pm = multimax ? Matrix{weights.data(), T} : p[at];
       float* g = local.data();
       // dp = tril(gy v^T)

@@ -59,14 +59,18 @@ void multimax_forward_row(const float* x, const float* mask, int64_t active, int
 // aligned, or the stores stay plain). The backward reads it only after every later layer has
 // run, long after the caches would have dropped it: a cached store would first read each line
 // in, twice the memory traffic (docs/performance.md, "MultiMax's kept scores"). p is bit for bit
-// multimax_forward_row's; the returned normalization lets multimax_recompute_row give it again.
+// multimax_forward_row's; the returned normalization lets multimax_recompute_matrix give it again.
 RowNormalization multimax_forward_row_keeping(const float* x, int64_t active, int64_t cols,
                                               MultiMaxCoeffs c, int order, float* p, float* kept);
-// p[0, cols) of a row again from what multimax_forward_row_keeping kept and returned, bit for
-// bit: the fused attention's backward recomputes its weights rather than keep them, as they
-// would cost twice the kept scores' memory (a full [T, T] matrix against a triangle).
-void multimax_recompute_row(const float* kept, int64_t active, int64_t cols, MultiMaxCoeffs c,
-                            int order, RowNormalization norm, float* p);
+// A causal [T, T] matrix's p again from what multimax_forward_row_keeping kept of its rows (row i
+// at kept + kept_at[i], T + 1 offsets) and returned (norms: [T, 2], top then inv), bit for bit
+// on and below the diagonal; zero after it up to the end of the diagonal's chunk of kVecLanes
+// columns, and beyond that zero only with `zero_above` (left unwritten otherwise: the fused
+// products read no further). The fused attention's backward recomputes its weights rather than
+// keep them, as they would cost twice the kept scores' memory (a full [T, T] matrix against a
+// triangle).
+void multimax_recompute_matrix(const float* kept, const int64_t* kept_at, const float* norms,
+                               int64_t T, MultiMaxCoeffs c, int order, bool zero_above, float* p);
 
 // y[0, n) = sigma(x[0, n)) alone, without the softmax: MultiMax on a GPT's output logits
 // (MultiMaxParameters::modulate), one row at a time. y may be x.
