@@ -219,14 +219,12 @@ CausalAttentionGradients causal_attention_backward(const Tensor& q_in, const Ten
       causal_scores_matrix(gy[at], v[at], T, d, 1.0f, AboveDiagonal::Unset, pack, g);
       // dv = tril(p)^T gy
       causal_weighted_sum_matrix(pm, gy[at], T, d, 1.0f, /*transposed=*/true, pack, dv[at]);
-      for (int64_t i = 0; i < T; ++i) {  // dscores over dp, row by row
-        const float* pi = pm.data + i * pm.row_stride;
-        if (multimax)
-          rows->row(thread, h, kept + kept_at[static_cast<size_t>(i)], pi, g + i * T, i + 1, T,
-                    g + i * T, /*stream=*/false);
-        else
-          softmax_backward_row(pi, g + i * T, i + 1, 1.0f, g + i * T);
-      }
+      // dscores over dp, in place
+      if (multimax)
+        rows->matrix(thread, h, kept, kept_at.data(), weights.data(), g, T, g);
+      else
+        for (int64_t i = 0; i < T; ++i)
+          softmax_backward_row(pm.data + i * pm.row_stride, g + i * T, i + 1, 1.0f, g + i * T);
       const Matrix ds{g, T};
       // dq = scale tril(ds) k, dk = scale tril(ds)^T q
       causal_weighted_sum_matrix(ds, k[at], T, d, scale, /*transposed=*/false, pack, dq[at]);

@@ -57,18 +57,6 @@ float max_row(const float* v, int64_t n) {
   return std::max(horizontal_max(vmax(even, odd)), tail);
 }
 
-float dot_row(const float* p, const float* g, int64_t n) {
-  Vec even = {}, odd = {};  // two chains, so the adds do not wait on each other
-  int64_t j = 0;
-  for (; j + 2 * kVecLanes <= n; j += 2 * kVecLanes) {
-    even += load(p + j) * load(g + j);
-    odd += load(p + j + kVecLanes) * load(g + j + kVecLanes);
-  }
-  float tail = 0.0f;
-  for (; j < n; ++j) tail += p[j] * g[j];
-  return horizontal_sum(even + odd) + tail;
-}
-
 void softmax_temperature_row(const float* x, const float* mask, int64_t active, int64_t cols,
                              float inv_t, float* p) {
   // (x - max x) / T, not x / T - max(x / T): near-equal scores of 1e4 subtract exactly, where

@@ -4,6 +4,7 @@
 
 #include <cstdint>
 
+#include "engine/kernels/vec16.hpp"
 #include "engine/tensor.hpp"
 
 namespace mmx::kernels {
@@ -42,7 +43,18 @@ void softmax_backward_row(const float* p, const float* g, int64_t active, float 
 float sum_row(const float* v, int64_t n);
 // max over j < n of v[j]; -inf for n == 0
 float max_row(const float* v, int64_t n);
-// sum over j < n of p[j] * g[j]
-float dot_row(const float* p, const float* g, int64_t n);
+// sum over j < n of p[j] * g[j]. Inline: a call from a row loop that keeps Vecs in registers
+// (MultiMax's backward sums) spills and reloads all of them around it, every row.
+inline float dot_row(const float* p, const float* g, int64_t n) {
+  Vec even = {}, odd = {};  // two chains, so the adds do not wait on each other
+  int64_t j = 0;
+  for (; j + 2 * kVecLanes <= n; j += 2 * kVecLanes) {
+    even += load(p + j) * load(g + j);
+    odd += load(p + j + kVecLanes) * load(g + j + kVecLanes);
+  }
+  float tail = 0.0f;
+  for (; j < n; ++j) tail += p[j] * g[j];
+  return horizontal_sum(even + odd) + tail;
+}
 
 }  // namespace mmx::kernels

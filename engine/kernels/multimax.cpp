@@ -123,81 +123,115 @@ void recompute_matrix(const float* kept, const int64_t* kept_at, const float* no
 // the selected adds into masked stores that defeat store forwarding.
 constexpr int kRowsPerFold = 16;  // rows summed per lane before folding into doubles
 
-// Writes dx[0, cols) and adds this row's terms into the lane sums.
+// One chunk of kVecLanes columns of a row whose sum(p * g) is `dot`: adds its terms into the
+// sums and returns its dx. The sums are named fields of a local that GCC keeps in registers
+// across a row loop (as a Vec[8], it kept them in registers but also stored all of them to the
+// stack every chunk: 8 extra 64-byte stores per 16 columns).
+template <int Order>
+inline Vec backward_chunk(Vec xv, Vec pv, Vec gv, Vec dot, Coeffs c, LaneSums& sums) {
+  // p == 0 where x is -inf, so the column adds nothing; 0 keeps 0 * inf out of the sums.
+  xv = xv == -INFINITY ? Vec{} : xv;
+  const Vec ds = pv * (gv - dot);
+  // Strict brackets as selects (masked adds), not products with 0/1. relu(r0 - x) is r0 - x
+  // where x < r0, so ds * relu(r0 - x) is (ds where x < r0) * (r0 - x): one compare.
+  const VecMask in_low = xv<c.r0, in_high = xv> c.r1;
+  const Vec ds_low = in_low ? ds : Vec{}, ds_high = in_high ? ds : Vec{};
+  Vec slope = 1.0f + (in_low ? broadcast(-c.t0) : Vec{}) + (in_high ? broadcast(c.t1) : Vec{});
+  sums.t0 += ds_low * (c.r0 - xv);
+  sums.t1 += ds_high * (xv - c.r1);
+  sums.low0 += ds_low;
+  sums.high1 += ds_high;
+  if constexpr (Order == 2) {
+    const Vec below2 = relu(c.r2 - xv), above3 = relu(xv - c.r3);
+    slope += (2.0f * c.t3) * above3 - (2.0f * c.t2) * below2;
+    const Vec ds_below2 = ds * below2, ds_above3 = ds * above3;
+    sums.t2 += ds_below2 * below2;
+    sums.t3 += ds_above3 * above3;
+    sums.low2 += ds_below2;
+    sums.high3 += ds_above3;
+  }
+  return ds * slope;
+}
+
+// The last partial chunk of a row that ends at `active` inside [j, j + kVecLanes): its columns
+// from `active` on read as p = 0, which adds nothing. Read and written whole where the row goes
+// on to `cols` (dx is 0 after `active`), through a padded copy where it does not. Returns where
+// its dx ends.
+template <int Order>
+inline int64_t backward_partial_chunk(const float* x, const float* p, const float* g, int64_t j,
+                                      int64_t active, int64_t cols, Vec dot, Coeffs c, float* dx,
+                                      LaneSums& sums) {
+  if (j + kVecLanes <= cols) {
+    const VecMask live = lanes_below(active - j);
+    store(dx + j, backward_chunk<Order>(live ? load(x + j) : Vec{}, live ? load(p + j) : Vec{},
+                                        live ? load(g + j) : Vec{}, dot, c, sums));
+    return j + kVecLanes;
+  }
+  alignas(64) float xt[kVecLanes] = {}, pt[kVecLanes] = {}, gt[kVecLanes] = {}, dxt[kVecLanes];
+  std::copy(x + j, x + active, xt);
+  std::copy(p + j, p + active, pt);
+  std::copy(g + j, g + active, gt);
+  store(dxt, backward_chunk<Order>(load(xt), load(pt), load(gt), dot, c, sums));
+  std::copy(dxt, dxt + (active - j), dx + j);
+  return active;
+}
+
+// Adds the lane sums into acc (8 doubles) and zeroes them.
+void fold_lane_sums(LaneSums& lane_sums, double* acc) {
+  const Vec in_order[8] = {lane_sums.t0,   lane_sums.t1,    lane_sums.t2,   lane_sums.t3,
+                           lane_sums.low0, lane_sums.high1, lane_sums.low2, lane_sums.high3};
+  for (int k = 0; k < 8; ++k)
+    for (int64_t l = 0; l < kVecLanes; ++l) acc[k] += in_order[k][l];
+  lane_sums = LaneSums{};
+}
+
+// Writes dx[0, cols) and adds this row's terms into the sums.
 template <int Order>
 void backward_row(const float* x, const float* p, const float* g, int64_t active, int64_t cols,
                   Coeffs c, float* dx, LaneSums& lane_sums, bool stream) {
   const Vec dot = broadcast(dot_row(p, g, active));
-  // Eight named locals, not a Vec[8]: GCC kept the array in registers but also stored all of
-  // it to the stack every chunk, 8 extra 64-byte stores per 16 columns.
-  Vec t0 = lane_sums.v[0], t1 = lane_sums.v[1], t2 = lane_sums.v[2], t3 = lane_sums.v[3];
-  Vec low0 = lane_sums.v[4], high1 = lane_sums.v[5], low2 = lane_sums.v[6];
-  Vec high3 = lane_sums.v[7];
-  // One chunk of kVecLanes columns: adds into the sums, returns its dx.
-  const auto chunk = [&](Vec xv, Vec pv, Vec gv) {
-    // p == 0 where x is -inf, so the column adds nothing; 0 keeps 0 * inf out of the sums.
-    xv = xv == -INFINITY ? Vec{} : xv;
-    const Vec ds = pv * (gv - dot);
-    // Strict brackets as selects (masked adds), not products with 0/1. relu(r0 - x) is r0 - x
-    // where x < r0, so ds * relu(r0 - x) is (ds where x < r0) * (r0 - x): one compare.
-    const VecMask in_low = xv<c.r0, in_high = xv> c.r1;
-    const Vec ds_low = in_low ? ds : Vec{}, ds_high = in_high ? ds : Vec{};
-    Vec slope = 1.0f + (in_low ? broadcast(-c.t0) : Vec{}) + (in_high ? broadcast(c.t1) : Vec{});
-    t0 += ds_low * (c.r0 - xv);
-    t1 += ds_high * (xv - c.r1);
-    low0 += ds_low;
-    high1 += ds_high;
-    if constexpr (Order == 2) {
-      const Vec below2 = relu(c.r2 - xv), above3 = relu(xv - c.r3);
-      slope += (2.0f * c.t3) * above3 - (2.0f * c.t2) * below2;
-      const Vec ds_below2 = ds * below2, ds_above3 = ds * above3;
-      t2 += ds_below2 * below2;
-      t3 += ds_above3 * above3;
-      low2 += ds_below2;
-      high3 += ds_above3;
-    }
-    return ds * slope;
-  };
+  LaneSums sums = lane_sums;
   int64_t j = 0;
   for (; j + kVecLanes <= active; j += kVecLanes) {
-    const Vec dxv = chunk(load(x + j), load(p + j), load(g + j));
+    const Vec dxv = backward_chunk<Order>(load(x + j), load(p + j), load(g + j), dot, c, sums);
     if (stream)
       store_streaming(dx + j, dxv);
     else
       store(dx + j, dxv);
   }
-  if (j < active && j + kVecLanes <= cols) {
-    // The last partial chunk read whole (the row goes on to `cols`), its columns from `active`
-    // on selected to p = 0, which adds nothing: causal rows end here 15 times in 16.
-    const VecMask live = lanes_below(active - j);
-    const Vec dxv =
-        chunk(live ? load(x + j) : Vec{}, live ? load(p + j) : Vec{}, live ? load(g + j) : Vec{});
-    store(dx + j, dxv);  // zero past `active`: ds is 0 there
-    j += kVecLanes;
-    active = j;             // the fill below starts after this chunk
-  } else if (j < active) {  // the same at the row's end, through a padded copy
-    alignas(64) float xt[kVecLanes] = {}, pt[kVecLanes] = {}, gt[kVecLanes] = {}, dxt[kVecLanes];
-    std::copy(x + j, x + active, xt);
-    std::copy(p + j, p + active, pt);
-    std::copy(g + j, g + active, gt);
-    store(dxt, chunk(load(xt), load(pt), load(gt)));
-    std::copy(dxt, dxt + (active - j), dx + j);
-  }
-  lane_sums = LaneSums{{t0, t1, t2, t3, low0, high1, low2, high3}};
-  std::fill(dx + active, dx + cols, 0.0f);
-}
-
-// Adds the lane sums into acc (8 doubles) and zeroes them.
-void fold_lane_sums(LaneSums& lane_sums, double* acc) {
-  for (int k = 0; k < 8; ++k) {
-    for (int64_t l = 0; l < kVecLanes; ++l) acc[k] += lane_sums.v[k][l];
-    lane_sums.v[k] = Vec{};
-  }
+  if (j < active)  // causal rows end here 15 times in 16
+    j = backward_partial_chunk<Order>(x, p, g, j, active, cols, dot, c, dx, sums);
+  lane_sums = sums;
+  std::fill(dx + j, dx + cols, 0.0f);
 }
 
 // Shared by forward and backward: which head's coefficients row `row` uses.
 int64_t head_of(int64_t row, int64_t heads, int64_t queries) {
   return heads == 1 ? 0 : (row / queries) % heads;
+}
+
+// MultiMaxRowsBackward::matrix's rows: backward_row's, without the fill after each diagonal.
+template <int Order>
+void backward_matrix(const float* kept, const int64_t* kept_at, const float* p, const float* g,
+                     int64_t T, Coeffs c, float* dx, LaneSums& lane_sums, double* totals,
+                     int& rows_in_lanes) {
+  LaneSums sums = lane_sums;
+  for (int64_t i = 0; i < T; ++i) {
+    const float* x = kept + kept_at[i];
+    const float *pi = p + i * T, *gi = g + i * T;
+    float* dxi = dx + i * T;
+    const int64_t active = i + 1;
+    const Vec dot = broadcast(dot_row(pi, gi, active));
+    int64_t j = 0;
+    for (; j + kVecLanes <= active; j += kVecLanes)
+      store(dxi + j, backward_chunk<Order>(load(x + j), load(pi + j), load(gi + j), dot, c, sums));
+    if (j < active) backward_partial_chunk<Order>(x, pi, gi, j, active, T, dot, c, dxi, sums);
+    if (++rows_in_lanes == kRowsPerFold) {
+      fold_lane_sums(sums, totals);
+      rows_in_lanes = 0;
+    }
+  }
+  lane_sums = sums;
 }
 
 }  // namespace
@@ -281,6 +315,16 @@ void MultiMaxRowsBackward::row(int thread, int64_t h, const float* x, const floa
     fold_lane_sums(mine.lanes, mine.totals);
     mine.rows_in_lanes = 0;
   }
+}
+
+void MultiMaxRowsBackward::matrix(int thread, int64_t h, const float* kept, const int64_t* kept_at,
+                                  const float* p, const float* g, int64_t T, float* dx) {
+  HeadSums& mine = sums_[static_cast<size_t>(thread * heads_ + h)];
+  const Coeffs& c = coeffs_[static_cast<size_t>(h)];
+  if (order_ == 1)
+    backward_matrix<1>(kept, kept_at, p, g, T, c, dx, mine.lanes, mine.totals, mine.rows_in_lanes);
+  else
+    backward_matrix<2>(kept, kept_at, p, g, T, c, dx, mine.lanes, mine.totals, mine.rows_in_lanes);
 }
 
 void MultiMaxRowsBackward::thread_done(int thread) {

@@ -76,11 +76,12 @@ void multimax_recompute_matrix(const float* kept, const int64_t* kept_at, const 
 // (MultiMaxParameters::modulate), one row at a time. y may be x.
 void multimax_modulate_row(const float* x, int64_t n, MultiMaxCoeffs c, int order, float* y);
 
-// The backward's 8 running sums, per lane: the t gradients in [0..3] and the bare indicator /
-// relu sums of the r gradients in [4..7] (the factors t_k, -t_k, 2 t_k, -2 t_k are applied
-// once, after every row is summed).
+// The backward's 8 running sums, per lane: the t gradients t0..t3, and the bare indicator /
+// relu sums of the r gradients (the factors t_k, -t_k, 2 t_k, -2 t_k are applied once, after
+// every row is summed).
 struct LaneSums {
-  Vec v[8] = {};
+  Vec t0 = {}, t1 = {}, t2 = {}, t3 = {};
+  Vec low0 = {}, high1 = {}, low2 = {}, high3 = {};
 };
 
 // The backward row by row: dx of each row, and the t and r gradients summed per thread (as
@@ -93,6 +94,13 @@ class MultiMaxRowsBackward {
   // `stream` its full chunks go past the caches) and adds the row's terms to that thread's sums.
   void row(int thread, int64_t h, const float* x, const float* p, const float* g, int64_t active,
            int64_t cols, float* dx, bool stream);
+  // A causal [T, T] matrix of head h, the fused attention's: row i's x at kept + kept_at[i]
+  // (multimax_forward_row_keeping's layout), p and g [T, T] dense. Writes each row's dx (dx may
+  // be g) up to the end of its diagonal's chunk and leaves the rest, which the fused products
+  // never read. The same dx and sums, in the same order, as T calls of row(); one call keeps
+  // the sums and the constants in registers from row to row.
+  void matrix(int thread, int64_t h, const float* kept, const int64_t* kept_at, const float* p,
+              const float* g, int64_t T, float* dx);
   // Each thread, after its last row: folds what its lanes still hold.
   void thread_done(int thread);
   // dt and dr (t's shape, zero-initialised) from every thread's sums.
