@@ -46,15 +46,18 @@ float max_row(const float* v, int64_t n);
 // sum over j < n of p[j] * g[j]. Inline: a call from a row loop that keeps Vecs in registers
 // (MultiMax's backward sums) spills and reloads all of them around it, every row.
 inline float dot_row(const float* p, const float* g, int64_t n) {
-  Vec even = {}, odd = {};  // two chains, so the adds do not wait on each other
+  Vec even = {}, odd = {};  // as sum_row's (masked_softmax.cpp)
   int64_t j = 0;
   for (; j + 2 * kVecLanes <= n; j += 2 * kVecLanes) {
     even += load(p + j) * load(g + j);
     odd += load(p + j + kVecLanes) * load(g + j + kVecLanes);
   }
-  float tail = 0.0f;
-  for (; j < n; ++j) tail += p[j] * g[j];
-  return horizontal_sum(even + odd) + tail;
+  if (j + kVecLanes <= n) {
+    even += load(p + j) * load(g + j);
+    j += kVecLanes;
+  }
+  if (j < n) odd += load_first(p + j, n - j) * load_first(g + j, n - j);
+  return horizontal_sum(even + odd);
 }
 
 }  // namespace mmx::kernels

@@ -99,6 +99,20 @@ inline float vmin(float a, float b) {
 inline Vec relu(Vec v) {
   return vmax(v, Vec{});
 }
+// Lanes [0, n) of `from` (0 <= n <= kVecLanes), the rest 0, reading no memory past from + n: a
+// row's last, partial chunk where the row may end at its buffer's end. Under AVX-512 one masked
+// load, which suppresses faults on the masked-off lanes.
+inline Vec load_first(const float* from, int64_t n) {
+#if defined(__AVX512F__)
+  const __m512 v = _mm512_maskz_loadu_ps(static_cast<__mmask16>((1u << n) - 1u), from);
+  return reinterpret_cast<const Vec&>(v);
+#else
+  Vec v = {};
+  std::memcpy(&v, from, static_cast<size_t>(n) * sizeof(float));
+  return v;
+#endif
+}
+
 // Lanes [0, n) true: the live part of a row's last, partial chunk.
 inline VecMask lanes_below(int64_t n) {
   const Vec lane = {0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15};
