@@ -4,6 +4,8 @@
 
 #include "engine/autograd/tape.hpp"
 #include "engine/ops.hpp"
+#include "engine/random.hpp"
+#include "engine/thread_count.hpp"
 
 using namespace mmx;
 
@@ -115,4 +117,19 @@ TEST_CASE("sum_to_shape reduces dense and transposed gradients alike") {
   CHECK(autograd::sum_to_shape(g, {2}).to_vector() == std::vector<float>{6, 9});
   CHECK(autograd::sum_to_shape(gt, {2}).to_vector() == std::vector<float>{3, 12});
   CHECK(autograd::sum_to_shape(gt, {3, 1}).to_vector() == std::vector<float>{3, 5, 7});
+}
+
+TEST_CASE("sum_to_shape over leading axes: each column summed in row order, on any thread count") {
+  // [7, 40, 300] is threaded (84,000 elements) and ends in a partial 256-column block.
+  Generator gen(3);
+  const Tensor g = Tensor::uniform({7, 40, 300}, gen, -1.0f, 1.0f);
+  const std::vector<float> gv = g.to_vector();
+  std::vector<float> want(40 * 300, 0.0f);
+  for (size_t r = 0; r < 7; ++r)
+    for (size_t c = 0; c < want.size(); ++c) want[c] += gv[r * want.size() + c];
+  for (int threads : {1, 2, 3}) {
+    CAPTURE(threads);
+    FixedThreadCount scope(threads);
+    CHECK(autograd::sum_to_shape(g, {40, 300}).to_vector() == want);
+  }
 }
