@@ -64,7 +64,7 @@ inline Vec broadcast(float v) {
   return Vec{} + v;
 }
 // a > b ? a : b and a < b ? a : b, lane by lane, as one instruction: GCC 12 leaves these selects
-// a compare and a blend, two (a tenth of MultiMax's recompute, which clamps six times a chunk).
+// a compare and a blend, two (MultiMax's recompute clamps six times a chunk).
 // The selects are spelled in the instructions' own operand order, so a NaN or a -0 gives the
 // same lane either way; the float overloads are the same selects, for code templated on both.
 #if defined(__AVX512F__)
