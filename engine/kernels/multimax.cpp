@@ -185,10 +185,11 @@ void fold_lane_sums(LaneSums& lane_sums, double* acc) {
   lane_sums = LaneSums{};
 }
 
-// Writes dx[0, cols) and adds this row's terms into the sums.
+// Writes dx[0, cols) and adds this row's terms into the sums. Inline, so that a row loop keeps
+// the sums in registers across its rows (backward_matrix).
 template <int Order>
-void backward_row(const float* x, const float* p, const float* g, int64_t active, int64_t cols,
-                  Coeffs c, float* dx, LaneSums& lane_sums, bool stream) {
+inline void backward_row(const float* x, const float* p, const float* g, int64_t active,
+                         int64_t cols, Coeffs c, float* dx, LaneSums& lane_sums, bool stream) {
   const Vec dot = broadcast(dot_row(p, g, active));
   LaneSums sums = lane_sums;
   int64_t j = 0;
@@ -210,22 +211,17 @@ int64_t head_of(int64_t row, int64_t heads, int64_t queries) {
   return heads == 1 ? 0 : (row / queries) % heads;
 }
 
-// MultiMaxRowsBackward::matrix's rows: backward_row's, without the fill after each diagonal.
+// MultiMaxRowsBackward::matrix's rows: backward_row's, each up to the end of its diagonal's chunk
+// (cols = that end, so nothing after it is written).
 template <int Order>
 void backward_matrix(const float* kept, const int64_t* kept_at, const float* p, const float* g,
                      int64_t T, Coeffs c, float* dx, LaneSums& lane_sums, double* totals,
                      int& rows_in_lanes) {
   LaneSums sums = lane_sums;
   for (int64_t i = 0; i < T; ++i) {
-    const float* x = kept + kept_at[i];
-    const float *pi = p + i * T, *gi = g + i * T;
-    float* dxi = dx + i * T;
-    const int64_t active = i + 1;
-    const Vec dot = broadcast(dot_row(pi, gi, active));
-    int64_t j = 0;
-    for (; j + kVecLanes <= active; j += kVecLanes)
-      store(dxi + j, backward_chunk<Order>(load(x + j), load(pi + j), load(gi + j), dot, c, sums));
-    if (j < active) backward_partial_chunk<Order>(x, pi, gi, j, active, T, dot, c, dxi, sums);
+    const int64_t diagonal_end = std::min(T, (i / kVecLanes + 1) * kVecLanes);
+    backward_row<Order>(kept + kept_at[i], p + i * T, g + i * T, i + 1, diagonal_end, c, dx + i * T,
+                        sums, /*stream=*/false);
     if (++rows_in_lanes == kRowsPerFold) {
       fold_lane_sums(sums, totals);
       rows_in_lanes = 0;
