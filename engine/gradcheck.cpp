@@ -41,13 +41,19 @@ GradcheckResult gradcheck(const std::function<Tensor(const std::vector<Tensor>&)
     std::vector<int64_t> offsets;
     for_each_offset(in.shape(), in.strides(), [&](int64_t off) { offsets.push_back(off); });
     for (size_t e = 0; e < offsets.size(); ++e) {
+      // Each write is counted (bump_version): a product keeps what it derives from a weight
+      // (its packed layout) until the weight's version changes.
       float* p = in.data() + offsets[e];
       const float original = *p;
-      *p = original + opt.eps;
+      const auto set = [&](float value) {
+        *p = value;
+        in.bump_version();
+      };
+      set(original + opt.eps);
       const double plus = projected(fn, inputs, wv);
-      *p = original - opt.eps;
+      set(original - opt.eps);
       const double minus = projected(fn, inputs, wv);
-      *p = original;
+      set(original);
       const double numeric = (plus - minus) / (2.0 * opt.eps);
       const double err = std::fabs(numeric - a[e]);
       result.max_abs_error = std::max(result.max_abs_error, static_cast<float>(err));

@@ -200,7 +200,7 @@ TEST_CASE("bf16 kept copies: converted once per version, shared by W and its tra
   const Tensor gy = integers({5, 6});
   const Tensor w_t = kernels::matrix_transpose_view(w);
   const auto kept_product = [](const Tensor& a, const Tensor& b) {
-    return kernels::matmul_forward(a, b, Tensor(), kernels::KeepBf16::b).to_vector();
+    return kernels::matmul_forward(a, b, Tensor(), {.b_bf16 = true}).to_vector();
   };
 
   const int64_t before = kernels::matmul_bf16_conversions();
@@ -221,21 +221,25 @@ TEST_CASE("bf16 kept copies: converted once per version, shared by W and its tra
   CHECK(kernels::matmul_bf16_conversions() - before == 8);
 }
 
-TEST_CASE("bf16 linear: a training step converts each weight once, x and gy once each") {
+TEST_CASE("bf16 linear: a training step packs the weight per layout, converts x and gy once") {
   if (!cpu_runs_bf16_matmul()) return;
   const MatmulPrecisionGuard bf16(MatmulPrecision::bf16);
   Generator gen(9);
   Tensor x = Tensor::randn({4, 8, 16}, gen).requires_grad_();
   Tensor w = Tensor::randn({12, 16}, gen).requires_grad_();
   const int64_t before = kernels::matmul_bf16_conversions();
+  const int64_t packs_before = kernels::matmul_weight_packs();
   const Tensor y = linear(x, w, Tensor());
   y.backward(Tensor::randn({4, 8, 12}, gen));
-  // Forward: x and w; backward: gy, then dX = gy w and dW = gy^T x reuse all three.
-  CHECK(kernels::matmul_bf16_conversions() - before == 3);
+  // Forward: x converts, w^T packs (into bf16); backward: gy converts, dX = gy w packs w, and
+  // dW = gy^T x reuses gy's and x's copies.
+  CHECK(kernels::matmul_bf16_conversions() - before == 2);
+  CHECK(kernels::matmul_weight_packs() - packs_before == 2);
   // New x, same w: only x converts. (The same x would convert nothing: its copy is kept while x
   // lives and is unchanged.)
   linear(Tensor::randn({4, 8, 16}, gen), w, Tensor());
-  CHECK(kernels::matmul_bf16_conversions() - before == 4);
+  CHECK(kernels::matmul_bf16_conversions() - before == 3);
+  CHECK(kernels::matmul_weight_packs() - packs_before == 2);
 }
 
 namespace {

@@ -54,7 +54,11 @@ int64_t matmul_bf16_conversions() {
   return dnnl_matmul_bf16_conversions();
 }
 
-Tensor matmul_forward(const Tensor& a, const Tensor& b, const Tensor& bias, KeepBf16 keep) {
+int64_t matmul_weight_packs() {
+  return dnnl_matmul_weight_packs();
+}
+
+Tensor matmul_forward(const Tensor& a, const Tensor& b, const Tensor& bias, KeepOperands keep) {
   const Shape out_shape = product_shape(a, b, "matmul");
   const int64_t n = out_shape.back();
   MMX_CHECK(!bias.defined() || bias.shape() == Shape{n}, "matmul: bias of shape ",
@@ -80,7 +84,7 @@ void matmul_into(const Tensor& a, const Tensor& b, Tensor& out, bool accumulate)
   }
   // The causal attention blocks stay fp32: they are small, and a per-block bf16 copy would cost
   // about what it saves.
-  dnnl_matmul(a, b, Tensor(), out, accumulate, MatmulPrecision::fp32, KeepBf16::none);
+  dnnl_matmul(a, b, Tensor(), out, accumulate, MatmulPrecision::fp32, KeepOperands{});
 }
 
 }  // namespace mmx::kernels

@@ -9,20 +9,26 @@
 
 namespace mmx::kernels {
 
-// Which operands of a bf16 product keep their bf16 copy for later products: those whose values
-// change only by in-place writes that bump their version (weights, which the optimizer updates;
-// activations the tape saves for the backward). A kept copy is converted once per version, and
-// W and its transposed view share it. fp32 products ignore this.
-enum class KeepBf16 { none, a, b, both };
+// What a product may keep, for later products, of operands whose values change only by in-place
+// writes that bump their version (weights, which the optimizer updates; activations the tape
+// saves for the backward). What is kept is redone once per version.
+struct KeepOperands {
+  // bf16 products: the operand's bf16 copy (W and its transposed view share one).
+  bool a_bf16 = false;
+  bool b_bf16 = false;
+  // b is a weight of a 2-D product: packed into the primitive's own layout for it (fp32 or bf16),
+  // so that the primitive does not repack it on every call, as it must a plain [in, out] or
+  // [out, in] matrix. One packed copy per layout the weight is read in (W, W^T).
+  bool b_packed = false;
+};
 
 // [..., m, k] x [..., k, n] -> [..., m, n], batch dims broadcast (NumPy rules). Operands are
 // read through their strides: a transposed view costs no copy. `bias` (optional, [n], any
 // stride) is added to every row inside the same primitive. The result is contiguous.
 // With matmul_precision() bf16 (engine/precision.hpp) the operands are rounded to bf16 and the
-// product accumulates in fp32 (the operands in `keep` convert once per version); matmul_into
-// always runs in fp32.
+// product accumulates in fp32; matmul_into always runs in fp32 and keeps nothing.
 Tensor matmul_forward(const Tensor& a, const Tensor& b, const Tensor& bias = Tensor(),
-                      KeepBf16 keep = KeepBf16::none);
+                      KeepOperands keep = {});
 // The same product written into `out`, a view of the output's shape with any strides but a
 // dense last axis (a window of a larger tensor); `accumulate` adds to what `out` holds.
 void matmul_into(const Tensor& a, const Tensor& b, Tensor& out, bool accumulate = false);
@@ -34,5 +40,7 @@ int64_t matmul_operand_copies();
 // How many operands bf16 products have rounded to bf16 on this thread (a kept copy reused counts
 // none): tests use it to show that kept copies are reused, and that bf16 ran at all.
 int64_t matmul_bf16_conversions();
+// How many weights products have packed on this thread (a packed copy reused counts none).
+int64_t matmul_weight_packs();
 
 }  // namespace mmx::kernels

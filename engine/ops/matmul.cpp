@@ -40,8 +40,8 @@ Tensor with_shape(const Tensor& dense, const Shape& shape) {
 // oneDNN shares a product between two threads better when its first dim is the longer one. At 2
 // threads and 2048 rows a weight gradient [128, 512] took 0.81 ms that way against 0.99-1.03 ms,
 // [256, 1024] 3.19-3.45 against 3.70-3.76 (no difference at 1 thread; docs/performance.md).
-// `keep` is none or both, which read the same with the operands swapped.
-Tensor transposed_product(const Tensor& a, const Tensor& b, kernels::KeepBf16 keep) {
+// `keep` keeps both bf16 copies or neither, which read the same with the operands swapped.
+Tensor transposed_product(const Tensor& a, const Tensor& b, kernels::KeepOperands keep) {
   using kernels::matrix_transpose_view;
   if (a.size(1) >= b.size(1))
     return kernels::matmul_forward(matrix_transpose_view(a), b, Tensor(), keep);
@@ -69,7 +69,7 @@ Tensor matmul(const Tensor& a, const Tensor& b) {
       if (a_rows.defined()) {  // the folded product: gy is [rows, n] as well
         const Tensor gy_rows = with_shape(gy, {a_rows.size(0), gy.size(-1)});
         if (a.requires_grad()) ga = with_shape(kernels::matmul_forward(gy_rows, b_t), a.shape());
-        if (b.requires_grad()) gb = transposed_product(a_rows, gy_rows, kernels::KeepBf16::none);
+        if (b.requires_grad()) gb = transposed_product(a_rows, gy_rows, {});
       } else {
         // Broadcast batch axes come back at the output's size; the tape sums them down.
         if (a.requires_grad()) ga = kernels::matmul_forward(gy, b_t);
@@ -90,12 +90,12 @@ Tensor linear(const Tensor& x, const Tensor& weight, const Tensor& bias) {
             to_string(bias.shape()), " for weight ", to_string(weight.shape()));
   Tensor x_rows = rows_view(x);
   if (!x_rows.defined()) x_rows = rows_view(kernels::contiguous_copy(x));
-  // In bf16 the weight's copy is kept until the optimizer changes it, and x's until the backward
-  // has used it again for the weight's gradient (the tape saves x_rows, unchanged meanwhile).
+  // The weight is packed for the product until the optimizer changes it. In bf16, x's copy is
+  // kept until the backward has used it again for the weight's gradient (the tape saves x_rows,
+  // unchanged meanwhile).
   const bool recorded = autograd::needs_grad({x, weight, bias});
-  const Tensor y_rows =
-      kernels::matmul_forward(x_rows, kernels::matrix_transpose_view(weight), bias,
-                              recorded ? kernels::KeepBf16::both : kernels::KeepBf16::b);
+  const Tensor y_rows = kernels::matmul_forward(x_rows, kernels::matrix_transpose_view(weight),
+                                                bias, {.a_bf16 = recorded, .b_packed = true});
   Tensor y = with_shape(y_rows, with_last(x.shape(), out_features));
   if (recorded) {
     const Shape x_shape = x.shape();
@@ -106,11 +106,12 @@ Tensor linear(const Tensor& x, const Tensor& weight, const Tensor& bias) {
                        Tensor gx, gw, gb;
                        // gy's bf16 copy serves both products (the second reads it transposed).
                        if (x_grad)
-                         gx = with_shape(kernels::matmul_forward(gy_rows, weight, Tensor(),
-                                                                 kernels::KeepBf16::both),
-                                         x_shape);
+                         gx =
+                             with_shape(kernels::matmul_forward(gy_rows, weight, Tensor(),
+                                                                {.a_bf16 = true, .b_packed = true}),
+                                        x_shape);
                        if (weight.requires_grad())
-                         gw = transposed_product(gy_rows, x_rows, kernels::KeepBf16::both);
+                         gw = transposed_product(gy_rows, x_rows, {.a_bf16 = true, .b_bf16 = true});
                        if (bias_grad) gb = sum(gy_rows, {0});
                        return std::vector<Tensor>{gx, gw, gb};
                      });

@@ -33,15 +33,17 @@ Tensor dnnl_eltwise_backward(Eltwise kind, const Tensor& x, const Tensor& grad_y
 // --------------------------------------------------------------- matmul (dnnl_matmul.cpp)
 // out (= or +=, by `accumulate`) a b + bias on one cached primitive; out's layout is its strides,
 // its shape the checked product's, no dimension empty; `bias` may be undefined. With bf16, a and
-// b are rounded to bf16 first (the operands in `keep` into copies kept across products); the
-// product accumulates in fp32 into fp32 out.
+// b are rounded to bf16 first; the product accumulates in fp32 into fp32 out. `keep` says what
+// may be kept across products (kernels/matmul.hpp).
 void dnnl_matmul(Tensor a, Tensor b, Tensor bias, Tensor& out, bool accumulate,
-                 MatmulPrecision precision, KeepBf16 keep);
+                 MatmulPrecision precision, KeepOperands keep);
 // The operands dnnl_matmul has copied to dense memory on this thread (strides oneDNN's gemm
 // cannot read).
 int64_t dnnl_matmul_operand_copies();
 // The bf16 conversions dnnl_matmul has made on this thread.
 int64_t dnnl_matmul_bf16_conversions();
+// The weights dnnl_matmul has packed on this thread.
+int64_t dnnl_matmul_weight_packs();
 
 // --------------------------------------------------------------- softmax (dnnl_softmax.cpp)
 // Over the last axis of x (at least one axis); x of any strides, results contiguous.

@@ -9,6 +9,7 @@
 #include "engine/kernels/dnnl/dnnl_bf16_operands.hpp"
 #include "engine/kernels/dnnl/dnnl_context.hpp"
 #include "engine/kernels/dnnl/dnnl_kernels.hpp"
+#include "engine/kernels/dnnl/dnnl_packed_weights.hpp"
 #include "engine/kernels/elementwise.hpp"
 #include "engine/precision.hpp"
 
@@ -98,9 +99,15 @@ int64_t dnnl_matmul_bf16_conversions() {
   return dnnl_backend::bf16_conversions();
 }
 
+int64_t dnnl_matmul_weight_packs() {
+  return dnnl_backend::weight_packs();
+}
+
 void dnnl_matmul(Tensor a, Tensor b, Tensor bias, Tensor& out, bool accumulate,
-                 MatmulPrecision precision, KeepBf16 keep) {
+                 MatmulPrecision precision, KeepOperands keep) {
   const bool bf16 = precision == MatmulPrecision::bf16;
+  // Batched weights (attention's blocks) are not parameters: only a 2-D product packs.
+  const bool pack_b = keep.b_packed && out.dim() == 2;
   const int64_t n = b.size(-1);
   const Shape& out_shape = out.shape();
   const size_t ndims = out_shape.size();
@@ -118,6 +125,7 @@ void dnnl_matmul(Tensor a, Tensor b, Tensor bias, Tensor& out, bool accumulate,
 
   std::string key = accumulate ? "matmul+=;" : "matmul;";
   if (bf16) key += "bf16;";
+  if (pack_b) key += "packed;";
   key.reserve(32 + 4 * 2 * ndims * sizeof(int64_t));
   append_layout(key, la);
   append_layout(key, lb);
@@ -128,8 +136,14 @@ void dnnl_matmul(Tensor a, Tensor b, Tensor bias, Tensor& out, bool accumulate,
   using dnnl_backend::memory_desc;
   const dnnl::memory::desc a_md =
       bf16 ? bf16_operand_desc(la.dims, la.strides) : memory_desc(la.dims, la.strides);
+  const dnnl::memory::data_type b_type =
+      bf16 ? dnnl::memory::data_type::bf16 : dnnl::memory::data_type::f32;
+  // A packed weight's layout is the primitive's choice (`any`), asked for once it exists.
   const dnnl::memory::desc b_md =
-      bf16 ? bf16_operand_desc(lb.dims, lb.strides) : memory_desc(lb.dims, lb.strides);
+      pack_b ? dnnl::memory::desc(dnnl::memory::dims(lb.dims.begin(), lb.dims.end()), b_type,
+                                  dnnl::memory::format_tag::any)
+      : bf16 ? bf16_operand_desc(lb.dims, lb.strides)
+             : memory_desc(lb.dims, lb.strides);
   const dnnl::memory::desc c_md = memory_desc(lc.dims, lc.strides);
   const dnnl::memory::desc bias_md =
       bias.defined() ? memory_desc(lbias.dims, lbias.strides) : dnnl::memory::desc();
@@ -148,14 +162,21 @@ void dnnl_matmul(Tensor a, Tensor b, Tensor bias, Tensor& out, bool accumulate,
   dnnl::primitive& primitive =
       dnnl_backend::cached_primitive(key, [&] { return bf16 ? bf16_primitive(make) : make(); });
 
-  const bool keep_a = keep == KeepBf16::a || keep == KeepBf16::both;
-  const bool keep_b = keep == KeepBf16::b || keep == KeepBf16::both;
   using dnnl_backend::bf16_operand;
+  dnnl::memory b_memory;
+  if (pack_b) {
+    const dnnl_memory_desc_t* packed_md =
+        dnnl_primitive_desc_query_md(primitive.get_primitive_desc(), dnnl_query_weights_md, 0);
+    b_memory = dnnl_backend::packed_weights(b, memory_desc(lb.dims, lb.strides),
+                                            dnnl::memory::desc(*packed_md));
+  } else {
+    b_memory = bf16 ? bf16_operand(b, lb.dims, lb.strides, 1, keep.b_bf16)
+                    : dnnl_backend::memory_of(b, b_md);
+  }
   std::unordered_map<int, dnnl::memory> args{
-      {DNNL_ARG_SRC,
-       bf16 ? bf16_operand(a, la.dims, la.strides, 0, keep_a) : dnnl_backend::memory_of(a, a_md)},
-      {DNNL_ARG_WEIGHTS,
-       bf16 ? bf16_operand(b, lb.dims, lb.strides, 1, keep_b) : dnnl_backend::memory_of(b, b_md)},
+      {DNNL_ARG_SRC, bf16 ? bf16_operand(a, la.dims, la.strides, 0, keep.a_bf16)
+                          : dnnl_backend::memory_of(a, a_md)},
+      {DNNL_ARG_WEIGHTS, b_memory},
       {DNNL_ARG_DST, dnnl_backend::memory_of(out, c_md)}};
   if (bias.defined()) args.emplace(DNNL_ARG_BIAS, dnnl_backend::memory_of(bias, bias_md));
   primitive.execute(dnnl_backend::cpu_stream(), args);
