@@ -10,6 +10,7 @@
 
 #include "engine/error.hpp"
 #include "engine/kernels/dnnl/dnnl_context.hpp"
+#include "engine/kernels/dnnl/dnnl_kept_copies.hpp"
 #include "engine/parallel_region.hpp"
 
 namespace mmx::dnnl_backend {
@@ -51,19 +52,6 @@ bool dense_in_some_order(const Shape& dims, const Shape& strides) {
   return true;
 }
 
-dnnl::primitive& reorder_to_bf16(const std::string& key, const memory::desc& from,
-                                 const memory::desc& to) {
-  return cached_primitive(key, [&] {
-    try {
-      return dnnl::primitive(
-          dnnl::reorder(dnnl::reorder::primitive_desc(cpu_engine(), from, cpu_engine(), to)));
-    } catch (const dnnl::error& e) {
-      throw Error(cat("matmul: oneDNN cannot convert to bf16 on this CPU (", e.what(),
-                      "); use fp32 precision"));
-    }
-  });
-}
-
 // x rounded to bf16, to nearest with ties to even, as oneDNN's reorders (and vcvtneps2bf16) round;
 // a NaN stays a NaN (quiet).
 uint16_t to_bf16(float x) {
@@ -85,38 +73,19 @@ void convert_flat(const float* from, uint16_t* to, int64_t count) {
   });
 }
 
-// A bf16 copy kept across products: the flat conversion of `count` floats from `start`, valid
-// while the storage's version is `version`. `owner` keeps the storage alive, so `start` cannot be
-// reused by another tensor while the entry exists. `bits` is not zeroed when made: the conversion
-// writes all of it (a std::vector's zero fill of the inputs and output gradients a small bf16
-// step converts afresh, ~96 MB, ran on one thread while the others waited).
-struct KeptCopy {
-  Tensor owner;
-  const float* start;
-  int64_t count;
-  uint64_t version;
-  std::unique_ptr<uint16_t[]> bits;
-};
-
-// Drops the copies nobody else holds a handle to (their tensors are gone), then returns the entry
-// for `t`'s span, converted if new or stale.
-const uint16_t* kept_copy(const Tensor& t, int64_t count) {
-  thread_local std::vector<KeptCopy> kept;
-  const float* start = t.data();
-  for (KeptCopy& entry : kept) {
-    if (entry.start != start || entry.count != count) continue;
-    if (entry.version != t.version()) {
-      convert_flat(start, entry.bits.get(), count);
-      entry.version = t.version();
-    }
-    return entry.bits.get();
-  }
-  std::erase_if(kept, [](const KeptCopy& entry) { return entry.owner.sole_owner(); });
-  KeptCopy& entry = kept.emplace_back(
-      KeptCopy{t, start, count, t.version(),
-               std::make_unique_for_overwrite<uint16_t[]>(static_cast<size_t>(count))});
-  convert_flat(start, entry.bits.get(), count);
-  return entry.bits.get();
+// The bf16 copy of the `count` floats from t.data(), kept until t's storage version changes.
+const uint16_t* kept_bf16_copy(const Tensor& t, int64_t count) {
+  thread_local KeptCopies<int64_t, std::unique_ptr<uint16_t[]>> kept;
+  // Not zeroed when made: the conversion writes all of it (a std::vector's zero fill of the
+  // inputs and output gradients a small bf16 step converts afresh, ~96 MB, ran on one thread
+  // while the others waited).
+  const auto make = [&] {
+    return std::make_unique_for_overwrite<uint16_t[]>(static_cast<size_t>(count));
+  };
+  const auto convert = [&](std::unique_ptr<uint16_t[]>& bits) {
+    convert_flat(t.data(), bits.get(), count);
+  };
+  return kept_copy(kept, t, count, make, convert).get();
 }
 
 }  // namespace
@@ -134,7 +103,7 @@ dnnl::memory bf16_operand(const Tensor& t, const Shape& dims, const Shape& strid
   const int64_t count = numel(dims);
   const bool flat = dense_in_some_order(dims, strides);
   if (flat && keep) {
-    return memory(desc, cpu_engine(), const_cast<uint16_t*>(kept_copy(t, count)));
+    return memory(desc, cpu_engine(), const_cast<uint16_t*>(kept_bf16_copy(t, count)));
   }
   thread_local std::vector<uint16_t> scratch[2];
   std::vector<uint16_t>& buffer = scratch[slot];
@@ -147,7 +116,8 @@ dnnl::memory bf16_operand(const Tensor& t, const Shape& dims, const Shape& strid
     for (int64_t v : dims) key += cat(v, ',');
     for (int64_t v : strides) key += cat(v, ',');
     const memory::desc from = memory_desc(dims, strides);
-    dnnl::primitive& reorder = reorder_to_bf16(key, from, desc);
+    dnnl::primitive& reorder = cached_reorder(
+        key, from, desc, "matmul: oneDNN cannot convert to bf16", "use fp32 precision");
     memory src = memory_of(t, from);
     memory dst(desc, cpu_engine(), buffer.data());
     reorder.execute(cpu_stream(), {{DNNL_ARG_FROM, src}, {DNNL_ARG_TO, dst}});

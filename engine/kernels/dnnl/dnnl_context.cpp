@@ -5,6 +5,7 @@
 #include <map>
 #include <unordered_map>
 
+#include "engine/error.hpp"
 #include "engine/kernels/dnnl/dnnl_kernels.hpp"
 
 namespace mmx::dnnl_backend {
@@ -67,6 +68,20 @@ dnnl::primitive& cached_primitive(const std::string& key,
   }
   ++c.stats.created;
   return primitives.emplace(key, make()).first->second;
+}
+
+dnnl::primitive& cached_reorder(const std::string& key, const dnnl::memory::desc& from,
+                                const dnnl::memory::desc& to, std::string_view failure,
+                                std::string_view advice) {
+  return cached_primitive(key, [&] {
+    try {
+      return dnnl::primitive(
+          dnnl::reorder(dnnl::reorder::primitive_desc(cpu_engine(), from, cpu_engine(), to)));
+    } catch (const dnnl::error& e) {
+      throw Error(
+          cat(failure, " on this CPU (", e.what(), ")", advice.empty() ? "" : "; ", advice));
+    }
+  });
 }
 
 std::string layout_key(const Tensor& t) {

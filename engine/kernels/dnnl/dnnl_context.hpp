@@ -7,6 +7,7 @@
 #include <dnnl.hpp>
 #include <functional>
 #include <string>
+#include <string_view>
 
 #include "engine/tensor.hpp"
 
@@ -26,6 +27,13 @@ dnnl::memory memory_of(const Tensor& t, const dnnl::memory::desc& md);
 // built by the caller from the op kind, every shape, stride and attribute that defines it.
 dnnl::primitive& cached_primitive(const std::string& key,
                                   const std::function<dnnl::primitive()>& make);
+
+// The reorder from `from` to `to`, cached under `key`. Where oneDNN cannot make it, throws an
+// Error: `failure` (what could not be done), " on this CPU (", oneDNN's reason, ")", and then
+// "; " and `advice` if there is any.
+dnnl::primitive& cached_reorder(const std::string& key, const dnnl::memory::desc& from,
+                                const dnnl::memory::desc& to, std::string_view failure,
+                                std::string_view advice = {});
 
 // "[2,3]/[3,1]": the part of a cache key that describes one tensor's layout.
 std::string layout_key(const Tensor& t);

@@ -2,10 +2,9 @@
 
 #include <cstdint>
 #include <string>
-#include <vector>
 
-#include "engine/error.hpp"
 #include "engine/kernels/dnnl/dnnl_context.hpp"
+#include "engine/kernels/dnnl/dnnl_kept_copies.hpp"
 
 namespace mmx::dnnl_backend {
 
@@ -15,14 +14,11 @@ using dnnl::memory;
 
 thread_local int64_t packs = 0;
 
-// A weight in a primitive's layout, valid while its storage's version is `version`. `owner` keeps
-// the storage alive, so `start` cannot be reused by another tensor while the entry exists.
-struct PackedCopy {
-  Tensor owner;
-  const float* start;
+// Which packed copy of a weight's storage: the layout it is read through and the one it is packed
+// into.
+struct PackLayouts {
   memory::desc from, to;
-  uint64_t version;
-  memory packed;
+  bool operator==(const PackLayouts&) const = default;
 };
 
 // The descriptor's bytes, for a cache key (oneDNN zero-fills the unused fields).
@@ -35,15 +31,8 @@ void pack(const Tensor& t, const memory::desc& from, const memory::desc& to, mem
   std::string key = "pack_weights;";
   append_desc(key, from);
   append_desc(key, to);
-  dnnl::primitive& reorder = cached_primitive(key, [&] {
-    try {
-      return dnnl::primitive(
-          dnnl::reorder(dnnl::reorder::primitive_desc(cpu_engine(), from, cpu_engine(), to)));
-    } catch (const dnnl::error& e) {
-      throw Error(
-          cat("matmul: oneDNN cannot pack weights into its layout on this CPU (", e.what(), ")"));
-    }
-  });
+  dnnl::primitive& reorder =
+      cached_reorder(key, from, to, "matmul: oneDNN cannot pack weights into its layout");
   memory source(from, cpu_engine(), const_cast<float*>(t.data()));
   reorder.execute(cpu_stream(), {{DNNL_ARG_FROM, source}, {DNNL_ARG_TO, packed}});
 }
@@ -51,22 +40,10 @@ void pack(const Tensor& t, const memory::desc& from, const memory::desc& to, mem
 }  // namespace
 
 memory packed_weights(const Tensor& t, const memory::desc& from, const memory::desc& to) {
-  thread_local std::vector<PackedCopy> kept;
-  const float* start = t.data();
-  for (PackedCopy& entry : kept) {
-    if (entry.start != start || entry.from != from || entry.to != to) continue;
-    if (entry.version != t.version()) {
-      pack(t, from, to, entry.packed);
-      entry.version = t.version();
-    }
-    return entry.packed;
-  }
-  // Drop the copies of weights nobody else holds any more (a model that is gone).
-  std::erase_if(kept, [](const PackedCopy& entry) { return entry.owner.sole_owner(); });
-  PackedCopy& entry =
-      kept.emplace_back(PackedCopy{t, start, from, to, t.version(), memory(to, cpu_engine())});
-  pack(t, from, to, entry.packed);
-  return entry.packed;
+  thread_local KeptCopies<PackLayouts, memory> kept;
+  const auto make = [&] { return memory(to, cpu_engine()); };
+  const auto fill = [&](memory& packed) { pack(t, from, to, packed); };
+  return kept_copy(kept, t, PackLayouts{from, to}, make, fill);
 }
 
 int64_t weight_packs() {
