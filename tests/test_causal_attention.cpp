@@ -14,6 +14,7 @@
 #include "engine/gradcheck.hpp"
 #include "engine/kernels/causal_products.hpp"
 #include "engine/ops.hpp"
+#include "engine/precision.hpp"
 #include "tensor_compare.hpp"
 
 using namespace mmx;
@@ -67,23 +68,33 @@ TEST_CASE("causal block products match their naive loops") {
     const Tensor k = operand(row.shape, row.strided_k, gen);
     // Nonzero above the diagonal: the kernels must not read it.
     const Tensor p = Tensor::uniform(square_of(row.shape), gen, 0.0f, 1.0f);
-    for (float scale : {1.0f, 0.35f}) {
-      CAPTURE(scale);
-      CHECK(max_abs_diff(kernels::causal_scores_forward(q, k, scale),
-                         kernels::causal_scores_forward_naive(q, k, scale)) <= row.tolerance);
-      CHECK(max_abs_diff(kernels::causal_weighted_sum_forward(p, k, scale),
-                         kernels::causal_weighted_sum_forward_naive(p, k, scale)) <= row.tolerance);
-      CHECK(max_abs_diff(kernels::causal_transposed_sum_forward(p, k, scale),
-                         kernels::causal_transposed_sum_forward_naive(p, k, scale)) <=
-            row.tolerance);
+    // bf16 against the loops over the same rounded operands: within fp32 summation, where the
+    // rounding itself moves the results by ~1e-3.
+    for (MatmulPrecision precision : {MatmulPrecision::fp32, MatmulPrecision::bf16}) {
+      CAPTURE(to_string(precision));
+      for (float scale : {1.0f, 0.35f}) {
+        CAPTURE(scale);
+        CHECK(max_abs_diff(kernels::causal_scores_forward(q, k, scale, precision),
+                           kernels::causal_scores_forward_naive(q, k, scale, precision)) <=
+              row.tolerance);
+        CHECK(max_abs_diff(kernels::causal_weighted_sum_forward(p, k, scale, precision),
+                           kernels::causal_weighted_sum_forward_naive(p, k, scale, precision)) <=
+              row.tolerance);
+        CHECK(max_abs_diff(kernels::causal_transposed_sum_forward(p, k, scale, precision),
+                           kernels::causal_transposed_sum_forward_naive(p, k, scale, precision)) <=
+              row.tolerance);
+      }
+      // The scores' upper triangle is exactly zero.
+      const Tensor s = kernels::causal_scores_forward(q, k, 1.0f, precision);
+      const int64_t T = row.shape[row.shape.size() - 2];
+      bool upper_zero = true;
+      for (int64_t i = 0; i < s.numel(); ++i)
+        if ((i % T) > (i / T) % T && s.data()[i] != 0.0f) upper_zero = false;
+      CHECK(upper_zero);
     }
-    // The scores' upper triangle is exactly zero.
-    const Tensor s = kernels::causal_scores_forward(q, k);
-    const int64_t T = row.shape[row.shape.size() - 2];
-    bool upper_zero = true;
-    for (int64_t i = 0; i < s.numel(); ++i)
-      if ((i % T) > (i / T) % T && s.data()[i] != 0.0f) upper_zero = false;
-    CHECK(upper_zero);
+    // The rounding happened: bf16 is not fp32.
+    CHECK(max_abs_diff(kernels::causal_scores_forward(q, k, 1.0f, MatmulPrecision::bf16),
+                       kernels::causal_scores_forward(q, k)) > 1e-4f);
   }
   mallopt(M_PERTURB, 0);
 }

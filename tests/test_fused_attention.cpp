@@ -15,6 +15,7 @@
 #include "engine/kernels/causal_attention.hpp"
 #include "engine/normalizers.hpp"
 #include "engine/ops.hpp"
+#include "engine/precision.hpp"
 #include "tensor_compare.hpp"
 
 using namespace mmx;
@@ -88,36 +89,49 @@ TEST_CASE("fused causal attention matches the naive chain, forward and backward"
     const Operands x = operands(row, gen);
     const std::optional<MultiMaxParams> multimax = multimax_of(row);
     const MultiMaxParams* n = multimax ? &*multimax : nullptr;
-    for (float scale : {1.0f, 0.35f}) {
-      CAPTURE(scale);
-      const kernels::CausalAttention fast =
-          kernels::causal_attention_forward(x.q, x.k, x.v, scale, n);
-      const kernels::CausalAttention naive =
-          kernels::causal_attention_forward_naive(x.q, x.k, x.v, scale, n);
-      CHECK(max_abs_diff(fast.y, naive.y) <= row.tolerance);
-      // MultiMax keeps scores and row norms, not p: the weights come back from them.
-      CHECK(fast.p.defined() == (n == nullptr));
-      CHECK(max_abs_diff(kernels::causal_attention_weights(fast, n), naive.p) <= row.tolerance);
+    for (MatmulPrecision precision : {MatmulPrecision::fp32, MatmulPrecision::bf16})
+      for (float scale : {1.0f, 0.35f}) {
+        CAPTURE(to_string(precision));
+        CAPTURE(scale);
+        // bf16: the naive chain rounds the same operands (p after the normalizer, as the fused
+        // kernels do), so the two agree to fp32 summation as fp32's do.
+        const float tolerance = row.tolerance;
+        const kernels::CausalAttention fast =
+            kernels::causal_attention_forward(x.q, x.k, x.v, scale, n, Tensor(), true, precision);
+        const kernels::CausalAttention naive =
+            kernels::causal_attention_forward_naive(x.q, x.k, x.v, scale, n, precision);
+        CHECK(max_abs_diff(fast.y, naive.y) <= tolerance);
+        // MultiMax keeps scores and row norms, not p: the weights come back from them.
+        CHECK(fast.p.defined() == (n == nullptr));
+        CHECK(max_abs_diff(kernels::causal_attention_weights(fast, n), naive.p) <= tolerance);
 
-      // Without a backward to serve (evaluation), the same y and nothing kept.
-      const kernels::CausalAttention eval = kernels::causal_attention_forward(
-          x.q, x.k, x.v, scale, n, Tensor(), /*for_backward=*/false);
-      CHECK(same_bits(eval.y, fast.y));
-      CHECK_FALSE((eval.p.defined() || eval.scores.defined() || eval.norms.defined()));
+        // Without a backward to serve (evaluation), the same y and nothing kept.
+        const kernels::CausalAttention eval = kernels::causal_attention_forward(
+            x.q, x.k, x.v, scale, n, Tensor(), /*for_backward=*/false, precision);
+        CHECK(same_bits(eval.y, fast.y));
+        CHECK_FALSE((eval.p.defined() || eval.scores.defined() || eval.norms.defined()));
 
-      const Tensor gy = Tensor::uniform(x.q.shape(), gen, -1.0f, 1.0f);
-      const kernels::CausalAttentionGradients g =
-          kernels::causal_attention_backward(x.q, x.k, x.v, fast, gy, scale, n);
-      const kernels::CausalAttentionGradients ref =
-          kernels::causal_attention_backward_naive(x.q, x.k, x.v, naive, gy, scale, n);
-      CHECK(max_abs_diff(g.dq, ref.dq) <= row.tolerance);
-      CHECK(max_abs_diff(g.dk, ref.dk) <= row.tolerance);
-      CHECK(max_abs_diff(g.dv, ref.dv) <= row.tolerance);
-      if (n) {  // sums over every score: tolerance grows with their count
-        const float sum_tolerance = row.tolerance * static_cast<float>(row.T);
-        CHECK(max_abs_diff(g.dt, ref.dt) <= sum_tolerance);
-        CHECK(max_abs_diff(g.dr, ref.dr) <= sum_tolerance);
+        const Tensor gy = Tensor::uniform(x.q.shape(), gen, -1.0f, 1.0f);
+        const kernels::CausalAttentionGradients g =
+            kernels::causal_attention_backward(x.q, x.k, x.v, fast, gy, scale, n, {}, precision);
+        const kernels::CausalAttentionGradients ref =
+            kernels::causal_attention_backward_naive(x.q, x.k, x.v, naive, gy, scale, n, precision);
+        CHECK(max_abs_diff(g.dq, ref.dq) <= tolerance);
+        CHECK(max_abs_diff(g.dk, ref.dk) <= tolerance);
+        CHECK(max_abs_diff(g.dv, ref.dv) <= tolerance);
+        if (n) {  // sums over every score: tolerance grows with their count
+          const float sum_tolerance = tolerance * static_cast<float>(row.T);
+          CHECK(max_abs_diff(g.dt, ref.dt) <= sum_tolerance);
+          CHECK(max_abs_diff(g.dr, ref.dr) <= sum_tolerance);
+        }
       }
+    // The bf16 rounding happened (for more than one key per query).
+    if (row.T > 1) {
+      const Tensor y32 = kernels::causal_attention_forward(x.q, x.k, x.v, 1.0f, n).y;
+      const Tensor y16 = kernels::causal_attention_forward(x.q, x.k, x.v, 1.0f, n, Tensor(), true,
+                                                           MatmulPrecision::bf16)
+                             .y;
+      CHECK(max_abs_diff(y16, y32) > 1e-5f);
     }
   }
 }

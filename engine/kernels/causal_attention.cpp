@@ -86,7 +86,7 @@ void check_kept(const char* op, const CausalAttention& saved, const Shape& squar
 
 CausalAttention causal_attention_forward(const Tensor& q_in, const Tensor& k_in, const Tensor& v_in,
                                          float scale, const MultiMaxParams* n, Tensor y_into,
-                                         bool for_backward) {
+                                         bool for_backward, MatmulPrecision precision) {
   const char* op = "causal_attention";
   check_operands(op, q_in, k_in, v_in);
   const int64_t heads = normalizer_heads(op, q_in, n);
@@ -110,14 +110,14 @@ CausalAttention causal_attention_forward(const Tensor& q_in, const Tensor& k_in,
   const std::vector<MultiMaxCoeffs> coeffs =
       multimax ? multimax_coeffs(*n) : std::vector<MultiMaxCoeffs>{};
   parallel_region(count * T * T * d >= kCausalParallelMinWork, [&] {
-    std::vector<float> pack;                                // the products' packed operand
+    ProductScratch pack;                                    // the products' packed operands
     std::vector<float> scores(static_cast<size_t>(T * T));  // one matrix, in this thread's cache
     std::vector<float> weights(keep_p ? 0 : static_cast<size_t>(T * T));  // likewise, unkept
 #pragma omp for schedule(static)
     for (int64_t m = 0; m < count; ++m) {
       const size_t at = static_cast<size_t>(m);
       float* s = scores.data();
-      causal_scores_matrix(q[at], k[at], T, d, scale, AboveDiagonal::Unset, pack, s);
+      causal_scores_matrix(q[at], k[at], T, d, scale, AboveDiagonal::Unset, precision, pack, s);
       float* pm = keep_p ? out.p.data() + m * T * T : weights.data();
       for (int64_t i = 0; i < T; ++i) {  // row i sees keys [0, i]
         const float* si = s + i * T;
@@ -136,7 +136,8 @@ CausalAttention causal_attention_forward(const Tensor& q_in, const Tensor& k_in,
           softmax_temperature_row(si, nullptr, i + 1, T, 1.0f, pi);
         }
       }
-      causal_weighted_sum_matrix({pm, T}, v[at], T, d, 1.0f, /*transposed=*/false, pack, y[at]);
+      causal_weighted_sum_matrix({pm, T}, v[at], T, d, 1.0f, /*transposed=*/false, precision, pack,
+                                 y[at]);
     }
     if (keep_scores) streaming_stores_done();
   });
@@ -170,7 +171,8 @@ CausalAttentionGradients causal_attention_backward(const Tensor& q_in, const Ten
                                                    const Tensor& v_in, const CausalAttention& saved,
                                                    const Tensor& gy_in, float scale,
                                                    const MultiMaxParams* n,
-                                                   CausalAttentionGradients into) {
+                                                   CausalAttentionGradients into,
+                                                   MatmulPrecision precision) {
   const char* op = "causal_attention backward";
   check_operands(op, q_in, k_in, v_in);
   MMX_CHECK(gy_in.shape() == q_in.shape(), op, ": need gy ", to_string(q_in.shape()), ", got ",
@@ -201,7 +203,7 @@ CausalAttentionGradients causal_attention_backward(const Tensor& q_in, const Ten
   if (multimax) rows.emplace(*n, heads, threaded ? omp_get_max_threads() : 1);
   parallel_region(threaded, [&] {
     const int thread = omp_get_thread_num();
-    std::vector<float> pack;
+    ProductScratch pack;
     std::vector<float> local(static_cast<size_t>(T * T));  // dL/dp, then dL/dscores in place
     std::vector<float> weights(multimax ? static_cast<size_t>(T * T) : 0);  // MultiMax's p again
 #pragma omp for schedule(static)
@@ -216,9 +218,10 @@ CausalAttentionGradients causal_attention_backward(const Tensor& q_in, const Ten
       const Matrix pm = multimax ? Matrix{weights.data(), T} : p[at];
       float* g = local.data();
       // dp = tril(gy v^T)
-      causal_scores_matrix(gy[at], v[at], T, d, 1.0f, AboveDiagonal::Unset, pack, g);
+      causal_scores_matrix(gy[at], v[at], T, d, 1.0f, AboveDiagonal::Unset, precision, pack, g);
       // dv = tril(p)^T gy
-      causal_weighted_sum_matrix(pm, gy[at], T, d, 1.0f, /*transposed=*/true, pack, dv[at]);
+      causal_weighted_sum_matrix(pm, gy[at], T, d, 1.0f, /*transposed=*/true, precision, pack,
+                                 dv[at]);
       // dscores over dp, in place
       if (multimax)
         rows->matrix(thread, h, kept, kept_at.data(), weights.data(), g, T, g);
@@ -227,8 +230,10 @@ CausalAttentionGradients causal_attention_backward(const Tensor& q_in, const Ten
           softmax_backward_row(pm.data + i * pm.row_stride, g + i * T, i + 1, 1.0f, g + i * T);
       const Matrix ds{g, T};
       // dq = scale tril(ds) k, dk = scale tril(ds)^T q
-      causal_weighted_sum_matrix(ds, k[at], T, d, scale, /*transposed=*/false, pack, dq[at]);
-      causal_weighted_sum_matrix(ds, q[at], T, d, scale, /*transposed=*/true, pack, dk[at]);
+      causal_weighted_sum_matrix(ds, k[at], T, d, scale, /*transposed=*/false, precision, pack,
+                                 dq[at]);
+      causal_weighted_sum_matrix(ds, q[at], T, d, scale, /*transposed=*/true, precision, pack,
+                                 dk[at]);
     }
     if (multimax) rows->thread_done(thread);
   });
@@ -246,26 +251,26 @@ Tensor normalize_naive(const Tensor& scores, const MultiMaxParams* n) {
 }  // namespace
 
 CausalAttention causal_attention_forward_naive(const Tensor& q, const Tensor& k, const Tensor& v,
-                                               float scale, const MultiMaxParams* n) {
+                                               float scale, const MultiMaxParams* n,
+                                               MatmulPrecision precision) {
   check_operands("causal_attention", q, k, v);
   normalizer_heads("causal_attention", q, n);
-  const Tensor scores = causal_scores_forward_naive(q, k, scale);
+  const Tensor scores = causal_scores_forward_naive(q, k, scale, precision);
   const Tensor p = normalize_naive(scores, n);
-  return {causal_weighted_sum_forward_naive(p, v), p, Tensor(), Tensor()};
+  return {causal_weighted_sum_forward_naive(p, v, 1.0f, precision), p, Tensor(), Tensor()};
 }
 
-CausalAttentionGradients causal_attention_backward_naive(const Tensor& q, const Tensor& k,
-                                                         const Tensor& v,
-                                                         const CausalAttention& saved,
-                                                         const Tensor& gy, float scale,
-                                                         const MultiMaxParams* n) {
+CausalAttentionGradients causal_attention_backward_naive(
+    const Tensor& q, const Tensor& k, const Tensor& v, const CausalAttention& saved,
+    const Tensor& gy, float scale, const MultiMaxParams* n, MatmulPrecision precision) {
   check_operands("causal_attention backward", q, k, v);
-  const Tensor dp = causal_scores_forward_naive(gy, v);
+  const Tensor dp = causal_scores_forward_naive(gy, v, 1.0f, precision);
   CausalAttentionGradients grads;
-  grads.dv = causal_transposed_sum_forward_naive(saved.p, gy);
+  grads.dv = causal_transposed_sum_forward_naive(saved.p, gy, 1.0f, precision);
   Tensor ds;
   if (n) {
-    const Tensor scores = causal_scores_forward_naive(q, k, scale);  // not what the fast one kept
+    // not what the fast one kept
+    const Tensor scores = causal_scores_forward_naive(q, k, scale, precision);
     MultiMaxGradients g = multimax_backward_naive(scores, saved.p, dp, *n);
     ds = g.dx;
     grads.dt = g.dt;
@@ -273,8 +278,8 @@ CausalAttentionGradients causal_attention_backward_naive(const Tensor& q, const 
   } else {
     ds = softmax_rows_backward_naive(saved.p, dp, 1.0f);
   }
-  grads.dq = causal_weighted_sum_forward_naive(ds, k, scale);
-  grads.dk = causal_transposed_sum_forward_naive(ds, q, scale);
+  grads.dq = causal_weighted_sum_forward_naive(ds, k, scale, precision);
+  grads.dk = causal_transposed_sum_forward_naive(ds, q, scale, precision);
   return grads;
 }
 

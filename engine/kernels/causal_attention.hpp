@@ -8,6 +8,7 @@
 #pragma once
 
 #include "engine/multimax_params.hpp"
+#include "engine/precision.hpp"
 #include "engine/tensor.hpp"
 
 namespace mmx::kernels {
@@ -32,12 +33,14 @@ struct CausalAttention {
 // `y_into` when given: q's shape, its last axis adjacent, e.g. the heads [B, H, T, dh] of a
 // [B, T, H dh] buffer, so that no transpose copy follows. Else y is a new dense tensor.
 // Without `for_backward` (evaluation), the weights live only in each thread's cache and nothing
-// is kept.
+// is kept. `precision` is the products' (causal_products.hpp); the normalizer runs in fp32.
 CausalAttention causal_attention_forward(const Tensor& q, const Tensor& k, const Tensor& v,
                                          float scale, const MultiMaxParams* multimax,
-                                         Tensor y_into = Tensor(), bool for_backward = true);
+                                         Tensor y_into = Tensor(), bool for_backward = true,
+                                         MatmulPrecision precision = MatmulPrecision::fp32);
 CausalAttention causal_attention_forward_naive(const Tensor& q, const Tensor& k, const Tensor& v,
-                                               float scale, const MultiMaxParams* multimax);
+                                               float scale, const MultiMaxParams* multimax,
+                                               MatmulPrecision precision = MatmulPrecision::fp32);
 
 // The weights [..., T, T] of a forward that kept them for the backward: its p, or for MultiMax
 // computed again from its scores and norms.
@@ -51,15 +54,13 @@ struct CausalAttentionGradients {
 // From the inputs, what the forward kept (for_backward), and gy = dL/dy. dq, dk, dv go into
 // `into`'s when those are defined (as y_into: e.g. the q, k, v windows of one [B, T, 3 H dh]
 // gradient).
-CausalAttentionGradients causal_attention_backward(const Tensor& q, const Tensor& k,
-                                                   const Tensor& v, const CausalAttention& saved,
-                                                   const Tensor& gy, float scale,
-                                                   const MultiMaxParams* multimax,
-                                                   CausalAttentionGradients into = {});
-CausalAttentionGradients causal_attention_backward_naive(const Tensor& q, const Tensor& k,
-                                                         const Tensor& v,
-                                                         const CausalAttention& saved,
-                                                         const Tensor& gy, float scale,
-                                                         const MultiMaxParams* multimax);
+CausalAttentionGradients causal_attention_backward(
+    const Tensor& q, const Tensor& k, const Tensor& v, const CausalAttention& saved,
+    const Tensor& gy, float scale, const MultiMaxParams* multimax,
+    CausalAttentionGradients into = {}, MatmulPrecision precision = MatmulPrecision::fp32);
+CausalAttentionGradients causal_attention_backward_naive(
+    const Tensor& q, const Tensor& k, const Tensor& v, const CausalAttention& saved,
+    const Tensor& gy, float scale, const MultiMaxParams* multimax,
+    MatmulPrecision precision = MatmulPrecision::fp32);
 
 }  // namespace mmx::kernels

@@ -12,28 +12,36 @@
 #include "engine/kernels/causal_products.hpp"
 #include "engine/normalizers.hpp"
 #include "engine/ops.hpp"
+#include "engine/precision.hpp"
 
 namespace mmx {
 
+// Each product runs in the calling thread's matmul precision (engine/precision.hpp), the
+// backward's in the precision of its forward.
 Tensor causal_scores(const Tensor& q, const Tensor& k, float scale) {
-  Tensor s = kernels::causal_scores_forward(q, k, scale);
+  const MatmulPrecision precision = matmul_precision();
+  Tensor s = kernels::causal_scores_forward(q, k, scale, precision);
   if (autograd::needs_grad({q, k}))
-    autograd::record("causal_scores", {q, k}, s, {q, k}, [q, k, scale](const Tensor& gs) {
-      Tensor dq, dk;
-      if (q.requires_grad()) dq = kernels::causal_weighted_sum_forward(gs, k, scale);
-      if (k.requires_grad()) dk = kernels::causal_transposed_sum_forward(gs, q, scale);
-      return std::vector<Tensor>{dq, dk};
-    });
+    autograd::record("causal_scores", {q, k}, s, {q, k},
+                     [q, k, scale, precision](const Tensor& gs) {
+                       Tensor dq, dk;
+                       if (q.requires_grad())
+                         dq = kernels::causal_weighted_sum_forward(gs, k, scale, precision);
+                       if (k.requires_grad())
+                         dk = kernels::causal_transposed_sum_forward(gs, q, scale, precision);
+                       return std::vector<Tensor>{dq, dk};
+                     });
   return s;
 }
 
 Tensor causal_weighted_sum(const Tensor& p, const Tensor& v) {
-  Tensor y = kernels::causal_weighted_sum_forward(p, v);
+  const MatmulPrecision precision = matmul_precision();
+  Tensor y = kernels::causal_weighted_sum_forward(p, v, 1.0f, precision);
   if (autograd::needs_grad({p, v}))
-    autograd::record("causal_weighted_sum", {p, v}, y, {p, v}, [p, v](const Tensor& gy) {
+    autograd::record("causal_weighted_sum", {p, v}, y, {p, v}, [p, v, precision](const Tensor& gy) {
       Tensor dp, dv;
-      if (p.requires_grad()) dp = kernels::causal_scores_forward(gy, v);
-      if (v.requires_grad()) dv = kernels::causal_transposed_sum_forward(p, gy);
+      if (p.requires_grad()) dp = kernels::causal_scores_forward(gy, v, 1.0f, precision);
+      if (v.requires_grad()) dv = kernels::causal_transposed_sum_forward(p, gy, 1.0f, precision);
       return std::vector<Tensor>{dp, dv};
     });
   return y;
@@ -68,15 +76,17 @@ Tensor causal_self_attention(const Tensor& qkv, int64_t heads, float scale,
   Tensor y = Tensor::empty({qkv.size(0), qkv.size(1), qkv.size(2) / 3});
   // Under NoGrad (evaluation) nothing is kept: the weights stay in each thread's cache.
   const bool for_backward = autograd::needs_grad(inputs);
+  const MatmulPrecision precision = matmul_precision();
   const kernels::CausalAttention out = kernels::causal_attention_forward(
       heads_view(source, heads, 3, 0), heads_view(source, heads, 3, 1),
-      heads_view(source, heads, 3, 2), scale, multimax, heads_view(y, heads, 1, 0), for_backward);
+      heads_view(source, heads, 3, 2), scale, multimax, heads_view(y, heads, 1, 0), for_backward,
+      precision);
   if (for_backward) {
     std::vector<Tensor> saved = inputs;
     for (const Tensor& kept : {out.p, out.scores, out.norms})
       if (kept.defined()) saved.push_back(kept);
     autograd::record("causal_self_attention", inputs, y, saved,
-                     [source, out, heads, scale, normalizer](const Tensor& gy) {
+                     [source, out, heads, scale, normalizer, precision](const Tensor& gy) {
                        // dq, dk, dv straight into their windows of one [B, T, 3 H dh] gradient.
                        Tensor dqkv = Tensor::empty(source.shape());
                        kernels::CausalAttentionGradients into;
@@ -87,7 +97,7 @@ Tensor causal_self_attention(const Tensor& qkv, int64_t heads, float scale,
                            kernels::causal_attention_backward(
                                heads_view(source, heads, 3, 0), heads_view(source, heads, 3, 1),
                                heads_view(source, heads, 3, 2), out, heads_view(gy, heads, 1, 0),
-                               scale, normalizer ? &*normalizer : nullptr, into);
+                               scale, normalizer ? &*normalizer : nullptr, into, precision);
                        std::vector<Tensor> grads{dqkv};
                        if (normalizer) {
                          grads.push_back(g.dt);

@@ -1,7 +1,6 @@
 #include "engine/kernels/dnnl/dnnl_bf16_operands.hpp"
 
 #include <algorithm>
-#include <bit>
 #include <cstdint>
 #include <memory>
 #include <numeric>
@@ -9,6 +8,7 @@
 #include <vector>
 
 #include "engine/error.hpp"
+#include "engine/kernels/bf16_pairs.hpp"
 #include "engine/kernels/dnnl/dnnl_context.hpp"
 #include "engine/kernels/dnnl/dnnl_kept_copies.hpp"
 #include "engine/parallel_region.hpp"
@@ -52,14 +52,6 @@ bool dense_in_some_order(const Shape& dims, const Shape& strides) {
   return true;
 }
 
-// x rounded to bf16, to nearest with ties to even, as oneDNN's reorders (and vcvtneps2bf16) round;
-// a NaN stays a NaN (quiet).
-uint16_t to_bf16(float x) {
-  const uint32_t bits = std::bit_cast<uint32_t>(x);
-  if ((bits & 0x7fffffffu) > 0x7f800000u) return static_cast<uint16_t>((bits >> 16) | 0x40u);
-  return static_cast<uint16_t>((bits + 0x7fffu + ((bits >> 16) & 1u)) >> 16);
-}
-
 // Below this many floats a parallel region costs more than it saves.
 constexpr int64_t kParallelMinFloats = int64_t{1} << 15;
 
@@ -69,7 +61,7 @@ void convert_flat(const float* from, uint16_t* to, int64_t count) {
   ++conversions;
   parallel_region(count >= kParallelMinFloats, [&] {
 #pragma omp for schedule(static)
-    for (int64_t i = 0; i < count; ++i) to[i] = to_bf16(from[i]);
+    for (int64_t i = 0; i < count; ++i) to[i] = kernels::to_bf16(from[i]);
   });
 }
 
