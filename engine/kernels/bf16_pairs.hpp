@@ -32,8 +32,7 @@ inline float round_to_bf16(float x) {
 // 16 bf16, each in the low half of a 32-bit lane: 16 floats rounded as to_bf16 rounds each.
 using Bf16Lanes = uint32_t __attribute__((vector_size(64)));
 inline Bf16Lanes to_bf16_lanes(Vec v) {
-  Bf16Lanes bits;
-  std::memcpy(&bits, &v, sizeof bits);
+  const Bf16Lanes bits = std::bit_cast<Bf16Lanes>(v);
   const Bf16Lanes rounded = (bits + 0x7fffu + ((bits >> 16) & 1u)) >> 16;
   return (bits & 0x7fffffffu) > 0x7f800000u ? (bits >> 16) | 0x40u : rounded;
 }
@@ -71,14 +70,14 @@ inline void store_pairs(uint16_t* to, Bf16Lanes first, Bf16Lanes second) {
 // CPU has it (which also reads and gives subnormals as zero); elsewhere the same sums in fp32.
 inline Vec dot_pairs(Vec acc, uint32_t a, Pairs b) {
 #if defined(__AVX512BF16__)
-  const __m512 sum = _mm512_dpbf16_ps(reinterpret_cast<const __m512&>(acc),
-                                      (__m512bh)_mm512_set1_epi32(static_cast<int>(a)),
-                                      reinterpret_cast<const __m512bh&>(b));
-  return reinterpret_cast<const Vec&>(sum);
+  const __m512 sum =
+      _mm512_dpbf16_ps(std::bit_cast<__m512>(acc), (__m512bh)_mm512_set1_epi32(static_cast<int>(a)),
+                       std::bit_cast<__m512bh>(b));
+  return std::bit_cast<Vec>(sum);
 #else
   const Pairs firsts = b << 16, seconds = b & 0xffff0000u;
-  acc += std::bit_cast<float>(a & 0xffff0000u) * reinterpret_cast<const Vec&>(seconds);
-  return acc + std::bit_cast<float>(a << 16) * reinterpret_cast<const Vec&>(firsts);
+  acc += std::bit_cast<float>(a & 0xffff0000u) * std::bit_cast<Vec>(seconds);
+  return acc + std::bit_cast<float>(a << 16) * std::bit_cast<Vec>(firsts);
 #endif
 }
 
