@@ -137,53 +137,57 @@ TEST_CASE("fused causal attention matches the naive chain, forward and backward"
 }
 
 TEST_CASE("the causal_self_attention op gives the unfused ops' values and gradients, bit for bit") {
-  for (const Row& row : kRows) {
-    CAPTURE(row.name);
-    Generator gen(9);
-    const int64_t B = row.batch, H = row.heads, T = row.T, D = row.heads * row.d;
-    const Tensor qkv = Tensor::uniform({B, T, 3 * D}, gen, -1.0f, 1.0f);
-    const std::optional<MultiMaxParams> n = multimax_of(row);
-    const float scale = 0.35f;
-    const Tensor gy = Tensor::uniform({B, T, D}, gen, -1.0f, 1.0f);
-    // Both from fresh leaves; returns y and the gradients of qkv (and of t, r).
-    auto run = [&](bool fused) {
-      std::vector<Tensor> leaves{qkv.detach().requires_grad_()};
-      MultiMaxParams params;
-      if (n) {
-        params = {n->t.detach().requires_grad_(), n->r.detach().requires_grad_(), n->order};
-        leaves.push_back(params.t);
-        leaves.push_back(params.r);
+  // In either precision: the op and the unfused ops run the same per-matrix products.
+  for (MatmulPrecision precision : {MatmulPrecision::fp32, MatmulPrecision::bf16})
+    for (const Row& row : kRows) {
+      CAPTURE(to_string(precision));
+      CAPTURE(row.name);
+      const MatmulPrecisionGuard guard(precision);
+      Generator gen(9);
+      const int64_t B = row.batch, H = row.heads, T = row.T, D = row.heads * row.d;
+      const Tensor qkv = Tensor::uniform({B, T, 3 * D}, gen, -1.0f, 1.0f);
+      const std::optional<MultiMaxParams> n = multimax_of(row);
+      const float scale = 0.35f;
+      const Tensor gy = Tensor::uniform({B, T, D}, gen, -1.0f, 1.0f);
+      // Both from fresh leaves; returns y and the gradients of qkv (and of t, r).
+      auto run = [&](bool fused) {
+        std::vector<Tensor> leaves{qkv.detach().requires_grad_()};
+        MultiMaxParams params;
+        if (n) {
+          params = {n->t.detach().requires_grad_(), n->r.detach().requires_grad_(), n->order};
+          leaves.push_back(params.t);
+          leaves.push_back(params.r);
+        }
+        const MultiMaxParams* multimax = n ? &params : nullptr;
+        Tensor y;
+        if (fused) {
+          y = causal_self_attention(leaves[0], H, scale, multimax);
+        } else {  // the unfused chain attention ran before: heads as views, three ops, merged
+          const Tensor all = permute(reshape(leaves[0], {B, T, 3 * H, row.d}), {0, 2, 1, 3});
+          const Tensor q = slice(all, 1, 0, H), k = slice(all, 1, H, 2 * H),
+                       v = slice(all, 1, 2 * H, 3 * H);
+          const Tensor s = causal_scores(q, k, scale);
+          const Tensor w = multimax ? mmx::multimax(s, *multimax, Tensor(), /*causal=*/true)
+                                    : softmax_temperature(s, 1.0f, Tensor(), /*causal=*/true);
+          y = reshape(transpose(causal_weighted_sum(w, v), 1, 2), {B, T, D});
+        }
+        y.backward(gy);
+        std::vector<Tensor> out{y.detach()};
+        for (const Tensor& leaf : leaves) out.push_back(leaf.grad());
+        return out;
+      };
+      const std::vector<Tensor> fused = run(true), unfused = run(false);
+      const char* names[] = {"y", "dqkv", "dt", "dr"};
+      for (size_t i = 0; i < fused.size(); ++i) {
+        CAPTURE(names[i]);
+        // dt and dr are sums over every score, split among the threads by rows in the one and by
+        // matrices in the other: equal to rounding when the splits differ.
+        if (i >= 2)
+          CHECK(max_abs_diff(fused[i], unfused[i]) <= 1e-5f * static_cast<float>(row.T));
+        else
+          CHECK(same_bits(fused[i], unfused[i]));
       }
-      const MultiMaxParams* multimax = n ? &params : nullptr;
-      Tensor y;
-      if (fused) {
-        y = causal_self_attention(leaves[0], H, scale, multimax);
-      } else {  // the unfused chain attention ran before: heads as views, three ops, merged
-        const Tensor all = permute(reshape(leaves[0], {B, T, 3 * H, row.d}), {0, 2, 1, 3});
-        const Tensor q = slice(all, 1, 0, H), k = slice(all, 1, H, 2 * H),
-                     v = slice(all, 1, 2 * H, 3 * H);
-        const Tensor s = causal_scores(q, k, scale);
-        const Tensor w = multimax ? mmx::multimax(s, *multimax, Tensor(), /*causal=*/true)
-                                  : softmax_temperature(s, 1.0f, Tensor(), /*causal=*/true);
-        y = reshape(transpose(causal_weighted_sum(w, v), 1, 2), {B, T, D});
-      }
-      y.backward(gy);
-      std::vector<Tensor> out{y.detach()};
-      for (const Tensor& leaf : leaves) out.push_back(leaf.grad());
-      return out;
-    };
-    const std::vector<Tensor> fused = run(true), unfused = run(false);
-    const char* names[] = {"y", "dqkv", "dt", "dr"};
-    for (size_t i = 0; i < fused.size(); ++i) {
-      CAPTURE(names[i]);
-      // dt and dr are sums over every score, split among the threads by rows in the one and by
-      // matrices in the other: equal to rounding when the splits differ.
-      if (i >= 2)
-        CHECK(max_abs_diff(fused[i], unfused[i]) <= 1e-5f * static_cast<float>(row.T));
-      else
-        CHECK(same_bits(fused[i], unfused[i]));
     }
-  }
 }
 
 TEST_CASE("causal_self_attention: gradcheck with SoftMax and with MultiMax's t and r") {
