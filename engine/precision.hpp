@@ -13,7 +13,7 @@ enum class MatmulPrecision { fp32, bf16 };
 /// Per thread, like the tape and the primitive cache: ops run on the calling thread.
 /// bf16 applies to kernels::matmul_forward (the matmul and linear ops, forward and backward) and
 /// to the causal attention's products (the causal_scores and causal_weighted_sum ops and the
-/// fused causal_self_attention, kernels/causal_products.hpp); kernels::matmul_into stays fp32.
+/// fused causal_self_attention, kernels/causal_products.hpp).
 void set_matmul_precision(MatmulPrecision precision);
 /// The calling thread's current precision (fp32 until set).
 MatmulPrecision matmul_precision();

@@ -65,26 +65,8 @@ Tensor matmul_forward(const Tensor& a, const Tensor& b, const Tensor& bias, Keep
             to_string(bias.shape()), " for an output with ", n, " columns");
   if (numel(out_shape) == 0 || a.size(-1) == 0) return empty_sum(out_shape, bias);
   Tensor out = Tensor::empty(out_shape);
-  dnnl_matmul(a, b, bias, out, /*accumulate=*/false, matmul_precision(), keep);
+  dnnl_matmul(a, b, bias, out, matmul_precision(), keep);
   return out;
-}
-
-void matmul_into(const Tensor& a, const Tensor& b, Tensor& out, bool accumulate) {
-  const Shape out_shape = product_shape(a, b, "matmul_into");
-  MMX_CHECK(out.shape() == out_shape, "matmul_into: ", to_string(a.shape()), " x ",
-            to_string(b.shape()), " gives ", to_string(out_shape), ", not the output's ",
-            to_string(out.shape()));
-  MMX_CHECK(out.numel() == 0 || out.strides().back() == 1, "matmul_into: the output ",
-            to_string(out.shape()), " needs a dense last axis, got strides ",
-            to_string(out.strides()));
-  if (out.numel() == 0) return;
-  if (a.size(-1) == 0) {  // an empty sum adds nothing, or overwrites with zeros
-    if (!accumulate) out.fill_(0.0f);
-    return;
-  }
-  // The causal attention blocks stay fp32: they are small, and a per-block bf16 copy would cost
-  // about what it saves.
-  dnnl_matmul(a, b, Tensor(), out, accumulate, MatmulPrecision::fp32, KeepOperands{});
 }
 
 }  // namespace mmx::kernels

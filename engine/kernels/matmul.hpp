@@ -26,12 +26,9 @@ struct KeepOperands {
 // read through their strides: a transposed view costs no copy. `bias` (optional, [n], any
 // stride) is added to every row inside the same primitive. The result is contiguous.
 // With matmul_precision() bf16 (engine/precision.hpp) the operands are rounded to bf16 and the
-// product accumulates in fp32; matmul_into always runs in fp32 and keeps nothing.
+// product accumulates in fp32.
 Tensor matmul_forward(const Tensor& a, const Tensor& b, const Tensor& bias = Tensor(),
                       KeepOperands keep = {});
-// The same product written into `out`, a view of the output's shape with any strides but a
-// dense last axis (a window of a larger tensor); `accumulate` adds to what `out` holds.
-void matmul_into(const Tensor& a, const Tensor& b, Tensor& out, bool accumulate = false);
 // The view of `t` with its last two axes swapped (shares storage, no autograd).
 Tensor matrix_transpose_view(const Tensor& t);
 // How many operands matmul_forward has copied to dense memory on this thread because oneDNN

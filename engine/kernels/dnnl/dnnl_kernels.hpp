@@ -31,12 +31,12 @@ Tensor dnnl_eltwise_backward(Eltwise kind, const Tensor& x, const Tensor& grad_y
                              float beta);
 
 // --------------------------------------------------------------- matmul (dnnl_matmul.cpp)
-// out (= or +=, by `accumulate`) a b + bias on one cached primitive; out's layout is its strides,
+// out = a b + bias on one cached primitive; out's layout is its strides,
 // its shape the checked product's, no dimension empty; `bias` may be undefined. With bf16, a and
 // b are rounded to bf16 first; the product accumulates in fp32 into fp32 out. `keep` says what
 // may be kept across products (kernels/matmul.hpp).
-void dnnl_matmul(Tensor a, Tensor b, Tensor bias, Tensor& out, bool accumulate,
-                 MatmulPrecision precision, KeepOperands keep);
+void dnnl_matmul(Tensor a, Tensor b, Tensor bias, Tensor& out, MatmulPrecision precision,
+                 KeepOperands keep);
 // The operands dnnl_matmul has copied to dense memory on this thread (strides oneDNN's gemm
 // cannot read).
 int64_t dnnl_matmul_operand_copies();

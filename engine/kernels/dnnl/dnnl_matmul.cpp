@@ -103,8 +103,8 @@ int64_t dnnl_matmul_weight_packs() {
   return dnnl_backend::weight_packs();
 }
 
-void dnnl_matmul(Tensor a, Tensor b, Tensor bias, Tensor& out, bool accumulate,
-                 MatmulPrecision precision, KeepOperands keep) {
+void dnnl_matmul(Tensor a, Tensor b, Tensor bias, Tensor& out, MatmulPrecision precision,
+                 KeepOperands keep) {
   const bool bf16 = precision == MatmulPrecision::bf16;
   // Batched weights (attention's blocks) are not parameters: only a 2-D product packs.
   const bool pack_b = keep.b_packed && out.dim() == 2;
@@ -123,7 +123,7 @@ void dnnl_matmul(Tensor a, Tensor b, Tensor bias, Tensor& out, bool accumulate,
     lbias.strides.back() = n > 1 ? bias.strides()[0] : 1;
   }
 
-  std::string key = accumulate ? "matmul+=;" : "matmul;";
+  std::string key = "matmul;";
   if (bf16) key += "bf16;";
   if (pack_b) key += "packed;";
   key.reserve(32 + 4 * 2 * ndims * sizeof(int64_t));
@@ -150,14 +150,8 @@ void dnnl_matmul(Tensor a, Tensor b, Tensor bias, Tensor& out, bool accumulate,
   const auto make = [&] {
     const dnnl::matmul::desc desc = bias.defined() ? dnnl::matmul::desc(a_md, b_md, bias_md, c_md)
                                                    : dnnl::matmul::desc(a_md, b_md, c_md);
-    dnnl::primitive_attr attr;
-    if (accumulate) {  // oneDNN adds the product to what dst holds: no temporary, no second pass
-      dnnl::post_ops ops;
-      ops.append_sum(1.0f);
-      attr.set_post_ops(ops);
-    }
     return dnnl::primitive(
-        dnnl::matmul(dnnl::matmul::primitive_desc(desc, attr, dnnl_backend::cpu_engine())));
+        dnnl::matmul(dnnl::matmul::primitive_desc(desc, dnnl_backend::cpu_engine())));
   };
   dnnl::primitive& primitive =
       dnnl_backend::cached_primitive(key, [&] { return bf16 ? bf16_primitive(make) : make(); });
