@@ -154,6 +154,9 @@ class Tensor {
   TensorImpl* impl() const { return impl_.get(); }
   /// No other handle or view shares this tensor's storage: an in-place write is seen nowhere else.
   bool sole_owner() const { return impl_.use_count() == 1 && impl_->storage.use_count() == 1; }
+  /// A handle on the storage that does not keep it alive (expired once the last view is gone):
+  /// for caches of copies, which must not outlive what they copy (kernels/kept_copies.hpp).
+  std::weak_ptr<const Storage> weak_storage() const { return checked().storage; }
   AutogradMeta& autograd() const;  ///< created on first use
 
  private:

@@ -7,9 +7,12 @@
 #include <cmath>
 #include <nlohmann/json.hpp>
 
+#include "engine/autograd/no_grad.hpp"
 #include "engine/error.hpp"
 #include "engine/kernels/dense_naive.hpp"
+#include "engine/kernels/elementwise.hpp"
 #include "engine/kernels/matmul.hpp"
+#include "engine/kernels/rows_product.hpp"
 #include "engine/ops.hpp"
 #include "engine/precision.hpp"
 #include "nn/tasks/lm/lm_trainer.hpp"
@@ -148,6 +151,34 @@ TEST_CASE("bf16 matmul: exact on bf16 values, within bf16 rounding on any, for e
   }
 }
 
+TEST_CASE("bf16 rows_product (a weight's gradient): exact on integers, dense or not") {
+  if (!cpu_runs_bf16_matmul()) return;
+  Generator gen(22);
+  // (rows, m, n): whole tiles, and every edge of the kernel's 8-row tiles, 32-column panels and
+  // row pairs (test_rows_product covers the kernel alone).
+  const Shape shapes[] = {{16, 16, 64}, {33, 41, 70}, {40, 24, 100}};
+  for (const Shape& s : shapes) {
+    CAPTURE(to_string(s));
+    const int64_t rows = s[0], m = s[1], n = s[2];
+    // Small integers: every path's sums are exact, so all must agree bit for bit.
+    const Tensor a = values({rows, m}, gen, /*integers=*/true);
+    const Tensor wide = values({rows, n + 3}, gen, /*integers=*/true);
+    // b as a window of wider rows: not dense, so oneDNN takes it, in bf16 as well.
+    const Tensor window = Tensor::view_of(wide, {rows, n}, wide.strides(), 1);
+    const Tensor b = kernels::contiguous_copy(window);
+    const std::vector<float> want =
+        kernels::matmul_forward_naive(kernels::matrix_transpose_view(a), b).to_vector();
+    for (const MatmulPrecision precision : {MatmulPrecision::fp32, MatmulPrecision::bf16}) {
+      CAPTURE(to_string(precision));
+      const MatmulPrecisionGuard guard(precision);
+      const Tensor dense = kernels::rows_product(a, b);
+      CHECK(dense.shape() == Shape{m, n});
+      CHECK(dense.to_vector() == want);
+      CHECK(kernels::rows_product(a, window).to_vector() == want);
+    }
+  }
+}
+
 TEST_CASE("bf16 linear: forward and both gradients stay within bf16 rounding of fp32") {
   if (!cpu_runs_bf16_matmul()) return;
   Generator gen(8);
@@ -229,17 +260,27 @@ TEST_CASE("bf16 linear: a training step packs the weight per layout, converts x 
   Tensor w = Tensor::randn({12, 16}, gen).requires_grad_();
   const int64_t before = kernels::matmul_bf16_conversions();
   const int64_t packs_before = kernels::matmul_weight_packs();
+  const int64_t pairs_before = kernels::row_pair_packs();
   const Tensor y = linear(x, w, Tensor());
+  // Forward: x converts, w^T packs (into bf16), and x's row pairs are made for dW.
+  CHECK(kernels::row_pair_packs() - pairs_before == 1);
   y.backward(Tensor::randn({4, 8, 12}, gen));
-  // Forward: x converts, w^T packs (into bf16); backward: gy converts, dX = gy w packs w, and
-  // dW = gy^T x reuses gy's and x's copies.
+  // Backward: gy converts, dX = gy w packs w, and dW = gy^T x pairs gy's copy and reuses x's
+  // row pairs.
   CHECK(kernels::matmul_bf16_conversions() - before == 2);
   CHECK(kernels::matmul_weight_packs() - packs_before == 2);
-  // New x, same w: only x converts. (The same x would convert nothing: its copy is kept while x
-  // lives and is unchanged.)
+  CHECK(kernels::row_pair_packs() - pairs_before == 2);
+  // New x, same w: only x converts, and pairs for a backward that may come.
   linear(Tensor::randn({4, 8, 16}, gen), w, Tensor());
   CHECK(kernels::matmul_bf16_conversions() - before == 3);
   CHECK(kernels::matmul_weight_packs() - packs_before == 2);
+  CHECK(kernels::row_pair_packs() - pairs_before == 3);
+  // Without a gradient to record, no pairs.
+  {
+    const NoGrad no_grad;
+    linear(x, w, Tensor());
+  }
+  CHECK(kernels::row_pair_packs() - pairs_before == 3);
 }
 
 namespace {

@@ -1,9 +1,11 @@
 // matmul and linear: forward on the oneDNN matmul kernel, backward through the same kernel on
-// transposed views (dA = dC.B^T, dB = A^T.dC), so no operand is ever copied to be transposed.
+// transposed views (dA = dC.B^T, dB = A^T.dC), so no operand is ever copied to be transposed; a
+// weight's gradient, and that of a folded product's right operand, through kernels::rows_product.
 #include "engine/kernels/matmul.hpp"
 #include "engine/autograd/tape.hpp"
 #include "engine/error.hpp"
 #include "engine/kernels/elementwise.hpp"
+#include "engine/kernels/rows_product.hpp"
 #include "engine/ops.hpp"
 
 namespace mmx {
@@ -35,20 +37,6 @@ Tensor with_shape(const Tensor& dense, const Shape& shape) {
   return Tensor::view_of(dense, shape, contiguous_strides(shape), dense.offset());
 }
 
-// a^T b for a [rows, m] and b [rows, n]: the gradient of the right operand of a folded product,
-// and of a weight. With m < n it is computed as (b^T a)^T, the same sums in the same order:
-// oneDNN shares a product between two threads better when its first dim is the longer one. At 2
-// threads and 2048 rows a weight gradient [128, 512] took 0.81 ms that way against 0.99-1.03 ms,
-// [256, 1024] 3.19-3.45 against 3.70-3.76 (no difference at 1 thread; docs/performance.md).
-// `keep` keeps both bf16 copies or neither, which read the same with the operands swapped.
-Tensor transposed_product(const Tensor& a, const Tensor& b, kernels::KeepOperands keep) {
-  using kernels::matrix_transpose_view;
-  if (a.size(1) >= b.size(1))
-    return kernels::matmul_forward(matrix_transpose_view(a), b, Tensor(), keep);
-  return kernels::contiguous_copy(
-      matrix_transpose_view(kernels::matmul_forward(matrix_transpose_view(b), a, Tensor(), keep)));
-}
-
 }  // namespace
 
 Tensor matmul(const Tensor& a, const Tensor& b) {
@@ -69,7 +57,7 @@ Tensor matmul(const Tensor& a, const Tensor& b) {
       if (a_rows.defined()) {  // the folded product: gy is [rows, n] as well
         const Tensor gy_rows = with_shape(gy, {a_rows.size(0), gy.size(-1)});
         if (a.requires_grad()) ga = with_shape(kernels::matmul_forward(gy_rows, b_t), a.shape());
-        if (b.requires_grad()) gb = transposed_product(a_rows, gy_rows, {});
+        if (b.requires_grad()) gb = kernels::rows_product(a_rows, gy_rows);
       } else {
         // Broadcast batch axes come back at the output's size; the tape sums them down.
         if (a.requires_grad()) ga = kernels::matmul_forward(gy, b_t);
@@ -90,31 +78,32 @@ Tensor linear(const Tensor& x, const Tensor& weight, const Tensor& bias) {
             to_string(bias.shape()), " for weight ", to_string(weight.shape()));
   Tensor x_rows = rows_view(x);
   if (!x_rows.defined()) x_rows = rows_view(kernels::contiguous_copy(x));
-  // The weight is packed for the product until the optimizer changes it. In bf16, x's copy is
-  // kept until the backward has used it again for the weight's gradient (the tape saves x_rows,
-  // unchanged meanwhile).
+  // The weight is packed for the product until the optimizer changes it. In bf16, x's row pairs
+  // are made now from the bf16 copy the product made, while both are in the caches, and kept for
+  // the weight's gradient (the tape saves x_rows, unchanged until the backward).
   const bool recorded = autograd::needs_grad({x, weight, bias});
   const Tensor y_rows = kernels::matmul_forward(x_rows, kernels::matrix_transpose_view(weight),
-                                                bias, {.a_bf16 = recorded, .b_packed = true});
+                                                bias, {.b_packed = true});
+  if (recorded && weight.requires_grad()) kernels::keep_row_pairs(x_rows);
   Tensor y = with_shape(y_rows, with_last(x.shape(), out_features));
   if (recorded) {
     const Shape x_shape = x.shape();
-    autograd::record("linear", {x, weight, bias}, y, {x_rows, weight},
-                     [x_rows, weight, x_shape, x_grad = x.requires_grad(),
-                      bias_grad = bias.requires_grad()](const Tensor& gy) {
-                       const Tensor gy_rows = with_shape(gy, {x_rows.size(0), gy.size(-1)});
-                       Tensor gx, gw, gb;
-                       // gy's bf16 copy serves both products (the second reads it transposed).
-                       if (x_grad)
-                         gx =
-                             with_shape(kernels::matmul_forward(gy_rows, weight, Tensor(),
-                                                                {.a_bf16 = true, .b_packed = true}),
-                                        x_shape);
-                       if (weight.requires_grad())
-                         gw = transposed_product(gy_rows, x_rows, {.a_bf16 = true, .b_bf16 = true});
-                       if (bias_grad) gb = sum(gy_rows, {0});
-                       return std::vector<Tensor>{gx, gw, gb};
-                     });
+    autograd::record(
+        "linear", {x, weight, bias}, y, {x_rows, weight},
+        [x_rows, weight, x_shape, x_grad = x.requires_grad(),
+         bias_grad = bias.requires_grad()](const Tensor& gy) {
+          const Tensor gy_rows = with_shape(gy, {x_rows.size(0), gy.size(-1)});
+          Tensor gx, gw, gb;
+          // gy's bf16 copy serves both products.
+          if (x_grad)
+            gx = with_shape(kernels::matmul_forward(gy_rows, weight, Tensor(),
+                                                    {.a_bf16 = true, .b_packed = true}),
+                            x_shape);
+          if (weight.requires_grad())
+            gw = kernels::rows_product(gy_rows, x_rows, {.a_bf16 = true, .b_bf16 = true});
+          if (bias_grad) gb = sum(gy_rows, {0});
+          return std::vector<Tensor>{gx, gw, gb};
+        });
   }
   return y;
 }

@@ -10,7 +10,7 @@
 #include "engine/error.hpp"
 #include "engine/kernels/bf16_pairs.hpp"
 #include "engine/kernels/dnnl/dnnl_context.hpp"
-#include "engine/kernels/dnnl/dnnl_kept_copies.hpp"
+#include "engine/kernels/kept_copies.hpp"
 #include "engine/parallel_region.hpp"
 
 namespace mmx::dnnl_backend {
@@ -67,7 +67,7 @@ void convert_flat(const float* from, uint16_t* to, int64_t count) {
 
 // The bf16 copy of the `count` floats from t.data(), kept until t's storage version changes.
 const uint16_t* kept_bf16_copy(const Tensor& t, int64_t count) {
-  thread_local KeptCopies<int64_t, std::unique_ptr<uint16_t[]>> kept;
+  thread_local kernels::KeptCopies<int64_t, std::unique_ptr<uint16_t[]>> kept;
   // Not zeroed when made: the conversion writes all of it (a std::vector's zero fill of the
   // inputs and output gradients a small bf16 step converts afresh, ~96 MB, ran on one thread
   // while the others waited).
@@ -77,7 +77,35 @@ const uint16_t* kept_bf16_copy(const Tensor& t, int64_t count) {
   const auto convert = [&](std::unique_ptr<uint16_t[]>& bits) {
     convert_flat(t.data(), bits.get(), count);
   };
-  return kept_copy(kept, t, count, make, convert).get();
+  return kernels::kept_copy(kept, t, count, make, convert).get();
+}
+
+// A scratch buffer for one operand slot, and what its bits are a flat copy of, if anything, so
+// that bf16_bits finds them there again.
+struct ScratchSlot {
+  std::vector<uint16_t> bits;
+  std::weak_ptr<const Storage> storage;
+  const float* start = nullptr;
+  int64_t count = 0;
+  uint64_t version = 0;
+
+  bool holds(const Tensor& t, int64_t n) const {
+    const std::weak_ptr<const Storage> other = t.weak_storage();
+    return start == t.data() && count == n && version == t.version() && !storage.expired() &&
+           !storage.owner_before(other) && !other.owner_before(storage);
+  }
+  void remember(const Tensor& t, int64_t n) {
+    storage = t.weak_storage();
+    start = t.data();
+    count = n;
+    version = t.version();
+  }
+  void forget() { storage.reset(); }
+};
+
+ScratchSlot& scratch_slot(int slot) {
+  thread_local ScratchSlot scratch[2];
+  return scratch[slot];
 }
 
 }  // namespace
@@ -97,12 +125,14 @@ dnnl::memory bf16_operand(const Tensor& t, const Shape& dims, const Shape& strid
   if (flat && keep) {
     return memory(desc, cpu_engine(), const_cast<uint16_t*>(kept_bf16_copy(t, count)));
   }
-  thread_local std::vector<uint16_t> scratch[2];
-  std::vector<uint16_t>& buffer = scratch[slot];
+  ScratchSlot& scratch = scratch_slot(slot);
+  std::vector<uint16_t>& buffer = scratch.bits;
   if (buffer.size() < static_cast<size_t>(count)) buffer.resize(count);
   if (flat) {
     convert_flat(t.data(), buffer.data(), count);
+    scratch.remember(t, count);
   } else {
+    scratch.forget();
     ++conversions;
     std::string key = "to_bf16;";
     for (int64_t v : dims) key += cat(v, ',');
@@ -115,6 +145,13 @@ dnnl::memory bf16_operand(const Tensor& t, const Shape& dims, const Shape& strid
     reorder.execute(cpu_stream(), {{DNNL_ARG_FROM, src}, {DNNL_ARG_TO, dst}});
   }
   return memory(desc, cpu_engine(), buffer.data());
+}
+
+const uint16_t* bf16_bits(const Tensor& t, int slot, bool keep) {
+  const ScratchSlot& scratch = scratch_slot(slot);
+  if (!keep && scratch.holds(t, t.numel())) return scratch.bits.data();
+  const memory bits = bf16_operand(t, t.shape(), t.strides(), slot, keep);
+  return static_cast<const uint16_t*>(bits.get_data_handle());
 }
 
 int64_t bf16_conversions() {

@@ -23,6 +23,12 @@ dnnl::memory::desc bf16_operand_desc(const Shape& dims, const Shape& strides);
 dnnl::memory bf16_operand(const Tensor& t, const Shape& dims, const Shape& strides, int slot,
                           bool keep);
 
+// The bf16 bits of `t` (dense, row-major) as bf16_operand makes them, for our own kernels. Without
+// `keep`, the bits slot `slot` already holds when its last conversion was of t and t's version is
+// unchanged since (a linear layer's input, put in row pairs right after its forward product read
+// it): the caller promises that no write without a version bump came between.
+const uint16_t* bf16_bits(const Tensor& t, int slot, bool keep);
+
 // How many conversions bf16_operand has made on this thread (kept copies reused count none).
 int64_t bf16_conversions();
 

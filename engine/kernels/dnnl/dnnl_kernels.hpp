@@ -44,6 +44,11 @@ int64_t dnnl_matmul_operand_copies();
 int64_t dnnl_matmul_bf16_conversions();
 // The weights dnnl_matmul has packed on this thread.
 int64_t dnnl_matmul_weight_packs();
+// The bf16 bits of `t` (dense, row-major) as dnnl_matmul rounds an operand: in this thread's
+// scratch slot `slot` (0 or 1, overwritten by the next product; not converted again if the slot's
+// last conversion was of t, unchanged since), or with `keep` in the copy kept until t's storage
+// version changes (KeepOperands).
+const uint16_t* dnnl_bf16_bits(const Tensor& t, int slot, bool keep);
 
 // --------------------------------------------------------------- softmax (dnnl_softmax.cpp)
 // Over the last axis of x (at least one axis); x of any strides, results contiguous.

@@ -103,6 +103,10 @@ int64_t dnnl_matmul_weight_packs() {
   return dnnl_backend::weight_packs();
 }
 
+const uint16_t* dnnl_bf16_bits(const Tensor& t, int slot, bool keep) {
+  return dnnl_backend::bf16_bits(t, slot, keep);
+}
+
 void dnnl_matmul(Tensor a, Tensor b, Tensor bias, Tensor& out, MatmulPrecision precision,
                  KeepOperands keep) {
   const bool bf16 = precision == MatmulPrecision::bf16;

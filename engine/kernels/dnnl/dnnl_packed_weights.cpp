@@ -4,7 +4,7 @@
 #include <string>
 
 #include "engine/kernels/dnnl/dnnl_context.hpp"
-#include "engine/kernels/dnnl/dnnl_kept_copies.hpp"
+#include "engine/kernels/kept_copies.hpp"
 
 namespace mmx::dnnl_backend {
 
@@ -40,10 +40,10 @@ void pack(const Tensor& t, const memory::desc& from, const memory::desc& to, mem
 }  // namespace
 
 memory packed_weights(const Tensor& t, const memory::desc& from, const memory::desc& to) {
-  thread_local KeptCopies<PackLayouts, memory> kept;
+  thread_local kernels::KeptCopies<PackLayouts, memory> kept;
   const auto make = [&] { return memory(to, cpu_engine()); };
   const auto fill = [&](memory& packed) { pack(t, from, to, packed); };
-  return kept_copy(kept, t, PackLayouts{from, to}, make, fill);
+  return kernels::kept_copy(kept, t, PackLayouts{from, to}, make, fill);
 }
 
 int64_t weight_packs() {
