@@ -305,14 +305,20 @@ void weighted_sum_tile(const Matrix& p, const float* b, int64_t width, int64_t T
   store_output_tile(acc, o0, c0, d, scale, y);
 }
 
-// All output rows, columns [c0, c0 + 16 C).
-template <int C, bool kTransposed>
-void weighted_sum_columns(const Matrix& p, const float* b, int64_t width, int64_t T, int64_t d,
-                          int64_t c0, float scale, const OutMatrix& y) {
-  int64_t o0 = 0;
-  for (; o0 + kTileRows <= T; o0 += kTileRows)
-    weighted_sum_tile<kTileRows, C, kTransposed>(p, b, width, T, d, o0, c0, scale, y);
-  for (; o0 < T; ++o0) weighted_sum_tile<1, C, kTransposed>(p, b, width, T, d, o0, c0, scale, y);
+// Calls tile.template operator()<R, C>(o0, c0) for every output tile of a weighted sum [T, d]:
+// rows [o0, o0 + R), columns [c0, c0 + 16 C), in blocks of kTileRows rows (then single rows) and
+// two column Vecs (then one). The fp32 and bf16 sums share it; only their tiles differ.
+template <typename Tile>
+void for_each_output_tile(int64_t T, int64_t d, const Tile& tile) {
+  const auto column_block = [&]<int C>(int64_t c0) {
+    int64_t o0 = 0;
+    for (; o0 + kTileRows <= T; o0 += kTileRows) tile.template operator()<kTileRows, C>(o0, c0);
+    for (; o0 < T; ++o0) tile.template operator()<1, C>(o0, c0);
+  };
+  int64_t c0 = 0;
+  for (; c0 + kVecLanes < d; c0 += 2 * kVecLanes)  // two Vecs' worth of columns left
+    column_block.template operator()<2>(c0);
+  if (c0 < d) column_block.template operator()<1>(c0);
 }
 
 template <bool kTransposed>
@@ -327,10 +333,9 @@ void weighted_sum_matrix(const Matrix& p, const Matrix& b, int64_t T, int64_t d,
     pack(b, T, d, width, scratch);
     rows = scratch.data();
   }
-  int64_t c0 = 0;
-  for (; c0 + kVecLanes < d; c0 += 2 * kVecLanes)  // two Vecs' worth of columns left
-    weighted_sum_columns<2, kTransposed>(p, rows, width, T, d, c0, scale, y);
-  if (c0 < d) weighted_sum_columns<1, kTransposed>(p, rows, width, T, d, c0, scale, y);
+  for_each_output_tile(T, d, [&]<int R, int C>(int64_t o0, int64_t c0) {
+    weighted_sum_tile<R, C, kTransposed>(p, rows, width, T, d, o0, c0, scale, y);
+  });
 }
 
 // ---- the weighted sums with bf16 operands ----
@@ -352,16 +357,6 @@ void weighted_sum_bf16_tile(const uint16_t* a, int64_t a_row, const uint16_t* b,
     pair_tile<R, C>(a + o0 * a_row, a_row, 2, b + 2 * c0, b_width, 0,
                     std::min(pairs, (o0 + R + 1) / 2), acc);
   store_output_tile(acc, o0, c0, d, scale, y);
-}
-
-template <int C, bool kTransposed>
-void weighted_sum_bf16_columns(const uint16_t* a, int64_t a_row, const uint16_t* b, int64_t b_width,
-                               int64_t T, int64_t d, int64_t c0, float scale, const OutMatrix& y) {
-  int64_t o0 = 0;
-  for (; o0 + kTileRows <= T; o0 += kTileRows)
-    weighted_sum_bf16_tile<kTileRows, C, kTransposed>(a, a_row, b, b_width, T, d, o0, c0, scale, y);
-  for (; o0 < T; ++o0)
-    weighted_sum_bf16_tile<1, C, kTransposed>(a, a_row, b, b_width, T, d, o0, c0, scale, y);
 }
 
 template <bool kTransposed>
@@ -387,11 +382,10 @@ void weighted_sum_bf16(const Matrix& p, const Matrix& b, int64_t T, int64_t d, f
   interleaved_pairs(
       b, T, b_width, [&](int64_t) { return d; }, [&](int64_t) { return b_width; }, scratch.b_bf16);
   const uint16_t* pairs = scratch.b_bf16.data();
-  int64_t c0 = 0;
-  for (; c0 + kVecLanes < d; c0 += 2 * kVecLanes)
-    weighted_sum_bf16_columns<2, kTransposed>(a.data(), width, pairs, b_width, T, d, c0, scale, y);
-  if (c0 < d)
-    weighted_sum_bf16_columns<1, kTransposed>(a.data(), width, pairs, b_width, T, d, c0, scale, y);
+  for_each_output_tile(T, d, [&]<int R, int C>(int64_t o0, int64_t c0) {
+    weighted_sum_bf16_tile<R, C, kTransposed>(a.data(), width, pairs, b_width, T, d, o0, c0, scale,
+                                              y);
+  });
 }
 
 // Runs body(m, scratch) for every matrix m of the batch, in parallel when the call is large
