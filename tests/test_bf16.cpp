@@ -18,6 +18,7 @@
 #include "nn/tasks/lm/lm_trainer.hpp"
 #include "nn/tasks/trainer.hpp"
 #include "scratch_dir.hpp"
+#include "small_integers.hpp"
 #include "tiny_task_data.hpp"
 
 using namespace mmx;
@@ -55,12 +56,9 @@ const Row kRows[] = {
     {"a transposed (a weight's gradient)", {7, 40}, {40, 9}, Layout::a_transposed, false},
 };
 
-// Values N(0, 1), or small integers, which bf16 holds exactly.
+// Values N(0, 1), or small integers (small_integers.hpp).
 Tensor values(const Shape& shape, Generator& gen, bool integers) {
-  if (!integers) return Tensor::randn(shape, gen);
-  Tensor t = Tensor::empty(shape);
-  for (int64_t i = 0; i < t.numel(); ++i) t.data()[i] = static_cast<float>(gen.below(9)) - 4.0f;
-  return t;
+  return integers ? small_integers(shape, gen) : Tensor::randn(shape, gen);
 }
 
 struct Operands {
@@ -221,11 +219,7 @@ TEST_CASE("bf16 kept copies: converted once per version, shared by W and its tra
   const MatmulPrecisionGuard bf16(MatmulPrecision::bf16);
   Generator gen(5);
   // Integer values: every product below is exact, so a stale copy shows as a wrong entry.
-  const auto integers = [&](const Shape& shape) {
-    Tensor t = Tensor::empty(shape);
-    for (int64_t i = 0; i < t.numel(); ++i) t.data()[i] = static_cast<float>(gen.below(9)) - 4.0f;
-    return t;
-  };
+  const auto integers = [&](const Shape& shape) { return small_integers(shape, gen); };
   Tensor w = integers({6, 20});
   const Tensor x = integers({5, 20});
   const Tensor gy = integers({5, 6});

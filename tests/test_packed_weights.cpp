@@ -8,18 +8,11 @@
 #include "engine/kernels/matmul.hpp"
 #include "engine/ops.hpp"
 #include "engine/random.hpp"
+#include "small_integers.hpp"
 
 using namespace mmx;
 
 namespace {
-
-// Small integers: every product below is exact in any summation order, so a stale or mixed-up
-// pack shows as a wrong entry.
-Tensor integers(const Shape& shape, Generator& gen) {
-  Tensor t = Tensor::empty(shape);
-  for (int64_t i = 0; i < t.numel(); ++i) t.data()[i] = static_cast<float>(gen.below(9)) - 4.0f;
-  return t;
-}
 
 std::vector<float> packed_product(const Tensor& a, const Tensor& b) {
   return kernels::matmul_forward(a, b, Tensor(), {.b_packed = true}).to_vector();
@@ -29,27 +22,27 @@ std::vector<float> packed_product(const Tensor& a, const Tensor& b) {
 
 TEST_CASE("packed weights: once per layout and version, W and W^T of a square weight apart") {
   Generator gen(3);
-  Tensor w = integers({24, 24}, gen);  // square: W and W^T pack to the same shape and layout
+  Tensor w = small_integers({24, 24}, gen);  // square: W and W^T pack to the same shape and layout
   const Tensor w_t = kernels::matrix_transpose_view(w);
-  const Tensor x = integers({40, 24}, gen);
+  const Tensor x = small_integers({40, 24}, gen);
 
   const int64_t before = kernels::matmul_weight_packs();
   CHECK(packed_product(x, w_t) == kernels::matmul_forward_naive(x, w_t).to_vector());
   CHECK(packed_product(x, w) == kernels::matmul_forward_naive(x, w).to_vector());
   CHECK(kernels::matmul_weight_packs() - before == 2);
   // Again, and with other rows: both packs reused.
-  const Tensor x2 = integers({7, 24}, gen);
+  const Tensor x2 = small_integers({7, 24}, gen);
   CHECK(packed_product(x2, w_t) == kernels::matmul_forward_naive(x2, w_t).to_vector());
   CHECK(packed_product(x, w) == kernels::matmul_forward_naive(x, w).to_vector());
   CHECK(kernels::matmul_weight_packs() - before == 2);
 
   // An in-place update (what the optimizer does) bumps the version: packed again.
-  w.copy_(integers({24, 24}, gen));
+  w.copy_(small_integers({24, 24}, gen));
   CHECK(packed_product(x, w_t) == kernels::matmul_forward_naive(x, w_t).to_vector());
   CHECK(kernels::matmul_weight_packs() - before == 3);
 
   // A batched product is not a layer's weight: nothing is packed.
-  const Tensor batch = integers({2, 5, 24}, gen), batch_w = integers({2, 24, 6}, gen);
+  const Tensor batch = small_integers({2, 5, 24}, gen), batch_w = small_integers({2, 24, 6}, gen);
   CHECK(packed_product(batch, batch_w) ==
         kernels::matmul_forward_naive(batch, batch_w).to_vector());
   CHECK(kernels::matmul_weight_packs() - before == 3);
@@ -57,11 +50,11 @@ TEST_CASE("packed weights: once per layout and version, W and W^T of a square we
 
 TEST_CASE("linear: a training step packs its weight twice, then reuses both packs") {
   Generator gen(4);
-  Tensor w = integers({16, 16}, gen).requires_grad_();
-  const Tensor b = integers({16}, gen).requires_grad_();
+  Tensor w = small_integers({16, 16}, gen).requires_grad_();
+  const Tensor b = small_integers({16}, gen).requires_grad_();
   const auto step = [&] {
-    Tensor x = integers({3, 5, 16}, gen).requires_grad_();
-    const Tensor gy = integers({3, 5, 16}, gen);
+    Tensor x = small_integers({3, 5, 16}, gen).requires_grad_();
+    const Tensor gy = small_integers({3, 5, 16}, gen);
     const Tensor y = linear(x, w, b);
     y.backward(gy);
     // The unpacked truth: y = x W^T + b, dX = gy W.
@@ -78,7 +71,8 @@ TEST_CASE("linear: a training step packs its weight twice, then reuses both pack
   CHECK(kernels::matmul_weight_packs() - before == 2);  // W^T for the forward, W for dX
   step();
   CHECK(kernels::matmul_weight_packs() - before == 2);
-  w.detach().copy_(integers({16, 16}, gen));  // the optimizer's update, through the leaf's storage
+  w.detach().copy_(
+      small_integers({16, 16}, gen));  // the optimizer's update, through the leaf's storage
   step();
   CHECK(kernels::matmul_weight_packs() - before == 4);
 }

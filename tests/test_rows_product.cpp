@@ -9,6 +9,7 @@
 #include "engine/kernels/bf16_pairs.hpp"
 #include "engine/kernels/rows_product.hpp"
 #include "engine/random.hpp"
+#include "small_integers.hpp"
 
 using namespace mmx;
 
@@ -33,8 +34,7 @@ const Row kRows[] = {
 
 std::vector<uint16_t> bf16_values(int64_t count, Generator& gen, bool integers) {
   std::vector<uint16_t> bits(static_cast<size_t>(count));
-  for (uint16_t& b : bits)
-    b = kernels::to_bf16(integers ? static_cast<float>(gen.below(9)) - 4.0f : gen.normal());
+  for (uint16_t& b : bits) b = kernels::to_bf16(integers ? small_integer(gen) : gen.normal());
   return bits;
 }
 
