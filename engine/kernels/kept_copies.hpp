@@ -12,6 +12,13 @@
 
 namespace mmx::kernels {
 
+// Whether two weak handles are of the same storage: the same control block (owner_before is
+// false both ways), even once it is gone, and never a new storage at the same address.
+inline bool same_storage(const std::weak_ptr<const Storage>& a,
+                         const std::weak_ptr<const Storage>& b) {
+  return !a.owner_before(b) && !b.owner_before(a);
+}
+
 // A copy of the data at `start` (what `key` tells apart from other copies of it), filled while the
 // storage's version was `version`. `storage` does not keep the storage alive: the copy is dropped
 // once the storage is gone, and a new storage at the same address is never taken for it.
@@ -35,12 +42,8 @@ Copy& kept_copy(KeptCopies<Key, Copy>& kept, const Tensor& t, const Key& key, Ma
                 Fill fill) {
   const float* start = t.data();
   const std::weak_ptr<const Storage> storage = t.weak_storage();
-  // The same storage: the same control block (owner_before is false both ways).
-  const auto same_storage = [&](const std::weak_ptr<const Storage>& other) {
-    return !other.owner_before(storage) && !storage.owner_before(other);
-  };
   for (KeptCopy<Key, Copy>& entry : kept) {
-    if (entry.start != start || entry.key != key || !same_storage(entry.storage)) continue;
+    if (entry.start != start || entry.key != key || !same_storage(entry.storage, storage)) continue;
     if (entry.version != t.version()) {
       fill(entry.copy);
       entry.version = t.version();

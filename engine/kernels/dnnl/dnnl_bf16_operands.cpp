@@ -90,9 +90,8 @@ struct ScratchSlot {
   uint64_t version = 0;
 
   bool holds(const Tensor& t, int64_t n) const {
-    const std::weak_ptr<const Storage> other = t.weak_storage();
     return start == t.data() && count == n && version == t.version() && !storage.expired() &&
-           !storage.owner_before(other) && !other.owner_before(storage);
+           kernels::same_storage(storage, t.weak_storage());
   }
   void remember(const Tensor& t, int64_t n) {
     storage = t.weak_storage();
