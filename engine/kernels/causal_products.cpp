@@ -119,9 +119,9 @@ void pair_tile(const uint16_t* a, int64_t a_row, int64_t a_pair, const uint16_t*
 
 // Lanes [c, c + 16) of a row whose first `visible` floats count (the rest read as zero, and
 // nothing read past them), rounded to bf16.
-inline Bf16Lanes bf16_chunk(const float* row, int64_t c, int64_t visible) {
+inline Bf16x16 bf16_chunk(const float* row, int64_t c, int64_t visible) {
   const int64_t n = std::clamp<int64_t>(visible - c, 0, kVecLanes);
-  return to_bf16_lanes(n == kVecLanes ? load(row + c) : load_first(row + c, n));
+  return to_bf16x16(n == kVecLanes ? load(row + c) : load_first(row + c, n));
 }
 
 // m's [rows, cols] in bf16, as dense rows of round_up(cols, 16) (zero-padded): rows of pairs.

@@ -50,8 +50,8 @@ void whole_pairs(const uint16_t* first, const uint16_t* second, uint32_t* to) {
 }
 void whole_pairs(const float* first, const float* second, uint32_t* to) {
   for (int64_t v = 0; v < kPanelColumns; v += kVecLanes)
-    store_pairs(reinterpret_cast<uint16_t*>(to + v), to_bf16_lanes(load(first + v)),
-                to_bf16_lanes(load(second + v)));
+    store_pairs(reinterpret_cast<uint16_t*>(to + v), to_bf16x16(load(first + v)),
+                to_bf16x16(load(second + v)));
 }
 
 uint32_t bits_of(uint16_t x) {

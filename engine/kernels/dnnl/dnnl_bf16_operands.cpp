@@ -55,14 +55,20 @@ bool dense_in_some_order(const Shape& dims, const Shape& strides) {
 // Below this many floats a parallel region costs more than it saves.
 constexpr int64_t kParallelMinFloats = int64_t{1} << 15;
 
-// Rounds `count` floats from `from` into `to`. A plain loop that GCC vectorises: oneDNN's flat
-// reorder did the same rounding 1.45x slower (2M floats, 2 threads: 258 against 178 us).
+// Rounds `count` floats from `from` into `to`, 16 at a time, then the last few one by one.
+// oneDNN's flat reorder did the same rounding 1.45x slower than a plain loop of to_bf16 (2M
+// floats, 2 threads: 258 against 178 us), and that loop slower than one instruction per 16.
 void convert_flat(const float* from, uint16_t* to, int64_t count) {
   ++conversions;
+  const int64_t vectors = count / kernels::kVecLanes;
   parallel_region(count >= kParallelMinFloats, [&] {
 #pragma omp for schedule(static)
-    for (int64_t i = 0; i < count; ++i) to[i] = kernels::to_bf16(from[i]);
+    for (int64_t v = 0; v < vectors; ++v) {
+      const int64_t i = v * kernels::kVecLanes;
+      kernels::store_bf16(to + i, kernels::to_bf16x16(kernels::load(from + i)));
+    }
   });
+  for (int64_t i = vectors * kernels::kVecLanes; i < count; ++i) to[i] = kernels::to_bf16(from[i]);
 }
 
 // The bf16 copy of the `count` floats from t.data(), kept until t's storage version changes.
