@@ -101,8 +101,8 @@ TEST_CASE("fused causal attention matches the naive chain, forward and backward"
         const kernels::CausalAttention naive =
             kernels::causal_attention_forward_naive(x.q, x.k, x.v, scale, n, precision);
         CHECK(max_abs_diff(fast.y, naive.y) <= tolerance);
-        // MultiMax keeps scores and row norms, not p: the weights come back from them.
-        CHECK(fast.p.defined() == (n == nullptr));
+        // Both normalizers keep scores and row norms, not p: the weights come back from them.
+        CHECK_FALSE(fast.p.defined());
         CHECK(max_abs_diff(kernels::causal_attention_weights(fast, n), naive.p) <= tolerance);
 
         // Without a backward to serve (evaluation), the same y and nothing kept.

@@ -8,6 +8,7 @@
 
 #include "engine/error.hpp"
 #include "engine/kernels/causal_products.hpp"
+#include "engine/kernels/kept_scores.hpp"
 #include "engine/kernels/masked_softmax.hpp"
 #include "engine/kernels/multimax.hpp"
 #include "engine/parallel_region.hpp"
@@ -47,18 +48,6 @@ Tensor destination(const char* op, const Tensor& into, const Shape& shape) {
   return into;
 }
 
-// Where each row of a matrix's kept MultiMax scores starts, and (last) the matrix's length:
-// row i holds keys [0, i], padded to whole chunks of kVecLanes floats so that every row starts
-// 64-byte aligned and is written and read in whole chunks (6% more than the bare triangle at
-// T = 256).
-std::vector<int64_t> kept_row_offsets(int64_t T) {
-  std::vector<int64_t> offsets(static_cast<size_t>(T + 1), 0);
-  for (int64_t i = 0; i < T; ++i)
-    offsets[static_cast<size_t>(i + 1)] =
-        offsets[static_cast<size_t>(i)] + (i + kVecLanes) / kVecLanes * kVecLanes;
-  return offsets;
-}
-
 // Matrix m's head: matrices run over the batch axes with the last (the heads, axis -3) fastest.
 int64_t head_of_matrix(int64_t m, int64_t heads) {
   return m % heads;
@@ -71,20 +60,28 @@ Shape per_matrix_shape(const Tensor& q, int64_t n) {
   return s;
 }
 
-// What a backward needs of `saved`: SoftMax's p, or MultiMax's scores and norms.
-void check_kept(const char* op, const CausalAttention& saved, const Shape& square, bool multimax) {
-  const bool kept = multimax ? saved.scores.defined() && saved.norms.defined() : saved.p.defined();
-  MMX_CHECK(kept, op,
+// What a backward needs of `saved`: the scores and norms a fused forward kept.
+void check_kept(const char* op, const CausalAttention& saved, const Shape& square) {
+  MMX_CHECK(saved.scores.defined() && saved.norms.defined(), op,
             ": the forward kept nothing for a backward (run causal_attention_forward with "
             "for_backward)");
-  if (multimax) {
-    const Shape norms = with_last(square, 2);
-    MMX_CHECK(saved.norms.shape() == norms, op, ": need norms ", to_string(norms), ", got ",
-              to_string(saved.norms.shape()));
-  } else {
-    MMX_CHECK(saved.p.shape() == square, op, ": need p ", to_string(square), ", got ",
-              to_string(saved.p.shape()));
-  }
+  const Shape norms = with_last(square, 2);
+  MMX_CHECK(saved.norms.shape() == norms, op, ": need norms ", to_string(norms), ", got ",
+            to_string(saved.norms.shape()));
+}
+
+// Matrix m's weights again from what the forward kept (kept_scores.hpp), into p [T, T].
+void recompute_matrix(const CausalAttention& saved, int64_t m, const std::vector<int64_t>& kept_at,
+                      int64_t T, const MultiMaxParams* n, const std::vector<MultiMaxCoeffs>& coeffs,
+                      int64_t heads, bool zero_above, float* p) {
+  const float* kept = saved.scores.data() + m * kept_at.back();
+  const float* norms = saved.norms.data() + 2 * m * T;
+  if (n)
+    multimax_recompute_matrix(kept, kept_at.data(), norms, T,
+                              coeffs[static_cast<size_t>(head_of_matrix(m, heads))], n->order,
+                              zero_above, p);
+  else
+    recompute_weights(kept, kept_at.data(), norms, T, NoModulation{}, zero_above, p);
 }
 
 }  // namespace
@@ -100,13 +97,10 @@ CausalAttention causal_attention_forward(const Tensor& q_in, const Tensor& k_in,
                             v = matrices(v_in, v_keep);
   const int64_t T = q_in.size(-2), d = q_in.size(-1), count = static_cast<int64_t>(q.size());
   const bool multimax = n != nullptr;
-  // SoftMax's backward reads the weights; MultiMax's computes them again from the scores.
-  const bool keep_p = for_backward && !multimax, keep_scores = for_backward && multimax;
   const std::vector<int64_t> kept_at = kept_row_offsets(T);
   const int64_t kept_per_matrix = kept_at.back();
   CausalAttention out{destination(op, y_into, q_in.shape()), Tensor(), Tensor(), Tensor()};
-  if (keep_p) out.p = Tensor::empty(square_shape(q_in));
-  if (keep_scores) {
+  if (for_backward) {
     out.scores = Tensor::empty(per_matrix_shape(q_in, kept_per_matrix));
     out.norms = Tensor::empty(with_last(square_shape(q_in), 2));
   }
@@ -119,22 +113,25 @@ CausalAttention causal_attention_forward(const Tensor& q_in, const Tensor& k_in,
     // a small step's samples, and every value is written before it is read.
     thread_local ProductScratch pack;         // the products' packed operands
     thread_local std::vector<float> scores;   // one matrix, in this thread's cache
-    thread_local std::vector<float> weights;  // likewise, unless p is kept
+    thread_local std::vector<float> weights;  // likewise
     grow_to(scores, T * T);
-    if (!keep_p) grow_to(weights, T * T);
+    grow_to(weights, T * T);
 #pragma omp for schedule(static)
     for (int64_t m = 0; m < count; ++m) {
       const size_t at = static_cast<size_t>(m);
       float* s = scores.data();
       causal_scores_matrix(q[at], k[at], T, d, scale, AboveDiagonal::Unset, precision, pack, s);
-      float* pm = keep_p ? out.p.data() + m * T * T : weights.data();
+      float* pm = weights.data();
       for (int64_t i = 0; i < T; ++i) {  // row i sees keys [0, i]
         const float* si = s + i * T;
         float* pi = pm + i * T;
-        if (keep_scores) {
-          const RowNormalization norm = multimax_forward_row_keeping(
-              si, i + 1, T, coeffs[static_cast<size_t>(head_of_matrix(m, heads))], n->order, pi,
-              out.scores.data() + m * kept_per_matrix + kept_at[static_cast<size_t>(i)]);
+        if (for_backward) {
+          float* kept = out.scores.data() + m * kept_per_matrix + kept_at[static_cast<size_t>(i)];
+          const RowNormalization norm =
+              multimax ? multimax_forward_row_keeping(
+                             si, i + 1, T, coeffs[static_cast<size_t>(head_of_matrix(m, heads))],
+                             n->order, pi, kept)
+                       : keep_row(si, i + 1, T, NoModulation{}, pi, kept);
           float* norm_at = out.norms.data() + 2 * (m * T + i);
           norm_at[0] = norm.top;
           norm_at[1] = norm.inv;
@@ -148,31 +145,26 @@ CausalAttention causal_attention_forward(const Tensor& q_in, const Tensor& k_in,
       causal_weighted_sum_matrix({pm, T}, v[at], T, d, 1.0f, /*transposed=*/false, precision, pack,
                                  y[at]);
     }
-    if (keep_scores) streaming_stores_done();
+    if (for_backward) streaming_stores_done();
   });
   return out;
 }
 
 Tensor causal_attention_weights(const CausalAttention& saved, const MultiMaxParams* n) {
   const char* op = "causal_attention_weights";
-  if (!n) {
-    check_kept(op, saved, saved.p.shape(), /*multimax=*/false);
-    return saved.p;
-  }
   // [..., T, T] from the norms' [..., T, 2]; check_kept names what is missing.
   const Shape square =
       saved.norms.defined() ? with_last(saved.norms.shape(), saved.norms.size(-2)) : Shape{};
-  check_kept(op, saved, square, /*multimax=*/true);
+  check_kept(op, saved, square);
   const int64_t T = square.back();
   Tensor p = Tensor::empty(square);
   const int64_t heads = normalizer_heads(op, p, n);
-  const std::vector<MultiMaxCoeffs> coeffs = multimax_coeffs(*n);
+  const std::vector<MultiMaxCoeffs> coeffs =
+      n ? multimax_coeffs(*n) : std::vector<MultiMaxCoeffs>{};
   const std::vector<int64_t> kept_at = kept_row_offsets(T);
   for (int64_t m = 0; m * T * T < p.numel(); ++m)
-    multimax_recompute_matrix(saved.scores.data() + m * kept_at.back(), kept_at.data(),
-                              saved.norms.data() + 2 * m * T, T,
-                              coeffs[static_cast<size_t>(head_of_matrix(m, heads))], n->order,
-                              /*zero_above=*/true, p.data() + m * T * T);
+    recompute_matrix(saved, m, kept_at, T, n, coeffs, heads, /*zero_above=*/true,
+                     p.data() + m * T * T);
   return p;
 }
 
@@ -187,12 +179,11 @@ CausalAttentionGradients causal_attention_backward(const Tensor& q_in, const Ten
   MMX_CHECK(gy_in.shape() == q_in.shape(), op, ": need gy ", to_string(q_in.shape()), ", got ",
             to_string(gy_in.shape()));
   const bool multimax = n != nullptr;
-  check_kept(op, saved, square_shape(q_in), multimax);
+  check_kept(op, saved, square_shape(q_in));
   const int64_t heads = normalizer_heads(op, q_in, n);
-  Tensor q_keep, k_keep, v_keep, gy_keep, p_keep;
+  Tensor q_keep, k_keep, v_keep, gy_keep;
   const std::vector<Matrix> q = matrices(q_in, q_keep), k = matrices(k_in, k_keep),
-                            v = matrices(v_in, v_keep), gy = matrices(gy_in, gy_keep),
-                            p = multimax ? std::vector<Matrix>{} : matrices(saved.p, p_keep);
+                            v = matrices(v_in, v_keep), gy = matrices(gy_in, gy_keep);
   const int64_t T = q_in.size(-2), d = q_in.size(-1), count = static_cast<int64_t>(q.size());
   CausalAttentionGradients grads{destination(op, into.dq, q_in.shape()),
                                  destination(op, into.dk, q_in.shape()),
@@ -214,19 +205,16 @@ CausalAttentionGradients causal_attention_backward(const Tensor& q_in, const Ten
     const int thread = omp_get_thread_num();
     thread_local ProductScratch pack;         // as in the forward
     thread_local std::vector<float> local;    // dL/dp, then dL/dscores in place
-    thread_local std::vector<float> weights;  // MultiMax's p again
+    thread_local std::vector<float> weights;  // p again
     grow_to(local, T * T);
-    if (multimax) grow_to(weights, T * T);
+    grow_to(weights, T * T);
 #pragma omp for schedule(static)
     for (int64_t m = 0; m < count; ++m) {
       const size_t at = static_cast<size_t>(m);
       const int64_t h = head_of_matrix(m, heads);
-      const float* kept = multimax ? saved.scores.data() + m * kept_at.back() : nullptr;
-      if (multimax)
-        multimax_recompute_matrix(kept, kept_at.data(), saved.norms.data() + 2 * m * T, T,
-                                  coeffs[static_cast<size_t>(h)], n->order,
-                                  /*zero_above=*/false, weights.data());
-      const Matrix pm = multimax ? Matrix{weights.data(), T} : p[at];
+      recompute_matrix(saved, m, kept_at, T, n, coeffs, heads, /*zero_above=*/false,
+                       weights.data());
+      const Matrix pm{weights.data(), T};
       float* g = local.data();
       // dp = tril(gy v^T)
       causal_scores_matrix(gy[at], v[at], T, d, 1.0f, AboveDiagonal::Unset, precision, pack, g);
@@ -235,7 +223,8 @@ CausalAttentionGradients causal_attention_backward(const Tensor& q_in, const Ten
                                  dv[at]);
       // dscores over dp, in place
       if (multimax)
-        rows->matrix(thread, h, kept, kept_at.data(), weights.data(), g, T, g);
+        rows->matrix(thread, h, saved.scores.data() + m * kept_at.back(), kept_at.data(),
+                     weights.data(), g, T, g);
       else
         for (int64_t i = 0; i < T; ++i)
           softmax_backward_row(pm.data + i * pm.row_stride, g + i * T, i + 1, 1.0f, g + i * T);

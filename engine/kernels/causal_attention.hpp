@@ -19,14 +19,13 @@ namespace mmx::kernels {
 struct CausalAttention {
   Tensor y;  // [..., T, d] the attention output
   // What the backward reads, kept only when the forward was asked to (not under NoGrad):
-  Tensor p;       // SoftMax, and the naive forward: [..., T, T] the weights, zero above the
-                  // diagonal
-  Tensor scores;  // MultiMax: scale tril(q k^T), each matrix's lower triangle by rows, each row
-                  // padded with zeros to whole chunks of 16 floats ([..., sum over i < T of
+  Tensor p;       // the naive forward only: [..., T, T] the weights, zero above the diagonal
+  Tensor scores;  // scale tril(q k^T), each matrix's lower triangle by rows, each row padded with
+                  // zeros to whole chunks of 16 floats ([..., sum over i < T of
                   // 16 ceil((i + 1) / 16)])
-  Tensor norms;   // MultiMax: [..., T, 2] each row's RowNormalization (top, inv). With `scores`
-                  // they give the weights again, bit for bit: the backward recomputes them
-                  // rather than keep a [T, T] matrix per head, twice the scores' triangle.
+  Tensor norms;   // [..., T, 2] each row's RowNormalization (top, inv). With `scores` they give
+                  // the weights again, bit for bit (kept_scores.hpp): the backward recomputes
+                  // them rather than keep a [T, T] matrix per head, twice the scores' triangle.
 };
 
 // q, k, v [..., T, d] of one shape (any strides whose last axis is adjacent). y goes into
@@ -42,8 +41,8 @@ CausalAttention causal_attention_forward_naive(const Tensor& q, const Tensor& k,
                                                float scale, const MultiMaxParams* multimax,
                                                MatmulPrecision precision = MatmulPrecision::fp32);
 
-// The weights [..., T, T] of a forward that kept them for the backward: its p, or for MultiMax
-// computed again from its scores and norms.
+// The weights [..., T, T] of a fused forward that kept its scores for the backward, computed
+// again from its scores and norms.
 Tensor causal_attention_weights(const CausalAttention& saved, const MultiMaxParams* multimax);
 
 struct CausalAttentionGradients {

@@ -9,6 +9,7 @@
 
 #include "engine/error.hpp"
 #include "engine/kernels/elementwise.hpp"
+#include "engine/kernels/kept_scores.hpp"
 #include "engine/kernels/masked_softmax.hpp"
 #include "engine/kernels/row_layout.hpp"
 #include "engine/kernels/vec16.hpp"
@@ -37,6 +38,16 @@ inline V modulate(V x, Coeffs c) {
   return x == -INFINITY ? minus_inf : s;
 }
 
+// sigma as the kept scores' Modulation (kept_scores.hpp).
+template <int Order>
+struct Modulation {
+  Coeffs c;
+  template <class V>
+  V operator()(V x) const {
+    return modulate<Order>(x, c);
+  }
+};
+
 // Coeffs by value, here and below: through a reference, the stores to p (or dx) might alias
 // them, so GCC reloads them every element and leaves the loop scalar.
 template <int Order>
@@ -52,69 +63,6 @@ void forward_row(const float* x, const float* mask, int64_t active, int64_t cols
     for (int64_t j = 0; j < active; ++j) p[j] = modulate<Order>(x[j], c);
   }
   softmax_row_in_place(p, active, cols, max_row(p, active));
-}
-
-// One pass: keep x, modulate it into p, and take the maximum, chunk by chunk. The causal
-// attention's rows end at `active` mid-chunk 15 times in 16; the row goes on to `cols` in x and
-// p, so the last chunk is read and written whole, its lanes from `active` on kept as 0 and left
-// out of the maximum (softmax_row_in_place zeroes them in p).
-template <int Order>
-RowNormalization forward_row_keeping(const float* x, int64_t active, int64_t cols, Coeffs c,
-                                     float* p, float* kept) {
-  Vec top = broadcast(-INFINITY);
-  int64_t j = 0;
-  for (; j + kVecLanes <= active; j += kVecLanes) {
-    const Vec xv = load(x + j), s = modulate<Order>(xv, c);
-    store_streaming(kept + j, xv);
-    store(p + j, s);
-    top = vmax(top, s);
-  }
-  float tail_top = -INFINITY;
-  if (j < active && j + kVecLanes <= cols) {
-    const VecMask live = lanes_below(active - j);
-    const Vec xv = live ? load(x + j) : Vec{}, s = modulate<Order>(xv, c);
-    store_streaming(kept + j, xv);
-    store(p + j, s);
-    top = vmax(top, live ? s : broadcast(-INFINITY));
-  } else if (j < active) {  // the row ends within this chunk: element by element
-    std::fill(kept + j, kept + j + kVecLanes, 0.0f);
-    for (int64_t k = j; k < active; ++k) {
-      kept[k] = x[k];
-      p[k] = modulate<Order>(x[k], c);
-      tail_top = std::max(tail_top, p[k]);
-    }
-  }
-  return softmax_row_in_place(p, active, cols, std::max(horizontal_max(top), tail_top));
-}
-
-// forward_row_keeping's p again, from what it kept and returned: the same operations on the same
-// floats, so the same bits. The whole matrix in one loop, not a call per row: row i is i / 16
-// whole chunks and the diagonal's, the same count for 16 rows running, and its constants stay in
-// registers (a harness at T = 128, kept scores cold: 30% faster than a call per row through
-// map_row). In chunk-column order it was slower still: the loads jump about the kept triangle,
-// which then arrives from memory without the prefetcher's help.
-template <int Order>
-void recompute_matrix(const float* kept, const int64_t* kept_at, const float* norms, int64_t T,
-                      Coeffs c, bool zero_above, float* p) {
-  for (int64_t i = 0; i < T; ++i) {
-    const float top = norms[2 * i], inv = norms[2 * i + 1];
-    const float* x = kept + kept_at[i];
-    float* pi = p + i * T;
-    const int64_t diagonal = i / kVecLanes * kVecLanes;  // where the diagonal's chunk starts
-    const int64_t end = std::min(T, diagonal + kVecLanes);
-    if (top == -INFINITY) {  // an all-masked row: p is all zeros
-      std::fill(pi, pi + end, 0.0f);
-    } else {
-      const auto weights = [c, top, inv](Vec v) {
-        return vec_exp(modulate<Order>(v, c) - top) * inv;
-      };
-      for (int64_t j = 0; j < diagonal; j += kVecLanes) store(pi + j, weights(load(x + j)));
-      // Kept rows are whole chunks, so this load stays in row i; p's row may end mid-chunk.
-      const Vec v = lanes_below(i + 1 - diagonal) ? weights(load(x + diagonal)) : Vec{};
-      std::memcpy(pi + diagonal, &v, static_cast<size_t>(end - diagonal) * sizeof(float));
-    }
-    if (zero_above) std::fill(pi + end, pi + T, 0.0f);
-  }
 }
 
 // The backward's sums stay Vecs over many rows (vec16.hpp): written as one
@@ -270,16 +218,16 @@ void multimax_forward_row(const float* x, const float* mask, int64_t active, int
 
 RowNormalization multimax_forward_row_keeping(const float* x, int64_t active, int64_t cols,
                                               MultiMaxCoeffs c, int order, float* p, float* kept) {
-  return order == 1 ? forward_row_keeping<1>(x, active, cols, c, p, kept)
-                    : forward_row_keeping<2>(x, active, cols, c, p, kept);
+  return order == 1 ? keep_row(x, active, cols, Modulation<1>{c}, p, kept)
+                    : keep_row(x, active, cols, Modulation<2>{c}, p, kept);
 }
 
 void multimax_recompute_matrix(const float* kept, const int64_t* kept_at, const float* norms,
                                int64_t T, MultiMaxCoeffs c, int order, bool zero_above, float* p) {
   if (order == 1)
-    recompute_matrix<1>(kept, kept_at, norms, T, c, zero_above, p);
+    recompute_weights(kept, kept_at, norms, T, Modulation<1>{c}, zero_above, p);
   else
-    recompute_matrix<2>(kept, kept_at, norms, T, c, zero_above, p);
+    recompute_weights(kept, kept_at, norms, T, Modulation<2>{c}, zero_above, p);
 }
 
 void multimax_modulate_row(const float* x, int64_t n, MultiMaxCoeffs c, int order, float* y) {

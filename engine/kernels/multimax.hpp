@@ -54,21 +54,13 @@ void multimax_forward_row(const float* x, const float* mask, int64_t active, int
                           MultiMaxCoeffs c, int order, float* p);
 
 // multimax_forward_row without a mask that also keeps x for the backward, in the same pass:
-// kept[0, active) = x[0, active), written in whole chunks of kVecLanes floats (zeros after
-// `active`) past the caches, so `kept` must hold `active` rounded up to a chunk (and be 64-byte
-// aligned, or the stores stay plain). The backward reads it only after every later layer has
-// run, long after the caches would have dropped it: a cached store would first read each line
-// in, twice the memory traffic (docs/performance.md, "MultiMax's kept scores"). p is bit for bit
+// kept_scores.hpp's keep_row with MultiMax's modulation (its layout, and why the kept scores are
+// written past the caches: docs/performance.md, "MultiMax's kept scores"). p is bit for bit
 // multimax_forward_row's; the returned normalization lets multimax_recompute_matrix give it again.
 RowNormalization multimax_forward_row_keeping(const float* x, int64_t active, int64_t cols,
                                               MultiMaxCoeffs c, int order, float* p, float* kept);
-// A causal [T, T] matrix's p again from what multimax_forward_row_keeping kept of its rows (row i
-// at kept + kept_at[i], T + 1 offsets) and returned (norms: [T, 2], top then inv), bit for bit
-// on and below the diagonal; zero after it up to the end of the diagonal's chunk of kVecLanes
-// columns, and beyond that zero only with `zero_above` (left unwritten otherwise: the fused
-// products read no further). The fused attention's backward recomputes its weights rather than
-// keep them, as they would cost twice the kept scores' memory (a full [T, T] matrix against a
-// triangle).
+// A causal [T, T] matrix's p again from what multimax_forward_row_keeping kept and returned:
+// kept_scores.hpp's recompute_weights with MultiMax's modulation.
 void multimax_recompute_matrix(const float* kept, const int64_t* kept_at, const float* norms,
                                int64_t T, MultiMaxCoeffs c, int order, bool zero_above, float* p);
 
