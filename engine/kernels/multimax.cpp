@@ -4,7 +4,6 @@
 
 #include <algorithm>
 #include <cmath>
-#include <cstring>
 #include <vector>
 
 #include "engine/error.hpp"
@@ -13,7 +12,6 @@
 #include "engine/kernels/masked_softmax.hpp"
 #include "engine/kernels/row_layout.hpp"
 #include "engine/kernels/vec16.hpp"
-#include "engine/kernels/vec_exp.hpp"
 #include "engine/parallel_region.hpp"
 
 namespace mmx::kernels {
