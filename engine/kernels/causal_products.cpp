@@ -124,13 +124,22 @@ inline Bf16x16 bf16_chunk(const float* row, int64_t c, int64_t visible) {
   return to_bf16x16(n == kVecLanes ? load(row + c) : load_first(row + c, n));
 }
 
+// row's chunks [0, end) (end a multiple of 16) into `to` as bf16, zero from `visible` on. The
+// whole chunks below `visible` first, in a loop with no per-chunk test: through bf16_chunk alone
+// the packing of p and ds was branch-bound, 19% of a bf16 attention's samples.
+inline void bf16_row(const float* row, int64_t visible, int64_t end, uint16_t* to) {
+  const int64_t whole = std::min(end, visible / kVecLanes * kVecLanes);
+  int64_t c = 0;
+  for (; c < whole; c += kVecLanes) store_bf16(to + c, to_bf16x16(load(row + c)));
+  for (; c < end; c += kVecLanes) store_bf16(to + c, bf16_chunk(row, c, visible));
+}
+
 // m's [rows, cols] in bf16, as dense rows of round_up(cols, 16) (zero-padded): rows of pairs.
 void bf16_rows(const Matrix& m, int64_t rows, int64_t cols, std::vector<uint16_t>& to) {
   const int64_t width = round_up(cols, kVecLanes);
   to.resize(static_cast<size_t>(rows * width));
   for (int64_t r = 0; r < rows; ++r)
-    for (int64_t c = 0; c < width; c += kVecLanes)
-      store_bf16(to.data() + r * width + c, bf16_chunk(m.data + r * m.row_stride, c, cols));
+    bf16_row(m.data + r * m.row_stride, cols, width, to.data() + r * width);
 }
 
 // The pairs of m's [rows, cols] rows, transposed: pair row k holds, for each row r < width (the
@@ -173,8 +182,16 @@ void interleaved_pairs(const Matrix& m, int64_t rows, int64_t width, Visible vis
     const float* first = m.data + r * m.row_stride;
     const float* second = r + 1 < rows ? first + m.row_stride : first;
     const int64_t first_visible = visible(r), second_visible = r + 1 < rows ? visible(r + 1) : 0;
-    for (int64_t c = 0; c < columns(k); c += kVecLanes)
-      store_pairs(to.data() + 2 * (k * width + c), bf16_chunk(first, c, first_visible),
+    const int64_t end = columns(k);
+    // As in bf16_row: the chunks whole in both rows without a test, then the rest.
+    const int64_t whole =
+        std::min(end, std::min(first_visible, second_visible) / kVecLanes * kVecLanes);
+    uint16_t* out = to.data() + 2 * k * width;
+    int64_t c = 0;
+    for (; c < whole; c += kVecLanes)
+      store_pairs(out + 2 * c, to_bf16x16(load(first + c)), to_bf16x16(load(second + c)));
+    for (; c < end; c += kVecLanes)
+      store_pairs(out + 2 * c, bf16_chunk(first, c, first_visible),
                   bf16_chunk(second, c, second_visible));
   }
 }
@@ -376,8 +393,8 @@ void weighted_sum_bf16(const Matrix& p, const Matrix& b, int64_t T, int64_t d, f
     // of its block of kTileRows rows.
     a.resize(static_cast<size_t>(T * width));
     for (int64_t i = 0; i < T; ++i)
-      for (int64_t j = 0; j < std::min(T, round_up(i + 1, kTileRows)); j += kVecLanes)
-        store_bf16(a.data() + i * width + j, bf16_chunk(p.data + i * p.row_stride, j, i + 1));
+      bf16_row(p.data + i * p.row_stride, i + 1,
+               round_up(std::min(T, round_up(i + 1, kTileRows)), kVecLanes), a.data() + i * width);
   }
   interleaved_pairs(
       b, T, b_width, [&](int64_t) { return d; }, [&](int64_t) { return b_width; }, scratch.b_bf16);
