@@ -12,6 +12,7 @@
 #include "engine/kernels/dense_naive.hpp"
 #include "engine/kernels/elementwise.hpp"
 #include "engine/kernels/matmul.hpp"
+#include "engine/kernels/reduce.hpp"
 #include "engine/kernels/rows_product.hpp"
 #include "engine/ops.hpp"
 #include "engine/precision.hpp"
@@ -275,6 +276,32 @@ TEST_CASE("bf16 linear: a training step packs the weight per layout, converts x 
     linear(x, w, Tensor());
   }
   CHECK(kernels::row_pair_packs() - pairs_before == 3);
+}
+
+TEST_CASE("bf16 linear: the bias gradient is gy's column sums, taken as gy converts") {
+  if (!cpu_runs_bf16_matmul()) return;
+  const MatmulPrecisionGuard bf16(MatmulPrecision::bf16);
+  Generator gen(10);
+  // 1024 x 40 gradient floats: enough for the thread team, and 40 columns end past a whole Vec.
+  Tensor x = Tensor::randn({8, 128, 16}, gen).requires_grad_();
+  Tensor w = Tensor::randn({40, 16}, gen).requires_grad_();
+  Tensor b = Tensor::randn({40}, gen).requires_grad_();
+  const Tensor gy = small_integers({8, 128, 40}, gen);  // sums exact in any order
+  const Tensor y = linear(x, w, b);
+  const int64_t before = kernels::matmul_bf16_conversions();
+  y.backward(gy);
+  CHECK(kernels::matmul_bf16_conversions() - before == 1);  // gy once, for dX, dW and the sums
+  CHECK(b.grad().to_vector() == kernels::sum_forward_naive(gy, {0, 1}, false).to_vector());
+  // Called again while the kept copy is current: the sums alone. The product then finds the
+  // copy the first call made.
+  const Tensor g = small_integers({1024, 40}, gen);
+  const std::vector<float> sums = kernels::sum_forward_naive(g, {0}, false).to_vector();
+  const int64_t after = kernels::matmul_bf16_conversions();
+  CHECK(kernels::column_sums_keeping_bf16(g).to_vector() == sums);
+  CHECK(kernels::column_sums_keeping_bf16(g).to_vector() == sums);
+  CHECK(kernels::matmul_bf16_conversions() - after == 1);
+  kernels::matmul_forward(g, w, Tensor(), {.a_bf16 = true});
+  CHECK(kernels::matmul_bf16_conversions() - after == 2);  // w alone (not kept)
 }
 
 namespace {

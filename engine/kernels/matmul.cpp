@@ -6,6 +6,7 @@
 
 #include "engine/error.hpp"
 #include "engine/kernels/dnnl/dnnl_kernels.hpp"
+#include "engine/kernels/reduce.hpp"
 #include "engine/precision.hpp"
 
 namespace mmx::kernels {
@@ -48,6 +49,16 @@ Tensor matrix_transpose_view(const Tensor& t) {
   std::swap(shape[shape.size() - 1], shape[shape.size() - 2]);
   std::swap(strides[strides.size() - 1], strides[strides.size() - 2]);
   return Tensor::view_of(t, shape, strides, t.offset());
+}
+
+Tensor column_sums_keeping_bf16(const Tensor& g) {
+  MMX_CHECK(g.dim() == 2 && g.is_contiguous(), "column sums: need a dense matrix, got shape ",
+            to_string(g.shape()));
+  if (matmul_precision() == MatmulPrecision::bf16 && g.numel() > 0) {
+    Tensor sums = Tensor::empty({g.size(1)});
+    if (dnnl_keep_bf16_summing_columns(g, sums.data())) return sums;
+  }
+  return sum_forward(g, {0}, /*keepdim=*/false);
 }
 
 int64_t matmul_bf16_conversions() {

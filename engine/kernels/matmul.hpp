@@ -29,6 +29,10 @@ struct KeepOperands {
 // product accumulates in fp32.
 Tensor matmul_forward(const Tensor& a, const Tensor& b, const Tensor& bias = Tensor(),
                       KeepOperands keep = {});
+// The sums of g's columns (g dense [rows, n]: a linear layer's output gradient; the sums are its
+// bias gradient). With bf16 products it also makes g's kept bf16 copy (KeepOperands::a_bf16) in
+// the same pass, for the products that read g next; otherwise it is a plain sum.
+Tensor column_sums_keeping_bf16(const Tensor& g);
 // The view of `t` with its last two axes swapped (shares storage, no autograd).
 Tensor matrix_transpose_view(const Tensor& t);
 // How many operands matmul_forward has copied to dense memory on this thread because oneDNN

@@ -94,14 +94,15 @@ Tensor linear(const Tensor& x, const Tensor& weight, const Tensor& bias) {
          bias_grad = bias.requires_grad()](const Tensor& gy) {
           const Tensor gy_rows = with_shape(gy, {x_rows.size(0), gy.size(-1)});
           Tensor gx, gw, gb;
-          // gy's bf16 copy serves both products.
+          // gy's bf16 copy serves both products; in bf16 the bias's sums are taken while it is
+          // made.
+          if (bias_grad) gb = kernels::column_sums_keeping_bf16(gy_rows);
           if (x_grad)
             gx = with_shape(kernels::matmul_forward(gy_rows, weight, Tensor(),
                                                     {.a_bf16 = true, .b_packed = true}),
                             x_shape);
           if (weight.requires_grad())
             gw = kernels::rows_product(gy_rows, x_rows, {.a_bf16 = true, .b_bf16 = true});
-          if (bias_grad) gb = sum(gy_rows, {0});
           return std::vector<Tensor>{gx, gw, gb};
         });
   }

@@ -29,6 +29,11 @@ dnnl::memory bf16_operand(const Tensor& t, const Shape& dims, const Shape& strid
 // it): the caller promises that no write without a version bump came between.
 const uint16_t* bf16_bits(const Tensor& t, int slot, bool keep);
 
+// Makes t's kept bf16 copy (as bf16_operand with `keep`) for t dense [rows, cols], summing t's
+// columns into `sums` [cols] in the same pass; returns false, sums untouched, when the kept copy
+// was already current (nothing converted).
+bool keep_bf16_summing_columns(const Tensor& t, float* sums);
+
 // How many conversions bf16_operand has made on this thread (kept copies reused count none).
 int64_t bf16_conversions();
 

@@ -49,6 +49,9 @@ int64_t dnnl_matmul_weight_packs();
 // last conversion was of t, unchanged since), or with `keep` in the copy kept until t's storage
 // version changes (KeepOperands).
 const uint16_t* dnnl_bf16_bits(const Tensor& t, int slot, bool keep);
+// Makes the bf16 copy dnnl_bf16_bits(t, slot, keep = true) finds, for t dense [rows, cols], and
+// sums t's columns into `sums` in the same pass; false (nothing done) when that copy is current.
+bool dnnl_keep_bf16_summing_columns(const Tensor& t, float* sums);
 
 // --------------------------------------------------------------- softmax (dnnl_softmax.cpp)
 // Over the last axis of x (at least one axis); x of any strides, results contiguous.

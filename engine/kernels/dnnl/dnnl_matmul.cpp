@@ -107,6 +107,10 @@ const uint16_t* dnnl_bf16_bits(const Tensor& t, int slot, bool keep) {
   return dnnl_backend::bf16_bits(t, slot, keep);
 }
 
+bool dnnl_keep_bf16_summing_columns(const Tensor& t, float* sums) {
+  return dnnl_backend::keep_bf16_summing_columns(t, sums);
+}
+
 void dnnl_matmul(Tensor a, Tensor b, Tensor bias, Tensor& out, MatmulPrecision precision,
                  KeepOperands keep) {
   const bool bf16 = precision == MatmulPrecision::bf16;
