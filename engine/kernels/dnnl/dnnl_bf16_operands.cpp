@@ -110,8 +110,6 @@ void convert_summing_columns(const float* from, uint16_t* to, int64_t rows, int6
   });
 }
 
-// The bf16 copy of the `count` floats from t.data(), kept until t's storage version changes;
-// `convert(bits)` fills it when it is new or stale.
 using KeptBf16 = kernels::KeptCopies<int64_t, std::unique_ptr<uint16_t[]>>;
 
 // One store for every caller below (a thread_local in the template would be one per Convert).
@@ -120,6 +118,8 @@ KeptBf16& kept_bf16() {
   return kept;
 }
 
+// The bf16 copy of the `count` floats from t.data(), kept until t's storage version changes;
+// `convert(bits)` fills it when it is new or stale.
 template <typename Convert>
 const uint16_t* kept_bf16_copy(const Tensor& t, int64_t count, const Convert& convert) {
   // Not zeroed when made: the conversion writes all of it (a std::vector's zero fill of the
