@@ -95,8 +95,10 @@ Tensor linear(const Tensor& x, const Tensor& weight, const Tensor& bias) {
           const Tensor gy_rows = with_shape(gy, {x_rows.size(0), gy.size(-1)});
           Tensor gx, gw, gb;
           // gy's bf16 copy serves both products; in bf16 the bias's sums are taken while it is
-          // made.
-          if (bias_grad) gb = kernels::column_sums_keeping_bf16(gy_rows);
+          // made. With no product to read it (a frozen layer's bias), no copy.
+          const bool products = x_grad || weight.requires_grad();
+          if (bias_grad)
+            gb = products ? kernels::column_sums_keeping_bf16(gy_rows) : sum(gy_rows, {0});
           if (x_grad)
             gx = with_shape(kernels::matmul_forward(gy_rows, weight, Tensor(),
                                                     {.a_bf16 = true, .b_packed = true}),
