@@ -207,8 +207,8 @@ Tensor rows_product(const Tensor& a, const Tensor& b, KeepOperands keep) {
             "rows_product: need two matrices with the same rows, got ", to_string(a.shape()),
             " and ", to_string(b.shape()));
   const int64_t rows = a.size(0), m = a.size(1), n = b.size(1);
-  if (matmul_precision() == MatmulPrecision::bf16 && rows > 0 && m > 0 && n > 0 && dense_rows(a) &&
-      dense_rows(b)) {
+  if (matmul_precision() == MatmulPrecision::bf16 && rows_product_pairs_rows() && rows > 0 &&
+      m > 0 && n > 0 && dense_rows(a) && dense_rows(b)) {
     // a (a gradient) from its bf16 copy, which the product before (dX = dY W) made; b from its
     // floats, or its kept pairs.
     uint32_t* a_pairs =
@@ -236,9 +236,17 @@ Tensor rows_product(const Tensor& a, const Tensor& b, KeepOperands keep) {
       matrix_transpose_view(matmul_forward(matrix_transpose_view(b), a, Tensor(), swapped)));
 }
 
-void keep_row_pairs(const Tensor& b) {
-  if (matmul_precision() == MatmulPrecision::bf16 && dense_rows(b) && b.numel() > 0)
+bool rows_product_pairs_rows() {
+  return !dnnl_matmul_has_amx();
+}
+
+void keep_for_rows_product(const Tensor& b) {
+  if (matmul_precision() != MatmulPrecision::bf16 || !dense_rows(b) || b.numel() == 0) return;
+  if (rows_product_pairs_rows()) {
     kept_row_pairs(b);
+  } else {
+    dnnl_bf16_bits(b, 0, /*keep=*/true);
+  }
 }
 
 int64_t row_pair_packs() {

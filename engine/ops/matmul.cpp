@@ -78,13 +78,14 @@ Tensor linear(const Tensor& x, const Tensor& weight, const Tensor& bias) {
             to_string(bias.shape()), " for weight ", to_string(weight.shape()));
   Tensor x_rows = rows_view(x);
   if (!x_rows.defined()) x_rows = rows_view(kernels::contiguous_copy(x));
-  // The weight is packed for the product until the optimizer changes it. In bf16, x's row pairs
-  // are made now from the bf16 copy the product made, while both are in the caches, and kept for
-  // the weight's gradient (the tape saves x_rows, unchanged until the backward).
+  // The weight is packed for the product until the optimizer changes it. In bf16, what the
+  // weight's gradient reads of x (its row pairs, or with AMX its bf16 copy) is made now from the
+  // bf16 copy the product made, while it is in the caches, and kept (the tape saves x_rows,
+  // unchanged until the backward).
   const bool recorded = autograd::needs_grad({x, weight, bias});
   const Tensor y_rows = kernels::matmul_forward(x_rows, kernels::matrix_transpose_view(weight),
                                                 bias, {.b_packed = true});
-  if (recorded && weight.requires_grad()) kernels::keep_row_pairs(x_rows);
+  if (recorded && weight.requires_grad()) kernels::keep_for_rows_product(x_rows);
   Tensor y = with_shape(y_rows, with_last(x.shape(), out_features));
   if (recorded) {
     const Shape x_shape = x.shape();

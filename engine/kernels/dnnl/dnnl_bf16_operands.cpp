@@ -132,10 +132,6 @@ const uint16_t* kept_bf16_copy(const Tensor& t, int64_t count, const Convert& co
   return kernels::kept_copy(kept_bf16(), t, count, make, fill).get();
 }
 
-const uint16_t* kept_bf16_copy(const Tensor& t, int64_t count) {
-  return kept_bf16_copy(t, count, [&](uint16_t* bits) { convert_flat(t.data(), bits, count); });
-}
-
 // A scratch buffer for one operand slot, and what its bits are a flat copy of, if anything, so
 // that bf16_bits finds them there again.
 struct ScratchSlot {
@@ -161,6 +157,20 @@ struct ScratchSlot {
 ScratchSlot& scratch_slot(int slot) {
   thread_local ScratchSlot scratch[2];
   return scratch[slot];
+}
+
+// t's kept copy, copied from a scratch slot when the product just before converted t there (a
+// linear layer's input, kept for its weight's gradient): half the bytes of a conversion's reads.
+const uint16_t* kept_bf16_copy(const Tensor& t, int64_t count) {
+  return kept_bf16_copy(t, count, [&](uint16_t* bits) {
+    for (int slot : {0, 1}) {
+      const ScratchSlot& scratch = scratch_slot(slot);
+      if (!scratch.holds(t, count)) continue;
+      std::copy_n(scratch.bits.data(), count, bits);
+      return;
+    }
+    convert_flat(t.data(), bits, count);
+  });
 }
 
 }  // namespace

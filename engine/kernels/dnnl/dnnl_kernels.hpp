@@ -40,6 +40,9 @@ void dnnl_matmul(Tensor a, Tensor b, Tensor bias, Tensor& out, MatmulPrecision p
 // The operands dnnl_matmul has copied to dense memory on this thread (strides oneDNN's gemm
 // cannot read).
 int64_t dnnl_matmul_operand_copies();
+// Whether oneDNN runs bf16 products on AMX's tile units (Sapphire Rapids and later), as far as
+// DNNL_MAX_CPU_ISA lets it.
+bool dnnl_matmul_has_amx();
 // The bf16 conversions dnnl_matmul has made on this thread.
 int64_t dnnl_matmul_bf16_conversions();
 // The weights dnnl_matmul has packed on this thread.

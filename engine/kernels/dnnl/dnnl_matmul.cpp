@@ -95,6 +95,12 @@ int64_t dnnl_matmul_operand_copies() {
   return operand_copies;
 }
 
+bool dnnl_matmul_has_amx() {
+  constexpr auto amx = static_cast<unsigned>(dnnl::cpu_isa::avx512_core_amx);
+  static const bool has = (static_cast<unsigned>(dnnl::get_effective_cpu_isa()) & amx) == amx;
+  return has;
+}
+
 int64_t dnnl_matmul_bf16_conversions() {
   return dnnl_backend::bf16_conversions();
 }
