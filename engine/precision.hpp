@@ -11,9 +11,10 @@ namespace mmx {
 enum class MatmulPrecision { fp32, bf16 };
 
 /// Per thread, like the tape and the primitive cache: ops run on the calling thread.
-/// bf16 applies to kernels::matmul_forward (the matmul and linear ops, forward and backward) and
-/// to the causal attention's products (the causal_scores and causal_weighted_sum ops and the
-/// fused causal_self_attention, kernels/causal_products.hpp).
+/// bf16 applies to kernels::matmul_forward (the matmul and linear ops, forward and backward) and,
+/// on CPUs without AMX, to the causal attention's products (the causal_scores and
+/// causal_weighted_sum ops and the fused causal_self_attention; with AMX they stay fp32, where
+/// they run faster: kernels::causal_products_precision).
 void set_matmul_precision(MatmulPrecision precision);
 /// The calling thread's current precision (fp32 until set).
 MatmulPrecision matmul_precision();

@@ -6,6 +6,7 @@
 
 #include "engine/error.hpp"
 #include "engine/kernels/bf16_pairs.hpp"
+#include "engine/kernels/dnnl/dnnl_kernels.hpp"
 #include "engine/kernels/elementwise.hpp"
 #include "engine/kernels/vec16.hpp"
 #include "engine/parallel_region.hpp"
@@ -505,6 +506,10 @@ void causal_weighted_sum_matrix(const Matrix& p, const Matrix& b, int64_t T, int
   } else {
     weighted_sum_matrix<false>(p, b, T, d, scale, scratch.floats, y);
   }
+}
+
+MatmulPrecision causal_products_precision(MatmulPrecision requested) {
+  return dnnl_matmul_has_amx() ? MatmulPrecision::fp32 : requested;
 }
 
 Tensor causal_scores_forward(const Tensor& a_in, const Tensor& b_in, float scale,

@@ -15,6 +15,13 @@
 
 namespace mmx::kernels {
 
+// The precision the attention's products run in when `requested` is asked for: bf16 only where
+// the CPU's AVX512-BF16 dot products outrun its fp32 FMAs. On the cores that have AMX (Sapphire
+// Rapids and later: dnnl_matmul_has_amx) vdpbf16ps ran at half the fp32 FMA rate (2 threads,
+// register-only loops: 221-238 against 469-479 GFLOP/s), and a small bf16 step's attention took
+// 48.7 ms against fp32's 39.1; there they stay fp32 (oneDNN's products use AMX instead).
+MatmulPrecision causal_products_precision(MatmulPrecision requested);
+
 // Each result is multiplied by `scale` as it is stored (attention's 1/sqrt(d) costs no pass).
 // The naive loops with bf16 round their operands and sum in double.
 

@@ -16,10 +16,10 @@
 
 namespace mmx {
 
-// Each product runs in the calling thread's matmul precision (engine/precision.hpp), the
-// backward's in the precision of its forward.
+// Each product runs in the calling thread's matmul precision (engine/precision.hpp) where bf16
+// pays (kernels::causal_products_precision), the backward's in the precision of its forward.
 Tensor causal_scores(const Tensor& q, const Tensor& k, float scale) {
-  const MatmulPrecision precision = matmul_precision();
+  const MatmulPrecision precision = kernels::causal_products_precision(matmul_precision());
   Tensor s = kernels::causal_scores_forward(q, k, scale, precision);
   if (autograd::needs_grad({q, k}))
     autograd::record("causal_scores", {q, k}, s, {q, k},
@@ -35,7 +35,7 @@ Tensor causal_scores(const Tensor& q, const Tensor& k, float scale) {
 }
 
 Tensor causal_weighted_sum(const Tensor& p, const Tensor& v) {
-  const MatmulPrecision precision = matmul_precision();
+  const MatmulPrecision precision = kernels::causal_products_precision(matmul_precision());
   Tensor y = kernels::causal_weighted_sum_forward(p, v, 1.0f, precision);
   if (autograd::needs_grad({p, v}))
     autograd::record("causal_weighted_sum", {p, v}, y, {p, v}, [p, v, precision](const Tensor& gy) {
@@ -76,7 +76,7 @@ Tensor causal_self_attention(const Tensor& qkv, int64_t heads, float scale,
   Tensor y = Tensor::empty({qkv.size(0), qkv.size(1), qkv.size(2) / 3});
   // Under NoGrad (evaluation) nothing is kept: the weights stay in each thread's cache.
   const bool for_backward = autograd::needs_grad(inputs);
-  const MatmulPrecision precision = matmul_precision();
+  const MatmulPrecision precision = kernels::causal_products_precision(matmul_precision());
   const kernels::CausalAttention out = kernels::causal_attention_forward(
       heads_view(source, heads, 3, 0), heads_view(source, heads, 3, 1),
       heads_view(source, heads, 3, 2), scale, multimax, heads_view(y, heads, 1, 0), for_backward,
